@@ -1,0 +1,117 @@
+package dev.banger.cli;
+
+import dev.banger.cli.client.DaemonUnreachableException;
+import dev.banger.cli.commands.CompletionCommand;
+import dev.banger.cli.commands.DaemonCommand;
+import dev.banger.cli.commands.PingCommand;
+import dev.banger.cli.commands.VersionCommand;
+import dev.banger.core.BuildInfo;
+import dev.banger.core.rpc.BangerException;
+import java.nio.file.Path;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/**
+ * {@code banger}: the thin client. Each subcommand is one class that sends one request to bangerd
+ * and renders the answer. Exit codes: 0 ok, 1 operation failed, 2 usage, 3 daemon unreachable.
+ */
+@Command(name = "banger", mixinStandardHelpOptions = true, versionProvider = Banger.Version.class,
+        description = "One-command development sandboxes on microVMs.",
+        subcommands = {PingCommand.class, VersionCommand.class, DaemonCommand.class, CompletionCommand.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:ok", "1:the operation failed", "2:usage error", "3:bangerd unreachable"})
+public final class Banger implements Runnable {
+
+    public static final int EXIT_FAILED = 1;
+    public static final int EXIT_USAGE = 2;
+    public static final int EXIT_UNREACHABLE = 3;
+    public static final String SOCKET_ENV = "BANGER_SOCKET";
+    public static final Path DEFAULT_SOCKET = Path.of("/run/banger/bangerd.sock");
+
+    @Option(names = "--socket", paramLabel = "PATH", scope = ScopeType.INHERIT,
+            description = "bangerd's socket (default: $BANGER_SOCKET, else /run/banger/bangerd.sock).")
+    Path socket;
+
+    @Option(names = "--json", scope = ScopeType.INHERIT, description = "Print machine-readable JSON.")
+    boolean json;
+
+    private final Map<String, String> env;
+    private final Terminal terminal;
+
+    public Banger(Map<String, String> env, Terminal terminal) {
+        this.env = env;
+        this.terminal = terminal;
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(System.getenv(), Terminal.fromSystem(System.getenv()), args));
+    }
+
+    /** Runs one command line; tests call this with their own environment and terminal. */
+    public static int execute(Map<String, String> env, Terminal terminal, String... args) {
+        Banger root = new Banger(env, terminal);
+        CommandLine cl = new CommandLine(root);
+        cl.setOut(terminal.out());
+        cl.setErr(terminal.err());
+        cl.setExecutionExceptionHandler((ex, line, parse) -> root.report(ex));
+        return cl.execute(args);
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(new CommandLine(this), "missing command: try `banger --help`");
+    }
+
+    /** The socket the user chose: flag, then $BANGER_SOCKET, then the system default. */
+    public Path socket() {
+        if (socket != null) {
+            return socket;
+        }
+        String fromEnv = env.get(SOCKET_ENV);
+        return fromEnv != null && !fromEnv.isBlank() ? Path.of(fromEnv) : DEFAULT_SOCKET;
+    }
+
+    public boolean socketChosen() {
+        return socket != null || (env.get(SOCKET_ENV) != null && !env.get(SOCKET_ENV).isBlank());
+    }
+
+    public boolean json() {
+        return json;
+    }
+
+    public Map<String, String> env() {
+        return env;
+    }
+
+    public Terminal terminal() {
+        return terminal;
+    }
+
+    private int report(Exception ex) {
+        return switch (ex) {
+            case DaemonUnreachableException e -> {
+                terminal.error(e.getMessage(), null);
+                terminal.hint("start it with `banger daemon start` (or `sudo banger system install` on a systemd host)");
+                yield EXIT_UNREACHABLE;
+            }
+            case BangerException e -> {
+                terminal.error(e.getMessage(), e.opId());
+                yield EXIT_FAILED;
+            }
+            default -> {
+                terminal.error("unexpected error: " + ex, null);
+                yield EXIT_FAILED;
+            }
+        };
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {BuildInfo.current().oneLine("banger")};
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package dev.banger.cli.commands;
+
+import dev.banger.cli.Banger;
+import dev.banger.cli.Terminal;
+import dev.banger.cli.client.RpcClient;
+import dev.banger.core.rpc.Json;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** What every subcommand needs from the root: the socket, --json, the terminal. */
+record Invocation(Banger root) {
+
+    static Invocation of(CommandSpec spec) {
+        return new Invocation((Banger) spec.root().userObject());
+    }
+
+    Terminal terminal() {
+        return root.terminal();
+    }
+
+    /** One request on a fresh connection; the result as a JSON object. */
+    Map<String, Object> call(String method, Map<String, Object> params) {
+        try (RpcClient client = RpcClient.connect(root.socket())) {
+            return asMap(client.call(method, params));
+        }
+    }
+
+    /** Prints the JSON result under --json, else runs the human rendering. */
+    void render(Object result, Runnable human) {
+        if (root.json()) {
+            terminal().println(Json.writePretty(result));
+        } else {
+            human.run();
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> asMap(Object o) {
+        return o instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<Map<String, Object>> asList(Object o) {
+        return o instanceof List<?> l ? (List<Map<String, Object>>) l : List.of();
+    }
+
+    /** 3723000 ms as "1h2m3s"; short and unambiguous for uptimes. */
+    static String duration(Object millis) {
+        long s = millis instanceof Number n ? n.longValue() / 1000 : 0;
+        if (s < 60) return s + "s";
+        if (s < 3600) return (s / 60) + "m" + (s % 60) + "s";
+        return (s / 3600) + "h" + (s % 3600 / 60) + "m";
+    }
+}

@@ -1,0 +1,25 @@
+package dev.banger.cli.exec;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The only place in the CLI that starts processes (ArchitectureTest enforces it): a background
+ * bangerd for {@code banger daemon start}. The daemon's own tools go through its CommandRunner.
+ */
+public final class ProcessLauncher {
+
+    private ProcessLauncher() {
+    }
+
+    /** Starts {@code argv} detached from our stdin, appending its output to {@code logFile}; returns its pid. */
+    public static long startDetached(List<String> argv, Path logFile) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(argv)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+        return pb.start().pid();
+    }
+}

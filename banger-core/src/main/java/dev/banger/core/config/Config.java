@@ -1,0 +1,42 @@
+package dev.banger.core.config;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * bangerd's configuration after defaults are applied. Every key is optional in the TOML file;
+ * docs/config.md lists them with their defaults.
+ */
+public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketPath, String logLevel) {
+
+    public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/banger");
+    public static final Path DEFAULT_CACHE_DIR = Path.of("/var/cache/banger");
+    public static final Path DEFAULT_RUNTIME_DIR = Path.of("/run/banger");
+    public static final String DEFAULT_LOG_LEVEL = "info";
+    public static final String SOCKET_NAME = "bangerd.sock";
+    public static final Set<String> LOG_LEVELS = Set.of("trace", "debug", "info", "warn", "error");
+
+    public Config {
+        logLevel = logLevel.toLowerCase(Locale.ROOT);
+        if (!LOG_LEVELS.contains(logLevel)) {
+            throw new ConfigException("log_level must be one of trace, debug, info, warn, error; got '" + logLevel + "'");
+        }
+    }
+
+    public static Config defaults() {
+        return new Config(DEFAULT_STATE_DIR, DEFAULT_CACHE_DIR, DEFAULT_RUNTIME_DIR,
+                DEFAULT_RUNTIME_DIR.resolve(SOCKET_NAME), DEFAULT_LOG_LEVEL);
+    }
+
+    /** A config rooted in one directory, as tests and non-root developers use. */
+    public static Config under(Path root) {
+        Path runtime = root.resolve("run");
+        return new Config(root.resolve("state"), root.resolve("cache"), runtime,
+                runtime.resolve(SOCKET_NAME), DEFAULT_LOG_LEVEL);
+    }
+
+    public Config withLogLevel(String level) {
+        return new Config(stateDir, cacheDir, runtimeDir, socketPath, level);
+    }
+}

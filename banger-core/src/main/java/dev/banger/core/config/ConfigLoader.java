@@ -1,0 +1,111 @@
+package dev.banger.core.config;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Map;
+
+/**
+ * Reads bangerd's TOML config. Keys are checked one by one so that an unknown key or a value of
+ * the wrong type is reported with the key's name, before the daemon touches anything.
+ */
+public final class ConfigLoader {
+
+    /** Environment variable that overrides {@code log_level}. */
+    public static final String LOG_LEVEL_ENV = "BANGER_LOG_LEVEL";
+
+    private ConfigLoader() {
+    }
+
+    /** Loads {@code file} (or only defaults when null) and applies environment overrides. */
+    public static Config load(Path file, Map<String, String> env) {
+        Config config = file == null ? Config.defaults() : parse(file);
+        String level = env.get(LOG_LEVEL_ENV);
+        if (level != null && !level.isBlank()) {
+            try {
+                config = config.withLogLevel(level.trim());
+            } catch (ConfigException e) {
+                throw new ConfigException(LOG_LEVEL_ENV + ": " + e.getMessage());
+            }
+        }
+        return config;
+    }
+
+    static Config parse(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("config file " + file + " does not exist");
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage(), e);
+        }
+        JsonNode root;
+        try {
+            root = new TomlMapper().readTree(text);
+        } catch (JacksonException e) {
+            throw new ConfigException("config file " + file + " is not valid TOML: " + e.getOriginalMessage());
+        }
+        try {
+            return fromTree(root);
+        } catch (ConfigException e) {
+            throw new ConfigException("config file " + file + ": " + e.getMessage());
+        }
+    }
+
+    private static Config fromTree(JsonNode root) {
+        Config d = Config.defaults();
+        Path state = d.stateDir();
+        Path cache = d.cacheDir();
+        Path runtime = d.runtimeDir();
+        Path socket = null;
+        String level = d.logLevel();
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String key = e.getKey();
+            JsonNode value = e.getValue();
+            switch (key) {
+                case "state_dir" -> state = absolutePath(key, value);
+                case "cache_dir" -> cache = absolutePath(key, value);
+                case "runtime_dir" -> runtime = absolutePath(key, value);
+                case "socket_path" -> socket = absolutePath(key, value);
+                case "log_level" -> level = string(key, value);
+                default -> throw new ConfigException("unknown key '" + key + "' (see docs/config.md for the keys bangerd reads)");
+            }
+        }
+        try {
+            return new Config(state, cache, runtime, socket != null ? socket : runtime.resolve(Config.SOCKET_NAME), level);
+        } catch (ConfigException e) {
+            throw new ConfigException("key " + e.getMessage());
+        }
+    }
+
+    private static String string(String key, JsonNode value) {
+        if (!value.isTextual()) {
+            throw new ConfigException("key '" + key + "' must be a string, got " + describe(value));
+        }
+        return value.textValue();
+    }
+
+    private static Path absolutePath(String key, JsonNode value) {
+        String s = string(key, value);
+        if (s.isBlank() || !s.startsWith("/")) {
+            throw new ConfigException("key '" + key + "' must be an absolute path, got '" + s + "'");
+        }
+        return Path.of(s).normalize();
+    }
+
+    private static String describe(JsonNode v) {
+        if (v.isIntegralNumber()) return "an integer";
+        if (v.isNumber()) return "a number";
+        if (v.isBoolean()) return "a boolean";
+        if (v.isArray()) return "an array";
+        if (v.isObject()) return "a table";
+        return v.getNodeType().name().toLowerCase();
+    }
+}

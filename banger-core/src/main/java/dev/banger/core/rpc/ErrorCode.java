@@ -1,0 +1,35 @@
+package dev.banger.core.rpc;
+
+import java.util.Arrays;
+
+/**
+ * banger's error codes, carried in {@code error.data.code} of a JSON-RPC error. The CLI maps them
+ * to exit codes and short labels; scripts match on the string.
+ */
+public enum ErrorCode {
+    NOT_FOUND("not_found"),
+    ALREADY_EXISTS("already_exists"),
+    BAD_REQUEST("bad_request"),
+    NOT_RUNNING("not_running"),
+    OPERATION_FAILED("operation_failed"),
+    UNAUTHORIZED("unauthorized"),
+    BAD_VERSION("bad_version"),
+    CANCELLED("cancelled");
+
+    private final String wire;
+
+    ErrorCode(String wire) {
+        this.wire = wire;
+    }
+
+    public String wire() {
+        return wire;
+    }
+
+    public static ErrorCode fromWire(String wire) {
+        return Arrays.stream(values())
+                .filter(c -> c.wire.equals(wire))
+                .findFirst()
+                .orElse(OPERATION_FAILED);
+    }
+}

@@ -1,0 +1,60 @@
+package dev.banger.daemon;
+
+import ch.qos.logback.classic.Level;
+import dev.banger.core.BuildInfo;
+import dev.banger.core.config.Config;
+import dev.banger.core.config.ConfigException;
+import dev.banger.core.config.ConfigLoader;
+import dev.banger.daemon.store.StoreException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code bangerd --config FILE}: runs the daemon in the foreground until shutdown or SIGTERM. */
+@Command(name = "bangerd", mixinStandardHelpOptions = true, versionProvider = Bangerd.Version.class,
+        description = "banger's host daemon: serves JSON-RPC on a Unix socket.")
+public final class Bangerd implements Callable<Integer> {
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "TOML config file (every key optional; see docs/config.md). Default: built-in defaults.")
+    Path configFile;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Bangerd()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Config config;
+        try {
+            config = ConfigLoader.load(configFile, System.getenv());
+        } catch (ConfigException e) {
+            System.err.println("bangerd: " + e.getMessage());
+            return 2;
+        }
+        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+                .setLevel(Level.toLevel(config.logLevel()));
+        Daemon daemon;
+        try {
+            daemon = Daemon.open(config);
+            daemon.serve();
+        } catch (StoreException | UncheckedIOException | java.io.IOException e) {
+            System.err.println("bangerd: " + e.getMessage());
+            return 1;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "sigterm"));
+        daemon.awaitStop();
+        return 0;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {BuildInfo.current().oneLine("bangerd")};
+        }
+    }
+}

@@ -1,0 +1,225 @@
+package dev.banger.daemon;
+
+import dev.banger.core.BuildInfo;
+import dev.banger.core.Layout;
+import dev.banger.core.config.Config;
+import dev.banger.core.model.PingResult;
+import dev.banger.core.model.VersionInfo;
+import dev.banger.core.rpc.Methods;
+import dev.banger.core.rpc.Protocol;
+import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.image.ImageService;
+import dev.banger.daemon.network.HostNetwork;
+import dev.banger.daemon.ops.OperationContext;
+import dev.banger.daemon.ops.Operations;
+import dev.banger.daemon.rpc.MethodTable;
+import dev.banger.daemon.rpc.PeerPolicy;
+import dev.banger.daemon.rpc.RpcServer;
+import dev.banger.daemon.rpc.Wire;
+import dev.banger.daemon.store.Store;
+import dev.banger.daemon.vm.VMService;
+import dev.banger.daemon.workspace.WorkspaceService;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * bangerd's composition root. {@link #open} fills the infrastructure (layout, logger, command
+ * runner, store), then {@link #wireServices} builds the services from it. Tests build a Daemon
+ * by hand, pre-install fakes on the fields they care about, and call wireServices themselves.
+ */
+public final class Daemon implements AutoCloseable {
+
+    static final Duration IDLE_TIMEOUT = Duration.ofMinutes(5);
+    static final int MAX_CONNECTIONS = 1024;
+    private static final int DEFAULT_OPERATIONS_LIMIT = 50;
+
+    // Infrastructure, set before wireServices.
+    Config config;
+    Layout layout;
+    Logger log;
+    CommandRunner runner;
+    Store store;
+    Clock clock;
+
+    // Services, non-null once open() returns.
+    HostNetwork net;
+    ImageService img;
+    WorkspaceService ws;
+    VMService vm;
+    Operations ops;
+
+    // Serving.
+    Duration idleTimeout = IDLE_TIMEOUT;
+    PeerPolicy peerPolicy;
+    private RpcServer rpc;
+    private final long startedNanos = System.nanoTime();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    Daemon() {
+    }
+
+    /** Opens the state under {@code config}; on failure, whatever was opened is closed again. */
+    public static Daemon open(Config config) {
+        Daemon d = new Daemon();
+        d.config = config;
+        try {
+            d.layout = Layout.of(config);
+            d.log = LoggerFactory.getLogger(Daemon.class);
+            createDirectories(d.layout);
+            d.runner = new CommandRunner();
+            d.store = Store.open(d.layout.database());
+            wireServices(d);
+            int interrupted = d.store.failInterruptedOperations(d.clock.instant());
+            if (interrupted > 0) {
+                d.log.warn("{} operation(s) were cut short by the previous daemon's exit", interrupted);
+            }
+            return d;
+        } catch (RuntimeException e) {
+            d.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Builds every service from the infrastructure already on {@code d}, keeping any service that
+     * is already set (a test's fake) and handing that same instance to the peers built after it.
+     * Idempotent: a second call changes nothing.
+     */
+    static void wireServices(Daemon d) {
+        if (d.clock == null) {
+            d.clock = Clock.systemUTC();
+        }
+        if (d.log == null) {
+            d.log = LoggerFactory.getLogger(Daemon.class);
+        }
+        if (d.net == null) {
+            d.net = new HostNetwork(d.config, d.runner);
+        }
+        if (d.img == null) {
+            d.img = new ImageService(d.store, d.runner, d.layout);
+        }
+        if (d.ws == null) {
+            d.ws = new WorkspaceService(d.runner, d.layout);
+        }
+        if (d.vm == null) {
+            d.vm = new VMService(d.store, d.runner, d.layout, d.net, d.img, d.ws);
+        }
+        if (d.ops == null) {
+            d.ops = new Operations(d.store, d.clock);
+        }
+    }
+
+    /** The RPC surface. Each handler is one line into a service. */
+    MethodTable methods() {
+        return new MethodTable()
+                .add(Methods.PING, false, (p, ctx) -> ping())
+                .add(Methods.VERSION, false, (p, ctx) -> version())
+                .add(Methods.SHUTDOWN, true, (p, ctx) -> requestStop(ctx))
+                .add(Methods.OPERATIONS_LIST, false,
+                        (p, ctx) -> Map.of("operations", ops.list(p.as(OperationsListParams.class).limitOr(DEFAULT_OPERATIONS_LIMIT))));
+    }
+
+    record OperationsListParams(Integer limit) {
+        int limitOr(int fallback) {
+            return limit == null || limit <= 0 ? fallback : Math.min(limit, 1000);
+        }
+    }
+
+    private PingResult ping() {
+        return new PingResult(BuildInfo.current().version(), ProcessHandle.current().pid(),
+                Duration.ofNanos(System.nanoTime() - startedNanos).toMillis());
+    }
+
+    private static VersionInfo version() {
+        BuildInfo b = BuildInfo.current();
+        return new VersionInfo(b.version(), b.commit(), b.built(), Protocol.VERSION);
+    }
+
+    private Map<String, Object> requestStop(OperationContext ctx) {
+        ctx.afterResponse(() -> Thread.ofPlatform().name("shutdown").start(this::close));
+        return Map.of("stopping", true);
+    }
+
+    /** Starts answering on the socket and records the pid. */
+    public void serve() throws IOException {
+        rpc = new RpcServer(layout.socketPath(), methods(), ops,
+                peerPolicy != null ? peerPolicy : PeerPolicy.forThisProcess(), Wire.mapper(), idleTimeout, MAX_CONNECTIONS);
+        rpc.start();
+        Files.writeString(layout.pidFile(), ProcessHandle.current().pid() + "\n");
+        log.info("bangerd {} ready (state {}, protocol {})", BuildInfo.current().version(), layout.stateDir(), Protocol.VERSION);
+    }
+
+    public Path socketPath() {
+        return layout.socketPath();
+    }
+
+    /** Blocks until the daemon was closed (shutdown RPC, signal, or close()). */
+    public void awaitStop() throws InterruptedException {
+        stopped.await();
+    }
+
+    /** Tears down in reverse order of construction; safe on a partly opened daemon and when repeated. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        if (rpc != null) {
+            rpc.close();
+        }
+        if (ops != null) {
+            ops.cancelAll();
+        }
+        if (net != null) {
+            net.close();
+        }
+        if (store != null) {
+            store.close();
+        }
+        if (layout != null && rpc != null) {
+            deletePidFile();
+        }
+        if (log != null) {
+            log.info("bangerd stopped");
+        }
+        stopped.countDown();
+    }
+
+    private void deletePidFile() {
+        try {
+            Path pid = layout.pidFile();
+            if (Files.exists(pid) && Files.readString(pid).trim().equals(Long.toString(ProcessHandle.current().pid()))) {
+                Files.delete(pid);
+            }
+        } catch (IOException e) {
+            log.warn("cannot remove pid file: {}", e.getMessage());
+        }
+    }
+
+    private static void createDirectories(Layout layout) {
+        try {
+            for (Path dir : List.of(layout.stateDir(), layout.cacheDir(), layout.imagesDir(), layout.kernelsDir(),
+                    layout.vmsDir(), layout.stagingDir())) {
+                Files.createDirectories(dir);
+            }
+            // Group members must reach the socket inside it.
+            Files.createDirectories(layout.runtimeDir());
+            Files.setPosixFilePermissions(layout.runtimeDir(), PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.createDirectories(layout.socketPath().getParent());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create banger's directories: " + e.getMessage(), e);
+        }
+    }
+}

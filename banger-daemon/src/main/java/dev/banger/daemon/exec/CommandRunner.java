@@ -1,0 +1,131 @@
+package dev.banger.daemon.exec;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The only place in bangerd that starts processes (ArchitectureTest enforces it). Commands are
+ * argv lists, each with a timeout; output is captured; a failure names the command, its exit
+ * status and the tail of its stderr. Interrupting the calling thread kills the process, which is
+ * how a cancelled RPC stops the tools it started.
+ */
+public class CommandRunner {
+
+    private static final Logger log = LoggerFactory.getLogger(CommandRunner.class);
+    /** Keeps a runaway tool from filling the daemon's heap. */
+    private static final int MAX_CAPTURE_BYTES = 8 << 20;
+
+    /** Runs the command and throws {@link CommandFailedException} unless it exits 0. */
+    public CommandResult run(Command command) {
+        CommandResult r = runAllowingFailure(command);
+        if (!r.ok()) {
+            throw CommandFailedException.exited(r);
+        }
+        return r;
+    }
+
+    public CommandResult run(String... argv) {
+        return run(Command.of(argv));
+    }
+
+    /** Runs the command and returns its result whatever the exit status. */
+    public CommandResult runAllowingFailure(Command command) {
+        long started = System.nanoTime();
+        ProcessBuilder pb = new ProcessBuilder(command.argv());
+        if (command.workDir() != null) {
+            pb.directory(command.workDir().toFile());
+        }
+        pb.environment().putAll(command.env());
+        if (command.stdin() == null) {
+            pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        }
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            throw CommandFailedException.cannotStart(command, e);
+        }
+        log.debug("started pid {}: {}", p.pid(), command.display());
+        Capture out = Capture.start(p.getInputStream());
+        Capture err = Capture.start(p.getErrorStream());
+        try {
+            if (command.stdin() != null) {
+                try (OutputStream in = p.getOutputStream()) {
+                    in.write(command.stdin());
+                } catch (IOException e) {
+                    // The tool closed stdin early; its exit status tells the story.
+                }
+            }
+            if (!p.waitFor(command.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                kill(p);
+                throw CommandFailedException.timedOut(command, err.text());
+            }
+        } catch (InterruptedException e) {
+            kill(p);
+            Thread.currentThread().interrupt();
+            throw CommandFailedException.interrupted(command);
+        }
+        CommandResult result = new CommandResult(command, p.exitValue(), out.text(), err.text(),
+                Duration.ofNanos(System.nanoTime() - started));
+        log.debug("exit {} in {} ms: {}", result.exitCode(), result.elapsed().toMillis(), command.display());
+        return result;
+    }
+
+    private static void kill(Process p) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        try {
+            p.waitFor(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Drains one output stream on a virtual thread so a chatty tool never blocks on a full pipe. */
+    private static final class Capture {
+        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        private final Thread thread;
+
+        private Capture(InputStream in) {
+            thread = Thread.ofVirtual().start(() -> drain(in));
+        }
+
+        static Capture start(InputStream in) {
+            return new Capture(in);
+        }
+
+        private void drain(InputStream in) {
+            byte[] chunk = new byte[8192];
+            try (in) {
+                int n;
+                while ((n = in.read(chunk)) > 0) {
+                    synchronized (buf) {
+                        if (buf.size() < MAX_CAPTURE_BYTES) {
+                            buf.write(chunk, 0, Math.min(n, MAX_CAPTURE_BYTES - buf.size()));
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                // Stream closed because the process was killed: keep what we have.
+            }
+        }
+
+        String text() {
+            try {
+                thread.join(Duration.ofSeconds(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            synchronized (buf) {
+                return buf.toString(StandardCharsets.UTF_8);
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package dev.banger.daemon.ops;
+
+import dev.banger.core.model.OperationInfo;
+import dev.banger.core.rpc.BangerException;
+import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.store.Store;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every request is an operation with an op id. All of them are visible while they run; tracked
+ * ones (state-changing methods) are also written to the store, so {@code daemon.operations.list}
+ * shows their history across daemon restarts.
+ */
+public final class Operations {
+
+    private static final Logger log = LoggerFactory.getLogger(Operations.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Store store;
+    private final Clock clock;
+    private final Map<String, InFlight> inFlight = new ConcurrentHashMap<>();
+
+    private record InFlight(OperationContext context, OperationInfo info) {
+    }
+
+    public Operations(Store store, Clock clock) {
+        this.store = store;
+        this.clock = clock;
+    }
+
+    /** A fresh, grep-friendly op id: 12 hex digits. */
+    public static String newOpId() {
+        byte[] b = new byte[6];
+        RANDOM.nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    public OperationContext begin(String opId, String method, String peer, boolean tracked,
+                                  OperationContext.ProgressSink sink) {
+        OperationContext ctx = new OperationContext(opId, method, peer, tracked, sink);
+        OperationInfo info = new OperationInfo(opId, method, OperationInfo.RUNNING, peer, clock.instant(), null, null);
+        inFlight.put(opId, new InFlight(ctx, info));
+        if (tracked) {
+            store.insertOperation(info);
+            log.info("{} started by {}", method, peer);
+        }
+        return ctx;
+    }
+
+    /** Records how the operation ended; {@code error} is null on success. */
+    public void end(OperationContext ctx, Throwable error) {
+        InFlight f = inFlight.remove(ctx.opId());
+        if (f == null || !ctx.tracked()) {
+            return;
+        }
+        String state = error == null ? OperationInfo.SUCCEEDED
+                : ctx.isCancelled() || (error instanceof BangerException be && be.code() == ErrorCode.CANCELLED)
+                ? OperationInfo.CANCELLED : OperationInfo.FAILED;
+        store.finishOperation(f.info().finish(state, clock.instant(), error == null ? null : error.getMessage()));
+        log.info("{} {}", ctx.method(), state);
+    }
+
+    /** Running operations first, then the stored history, newest first. */
+    public List<OperationInfo> list(int limit) {
+        Map<String, OperationInfo> out = new LinkedHashMap<>();
+        inFlight.values().stream()
+                .map(InFlight::info)
+                .sorted((a, b) -> b.startedAt().compareTo(a.startedAt()))
+                .forEach(i -> out.put(i.id(), i));
+        for (OperationInfo i : store.listOperations(limit)) {
+            out.putIfAbsent(i.id(), i);
+        }
+        return new ArrayList<>(out.values()).subList(0, Math.min(limit, out.size()));
+    }
+
+    /** Cancels everything still running (daemon shutdown). */
+    public void cancelAll() {
+        inFlight.values().forEach(f -> f.context().cancel());
+    }
+}

@@ -1,0 +1,42 @@
+package dev.banger.daemon.rpc;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+
+/** A request's params, bound on demand to the record a handler expects. */
+public final class Params {
+
+    private final String method;
+    private final JsonNode node;
+    private final ObjectMapper mapper;
+
+    Params(String method, JsonNode node, ObjectMapper mapper) {
+        this.method = method;
+        this.node = node == null || node.isNull() ? JsonNodeFactory.instance.objectNode() : node;
+        this.mapper = mapper;
+    }
+
+    /** Binds the params object to {@code type}; unknown or mistyped fields are invalid params. */
+    public <T> T as(Class<T> type) {
+        if (!node.isObject()) {
+            throw new InvalidParamsException(method + ": params must be an object");
+        }
+        try {
+            return mapper.treeToValue(node, type);
+        } catch (UnrecognizedPropertyException e) {
+            throw new InvalidParamsException(method + ": unknown param '" + e.getPropertyName() + "'");
+        } catch (JacksonException e) {
+            throw new InvalidParamsException(method + ": bad params: " + e.getOriginalMessage());
+        }
+    }
+
+    /** For methods without params: any param given is a mistake worth reporting. */
+    public void expectNone() {
+        if (!(node.isObject() && node.isEmpty()) && !(node.isArray() && node.isEmpty())) {
+            throw new InvalidParamsException(method + " takes no params");
+        }
+    }
+}

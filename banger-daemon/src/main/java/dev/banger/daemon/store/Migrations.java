@@ -1,0 +1,83 @@
+package dev.banger.daemon.store;
+
+import java.util.List;
+
+/**
+ * The schema's history. Append only: a released migration is never edited, because stores in the
+ * field already ran it. {@code PRAGMA user_version} records the last one applied.
+ */
+final class Migrations {
+
+    static final List<Migration> ALL = List.of(
+            new Migration(1, "kernels, images and vms", List.of(
+                    """
+                    CREATE TABLE kernels (
+                      id            TEXT PRIMARY KEY,
+                      name          TEXT NOT NULL UNIQUE,
+                      version       TEXT,
+                      distro        TEXT,
+                      arch          TEXT NOT NULL DEFAULT 'x86_64',
+                      dir           TEXT NOT NULL,
+                      vmlinuz_path  TEXT,
+                      vmlinux_path  TEXT,
+                      initrd_path   TEXT,
+                      modules_path  TEXT,
+                      managed       INTEGER NOT NULL CHECK (managed IN (0, 1)),
+                      source        TEXT,
+                      sha256        TEXT,
+                      created_at    TEXT NOT NULL
+                    )""",
+                    """
+                    CREATE TABLE images (
+                      id              TEXT PRIMARY KEY,
+                      name            TEXT NOT NULL UNIQUE,
+                      source          TEXT,
+                      digest          TEXT,
+                      distro          TEXT,
+                      arch            TEXT NOT NULL DEFAULT 'x86_64',
+                      dir             TEXT,
+                      rootfs_path     TEXT NOT NULL,
+                      work_seed_path  TEXT,
+                      kernel_id       TEXT REFERENCES kernels(id) ON DELETE RESTRICT,
+                      managed         INTEGER NOT NULL CHECK (managed IN (0, 1)),
+                      size_bytes      INTEGER NOT NULL DEFAULT 0,
+                      created_at      TEXT NOT NULL
+                    )""",
+                    """
+                    CREATE TABLE vms (
+                      id          TEXT PRIMARY KEY,
+                      name        TEXT NOT NULL UNIQUE,
+                      image_id    TEXT NOT NULL REFERENCES images(id) ON DELETE RESTRICT,
+                      state       TEXT NOT NULL CHECK (state IN ('created', 'running', 'stopped', 'error')),
+                      vcpu        INTEGER NOT NULL CHECK (vcpu > 0),
+                      memory_mib  INTEGER NOT NULL CHECK (memory_mib > 0),
+                      disk_bytes  INTEGER NOT NULL CHECK (disk_bytes > 0),
+                      guest_ip    TEXT UNIQUE,
+                      mac         TEXT,
+                      last_error  TEXT,
+                      created_at  TEXT NOT NULL,
+                      updated_at  TEXT NOT NULL
+                    )""",
+                    "CREATE INDEX vms_image ON vms(image_id)",
+                    "CREATE INDEX images_kernel ON images(kernel_id)")),
+            new Migration(2, "operations log and per-VM NAT flag", List.of(
+                    """
+                    CREATE TABLE operations (
+                      id           TEXT PRIMARY KEY,
+                      method       TEXT NOT NULL,
+                      state        TEXT NOT NULL CHECK (state IN ('running', 'succeeded', 'failed', 'cancelled')),
+                      peer         TEXT,
+                      started_at   TEXT NOT NULL,
+                      finished_at  TEXT,
+                      error        TEXT
+                    )""",
+                    "CREATE INDEX operations_started ON operations(started_at)",
+                    "ALTER TABLE vms ADD COLUMN nat INTEGER NOT NULL DEFAULT 0 CHECK (nat IN (0, 1))")));
+
+    private Migrations() {
+    }
+
+    static int latestVersion() {
+        return ALL.getLast().version();
+    }
+}
