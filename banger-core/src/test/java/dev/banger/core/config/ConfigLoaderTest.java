@@ -1,0 +1,228 @@
+package dev.banger.core.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+    @TempDir
+    Path dir;
+
+    private Path file(String toml) throws IOException {
+        Path f = dir.resolve("bangerd.toml");
+        Files.writeString(f, toml);
+        return f;
+    }
+
+    private static Config load(Path f) {
+        return ConfigLoader.load(f, Map.of());
+    }
+
+    @Test
+    void noFileGivesTheDocumentedDefaults() {
+        Config c = ConfigLoader.load(null, Map.of());
+
+        assertThat(c.stateDir()).isEqualTo(Path.of("/var/lib/banger"));
+        assertThat(c.cacheDir()).isEqualTo(Path.of("/var/cache/banger"));
+        assertThat(c.runtimeDir()).isEqualTo(Path.of("/run/banger"));
+        assertThat(c.socketPath()).isEqualTo(Path.of("/run/banger/bangerd.sock"));
+        assertThat(c.logLevel()).isEqualTo("info");
+    }
+
+    @Test
+    void anEmptyFileAlsoGivesTheDefaults() throws IOException {
+        assertThat(load(file(""))).isEqualTo(Config.defaults());
+    }
+
+    @Test
+    void everyKeyIsRead() throws IOException {
+        Config c = load(file("""
+                state_dir = "/srv/banger/state"
+                cache_dir = "/srv/banger/cache"
+                runtime_dir = "/srv/banger/run"
+                socket_path = "/tmp/elsewhere/b.sock"
+                log_level = "warn"
+                """));
+
+        assertThat(c).isEqualTo(new Config(Path.of("/srv/banger/state"), Path.of("/srv/banger/cache"),
+                Path.of("/srv/banger/run"), Path.of("/tmp/elsewhere/b.sock"), "warn"));
+    }
+
+    @Test
+    void pathsAreNormalisedAndLogLevelIsCaseInsensitive() throws IOException {
+        Config c = load(file("""
+                state_dir = "/srv/banger/../state/"
+                log_level = "DEBUG"
+                """));
+
+        assertThat(c.stateDir()).isEqualTo(Path.of("/srv/state"));
+        assertThat(c.logLevel()).isEqualTo("debug");
+    }
+
+    @Test
+    void socketPathDefaultsToTheRuntimeDirWhenOnlyRuntimeDirIsSet() throws IOException {
+        Config c = load(file("runtime_dir = \"/srv/run\"\n"));
+
+        assertThat(c.runtimeDir()).isEqualTo(Path.of("/srv/run"));
+        assertThat(c.socketPath()).isEqualTo(Path.of("/srv/run/bangerd.sock"));
+    }
+
+    @Test
+    void unknownKeyIsRejectedWithItsName() throws IOException {
+        Path f = file("""
+                state_dir = "/srv/state"
+                stat_dir = "/srv/typo"
+                """);
+
+        assertThatThrownBy(() -> load(f))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("unknown key 'stat_dir'")
+                .hasMessageContaining(f.toString());
+    }
+
+    @Test
+    void aTableIsAnUnknownKeyToo() throws IOException {
+        Path f = file("""
+                [daemon]
+                state_dir = "/srv/state"
+                """);
+
+        assertThatThrownBy(() -> load(f))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'daemon'");
+    }
+
+    @Test
+    void aNumberWhereAPathBelongsIsRejectedNamingTheKey() throws IOException {
+        Path f = file("state_dir = 5\n");
+
+        assertThatThrownBy(() -> load(f))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'state_dir'")
+                .hasMessageContaining("must be a string")
+                .hasMessageContaining("integer")
+                .hasMessageContaining(f.toString());
+    }
+
+    @Test
+    void aBooleanLogLevelIsRejectedNamingTheKey() throws IOException {
+        Path f = file("log_level = true\n");
+
+        assertThatThrownBy(() -> load(f))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'log_level'")
+                .hasMessageContaining("boolean");
+    }
+
+    @Test
+    void anUnknownLogLevelIsRejectedNamingTheKeyAndTheChoices() throws IOException {
+        Path f = file("log_level = \"loud\"\n");
+
+        assertThatThrownBy(() -> load(f))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("log_level")
+                .hasMessageContaining("loud")
+                .hasMessageContaining("trace, debug, info, warn, error")
+                .hasMessageContaining(f.toString());
+    }
+
+    @Test
+    void aRelativePathIsRejectedNamingTheKey() throws IOException {
+        Path f = file("cache_dir = \"var/cache\"\n");
+
+        assertThatThrownBy(() -> load(f))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'cache_dir'")
+                .hasMessageContaining("absolute path")
+                .hasMessageContaining("var/cache");
+    }
+
+    @Test
+    void anEmptyPathIsRejected() throws IOException {
+        Path f = file("socket_path = \"\"\n");
+
+        assertThatThrownBy(() -> load(f))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'socket_path'")
+                .hasMessageContaining("absolute path");
+    }
+
+    @Test
+    void invalidTomlIsReportedWithTheFileName() throws IOException {
+        Path f = file("state_dir = \"/srv/state\n");
+
+        assertThatThrownBy(() -> load(f))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(f.toString())
+                .hasMessageContaining("not valid TOML");
+    }
+
+    @Test
+    void aKeyGivenTwiceIsInvalidToml() throws IOException {
+        Path f = file("""
+                state_dir = "/srv/a"
+                state_dir = "/srv/b"
+                """);
+
+        assertThatThrownBy(() -> load(f))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(f.toString());
+    }
+
+    @Test
+    void aMissingFileIsReportedByName() {
+        Path f = dir.resolve("nope.toml");
+
+        assertThatThrownBy(() -> load(f))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(f.toString())
+                .hasMessageContaining("does not exist");
+    }
+
+    @Test
+    void aDirectoryInsteadOfAFileIsReportedByName() {
+        assertThatThrownBy(() -> load(dir))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("cannot read config file " + dir);
+    }
+
+    @Test
+    void environmentOverridesTheFilesLogLevel() throws IOException {
+        Path f = file("log_level = \"warn\"\n");
+
+        assertThat(ConfigLoader.load(f, Map.of("BANGER_LOG_LEVEL", "debug")).logLevel()).isEqualTo("debug");
+        assertThat(ConfigLoader.load(null, Map.of("BANGER_LOG_LEVEL", " TRACE ")).logLevel()).isEqualTo("trace");
+    }
+
+    @Test
+    void aBlankEnvironmentValueIsIgnored() throws IOException {
+        Path f = file("log_level = \"warn\"\n");
+
+        assertThat(ConfigLoader.load(f, Map.of("BANGER_LOG_LEVEL", "  ")).logLevel()).isEqualTo("warn");
+    }
+
+    @Test
+    void anInvalidEnvironmentLogLevelNamesTheVariable() {
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("BANGER_LOG_LEVEL", "chatty")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("BANGER_LOG_LEVEL")
+                .hasMessageContaining("chatty");
+    }
+
+    @Test
+    void underPutsEverythingBelowOneDirectory() {
+        Config c = Config.under(dir);
+
+        assertThat(c.stateDir()).startsWithRaw(dir);
+        assertThat(c.cacheDir()).startsWithRaw(dir);
+        assertThat(c.socketPath()).isEqualTo(c.runtimeDir().resolve("bangerd.sock"));
+        assertThat(c.runtimeDir()).startsWithRaw(dir);
+    }
+}
