@@ -55,14 +55,11 @@ public class CommandRunner {
         log.debug("started pid {}: {}", p.pid(), command.display());
         Capture out = Capture.start(p.getInputStream());
         Capture err = Capture.start(p.getErrorStream());
+        if (command.stdin() != null) {
+            // On its own thread: a tool that never reads a large input must not block the timeout.
+            Thread.ofVirtual().name("stdin-" + p.pid()).start(() -> feed(p, command.stdin()));
+        }
         try {
-            if (command.stdin() != null) {
-                try (OutputStream in = p.getOutputStream()) {
-                    in.write(command.stdin());
-                } catch (IOException e) {
-                    // The tool closed stdin early; its exit status tells the story.
-                }
-            }
             if (!p.waitFor(command.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
                 kill(p);
                 throw CommandFailedException.timedOut(command, err.text());
@@ -76,6 +73,14 @@ public class CommandRunner {
                 Duration.ofNanos(System.nanoTime() - started));
         log.debug("exit {} in {} ms: {}", result.exitCode(), result.elapsed().toMillis(), command.display());
         return result;
+    }
+
+    private static void feed(Process p, byte[] input) {
+        try (OutputStream in = p.getOutputStream()) {
+            in.write(input);
+        } catch (IOException e) {
+            // The tool closed stdin early or was killed; its exit status tells the story.
+        }
     }
 
     private static void kill(Process p) {
