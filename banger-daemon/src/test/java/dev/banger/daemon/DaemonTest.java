@@ -1,0 +1,192 @@
+package dev.banger.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.banger.core.Layout;
+import dev.banger.core.config.Config;
+import dev.banger.core.model.OperationInfo;
+import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.image.ImageService;
+import dev.banger.daemon.network.HostNetwork;
+import dev.banger.daemon.store.Store;
+import dev.banger.daemon.store.StoreException;
+import dev.banger.daemon.workspace.WorkspaceService;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DaemonTest {
+
+    @TempDir
+    Path root;
+
+    private Daemon daemon;
+
+    @AfterEach
+    void close() {
+        if (daemon != null) {
+            daemon.close();
+        }
+    }
+
+    @Test
+    void openBuildsEveryServiceAndTheDirectoryTree() {
+        Config config = Config.under(root);
+
+        daemon = Daemon.open(config);
+
+        assertThat(daemon.net).isNotNull();
+        assertThat(daemon.img).isNotNull();
+        assertThat(daemon.ws).isNotNull();
+        assertThat(daemon.vm).isNotNull();
+        assertThat(daemon.ops).isNotNull();
+        assertThat(daemon.vm.images()).isSameAs(daemon.img);
+        assertThat(daemon.vm.network()).isSameAs(daemon.net);
+        assertThat(daemon.vm.workspaces()).isSameAs(daemon.ws);
+        Layout layout = Layout.of(config);
+        for (Path dir : List.of(layout.stateDir(), layout.cacheDir(), layout.imagesDir(), layout.kernelsDir(),
+                layout.vmsDir(), layout.stagingDir(), layout.runtimeDir())) {
+            assertThat(dir).isDirectory();
+        }
+        assertThat(layout.database()).isRegularFile();
+        assertThat(daemon.socketPath()).isEqualTo(config.socketPath());
+    }
+
+    @Test
+    void theRuntimeDirIsReachableByGroupMembers() throws IOException {
+        daemon = Daemon.open(Config.under(root));
+
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(Config.under(root).runtimeDir())))
+                .isEqualTo("rwxr-xr-x");
+    }
+
+    @Test
+    void wireServicesTwiceChangesNothing() {
+        daemon = Daemon.open(Config.under(root));
+        var before = List.of(daemon.net, daemon.img, daemon.ws, daemon.vm, daemon.ops, daemon.clock, daemon.log);
+
+        Daemon.wireServices(daemon);
+
+        var after = List.of(daemon.net, daemon.img, daemon.ws, daemon.vm, daemon.ops, daemon.clock, daemon.log);
+        for (int i = 0; i < before.size(); i++) {
+            assertThat(after.get(i)).isSameAs(before.get(i));
+        }
+    }
+
+    @Test
+    void preInstalledServicesAreKeptAndHandedToTheVmService() {
+        daemon = infrastructureOnly();
+        ImageService images = new ImageService(daemon.store, daemon.runner, daemon.layout);
+        HostNetwork network = new HostNetwork(daemon.config, daemon.runner);
+        WorkspaceService workspaces = new WorkspaceService(daemon.runner, daemon.layout);
+        daemon.img = images;
+        daemon.net = network;
+        daemon.ws = workspaces;
+
+        Daemon.wireServices(daemon);
+
+        assertThat(daemon.img).isSameAs(images);
+        assertThat(daemon.net).isSameAs(network);
+        assertThat(daemon.ws).isSameAs(workspaces);
+        assertThat(daemon.vm.images()).isSameAs(images);
+        assertThat(daemon.vm.network()).isSameAs(network);
+        assertThat(daemon.vm.workspaces()).isSameAs(workspaces);
+        assertThat(daemon.ops).isNotNull();
+    }
+
+    @Test
+    void eachPreInstalledServiceIsKeptOnItsOwn() {
+        daemon = infrastructureOnly();
+        ImageService images = new ImageService(daemon.store, daemon.runner, daemon.layout);
+        daemon.img = images;
+
+        Daemon.wireServices(daemon);
+
+        assertThat(daemon.vm.images()).isSameAs(images);
+        assertThat(daemon.net).isNotNull();
+        assertThat(daemon.vm.network()).isSameAs(daemon.net);
+        assertThat(daemon.vm.workspaces()).isSameAs(daemon.ws).isNotNull();
+    }
+
+    @Test
+    void closingADaemonThatWasNeverOpenedIsHarmless() {
+        Daemon d = new Daemon();
+        d.config = Config.under(root);
+
+        assertThatCode(() -> {
+            d.close();
+            d.close();
+        }).doesNotThrowAnyException();
+        assertThatCode(() -> new Daemon().close()).doesNotThrowAnyException();
+    }
+
+    @Test
+    void aCorruptDatabaseFailsOpenWithAClearMessage() throws IOException {
+        Config config = Config.under(root);
+        Path db = Layout.of(config).database();
+        Files.createDirectories(db.getParent());
+        byte[] junk = new byte[8192];
+        new Random(1).nextBytes(junk);
+        Files.write(db, junk);
+
+        assertThatThrownBy(() -> Daemon.open(config))
+                .isInstanceOf(StoreException.class)
+                .hasMessageContaining(db.toString())
+                .hasMessageContaining("not a valid SQLite database")
+                .hasMessageContaining("move it aside");
+
+        // Moving the file aside, as the message says, lets the daemon start.
+        Files.move(db, db.resolveSibling("banger.db.broken"));
+        daemon = Daemon.open(config);
+        assertThat(daemon.store.schemaVersion()).isPositive();
+    }
+
+    @Test
+    void openThenCloseTwiceIsFineAndReleasesTheStore() {
+        Daemon d = Daemon.open(Config.under(root));
+        Store store = d.store;
+
+        d.close();
+        assertThatCode(d::close).doesNotThrowAnyException();
+
+        assertThatThrownBy(store::schemaVersion).isInstanceOf(StoreException.class).hasMessageContaining("closed");
+    }
+
+    @Test
+    void operationsCutShortByAPreviousDaemonAreMarkedFailedOnOpen() {
+        Config config = Config.under(root);
+        Daemon first = Daemon.open(config);
+        Instant started = Instant.parse("2026-03-01T10:00:00Z");
+        first.store.insertOperation(new OperationInfo("0123456789ab", "shutdown", OperationInfo.RUNNING,
+                "uid 0 pid 1", started, null, null));
+        first.close();
+
+        daemon = Daemon.open(config);
+
+        assertThat(daemon.ops.list(10)).singleElement().satisfies(op -> {
+            assertThat(op.id()).isEqualTo("0123456789ab");
+            assertThat(op.state()).isEqualTo(OperationInfo.FAILED);
+            assertThat(op.error()).isEqualTo("daemon stopped before the operation finished");
+            assertThat(op.finishedAt()).isAfter(started);
+        });
+    }
+
+    /** What open() sets up before wiring, so a test can pre-install services first. */
+    private Daemon infrastructureOnly() {
+        Daemon d = new Daemon();
+        d.config = Config.under(root);
+        d.layout = Layout.of(d.config);
+        d.runner = new CommandRunner();
+        d.store = Store.open(d.layout.database());
+        return d;
+    }
+}
