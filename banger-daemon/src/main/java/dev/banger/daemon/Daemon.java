@@ -13,6 +13,7 @@ import dev.banger.daemon.network.HostNetwork;
 import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.ops.Operations;
 import dev.banger.daemon.rpc.MethodTable;
+import dev.banger.daemon.rpc.Params;
 import dev.banger.daemon.rpc.PeerPolicy;
 import dev.banger.daemon.rpc.RpcServer;
 import dev.banger.daemon.rpc.Wire;
@@ -124,9 +125,9 @@ public final class Daemon implements AutoCloseable {
     /** The RPC surface. Each handler is one line into a service. */
     MethodTable methods() {
         return new MethodTable()
-                .add(Methods.PING, false, (p, ctx) -> ping())
-                .add(Methods.VERSION, false, (p, ctx) -> version())
-                .add(Methods.SHUTDOWN, true, (p, ctx) -> requestStop(ctx))
+                .add(Methods.PING, false, (p, ctx) -> ping(p))
+                .add(Methods.VERSION, false, (p, ctx) -> version(p))
+                .add(Methods.SHUTDOWN, true, (p, ctx) -> requestStop(p, ctx))
                 .add(Methods.OPERATIONS_LIST, false,
                         (p, ctx) -> Map.of("operations", ops.list(p.as(OperationsListParams.class).limitOr(DEFAULT_OPERATIONS_LIMIT))));
     }
@@ -137,17 +138,20 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
-    private PingResult ping() {
+    private PingResult ping(Params p) {
+        p.expectNone();
         return new PingResult(BuildInfo.current().version(), ProcessHandle.current().pid(),
                 Duration.ofNanos(System.nanoTime() - startedNanos).toMillis());
     }
 
-    private static VersionInfo version() {
+    private static VersionInfo version(Params p) {
+        p.expectNone();
         BuildInfo b = BuildInfo.current();
         return new VersionInfo(b.version(), b.commit(), b.built(), Protocol.VERSION);
     }
 
-    private Map<String, Object> requestStop(OperationContext ctx) {
+    private Map<String, Object> requestStop(Params p, OperationContext ctx) {
+        p.expectNone();
         ctx.afterResponse(() -> Thread.ofPlatform().name("shutdown").start(this::close));
         return Map.of("stopping", true);
     }

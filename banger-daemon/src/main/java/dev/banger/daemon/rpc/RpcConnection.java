@@ -12,9 +12,8 @@ import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.ops.Operations;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -42,7 +41,7 @@ final class RpcConnection {
     private final PeerPolicy policy;
     private final ObjectMapper mapper;
     private final Consumer<RpcConnection> onClose;
-    private final OutputStream out;
+    private final Object writeLock = new Object();
     private final Map<String, OperationContext> running = new ConcurrentHashMap<>();
     private volatile long lastActivity = System.nanoTime();
     private PeerCredentials peer;
@@ -56,7 +55,6 @@ final class RpcConnection {
         this.policy = policy;
         this.mapper = mapper;
         this.onClose = onClose;
-        this.out = Channels.newOutputStream(channel);
     }
 
     void serve() {
@@ -64,7 +62,9 @@ final class RpcConnection {
             Credentials c = channel.getOption(UnixSocketOptions.SO_PEERCRED);
             peer = new PeerCredentials(c.getPid(), c.getUid(), c.getGid());
             denyReason = policy.denyReason(peer);
-            LineReader reader = new LineReader(Channels.newInputStream(channel));
+            // Plain channel reads and writes: Channels.newInputStream/newOutputStream on a selectable
+            // channel hold its blockingLock for the whole read, so a pending read would block every write.
+            LineReader reader = new LineReader(channel);
             String line;
             while ((line = reader.next()) != null) {
                 lastActivity = System.nanoTime();
@@ -87,6 +87,15 @@ final class RpcConnection {
     /** Handles one request line; false means close the connection. */
     private boolean handle(String line) {
         String opId = Operations.newOpId();
+        MDC.put("op_id", opId);
+        try {
+            return handle(line, opId);
+        } finally {
+            MDC.remove("op_id");
+        }
+    }
+
+    private boolean handle(String line, String opId) {
         JsonNode req;
         try {
             req = mapper.readTree(line);
@@ -234,11 +243,12 @@ final class RpcConnection {
 
     private void send(Object message) {
         try {
-            byte[] bytes = mapper.writeValueAsBytes(message);
-            synchronized (out) {
-                out.write(bytes);
-                out.write('\n');
-                out.flush();
+            byte[] json = mapper.writeValueAsBytes(message);
+            ByteBuffer buf = ByteBuffer.allocate(json.length + 1).put(json).put((byte) '\n').flip();
+            synchronized (writeLock) {
+                while (buf.hasRemaining()) {
+                    channel.write(buf);
+                }
             }
         } catch (IOException e) {
             log.debug("cannot answer, client gone: {}", e.getMessage());
@@ -290,12 +300,13 @@ final class RpcConnection {
             }
         }
 
-        private final InputStream in;
+        private final ReadableByteChannel in;
         private final byte[] buf = new byte[64 * 1024];
+        private final ByteBuffer wrapped = ByteBuffer.wrap(buf);
         private int pos;
         private int limit;
 
-        LineReader(InputStream in) {
+        LineReader(ReadableByteChannel in) {
             this.in = in;
         }
 
@@ -324,7 +335,8 @@ final class RpcConnection {
                     throw new LineTooLongException();
                 }
                 pos = 0;
-                limit = in.read(buf);
+                wrapped.clear();
+                limit = in.read(wrapped);
                 if (limit <= 0) {
                     limit = 0;
                     return null; // a partial last line without newline is dropped: the client hung up mid-request

@@ -1,0 +1,62 @@
+package dev.banger.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** What the CLI does without a daemon: exit codes, error format, colour rules, completion. */
+class CliBehaviourTest {
+
+    @Test
+    void unreachableDaemonExitsThreeWithAHint() {
+        CliRun r = CliRun.run(Map.of(Banger.SOCKET_ENV, "/nonexistent/bangerd.sock"), "ping");
+        assertThat(r.exit()).isEqualTo(Banger.EXIT_UNREACHABLE);
+        assertThat(r.err()).startsWith("banger: bangerd is not running (no socket at /nonexistent/bangerd.sock)")
+                .contains("banger daemon start");
+    }
+
+    @Test
+    void socketFlagWinsOverEnvironment() {
+        CliRun r = CliRun.run(Map.of(Banger.SOCKET_ENV, "/env/bangerd.sock"), "--socket", "/flag/bangerd.sock", "ping");
+        assertThat(r.err()).contains("/flag/bangerd.sock").doesNotContain("/env/");
+    }
+
+    @Test
+    void usageErrorsExitTwo() {
+        assertThat(CliRun.run(Map.of(), "no-such-command").exit()).isEqualTo(Banger.EXIT_USAGE);
+        assertThat(CliRun.run(Map.of()).exit()).isEqualTo(Banger.EXIT_USAGE);
+        assertThat(CliRun.run(Map.of(), "completion", "fish").exit()).isEqualTo(Banger.EXIT_USAGE);
+    }
+
+    @Test
+    void errorsNameTheOpIdAndUseColourOnlyWhenAllowed() {
+        StringWriter plain = new StringWriter();
+        new Terminal(new PrintWriter(new StringWriter()), new PrintWriter(plain), false, false).error("boom", "abc123");
+        assertThat(plain.toString()).isEqualTo("banger: boom (op abc123)" + System.lineSeparator());
+
+        StringWriter coloured = new StringWriter();
+        new Terminal(new PrintWriter(new StringWriter()), new PrintWriter(coloured), true, true).error("boom", "abc123");
+        assertThat(coloured.toString()).contains("\u001b[").contains("boom");
+
+        System.setProperty("banger.tty.err", "true");
+        try {
+            assertThat(Terminal.fromSystem(Map.of("NO_COLOR", "1")).colourErr()).isFalse();
+            assertThat(Terminal.fromSystem(Map.of()).colourErr()).isTrue();
+        } finally {
+            System.clearProperty("banger.tty.err");
+        }
+        assertThat(Terminal.fromSystem(Map.of()).colourErr()).isFalse();
+    }
+
+    @Test
+    void completionScriptsCoverTheCommands() {
+        for (String shell : new String[] {"bash", "zsh"}) {
+            CliRun r = CliRun.run(Map.of(), "completion", shell);
+            assertThat(r.exit()).isZero();
+            assertThat(r.out()).contains("complete -F").contains("daemon").contains("ping").contains("operations");
+        }
+    }
+}

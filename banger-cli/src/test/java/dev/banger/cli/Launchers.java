@@ -1,0 +1,64 @@
+package dev.banger.cli;
+
+import dev.banger.daemon.exec.Command;
+import dev.banger.daemon.exec.CommandResult;
+import dev.banger.daemon.exec.CommandRunner;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+
+/** The launchers scripts/build.sh leaves in build/bin, run as real processes (scripts/test.sh builds them first). */
+final class Launchers {
+
+    static final Path BUILD = Path.of(System.getProperty("user.dir")).toAbsolutePath().getParent().resolve("build");
+    static final Path BANGER = BUILD.resolve("bin/banger");
+    static final Path BANGERD = BUILD.resolve("bin/bangerd");
+    private static final CommandRunner RUNNER = new CommandRunner();
+
+    private Launchers() {
+    }
+
+    static void assumeBuilt() {
+        Assumptions.assumeTrue(Files.isExecutable(BANGER) && Files.isExecutable(BANGERD),
+                "build/bin launchers missing: run scripts/build.sh (scripts/test.sh does)");
+    }
+
+    static boolean runningAsRoot() {
+        return new com.sun.security.auth.module.UnixSystem().getUid() == 0;
+    }
+
+    static boolean userExists(String name) {
+        return RUNNER.runAllowingFailure(Command.of("id", "-u", name)).ok();
+    }
+
+    /** Runs build/bin/banger, optionally as another user through setpriv. */
+    static CommandResult banger(String asUser, String... args) {
+        List<String> argv = new ArrayList<>();
+        if (asUser != null) {
+            argv.addAll(List.of("setpriv", "--reuid=" + asUser, "--regid=" + primaryGroup(asUser), "--init-groups", "--"));
+        }
+        argv.add(BANGER.toString());
+        argv.addAll(List.of(args));
+        return RUNNER.runAllowingFailure(new Command(argv, Duration.ofSeconds(60), null, java.util.Map.of(), null));
+    }
+
+    private static String primaryGroup(String user) {
+        return RUNNER.run(Command.of("id", "-gn", user)).stdout().strip();
+    }
+
+    /** A directory other users can traverse (JUnit's @TempDir is 0700). */
+    static Path openDirectory(String prefix) throws IOException {
+        Path d = Files.createTempDirectory(Path.of("/tmp"), prefix);
+        Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return d;
+    }
+
+    static void deleteTree(Path dir) {
+        RUNNER.runAllowingFailure(Command.of("rm", "-rf", "--one-file-system", dir.toString()));
+    }
+}

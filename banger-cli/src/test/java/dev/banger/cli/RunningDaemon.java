@@ -1,0 +1,38 @@
+package dev.banger.cli;
+
+import dev.banger.core.config.Config;
+import dev.banger.daemon.Daemon;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** A real bangerd (in this JVM) on a temp state dir and socket, driven by the real CLI code. */
+final class RunningDaemon implements AutoCloseable {
+
+    final Daemon daemon;
+    final Path socket;
+
+    private RunningDaemon(Daemon daemon) {
+        this.daemon = daemon;
+        this.socket = daemon.socketPath();
+    }
+
+    static RunningDaemon start(Path dir) throws Exception {
+        Daemon d = Daemon.open(Config.under(dir));
+        try {
+            d.serve();
+        } catch (Exception e) {
+            d.close();
+            throw e;
+        }
+        return new RunningDaemon(d);
+    }
+
+    CliRun cli(String... args) {
+        return CliRun.run(Map.of(Banger.SOCKET_ENV, socket.toString()), args);
+    }
+
+    @Override
+    public void close() {
+        daemon.close();
+    }
+}
