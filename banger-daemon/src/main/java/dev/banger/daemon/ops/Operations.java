@@ -50,7 +50,12 @@ public final class Operations {
         OperationInfo info = new OperationInfo(opId, method, OperationInfo.RUNNING, peer, clock.instant(), null, null);
         inFlight.put(opId, new InFlight(ctx, info));
         if (tracked) {
-            store.insertOperation(info);
+            try {
+                store.insertOperation(info);
+            } catch (RuntimeException e) {
+                inFlight.remove(opId); // refused: it must not show as running forever
+                throw e;
+            }
             log.info("{} started by {}", method, peer);
         }
         return ctx;
