@@ -82,7 +82,8 @@ class BangerdTest {
         int code = bangerd("--config", f.toString());
 
         assertThat(code).isEqualTo(2);
-        assertThat(stderr()).contains("bangerd: ").contains("listen_adress").contains(f.toString());
+        assertThat(stderr()).contains("bangerd: config file " + f
+                + ": unknown key 'listen_adress' (see docs/config.md for the keys bangerd reads)");
         assertThat(dir.resolve("state")).as("nothing is touched on a bad config").doesNotExist();
     }
 

@@ -88,6 +88,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void messagesReadAsDocsConfigMdShowsThem() throws IOException {
+        Path unknown = file("stat_dir = \"/srv\"\n");
+        assertThatThrownBy(() -> load(unknown)).hasMessage("config file " + unknown
+                + ": unknown key 'stat_dir' (see docs/config.md for the keys bangerd reads)");
+
+        Path mistyped = file("state_dir = 5\n");
+        assertThatThrownBy(() -> load(mistyped)).hasMessage("config file " + mistyped
+                + ": key 'state_dir' must be a string, got an integer");
+    }
+
+    @Test
     void aTableIsAnUnknownKeyToo() throws IOException {
         Path f = file("""
                 [daemon]

@@ -61,18 +61,19 @@ class StoreTest {
     // ---- connection settings and schema ----
 
     @Test
-    void aNewStoreUsesWalForeignKeysAndABusyTimeoutOnEveryConnection() {
+    void aNewStoreUsesWalForeignKeysABusyTimeoutAndNormalSyncOnEveryConnection() {
         Store store = open(db());
 
         for (Store.SqlWork<List<String>> pragmas : List.<Store.SqlWork<List<String>>>of(StoreTest::pragmas)) {
-            assertThat(store.read(pragmas)).containsExactly("wal", "1", "5000");
-            assertThat(store.write(pragmas)).containsExactly("wal", "1", "5000");
+            assertThat(store.read(pragmas)).containsExactly("wal", "1", "5000", "1");
+            assertThat(store.write(pragmas)).containsExactly("wal", "1", "5000", "1");
         }
         assertThat(Files.exists(db())).isTrue();
     }
 
     private static List<String> pragmas(Connection c) throws SQLException {
-        return List.of(scalar(c, "PRAGMA journal_mode"), scalar(c, "PRAGMA foreign_keys"), scalar(c, "PRAGMA busy_timeout"));
+        return List.of(scalar(c, "PRAGMA journal_mode"), scalar(c, "PRAGMA foreign_keys"), scalar(c, "PRAGMA busy_timeout"),
+                scalar(c, "PRAGMA synchronous")); // 1 = NORMAL
     }
 
     @Test
