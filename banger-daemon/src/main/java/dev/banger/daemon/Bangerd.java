@@ -41,12 +41,18 @@ public final class Bangerd implements Callable<Integer> {
         Daemon daemon;
         try {
             daemon = Daemon.open(config);
-            daemon.serve();
-        } catch (StoreException | UncheckedIOException | java.io.IOException e) {
+        } catch (StoreException | UncheckedIOException e) {
             System.err.println("bangerd: " + e.getMessage());
             return 1;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "sigterm"));
+        try {
+            daemon.serve();
+        } catch (java.io.IOException | RuntimeException e) {
+            System.err.println("bangerd: " + e.getMessage());
+            daemon.close();
+            return 1;
+        }
         daemon.awaitStop();
         return 0;
     }

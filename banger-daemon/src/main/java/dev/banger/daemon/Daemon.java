@@ -195,7 +195,7 @@ public final class Daemon implements AutoCloseable {
         if (layout != null && rpc != null) {
             deletePidFile();
         }
-        if (log != null) {
+        if (rpc != null) {
             log.info("bangerd stopped");
         }
         stopped.countDown();
@@ -218,9 +218,12 @@ public final class Daemon implements AutoCloseable {
                     layout.vmsDir(), layout.stagingDir())) {
                 Files.createDirectories(dir);
             }
-            // Group members must reach the socket inside it.
-            Files.createDirectories(layout.runtimeDir());
-            Files.setPosixFilePermissions(layout.runtimeDir(), PosixFilePermissions.fromString("rwxr-xr-x"));
+            // Group members must reach the socket inside it. A directory that already exists (say
+            // /run) keeps its mode: loosening or tightening someone else's directory is not ours to do.
+            if (!Files.isDirectory(layout.runtimeDir())) {
+                Files.createDirectories(layout.runtimeDir());
+                Files.setPosixFilePermissions(layout.runtimeDir(), PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
             Files.createDirectories(layout.socketPath().getParent());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create banger's directories: " + e.getMessage(), e);

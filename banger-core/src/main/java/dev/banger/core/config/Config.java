@@ -17,7 +17,15 @@ public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketP
     public static final String SOCKET_NAME = "bangerd.sock";
     public static final Set<String> LOG_LEVELS = Set.of("trace", "debug", "info", "warn", "error");
 
+    /** sun_path is 108 bytes including the terminating NUL. */
+    public static final int MAX_SOCKET_PATH_BYTES = 107;
+
     public Config {
+        int socketBytes = socketPath.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (socketBytes > MAX_SOCKET_PATH_BYTES) {
+            throw new ConfigException("socket_path " + socketPath + " is " + socketBytes + " bytes; Unix socket paths allow at most "
+                    + MAX_SOCKET_PATH_BYTES + " (set socket_path or runtime_dir to something shorter)");
+        }
         logLevel = logLevel.toLowerCase(Locale.ROOT);
         if (!LOG_LEVELS.contains(logLevel)) {
             throw new ConfigException("log_level must be one of trace, debug, info, warn, error; got '" + logLevel + "'");

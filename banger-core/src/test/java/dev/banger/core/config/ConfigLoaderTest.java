@@ -236,4 +236,14 @@ class ConfigLoaderTest {
         assertThat(c.socketPath()).isEqualTo(c.runtimeDir().resolve("bangerd.sock"));
         assertThat(c.runtimeDir()).startsWithRaw(dir);
     }
+
+    @Test
+    void socketPathLongerThanUnixSocketsAllowIsRejectedAtLoad() throws IOException {
+        String longDir = "/tmp/" + "d".repeat(120);
+        Path f = file("runtime_dir = \"" + longDir + "\"\n");
+        assertThatThrownBy(() -> load(f))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("socket_path " + longDir + "/bangerd.sock is 138 bytes")
+                .hasMessageContaining("at most 107");
+    }
 }

@@ -102,6 +102,9 @@ public final class Store implements AutoCloseable {
             if (!closed && idleReaders.size() < MAX_IDLE_READERS) {
                 idleReaders.add(c);
                 c = null;
+                if (closed) {
+                    drainReaders(); // close() ran meanwhile: do not leak the connection just returned
+                }
             }
             return result;
         } catch (SQLException e) {
@@ -186,12 +189,16 @@ public final class Store implements AutoCloseable {
         try {
             closed = true;
             closeQuietly(writer);
-            Connection c;
-            while ((c = idleReaders.poll()) != null) {
-                closeQuietly(c);
-            }
+            drainReaders();
         } finally {
             writeLock.unlock();
+        }
+    }
+
+    private void drainReaders() {
+        Connection c;
+        while ((c = idleReaders.poll()) != null) {
+            closeQuietly(c);
         }
     }
 
@@ -208,7 +215,9 @@ public final class Store implements AutoCloseable {
         cfg.setBusyTimeout(BUSY_TIMEOUT_MS);
         cfg.enforceForeignKeys(true);
         cfg.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
-        if (!readOnly) {
+        if (readOnly) {
+            cfg.setReadOnly(true); // reads cannot write around the write lock
+        } else {
             cfg.setJournalMode(SQLiteConfig.JournalMode.WAL);
         }
         return cfg.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
