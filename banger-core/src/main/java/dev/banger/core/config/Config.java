@@ -1,6 +1,7 @@
 package dev.banger.core.config;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -8,7 +9,8 @@ import java.util.Set;
  * bangerd's configuration after defaults are applied. Every key is optional in the TOML file;
  * docs/config.md lists them with their defaults.
  */
-public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketPath, String logLevel) {
+public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketPath, String logLevel,
+                     Path registryAuthFile, List<String> insecureRegistries) {
 
     public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/banger");
     public static final Path DEFAULT_CACHE_DIR = Path.of("/var/cache/banger");
@@ -27,6 +29,7 @@ public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketP
                     + MAX_SOCKET_PATH_BYTES + " (set socket_path or runtime_dir to something shorter)");
         }
         logLevel = logLevel.toLowerCase(Locale.ROOT);
+        insecureRegistries = List.copyOf(insecureRegistries);
         if (!LOG_LEVELS.contains(logLevel)) {
             throw new ConfigException("log_level must be one of trace, debug, info, warn, error; got '" + logLevel + "'");
         }
@@ -34,17 +37,17 @@ public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketP
 
     public static Config defaults() {
         return new Config(DEFAULT_STATE_DIR, DEFAULT_CACHE_DIR, DEFAULT_RUNTIME_DIR,
-                DEFAULT_RUNTIME_DIR.resolve(SOCKET_NAME), DEFAULT_LOG_LEVEL);
+                DEFAULT_RUNTIME_DIR.resolve(SOCKET_NAME), DEFAULT_LOG_LEVEL, null, List.of());
     }
 
     /** A config rooted in one directory, as tests and non-root developers use. */
     public static Config under(Path root) {
         Path runtime = root.resolve("run");
         return new Config(root.resolve("state"), root.resolve("cache"), runtime,
-                runtime.resolve(SOCKET_NAME), DEFAULT_LOG_LEVEL);
+                runtime.resolve(SOCKET_NAME), DEFAULT_LOG_LEVEL, null, List.of());
     }
 
     public Config withLogLevel(String level) {
-        return new Config(stateDir, cacheDir, runtimeDir, socketPath, level);
+        return new Config(stateDir, cacheDir, runtimeDir, socketPath, level, registryAuthFile, insecureRegistries);
     }
 }

@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -65,6 +67,8 @@ public final class ConfigLoader {
         Path runtime = d.runtimeDir();
         Path socket = null;
         String level = d.logLevel();
+        Path authFile = null;
+        List<String> insecure = List.of();
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             String key = e.getKey();
@@ -75,11 +79,14 @@ public final class ConfigLoader {
                 case "runtime_dir" -> runtime = absolutePath(key, value);
                 case "socket_path" -> socket = absolutePath(key, value);
                 case "log_level" -> level = string(key, value);
+                case "registry_auth_file" -> authFile = absolutePath(key, value);
+                case "insecure_registries" -> insecure = strings(key, value);
                 default -> throw new ConfigException("unknown key '" + key + "' (see docs/config.md for the keys bangerd reads)");
             }
         }
         try {
-            return new Config(state, cache, runtime, socket != null ? socket : runtime.resolve(Config.SOCKET_NAME), level);
+            return new Config(state, cache, runtime, socket != null ? socket : runtime.resolve(Config.SOCKET_NAME), level,
+                    authFile, insecure);
         } catch (ConfigException e) {
             throw new ConfigException("key " + e.getMessage());
         }
@@ -90,6 +97,20 @@ public final class ConfigLoader {
             throw new ConfigException("key '" + key + "' must be a string, got " + describe(value));
         }
         return value.textValue();
+    }
+
+    private static List<String> strings(String key, JsonNode value) {
+        if (!value.isArray()) {
+            throw new ConfigException("key '" + key + "' must be an array of strings, got " + describe(value));
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode item : value) {
+            if (!item.isTextual() || item.textValue().isBlank()) {
+                throw new ConfigException("key '" + key + "' must be an array of non-empty strings, got an item that is " + describe(item));
+            }
+            out.add(item.textValue());
+        }
+        return out;
     }
 
     private static Path absolutePath(String key, JsonNode value) {

@@ -49,10 +49,13 @@ class ConfigLoaderTest {
                 runtime_dir = "/srv/banger/run"
                 socket_path = "/tmp/elsewhere/b.sock"
                 log_level = "warn"
+                registry_auth_file = "/etc/banger/docker-config.json"
+                insecure_registries = ["registry.lan:5000", "10.0.0.5"]
                 """));
 
         assertThat(c).isEqualTo(new Config(Path.of("/srv/banger/state"), Path.of("/srv/banger/cache"),
-                Path.of("/srv/banger/run"), Path.of("/tmp/elsewhere/b.sock"), "warn"));
+                Path.of("/srv/banger/run"), Path.of("/tmp/elsewhere/b.sock"), "warn",
+                Path.of("/etc/banger/docker-config.json"), java.util.List.of("registry.lan:5000", "10.0.0.5")));
     }
 
     @Test
@@ -245,5 +248,13 @@ class ConfigLoaderTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("socket_path " + longDir + "/bangerd.sock is 138 bytes")
                 .hasMessageContaining("at most 107");
+    }
+
+    @Test
+    void insecureRegistriesMustBeAnArrayOfStrings() throws IOException {
+        Path notArray = file("insecure_registries = \"registry.lan\"\n");
+        assertThatThrownBy(() -> load(notArray)).hasMessageContaining("key 'insecure_registries' must be an array of strings");
+        Path badItem = file("insecure_registries = [\"ok\", 5]\n");
+        assertThatThrownBy(() -> load(badItem)).hasMessageContaining("key 'insecure_registries'").hasMessageContaining("an integer");
     }
 }

@@ -36,6 +36,8 @@ public final class Store implements AutoCloseable {
     private final Path file;
     private final Connection writer;
     private final ConcurrentLinkedQueue<Connection> idleReaders = new ConcurrentLinkedQueue<>();
+    private final ImageRows images = new ImageRows(this);
+    private final KernelRows kernels = new KernelRows(this);
     private volatile boolean closed;
 
     @FunctionalInterface
@@ -65,6 +67,14 @@ public final class Store implements AutoCloseable {
 
     public Path file() {
         return file;
+    }
+
+    public ImageRows images() {
+        return images;
+    }
+
+    public KernelRows kernels() {
+        return kernels;
     }
 
     /** Runs {@code work} in a write transaction; commits on return, rolls back on throw. */
