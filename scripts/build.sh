@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# build.sh: compile banger with Maven and lay out a runnable tree under build/:
+#   build/bin/banger, build/bin/bangerd   launchers (POSIX sh; symlink them anywhere)
+#   build/lib/cli/, build/lib/daemon/     each app's jars (module jar, banger-core, runtime deps)
+#   build/lib/banger.aot (JDK >= 25) or build/lib/banger.jsa (JDK 21-24)   the CLI's start-up archive
+#   build/completion/banger.{bash,zsh}    shell completion
+# Idempotent: every run rebuilds build/ from scratch. Needs a JDK >= 21 (scripts/lib/find-java.sh).
+# Env: BANGER_ARCHIVE=aot|cds|none forces the kind of start-up archive (default: aot on JDK >= 25).
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
+cd "$ROOT"
+. scripts/lib/find-java.sh
+. scripts/lib/temp-daemon.sh
+
+say() { printf 'build.sh: %s\n' "$*"; }
+die() { printf 'build.sh: FAILED: %s\n' "$*" >&2; exit 1; }
+
+find_java --jdk || die "no JDK >= 21 (see above)"
+JAVA=$BANGER_JAVA_HOME/bin/java
+export JAVA_HOME=$BANGER_JAVA_HOME
+if [ "$BANGER_JAVA_MAJOR" -ge 24 ]; then
+    case " ${MAVEN_OPTS:-} " in
+        *' --sun-misc-unsafe-memory-access='*) ;;
+        *) export MAVEN_OPTS="${MAVEN_OPTS:+$MAVEN_OPTS }--sun-misc-unsafe-memory-access=allow" ;;
+    esac
+fi
+command -v mvn >/dev/null 2>&1 || die "mvn is not installed (run scripts/host-setup.sh as root, or apt-get install maven)"
+say "JDK $BANGER_JAVA_VERSION at $BANGER_JAVA_HOME"
+
+commit=$(git rev-parse HEAD 2>/dev/null) || commit=unknown
+DEPS=target/banger-runtime-deps
+rm -rf banger-cli/$DEPS banger-daemon/$DEPS
+say "mvn package (commit $commit)"
+mvn -B -q -DskipTests -Dbanger.commit="$commit" package \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$DEPS" \
+    || die "mvn package failed (output above)"
+
+# ---- lay out build/ ------------------------------------------------------------------------
+mkdir -p build
+HOME_DIR=$(cd build && pwd -P)   # what the launchers compute at run time via readlink -f
+rm -rf build/bin build/lib build/completion
+mkdir -p build/bin build/lib/cli build/lib/daemon build/completion
+cp scripts/lib/find-java.sh build/lib/find-java.sh
+
+# install_app APP MODULE: copies the module jar and its runtime dependencies into build/lib/APP and
+# sets CP_REL to the launcher's classpath ($home-relative): module jar, banger-core, then the rest.
+install_app() {
+    local app=$1 module=$2 jar dep cp
+    jar=$(ls "$module"/target/"$module"-*.jar | grep -v -e '-tests\.jar$' -e '-sources\.jar$' -e '-javadoc\.jar$')
+    [ "$(printf '%s\n' "$jar" | wc -l)" -eq 1 ] || die "expected one jar in $module/target, found: $jar"
+    [ -d "$module/$DEPS" ] || die "no runtime dependencies were copied for $module"
+    cp "$jar" "build/lib/$app/"
+    cp "$module/$DEPS"/*.jar "build/lib/$app/"
+    cp="\$home/lib/$app/$(basename "$jar")"
+    dep=$(cd "build/lib/$app" && ls banger-core-*.jar) || die "banger-core jar missing from $module's dependencies"
+    cp="$cp:\$home/lib/$app/$dep"
+    for dep in $(cd "build/lib/$app" && ls *.jar | LC_ALL=C sort); do
+        case $dep in "$(basename "$jar")"|banger-core-*.jar) continue ;; esac
+        cp="$cp:\$home/lib/$app/$dep"
+    done
+    CP_REL=$cp
+    # For tools (benchmarks): the same classpath, absolute.
+    printf '%s\n' "$cp" | sed "s|\\\$home|$HOME_DIR|g" >"build/lib/$app.classpath"
+}
+
+install_app cli banger-cli
+CLI_CP_REL=$CP_REL
+install_app daemon banger-daemon
+DAEMON_CP_REL=$CP_REL
+CLI_CP=$(cat build/lib/cli.classpath)
+
+# The CLI's JVM flags: the launcher and the archive's training run must use the same ones.
+CLI_FLAGS='-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData'
+CLI_MAIN=dev.banger.cli.Banger
+DAEMON_MAIN=dev.banger.daemon.Bangerd
+
+# ---- start-up archive kind -----------------------------------------------------------------
+archive=${BANGER_ARCHIVE:-}
+if [ -z "$archive" ]; then
+    if [ "$BANGER_JAVA_MAJOR" -ge 25 ]; then archive=aot; else archive=cds; fi
+fi
+case $archive in
+    aot)
+        [ "$BANGER_JAVA_MAJOR" -ge 25 ] || die "BANGER_ARCHIVE=aot needs JDK >= 25"
+        ARCHIVE_FILE=banger.aot
+        ARCHIVE_USE="-XX:AOTCache=\$home/lib/$ARCHIVE_FILE"
+        ARCHIVE_MAKE="-XX:AOTCacheOutput=$HOME_DIR/lib/$ARCHIVE_FILE"
+        # Silence the JVM when the cache cannot be used (stale jar, other JVM options): it then
+        # just starts without it.
+        ARCHIVE_QUIET='-Xlog:aot=off -Xlog:cds=off' ;;
+    cds)
+        ARCHIVE_FILE=banger.jsa
+        ARCHIVE_USE="-XX:SharedArchiveFile=\$home/lib/$ARCHIVE_FILE"
+        ARCHIVE_MAKE="-XX:ArchiveClassesAtExit=$HOME_DIR/lib/$ARCHIVE_FILE"
+        ARCHIVE_QUIET='-Xlog:cds=off -Xlog:cds+dynamic=off' ;;
+    none) ARCHIVE_FILE= ;;
+    *) die "BANGER_ARCHIVE must be aot, cds or none; got '$archive'" ;;
+esac
+
+# ---- launchers ---------------------------------------------------------------------------
+# write_launcher FILE: the shared head (locate home, find a JDK).
+launcher_head() {
+    cat <<HEAD
+#!/bin/sh
+# Generated by scripts/build.sh (commit $commit, JDK $BANGER_JAVA_VERSION); do not edit.
+# BANGER_JAVA_OPTS: extra JVM options, for debugging (e.g. BANGER_JAVA_OPTS=-Xlog:class+load).
+HEAD
+    cat <<'HEAD'
+self=$(readlink -f -- "$0") && [ -n "$self" ] || { echo "${0##*/}: cannot resolve the path of $0" >&2; exit 1; }
+home=${self%/bin/*}
+[ -r "$home/lib/find-java.sh" ] || { echo "${0##*/}: $home/lib/find-java.sh is missing: rebuild with scripts/build.sh" >&2; exit 1; }
+. "$home/lib/find-java.sh"
+find_java || exit 1
+HEAD
+}
+
+{
+    launcher_head
+    printf 'built_java_version=%s\n' "'$BANGER_JAVA_VERSION'"
+    printf 'cp="%s"\n' "$CLI_CP_REL"
+    cat <<'BODY'
+if [ -t 1 ]; then tty_out=true; else tty_out=false; fi
+if [ -t 2 ]; then tty_err=true; else tty_err=false; fi
+# shellcheck disable=SC2086
+set -- ${BANGER_JAVA_OPTS:-} dev.banger.cli.Banger "$@"
+BODY
+    if [ -n "$ARCHIVE_FILE" ]; then
+        cat <<BODY
+# The start-up archive only fits the exact JDK it was made with.
+if [ "\$BANGER_JAVA_VERSION" = "\$built_java_version" ] && [ -r "\$home/lib/$ARCHIVE_FILE" ]; then
+    set -- "$ARCHIVE_USE" $ARCHIVE_QUIET "\$@"
+fi
+BODY
+    fi
+    cat <<BODY
+exec "\$BANGER_JAVA_HOME/bin/java" $CLI_FLAGS -Dbanger.home="\$home" \\
+    -Dbanger.tty.out=\$tty_out -Dbanger.tty.err=\$tty_err -cp "\$cp" "\$@"
+BODY
+} >build/bin/banger
+
+{
+    launcher_head
+    printf 'cp="%s"\n' "$DAEMON_CP_REL"
+    cat <<'BODY'
+# shellcheck disable=SC2086
+set -- ${BANGER_JAVA_OPTS:-} dev.banger.daemon.Bangerd "$@"
+if [ "$BANGER_JAVA_MAJOR" -ge 24 ]; then
+    set -- --sun-misc-unsafe-memory-access=allow "$@"
+fi
+exec "$BANGER_JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dbanger.home="$home" -cp "$cp" "$@"
+BODY
+} >build/bin/bangerd
+chmod 755 build/bin/banger build/bin/bangerd
+sh -n build/bin/banger && sh -n build/bin/bangerd || die "generated launchers are not valid sh"
+
+# ---- the CLI's start-up archive: a training run of `banger ping` against a real daemon -----
+cleanup() { temp_daemon_stop; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if [ -n "$ARCHIVE_FILE" ]; then
+    say "training the CLI's start-up archive ($archive, build/lib/$ARCHIVE_FILE)"
+    temp_daemon_start "$ROOT/build/bin/bangerd" || die "cannot start a temporary bangerd for the training run"
+    # shellcheck disable=SC2086
+    # The CLI has no read timeout of its own: bound each run.
+    if ! train_out=$(timeout 120 "$JAVA" $CLI_FLAGS "$ARCHIVE_MAKE" -Dbanger.home="$HOME_DIR" \
+            -Dbanger.tty.out=false -Dbanger.tty.err=false -cp "$CLI_CP" "$CLI_MAIN" \
+            --socket "$TEMP_DAEMON_SOCKET" ping 2>&1); then
+        printf '%s\n' "$train_out" >&2
+        die "training run of banger ping failed"
+    fi
+    [ -s "build/lib/$ARCHIVE_FILE" ] || { printf '%s\n' "$train_out" >&2; die "the JVM wrote no build/lib/$ARCHIVE_FILE"; }
+
+    # Verify, through the launcher, that the archive is really used and that it prints nothing extra.
+    verify_log=$(mktemp)
+    out=$(BANGER_JAVA_OPTS="-Xlog:class+load=info:file=$verify_log" timeout 60 build/bin/banger --socket "$TEMP_DAEMON_SOCKET" ping 2>&1) \
+        || { printf '%s\n' "$out" >&2; rm -f "$verify_log"; die "build/bin/banger ping failed with the archive"; }
+    total=$(grep -c 'source:' "$verify_log" || :)
+    shared=$(grep -c 'source: shared objects file' "$verify_log" || :)
+    rm -f "$verify_log"
+    case $out in
+        'pong from bangerd'*) ;;
+        *) printf '%s\n' "$out" >&2; die "unexpected output from build/bin/banger ping (warnings?)" ;;
+    esac
+    [ "${shared:-0}" -gt 0 ] || die "the JVM loaded no class from build/lib/$ARCHIVE_FILE: the archive is not used"
+    say "archive check: $shared of $total classes of \`banger ping\` came from build/lib/$ARCHIVE_FILE"
+    temp_daemon_stop
+fi
+
+# ---- completion ----------------------------------------------------------------------------
+build/bin/banger completion bash >build/completion/banger.bash || die "banger completion bash failed"
+build/bin/banger completion zsh >build/completion/banger.zsh || die "banger completion zsh failed"
+[ -s build/completion/banger.bash ] && [ -s build/completion/banger.zsh ] || die "empty completion script"
+
+say "done. Launchers:"
+say "  $HOME_DIR/bin/banger"
+say "  $HOME_DIR/bin/bangerd"
+say "completion: source $HOME_DIR/completion/banger.bash (bash) or banger.zsh (zsh)"
