@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# host-setup.sh: prepare a Debian 12 host to build, test and run banger. Idempotent; as root.
+#   - apt packages the build and the tests need, installed only when missing (a repeated run
+#     needs no network and takes well under a second);
+#   - group `banger` (members may use bangerd's socket) and user `banger-test` (no login shell,
+#     with a home, member of `banger`), which tests use to exercise the socket's access rules;
+#   - a JDK >= 21 must already be there: apt cannot provide one on Debian 12.
+# Not root: says what it would do and exits 0 with a warning (the JDK check still runs).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
+. "$ROOT/scripts/lib/find-java.sh"
+
+say() { printf 'host-setup.sh: %s\n' "$*"; }
+warn() { printf 'host-setup.sh: WARNING: %s\n' "$*" >&2; }
+die() { printf 'host-setup.sh: FAILED: %s\n' "$*" >&2; exit 1; }
+
+# Debian package -> why banger needs it.
+PACKAGES=(
+    maven          # the build
+    git            # build.sh stamps the commit
+    ca-certificates # Maven downloads over TLS
+    socat          # bench/cli-latency.sh, docs' examples, tests that talk raw JSON-RPC
+    util-linux     # setpriv/runuser (tests as banger-test), setsid (banger daemon start)
+    passwd         # groupadd, useradd, usermod
+    adduser        # adduser/addgroup
+    e2fsprogs      # mkfs.ext4, debugfs: image and work-seed builders
+    procps         # ps, pkill in tests' diagnostics
+)
+
+installed() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'
+}
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    installed "$p" || missing+=("$p")
+done
+
+if [ "$(id -u)" -ne 0 ]; then
+    warn "not root: skipping host setup. As root it would:"
+    if [ ${#missing[@]} -gt 0 ]; then
+        warn "  apt-get install -y ${missing[*]}"
+    else
+        warn "  (no packages: all installed)"
+    fi
+    getent group banger >/dev/null || warn "  create group banger"
+    id banger-test >/dev/null 2>&1 || warn "  create user banger-test (member of banger)"
+    warn "run: sudo $0"
+else
+    if [ ${#missing[@]} -gt 0 ]; then
+        say "installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -q || die "apt-get update failed"
+        apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null || die "apt-get install ${missing[*]} failed"
+        for p in "${missing[@]}"; do
+            installed "$p" || die "package $p is still not installed"
+        done
+    else
+        say "packages: all present (${PACKAGES[*]})"
+    fi
+
+    if ! getent group banger >/dev/null; then
+        groupadd --system banger || die "groupadd banger failed"
+        say "created group banger"
+    fi
+    if ! id banger-test >/dev/null 2>&1; then
+        nologin=/usr/sbin/nologin
+        [ -x "$nologin" ] || nologin=/bin/false
+        useradd --create-home --shell "$nologin" --groups banger --comment "banger tests" banger-test \
+            || die "useradd banger-test failed"
+        say "created user banger-test (group banger)"
+    elif ! id -nG banger-test | tr ' ' '\n' | grep -qx banger; then
+        usermod -aG banger banger-test || die "usermod -aG banger banger-test failed"
+        say "added banger-test to group banger"
+    fi
+    home=$(getent passwd banger-test | cut -d: -f6)
+    if [ -n "$home" ] && [ ! -d "$home" ]; then
+        mkdir -p "$home" && chown banger-test: "$home" && chmod 750 "$home"
+        say "created $home"
+    fi
+fi
+
+if ! find_java --jdk; then
+    die "no JDK >= 21: this script cannot install one (Debian 12's apt has only OpenJDK 17). Install Eclipse Temurin 25 under /usr/lib/jvm, or set JAVA_HOME to a JDK >= 21."
+fi
+say "JDK $BANGER_JAVA_VERSION at $BANGER_JAVA_HOME"
