@@ -6,11 +6,12 @@
 #   build/completion/banger.{bash,zsh}    shell completion
 # Idempotent: every run rebuilds build/ from scratch. Needs a JDK >= 21 (scripts/lib/find-java.sh).
 # Env: BANGER_ARCHIVE=aot|cds|none forces the kind of start-up archive (default: aot on JDK >= 25).
-set -eu
+set -eu -o pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$ROOT"
 . scripts/lib/find-java.sh
+. scripts/lib/maven-env.sh
 . scripts/lib/temp-daemon.sh
 
 say() { printf 'build.sh: %s\n' "$*"; }
@@ -18,14 +19,7 @@ die() { printf 'build.sh: FAILED: %s\n' "$*" >&2; exit 1; }
 
 find_java --jdk || die "no JDK >= 21 (see above)"
 JAVA=$BANGER_JAVA_HOME/bin/java
-export JAVA_HOME=$BANGER_JAVA_HOME
-if [ "$BANGER_JAVA_MAJOR" -ge 24 ]; then
-    case " ${MAVEN_OPTS:-} " in
-        *' --sun-misc-unsafe-memory-access='*) ;;
-        *) export MAVEN_OPTS="${MAVEN_OPTS:+$MAVEN_OPTS }--sun-misc-unsafe-memory-access=allow" ;;
-    esac
-fi
-command -v mvn >/dev/null 2>&1 || die "mvn is not installed (run scripts/host-setup.sh as root, or apt-get install maven)"
+maven_env || die "no Maven"
 say "JDK $BANGER_JAVA_VERSION at $BANGER_JAVA_HOME"
 
 commit=$(git rev-parse HEAD 2>/dev/null) || commit=unknown
@@ -47,7 +41,8 @@ cp scripts/lib/find-java.sh build/lib/find-java.sh
 # sets CP_REL to the launcher's classpath ($home-relative): module jar, banger-core, then the rest.
 install_app() {
     local app=$1 module=$2 jar dep cp
-    jar=$(ls "$module"/target/"$module"-*.jar | grep -v -e '-tests\.jar$' -e '-sources\.jar$' -e '-javadoc\.jar$')
+    jar=$(ls "$module"/target/"$module"-*.jar | grep -v -e '-tests\.jar$' -e '-sources\.jar$' -e '-javadoc\.jar$') \
+        || die "mvn package made no jar in $module/target"
     [ "$(printf '%s\n' "$jar" | wc -l)" -eq 1 ] || die "expected one jar in $module/target, found: $jar"
     [ -d "$module/$DEPS" ] || die "no runtime dependencies were copied for $module"
     cp "$jar" "build/lib/$app/"

@@ -26,6 +26,7 @@ PACKAGES=(
     adduser        # adduser/addgroup
     e2fsprogs      # mkfs.ext4, debugfs: image and work-seed builders
     procps         # ps, pkill in tests' diagnostics
+    iproute2       # ip: host networking (bridge, tap) in the daemon
 )
 
 installed() {
