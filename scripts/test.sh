@@ -60,7 +60,7 @@ smoke "symlinked banger ping" "pong from bangerd" "$link_dir/banger" --socket "$
 rm -rf "$link_dir"
 temp_daemon_stop
 
-say "unit and integration tests: mvn -B test (JDK $BANGER_JAVA_VERSION)"
 find_java --jdk || die "no JDK >= 21"
 maven_env || die "no Maven"
+say "unit and integration tests: mvn -B test (JDK $BANGER_JAVA_VERSION)"
 mvn -B -ntp test || die "mvn test: failing tests (see the Surefire summary above)"
