@@ -27,6 +27,8 @@ PACKAGES=(
     e2fsprogs      # mkfs.ext4, debugfs: image and work-seed builders
     procps         # ps, pkill in tests' diagnostics
     iproute2       # ip: host networking (bridge, tap) in the daemon
+    docker-registry # a real OCI registry on loopback for the image-pull tests (TestRegistry)
+    apache2-utils  # htpasswd: that registry's basic-auth tests
 )
 
 installed() {
