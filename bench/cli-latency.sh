@@ -19,24 +19,32 @@ if [ ! -x build/bin/banger ] || [ ! -x build/bin/bangerd ]; then
     ./scripts/build.sh || die "scripts/build.sh"
 fi
 
-trap temp_daemon_stop EXIT
+WORK=$(mktemp -d)
+TIMEFORMAT='%3R %3U %3S'
+trap 'temp_daemon_stop; rm -rf "$WORK"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 temp_daemon_start "$ROOT/build/bin/bangerd" || die "cannot start a temporary bangerd"
 S=$TEMP_DAEMON_SOCKET
 
-# run_series NAME OK-PATTERN COMMAND...: RUNS timed runs (wall time from bash's EPOCHREALTIME, no fork) (after 2 untimed warm-ups); sets
-# TIMES (ms, 0.1 ms resolution) and BAD (runs whose output did not match OK-PATTERN).
+# run_series OK-PATTERN COMMAND...: RUNS timed runs after 2 untimed warm-ups. Sets TIMES (wall
+# time, from bash's EPOCHREALTIME: no fork), CPUS (user+sys CPU time of the command, from bash's
+# `time`: steadier than wall time on a busy machine), both in tenths of a ms, and BAD (runs whose
+# output did not match OK-PATTERN).
 run_series() {
-    local name=$1 ok=$2 i t0 t1 out
-    shift 2
-    TIMES=() BAD=0
+    local ok=$1 i t0 t1 r u s out
+    shift
+    TIMES=() CPUS=() BAD=0
     for i in 1 2; do "$@" >/dev/null 2>&1 || :; done
     for ((i = 0; i < RUNS; i++)); do
         t0=${EPOCHREALTIME/[.,]/}
-        out=$("$@" 2>&1) || :
+        { time "$@" >"$WORK/out" 2>&1 || :; } 2>"$WORK/time"
         t1=${EPOCHREALTIME/[.,]/}
-        TIMES+=($(( (t1 - t0) / 100 )))   # tenths of a ms
+        TIMES+=($(( (t1 - t0) / 100 )))
+        read -r r u s <"$WORK/time"
+        u=${u/[.,]/} s=${s/[.,]/}
+        CPUS+=($(( (10#$u + 10#$s) * 10 )))   # ms -> tenths
+        out=$(<"$WORK/out")
         [[ $out == $ok ]] || { BAD=$((BAD + 1)); LAST_BAD=$out; }
     done
 }
@@ -59,17 +67,17 @@ socat_ping() { printf '%s\n' "$REQUEST" | socat - "UNIX-CONNECT:$S"; }
 echo "cli-latency: $RUNS runs each against a temporary bangerd ($S), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # banger has no read timeout of its own: bound it. socat bounds itself (-t 0.5 s after EOF).
-run_series banger 'pong from bangerd*' timeout 30 build/bin/banger --socket "$S" ping
-banger_times=("${TIMES[@]}") banger_bad=$BAD
+run_series 'pong from bangerd*' timeout 30 build/bin/banger --socket "$S" ping
+banger_times=("${TIMES[@]}") banger_cpus=("${CPUS[@]}") banger_bad=$BAD
 [ "$banger_bad" -eq 0 ] || die "banger ping failed $banger_bad time(s); last output: $LAST_BAD"
 
-run_series socat '*"result":*' socat_ping
-socat_times=("${TIMES[@]}") socat_bad=$BAD
+run_series '*"result":*' socat_ping
+socat_times=("${TIMES[@]}") socat_cpus=("${CPUS[@]}") socat_bad=$BAD
 
 bm=$(median "${banger_times[@]}")
 sm=$(median "${socat_times[@]}")
-printf '  banger ping : median %7s ms  (%s)\n' "$bm" "$(minmax "${banger_times[@]}")"
-printf '  socat       : median %7s ms  (%s)\n' "$sm" "$(minmax "${socat_times[@]}")"
+printf '  banger ping : median %7s ms wall  (%s), CPU %s ms\n' "$bm" "$(minmax "${banger_times[@]}")" "$(median "${banger_cpus[@]}")"
+printf '  socat       : median %7s ms wall  (%s), CPU %s ms\n' "$sm" "$(minmax "${socat_times[@]}")" "$(median "${socat_cpus[@]}")"
 if [ "$socat_bad" -gt 0 ]; then
     echo "  WARNING: $socat_bad of $RUNS socat requests got no ping result (last output: '${LAST_BAD:-nothing}')."
     echo "           bangerd cancels a request when the client half-closes after sending, as socat does;"
