@@ -32,7 +32,7 @@ S=$TEMP_DAEMON_SOCKET
 # `time`: steadier than wall time on a busy machine), both in tenths of a ms, and BAD (runs whose
 # output did not match OK-PATTERN).
 run_series() {
-    local ok=$1 i t0 t1 r u s out
+    local ok=$1 i t0 t1 _wall u s out
     shift
     TIMES=() CPUS=() BAD=0
     for i in 1 2; do "$@" >/dev/null 2>&1 || :; done
@@ -41,24 +41,25 @@ run_series() {
         { time "$@" >"$WORK/out" 2>&1 || :; } 2>"$WORK/time"
         t1=${EPOCHREALTIME/[.,]/}
         TIMES+=($(( (t1 - t0) / 100 )))
-        read -r r u s <"$WORK/time"
+        read -r _wall u s <"$WORK/time"
         u=${u/[.,]/} s=${s/[.,]/}
         CPUS+=($(( (10#$u + 10#$s) * 10 )))   # ms -> tenths
         out=$(<"$WORK/out")
+        # shellcheck disable=SC2053 # OK-PATTERN is a glob
         [[ $out == $ok ]] || { BAD=$((BAD + 1)); LAST_BAD=$out; }
     done
 }
 
 median() { # of tenths of ms, printed in ms with one decimal
     local sorted n m
-    sorted=($(printf '%s\n' "$@" | sort -n))
+    mapfile -t sorted < <(printf '%s\n' "$@" | sort -n)
     n=${#sorted[@]}
     if ((n % 2)); then m=${sorted[n / 2]}; else m=$(( (sorted[n / 2 - 1] + sorted[n / 2]) / 2 )); fi
     printf '%d.%d' $((m / 10)) $((m % 10))
 }
 minmax() {
     local sorted
-    sorted=($(printf '%s\n' "$@" | sort -n))
+    mapfile -t sorted < <(printf '%s\n' "$@" | sort -n)
     printf 'min %d.%d, max %d.%d ms' $((sorted[0] / 10)) $((sorted[0] % 10)) $((sorted[-1] / 10)) $((sorted[-1] % 10))
 }
 

@@ -12,7 +12,7 @@ cd "$ROOT"
 
 die() { printf 'rpc-throughput: FAILED: %s\n' "$*" >&2; exit 1; }
 
-find_java || die "no JDK >= 21"
+find_java --jdk || die "no JDK >= 21 (single-file source launch needs javac's module)"
 if [ ! -x build/bin/bangerd ] || [ ! -r build/lib/cli.classpath ]; then
     ./scripts/build.sh || die "scripts/build.sh"
 fi

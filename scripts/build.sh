@@ -7,6 +7,7 @@
 # Idempotent: every run rebuilds build/ from scratch. Needs a JDK >= 21 (scripts/lib/find-java.sh).
 # Env: BANGER_ARCHIVE=aot|cds|none forces the kind of start-up archive (default: aot on JDK >= 25).
 set -eu -o pipefail
+LC_COLLATE=C   # stable classpath order
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$ROOT"
@@ -41,16 +42,22 @@ cp scripts/lib/find-java.sh build/lib/find-java.sh
 # sets CP_REL to the launcher's classpath ($home-relative): module jar, banger-core, then the rest.
 install_app() {
     local app=$1 module=$2 jar dep cp
-    jar=$(ls "$module"/target/"$module"-*.jar | grep -v -e '-tests\.jar$' -e '-sources\.jar$' -e '-javadoc\.jar$') \
-        || die "mvn package made no jar in $module/target"
-    [ "$(printf '%s\n' "$jar" | wc -l)" -eq 1 ] || die "expected one jar in $module/target, found: $jar"
+    jar=
+    for dep in "$module"/target/"$module"-*.jar; do
+        case $dep in *-tests.jar|*-sources.jar|*-javadoc.jar) continue ;; esac
+        [ -f "$dep" ] || continue
+        [ -z "$jar" ] || die "expected one jar in $module/target, found $jar and $dep"
+        jar=$dep
+    done
+    [ -n "$jar" ] || die "mvn package made no jar in $module/target"
     [ -d "$module/$DEPS" ] || die "no runtime dependencies were copied for $module"
     cp "$jar" "build/lib/$app/"
     cp "$module/$DEPS"/*.jar "build/lib/$app/"
     cp="\$home/lib/$app/$(basename "$jar")"
     dep=$(cd "build/lib/$app" && ls banger-core-*.jar) || die "banger-core jar missing from $module's dependencies"
     cp="$cp:\$home/lib/$app/$dep"
-    for dep in $(cd "build/lib/$app" && ls *.jar | LC_ALL=C sort); do
+    for dep in "build/lib/$app"/*.jar; do   # sorted by the glob (LC_COLLATE=C above)
+        dep=${dep##*/}
         case $dep in "$(basename "$jar")"|banger-core-*.jar) continue ;; esac
         cp="$cp:\$home/lib/$app/$dep"
     done
@@ -94,7 +101,7 @@ case $archive in
 esac
 
 # ---- launchers ---------------------------------------------------------------------------
-# write_launcher FILE: the shared head (locate home, find a JDK).
+# launcher_head: the launchers' shared head (locate home, find a JDK).
 launcher_head() {
     cat <<HEAD
 #!/bin/sh
@@ -118,8 +125,8 @@ HEAD
 if [ -t 1 ]; then tty_out=true; else tty_out=false; fi
 if [ -t 2 ]; then tty_err=true; else tty_err=false; fi
 # shellcheck disable=SC2086
-set -- ${BANGER_JAVA_OPTS:-} dev.banger.cli.Banger "$@"
 BODY
+    printf 'set -- ${BANGER_JAVA_OPTS:-} %s "$@"\n' "$CLI_MAIN"
     if [ -n "$ARCHIVE_FILE" ]; then
         cat <<BODY
 # The start-up archive only fits the exact JDK it was made with.
@@ -137,9 +144,9 @@ BODY
 {
     launcher_head
     printf 'cp="%s"\n' "$DAEMON_CP_REL"
+    echo '# shellcheck disable=SC2086'
+    printf 'set -- ${BANGER_JAVA_OPTS:-} %s "$@"\n' "$DAEMON_MAIN"
     cat <<'BODY'
-# shellcheck disable=SC2086
-set -- ${BANGER_JAVA_OPTS:-} dev.banger.daemon.Bangerd "$@"
 if [ "$BANGER_JAVA_MAJOR" -ge 24 ]; then
     set -- --sun-misc-unsafe-memory-access=allow "$@"
 fi
@@ -147,7 +154,7 @@ exec "$BANGER_JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dbanger.ho
 BODY
 } >build/bin/bangerd
 chmod 755 build/bin/banger build/bin/bangerd
-sh -n build/bin/banger && sh -n build/bin/bangerd || die "generated launchers are not valid sh"
+for f in build/bin/banger build/bin/bangerd; do sh -n "$f" || die "generated $f is not valid sh"; done
 
 # ---- the CLI's start-up archive: a training run of `banger ping` against a real daemon -----
 cleanup() { temp_daemon_stop; }
@@ -192,7 +199,7 @@ fi
 # ---- completion ----------------------------------------------------------------------------
 build/bin/banger completion bash >build/completion/banger.bash || die "banger completion bash failed"
 build/bin/banger completion zsh >build/completion/banger.zsh || die "banger completion zsh failed"
-[ -s build/completion/banger.bash ] && [ -s build/completion/banger.zsh ] || die "empty completion script"
+for f in build/completion/banger.bash build/completion/banger.zsh; do [ -s "$f" ] || die "empty $f"; done
 
 say "done. Launchers:"
 say "  $HOME_DIR/bin/banger"

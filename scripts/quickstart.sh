@@ -21,7 +21,7 @@ say "host setup"
 say "build"
 user=${SUDO_USER:-}
 [ "$user" = root ] && user=
-if [ -n "$user" ] && [ "$(stat -c %U "$ROOT")" = "$user" ] && [ ! -e build -o "$(stat -c %U build 2>/dev/null)" = "$user" ]; then
+if [ -n "$user" ] && [ "$(stat -c %U "$ROOT")" = "$user" ] && { [ ! -e build ] || [ "$(stat -c %U build)" = "$user" ]; }; then
     # Build as the owner of the checkout: root-owned build/ and target/ would break their later builds.
     runuser -u "$user" -- ./scripts/build.sh || die "scripts/build.sh (as $user)"
 else

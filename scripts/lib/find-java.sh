@@ -1,4 +1,4 @@
-# shellcheck shell=sh
+# shellcheck shell=sh disable=SC2034,SC1007
 # find-java.sh: locate a JDK >= 21 for banger. POSIX sh, meant to be sourced (by scripts/*.sh and
 # by the build/bin launchers, on every CLI command: the common path uses shell builtins only).
 #

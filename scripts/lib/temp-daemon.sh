@@ -76,6 +76,6 @@ temp_daemon_stop() {
     case $TEMP_DAEMON_DIR in
         "${TMPDIR:-/tmp}"/bangerd.??????) rm -rf -- "$TEMP_DAEMON_DIR" ;;
     esac
-    TEMP_DAEMON_DIR= TEMP_DAEMON_SOCKET= TEMP_DAEMON_LOG=
+    TEMP_DAEMON_DIR='' TEMP_DAEMON_SOCKET='' TEMP_DAEMON_LOG=''
     return 0
 }
