@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -14,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * The only place in bangerd that starts processes (ArchitectureTest enforces it). Commands are
  * argv lists, each with a timeout; output is captured; a failure names the command, its exit
  * status and the tail of its stderr. Interrupting the calling thread kills the process, which is
- * how a cancelled RPC stops the tools it started.
+ * how a cancelled RPC stops the tools it started. Long-running processes (servers, VMMs) go
+ * through {@link #start}, which returns a {@link BackgroundProcess} handle to stop them with.
  */
 public class CommandRunner {
 
@@ -73,6 +75,34 @@ public class CommandRunner {
                 Duration.ofNanos(System.nanoTime() - started));
         log.debug("exit {} in {} ms: {}", result.exitCode(), result.elapsed().toMillis(), command.display());
         return result;
+    }
+
+    /**
+     * Starts a long-running process (a server, a VMM) and returns without waiting for it. Its
+     * stdout and stderr go, interleaved, to {@code logFile} (created or truncated); stdin is
+     * /dev/null. The command's timeout does not apply: the process runs until
+     * {@link BackgroundProcess#stop}. Throws {@link CommandFailedException} when it cannot start.
+     */
+    public BackgroundProcess start(Command command, Path logFile) {
+        if (command.stdin() != null) {
+            throw new IllegalArgumentException("a background process reads no stdin: " + command.display());
+        }
+        ProcessBuilder pb = new ProcessBuilder(command.argv())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.to(logFile.toFile()))
+                .redirectErrorStream(true);
+        if (command.workDir() != null) {
+            pb.directory(command.workDir().toFile());
+        }
+        pb.environment().putAll(command.env());
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            throw CommandFailedException.cannotStart(command, e);
+        }
+        log.debug("started background pid {} (output in {}): {}", p.pid(), logFile, command.display());
+        return new BackgroundProcess(command, p);
     }
 
     private static void feed(Process p, byte[] input) {

@@ -196,6 +196,66 @@ class CommandRunnerTest {
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
+    @Test
+    void aBackgroundProcessRunsUntilStoppedWithItsOutputInTheLogFile(@TempDir Path dir) throws Exception {
+        String marker = marker();
+        Path logFile = dir.resolve("server.log");
+
+        BackgroundProcess bg = runner.start(Command.of("sh", "-c", "echo ready; echo warn >&2; sleep " + marker + " & sleep " + marker)
+                .withTimeout(Duration.ofMillis(100)), logFile);
+        awaitProcessWith(marker, 2);
+        Thread.sleep(300); // longer than the command's timeout, which does not apply here
+
+        assertThat(bg.isAlive()).isTrue();
+        assertThat(bg.exitCode()).isEmpty();
+        assertThat(processesWith(marker)).hasSize(2);
+        assertThat(Files.readString(logFile)).isEqualTo("ready\nwarn\n");
+        assertThat(ProcessHandle.of(bg.pid())).isPresent();
+
+        bg.stop();
+
+        assertThat(bg.isAlive()).isFalse();
+        assertThat(bg.exitCode()).isPresent();
+        assertNoProcessWith(marker);
+        bg.stop(); // again: nothing to do
+        bg.close();
+    }
+
+    @Test
+    void stopKillsAProcessThatIgnoresSigterm(@TempDir Path dir) throws Exception {
+        String marker = marker();
+        BackgroundProcess bg = runner.start(Command.of("sh", "-c", "trap '' TERM; echo trapped; while :; do sleep " + marker + "; done"),
+                dir.resolve("log"));
+        awaitProcessWith(marker, 1);
+        long started = System.nanoTime();
+
+        bg.stop(Duration.ofMillis(300));
+
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+        assertThat(bg.isAlive()).isFalse();
+        assertNoProcessWith(marker);
+    }
+
+    @Test
+    void aBackgroundProcessThatExitsByItselfReportsItsStatus(@TempDir Path dir) throws Exception {
+        BackgroundProcess bg = runner.start(Command.of("sh", "-c", "echo bye; exit 7"), dir.resolve("log"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (bg.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+
+        assertThat(bg.exitCode()).hasValue(7);
+        assertThat(Files.readString(dir.resolve("log"))).isEqualTo("bye\n");
+        bg.stop();
+    }
+
+    @Test
+    void aMissingProgramCannotStartInTheBackground(@TempDir Path dir) {
+        assertThatThrownBy(() -> runner.start(Command.of("banger-no-such-program-" + marker()), dir.resolve("log")))
+                .isInstanceOf(CommandFailedException.class)
+                .hasMessageStartingWith("cannot run `banger-no-such-program-");
+    }
+
     // ---- helpers ----
 
     /** A sleep duration no other process on the machine uses: it identifies our processes in /proc. */

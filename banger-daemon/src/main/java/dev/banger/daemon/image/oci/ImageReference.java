@@ -77,6 +77,14 @@ public record ImageReference(String registry, String repository, String tag, Str
         return digest != null ? digest : tag;
     }
 
+    /** The same image pinned to {@code digest} (the tag stays, for display). */
+    public ImageReference withDigest(String newDigest) {
+        if (newDigest == null || !DIGEST.matcher(newDigest).matches()) {
+            throw new IllegalArgumentException("not a sha256 digest: " + newDigest);
+        }
+        return new ImageReference(registry, repository, tag, newDigest);
+    }
+
     /** Plain HTTP is only ever used for loopback registries (and those listed as insecure). */
     public boolean isLoopback() {
         String host = registry.startsWith("[") ? registry.substring(0, registry.indexOf(']') + 1)

@@ -1,0 +1,27 @@
+package dev.banger.daemon.image.oci;
+
+import java.util.List;
+
+/**
+ * What {@link RegistryClient#resolve} found: the linux/amd64 image manifest (its digest, config
+ * and layers in order, lowest first) and the runtime settings from its config blob. Lists are
+ * never null (empty when the image sets none); {@code workingDir} and {@code user} are empty
+ * strings when unset. {@code manifestDigest} is the platform manifest's, also when {@code ref}
+ * named an index: {@code ref.withDigest(manifestDigest)} names exactly this image.
+ */
+public record ResolvedImage(ImageReference ref, String manifestDigest, Descriptor config, List<Descriptor> layers,
+                            String os, String architecture, List<String> env, List<String> entrypoint,
+                            List<String> cmd, String workingDir, String user) {
+
+    public ResolvedImage {
+        layers = List.copyOf(layers);
+        env = List.copyOf(env);
+        entrypoint = List.copyOf(entrypoint);
+        cmd = List.copyOf(cmd);
+    }
+
+    /** Bytes to download: the config and every layer. */
+    public long totalSize() {
+        return config.size() + layers.stream().mapToLong(Descriptor::size).sum();
+    }
+}
