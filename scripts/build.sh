@@ -38,6 +38,39 @@ rm -rf build/bin build/lib build/completion
 mkdir -p build/bin build/lib/cli build/lib/daemon build/completion
 cp scripts/lib/find-java.sh build/lib/find-java.sh
 
+# modern_picocli DIR: replaces DIR/picocli-V.jar with picocli V compiled from its published
+# sources for Java 21. The published jar is Java 5 bytecode, which the JVM refuses to put in an
+# AOT/CDS archive ("Old class has been linked"): ~230 classes then load and run cold on every
+# `banger` command. Same source, same behaviour; cached in banger-cli/target across builds.
+# BANGER_MODERN_PICOCLI=0 keeps the published jar.
+modern_picocli() {
+    local dir=$1 jar ver out tmp
+    [ "${BANGER_MODERN_PICOCLI:-1}" != 0 ] || return 0
+    jar=
+    for f in "$dir"/picocli-*.jar; do [ -f "$f" ] && jar=$f; done
+    [ -n "$jar" ] || return 0
+    ver=${jar##*/picocli-}
+    ver=${ver%.jar}
+    out=$ROOT/banger-cli/target/picocli-modern/picocli-$ver-java21.jar
+    if [ ! -s "$out" ]; then
+        say "compiling picocli $ver from its sources for Java 21 (once; cached in banger-cli/target)"
+        tmp=$ROOT/banger-cli/target/picocli-modern/tmp
+        rm -rf "$tmp"
+        mkdir -p "$tmp/src" "$tmp/classes"
+        mvn -B -q -N dependency:copy -Dartifact="info.picocli:picocli:$ver:jar:sources" \
+            -DoutputDirectory="$tmp" || die "cannot fetch picocli $ver's sources"
+        (cd "$tmp/src" && "$BANGER_JAVA_HOME/bin/jar" xf "../picocli-$ver-sources.jar") || die "cannot unpack picocli's sources"
+        find "$tmp/src" -name '*.java' >"$tmp/files"
+        "$BANGER_JAVA_HOME/bin/javac" --release 21 -nowarn -Xlint:none -encoding UTF-8 -d "$tmp/classes" @"$tmp/files" \
+            >"$tmp/javac.log" 2>&1 || { cat "$tmp/javac.log" >&2; die "cannot compile picocli $ver's sources"; }
+        "$BANGER_JAVA_HOME/bin/jar" cf "$out.tmp" -C "$tmp/classes" . || die "cannot package picocli"
+        mv "$out.tmp" "$out"
+        rm -rf "$tmp"
+    fi
+    rm -f "$jar"
+    cp "$out" "$dir/"
+}
+
 # install_app APP MODULE: copies the module jar and its runtime dependencies into build/lib/APP and
 # sets CP_REL to the launcher's classpath ($home-relative): module jar, banger-core, then the rest.
 install_app() {
@@ -53,6 +86,7 @@ install_app() {
     [ -d "$module/$DEPS" ] || die "no runtime dependencies were copied for $module"
     cp "$jar" "build/lib/$app/"
     cp "$module/$DEPS"/*.jar "build/lib/$app/"
+    [ "$app" != cli ] || modern_picocli "build/lib/$app"
     cp="\$home/lib/$app/$(basename "$jar")"
     dep=$(cd "build/lib/$app" && ls banger-core-*.jar) || die "banger-core jar missing from $module's dependencies"
     cp="$cp:\$home/lib/$app/$dep"
@@ -126,6 +160,7 @@ if [ -t 1 ]; then tty_out=true; else tty_out=false; fi
 if [ -t 2 ]; then tty_err=true; else tty_err=false; fi
 # shellcheck disable=SC2086
 BODY
+    # shellcheck disable=SC2016 # written as is into the launcher
     printf 'set -- ${BANGER_JAVA_OPTS:-} %s "$@"\n' "$CLI_MAIN"
     if [ -n "$ARCHIVE_FILE" ]; then
         cat <<BODY
@@ -145,6 +180,7 @@ BODY
     launcher_head
     printf 'cp="%s"\n' "$DAEMON_CP_REL"
     echo '# shellcheck disable=SC2086'
+    # shellcheck disable=SC2016
     printf 'set -- ${BANGER_JAVA_OPTS:-} %s "$@"\n' "$DAEMON_MAIN"
     cat <<'BODY'
 if [ "$BANGER_JAVA_MAJOR" -ge 24 ]; then
