@@ -201,8 +201,8 @@ trap 'exit 143' TERM
 if [ -n "$ARCHIVE_FILE" ]; then
     say "training the CLI's start-up archive ($archive, build/lib/$ARCHIVE_FILE)"
     temp_daemon_start "$ROOT/build/bin/bangerd" || die "cannot start a temporary bangerd for the training run"
-    # shellcheck disable=SC2086
     # The CLI has no read timeout of its own: bound each run.
+    # shellcheck disable=SC2086 # CLI_FLAGS is a list of options
     if ! train_out=$(timeout 120 "$JAVA" $CLI_FLAGS "$ARCHIVE_MAKE" -Dbanger.home="$HOME_DIR" \
             -Dbanger.tty.out=false -Dbanger.tty.err=false -cp "$CLI_CP" "$CLI_MAIN" \
             --socket "$TEMP_DAEMON_SOCKET" ping 2>&1); then
