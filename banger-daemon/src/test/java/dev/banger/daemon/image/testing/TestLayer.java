@@ -26,6 +26,13 @@ public final class TestLayer {
     public static final Instant MTIME = Instant.parse("2024-01-02T03:04:05Z");
 
     private final List<Consumer<TarArchiveOutputStream>> entries = new ArrayList<>();
+    private int longFileMode = TarArchiveOutputStream.LONGFILE_POSIX;
+
+    /** Long names as GNU ././@LongLink entries instead of PAX path/linkpath records. */
+    public TestLayer gnuLongNames() {
+        longFileMode = TarArchiveOutputStream.LONGFILE_GNU;
+        return this;
+    }
 
     public TestLayer dir(String path, int mode) {
         return entry(path + "/", TarConstants.LF_DIR, mode, 0, 0, null, null, Map.of());
@@ -72,6 +79,28 @@ public final class TestLayer {
     /** {@code .wh..wh..opq}: hides everything lower layers put in DIR. */
     public TestLayer opaque(String dir) {
         return file(dir + "/.wh..wh..opq", "");
+    }
+
+    /**
+     * A PAX extended header ('x') with raw byte values, for the entry added next. TarArchiveOutputStream
+     * writes PAX values as UTF-8 text; Go's archive/tar (what builds most images) writes xattr values
+     * such as security.capability as raw bytes, which this reproduces.
+     */
+    public TestLayer paxHeader(Map<String, byte[]> records) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        records.forEach((key, value) -> {
+            byte[] k = (" " + key + "=").getBytes(StandardCharsets.UTF_8);
+            int rest = k.length + value.length + 1;
+            int len = rest + 1;
+            while (String.valueOf(len).length() + rest != len) {
+                len++;
+            }
+            body.writeBytes(String.valueOf(len).getBytes(StandardCharsets.US_ASCII));
+            body.writeBytes(k);
+            body.writeBytes(value);
+            body.write('\n');
+        });
+        return entry("PaxHeaders/next", TarConstants.LF_PAX_EXTENDED_HEADER_LC, 0644, 0, 0, null, body.toByteArray(), Map.of());
     }
 
     /** Any raw entry, for names a well-behaved builder would never write ("../x", "/etc/x"). */
@@ -132,7 +161,7 @@ public final class TestLayer {
     private void writeTo(OutputStream sink) {
         try {
             TarArchiveOutputStream out = new TarArchiveOutputStream(sink);
-            out.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+            out.setLongFileMode(longFileMode);
             out.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
             entries.forEach(e -> e.accept(out));
             out.finish();
