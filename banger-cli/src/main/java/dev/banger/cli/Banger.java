@@ -3,6 +3,8 @@ package dev.banger.cli;
 import dev.banger.cli.client.DaemonUnreachableException;
 import dev.banger.cli.commands.CompletionCommand;
 import dev.banger.cli.commands.DaemonCommand;
+import dev.banger.cli.commands.ImageCommand;
+import dev.banger.cli.commands.KernelCommand;
 import dev.banger.cli.commands.PingCommand;
 import dev.banger.cli.commands.VersionCommand;
 import dev.banger.core.BuildInfo;
@@ -20,7 +22,8 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "banger", mixinStandardHelpOptions = true, versionProvider = Banger.Version.class,
         description = "One-command development sandboxes on microVMs.",
-        subcommands = {PingCommand.class, VersionCommand.class, DaemonCommand.class, CompletionCommand.class},
+        subcommands = {PingCommand.class, VersionCommand.class, ImageCommand.class, KernelCommand.class, DaemonCommand.class,
+                CompletionCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:the operation failed", "2:usage error", "3:bangerd unreachable"})
 public final class Banger implements Runnable {

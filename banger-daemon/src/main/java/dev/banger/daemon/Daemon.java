@@ -109,7 +109,7 @@ public final class Daemon implements AutoCloseable {
             d.net = new HostNetwork(d.config, d.runner);
         }
         if (d.img == null) {
-            d.img = new ImageService(d.store, d.runner, d.layout);
+            d.img = new ImageService(d.store, d.runner, d.layout, d.config, d.clock);
         }
         if (d.ws == null) {
             d.ws = new WorkspaceService(d.runner, d.layout);
@@ -129,7 +129,25 @@ public final class Daemon implements AutoCloseable {
                 .add(Methods.VERSION, false, (p, ctx) -> version(p))
                 .add(Methods.SHUTDOWN, true, (p, ctx) -> requestStop(p, ctx))
                 .add(Methods.OPERATIONS_LIST, false,
-                        (p, ctx) -> Map.of("operations", ops.list(p.as(OperationsListParams.class).limitOr(DEFAULT_OPERATIONS_LIMIT))));
+                        (p, ctx) -> Map.of("operations", ops.list(p.as(OperationsListParams.class).limitOr(DEFAULT_OPERATIONS_LIMIT))))
+                .add(Methods.IMAGE_PULL, true, (p, ctx) -> img.pull(p.as(ImageService.PullParams.class), ctx))
+                .add(Methods.IMAGE_LIST, false, (p, ctx) -> Map.of("images", img.list()))
+                .add(Methods.IMAGE_SHOW, false, (p, ctx) -> img.show(p.as(NameParams.class).required()))
+                .add(Methods.IMAGE_DELETE, true, (p, ctx) -> img.delete(p.as(NameParams.class).required()))
+                .add(Methods.KERNEL_IMPORT, true, (p, ctx) -> img.importKernel(p.as(ImageService.KernelImportParams.class), ctx))
+                .add(Methods.KERNEL_LIST, false, (p, ctx) -> Map.of("kernels", img.listKernels()))
+                .add(Methods.KERNEL_SHOW, false, (p, ctx) -> img.showKernel(p.as(NameParams.class).required()))
+                .add(Methods.KERNEL_DELETE, true, (p, ctx) -> img.deleteKernel(p.as(NameParams.class).required()));
+    }
+
+    /** Params of the methods that act on one named thing. */
+    record NameParams(String name) {
+        String required() {
+            if (name == null || name.isBlank()) {
+                throw new dev.banger.daemon.rpc.InvalidParamsException("param 'name' is required");
+            }
+            return name;
+        }
     }
 
     record OperationsListParams(Integer limit) {

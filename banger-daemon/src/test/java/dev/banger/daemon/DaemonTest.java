@@ -85,7 +85,7 @@ class DaemonTest {
     @Test
     void preInstalledServicesAreKeptAndHandedToTheVmService() {
         daemon = infrastructureOnly();
-        ImageService images = new ImageService(daemon.store, daemon.runner, daemon.layout);
+        ImageService images = new ImageService(daemon.store, daemon.runner, daemon.layout, daemon.config, java.time.Clock.systemUTC());
         HostNetwork network = new HostNetwork(daemon.config, daemon.runner);
         WorkspaceService workspaces = new WorkspaceService(daemon.runner, daemon.layout);
         daemon.img = images;
@@ -106,7 +106,7 @@ class DaemonTest {
     @Test
     void eachPreInstalledServiceIsKeptOnItsOwn() {
         daemon = infrastructureOnly();
-        ImageService images = new ImageService(daemon.store, daemon.runner, daemon.layout);
+        ImageService images = new ImageService(daemon.store, daemon.runner, daemon.layout, daemon.config, java.time.Clock.systemUTC());
         daemon.img = images;
 
         Daemon.wireServices(daemon);

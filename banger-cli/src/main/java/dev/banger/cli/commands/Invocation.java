@@ -1,6 +1,7 @@
 package dev.banger.cli.commands;
 
 import dev.banger.cli.Banger;
+import dev.banger.cli.ProgressPrinter;
 import dev.banger.cli.Terminal;
 import dev.banger.cli.client.RpcClient;
 import dev.banger.core.rpc.Json;
@@ -24,6 +25,27 @@ record Invocation(Banger root) {
         try (RpcClient client = RpcClient.connect(root.socket())) {
             return asMap(client.call(method, params));
         }
+    }
+
+    /** A long request: progress goes to stderr (a live line on a terminal) until the answer arrives. */
+    Map<String, Object> callWithProgress(String method, Map<String, Object> params) {
+        ProgressPrinter printer = new ProgressPrinter(terminal());
+        try (RpcClient client = RpcClient.connect(root.socket())) {
+            return asMap(client.call(method, params, root.json() ? RpcClient.ProgressListener.IGNORE : printer));
+        } finally {
+            printer.finish();
+        }
+    }
+
+    /** Params without the options the user left out. */
+    static Map<String, Object> params(Object... keyValues) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            if (keyValues[i + 1] != null) {
+                m.put((String) keyValues[i], keyValues[i + 1]);
+            }
+        }
+        return m;
     }
 
     /** Prints the JSON result under --json, else runs the human rendering. */

@@ -7,6 +7,14 @@ public final class Methods {
     public static final String VERSION = "version";
     public static final String SHUTDOWN = "shutdown";
     public static final String OPERATIONS_LIST = "daemon.operations.list";
+    public static final String IMAGE_PULL = "image.pull";
+    public static final String IMAGE_LIST = "image.list";
+    public static final String IMAGE_SHOW = "image.show";
+    public static final String IMAGE_DELETE = "image.delete";
+    public static final String KERNEL_IMPORT = "kernel.import";
+    public static final String KERNEL_LIST = "kernel.list";
+    public static final String KERNEL_SHOW = "kernel.show";
+    public static final String KERNEL_DELETE = "kernel.delete";
 
     private Methods() {
     }

@@ -1,22 +1,403 @@
 package dev.banger.daemon.image;
 
 import dev.banger.core.Layout;
+import dev.banger.core.Sizes;
+import dev.banger.core.config.Config;
+import dev.banger.core.model.ImageInfo;
+import dev.banger.core.model.KernelInfo;
+import dev.banger.core.rpc.BangerException;
+import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.image.layers.FlattenResult;
+import dev.banger.daemon.image.oci.ImageReference;
+import dev.banger.daemon.image.rootfs.Ext4Builder;
+import dev.banger.daemon.image.rootfs.Ext4WorkSeedBuilder;
+import dev.banger.daemon.image.rootfs.WorkSeedBuilder;
+import dev.banger.daemon.ops.OperationContext;
+import dev.banger.daemon.store.ImageRows;
+import dev.banger.daemon.store.KernelRows;
 import dev.banger.daemon.store.Store;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Owns every image and kernel registry operation (pull, register, promote, delete, kernels).
- * Its {@code imageOpsMu} will guard only the publication window; see ARCHITECTURE.md.
+ * Owns every image and kernel registry operation. Slow work (fetch, flatten, ext4 build, guest
+ * injection, work-seed) runs in a private staging directory with no lock held; only
+ * {@link #publishImage} / {@link #publishKernel} take {@code imageOpsMu}, for the commit atom:
+ * re-check the name is free, rename the staging dir into place, insert the row.
  */
 public final class ImageService {
+
+    private static final Logger log = LoggerFactory.getLogger(ImageService.class);
+
+    /** The publication window (and the brief lookup + reference check + row delete of deletes). Nothing slow. */
+    private final ReentrantLock imageOpsMu = new ReentrantLock();
 
     private final Store store;
     private final CommandRunner runner;
     private final Layout layout;
+    private final Clock clock;
+    private final Map<String, InFlightPull> pullsInFlight = new ConcurrentHashMap<>();
 
-    public ImageService(Store store, CommandRunner runner, Layout layout) {
+    // Seams named as in the original: tests replace them before wireServices.
+    PullAndFlatten pullAndFlatten;
+    FinalizePulledRootfs finalizePulledRootfs;
+    WorkSeedBuilder workSeedBuilder;
+
+    /** Fetches an image and flattens its layers into {@code tree}. */
+    @FunctionalInterface
+    interface PullAndFlatten {
+        PulledTree pull(ImageReference ref, Path tree, OperationContext ctx) throws IOException, InterruptedException;
+    }
+
+    /** Makes {@code rootfsImage} (ext4, guest files injected) out of a flattened tree. */
+    @FunctionalInterface
+    interface FinalizePulledRootfs {
+        void finish(Path tree, PulledTree pulled, Path rootfsImage, Long sizeBytes, String imageName, OperationContext ctx);
+    }
+
+    /** What a pull produced before the ext4 build. */
+    record PulledTree(String digest, String arch, FlattenResult flatten) {
+    }
+
+    private record InFlightPull(String source, CompletableFuture<ImageInfo> result) {
+    }
+
+    /** {@code image.pull} params. {@code size} like "4G"; {@code kernel_ref} names an imported kernel. */
+    public record PullParams(String ref, String name, String kernelRef, String size) {
+    }
+
+    /** {@code kernel.import} params: a prepared kernel directory (vmlinuz, optional vmlinux, initrd.img, modules/). */
+    public record KernelImportParams(String name, String from, String version, String distro) {
+    }
+
+    public ImageService(Store store, CommandRunner runner, Layout layout, Config config, Clock clock) {
         this.store = store;
         this.runner = runner;
         this.layout = layout;
+        this.clock = clock;
+        Ext4Builder ext4 = new Ext4Builder(runner);
+        this.workSeedBuilder = new Ext4WorkSeedBuilder(ext4);
+        this.pullAndFlatten = new OciPull(config, layout, isRoot())::pullAndFlatten;
+        this.finalizePulledRootfs = new RootfsFinalizer(ext4, runner)::finish;
+    }
+
+    // ---- images ----
+
+    public ImageInfo pull(PullParams p, OperationContext ctx) {
+        if (p.ref() == null || p.ref().isBlank()) {
+            throw BangerException.badRequest("image pull needs an image reference");
+        }
+        ImageReference ref = ImageReference.parse(p.ref());
+        String name = Names.validate("image", p.name() != null ? p.name()
+                : Names.fromReference(ref.repository(), ref.tag(), ref.digest()));
+        Long size = p.size() == null ? null : Sizes.parse("--size", p.size());
+        KernelInfo kernel = p.kernelRef() == null ? null : store.kernels().find(p.kernelRef())
+                .orElseThrow(() -> BangerException.notFound("kernel '" + p.kernelRef() + "' is not imported (see `banger kernel list`)"));
+        String source = "oci:" + ref;
+
+        InFlightPull mine = new InFlightPull(source, new CompletableFuture<>());
+        InFlightPull running = pullsInFlight.putIfAbsent(name, mine);
+        if (running != null && running.source().equals(source)) {
+            ctx.progress("waiting for the same pull already running");
+            return await(running.result());
+        }
+        try {
+            ImageInfo image = pullOci(ref, name, source, size, kernel, ctx);
+            mine.result().complete(image);
+            return image;
+        } catch (RuntimeException e) {
+            mine.result().completeExceptionally(e);
+            throw e;
+        } finally {
+            pullsInFlight.remove(name, mine);
+        }
+    }
+
+    private ImageInfo pullOci(ImageReference ref, String name, String source, Long size, KernelInfo kernel,
+                              OperationContext ctx) {
+        requireNameFree(name);
+        Path staging = newStagingDir("pull-" + name);
+        try {
+            Path tree = Files.createDirectory(staging.resolve("tree"));
+            PulledTree pulled = pullAndFlatten.pull(ref, tree, ctx);
+            ctx.checkCancelled();
+            Path rootfs = staging.resolve("rootfs.ext4");
+            finalizePulledRootfs.finish(tree, pulled, rootfs, size, name, ctx);
+            ctx.checkCancelled();
+            ctx.progress("build work-seed");
+            boolean seeded = buildWorkSeed(tree, staging.resolve("work-seed.ext4"), name);
+            deleteTree(tree);
+            ctx.progress("publish");
+            ImageInfo draft = new ImageInfo(newId(), name, source, pulled.digest(), null, pulled.arch(), null,
+                    "rootfs.ext4", seeded ? "work-seed.ext4" : null, kernel == null ? null : kernel.id(),
+                    kernel == null ? null : kernel.name(), true, Files.size(rootfs), clock.instant());
+            return publishImage(staging, draft);
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "pull of " + ref + " failed: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BangerException(ErrorCode.CANCELLED, "pull of " + ref + " cancelled");
+        } finally {
+            deleteTreeQuietly(staging);
+        }
+    }
+
+    /** Non-fatal by design: an image without a seed still boots, with an empty /root. */
+    private boolean buildWorkSeed(Path tree, Path out, String name) {
+        try {
+            workSeedBuilder.build(tree, out);
+            return true;
+        } catch (RuntimeException e) {
+            log.warn("image {}: no work-seed ({}); VMs from it start with an empty /root", name, e.getMessage());
+            deleteQuietly(out);
+            return false;
+        }
+    }
+
+    /**
+     * The commit atom, under imageOpsMu: re-check the name, rename staging into the images dir,
+     * insert the row. A loser of a same-name race fails here with already_exists and its staging
+     * dir is removed by its caller.
+     */
+    ImageInfo publishImage(Path staging, ImageInfo draft) {
+        imageOpsMu.lock();
+        try {
+            Path dir = layout.imagesDir().resolve(draft.id());
+            ImageInfo published = new ImageInfo(draft.id(), draft.name(), draft.source(), draft.digest(), draft.distro(),
+                    draft.arch(), dir.toString(), dir.resolve(draft.rootfsPath()).toString(),
+                    draft.workSeedPath() == null ? null : dir.resolve(draft.workSeedPath()).toString(),
+                    draft.kernelId(), draft.kernelName(), draft.managed(), draft.sizeBytes(), draft.createdAt());
+            return store.write(c -> {
+                if (ImageRows.byName(c, draft.name()).isPresent()) {
+                    throw alreadyExists("image", draft.name());
+                }
+                move(staging, dir);
+                try {
+                    ImageRows.insert(c, published);
+                } catch (SQLException | RuntimeException e) {
+                    move(dir, staging); // the caller's cleanup removes it; the images dir stays consistent with the store
+                    throw e;
+                }
+                return published;
+            });
+        } finally {
+            imageOpsMu.unlock();
+        }
+    }
+
+    public List<ImageInfo> list() {
+        return store.images().list();
+    }
+
+    public ImageInfo show(String ref) {
+        return store.images().find(ref).orElseThrow(() -> BangerException.notFound("image '" + ref + "' not found"));
+    }
+
+    /** Lookup, reference check and row delete under the lock; the files go after it is released. */
+    public ImageInfo delete(String ref) {
+        ImageInfo image;
+        imageOpsMu.lock();
+        try {
+            image = store.write(c -> {
+                ImageInfo i = ImageRows.byName(c, ref).or(() -> store.images().find(ref))
+                        .orElseThrow(() -> BangerException.notFound("image '" + ref + "' not found"));
+                List<String> vms = ImageRows.vmsUsing(c, i.id());
+                if (!vms.isEmpty()) {
+                    throw BangerException.badRequest("image " + i.name() + " is used by VM(s) " + String.join(", ", vms)
+                            + ": delete them first");
+                }
+                ImageRows.delete(c, i.id());
+                return i;
+            });
+        } finally {
+            imageOpsMu.unlock();
+        }
+        if (image.managed() && image.dir() != null) {
+            deleteTreeQuietly(Path.of(image.dir()));
+        }
+        return image;
+    }
+
+    // ---- kernels ----
+
+    public KernelInfo importKernel(KernelImportParams p, OperationContext ctx) {
+        String name = Names.validate("kernel", p.name());
+        if (p.from() == null) {
+            throw BangerException.badRequest("kernel import needs --from DIR (a directory with vmlinuz)");
+        }
+        Path from = Path.of(p.from());
+        if (!from.isAbsolute() || !Files.isDirectory(from)) {
+            throw BangerException.badRequest("kernel import: --from " + p.from() + " is not an absolute path to a directory");
+        }
+        if (!Files.isRegularFile(from.resolve("vmlinuz"))) {
+            throw BangerException.badRequest("kernel import: " + from + " has no vmlinuz");
+        }
+        if (store.kernels().find(name).isPresent()) {
+            throw alreadyExists("kernel", name);
+        }
+        Path staging = newStagingDir("kernel-" + name);
+        try {
+            ctx.progress("copy kernel files");
+            for (String part : List.of("vmlinuz", "vmlinux", "initrd.img", "modules")) {
+                if (Files.exists(from.resolve(part), LinkOption.NOFOLLOW_LINKS)) {
+                    runner.run(Command.of("cp", "-a", "--reflink=auto", from.resolve(part).toString(), staging.toString()));
+                }
+            }
+            Path dir = layout.kernelsDir().resolve(name);
+            KernelInfo k = new KernelInfo(newId(), name, p.version(), p.distro(), "x86_64", dir.toString(),
+                    dir.resolve("vmlinuz").toString(), existing(staging, dir, "vmlinux"), existing(staging, dir, "initrd.img"),
+                    existing(staging, dir, "modules"), true, "dir:" + from, null, clock.instant());
+            ctx.progress("publish");
+            return publishKernel(staging, k);
+        } finally {
+            deleteTreeQuietly(staging);
+        }
+    }
+
+    private static String existing(Path staging, Path dir, String part) {
+        return Files.exists(staging.resolve(part)) ? dir.resolve(part).toString() : null;
+    }
+
+    KernelInfo publishKernel(Path staging, KernelInfo k) {
+        imageOpsMu.lock();
+        try {
+            return store.write(c -> {
+                if (KernelRows.byName(c, k.name()).isPresent()) {
+                    throw alreadyExists("kernel", k.name());
+                }
+                Path dir = Path.of(k.dir());
+                move(staging, dir);
+                try {
+                    KernelRows.insert(c, k);
+                } catch (SQLException | RuntimeException e) {
+                    move(dir, staging);
+                    throw e;
+                }
+                return k;
+            });
+        } finally {
+            imageOpsMu.unlock();
+        }
+    }
+
+    public List<KernelInfo> listKernels() {
+        return store.kernels().list();
+    }
+
+    public KernelInfo showKernel(String name) {
+        return store.kernels().find(name).orElseThrow(() -> BangerException.notFound("kernel '" + name + "' not found"));
+    }
+
+    public KernelInfo deleteKernel(String name) {
+        KernelInfo kernel;
+        imageOpsMu.lock();
+        try {
+            kernel = store.write(c -> {
+                KernelInfo k = KernelRows.byName(c, name)
+                        .orElseThrow(() -> BangerException.notFound("kernel '" + name + "' not found"));
+                List<String> images = KernelRows.imagesUsing(c, k.id());
+                if (!images.isEmpty()) {
+                    throw BangerException.badRequest("kernel " + name + " is used by image(s) " + String.join(", ", images)
+                            + ": delete them first");
+                }
+                KernelRows.delete(c, k.id());
+                return k;
+            });
+        } finally {
+            imageOpsMu.unlock();
+        }
+        if (kernel.managed()) {
+            deleteTreeQuietly(Path.of(kernel.dir()));
+        }
+        return kernel;
+    }
+
+    // ---- helpers ----
+
+    private void requireNameFree(String name) {
+        if (store.images().find(name).isPresent()) {
+            throw alreadyExists("image", name);
+        }
+    }
+
+    private static BangerException alreadyExists(String kind, String name) {
+        return new BangerException(ErrorCode.ALREADY_EXISTS, kind + " '" + name + "' already exists (delete it first, or choose another --name)");
+    }
+
+    private static ImageInfo await(CompletableFuture<ImageInfo> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BangerException(ErrorCode.CANCELLED, "image pull cancelled while waiting for the same pull");
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re
+                    : new BangerException(ErrorCode.OPERATION_FAILED, e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    private Path newStagingDir(String prefix) {
+        try {
+            Files.createDirectories(layout.stagingDir());
+            return Files.createTempDirectory(layout.stagingDir(), prefix + "-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a staging directory in " + layout.stagingDir() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String newId() {
+        return UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+    }
+
+    private static void move(Path from, Path to) {
+        try {
+            Files.createDirectories(to.getParent());
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot move " + from + " to " + to + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void deleteTree(Path dir) {
+        runner.run(Command.of("rm", "-rf", "--one-file-system", dir.toString()));
+    }
+
+    private void deleteTreeQuietly(Path dir) {
+        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            try {
+                deleteTree(dir);
+            } catch (RuntimeException e) {
+                log.warn("cannot remove {}: {}", dir, e.getMessage());
+            }
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            log.warn("cannot remove {}: {}", file, e.getMessage());
+        }
+    }
+
+    private static boolean isRoot() {
+        return new com.sun.security.auth.module.UnixSystem().getUid() == 0;
     }
 }

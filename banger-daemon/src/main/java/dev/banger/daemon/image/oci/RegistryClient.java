@@ -107,6 +107,11 @@ public final class RegistryClient implements AutoCloseable {
      * image config.
      */
     public ResolvedImage resolve(ImageReference ref) {
+        return resolve(ref, null);
+    }
+
+    /** As {@link #resolve(ImageReference)}, reading the config blob through {@code cache} so a second pull fetches no blob. */
+    public ResolvedImage resolve(ImageReference ref, BlobCache cache) {
         Manifest top = fetchManifest(ref, ref.manifestReference(), ref.digest());
         Manifest image = top;
         if (MediaTypes.isIndex(top.mediaType)) {
@@ -139,11 +144,17 @@ public final class RegistryClient implements AutoCloseable {
         if (config.size() > MAX_CONFIG_BYTES) {
             throw failed("the config of " + ref + " is " + config.size() + " bytes, over the " + MAX_CONFIG_BYTES + " banger accepts");
         }
-        ByteArrayOutputStream configBytes = new ByteArrayOutputStream((int) config.size());
-        download(ref, config, configBytes, n -> { });
         JsonNode cfg;
         try {
-            cfg = JSON.readTree(configBytes.toByteArray());
+            byte[] configBytes;
+            if (cache != null) {
+                configBytes = java.nio.file.Files.readAllBytes(cache.get(config, (d, dest) -> fetchBlob(ref, d, dest, n -> { })));
+            } else {
+                ByteArrayOutputStream buf = new ByteArrayOutputStream((int) config.size());
+                download(ref, config, buf, n -> { });
+                configBytes = buf.toByteArray();
+            }
+            cfg = JSON.readTree(configBytes);
         } catch (IOException e) {
             throw failed("the config of " + ref + " (" + config.digest() + ") is not valid JSON: " + e.getMessage());
         }

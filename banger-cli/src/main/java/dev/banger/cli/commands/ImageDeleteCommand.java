@@ -1,0 +1,27 @@
+package dev.banger.cli.commands;
+
+import dev.banger.core.rpc.Methods;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "delete", aliases = "rm", description = "Delete an image and its files (refused while VMs use it).")
+public final class ImageDeleteCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "IMAGE", description = "Image name or id.")
+    String image;
+
+    @Override
+    public Integer call() {
+        Invocation inv = Invocation.of(spec);
+        Map<String, Object> i = inv.call(Methods.IMAGE_DELETE, Map.of("name", image));
+        inv.render(i, () -> inv.terminal().println("deleted image " + i.get("name") + " (" + i.get("id") + ")"));
+        return 0;
+    }
+}

@@ -1,0 +1,27 @@
+package dev.banger.cli.commands;
+
+import dev.banger.core.rpc.Methods;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "delete", aliases = "rm", description = "Delete a kernel (refused while images use it).")
+public final class KernelDeleteCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "NAME")
+    String name;
+
+    @Override
+    public Integer call() {
+        Invocation inv = Invocation.of(spec);
+        Map<String, Object> k = inv.call(Methods.KERNEL_DELETE, Map.of("name", name));
+        inv.render(k, () -> inv.terminal().println("deleted kernel " + k.get("name")));
+        return 0;
+    }
+}

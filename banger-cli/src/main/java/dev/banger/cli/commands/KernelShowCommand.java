@@ -1,0 +1,27 @@
+package dev.banger.cli.commands;
+
+import dev.banger.core.rpc.Methods;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "show", description = "Show one kernel.")
+public final class KernelShowCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "NAME")
+    String name;
+
+    @Override
+    public Integer call() {
+        Invocation inv = Invocation.of(spec);
+        Map<String, Object> k = inv.call(Methods.KERNEL_SHOW, Map.of("name", name));
+        inv.render(k, () -> KernelListCommand.describe(inv, k));
+        return 0;
+    }
+}

@@ -1,0 +1,108 @@
+package dev.banger.daemon.image;
+
+import dev.banger.core.Layout;
+import dev.banger.core.config.Config;
+import dev.banger.core.rpc.BangerException;
+import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.image.layers.LayerFlattener;
+import dev.banger.daemon.image.oci.BlobCache;
+import dev.banger.daemon.image.oci.Descriptor;
+import dev.banger.daemon.image.oci.ImageReference;
+import dev.banger.daemon.image.oci.RegistryClient;
+import dev.banger.daemon.image.oci.RegistryCredentials;
+import dev.banger.daemon.image.oci.ResolvedImage;
+import dev.banger.daemon.ops.OperationContext;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The OCI half of a pull: resolve the manifest, download layers in parallel (bounded) into the
+ * digest-addressed cache, and flatten each into the tree as soon as it and every older layer are
+ * there, so downloading and unpacking overlap.
+ */
+final class OciPull {
+
+    static final int PARALLEL_DOWNLOADS = 4;
+
+    private final Config config;
+    private final BlobCache cache;
+    private final boolean applyOwnership;
+
+    OciPull(Config config, Layout layout, boolean applyOwnership) {
+        this.config = config;
+        this.cache = new BlobCache(layout.downloadCacheDir());
+        this.applyOwnership = applyOwnership;
+    }
+
+    BlobCache cache() {
+        return cache;
+    }
+
+    ImageService.PulledTree pullAndFlatten(ImageReference ref, Path tree, OperationContext ctx) throws IOException {
+        try (RegistryClient client = new RegistryClient(RegistryCredentials.fromDockerConfig(config.registryAuthFile()),
+                new HashSet<>(config.insecureRegistries()), Duration.ofMinutes(5))) {
+            ctx.progress("resolve " + ref);
+            ResolvedImage image = client.resolve(ref, cache);
+            if (!"amd64".equals(image.architecture())) {
+                throw BangerException.badRequest(ref + " is a " + image.os() + "/" + image.architecture()
+                        + " image; banger runs linux/amd64 guests");
+            }
+            long total = image.totalSize();
+            AtomicLong done = new AtomicLong();
+            Semaphore slots = new Semaphore(PARALLEL_DOWNLOADS);
+            ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+            try {
+                List<Future<Path>> blobs = new ArrayList<>();
+                for (Descriptor layer : image.layers()) {
+                    blobs.add(pool.submit(() -> {
+                        slots.acquire();
+                        try {
+                            return cache.get(layer, (d, dest) -> client.fetchBlob(ref, d, dest,
+                                    n -> ctx.progress("fetch layers", done.addAndGet(n), total)));
+                        } finally {
+                            slots.release();
+                        }
+                    }));
+                }
+                LayerFlattener flattener = new LayerFlattener(tree, applyOwnership);
+                for (int i = 0; i < blobs.size(); i++) {
+                    Path blob = await(blobs.get(i));
+                    ctx.checkCancelled();
+                    ctx.progress("unpack layer " + (i + 1) + "/" + blobs.size(), i, blobs.size());
+                    try (InputStream in = Files.newInputStream(blob)) {
+                        flattener.apply(in, image.layers().get(i).digest());
+                    }
+                }
+                return new ImageService.PulledTree(image.manifestDigest(), image.architecture(), flattener.finish());
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    private static Path await(Future<Path> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BangerException(ErrorCode.CANCELLED, "pull cancelled");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "layer download failed: " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+}
