@@ -98,3 +98,65 @@ if ! find_java --jdk; then
     die "no JDK >= 21: this script cannot install one (Debian 12's apt has only OpenJDK 17). Install Eclipse Temurin 25 under /usr/lib/jvm, or set JAVA_HOME to a JDK >= 21."
 fi
 say "JDK $BANGER_JAVA_VERSION at $BANGER_JAVA_HOME"
+
+# `banger kernel import --deb` (a Debian linux-image package into a kernel entry): the tools it
+# runs, installed only when missing like the packages above; and, for its tests (which use no
+# network), Debian's cloud kernel package, downloaded once into a fixed cache and kept while it is
+# the archive's current one. Not root: said, not done.
+KERNEL_PACKAGES=(
+    busybox-static # the generated initramfs's /bin/busybox (must be statically linked)
+    kmod           # depmod: modules.dep for the package's modules (the .deb ships none)
+    lz4            # cuts vmlinux out of the bzImage (its payload is LZ4)
+    cpio           # tests list the generated initramfs with cpio -t
+)
+KERNEL_DEB_DIR=/var/cache/banger-test/kernel
+kernel_missing=()
+for p in "${KERNEL_PACKAGES[@]}"; do
+    installed "$p" || kernel_missing+=("$p")
+done
+kernel_package() { # the concrete package behind linux-image-cloud-amd64, e.g. linux-image-6.1.0-31-cloud-amd64
+    apt-cache depends linux-image-cloud-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[^ ]*\)$/\1/p' | head -n 1
+}
+if [ "$(id -u)" -ne 0 ]; then
+    [ ${#kernel_missing[@]} -eq 0 ] || warn "not root: as root it would apt-get install -y ${kernel_missing[*]} (for kernel import --deb)"
+    compgen -G "$KERNEL_DEB_DIR/linux-image-*.deb" >/dev/null \
+        || warn "not root: as root it would apt-get download Debian's cloud kernel into $KERNEL_DEB_DIR (for the kernel import tests)"
+else
+    if [ ${#kernel_missing[@]} -gt 0 ]; then
+        say "installing ${kernel_missing[*]} (for kernel import --deb)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${kernel_missing[@]}" </dev/null \
+            || { apt-get update -q && apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${kernel_missing[@]}" </dev/null; } \
+            || die "apt-get install ${kernel_missing[*]} failed"
+        for p in "${kernel_missing[@]}"; do
+            installed "$p" || die "package $p is still not installed"
+        done
+    else
+        say "kernel import packages: all present (${KERNEL_PACKAGES[*]})"
+    fi
+    kpkg=$(kernel_package)
+    [ -n "$kpkg" ] || { apt-get update -q && kpkg=$(kernel_package); } || :
+    [ -n "$kpkg" ] || die "apt-cache depends linux-image-cloud-amd64 names no linux-image package"
+    if compgen -G "$KERNEL_DEB_DIR/${kpkg}_*.deb" >/dev/null; then
+        say "kernel package: $(basename "$(compgen -G "$KERNEL_DEB_DIR/${kpkg}_*.deb" | head -n 1)") present in $KERNEL_DEB_DIR"
+    else
+        say "downloading $kpkg into $KERNEL_DEB_DIR (for the kernel import tests)"
+        mkdir -p "$KERNEL_DEB_DIR"
+        chmod 755 /var/cache/banger-test "$KERNEL_DEB_DIR"
+        kdl=$(mktemp -d "$KERNEL_DEB_DIR/.download.XXXXXX")
+        chown _apt "$kdl" 2>/dev/null || : # apt-get download drops to user _apt where it can
+        if ! (cd "$kdl" && apt-get download -q "$kpkg" </dev/null); then
+            # Stale package lists name a version the archive no longer has: refresh, resolve again.
+            if ! { apt-get update -q && kpkg=$(kernel_package) && [ -n "$kpkg" ] \
+                && (cd "$kdl" && apt-get download -q "$kpkg" </dev/null); }; then
+                rm -rf "$kdl"
+                die "apt-get download of the package behind linux-image-cloud-amd64 (${kpkg:-unresolved}) failed"
+            fi
+        fi
+        rm -f "$KERNEL_DEB_DIR"/linux-image-*.deb # an older kernel the archive has replaced
+        chmod 644 "$kdl"/*.deb
+        mv "$kdl"/*.deb "$KERNEL_DEB_DIR"/
+        rmdir "$kdl"
+        say "kernel package: $(cd "$KERNEL_DEB_DIR" && ls linux-image-*.deb)"
+    fi
+fi
