@@ -36,6 +36,11 @@ final class RawClient implements AutoCloseable {
         }
     }
 
+    /** Shuts down our writing side only, as `echo ... | socat` does after sending. */
+    void finishSending() throws IOException {
+        ch.shutdownOutput();
+    }
+
     /** Next line from the daemon as a JSON object, or null at end of stream; fails after 10 s. */
     @SuppressWarnings("unchecked")
     Map<String, Object> readMessage() throws Exception {

@@ -199,6 +199,19 @@ class RpcIntegrationTest {
     }
 
     @Test
+    void aClientThatOnlyFinishedSendingStillGetsItsAnswer() throws Exception {
+        try (RawClient c = new RawClient(d.socket)) {
+            c.send("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"ping\",\"protocol\":1}\n");
+            c.finishSending(); // what socat does in docs/rpc.md's one-liner
+            Map<String, Object> resp = c.readMessage();
+            assertThat(resp).isNotNull();
+            assertThat(resp.get("id")).isEqualTo(9);
+            assertThat(field(resp, "result")).containsKey("pid");
+            assertThat(c.readLine(Duration.ofSeconds(5))).isNull();
+        }
+    }
+
+    @Test
     void notificationsGetNoAnswer() throws Exception {
         try (RawClient c = new RawClient(d.socket)) {
             c.send("{\"jsonrpc\":\"2.0\",\"method\":\"ping\"}\n");

@@ -66,17 +66,21 @@ final class RpcConnection {
             // channel hold its blockingLock for the whole read, so a pending read would block every write.
             LineReader reader = new LineReader(channel);
             String line;
-            while ((line = reader.next()) != null) {
+            boolean open = true;
+            while (open && (line = reader.next()) != null) {
                 lastActivity = System.nanoTime();
-                if (!line.isBlank() && !handle(line)) {
-                    break;
-                }
+                open = line.isBlank() || handle(line);
+            }
+            if (open) {
+                answerHalfClosedPeer();
             }
         } catch (LineReader.LineTooLongException e) {
             sendError(null, Operations.newOpId(), Protocol.INVALID_REQUEST, ErrorCode.BAD_REQUEST,
                     "request line longer than " + Protocol.MAX_LINE_BYTES + " bytes; closing the connection");
         } catch (IOException e) {
             log.debug("connection ended: {}", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             log.error("connection failed", e);
         } finally {
@@ -144,6 +148,19 @@ final class RpcConnection {
         Params params = new Params(name, req.get("params"), mapper);
         Thread.ofVirtual().name("op-" + opId).start(() -> execute(method, params, id, ctx));
         return true;
+    }
+
+    /**
+     * EOF on read: the client either hung up (cancel its work) or only closed its writing side
+     * and still reads (`echo ... | socat`): answer what is in flight, then close.
+     */
+    private void answerHalfClosedPeer() throws InterruptedException {
+        while (!running.isEmpty()) {
+            if (PeerHangup.peerClosed(channel.getFD())) {
+                return; // the finally block cancels what is still running
+            }
+            Thread.sleep(20);
+        }
     }
 
     private static String envelopeProblem(JsonNode req) {
