@@ -234,23 +234,25 @@ public class RpcThroughput {
         System.out.printf(Locale.ROOT, "rpc-throughput: %d cores, %.0f s per measurement after %d ms warm-up (bangerd: 3 s more first); answer line %d bytes%n",
                 Runtime.getRuntime().availableProcessors(), seconds, WARMUP_MS, answer.length() + 1);
 
-        // Warm the daemon's JIT up first (not reported): the first seconds of a fresh JVM are slow.
-        measure(conns, 2, raw(socket));
-        double bangerd1 = measure(1, seconds, raw(socket));
-        System.out.println("  bangerd,  1 connection           : " + fmt(bangerd1));
-        double bangerdN = measure(conns, seconds, raw(socket));
-        System.out.println("  bangerd, " + conns + " connections          : " + fmt(bangerdN));
-        double client1 = measure(1, seconds, rpcClient(socket));
-        System.out.println("  bangerd,  1 connection, RpcClient: " + fmt(client1) + "   (banger's client class, Jackson on both ends)");
-
+        // Each bangerd figure is measured right beside its baseline, so that a machine that gets
+        // busier or quieter during the run moves both. The daemon's JIT is warmed up first.
+        double bangerd1;
+        double bangerdN;
         double base1;
         double baseN;
         try (BaselineServer base = new BaselineServer(answer)) {
+            measure(conns, 2, raw(socket));
+            bangerd1 = measure(1, seconds, raw(socket));
+            System.out.println("  bangerd,  1 connection           : " + fmt(bangerd1));
             base1 = measure(1, seconds, raw(base.socket));
             System.out.println("  baseline, 1 connection           : " + fmt(base1) + "   (bare JDK socket server, same answer)");
+            bangerdN = measure(conns, seconds, raw(socket));
+            System.out.println("  bangerd," + String.format(Locale.ROOT, "%2d", conns) + " connections          : " + fmt(bangerdN));
             baseN = measure(conns, seconds, raw(base.socket));
             System.out.println("  baseline," + String.format(Locale.ROOT, "%2d", conns) + " connections          : " + fmt(baseN));
         }
+        double client1 = measure(1, seconds, rpcClient(socket));
+        System.out.println("  bangerd,  1 connection, RpcClient: " + fmt(client1) + "   (banger's client class, Jackson on both ends)");
         System.out.printf(Locale.ROOT, "  ratio bangerd/baseline: %.2f on 1 connection, %.2f on %d connections%n",
                 bangerd1 / base1, bangerdN / baseN, conns);
         System.out.printf(Locale.ROOT, "  target (>= %,.0f pings/s on one connection): %s%n", TARGET_ONE_CONNECTION,
