@@ -9,6 +9,7 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.image.kernel.DebKernelImporter;
 import dev.banger.daemon.image.layers.FlattenResult;
 import dev.banger.daemon.image.oci.ImageReference;
 import dev.banger.daemon.image.rootfs.Ext4Builder;
@@ -59,6 +60,7 @@ public final class ImageService {
     PullAndFlatten pullAndFlatten;
     FinalizePulledRootfs finalizePulledRootfs;
     WorkSeedBuilder workSeedBuilder;
+    DebKernelImporter debKernelImporter;
 
     /** Fetches an image and flattens its layers into {@code tree}. */
     @FunctionalInterface
@@ -83,8 +85,14 @@ public final class ImageService {
     public record PullParams(String ref, String name, String kernelRef, String size) {
     }
 
-    /** {@code kernel.import} params: a prepared kernel directory (vmlinuz, optional vmlinux, initrd.img, modules/). */
-    public record KernelImportParams(String name, String from, String version, String distro) {
+    /**
+     * {@code kernel.import} params: exactly one of {@code from}, a prepared kernel directory (vmlinuz,
+     * optional vmlinux, initrd.img, modules/), and {@code deb}, a Debian linux-image package.
+     */
+    public record KernelImportParams(String name, String from, String version, String distro, String deb) {
+        public KernelImportParams(String name, String from, String version, String distro) {
+            this(name, from, version, distro, null);
+        }
     }
 
     public ImageService(Store store, CommandRunner runner, Layout layout, Config config, Clock clock) {
@@ -96,6 +104,7 @@ public final class ImageService {
         this.workSeedBuilder = new Ext4WorkSeedBuilder(ext4);
         this.pullAndFlatten = new OciPull(config, layout, isRoot())::pullAndFlatten;
         this.finalizePulledRootfs = new RootfsFinalizer(ext4, runner)::finish;
+        this.debKernelImporter = new DebKernelImporter(runner);
     }
 
     // ---- images ----
@@ -239,8 +248,12 @@ public final class ImageService {
 
     public KernelInfo importKernel(KernelImportParams p, OperationContext ctx) {
         String name = Names.validate("kernel", p.name());
-        if (p.from() == null) {
-            throw BangerException.badRequest("kernel import needs --from DIR (a directory with vmlinuz)");
+        if ((p.from() == null) == (p.deb() == null)) {
+            throw BangerException.badRequest("kernel import needs exactly one of --from DIR (a directory with vmlinuz) "
+                    + "and --deb FILE (a Debian linux-image package)");
+        }
+        if (p.deb() != null) {
+            return importDebKernel(name, p, ctx);
         }
         Path from = Path.of(p.from());
         if (!from.isAbsolute() || !Files.isDirectory(from)) {
@@ -264,6 +277,27 @@ public final class ImageService {
             KernelInfo k = new KernelInfo(newId(), name, p.version(), p.distro(), "x86_64", dir.toString(),
                     dir.resolve("vmlinuz").toString(), existing(staging, dir, "vmlinux"), existing(staging, dir, "initrd.img"),
                     existing(staging, dir, "modules"), true, "dir:" + from, null, clock.instant());
+            ctx.progress("publish");
+            return publishKernel(staging, k);
+        } finally {
+            deleteTreeQuietly(staging);
+        }
+    }
+
+    /** {@code --deb}: the work is DebKernelImporter's, in a staging dir with no lock held; then the usual publish. */
+    private KernelInfo importDebKernel(String name, KernelImportParams p, OperationContext ctx) {
+        Path deb = DebKernelImporter.checkedPath(p.deb());
+        if (store.kernels().find(name).isPresent()) {
+            throw alreadyExists("kernel", name);
+        }
+        Path staging = newStagingDir("kernel-" + name);
+        try {
+            DebKernelImporter.Result r = debKernelImporter.build(deb, staging, p.version(), ctx);
+            Path dir = layout.kernelsDir().resolve(name);
+            KernelInfo k = new KernelInfo(newId(), name, r.version(), p.distro() != null ? p.distro() : "debian", "x86_64",
+                    dir.toString(), dir.resolve("vmlinuz").toString(), existing(staging, dir, "vmlinux"),
+                    dir.resolve("initrd.img").toString(), dir.resolve("modules").toString(), true,
+                    "deb:" + deb.getFileName(), r.sha256(), clock.instant());
             ctx.progress("publish");
             return publishKernel(staging, k);
         } finally {
