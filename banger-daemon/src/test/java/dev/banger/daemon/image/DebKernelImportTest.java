@@ -33,6 +33,7 @@ import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.archivers.cpio.CpioArchiveEntry;
 import org.apache.commons.compress.archivers.cpio.CpioArchiveInputStream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -196,6 +197,68 @@ class DebKernelImportTest {
         assertThat(loads).containsSubsequence(VIRTIO_ORDER);
         assertThat(loads).containsSubsequence("vsock", "vmw_vsock_virtio_transport_common", "vmw_vsock_virtio_transport");
         assertThat(loads).doesNotHaveDuplicates();
+    }
+
+    /**
+     * A real boot, when QEMU is installed (its package comes with the VM work): microvm under TCG
+     * (host-facts: tsc_early_khz, or TCG can hang calibrating), the imported vmlinuz + initrd.img, a
+     * tiny ext4 root whose busybox init (chosen with init=) reports and powers off. ~5-10 s.
+     */
+    @Test
+    void bootsUnderQemuIntoTheRootDisksInit() throws Exception {
+        Assumptions.assumeTrue(TestKernelDeb.onHost("qemu-system-x86_64"),
+                "qemu-system-x86_64 is not installed (package qemu-system-x86): skipping the boot test");
+        CommandRunner runner = new CommandRunner();
+        Path root = Files.createDirectories(dir.resolve("boot-root"));
+        for (String d : List.of("bin", "sbin", "dev", "proc", "sys")) {
+            Files.createDirectories(root.resolve(d));
+        }
+        Files.copy(Path.of("/bin/busybox"), root.resolve("bin/busybox"));
+        Files.createSymbolicLink(root.resolve("bin/sh"), Path.of("busybox"));
+        Path init = root.resolve("sbin/banger-test-init");
+        Files.writeString(init, """
+                #!/bin/sh
+                echo "BANGER-TEST-MARKER $(/bin/busybox uname -r) pid $$"
+                echo "net: $(/bin/busybox ls /sys/class/net | /bin/busybox tr '\n' ' ')"
+                echo "root: $(/bin/busybox grep ' / ' /proc/mounts)"
+                /bin/busybox poweroff -f
+                """);
+        Files.setPosixFilePermissions(init, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path disk = dir.resolve("boot-root.ext4");
+        runner.run(Command.of("mkfs.ext4", "-q", "-F", "-d", root.toString(), disk.toString(), "32M"));
+
+        boolean isolated = TestKernelDeb.isRoot(); // a NIC only inside a private network namespace
+        List<String> argv = new ArrayList<>();
+        if (isolated) {
+            argv.addAll(List.of("unshare", "--net"));
+        }
+        argv.addAll(List.of("qemu-system-x86_64", "-M", "microvm", "-accel", "tcg,tb-size=64", "-m", "256", "-smp", "1",
+                "-nodefaults", "-no-user-config", "-nographic", "-no-reboot", "-serial", "stdio",
+                "-kernel", kernel.vmlinuzPath(), "-initrd", kernel.initrdPath(),
+                "-append", "console=ttyS0 panic=-1 quiet init=/sbin/banger-test-init tsc_early_khz=" + tscKhz(),
+                "-drive", "id=root,file=" + disk + ",format=raw,if=none", "-device", "virtio-blk-device,drive=root"));
+        if (isolated) {
+            argv.addAll(List.of("-netdev", "user,id=n0,restrict=on", "-device", "virtio-net-device,netdev=n0"));
+        }
+        long t0 = System.nanoTime();
+        var r = runner.runAllowingFailure(new Command(argv, java.time.Duration.ofSeconds(90), null, Map.of(), null));
+        System.out.printf("boot under TCG: %d ms, exit %d%n", (System.nanoTime() - t0) / 1_000_000, r.exitCode());
+        assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isZero();
+        assertThat(r.stdout()).contains("banger-initrd: root /dev/vda mounted, starting /sbin/banger-test-init",
+                "BANGER-TEST-MARKER " + kernel.version() + " pid 1", "root: /dev/vda / ext4 rw");
+        if (isolated) {
+            assertThat(r.stdout()).contains("eth0");
+        }
+    }
+
+    /** The host's TSC rate in kHz, from /proc/cpuinfo's "cpu MHz". */
+    private static long tscKhz() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+            if (line.startsWith("cpu MHz")) {
+                return Math.round(Double.parseDouble(line.substring(line.indexOf(':') + 1).strip()) * 1000);
+            }
+        }
+        return 2_000_000;
     }
 
     @Test

@@ -106,7 +106,7 @@ public final class TestKernelDeb {
         return fail(message);
     }
 
-    private static boolean isRoot() {
+    public static boolean isRoot() {
         try {
             return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
         } catch (IOException | RuntimeException e) {
