@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "import", description = "Import a prepared kernel directory (vmlinuz; optional vmlinux, initrd.img, modules/).")
+@Command(name = "import", description = {"Import a kernel from a prepared directory (--from DIR: vmlinuz; optional vmlinux, initrd.img, modules/)",
+        "or from a Debian linux-image package (--deb FILE: the initramfs, vmlinux and virtio modules are made from it)."})
 public final class KernelImportCommand implements Callable<Integer> {
 
     @Spec
@@ -19,10 +20,13 @@ public final class KernelImportCommand implements Callable<Integer> {
     @Parameters(paramLabel = "NAME", description = "Name for the kernel.")
     String name;
 
-    @Option(names = "--from", paramLabel = "DIR", required = true, description = "Directory with the kernel files.")
+    @Option(names = "--from", paramLabel = "DIR", description = "Directory with the kernel files.")
     Path from;
 
-    @Option(names = "--kernel-version", paramLabel = "VERSION", description = "Kernel version to record, e.g. 6.1.0-31-cloud-amd64.")
+    @Option(names = "--deb", paramLabel = "FILE", description = "A Debian linux-image package, e.g. linux-image-6.1.0-*-cloud-amd64_*.deb.")
+    Path deb;
+
+    @Option(names = "--kernel-version", paramLabel = "VERSION", description = "Kernel version to record, e.g. 6.1.0-31-cloud-amd64 (--deb reads it from the package; if given, it must match).")
     String version;
 
     @Option(names = "--distro", description = "Distribution the kernel comes from, e.g. debian.")
@@ -32,8 +36,13 @@ public final class KernelImportCommand implements Callable<Integer> {
     public Integer call() {
         Invocation inv = Invocation.of(spec);
         Map<String, Object> k = inv.callWithProgress(Methods.KERNEL_IMPORT, Invocation.params("name", name,
-                "from", from.toAbsolutePath().normalize().toString(), "version", version, "distro", distro));
+                "from", absolute(from), "version", version, "distro", distro, "deb", absolute(deb)));
         inv.render(k, () -> KernelListCommand.describe(inv, k));
         return 0;
+    }
+
+    /** The daemon resolves nothing against the client's working directory. */
+    private static String absolute(Path p) {
+        return p == null ? null : p.toAbsolutePath().normalize().toString();
     }
 }
