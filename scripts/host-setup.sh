@@ -106,7 +106,7 @@ say "JDK $BANGER_JAVA_VERSION at $BANGER_JAVA_HOME"
 KERNEL_PACKAGES=(
     busybox-static # the generated initramfs's /bin/busybox (must be statically linked)
     kmod           # depmod: modules.dep for the package's modules (the .deb ships none)
-    lz4            # cuts vmlinux out of the bzImage (its payload is LZ4)
+    lz4            # tests check the vmlinux cut out of the bzImage (LZ4 payload) against lz4 -d
     cpio           # tests list the generated initramfs with cpio -t
 )
 KERNEL_DEB_DIR=/var/cache/banger-test/kernel
