@@ -21,9 +21,10 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
  *       {@link #rawPath()} returns the name as the archive spelled it.</li>
  * </ul>
  * It also caps metadata entries (PAX headers, GNU long names) at {@value #MAX_METADATA_BYTES}
- * bytes, so a hostile layer cannot make the daemon buffer a gigabyte "file name".
+ * bytes, so a hostile layer cannot make the daemon buffer a gigabyte "file name". Bundles
+ * ({@code image.bundle}) are read with it too.
  */
-final class LayerTarInputStream extends TarArchiveInputStream {
+public final class LayerTarInputStream extends TarArchiveInputStream {
 
     static final int MAX_METADATA_BYTES = 1 << 20;
 
@@ -35,7 +36,7 @@ final class LayerTarInputStream extends TarArchiveInputStream {
     private long metadataBytes;
     private int depth;
 
-    LayerTarInputStream(InputStream in) {
+    public LayerTarInputStream(InputStream in) {
         // Names are UTF-8 (what every OCI builder writes); strict parsing of numeric fields.
         super(in, TarConstants.DEFAULT_BLKSIZE, TarConstants.DEFAULT_RCDSIZE, StandardCharsets.UTF_8.name(), false);
     }
@@ -107,7 +108,7 @@ final class LayerTarInputStream extends TarArchiveInputStream {
     }
 
     /** The current entry's name as the archive wrote it (PAX path, GNU long name), or null: use getName(). */
-    String rawPath() {
+    public String rawPath() {
         byte[] path = records.get("path");
         if (path != null) {
             return new String(path, StandardCharsets.UTF_8);
