@@ -415,10 +415,16 @@ public final class ImageService {
 
     private void deleteTreeQuietly(Path dir) {
         if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            // A cancelled request still cleans up: with the interrupt pending, CommandRunner would kill rm at once.
+            boolean interrupted = Thread.interrupted();
             try {
                 deleteTree(dir);
             } catch (RuntimeException e) {
                 log.warn("cannot remove {}: {}", dir, e.getMessage());
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
     }

@@ -314,6 +314,33 @@ class DebKernelImportTest {
         assertBadRequest(noVirtio, "kernel 6.1.0-1-test has neither built in nor as modules: virtio_ring, virtio, virtio_mmio, virtio_blk, virtio_net, ext4");
     }
 
+    @Test
+    void aCancelledImportEndsCancelledAndLeavesNothingBehind() throws Exception {
+        Operations ops = new Operations(store, Clock.systemUTC());
+        OperationContext[] holder = new OperationContext[1];
+        OperationContext c = ops.begin(Operations.newOpId(), "kernel.import", "test", false, e -> {
+            if ("extract package".equals(e.get("stage"))) { // dpkg-deb is about to run: hang up then
+                Thread.ofVirtual().start(() -> {
+                    try {
+                        Thread.sleep(300);
+                    } catch (InterruptedException ignored) {
+                        return;
+                    }
+                    holder[0].cancel();
+                });
+            }
+        });
+        holder[0] = c;
+        c.attach(Thread.currentThread());
+        try {
+            assertThatThrownBy(() -> images.importKernel(params("cancelled", null, deb.toString()), c))
+                    .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).as(e.getMessage()).isEqualTo(ErrorCode.CANCELLED));
+        } finally {
+            Thread.interrupted(); // this test thread stood in for the request's
+        }
+        assertNothingLeftBut("cloud");
+    }
+
     private void assertBadRequest(Path badDeb, String message) {
         assertThatThrownBy(() -> images.importKernel(params("bad", null, badDeb.toString()), ctx(new ArrayList<>())))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).as(e.getMessage()).isEqualTo(ErrorCode.BAD_REQUEST))

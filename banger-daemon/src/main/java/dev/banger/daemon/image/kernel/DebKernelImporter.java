@@ -2,7 +2,6 @@ package dev.banger.daemon.image.kernel;
 
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
-import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandFailedException;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.ops.OperationContext;
@@ -15,7 +14,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +37,6 @@ public final class DebKernelImporter {
     public record Result(String version, String sha256, boolean vmlinux) {
     }
 
-    private final CommandRunner runner;
     private final DebExtractor extractor;
     private final ModuleSelector modules;
     private final InitramfsBuilder initramfs;
@@ -48,7 +48,6 @@ public final class DebKernelImporter {
 
     /** {@code busybox}: a static busybox binary for the initramfs (tests point it elsewhere). */
     public DebKernelImporter(CommandRunner runner, Path busybox) {
-        this.runner = runner;
         this.extractor = new DebExtractor(runner);
         this.modules = new ModuleSelector(runner);
         this.initramfs = new InitramfsBuilder(runner, busybox);
@@ -109,15 +108,17 @@ public final class DebKernelImporter {
                         version, deb.getFileName(), why);
             }
             Files.move(pkg.vmlinuz(), out.resolve("vmlinuz"), StandardCopyOption.ATOMIC_MOVE);
-            removeTree(work);
+            ctx.checkCancelled();
             return new Result(version, sha256, why == null);
-        } catch (IOException | UncheckedIOException e) {
-            throw new BangerException(ErrorCode.OPERATION_FAILED, "kernel import from " + deb + " failed: " + e.getMessage(), e);
-        } catch (CommandFailedException e) {
-            if (Thread.currentThread().isInterrupted()) {
-                throw new BangerException(ErrorCode.CANCELLED, "kernel import from " + deb.getFileName() + " cancelled");
+        } catch (IOException | UncheckedIOException | CommandFailedException e) {
+            // A cancel interrupts this thread: a child process is killed, an NIO read fails with ClosedByInterrupt.
+            if (ctx.isCancelled() || Thread.currentThread().isInterrupted()) {
+                throw new BangerException(ErrorCode.CANCELLED, "kernel import from " + deb.getFileName() + " cancelled", e);
             }
             throw new BangerException(ErrorCode.OPERATION_FAILED, "kernel import from " + deb + " failed: " + e.getMessage(), e);
+        } finally {
+            // In Java, not `rm`: after a cancel the thread is interrupted and a child process would be killed at once.
+            removeTree(work);
         }
     }
 
@@ -138,9 +139,17 @@ public final class DebKernelImporter {
         return HexFormat.of().formatHex(md.digest());
     }
 
-    private void removeTree(Path dir) {
-        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            runner.run(Command.of("rm", "-rf", "--one-file-system", dir.toString()));
+    /** The unpacked package and other scratch files (plain files, dirs and symlinks: no mounts in there). */
+    private static void removeTree(Path dir) {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            log.warn("cannot remove {}: {}", dir, e.getMessage());
         }
     }
 }
