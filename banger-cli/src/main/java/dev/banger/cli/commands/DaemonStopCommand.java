@@ -23,22 +23,31 @@ public final class DaemonStopCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         Invocation inv = Invocation.of(spec);
         Path socket = inv.root().socket();
+        long pid;
         try (RpcClient c = RpcClient.connect(socket)) {
+            pid = ((Number) Invocation.asMap(c.call(Methods.PING, null)).get("pid")).longValue();
             c.call(Methods.SHUTDOWN, null);
         } catch (DaemonUnreachableException e) {
             inv.terminal().println("bangerd is not running (" + e.getMessage() + ")");
             return 0;
         }
+        // Stopped means the process is gone, not only the socket: a start right after must not race it.
+        ProcessHandle daemon = ProcessHandle.of(pid).orElse(null);
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (System.nanoTime() < deadline) {
+            boolean answers;
             try (RpcClient c = RpcClient.connect(socket)) {
-                Thread.sleep(50);
+                answers = true;
             } catch (DaemonUnreachableException gone) {
+                answers = false;
+            }
+            if (!answers && (daemon == null || !daemon.isAlive())) {
                 inv.terminal().println("bangerd stopped");
                 return 0;
             }
+            Thread.sleep(50);
         }
-        inv.terminal().error("bangerd still answers on " + socket + " after " + WAIT.toSeconds() + " s", null);
+        inv.terminal().error("bangerd (pid " + pid + ") has not exited " + WAIT.toSeconds() + " s after shutdown", null);
         return Banger.EXIT_FAILED;
     }
 }
