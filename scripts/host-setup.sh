@@ -160,3 +160,28 @@ else
         say "kernel package: $(cd "$KERNEL_DEB_DIR" && ls linux-image-*.deb)"
     fi
 fi
+
+# Benchmark tools (bench/image-pull.sh builds OCI images and times its baseline with them):
+# installed only when missing, like the packages above; not root: said, not done.
+BENCH_PACKAGES=(
+    skopeo         # push/pull OCI images to/from the loopback registry
+    umoci          # build OCI images (init/new/raw add-layer/config) and unpack them
+)
+bench_missing=()
+for p in "${BENCH_PACKAGES[@]}"; do
+    installed "$p" || bench_missing+=("$p")
+done
+if [ ${#bench_missing[@]} -eq 0 ]; then
+    say "bench packages: all present (${BENCH_PACKAGES[*]})"
+elif [ "$(id -u)" -ne 0 ]; then
+    warn "not root: as root it would apt-get install -y ${bench_missing[*]} (for bench/image-pull.sh)"
+else
+    say "installing ${bench_missing[*]} (for bench/image-pull.sh)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${bench_missing[@]}" </dev/null \
+        || { apt-get update -q && apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${bench_missing[@]}" </dev/null; } \
+        || die "apt-get install ${bench_missing[*]} failed"
+    for p in "${bench_missing[@]}"; do
+        installed "$p" || die "package $p is still not installed"
+    done
+fi
