@@ -11,6 +11,11 @@ public final class Methods {
     public static final String IMAGE_LIST = "image.list";
     public static final String IMAGE_SHOW = "image.show";
     public static final String IMAGE_DELETE = "image.delete";
+    public static final String IMAGE_BUNDLE_PULL = "image.bundle.pull";
+    public static final String IMAGE_BUNDLE_MAKE = "image.bundle.make";
+    public static final String IMAGE_REGISTER = "image.register";
+    public static final String IMAGE_PROMOTE = "image.promote";
+    public static final String IMAGE_CACHE_PRUNE = "image.cache.prune";
     public static final String KERNEL_IMPORT = "kernel.import";
     public static final String KERNEL_LIST = "kernel.list";
     public static final String KERNEL_SHOW = "kernel.show";

@@ -9,10 +9,13 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.image.bundle.BundleFetcher;
 import dev.banger.daemon.image.kernel.DebKernelImporter;
 import dev.banger.daemon.image.layers.FlattenResult;
 import dev.banger.daemon.image.oci.ImageReference;
+import dev.banger.daemon.image.oci.PruneReport;
 import dev.banger.daemon.image.rootfs.Ext4Builder;
+import dev.banger.daemon.image.rootfs.Ext4Images;
 import dev.banger.daemon.image.rootfs.Ext4WorkSeedBuilder;
 import dev.banger.daemon.image.rootfs.WorkSeedBuilder;
 import dev.banger.daemon.ops.OperationContext;
@@ -55,11 +58,15 @@ public final class ImageService {
     private final Layout layout;
     private final Clock clock;
     private final Map<String, InFlightPull> pullsInFlight = new ConcurrentHashMap<>();
+    private final OciPull oci;
+    private final BundleImages bundles;
+    private final UnmanagedImages unmanaged;
 
     // Seams named as in the original: tests replace them before wireServices.
     PullAndFlatten pullAndFlatten;
     FinalizePulledRootfs finalizePulledRootfs;
     WorkSeedBuilder workSeedBuilder;
+    BundleFetch bundleFetch;
     DebKernelImporter debKernelImporter;
 
     /** Fetches an image and flattens its layers into {@code tree}. */
@@ -95,6 +102,35 @@ public final class ImageService {
         }
     }
 
+    /** Brings a bundle (http(s) URL or absolute file path) into {@code staging}; returns the file. */
+    @FunctionalInterface
+    interface BundleFetch {
+        Path fetch(String source, Path staging, OperationContext ctx) throws IOException, InterruptedException;
+    }
+
+    /** {@code image.bundle.pull} params: {@code bundle} a URL or absolute path, {@code sha256} its hex digest. */
+    public record BundlePullParams(String bundle, String sha256, String name) {
+    }
+
+    /** {@code image.bundle.make} params: absolute paths; the daemon writes {@code out} (never overwriting). */
+    public record BundleMakeParams(String rootfsTar, String name, String kernelRef, String distro, String out, String size) {
+    }
+
+    /** What {@code image.bundle.make} wrote. */
+    public record BundleMade(String path, String sha256, long sizeBytes, String name, String kernelRef, boolean workSeed) {
+    }
+
+    /** {@code image.register} params: absolute paths; {@code kernel_ref} or {@code kernel} (+ {@code initrd}). */
+    public record RegisterParams(String name, String rootfs, String kernel, String initrd, String kernelRef) {
+    }
+
+    public record CachePruneParams(Boolean dryRun) {
+    }
+
+    /** {@code image.cache.prune}: blobs and bytes removed (or, with {@code dry_run}, that would be) from {@code dir}. */
+    public record CachePruneResult(String dir, int blobs, long bytes, boolean dryRun) {
+    }
+
     public ImageService(Store store, CommandRunner runner, Layout layout, Config config, Clock clock) {
         this.store = store;
         this.runner = runner;
@@ -102,8 +138,12 @@ public final class ImageService {
         this.clock = clock;
         Ext4Builder ext4 = new Ext4Builder(runner);
         this.workSeedBuilder = new Ext4WorkSeedBuilder(ext4);
-        this.pullAndFlatten = new OciPull(config, layout, isRoot())::pullAndFlatten;
+        this.oci = new OciPull(config, layout, isRoot());
+        this.pullAndFlatten = oci::pullAndFlatten;
         this.finalizePulledRootfs = new RootfsFinalizer(ext4, runner)::finish;
+        this.bundleFetch = new BundleFetcher(runner)::fetch;
+        this.bundles = new BundleImages(this, store, clock, isRoot());
+        this.unmanaged = new UnmanagedImages(this, store, runner, layout, clock);
         this.debKernelImporter = new DebKernelImporter(runner);
     }
 
@@ -168,8 +208,34 @@ public final class ImageService {
         }
     }
 
+    /** {@code image pull --bundle}: see {@link BundleImages}. */
+    public ImageInfo pullBundle(BundlePullParams p, OperationContext ctx) {
+        return bundles.pull(p, ctx);
+    }
+
+    /** {@code internal make-bundle}: see {@link BundleImages}. */
+    public BundleMade makeBundle(BundleMakeParams p, OperationContext ctx) {
+        return bundles.make(p, ctx);
+    }
+
+    /** {@code image register}: see {@link UnmanagedImages}. */
+    public ImageInfo register(RegisterParams p) {
+        return unmanaged.register(p);
+    }
+
+    /** {@code image promote}: see {@link UnmanagedImages}. */
+    public ImageInfo promote(String ref, OperationContext ctx) {
+        return unmanaged.promote(ref, ctx);
+    }
+
+    /** {@code image cache prune}: every cached blob no running pull needs. */
+    public CachePruneResult pruneCache(CachePruneParams p) {
+        PruneReport r = oci.prune(Boolean.TRUE.equals(p.dryRun()));
+        return new CachePruneResult(layout.downloadCacheDir().toString(), r.blobs(), r.bytes(), r.dryRun());
+    }
+
     /** Non-fatal by design: an image without a seed still boots, with an empty /root. */
-    private boolean buildWorkSeed(Path tree, Path out, String name) {
+    boolean buildWorkSeed(Path tree, Path out, String name) {
         try {
             workSeedBuilder.build(tree, out);
             return true;
@@ -177,6 +243,30 @@ public final class ImageService {
             log.warn("image {}: no work-seed ({}); VMs from it start with an empty /root", name, e.getMessage());
             deleteQuietly(out);
             return false;
+        }
+    }
+
+    /** As {@link #buildWorkSeed}, from the /root of an ext4 image (debugfs rdump into {@code scratch}). */
+    boolean buildWorkSeedFromImage(Path rootfs, Path scratch, Path out, String name) {
+        try {
+            Files.createDirectory(scratch);
+            Ext4Images.dumpRoot(runner, rootfs, scratch);
+            return buildWorkSeed(scratch, out, name);
+        } catch (IOException | RuntimeException e) {
+            log.warn("image {}: no work-seed ({}); VMs from it start with an empty /root", name, e.getMessage());
+            return false;
+        } finally {
+            deleteTreeQuietly(scratch);
+        }
+    }
+
+    /** A commit that is not a staging-dir rename (register, promote): one write transaction under imageOpsMu. */
+    <T> T publishing(Store.SqlWork<T> commit) {
+        imageOpsMu.lock();
+        try {
+            return store.write(commit);
+        } finally {
+            imageOpsMu.unlock();
         }
     }
 
@@ -233,6 +323,7 @@ public final class ImageService {
                             + ": delete them first");
                 }
                 ImageRows.delete(c, i.id());
+                UnmanagedImages.dropCompanionKernel(c, i);
                 return i;
             });
         } finally {
@@ -365,13 +456,13 @@ public final class ImageService {
 
     // ---- helpers ----
 
-    private void requireNameFree(String name) {
+    void requireNameFree(String name) {
         if (store.images().find(name).isPresent()) {
             throw alreadyExists("image", name);
         }
     }
 
-    private static BangerException alreadyExists(String kind, String name) {
+    static BangerException alreadyExists(String kind, String name) {
         return new BangerException(ErrorCode.ALREADY_EXISTS, kind + " '" + name + "' already exists (delete it first, or choose another --name)");
     }
 
@@ -387,7 +478,7 @@ public final class ImageService {
         }
     }
 
-    private Path newStagingDir(String prefix) {
+    Path newStagingDir(String prefix) {
         try {
             Files.createDirectories(layout.stagingDir());
             return Files.createTempDirectory(layout.stagingDir(), prefix + "-");
@@ -396,11 +487,11 @@ public final class ImageService {
         }
     }
 
-    private static String newId() {
+    static String newId() {
         return UUID.randomUUID().toString().replace("-", "").substring(0, 16);
     }
 
-    private static void move(Path from, Path to) {
+    static void move(Path from, Path to) {
         try {
             Files.createDirectories(to.getParent());
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
@@ -413,7 +504,7 @@ public final class ImageService {
         runner.run(Command.of("rm", "-rf", "--one-file-system", dir.toString()));
     }
 
-    private void deleteTreeQuietly(Path dir) {
+    void deleteTreeQuietly(Path dir) {
         if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             // A cancelled request still cleans up: with the interrupt pending, CommandRunner would kill rm at once.
             boolean interrupted = Thread.interrupted();

@@ -8,6 +8,7 @@ import dev.banger.daemon.image.layers.LayerFlattener;
 import dev.banger.daemon.image.oci.BlobCache;
 import dev.banger.daemon.image.oci.Descriptor;
 import dev.banger.daemon.image.oci.ImageReference;
+import dev.banger.daemon.image.oci.PruneReport;
 import dev.banger.daemon.image.oci.RegistryClient;
 import dev.banger.daemon.image.oci.RegistryCredentials;
 import dev.banger.daemon.image.oci.ResolvedImage;
@@ -20,11 +21,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -39,6 +43,10 @@ final class OciPull {
     private final Config config;
     private final BlobCache cache;
     private final boolean applyOwnership;
+    /** Digests (config and layers) of the pulls running now, with how many pulls need each. */
+    private final ConcurrentHashMap<String, Integer> pins = new ConcurrentHashMap<>();
+    /** Read side: a pull resolving and pinning its digests. Write side: a prune. */
+    private final ReentrantReadWriteLock pruneLock = new ReentrantReadWriteLock();
 
     OciPull(Config config, Layout layout, boolean applyOwnership) {
         this.config = config;
@@ -51,10 +59,11 @@ final class OciPull {
     }
 
     ImageService.PulledTree pullAndFlatten(ImageReference ref, Path tree, OperationContext ctx) throws IOException {
+        List<String> pinned = new ArrayList<>();
         try (RegistryClient client = new RegistryClient(RegistryCredentials.fromDockerConfig(config.registryAuthFile()),
                 new HashSet<>(config.insecureRegistries()), Duration.ofMinutes(5))) {
             ctx.progress("resolve " + ref);
-            ResolvedImage image = client.resolve(ref, cache);
+            ResolvedImage image = resolveAndPin(client, ref, pinned);
             if (!"amd64".equals(image.architecture())) {
                 throw BangerException.badRequest(ref + " is a " + image.os() + "/" + image.architecture()
                         + " image; banger runs linux/amd64 guests");
@@ -89,6 +98,38 @@ final class OciPull {
             } finally {
                 pool.shutdownNow();
             }
+        } finally {
+            pinned.forEach(d -> pins.computeIfPresent(d, (k, n) -> n == 1 ? null : n - 1));
+        }
+    }
+
+    /**
+     * Resolves {@code ref} (its config blob goes through the cache) and pins the config and layer
+     * digests until the pull ends, all under the read side of {@link #pruneLock}: a prune either
+     * ran before (and the pull downloads again what it removed) or sees the pins.
+     */
+    private ResolvedImage resolveAndPin(RegistryClient client, ImageReference ref, List<String> pinned) {
+        pruneLock.readLock().lock();
+        try {
+            ResolvedImage image = client.resolve(ref, cache);
+            List<String> digests = new ArrayList<>();
+            digests.add(image.config().digest());
+            image.layers().forEach(l -> digests.add(l.digest()));
+            digests.forEach(d -> pins.merge(d, 1, Integer::sum));
+            pinned.addAll(digests);
+            return image;
+        } finally {
+            pruneLock.readLock().unlock();
+        }
+    }
+
+    /** Removes every cached blob that no running pull has pinned (see {@link BlobCache#prune}). */
+    PruneReport prune(boolean dryRun) {
+        pruneLock.writeLock().lock();
+        try {
+            return cache.prune(Set.copyOf(pins.keySet()), dryRun);
+        } finally {
+            pruneLock.writeLock().unlock();
         }
     }
 

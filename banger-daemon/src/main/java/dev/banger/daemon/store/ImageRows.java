@@ -30,6 +30,17 @@ public final class ImageRows {
         }
     }
 
+    /** Turns an unmanaged row managed (image promote): its files now live in {@code i.dir()}. */
+    public static void markManaged(Connection c, ImageInfo i) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("UPDATE images SET managed = 1, dir = ?, rootfs_path = ?, "
+                + "work_seed_path = ?, size_bytes = ? WHERE id = ? AND managed = 0")) {
+            Rows.bind(s, i.dir(), i.rootfsPath(), i.workSeedPath(), i.sizeBytes(), i.id());
+            if (s.executeUpdate() != 1) {
+                throw new SQLException("image " + i.id() + " is not an unmanaged image");
+            }
+        }
+    }
+
     public static Optional<ImageInfo> byName(Connection c, String name) throws SQLException {
         return one(c, SELECT + "WHERE i.name = ?", name);
     }

@@ -1,0 +1,186 @@
+package dev.banger.daemon.image;
+
+import dev.banger.core.Sizes;
+import dev.banger.core.model.ImageInfo;
+import dev.banger.core.model.KernelInfo;
+import dev.banger.core.rpc.BangerException;
+import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.image.bundle.BundleFetcher;
+import dev.banger.daemon.image.bundle.BundleManifest;
+import dev.banger.daemon.image.bundle.BundleReader;
+import dev.banger.daemon.image.bundle.BundleWriter;
+import dev.banger.daemon.image.layers.FlattenResult;
+import dev.banger.daemon.image.layers.LayerFlattener;
+import dev.banger.daemon.image.rootfs.Ext4Images;
+import dev.banger.daemon.ops.OperationContext;
+import dev.banger.daemon.store.Store;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Clock;
+
+/**
+ * Image bundles, both ways. {@code image.bundle.pull}: fetch ({@code bundleFetch} seam) into a
+ * staging dir, unpack while checking the sha256, resolve the manifest's kernel, build a work-seed
+ * from the rootfs's {@code /root} when the bundle has none, publish. {@code image.bundle.make}:
+ * flatten a rootfs tar as one layer, then the OCI pull's own steps (guest files, ext4, debugfs
+ * fixups, work-seed) and pack. The formats live in {@code image.bundle}; staging, seams and the
+ * publication window are ImageService's.
+ *
+ * <p>A pulled bundle's rootfs is used as it is: no guest files are injected (it is already an
+ * ext4). Bundles are meant to come from {@code make-bundle}, which injects them.
+ */
+final class BundleImages {
+
+    private final ImageService images;
+    private final Store store;
+    private final Clock clock;
+    private final boolean applyOwnership;
+
+    BundleImages(ImageService images, Store store, Clock clock, boolean applyOwnership) {
+        this.images = images;
+        this.store = store;
+        this.clock = clock;
+        this.applyOwnership = applyOwnership;
+    }
+
+    ImageInfo pull(ImageService.BundlePullParams p, OperationContext ctx) {
+        if (p.bundle() == null || p.bundle().isBlank()) {
+            throw BangerException.badRequest("image pull --bundle needs a URL or an absolute file path");
+        }
+        if (p.sha256() == null) {
+            throw BangerException.badRequest("image pull --bundle needs --sha256 HEX: the bundle is checked against it");
+        }
+        String sha256 = BundleReader.normalizeSha256(p.sha256());
+        String requested = p.name() == null ? null : Names.validate("image", p.name());
+        if (requested != null) {
+            images.requireNameFree(requested);
+        }
+        Path staging = images.newStagingDir("bundle");
+        try {
+            Path fetched = images.bundleFetch.fetch(p.bundle(), staging, ctx);
+            ctx.checkCancelled();
+            Path dir = Files.createDirectory(staging.resolve("image"));
+            long total = Files.size(fetched);
+            ctx.progress("unpack bundle", 0, total);
+            BundleReader.Contents c = BundleReader.extract(fetched, sha256, dir, n -> ctx.progress("unpack bundle", n, total));
+            if (fetched.toAbsolutePath().normalize().startsWith(staging.toAbsolutePath().normalize())) {
+                Files.delete(fetched); // a seam handing back a file of its own keeps it
+            }
+            BundleManifest m = c.manifest();
+            if (requested == null && m.name() == null) {
+                throw BangerException.badRequest("the bundle's manifest.json names no image: pass --name");
+            }
+            String name = requested != null ? requested : Names.validate("image", m.name());
+            images.requireNameFree(name);
+            KernelInfo kernel = m.kernelRef() == null ? null : store.kernels().find(m.kernelRef())
+                    .orElseThrow(() -> BangerException.notFound("the bundle boots kernel '" + m.kernelRef()
+                            + "', which is not imported (see `banger kernel list`; import it first)"));
+            requireExt4(c.rootfs());
+            if (c.workSeed() != null) {
+                requireExt4(c.workSeed());
+            }
+            boolean seeded = c.workSeed() != null;
+            if (!seeded) {
+                ctx.progress("build work-seed");
+                seeded = images.buildWorkSeedFromImage(c.rootfs(), staging.resolve("seed"), dir.resolve(BundleReader.WORK_SEED), name);
+                ctx.checkCancelled();
+            }
+            ctx.progress("publish");
+            ImageInfo draft = new ImageInfo(ImageService.newId(), name, "bundle:" + displaySource(p.bundle()), "sha256:" + c.sha256(),
+                    m.distro(), m.normalizedArch(), null, BundleReader.ROOTFS, seeded ? BundleReader.WORK_SEED : null,
+                    kernel == null ? null : kernel.id(), kernel == null ? null : kernel.name(), true,
+                    Files.size(c.rootfs()), clock.instant());
+            return images.publishImage(dir, draft);
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "pull of bundle " + displaySource(p.bundle()) + " failed: "
+                    + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BangerException(ErrorCode.CANCELLED, "pull of bundle " + displaySource(p.bundle()) + " cancelled");
+        } finally {
+            images.deleteTreeQuietly(staging);
+        }
+    }
+
+    ImageService.BundleMade make(ImageService.BundleMakeParams p, OperationContext ctx) {
+        String name = Names.validate("image", p.name());
+        if (p.kernelRef() == null) {
+            throw BangerException.badRequest("make-bundle needs --kernel-ref: the kernel VMs from the bundle boot");
+        }
+        String kernelRef = Names.validate("kernel", p.kernelRef());
+        Path tar = absolute("--rootfs-tar", p.rootfsTar());
+        if (!Files.isRegularFile(tar)) {
+            throw BangerException.notFound("--rootfs-tar " + tar + " does not exist (or is not a file)");
+        }
+        Path out = absolute("--out", p.out());
+        if (Files.exists(out, LinkOption.NOFOLLOW_LINKS)) {
+            throw new BangerException(ErrorCode.ALREADY_EXISTS, "--out " + out + " already exists; bundles are never overwritten");
+        }
+        if (out.getParent() == null || !Files.isDirectory(out.getParent())) {
+            throw BangerException.notFound("--out " + out + ": directory " + out.getParent() + " does not exist");
+        }
+        Long size = p.size() == null ? null : Sizes.parse("--size", p.size());
+        Path staging = images.newStagingDir("make-bundle-" + name);
+        try {
+            Path tree = Files.createDirectory(staging.resolve("tree"));
+            ctx.progress("unpack rootfs tar");
+            LayerFlattener flattener = new LayerFlattener(tree, applyOwnership);
+            try (InputStream in = Files.newInputStream(tar)) {
+                flattener.apply(in, tar.getFileName().toString());
+            }
+            FlattenResult flat = flattener.finish();
+            ctx.checkCancelled();
+            Path rootfs = staging.resolve(BundleReader.ROOTFS);
+            images.finalizePulledRootfs.finish(tree, new ImageService.PulledTree(null, "amd64", flat), rootfs, size, name, ctx);
+            ctx.checkCancelled();
+            ctx.progress("build work-seed");
+            Path seed = staging.resolve(BundleReader.WORK_SEED);
+            boolean seeded = images.buildWorkSeed(tree, seed, name);
+            images.deleteTreeQuietly(tree);
+            ctx.checkCancelled();
+            long total = Files.size(rootfs) + (seeded ? Files.size(seed) : 0);
+            ctx.progress("write bundle", 0, total);
+            BundleManifest manifest = new BundleManifest(name, p.distro(), "amd64", kernelRef);
+            String sha256 = BundleWriter.write(out, manifest, rootfs, seeded ? seed : null, n -> ctx.progress("write bundle", n, total));
+            return new ImageService.BundleMade(out.toString(), sha256, Files.size(out), name, kernelRef, seeded);
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "make-bundle " + name + " failed: " + e.getMessage(), e);
+        } finally {
+            images.deleteTreeQuietly(staging);
+        }
+    }
+
+    private static void requireExt4(Path file) throws IOException {
+        if (!Ext4Images.hasExt4Magic(file)) {
+            throw BangerException.badRequest("the bundle's " + file.getFileName() + " is not an ext4 image (no ext4 superblock)");
+        }
+    }
+
+    private static Path absolute(String flag, String path) {
+        if (path == null || path.isBlank()) {
+            throw BangerException.badRequest(flag + " is required");
+        }
+        Path p = Path.of(path);
+        if (!p.isAbsolute()) {
+            throw BangerException.badRequest(flag + " " + path + " is not an absolute path");
+        }
+        return p.normalize();
+    }
+
+    /** A URL without user info or query (either may hold a secret); a path as given. */
+    static String displaySource(String source) {
+        if (!BundleFetcher.isUrl(source)) {
+            return source;
+        }
+        try {
+            URI u = new URI(source);
+            return new URI(u.getScheme(), null, u.getHost(), u.getPort(), u.getPath(), null, null).toString();
+        } catch (Exception e) {
+            return "(unparsable URL)";
+        }
+    }
+}

@@ -1,0 +1,216 @@
+package dev.banger.daemon.image;
+
+import dev.banger.core.Layout;
+import dev.banger.core.model.ImageInfo;
+import dev.banger.core.model.KernelInfo;
+import dev.banger.core.rpc.BangerException;
+import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.exec.Command;
+import dev.banger.daemon.exec.CommandFailedException;
+import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.image.bundle.BundleReader;
+import dev.banger.daemon.image.rootfs.Ext4Images;
+import dev.banger.daemon.ops.OperationContext;
+import dev.banger.daemon.store.ImageRows;
+import dev.banger.daemon.store.KernelRows;
+import dev.banger.daemon.store.Store;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Unmanaged images: {@code image.register} records an ext4 the user keeps where it is (banger
+ * never writes or deletes it), {@code image.promote} copies such an image into the images dir and
+ * makes it managed. With {@code --kernel FILE [--initrd FILE]} register also records an unmanaged
+ * <em>companion kernel</em> named {@code <image>-kernel} pointing at those files; its
+ * {@code source} is {@code image:<image id>}, and it goes when its image's row goes (unless another
+ * image was registered with it since).
+ */
+final class UnmanagedImages {
+
+    static final String COMPANION_SUFFIX = "-kernel";
+    private static final Duration COPY_TIMEOUT = Duration.ofHours(1);
+
+    private final ImageService images;
+    private final Store store;
+    private final CommandRunner runner;
+    private final Layout layout;
+    private final Clock clock;
+
+    UnmanagedImages(ImageService images, Store store, CommandRunner runner, Layout layout, Clock clock) {
+        this.images = images;
+        this.store = store;
+        this.runner = runner;
+        this.layout = layout;
+        this.clock = clock;
+    }
+
+    /** Validation (files, ext4 superblock, kernel) without the lock; the two inserts under it. */
+    ImageInfo register(ImageService.RegisterParams p) {
+        String name = Names.validate("image", p.name());
+        boolean kernelFiles = p.kernel() != null || p.initrd() != null;
+        if (p.kernelRef() != null && kernelFiles) {
+            throw BangerException.badRequest("--kernel-ref cannot be combined with --kernel or --initrd: name an imported "
+                    + "kernel, or give the kernel's files");
+        }
+        if (p.kernelRef() == null && p.kernel() == null) {
+            throw BangerException.badRequest(p.initrd() != null ? "--initrd needs --kernel"
+                    : "image register needs --kernel FILE (optionally with --initrd FILE) or --kernel-ref KERNEL");
+        }
+        Path rootfs = userFile("--rootfs", p.rootfs());
+        try {
+            if (!Ext4Images.hasExt4Magic(rootfs)) {
+                throw BangerException.badRequest("--rootfs " + rootfs + " is not an ext4 image (no ext4 superblock at byte 1080)");
+            }
+        } catch (IOException e) {
+            throw BangerException.badRequest("--rootfs " + rootfs + " cannot be read: " + e.getMessage());
+        }
+        String id = ImageService.newId();
+        KernelInfo kernel;
+        KernelInfo companion = null;
+        if (p.kernelRef() != null) {
+            kernel = store.kernels().find(p.kernelRef()).orElseThrow(() -> BangerException.notFound("kernel '" + p.kernelRef()
+                    + "' is not imported (see `banger kernel list`)"));
+        } else {
+            Path vmlinuz = userFile("--kernel", p.kernel());
+            Path initrd = p.initrd() == null ? null : userFile("--initrd", p.initrd());
+            String kernelName = Names.validate("kernel", name + COMPANION_SUFFIX);
+            companion = new KernelInfo(ImageService.newId(), kernelName, null, null, "x86_64", vmlinuz.getParent().toString(),
+                    vmlinuz.toString(), null, initrd == null ? null : initrd.toString(), null, false, "image:" + id, null,
+                    clock.instant());
+            kernel = companion;
+        }
+        ImageInfo image = new ImageInfo(id, name, "file:" + rootfs, null, null, "amd64", null, rootfs.toString(), null,
+                kernel.id(), kernel.name(), false, size(rootfs), clock.instant());
+        KernelInfo newKernel = companion;
+        return images.publishing(c -> {
+            if (ImageRows.byName(c, name).isPresent()) {
+                throw ImageService.alreadyExists("image", name);
+            }
+            if (newKernel != null) {
+                if (KernelRows.byName(c, newKernel.name()).isPresent()) {
+                    throw new BangerException(ErrorCode.ALREADY_EXISTS, "kernel '" + newKernel.name() + "' already exists; "
+                            + "register --kernel records the files as a kernel of that name: delete it, or use --kernel-ref "
+                            + newKernel.name());
+                }
+                KernelRows.insert(c, newKernel);
+            }
+            ImageRows.insert(c, image);
+            return image;
+        });
+    }
+
+    /** The copy (and a work-seed, when the image has none) without the lock; the rename and row swap under it. */
+    ImageInfo promote(String ref, OperationContext ctx) {
+        ImageInfo before = images.show(ref);
+        if (before.managed()) {
+            throw BangerException.badRequest("image " + before.name() + " is already managed (its files are in "
+                    + before.dir() + "); promote is for images added with `image register`");
+        }
+        Path rootfs = Path.of(before.rootfsPath());
+        if (!Files.isRegularFile(rootfs)) {
+            throw BangerException.notFound("the rootfs of image " + before.name() + ", " + rootfs + ", is gone");
+        }
+        Path staging = images.newStagingDir("promote-" + before.name());
+        try {
+            Path dir = Files.createDirectory(staging.resolve("image"));
+            ctx.progress("copy rootfs");
+            copy(rootfs, dir.resolve(BundleReader.ROOTFS));
+            ctx.checkCancelled();
+            boolean seeded;
+            if (before.workSeedPath() != null && Files.isRegularFile(Path.of(before.workSeedPath()))) {
+                ctx.progress("copy work-seed");
+                copy(Path.of(before.workSeedPath()), dir.resolve(BundleReader.WORK_SEED));
+                seeded = true;
+            } else {
+                ctx.progress("build work-seed");
+                seeded = images.buildWorkSeedFromImage(dir.resolve(BundleReader.ROOTFS), staging.resolve("seed"),
+                        dir.resolve(BundleReader.WORK_SEED), before.name());
+            }
+            ctx.checkCancelled();
+            ctx.progress("publish");
+            Path finalDir = layout.imagesDir().resolve(before.id());
+            ImageInfo after = new ImageInfo(before.id(), before.name(), before.source(), before.digest(), before.distro(),
+                    before.arch(), finalDir.toString(), finalDir.resolve(BundleReader.ROOTFS).toString(),
+                    seeded ? finalDir.resolve(BundleReader.WORK_SEED).toString() : null, before.kernelId(), before.kernelName(),
+                    true, size(dir.resolve(BundleReader.ROOTFS)), before.createdAt());
+            return images.publishing(c -> {
+                Optional<ImageInfo> now = ImageRows.byName(c, before.name());
+                if (now.isEmpty() || !now.get().id().equals(before.id())) {
+                    throw BangerException.notFound("image " + before.name() + " was deleted while it was being promoted");
+                }
+                if (now.get().managed()) {
+                    throw BangerException.badRequest("image " + before.name() + " was promoted meanwhile by another request");
+                }
+                ImageService.move(dir, finalDir);
+                try {
+                    ImageRows.markManaged(c, after);
+                } catch (SQLException | RuntimeException e) {
+                    ImageService.move(finalDir, dir); // the staging cleanup removes it
+                    throw e;
+                }
+                return after;
+            });
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "promote of " + before.name() + " failed: " + e.getMessage(), e);
+        } finally {
+            images.deleteTreeQuietly(staging);
+        }
+    }
+
+    /**
+     * Called in the transaction that deletes {@code image}'s row: drops its companion kernel's row
+     * when nothing else boots it. Files of unmanaged kernels are never touched.
+     */
+    static void dropCompanionKernel(Connection c, ImageInfo image) throws SQLException {
+        if (image.kernelName() == null) {
+            return;
+        }
+        Optional<KernelInfo> k = KernelRows.byName(c, image.kernelName());
+        if (k.isPresent() && !k.get().managed() && ("image:" + image.id()).equals(k.get().source())
+                && KernelRows.imagesUsing(c, k.get().id()).isEmpty()) {
+            KernelRows.delete(c, k.get().id());
+        }
+    }
+
+    private void copy(Path from, Path to) {
+        try {
+            runner.run(Command.of("cp", "--reflink=auto", "--sparse=always", "--", from.toString(), to.toString())
+                    .withTimeout(COPY_TIMEOUT));
+        } catch (CommandFailedException e) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "cannot copy " + from + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** An absolute path to an existing regular file (not a device: a VM must never get the host's disk). */
+    private static Path userFile(String flag, String path) {
+        if (path == null || path.isBlank()) {
+            throw BangerException.badRequest(flag + " is required");
+        }
+        Path p = Path.of(path);
+        if (!p.isAbsolute()) {
+            throw BangerException.badRequest(flag + " " + path + " is not an absolute path");
+        }
+        if (!Files.exists(p)) {
+            throw BangerException.notFound(flag + " " + path + " does not exist");
+        }
+        if (!Files.isRegularFile(p)) {
+            throw BangerException.badRequest(flag + " " + path + " is not a regular file");
+        }
+        return p.normalize();
+    }
+
+    private static long size(Path p) {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
