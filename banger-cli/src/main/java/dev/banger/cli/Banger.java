@@ -10,6 +10,8 @@ import dev.banger.cli.commands.VersionCommand;
 import dev.banger.core.BuildInfo;
 import dev.banger.core.rpc.BangerException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -22,8 +24,6 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "banger", mixinStandardHelpOptions = true, versionProvider = Banger.Version.class,
         description = "One-command development sandboxes on microVMs.",
-        subcommands = {PingCommand.class, VersionCommand.class, ImageCommand.class, KernelCommand.class, DaemonCommand.class,
-                CompletionCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:the operation failed", "2:usage error", "3:bangerd unreachable"})
 public final class Banger implements Runnable {
@@ -33,6 +33,13 @@ public final class Banger implements Runnable {
     public static final int EXIT_UNREACHABLE = 3;
     public static final String SOCKET_ENV = "BANGER_SOCKET";
     public static final Path DEFAULT_SOCKET = Path.of("/run/banger/bangerd.sock");
+
+    /**
+     * The top-level commands, in help order. Only the one a command line names gets a picocli
+     * model: building the model of every command costs more start-up than the command itself.
+     */
+    private static final List<Class<?>> COMMANDS = List.of(PingCommand.class, VersionCommand.class, ImageCommand.class,
+            KernelCommand.class, DaemonCommand.class, CompletionCommand.class);
 
     @Option(names = "--socket", paramLabel = "PATH", scope = ScopeType.INHERIT,
             description = "bangerd's socket (default: $BANGER_SOCKET, else /run/banger/bangerd.sock).")
@@ -56,11 +63,44 @@ public final class Banger implements Runnable {
     /** Runs one command line; tests call this with their own environment and terminal. */
     public static int execute(Map<String, String> env, Terminal terminal, String... args) {
         Banger root = new Banger(env, terminal);
-        CommandLine cl = new CommandLine(root);
+        CommandLine cl = commandLine(root, commandWord(args));
         cl.setOut(terminal.out());
         cl.setErr(terminal.err());
         cl.setExecutionExceptionHandler((ex, line, parse) -> root.report(ex));
         return cl.execute(args);
+    }
+
+    /** The command tree with every top-level command, as help and completion scripts need it. */
+    public static CommandLine fullCommandLine(Banger root) {
+        return commandLine(root, null);
+    }
+
+    private static CommandLine commandLine(Banger root, String word) {
+        CommandLine cl = new CommandLine(root);
+        List<Class<?>> named = COMMANDS.stream().filter(c -> names(c).contains(word)).toList();
+        for (Class<?> c : named.isEmpty() ? COMMANDS : named) { // no or unknown word: all, for help and suggestions
+            cl.addSubcommand(c);
+        }
+        return cl;
+    }
+
+    private static List<String> names(Class<?> command) {
+        Command c = command.getAnnotation(Command.class);
+        List<String> names = new ArrayList<>(List.of(c.aliases()));
+        names.add(c.name());
+        return names;
+    }
+
+    /** The first argument that is not a root option (or its value). */
+    private static String commandWord(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--socket")) {
+                i++;
+            } else if (!args[i].startsWith("-")) {
+                return args[i];
+            }
+        }
+        return null;
     }
 
     @Override
