@@ -4,6 +4,7 @@ import dev.banger.cli.client.DaemonUnreachableException;
 import dev.banger.cli.commands.CompletionCommand;
 import dev.banger.cli.commands.DaemonCommand;
 import dev.banger.cli.commands.ImageCommand;
+import dev.banger.cli.commands.InternalCommand;
 import dev.banger.cli.commands.KernelCommand;
 import dev.banger.cli.commands.PingCommand;
 import dev.banger.cli.commands.VersionCommand;
@@ -39,7 +40,7 @@ public final class Banger implements Runnable {
      * model: building the model of every command costs more start-up than the command itself.
      */
     private static final List<Class<?>> COMMANDS = List.of(PingCommand.class, VersionCommand.class, ImageCommand.class,
-            KernelCommand.class, DaemonCommand.class, CompletionCommand.class);
+            KernelCommand.class, DaemonCommand.class, CompletionCommand.class, InternalCommand.class);
 
     @Option(names = "--socket", paramLabel = "PATH", scope = ScopeType.INHERIT,
             description = "bangerd's socket (default: $BANGER_SOCKET, else /run/banger/bangerd.sock).")

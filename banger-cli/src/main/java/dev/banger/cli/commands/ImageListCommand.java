@@ -42,6 +42,9 @@ public final class ImageListCommand implements Callable<Integer> {
         if (i.get("digest") != null) {
             t.println("digest     " + i.get("digest"));
         }
+        if (Boolean.FALSE.equals(i.get("managed"))) {
+            t.println("managed    no (your files, left where they are; `banger image promote` copies them in)");
+        }
         t.println("rootfs     " + i.get("rootfs_path"));
         t.println("work-seed  " + (i.get("work_seed_path") == null ? "(none: guest /root will be empty)" : i.get("work_seed_path")));
     }

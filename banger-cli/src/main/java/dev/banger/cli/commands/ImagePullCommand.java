@@ -2,9 +2,11 @@ package dev.banger.cli.commands;
 
 import dev.banger.core.Sizes;
 import dev.banger.core.rpc.Methods;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -12,14 +14,21 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "pull", description = {
         "Pull an OCI image and make it a bootable VM image (ext4 rootfs, banger's guest init, /root work-seed).",
-        "REF: registry/repo:tag, repo@sha256:..., or a Docker Hub short form such as debian:bookworm."})
+        "REF: registry/repo:tag, repo@sha256:..., or a Docker Hub short form such as debian:bookworm.",
+        "Or a bundle (.tar.zst/.tar.gz with rootfs.ext4 and manifest.json, e.g. from make-bundle): --bundle URL|FILE --sha256 HEX."})
 public final class ImagePullCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "REF", description = "Image reference.")
+    @Parameters(paramLabel = "REF", arity = "0..1", description = "Image reference (not with --bundle).")
     String ref;
+
+    @Option(names = "--bundle", paramLabel = "URL|FILE", description = "Pull a bundle instead: an http(s) URL or a file.")
+    String bundle;
+
+    @Option(names = "--sha256", paramLabel = "HEX", description = "The bundle's sha256 (required with --bundle).")
+    String sha256;
 
     @Option(names = "--name", description = "Name of the banger image (default: repository and tag, e.g. debian-bookworm).")
     String name;
@@ -32,12 +41,36 @@ public final class ImagePullCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (bundle != null) {
+            return pullBundle();
+        }
+        if (ref == null) {
+            throw new ParameterException(spec.commandLine(), "Missing required parameter: 'REF' (or --bundle URL|FILE)");
+        }
         if (size != null) {
             Sizes.parse("--size", size); // refuse before contacting the daemon
         }
         Invocation inv = Invocation.of(spec);
         Map<String, Object> image = inv.callWithProgress(Methods.IMAGE_PULL,
                 Invocation.params("ref", ref, "name", name, "kernel_ref", kernelRef, "size", size));
+        inv.render(image, () -> ImageListCommand.describe(inv, image));
+        return 0;
+    }
+
+    private int pullBundle() {
+        if (ref != null || kernelRef != null || size != null) {
+            throw new ParameterException(spec.commandLine(), "--bundle takes no REF, --kernel-ref or --size: the bundle's "
+                    + "manifest names its kernel, and its rootfs.ext4 is used as it is");
+        }
+        if (sha256 == null) {
+            throw new ParameterException(spec.commandLine(), "--bundle needs --sha256 HEX (the bundle is checked against it)");
+        }
+        String lower = bundle.toLowerCase(java.util.Locale.ROOT);
+        String source = lower.startsWith("http://") || lower.startsWith("https://") || bundle.contains("://") ? bundle
+                : Path.of(bundle).toAbsolutePath().normalize().toString();
+        Invocation inv = Invocation.of(spec);
+        Map<String, Object> image = inv.callWithProgress(Methods.IMAGE_BUNDLE_PULL,
+                Invocation.params("bundle", source, "sha256", sha256, "name", name));
         inv.render(image, () -> ImageListCommand.describe(inv, image));
         return 0;
     }

@@ -1,0 +1,29 @@
+package dev.banger.cli.commands;
+
+import dev.banger.core.rpc.Methods;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "promote", description = {
+        "Copy a registered (unmanaged) image's files into banger's images dir and manage them from now on.",
+        "Your original files are left as they are; a work-seed is built from the rootfs's /root when the image has none."})
+public final class ImagePromoteCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "IMAGE", description = "Image name or id.")
+    String image;
+
+    @Override
+    public Integer call() {
+        Invocation inv = Invocation.of(spec);
+        Map<String, Object> i = inv.callWithProgress(Methods.IMAGE_PROMOTE, Map.of("name", image));
+        inv.render(i, () -> ImageListCommand.describe(inv, i));
+        return 0;
+    }
+}

@@ -1,0 +1,48 @@
+package dev.banger.cli.commands;
+
+import dev.banger.core.rpc.Methods;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "register", description = {
+        "Record an ext4 rootfs you keep where it is: an unmanaged image (banger never writes, moves or deletes its files).",
+        "Its kernel: files (--kernel, optional --initrd; recorded as kernel NAME-kernel) or an imported kernel (--kernel-ref).",
+        "`banger image promote` copies it into banger's images dir later."})
+public final class ImageRegisterCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--name", required = true, description = "Name of the image.")
+    String name;
+
+    @Option(names = "--rootfs", paramLabel = "FILE", required = true, description = "The ext4 root filesystem image.")
+    Path rootfs;
+
+    @Option(names = "--kernel", paramLabel = "FILE", description = "Kernel (vmlinuz) VMs from this image boot.")
+    Path kernel;
+
+    @Option(names = "--initrd", paramLabel = "FILE", description = "Initramfs for --kernel.")
+    Path initrd;
+
+    @Option(names = "--kernel-ref", paramLabel = "KERNEL", description = "An imported kernel instead of --kernel/--initrd.")
+    String kernelRef;
+
+    @Override
+    public Integer call() {
+        Invocation inv = Invocation.of(spec);
+        Map<String, Object> image = inv.call(Methods.IMAGE_REGISTER, Invocation.params("name", name, "rootfs", absolute(rootfs),
+                "kernel", absolute(kernel), "initrd", absolute(initrd), "kernel_ref", kernelRef));
+        inv.render(image, () -> ImageListCommand.describe(inv, image));
+        return 0;
+    }
+
+    static String absolute(Path p) {
+        return p == null ? null : p.toAbsolutePath().normalize().toString();
+    }
+}

@@ -1,0 +1,8 @@
+package dev.banger.cli.commands;
+
+import picocli.CommandLine.Command;
+
+@Command(name = "internal", hidden = true, description = "Tools for building banger images. Not a stable interface.",
+        subcommands = {InternalMakeBundleCommand.class})
+public final class InternalCommand {
+}
