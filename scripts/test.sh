@@ -92,5 +92,6 @@ if [ "$failed" -gt 0 ]; then
     echo "test.sh: failing tests (Surefire reports):" >&2
     grep -l -E '<(failure|error)[ >]' banger-*/target/surefire-reports/TEST-*.xml | sed 's|^|    |' >&2 || :
 fi
-echo "tests: $passed passed, $failed failed, $skipped skipped"
+# On a line of its own: Debian's Maven 3.8.7 ends its output with colour resets and no newline.
+printf '\ntests: %d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
 [ "$failed" -eq 0 ]
