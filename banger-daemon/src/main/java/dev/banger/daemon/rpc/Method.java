@@ -3,8 +3,9 @@ package dev.banger.daemon.rpc;
 import dev.banger.daemon.ops.OperationContext;
 
 /**
- * One RPC method. {@code tracked} methods change state and are kept in the operations log;
- * the others (reads, ping) are only visible while they run.
+ * One RPC method. {@code tracked} methods change state or take long: they are kept in the
+ * operations log and run on their own thread (cancelled when the caller hangs up). The others
+ * are quick reads, answered on the connection's reader thread and visible only while they run.
  */
 public record Method(String name, boolean tracked, Handler handler) {
 

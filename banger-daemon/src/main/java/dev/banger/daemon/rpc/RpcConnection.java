@@ -146,7 +146,12 @@ final class RpcConnection {
         }
         running.put(opId, ctx);
         Params params = new Params(name, req.get("params"), mapper);
-        Thread.ofVirtual().name("op-" + opId).start(() -> execute(method, params, id, ctx));
+        if (method.tracked()) {
+            // Slow or state-changing: its own thread, so this reader notices a hang-up and cancels it.
+            Thread.ofVirtual().name("op-" + opId).start(() -> execute(method, params, id, ctx));
+        } else {
+            execute(method, params, id, ctx); // a quick read: answering here saves two thread hand-offs
+        }
         return true;
     }
 
