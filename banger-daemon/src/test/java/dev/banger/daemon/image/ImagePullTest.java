@@ -66,6 +66,10 @@ class ImagePullTest {
         registry = TestRegistry.start(registryDir);
         registry.push("base", "v1", TestImage.image(List.of(BASE.gzip(), TOP.gzip()), MediaTypes.OCI_LAYER_GZIP));
         registry.push("base", "zstd", TestImage.image(List.of(BASE.zstd(), TOP.zstd()), MediaTypes.OCI_LAYER_ZSTD));
+        TestImage amd64 = TestImage.image(List.of(BASE.gzip(), TOP.gzip()), MediaTypes.OCI_LAYER_GZIP);
+        TestImage arm64 = TestImage.image(List.of(new TestLayer().file("etc/arch", "arm64").gzip()), MediaTypes.OCI_LAYER_GZIP,
+                MediaTypes.OCI_MANIFEST, TestImage.Config.of("linux", "arm64"));
+        registry.push("multi", "v1", TestImage.index(MediaTypes.OCI_INDEX, List.of(arm64, amd64)));
         registry.push("nossh", "v1", TestImage.image(List.of(new TestLayer().dir("etc", 0755).file("etc/os-release", "x").gzip()),
                 MediaTypes.OCI_LAYER_GZIP));
         registry.push("hostile", "v1", TestImage.image(List.of(BASE.gzip(),
@@ -123,6 +127,14 @@ class ImagePullTest {
         assertThat(image.workSeedPath()).isEqualTo(Path.of(image.dir(), "work-seed.ext4").toString());
         assertThat(new Ext4Inspector(Path.of(image.workSeedPath())).cat("/.bashrc")).isEqualTo("export PS1='banger$ '\n");
         assertNothingLeftInStaging();
+    }
+
+    @Test
+    void anIndexWithTwoPlatformsPullsTheAmd64Image() {
+        ImageInfo image = pull("multi:v1", null);
+        Ext4Inspector rootfs = new Ext4Inspector(Path.of(image.rootfsPath()));
+        assertThat(rootfs.cat("/etc/motd")).isEqualTo("hello from layer 2\n");
+        assertThat(rootfs.exists("/etc/arch")).as("nothing of the arm64 image").isFalse();
     }
 
     @Test
