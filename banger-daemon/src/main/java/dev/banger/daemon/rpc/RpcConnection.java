@@ -323,7 +323,9 @@ final class RpcConnection {
         }
 
         private final ReadableByteChannel in;
-        private final byte[] buf = new byte[64 * 1024];
+        // Small on purpose: jnr's read allocates a fresh heap buffer the size of what is asked for,
+        // so a 64 KiB read costs a 64 KiB allocation per request line.
+        private final byte[] buf = new byte[4 * 1024];
         private final ByteBuffer wrapped = ByteBuffer.wrap(buf);
         private int pos;
         private int limit;
