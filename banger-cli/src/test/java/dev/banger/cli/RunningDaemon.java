@@ -17,7 +17,11 @@ final class RunningDaemon implements AutoCloseable {
     }
 
     static RunningDaemon start(Path dir) throws Exception {
-        Daemon d = Daemon.open(Config.under(dir));
+        return start(Config.under(dir));
+    }
+
+    static RunningDaemon start(Config config) throws Exception {
+        Daemon d = Daemon.open(config);
         try {
             d.serve();
         } catch (Exception e) {

@@ -43,6 +43,11 @@ public record Layout(Path stateDir, Path cacheDir, Path runtimeDir, Path socketP
         return cacheDir.resolve("oci");
     }
 
+    /** Kernel packages from the kernel catalog, by content: {@code <sha256>.deb}. */
+    public Path kernelCacheDir() {
+        return cacheDir.resolve("kernels");
+    }
+
     /** Written by bangerd at start so {@code banger daemon stop|status} can find it. */
     public Path pidFile() {
         return runtimeDir.resolve("bangerd.pid");

@@ -142,7 +142,9 @@ public final class Daemon implements AutoCloseable {
                 .add(Methods.KERNEL_IMPORT, true, (p, ctx) -> img.importKernel(p.as(ImageService.KernelImportParams.class), ctx))
                 .add(Methods.KERNEL_LIST, false, (p, ctx) -> Map.of("kernels", img.listKernels()))
                 .add(Methods.KERNEL_SHOW, false, (p, ctx) -> img.showKernel(p.as(NameParams.class).required()))
-                .add(Methods.KERNEL_DELETE, true, (p, ctx) -> img.deleteKernel(p.as(NameParams.class).required()));
+                .add(Methods.KERNEL_DELETE, true, (p, ctx) -> img.deleteKernel(p.as(NameParams.class).required()))
+                .add(Methods.KERNEL_CATALOG, false, (p, ctx) -> img.kernelCatalog())
+                .add(Methods.KERNEL_PULL, true, (p, ctx) -> img.pullKernel(p.as(NameParams.class).required(), ctx));
     }
 
     /** Params of the methods that act on one named thing. */

@@ -33,7 +33,7 @@ public final class ImagePullCommand implements Callable<Integer> {
     @Option(names = "--name", description = "Name of the banger image (default: repository and tag, e.g. debian-bookworm).")
     String name;
 
-    @Option(names = "--kernel-ref", paramLabel = "KERNEL", description = "Imported kernel VMs from this image boot.")
+    @Option(names = "--kernel-ref", paramLabel = "KERNEL", description = "Kernel VMs from this image boot: an imported one, or a kernel catalog entry (see `banger kernel list --available`), pulled first.")
     String kernelRef;
 
     @Option(names = "--size", description = "Size of the rootfs, e.g. 4G (default: content x 1.5, at least 1G).")

@@ -6,17 +6,25 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "list", aliases = "ls", description = "List imported kernels.")
+@Command(name = "list", aliases = "ls", description = {"List imported kernels,",
+        "or with --available the kernel catalog's (what `banger kernel pull NAME` and `image pull --kernel-ref NAME` can fetch)."})
 public final class KernelListCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
 
+    @Option(names = "--available", description = "List the kernel catalog: name, version, distro, whether imported, source URL.")
+    boolean available;
+
     @Override
     public Integer call() {
         Invocation inv = Invocation.of(spec);
+        if (available) {
+            return catalog(inv);
+        }
         Map<String, Object> r = inv.call(Methods.KERNEL_LIST, null);
         inv.render(r, () -> {
             Table t = new Table("NAME", "VERSION", "DISTRO", "INITRD", "VMLINUX", "SOURCE");
@@ -28,6 +36,31 @@ public final class KernelListCommand implements Callable<Integer> {
             inv.terminal().out().flush();
         });
         return 0;
+    }
+
+    private static int catalog(Invocation inv) {
+        Map<String, Object> r = inv.call(Methods.KERNEL_CATALOG, null);
+        inv.render(r, () -> {
+            if (Invocation.asList(r.get("kernels")).isEmpty()) {
+                inv.terminal().println("the kernel catalog (" + r.get("catalog") + ") lists no kernels");
+                return;
+            }
+            Table t = new Table("NAME", "VERSION", "DISTRO", "IMPORTED", "SOURCE");
+            for (Map<String, Object> k : Invocation.asList(r.get("kernels"))) {
+                t.row(k.get("name"), k.get("version"), k.get("distro"), imported(k), k.get("url"));
+            }
+            inv.terminal().out().print(t.render());
+            inv.terminal().out().flush();
+        });
+        return 0;
+    }
+
+    /** yes; no; or "other build": the name is taken by a kernel that is not this entry's package. */
+    static String imported(Map<String, Object> k) {
+        if (!Boolean.TRUE.equals(k.get("imported"))) {
+            return "no";
+        }
+        return java.util.Objects.equals(k.get("imported_sha256"), k.get("sha256")) ? "yes" : "other build";
     }
 
     static void describe(Invocation inv, Map<String, Object> k) {

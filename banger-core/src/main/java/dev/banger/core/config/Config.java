@@ -10,7 +10,7 @@ import java.util.Set;
  * docs/config.md lists them with their defaults.
  */
 public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketPath, String logLevel,
-                     Path registryAuthFile, List<String> insecureRegistries) {
+                     Path registryAuthFile, List<String> insecureRegistries, Path kernelCatalog) {
 
     public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/banger");
     public static final Path DEFAULT_CACHE_DIR = Path.of("/var/cache/banger");
@@ -21,6 +21,12 @@ public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketP
 
     /** sun_path is 108 bytes including the terminating NUL. */
     public static final int MAX_SOCKET_PATH_BYTES = 107;
+
+    /** Without {@code kernel_catalog}: the catalog embedded in bangerd applies. */
+    public Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketPath, String logLevel,
+                  Path registryAuthFile, List<String> insecureRegistries) {
+        this(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, null);
+    }
 
     public Config {
         int socketBytes = socketPath.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
@@ -48,6 +54,11 @@ public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketP
     }
 
     public Config withLogLevel(String level) {
-        return new Config(stateDir, cacheDir, runtimeDir, socketPath, level, registryAuthFile, insecureRegistries);
+        return new Config(stateDir, cacheDir, runtimeDir, socketPath, level, registryAuthFile, insecureRegistries, kernelCatalog);
+    }
+
+    /** {@code kernel_catalog}: a JSON file that replaces the embedded kernel catalog (null: the embedded one). */
+    public Config withKernelCatalog(Path catalog) {
+        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, catalog);
     }
 }

@@ -69,6 +69,7 @@ public final class ConfigLoader {
         String level = d.logLevel();
         Path authFile = null;
         List<String> insecure = List.of();
+        Path kernelCatalog = null;
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             String key = e.getKey();
@@ -81,12 +82,13 @@ public final class ConfigLoader {
                 case "log_level" -> level = string(key, value);
                 case "registry_auth_file" -> authFile = absolutePath(key, value);
                 case "insecure_registries" -> insecure = strings(key, value);
+                case "kernel_catalog" -> kernelCatalog = existingFile(key, value);
                 default -> throw new ConfigException("unknown key '" + key + "' (see docs/config.md for the keys bangerd reads)");
             }
         }
         try {
             return new Config(state, cache, runtime, socket != null ? socket : runtime.resolve(Config.SOCKET_NAME), level,
-                    authFile, insecure);
+                    authFile, insecure, kernelCatalog);
         } catch (ConfigException e) {
             throw new ConfigException("key " + e.getMessage());
         }
@@ -119,6 +121,21 @@ public final class ConfigLoader {
             throw new ConfigException("key '" + key + "' must be an absolute path, got '" + s + "'");
         }
         return Path.of(s).normalize();
+    }
+
+    /** An absolute path to a regular file that is there now (bangerd reads it again at each use). */
+    private static Path existingFile(String key, JsonNode value) {
+        Path p = absolutePath(key, value);
+        if (!Files.exists(p)) {
+            throw new ConfigException("key '" + key + "' names " + p + ", which does not exist");
+        }
+        if (!Files.isRegularFile(p)) {
+            throw new ConfigException("key '" + key + "' names " + p + ", which is not a file");
+        }
+        if (!Files.isReadable(p)) {
+            throw new ConfigException("key '" + key + "' names " + p + ", which bangerd cannot read");
+        }
+        return p;
     }
 
     private static String describe(JsonNode v) {

@@ -20,6 +20,8 @@ public final class Methods {
     public static final String KERNEL_LIST = "kernel.list";
     public static final String KERNEL_SHOW = "kernel.show";
     public static final String KERNEL_DELETE = "kernel.delete";
+    public static final String KERNEL_CATALOG = "kernel.catalog";
+    public static final String KERNEL_PULL = "kernel.pull";
 
     private Methods() {
     }

@@ -257,4 +257,26 @@ class ConfigLoaderTest {
         Path badItem = file("insecure_registries = [\"ok\", 5]\n");
         assertThatThrownBy(() -> load(badItem)).hasMessageContaining("key 'insecure_registries'").hasMessageContaining("an integer");
     }
+
+    @Test
+    void kernelCatalogIsAnAbsolutePathToAnExistingFile() throws IOException {
+        assertThat(ConfigLoader.load(null, Map.of()).kernelCatalog()).as("default: the embedded catalog").isNull();
+        Path catalog = Files.writeString(dir.resolve("kernels.json"), "{\"format\": 1, \"kernels\": []}");
+        assertThat(load(file("kernel_catalog = \"" + dir + "/./kernels.json\"\n")).kernelCatalog()).isEqualTo(catalog);
+        assertThat(load(file("kernel_catalog = \"" + catalog + "\"\nlog_level = \"warn\"\n")))
+                .isEqualTo(Config.defaults().withLogLevel("warn").withKernelCatalog(catalog));
+
+        Path relative = file("kernel_catalog = \"kernels.json\"\n");
+        assertThatThrownBy(() -> load(relative)).isInstanceOf(ConfigException.class)
+                .hasMessage("config file " + relative + ": key 'kernel_catalog' must be an absolute path, got 'kernels.json'");
+        Path missing = file("kernel_catalog = \"" + dir + "/nope.json\"\n");
+        assertThatThrownBy(() -> load(missing)).isInstanceOf(ConfigException.class)
+                .hasMessage("config file " + missing + ": key 'kernel_catalog' names " + dir + "/nope.json, which does not exist");
+        Path directory = file("kernel_catalog = \"" + dir + "\"\n");
+        assertThatThrownBy(() -> load(directory)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("key 'kernel_catalog' names " + dir + ", which is not a file");
+        Path number = file("kernel_catalog = 1\n");
+        assertThatThrownBy(() -> load(number)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("key 'kernel_catalog' must be a string, got an integer");
+    }
 }

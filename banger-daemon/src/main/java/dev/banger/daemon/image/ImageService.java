@@ -61,6 +61,7 @@ public final class ImageService {
     private final OciPull oci;
     private final BundleImages bundles;
     private final UnmanagedImages unmanaged;
+    private final CatalogKernels catalogKernels;
 
     // Seams named as in the original: tests replace them before wireServices.
     PullAndFlatten pullAndFlatten;
@@ -88,7 +89,7 @@ public final class ImageService {
     private record InFlightPull(String source, CompletableFuture<ImageInfo> result) {
     }
 
-    /** {@code image.pull} params. {@code size} like "4G"; {@code kernel_ref} names an imported kernel. */
+    /** {@code image.pull} params. {@code size} like "4G"; {@code kernel_ref} names an imported kernel, or one in the kernel catalog (pulled then). */
     public record PullParams(String ref, String name, String kernelRef, String size) {
     }
 
@@ -131,6 +132,19 @@ public final class ImageService {
     public record CachePruneResult(String dir, int blobs, long bytes, boolean dryRun) {
     }
 
+    /** {@code kernel.catalog}: {@code catalog} is "embedded" or the {@code kernel_catalog} file. */
+    public record KernelCatalogList(String catalog, List<CatalogKernel> kernels) {
+    }
+
+    /**
+     * A catalog entry; {@code imported}: a kernel of that name exists ({@code importedSha256} its sha256,
+     * which differs when it is another build); {@code cached}: the artifact is in the download cache.
+     */
+    public record CatalogKernel(String name, String kind, String version, String distro, String arch, String url,
+                                String sha256, Long sizeBytes, String description, boolean imported, String importedSha256,
+                                boolean cached) {
+    }
+
     public ImageService(Store store, CommandRunner runner, Layout layout, Config config, Clock clock) {
         this.store = store;
         this.runner = runner;
@@ -145,6 +159,7 @@ public final class ImageService {
         this.bundles = new BundleImages(this, store, clock, isRoot());
         this.unmanaged = new UnmanagedImages(this, store, runner, layout, clock);
         this.debKernelImporter = new DebKernelImporter(runner);
+        this.catalogKernels = new CatalogKernels(this, store, layout, config.kernelCatalog());
     }
 
     // ---- images ----
@@ -157,8 +172,7 @@ public final class ImageService {
         String name = Names.validate("image", p.name() != null ? p.name()
                 : Names.fromReference(ref.repository(), ref.tag(), ref.digest()));
         Long size = p.size() == null ? null : Sizes.parse("--size", p.size());
-        KernelInfo kernel = p.kernelRef() == null ? null : store.kernels().find(p.kernelRef())
-                .orElseThrow(() -> BangerException.notFound("kernel '" + p.kernelRef() + "' is not imported (see `banger kernel list`)"));
+        KernelInfo kernel = p.kernelRef() == null ? null : catalogKernels.resolve(p.kernelRef(), ctx);
         String source = "oci:" + ref;
 
         InFlightPull mine = new InFlightPull(source, new CompletableFuture<>());
@@ -375,20 +389,25 @@ public final class ImageService {
         }
     }
 
-    /** {@code --deb}: the work is DebKernelImporter's, in a staging dir with no lock held; then the usual publish. */
+    /** {@code --deb}: see {@link #importDeb}. */
     private KernelInfo importDebKernel(String name, KernelImportParams p, OperationContext ctx) {
         Path deb = DebKernelImporter.checkedPath(p.deb());
+        return importDeb(name, deb, p.version(), p.distro(), "deb:" + deb.getFileName(), ctx);
+    }
+
+    /** A .deb as kernel {@code name}: DebKernelImporter's work, in a staging dir with no lock held; then the usual publish. */
+    KernelInfo importDeb(String name, Path deb, String version, String distro, String source, OperationContext ctx) {
         if (store.kernels().find(name).isPresent()) {
             throw alreadyExists("kernel", name);
         }
         Path staging = newStagingDir("kernel-" + name);
         try {
-            DebKernelImporter.Result r = debKernelImporter.build(deb, staging, p.version(), ctx);
+            DebKernelImporter.Result r = debKernelImporter.build(deb, staging, version, ctx);
             Path dir = layout.kernelsDir().resolve(name);
-            KernelInfo k = new KernelInfo(newId(), name, r.version(), p.distro() != null ? p.distro() : "debian", "x86_64",
+            KernelInfo k = new KernelInfo(newId(), name, r.version(), distro != null ? distro : "debian", "x86_64",
                     dir.toString(), dir.resolve("vmlinuz").toString(), existing(staging, dir, "vmlinux"),
                     dir.resolve("initrd.img").toString(), dir.resolve("modules").toString(), true,
-                    "deb:" + deb.getFileName(), r.sha256(), clock.instant());
+                    source, r.sha256(), clock.instant());
             ctx.progress("publish");
             return publishKernel(staging, k);
         } finally {
@@ -420,6 +439,16 @@ public final class ImageService {
         } finally {
             imageOpsMu.unlock();
         }
+    }
+
+    /** {@code kernel list --available}: see {@link CatalogKernels}. */
+    public KernelCatalogList kernelCatalog() {
+        return catalogKernels.list();
+    }
+
+    /** {@code kernel pull NAME}: the catalog entry's artifact, downloaded (or cached) and verified, imported. */
+    public KernelInfo pullKernel(String name, OperationContext ctx) {
+        return catalogKernels.pull(name, ctx);
     }
 
     public List<KernelInfo> listKernels() {

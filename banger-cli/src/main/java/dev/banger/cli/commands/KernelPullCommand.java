@@ -1,0 +1,28 @@
+package dev.banger.cli.commands;
+
+import dev.banger.core.rpc.Methods;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "pull", description = {"Download a kernel of the kernel catalog (see `banger kernel list --available`),",
+        "check its sha256 and import it under its catalog name. Downloads are cached: a second pull fetches nothing."})
+public final class KernelPullCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "NAME", description = "The catalog entry, e.g. debian-12-cloud.")
+    String name;
+
+    @Override
+    public Integer call() {
+        Invocation inv = Invocation.of(spec);
+        Map<String, Object> k = inv.callWithProgress(Methods.KERNEL_PULL, Map.of("name", name));
+        inv.render(k, () -> KernelListCommand.describe(inv, k));
+        return 0;
+    }
+}
