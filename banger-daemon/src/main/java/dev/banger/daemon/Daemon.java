@@ -22,7 +22,11 @@ import dev.banger.daemon.vm.VMService;
 import dev.banger.daemon.workspace.WorkspaceService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
@@ -64,6 +68,7 @@ public final class Daemon implements AutoCloseable {
     Duration idleTimeout = IDLE_TIMEOUT;
     PeerPolicy peerPolicy;
     private RpcServer rpc;
+    private FileLock stateLock;
     private final long startedNanos = System.nanoTime();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -79,9 +84,11 @@ public final class Daemon implements AutoCloseable {
             d.layout = Layout.of(config);
             d.log = LoggerFactory.getLogger(Daemon.class);
             createDirectories(d.layout);
+            d.stateLock = lockStateDir(d.layout);
             d.runner = new CommandRunner();
             d.store = Store.open(d.layout.database());
             wireServices(d);
+            d.img.removeLeftovers();
             int interrupted = d.store.failInterruptedOperations(d.clock.instant());
             if (interrupted > 0) {
                 d.log.warn("{} operation(s) were cut short by the previous daemon's exit", interrupted);
@@ -217,6 +224,13 @@ public final class Daemon implements AutoCloseable {
         if (store != null) {
             store.close();
         }
+        if (stateLock != null) {
+            try {
+                stateLock.channel().close();
+            } catch (IOException e) {
+                log.warn("cannot release the state dir lock: {}", e.getMessage());
+            }
+        }
         if (layout != null && rpc != null) {
             deletePidFile();
         }
@@ -234,6 +248,38 @@ public final class Daemon implements AutoCloseable {
             }
         } catch (IOException e) {
             log.warn("cannot remove pid file: {}", e.getMessage());
+        }
+    }
+
+    /** One daemon per state dir: a second one would wipe the first one's pulls in progress. */
+    private static FileLock lockStateDir(Layout layout) {
+        Path file = layout.stateDir().resolve("bangerd.lock");
+        FileChannel ch = null;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock = ch.tryLock();
+            if (lock != null) {
+                return lock;
+            }
+        } catch (OverlappingFileLockException e) {
+            // Held by another daemon in this very JVM (tests): the same answer.
+        } catch (IOException e) {
+            closeQuietly(ch);
+            throw new UncheckedIOException("cannot lock " + file + ": " + e.getMessage(), e);
+        }
+        closeQuietly(ch);
+        String why = "another bangerd is using state_dir " + layout.stateDir() + " (" + file
+                + " is locked); stop it first, or give this one its own state_dir";
+        throw new UncheckedIOException(why, new IOException(why));
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        if (ch != null) {
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                // Nothing was locked through it.
+            }
         }
     }
 

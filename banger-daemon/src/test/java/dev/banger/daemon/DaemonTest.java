@@ -189,4 +189,32 @@ class DaemonTest {
         d.store = Store.open(d.layout.database());
         return d;
     }
+
+    @Test
+    void aSecondDaemonOnTheSameStateDirIsRefusedAndTheFirstKeepsWorking() throws Exception {
+        Daemon first = Daemon.open(Config.under(root));
+        try {
+            java.nio.file.Path pulling = java.nio.file.Files.createDirectories(first.layout.stagingDir().resolve("pull-live"));
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> Daemon.open(Config.under(root)))
+                    .isInstanceOf(java.io.UncheckedIOException.class)
+                    .hasMessageStartingWith("another bangerd is using state_dir " + root.resolve("state"));
+            assertThat(pulling).as("the refused daemon touched nothing").exists();
+        } finally {
+            first.close();
+        }
+    }
+
+    @Test
+    void leftoversOfADaemonThatDiedMidPullAreRemovedAtStart() throws Exception {
+        Daemon first = Daemon.open(Config.under(root));
+        java.nio.file.Path stale = java.nio.file.Files.createDirectories(first.layout.stagingDir().resolve("pull-crashed/tree/etc"));
+        first.close();
+        Daemon second = Daemon.open(Config.under(root));
+        try {
+            assertThat(second.layout.stagingDir().resolve("pull-crashed")).doesNotExist();
+            assertThat(stale).doesNotExist();
+        } finally {
+            second.close();
+        }
+    }
 }

@@ -57,6 +57,7 @@ public final class ImageService {
     private final CommandRunner runner;
     private final Layout layout;
     private final Clock clock;
+    private final ScratchSpace scratch;
     private final Map<String, InFlightPull> pullsInFlight = new ConcurrentHashMap<>();
     private final OciPull oci;
     private final BundleImages bundles;
@@ -160,6 +161,27 @@ public final class ImageService {
         this.unmanaged = new UnmanagedImages(this, store, runner, layout, clock);
         this.debKernelImporter = new DebKernelImporter(runner);
         this.catalogKernels = new CatalogKernels(this, store, layout, config.kernelCatalog());
+        this.scratch = new ScratchSpace(layout);
+    }
+
+    /**
+     * Removes what a daemon that died mid-pull left: staging dirs and tmpfs scratch trees. Only
+     * safe while holding the state dir's lock (Daemon.open does), since a live pull's staging
+     * dir looks the same.
+     */
+    public void removeLeftovers() {
+        for (Path dir : new Path[] {layout.stagingDir(), scratch.memoryRoot()}) {
+            if (dir != null && Files.isDirectory(dir)) {
+                try (java.util.stream.Stream<Path> children = Files.list(dir)) {
+                    children.forEach(p -> {
+                        log.info("removing {} left by an earlier daemon", p);
+                        deleteTreeQuietly(p);
+                    });
+                } catch (IOException e) {
+                    log.warn("cannot list {}: {}", dir, e.getMessage());
+                }
+            }
+        }
     }
 
     // ---- images ----
@@ -197,9 +219,22 @@ public final class ImageService {
                               OperationContext ctx) {
         requireNameFree(name);
         Path staging = newStagingDir("pull-" + name);
+        java.util.List<Path> trees = new java.util.ArrayList<>(); // the tree may live outside staging (tmpfs)
         try {
-            Path tree = Files.createDirectory(staging.resolve("tree"));
-            PulledTree pulled = pullAndFlatten.pull(ref, tree, ctx);
+            Path tree = scratch.newTree(staging);
+            trees.add(tree);
+            PulledTree pulled;
+            try {
+                pulled = pullAndFlatten.pull(ref, tree, ctx);
+            } catch (BangerException e) {
+                if (!scratch.inMemory(tree) || !String.valueOf(e.getMessage()).contains("No space left")) {
+                    throw e;
+                }
+                log.info("image {} does not fit the tmpfs scratch space; unpacking on disk", name);
+                deleteTree(tree);
+                tree = Files.createDirectory(staging.resolve("tree"));
+                pulled = pullAndFlatten.pull(ref, tree, ctx);
+            }
             ctx.checkCancelled();
             Path rootfs = staging.resolve("rootfs.ext4");
             finalizePulledRootfs.finish(tree, pulled, rootfs, size, name, ctx);
@@ -218,6 +253,7 @@ public final class ImageService {
             Thread.currentThread().interrupt();
             throw new BangerException(ErrorCode.CANCELLED, "pull of " + ref + " cancelled");
         } finally {
+            trees.forEach(this::deleteTreeQuietly);
             deleteTreeQuietly(staging);
         }
     }

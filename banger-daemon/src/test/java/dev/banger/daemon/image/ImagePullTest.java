@@ -236,6 +236,10 @@ class ImagePullTest {
 
     private void assertNothingLeftInStaging() {
         assertThat(layout.stagingDir().toFile().list()).isEmpty();
+        Path scratch = new ScratchSpace(layout).memoryRoot();
+        if (scratch != null && Files.isDirectory(scratch)) {
+            assertThat(scratch.toFile().list()).as("trees on the tmpfs").isEmpty();
+        }
         List<String> rows = store.images().list().stream().map(ImageInfo::id).sorted().toList();
         String[] dirs = layout.imagesDir().toFile().list();
         assertThat(dirs == null ? List.of() : Stream.of(dirs).sorted().toList()).isEqualTo(rows);
