@@ -82,7 +82,19 @@ public final class Banger implements Runnable {
         for (Class<?> c : named.isEmpty() ? COMMANDS : named) { // no or unknown word: all, for help and suggestions
             cl.addSubcommand(c);
         }
+        withHelpOptions(cl);
         return cl;
+    }
+
+    /** -h/--help on every command, set once here rather than on each command class. */
+    private static void withHelpOptions(CommandLine cl) {
+        for (CommandLine sub : new java.util.LinkedHashSet<>(cl.getSubcommands().values())) { // aliases repeat entries
+            if (sub.getCommandSpec().findOption("--help") == null) {
+                sub.getCommandSpec().addOption(CommandLine.Model.OptionSpec.builder("-h", "--help").usageHelp(true)
+                        .description("Show this help message and exit.").build());
+                withHelpOptions(sub);
+            }
+        }
     }
 
     private static List<String> names(Class<?> command) {

@@ -59,4 +59,13 @@ class CliBehaviourTest {
             assertThat(r.out()).contains("complete -F").contains("daemon").contains("ping").contains("operations");
         }
     }
+
+    @Test
+    void everyCommandHasHelp() {
+        for (String[] args : new String[][] {{"image", "pull", "--help"}, {"daemon", "start", "-h"}, {"kernel", "--help"}}) {
+            CliRun r = CliRun.run(Map.of(), args);
+            assertThat(r.exit()).as(String.join(" ", args)).isZero();
+            assertThat(r.out()).as(String.join(" ", args)).startsWith("Usage: banger " + args[0] + " ");
+        }
+    }
 }
