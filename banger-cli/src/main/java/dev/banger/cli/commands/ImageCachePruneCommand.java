@@ -32,7 +32,8 @@ public final class ImageCachePruneCommand implements Callable<Integer> {
     static String line(Map<String, Object> r) {
         long bytes = ((Number) r.get("bytes")).longValue();
         long blobs = ((Number) r.get("blobs")).longValue();
+        long builds = r.get("builds") instanceof Number n ? n.longValue() : 0;
         return (Boolean.TRUE.equals(r.get("dry_run")) ? "would free " : "freed ") + Sizes.format(bytes) + " across " + blobs
-                + " blob(s) in " + r.get("dir");
+                + " blob(s)" + (builds > 0 ? " and " + builds + " built rootfs(es)" : "") + " in " + r.get("dir");
     }
 }

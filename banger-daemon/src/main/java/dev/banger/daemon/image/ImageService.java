@@ -58,6 +58,7 @@ public final class ImageService {
     private final Layout layout;
     private final Clock clock;
     private final ScratchSpace scratch;
+    private final BuiltRootfsCache builtRootfs;
     private final Map<String, InFlightPull> pullsInFlight = new ConcurrentHashMap<>();
     private final OciPull oci;
     private final BundleImages bundles;
@@ -129,8 +130,11 @@ public final class ImageService {
     public record CachePruneParams(Boolean dryRun) {
     }
 
-    /** {@code image.cache.prune}: blobs and bytes removed (or, with {@code dry_run}, that would be) from {@code dir}. */
-    public record CachePruneResult(String dir, int blobs, long bytes, boolean dryRun) {
+    /**
+     * {@code image.cache.prune}: blobs removed from {@code dir} and built rootfs entries ({@code builds})
+     * removed, with the bytes that freed (or, with {@code dry_run}, would free).
+     */
+    public record CachePruneResult(String dir, int blobs, long bytes, int builds, boolean dryRun) {
     }
 
     /** {@code kernel.catalog}: {@code catalog} is "embedded" or the {@code kernel_catalog} file. */
@@ -162,6 +166,7 @@ public final class ImageService {
         this.debKernelImporter = new DebKernelImporter(runner);
         this.catalogKernels = new CatalogKernels(this, store, layout, config.kernelCatalog());
         this.scratch = new ScratchSpace(layout);
+        this.builtRootfs = new BuiltRootfsCache(layout, runner);
     }
 
     /**
@@ -221,6 +226,16 @@ public final class ImageService {
         Path staging = newStagingDir("pull-" + name);
         java.util.List<Path> trees = new java.util.ArrayList<>(); // the tree may live outside staging (tmpfs)
         try {
+            String digest = size == null ? oci.currentDigest(ref) : null;
+            java.util.Optional<Path> built = digest == null ? java.util.Optional.empty() : builtRootfs.find(digest);
+            if (built.isPresent()) {
+                ctx.progress("reuse the rootfs built by an earlier pull of " + digest);
+                boolean seeded = builtRootfs.copyInto(built.get(), staging);
+                ctx.progress("publish");
+                return publishImage(staging, new ImageInfo(newId(), name, source, digest, null, "amd64", null,
+                        "rootfs.ext4", seeded ? "work-seed.ext4" : null, kernel == null ? null : kernel.id(),
+                        kernel == null ? null : kernel.name(), true, Files.size(staging.resolve("rootfs.ext4")), clock.instant()));
+            }
             Path tree = scratch.newTree(staging);
             trees.add(tree);
             PulledTree pulled;
@@ -242,6 +257,9 @@ public final class ImageService {
             ctx.progress("build work-seed");
             boolean seeded = buildWorkSeed(tree, staging.resolve("work-seed.ext4"), name);
             deleteTree(tree);
+            if (size == null && pulled.digest() != null) {
+                builtRootfs.store(pulled.digest(), rootfs, seeded ? staging.resolve("work-seed.ext4") : null);
+            }
             ctx.progress("publish");
             ImageInfo draft = new ImageInfo(newId(), name, source, pulled.digest(), null, pulled.arch(), null,
                     "rootfs.ext4", seeded ? "work-seed.ext4" : null, kernel == null ? null : kernel.id(),
@@ -281,7 +299,13 @@ public final class ImageService {
     /** {@code image cache prune}: every cached blob no running pull needs. */
     public CachePruneResult pruneCache(CachePruneParams p) {
         PruneReport r = oci.prune(Boolean.TRUE.equals(p.dryRun()));
-        return new CachePruneResult(layout.downloadCacheDir().toString(), r.blobs(), r.bytes(), r.dryRun());
+        long[] built;
+        try {
+            built = builtRootfs.prune(r.dryRun());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prune " + layout.cacheDir().resolve("rootfs") + ": " + e.getMessage(), e);
+        }
+        return new CachePruneResult(layout.downloadCacheDir().toString(), r.blobs(), r.bytes() + built[1], (int) built[0], r.dryRun());
     }
 
     /** Non-fatal by design: an image without a seed still boots, with an empty /root. */

@@ -58,6 +58,19 @@ final class OciPull {
         return cache;
     }
 
+    /**
+     * The digest of the linux/amd64 image manifest {@code ref} names now (tags move), or null when
+     * it cannot be resolved; the pull proper then reports why.
+     */
+    String currentDigest(ImageReference ref) {
+        try (RegistryClient client = new RegistryClient(RegistryCredentials.fromDockerConfig(config.registryAuthFile()),
+                new HashSet<>(config.insecureRegistries()), Duration.ofSeconds(30))) {
+            return client.resolve(ref, cache).manifestDigest();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
     ImageService.PulledTree pullAndFlatten(ImageReference ref, Path tree, OperationContext ctx) throws IOException {
         List<String> pinned = new ArrayList<>();
         try (RegistryClient client = new RegistryClient(RegistryCredentials.fromDockerConfig(config.registryAuthFile()),

@@ -77,12 +77,12 @@ class ImageCachePruneTest {
         Files.writeString(blobs().resolve("not-a-blob"), "left alone");
 
         ImageService.CachePruneResult dry = images.pruneCache(new ImageService.CachePruneParams(true));
-        assertThat(dry).isEqualTo(new ImageService.CachePruneResult(layout.downloadCacheDir().toString(), 2, 10, true));
+        assertThat(dry).isEqualTo(new ImageService.CachePruneResult(layout.downloadCacheDir().toString(), 2, 10, 0, true));
         assertThat(a).exists();
         assertThat(b).exists();
 
         ImageService.CachePruneResult real = images.pruneCache(new ImageService.CachePruneParams(null));
-        assertThat(real).isEqualTo(new ImageService.CachePruneResult(layout.downloadCacheDir().toString(), 2, 10, false));
+        assertThat(real).isEqualTo(new ImageService.CachePruneResult(layout.downloadCacheDir().toString(), 2, 10, 0, false));
         assertThat(blobs().toFile().list()).containsExactly("not-a-blob");
 
         assertThat(images.pruneCache(new ImageService.CachePruneParams(false)).blobs()).isZero();

@@ -153,6 +153,29 @@ class ImagePullTest {
     }
 
     @Test
+    void aSecondPullReusesTheBuiltRootfsUntilPruned() throws Exception {
+        ImageInfo one = pull("base:v1", "one");
+        ImageInfo two = pull("base:v1", "two");
+        Path a = Path.of(one.rootfsPath());
+        Path b = Path.of(two.rootfsPath());
+        assertThat(Files.getAttribute(b, "unix:ino")).as("the same built file, linked").isEqualTo(Files.getAttribute(a, "unix:ino"));
+        assertThat(two.workSeedPath()).isNotNull();
+        assertThat(two.digest()).isEqualTo(one.digest());
+        assertThat(new Ext4Inspector(b).cat("/etc/motd")).isEqualTo("hello from layer 2\n");
+
+        images.delete("one");
+        images.delete("two");
+        assertThat(Files.getAttribute(a.getFileSystem().getPath(dir.resolve("cache/rootfs").toString()), "unix:nlink")).isNotNull();
+        ImageService.CachePruneResult dry = images.pruneCache(new ImageService.CachePruneParams(true));
+        assertThat(dry.bytes()).as("the cached rootfs is only held by the cache now").isGreaterThan(0);
+        images.pruneCache(new ImageService.CachePruneParams(false));
+        assertThat(dir.resolve("cache/rootfs").toFile().list()).isEmpty();
+
+        ImageInfo three = pull("base:v1", "three");
+        assertThat(new Ext4Inspector(Path.of(three.rootfsPath())).cat("/etc/motd")).as("built again after prune").isEqualTo("hello from layer 2\n");
+    }
+
+    @Test
     void sizeOptionSetsTheRootfsSizeAndTooSmallIsRefused() {
         ImageInfo image = images.pull(new ImageService.PullParams(registry.host() + "/base:v1", "sized", null, "1536M"), ctx());
         assertThat(image.sizeBytes()).isEqualTo(1536L << 20);

@@ -71,6 +71,18 @@ public final class GuestInjector {
         }
     }
 
+    /** Changes whenever the injected files do, so rootfs builds made with other guest files are not reused. */
+    public static String filesVersion() {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            md.update(resource("banger-init"));
+            md.update(resource("banger-sshd.conf"));
+            return java.util.HexFormat.of().formatHex(md.digest(), 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static byte[] resource(String name) {
         try (InputStream in = GuestInjector.class.getResourceAsStream(name)) {
             if (in == null) {
