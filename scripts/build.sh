@@ -186,6 +186,10 @@ BODY
 if [ "$BANGER_JAVA_MAJOR" -ge 24 ]; then
     set -- --sun-misc-unsafe-memory-access=allow "$@"
 fi
+# Image layers carry non-ASCII file names: Java can only create them under a UTF-8 locale. The C
+# part keeps the tools' messages in English, as the daemon's error handling reads them.
+LC_ALL=C.UTF-8
+export LC_ALL
 exec "$BANGER_JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dbanger.home="$home" -cp "$cp" "$@"
 BODY
 } >build/bin/bangerd
