@@ -1,7 +1,6 @@
 package dev.banger.cli.commands;
 
 import dev.banger.core.rpc.Methods;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,9 +18,7 @@ public final class ImageDeleteCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Invocation inv = Invocation.of(spec);
-        Map<String, Object> i = inv.call(Methods.IMAGE_DELETE, Map.of("name", image));
-        inv.render(i, () -> inv.terminal().println("deleted image " + i.get("name") + " (" + i.get("id") + ")"));
-        return 0;
+        return Invocation.of(spec).callOnName(Methods.IMAGE_DELETE, image, false,
+                (inv, i) -> inv.terminal().println("deleted image " + i.get("name") + " (" + i.get("id") + ")"));
     }
 }

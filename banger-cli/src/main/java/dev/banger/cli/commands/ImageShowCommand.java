@@ -1,7 +1,6 @@
 package dev.banger.cli.commands;
 
 import dev.banger.core.rpc.Methods;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,9 +18,6 @@ public final class ImageShowCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Invocation inv = Invocation.of(spec);
-        Map<String, Object> i = inv.call(Methods.IMAGE_SHOW, Map.of("name", image));
-        inv.render(i, () -> ImageListCommand.describe(inv, i));
-        return 0;
+        return Invocation.of(spec).callOnName(Methods.IMAGE_SHOW, image, false, ImageListCommand::describe);
     }
 }

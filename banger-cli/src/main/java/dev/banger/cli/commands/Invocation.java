@@ -37,6 +37,14 @@ record Invocation(Banger root) {
         }
     }
 
+    /** The common shape of show/delete/promote/pull: one name to one method, the answer rendered. */
+    int callOnName(String method, String name, boolean longRunning, java.util.function.BiConsumer<Invocation, Map<String, Object>> human) {
+        Map<String, Object> params = Map.of("name", name);
+        Map<String, Object> r = longRunning ? callWithProgress(method, params) : call(method, params);
+        render(r, () -> human.accept(this, r));
+        return 0;
+    }
+
     /** Params without the options the user left out. */
     static Map<String, Object> params(Object... keyValues) {
         Map<String, Object> m = new java.util.LinkedHashMap<>();

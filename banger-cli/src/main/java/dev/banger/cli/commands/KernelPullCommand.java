@@ -1,7 +1,6 @@
 package dev.banger.cli.commands;
 
 import dev.banger.core.rpc.Methods;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -20,9 +19,6 @@ public final class KernelPullCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Invocation inv = Invocation.of(spec);
-        Map<String, Object> k = inv.callWithProgress(Methods.KERNEL_PULL, Map.of("name", name));
-        inv.render(k, () -> KernelListCommand.describe(inv, k));
-        return 0;
+        return Invocation.of(spec).callOnName(Methods.KERNEL_PULL, name, true, KernelListCommand::describe);
     }
 }

@@ -1,7 +1,6 @@
 package dev.banger.cli.commands;
 
 import dev.banger.core.rpc.Methods;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,9 +18,6 @@ public final class KernelShowCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Invocation inv = Invocation.of(spec);
-        Map<String, Object> k = inv.call(Methods.KERNEL_SHOW, Map.of("name", name));
-        inv.render(k, () -> KernelListCommand.describe(inv, k));
-        return 0;
+        return Invocation.of(spec).callOnName(Methods.KERNEL_SHOW, name, false, KernelListCommand::describe);
     }
 }
