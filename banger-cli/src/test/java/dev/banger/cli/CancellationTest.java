@@ -52,6 +52,17 @@ class CancellationTest {
                     }
                     return Map.of("done", true);
                 })
+                .add("test.silent", true, (p, ctx) -> {
+                    Thread.sleep(30_000);
+                    return null;
+                })
+                .add("test.chatty", true, (p, ctx) -> {
+                    for (int i = 0; i < 5; i++) {
+                        ctx.progress("step " + i);
+                        Thread.sleep(300);
+                    }
+                    return Map.of("done", true);
+                })
                 .add("test.sleep", true, (p, ctx) -> {
                     ctx.progress("sleeping");
                     return runner.run(Command.of("sleep", "30")
@@ -117,6 +128,24 @@ class CancellationTest {
             Thread.sleep(20);
         }
         assertThat(server.connectionCount()).isZero();
+    }
+
+    @Test
+    void aSilentDaemonEndsTheCallAfterTheIdleTimeout() {
+        long start = System.nanoTime();
+        try (RpcClient c = RpcClient.connect(socket, Duration.ofMillis(800))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> c.call("test.silent", null))
+                    .isInstanceOf(dev.banger.cli.client.DaemonUnreachableException.class)
+                    .hasMessageContaining("said nothing about test.silent");
+        }
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void progressKeepsALongCallAlive() {
+        try (RpcClient c = RpcClient.connect(socket, Duration.ofMillis(800))) {
+            assertThat(RawClient.asObject(c.call("test.chatty", null, e -> { }))).containsEntry("done", true);
+        }
     }
 
     /** Counts live `sleep` processes started with this test's marker in their environment. */

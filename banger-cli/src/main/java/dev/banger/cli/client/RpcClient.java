@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -34,25 +35,40 @@ public final class RpcClient implements AutoCloseable {
         ProgressListener IGNORE = e -> { };
     }
 
+    /** Quick requests answer in milliseconds; a daemon silent this long is stuck. */
+    public static final Duration QUICK_TIMEOUT = Duration.ofSeconds(60);
+    /** Long operations stream progress, but one stage (mkfs of a big image) may be quiet for minutes. */
+    public static final Duration LONG_TIMEOUT = Duration.ofMinutes(30);
+
     private final Path socket;
+    private final Duration idleTimeout;
     private final SocketChannel channel;
     private final OutputStream out;
     private final BufferedReader in;
     private long nextId = 1;
 
-    private RpcClient(Path socket, SocketChannel channel) {
+    private volatile long deadlineNanos;
+    private volatile boolean timedOut;
+
+    private RpcClient(Path socket, SocketChannel channel, Duration idleTimeout) {
         this.socket = socket;
+        this.idleTimeout = idleTimeout;
         this.channel = channel;
         this.out = Channels.newOutputStream(channel);
         this.in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
     }
 
     public static RpcClient connect(Path socket) {
+        return connect(socket, QUICK_TIMEOUT);
+    }
+
+    /** A connection whose calls fail when the daemon says nothing (no answer, no progress) for {@code idleTimeout}. */
+    public static RpcClient connect(Path socket, Duration idleTimeout) {
         SocketChannel ch = null;
         try {
             ch = SocketChannel.open(StandardProtocolFamily.UNIX);
             ch.connect(UnixDomainSocketAddress.of(socket));
-            return new RpcClient(socket, ch);
+            return new RpcClient(socket, ch, idleTimeout);
         } catch (IOException e) {
             closeQuietly(ch);
             throw new DaemonUnreachableException(socket, describeConnectFailure(socket, e), e);
@@ -84,11 +100,13 @@ public final class RpcClient implements AutoCloseable {
         if (params != null && !params.isEmpty()) {
             req.put("params", params);
         }
+        Thread watchdog = startWatchdog();
         try {
             out.write((Json.write(req) + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
             while (true) {
                 String line = in.readLine();
+                deadlineNanos = System.nanoTime() + idleTimeout.toNanos();
                 if (line == null) {
                     throw new DaemonUnreachableException(socket, "bangerd closed the connection before answering "
                             + method + " (see its log)", null);
@@ -106,8 +124,34 @@ public final class RpcClient implements AutoCloseable {
                 return msg.get("result");
             }
         } catch (IOException e) {
+            if (timedOut) {
+                throw new DaemonUnreachableException(socket, "bangerd said nothing about " + method + " for "
+                        + idleTimeout.toSeconds() + " s and looks stuck; `banger daemon operations` and its log tell more", e);
+            }
             throw new DaemonUnreachableException(socket, "lost the connection to bangerd at " + socket + ": " + e.getMessage(), e);
+        } finally {
+            watchdog.interrupt();
         }
+    }
+
+    /** Closes the channel (ending a blocked read) once the daemon has been silent past the deadline. */
+    private Thread startWatchdog() {
+        deadlineNanos = System.nanoTime() + idleTimeout.toNanos();
+        Thread t = new Thread(() -> {
+            try {
+                long left;
+                while ((left = deadlineNanos - System.nanoTime()) > 0) {
+                    Thread.sleep(Duration.ofNanos(left));
+                }
+                timedOut = true;
+                close();
+            } catch (InterruptedException answered) {
+                // The call finished first.
+            }
+        }, "rpc-watchdog");
+        t.setDaemon(true);
+        t.start();
+        return t;
     }
 
     private static BangerException toException(Map<String, Object> error) {

@@ -30,7 +30,7 @@ record Invocation(Banger root) {
     /** A long request: progress goes to stderr (a live line on a terminal) until the answer arrives. */
     Map<String, Object> callWithProgress(String method, Map<String, Object> params) {
         ProgressPrinter printer = new ProgressPrinter(terminal());
-        try (RpcClient client = RpcClient.connect(root.socket())) {
+        try (RpcClient client = RpcClient.connect(root.socket(), RpcClient.LONG_TIMEOUT)) {
             return asMap(client.call(method, params, root.json() ? RpcClient.ProgressListener.IGNORE : printer));
         } finally {
             printer.finish();
