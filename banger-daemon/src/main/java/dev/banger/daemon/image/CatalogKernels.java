@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * {@code kernel.catalog}, {@code kernel.pull} and the catalog fallback of {@code image pull
  * --kernel-ref}: catalog entries ({@link KernelCatalog}, the embedded one or the file the config
  * key {@code kernel_catalog} names, read at each use), their artifacts verified and cached by
- * sha256 ({@link KernelPackageCache}), imported through {@link ImageService#importDeb} (staging
+ * sha256 ({@link KernelPackageCache}), imported through {@link ImageService#importDeb} (KernelImports) (staging
  * dir, no lock; then the usual publish). Pulls of one name run one at a time (a per-name lock held
  * for the pull, waited for interruptibly), so two image pulls naming the same missing kernel import
  * it once.

@@ -70,7 +70,7 @@ public final class ImageService {
     FinalizePulledRootfs finalizePulledRootfs;
     WorkSeedBuilder workSeedBuilder;
     BundleFetch bundleFetch;
-    DebKernelImporter debKernelImporter;
+    private final KernelImports kernelImports;
 
     /** Fetches an image and flattens its layers into {@code tree}. */
     @FunctionalInterface
@@ -163,7 +163,7 @@ public final class ImageService {
         this.bundleFetch = new BundleFetcher(runner)::fetch;
         this.bundles = new BundleImages(this, store, clock, isRoot());
         this.unmanaged = new UnmanagedImages(this, store, runner, layout, clock);
-        this.debKernelImporter = new DebKernelImporter(runner);
+        this.kernelImports = new KernelImports(this, store, runner, layout, clock, new DebKernelImporter(runner));
         this.catalogKernels = new CatalogKernels(this, store, layout, config.kernelCatalog());
         this.scratch = new ScratchSpace(layout);
         this.builtRootfs = new BuiltRootfsCache(layout, runner);
@@ -411,72 +411,14 @@ public final class ImageService {
 
     // ---- kernels ----
 
+    /** {@code kernel import --from DIR | --deb FILE}: see {@link KernelImports}. */
     public KernelInfo importKernel(KernelImportParams p, OperationContext ctx) {
-        String name = Names.validate("kernel", p.name());
-        if ((p.from() == null) == (p.deb() == null)) {
-            throw BangerException.badRequest("kernel import needs exactly one of --from DIR (a directory with vmlinuz) "
-                    + "and --deb FILE (a Debian linux-image package)");
-        }
-        if (p.deb() != null) {
-            return importDebKernel(name, p, ctx);
-        }
-        Path from = Path.of(p.from());
-        if (!from.isAbsolute() || !Files.isDirectory(from)) {
-            throw BangerException.badRequest("kernel import: --from " + p.from() + " is not an absolute path to a directory");
-        }
-        if (!Files.isRegularFile(from.resolve("vmlinuz"))) {
-            throw BangerException.badRequest("kernel import: " + from + " has no vmlinuz");
-        }
-        if (store.kernels().find(name).isPresent()) {
-            throw alreadyExists("kernel", name);
-        }
-        Path staging = newStagingDir("kernel-" + name);
-        try {
-            ctx.progress("copy kernel files");
-            for (String part : List.of("vmlinuz", "vmlinux", "initrd.img", "modules")) {
-                if (Files.exists(from.resolve(part), LinkOption.NOFOLLOW_LINKS)) {
-                    runner.run(Command.of("cp", "-a", "--reflink=auto", from.resolve(part).toString(), staging.toString()));
-                }
-            }
-            Path dir = layout.kernelsDir().resolve(name);
-            KernelInfo k = new KernelInfo(newId(), name, p.version(), p.distro(), "x86_64", dir.toString(),
-                    dir.resolve("vmlinuz").toString(), existing(staging, dir, "vmlinux"), existing(staging, dir, "initrd.img"),
-                    existing(staging, dir, "modules"), true, "dir:" + from, null, clock.instant());
-            ctx.progress("publish");
-            return publishKernel(staging, k);
-        } finally {
-            deleteTreeQuietly(staging);
-        }
+        return kernelImports.importKernel(p, ctx);
     }
 
-    /** {@code --deb}: see {@link #importDeb}. */
-    private KernelInfo importDebKernel(String name, KernelImportParams p, OperationContext ctx) {
-        Path deb = DebKernelImporter.checkedPath(p.deb());
-        return importDeb(name, deb, p.version(), p.distro(), "deb:" + deb.getFileName(), ctx);
-    }
-
-    /** A .deb as kernel {@code name}: DebKernelImporter's work, in a staging dir with no lock held; then the usual publish. */
+    /** A Debian linux-image package as kernel {@code name} (also the catalog's path): see {@link KernelImports}. */
     KernelInfo importDeb(String name, Path deb, String version, String distro, String source, OperationContext ctx) {
-        if (store.kernels().find(name).isPresent()) {
-            throw alreadyExists("kernel", name);
-        }
-        Path staging = newStagingDir("kernel-" + name);
-        try {
-            DebKernelImporter.Result r = debKernelImporter.build(deb, staging, version, ctx);
-            Path dir = layout.kernelsDir().resolve(name);
-            KernelInfo k = new KernelInfo(newId(), name, r.version(), distro != null ? distro : "debian", "x86_64",
-                    dir.toString(), dir.resolve("vmlinuz").toString(), existing(staging, dir, "vmlinux"),
-                    dir.resolve("initrd.img").toString(), dir.resolve("modules").toString(), true,
-                    source, r.sha256(), clock.instant());
-            ctx.progress("publish");
-            return publishKernel(staging, k);
-        } finally {
-            deleteTreeQuietly(staging);
-        }
-    }
-
-    private static String existing(Path staging, Path dir, String part) {
-        return Files.exists(staging.resolve(part)) ? dir.resolve(part).toString() : null;
+        return kernelImports.importDeb(name, deb, version, distro, source, ctx);
     }
 
     KernelInfo publishKernel(Path staging, KernelInfo k) {
