@@ -51,7 +51,8 @@ modern_picocli() {
     [ -n "$jar" ] || return 0
     ver=${jar##*/picocli-}
     ver=${ver%.jar}
-    out=$ROOT/banger-cli/target/picocli-modern/picocli-$ver-java21.jar
+    # -inline: compiled with StringBuilder concatenation (see the javac flags below).
+    out=$ROOT/banger-cli/target/picocli-modern/picocli-$ver-java21-inline.jar
     if [ ! -s "$out" ]; then
         say "compiling picocli $ver from its sources for Java 21 (once; cached in banger-cli/target)"
         tmp=$ROOT/banger-cli/target/picocli-modern/tmp
@@ -61,7 +62,7 @@ modern_picocli() {
             -DoutputDirectory="$tmp" || die "cannot fetch picocli $ver's sources"
         (cd "$tmp/src" && "$BANGER_JAVA_HOME/bin/jar" xf "../picocli-$ver-sources.jar") || die "cannot unpack picocli's sources"
         find "$tmp/src" -name '*.java' >"$tmp/files"
-        "$BANGER_JAVA_HOME/bin/javac" --release 21 -nowarn -Xlint:none -encoding UTF-8 -d "$tmp/classes" @"$tmp/files" \
+        "$BANGER_JAVA_HOME/bin/javac" --release 21 -XDstringConcat=inline -nowarn -Xlint:none -encoding UTF-8 -d "$tmp/classes" @"$tmp/files" \
             >"$tmp/javac.log" 2>&1 || { cat "$tmp/javac.log" >&2; die "cannot compile picocli $ver's sources"; }
         "$BANGER_JAVA_HOME/bin/jar" cf "$out.tmp" -C "$tmp/classes" . || die "cannot package picocli"
         mv "$out.tmp" "$out"

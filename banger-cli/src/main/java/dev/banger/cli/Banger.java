@@ -1,6 +1,7 @@
 package dev.banger.cli;
 
 import dev.banger.cli.client.DaemonUnreachableException;
+import dev.banger.cli.commands.CommandFactory;
 import dev.banger.cli.commands.CompletionCommand;
 import dev.banger.cli.commands.DaemonCommand;
 import dev.banger.cli.commands.ImageCommand;
@@ -16,14 +17,14 @@ import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ScopeType;
 
 /**
  * {@code banger}: the thin client. Each subcommand is one class that sends one request to bangerd
  * and renders the answer. Exit codes: 0 ok, 1 operation failed, 2 usage, 3 daemon unreachable.
  */
-@Command(name = "banger", mixinStandardHelpOptions = true, versionProvider = Banger.Version.class,
+@Command(name = "banger", versionProvider = Banger.Version.class,
         description = "One-command development sandboxes on microVMs.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:the operation failed", "2:usage error", "3:bangerd unreachable"})
@@ -42,11 +43,9 @@ public final class Banger implements Runnable {
     private static final List<Class<?>> COMMANDS = List.of(PingCommand.class, VersionCommand.class, ImageCommand.class,
             KernelCommand.class, DaemonCommand.class, CompletionCommand.class, InternalCommand.class);
 
-    @Option(names = "--socket", paramLabel = "PATH", scope = ScopeType.INHERIT,
-            description = "bangerd's socket (default: $BANGER_SOCKET, else /run/banger/bangerd.sock).")
+    // The root's options are declared in rootOptions(), not with @Option: every annotation type
+    // picocli reads costs a dynamic proxy class at start-up (~10 ms each, which no AOT cache keeps).
     Path socket;
-
-    @Option(names = "--json", scope = ScopeType.INHERIT, description = "Print machine-readable JSON.")
     boolean json;
 
     private final Map<String, String> env;
@@ -77,7 +76,8 @@ public final class Banger implements Runnable {
     }
 
     private static CommandLine commandLine(Banger root, String word) {
-        CommandLine cl = new CommandLine(root);
+        CommandLine cl = new CommandLine(root, new CommandFactory(root));
+        rootOptions(root, cl.getCommandSpec());
         List<Class<?>> named = COMMANDS.stream().filter(c -> names(c).contains(word)).toList();
         for (Class<?> c : named.isEmpty() ? COMMANDS : named) { // no or unknown word: all, for help and suggestions
             cl.addSubcommand(c);
@@ -86,12 +86,38 @@ public final class Banger implements Runnable {
         return cl;
     }
 
+    private static void rootOptions(Banger root, CommandLine.Model.CommandSpec spec) {
+        spec.addOption(helpOption());
+        spec.addOption(OptionSpec.builder("-V", "--version").versionHelp(true).description("Print version information and exit.").build());
+        spec.addOption(OptionSpec.builder("--socket").paramLabel("PATH").type(Path.class).scopeType(ScopeType.INHERIT)
+                .description("bangerd's socket (default: $BANGER_SOCKET, else /run/banger/bangerd.sock).")
+                .setter(new Setter<Path>(v -> root.socket = v)).build());
+        spec.addOption(OptionSpec.builder("--json").type(boolean.class).arity("0").scopeType(ScopeType.INHERIT)
+                .description("Print machine-readable JSON.")
+                .setter(new Setter<Boolean>(v -> root.json = v)).build());
+    }
+
+    private static OptionSpec helpOption() {
+        return OptionSpec.builder("-h", "--help").usageHelp(true).description("Show this help message and exit.").build();
+    }
+
+    /** A picocli setter writing into a field of the root. */
+    private record Setter<T>(java.util.function.Consumer<T> write) implements CommandLine.Model.ISetter {
+        @Override
+        @SuppressWarnings("unchecked")
+        public <V> V set(V value) {
+            if (value != null) { // picocli also "sets" the initial value, which is null here
+                write.accept((T) value);
+            }
+            return null;
+        }
+    }
+
     /** -h/--help on every command, set once here rather than on each command class. */
     private static void withHelpOptions(CommandLine cl) {
         for (CommandLine sub : new java.util.LinkedHashSet<>(cl.getSubcommands().values())) { // aliases repeat entries
             if (sub.getCommandSpec().findOption("--help") == null) {
-                sub.getCommandSpec().addOption(CommandLine.Model.OptionSpec.builder("-h", "--help").usageHelp(true)
-                        .description("Show this help message and exit.").build());
+                sub.getCommandSpec().addOption(helpOption());
                 withHelpOptions(sub);
             }
         }

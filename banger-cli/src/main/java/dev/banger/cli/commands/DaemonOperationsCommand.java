@@ -1,26 +1,27 @@
 package dev.banger.cli.commands;
 
+import dev.banger.cli.Banger;
 import dev.banger.cli.Table;
 import dev.banger.core.rpc.Methods;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 @Command(name = "operations", aliases = "ops", description = "List running and recent daemon operations, newest first.")
 public final class DaemonOperationsCommand implements Callable<Integer> {
 
-    @Spec
-    CommandSpec spec;
+    private final Invocation inv;
+
+    DaemonOperationsCommand(Banger root) {
+        this.inv = new Invocation(root);
+    }
 
     @Option(names = "--limit", paramLabel = "N", defaultValue = "50", description = "At most N rows (default: ${DEFAULT-VALUE}).")
     int limit;
 
     @Override
     public Integer call() {
-        Invocation inv = Invocation.of(spec);
         Map<String, Object> r = inv.call(Methods.OPERATIONS_LIST, Map.of("limit", limit));
         inv.render(r, () -> {
             Table t = new Table("OP", "METHOD", "STATE", "PEER", "STARTED", "FINISHED", "ERROR");

@@ -19,9 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 @Command(name = "start", description = {
         "Start bangerd in the background (pid file and log file), then wait for it to answer ping.",
@@ -30,8 +28,11 @@ public final class DaemonStartCommand implements Callable<Integer> {
 
     private static final Path SYSTEMD_UNIT = Path.of("/etc/systemd/system/bangerd.service");
 
-    @Spec
-    CommandSpec spec;
+    private final Invocation inv;
+
+    DaemonStartCommand(Banger root) {
+        this.inv = new Invocation(root);
+    }
 
     @Option(names = "--config", paramLabel = "FILE", description = "bangerd's TOML config (default: built-in defaults).")
     Path config;
@@ -42,7 +43,6 @@ public final class DaemonStartCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Invocation inv = Invocation.of(spec);
         Banger root = inv.root();
         Config cfg;
         try {

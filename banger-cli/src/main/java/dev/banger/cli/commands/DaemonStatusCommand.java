@@ -1,22 +1,23 @@
 package dev.banger.cli.commands;
 
+import dev.banger.cli.Banger;
 import dev.banger.core.rpc.Methods;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 
 @Command(name = "status", description = "Show whether bangerd runs, its pid, uptime, version and socket (exit 3 when not running).")
 public final class DaemonStatusCommand implements Callable<Integer> {
 
-    @Spec
-    CommandSpec spec;
+    private final Invocation inv;
+
+    DaemonStatusCommand(Banger root) {
+        this.inv = new Invocation(root);
+    }
 
     @Override
     public Integer call() {
-        Invocation inv = Invocation.of(spec);
         Map<String, Object> ping = inv.call(Methods.PING, null);
         Map<String, Object> status = new LinkedHashMap<>(ping);
         status.put("socket", inv.root().socket().toString());

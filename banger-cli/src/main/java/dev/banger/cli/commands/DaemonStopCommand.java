@@ -8,20 +8,20 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 
 @Command(name = "stop", description = "Ask bangerd to shut down and wait until it has. Running VMs keep running.")
 public final class DaemonStopCommand implements Callable<Integer> {
 
     private static final Duration WAIT = Duration.ofSeconds(15);
 
-    @Spec
-    CommandSpec spec;
+    private final Invocation inv;
+
+    DaemonStopCommand(Banger root) {
+        this.inv = new Invocation(root);
+    }
 
     @Override
     public Integer call() throws InterruptedException {
-        Invocation inv = Invocation.of(spec);
         Path socket = inv.root().socket();
         long pid;
         try (RpcClient c = RpcClient.connect(socket)) {

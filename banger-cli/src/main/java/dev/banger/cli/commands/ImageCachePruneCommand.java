@@ -1,28 +1,29 @@
 package dev.banger.cli.commands;
 
+import dev.banger.cli.Banger;
 import dev.banger.core.Sizes;
 import dev.banger.core.rpc.Methods;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 @Command(name = "prune", description = {
         "Delete cached blobs. Images do not need them once pulled; a later pull of the same layers downloads them again.",
         "Blobs of pulls running now are kept."})
 public final class ImageCachePruneCommand implements Callable<Integer> {
 
-    @Spec
-    CommandSpec spec;
+    private final Invocation inv;
+
+    ImageCachePruneCommand(Banger root) {
+        this.inv = new Invocation(root);
+    }
 
     @Option(names = "--dry-run", description = "Only say what would be freed.")
     boolean dryRun;
 
     @Override
     public Integer call() {
-        Invocation inv = Invocation.of(spec);
         Map<String, Object> r = inv.call(Methods.IMAGE_CACHE_PRUNE, Map.of("dry_run", dryRun));
         inv.render(r, () -> inv.terminal().println(line(r)));
         return 0;

@@ -1,24 +1,26 @@
 package dev.banger.cli.commands;
 
+import dev.banger.cli.Banger;
 import dev.banger.core.rpc.Methods;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 @Command(name = "delete", aliases = "rm", description = "Delete an image and its files (refused while VMs use it).")
 public final class ImageDeleteCommand implements Callable<Integer> {
 
-    @Spec
-    CommandSpec spec;
+    private final Invocation inv;
+
+    ImageDeleteCommand(Banger root) {
+        this.inv = new Invocation(root);
+    }
 
     @Parameters(paramLabel = "IMAGE", description = "Image name or id.")
     String image;
 
     @Override
     public Integer call() {
-        return Invocation.of(spec).callOnName(Methods.IMAGE_DELETE, image, false,
+        return inv.callOnName(Methods.IMAGE_DELETE, image, false,
                 (inv, i) -> inv.terminal().println("deleted image " + i.get("name") + " (" + i.get("id") + ")"));
     }
 }

@@ -1,23 +1,24 @@
 package dev.banger.cli.commands;
 
+import dev.banger.cli.Banger;
 import dev.banger.cli.Table;
 import dev.banger.core.Sizes;
 import dev.banger.core.rpc.Methods;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 
 @Command(name = "list", aliases = "ls", description = "List images.")
 public final class ImageListCommand implements Callable<Integer> {
 
-    @Spec
-    CommandSpec spec;
+    private final Invocation inv;
+
+    ImageListCommand(Banger root) {
+        this.inv = new Invocation(root);
+    }
 
     @Override
     public Integer call() {
-        Invocation inv = Invocation.of(spec);
         Map<String, Object> r = inv.call(Methods.IMAGE_LIST, null);
         inv.render(r, () -> {
             Table t = new Table("NAME", "ID", "SIZE", "KERNEL", "WORK-SEED", "SOURCE");

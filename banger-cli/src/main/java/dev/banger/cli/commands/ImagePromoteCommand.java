@@ -1,25 +1,27 @@
 package dev.banger.cli.commands;
 
+import dev.banger.cli.Banger;
 import dev.banger.core.rpc.Methods;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 @Command(name = "promote", description = {
         "Copy a registered (unmanaged) image's files into banger's images dir and manage them from now on.",
         "Your original files are left as they are; a work-seed is built from the rootfs's /root when the image has none."})
 public final class ImagePromoteCommand implements Callable<Integer> {
 
-    @Spec
-    CommandSpec spec;
+    private final Invocation inv;
+
+    ImagePromoteCommand(Banger root) {
+        this.inv = new Invocation(root);
+    }
 
     @Parameters(paramLabel = "IMAGE", description = "Image name or id.")
     String image;
 
     @Override
     public Integer call() {
-        return Invocation.of(spec).callOnName(Methods.IMAGE_PROMOTE, image, true, ImageListCommand::describe);
+        return inv.callOnName(Methods.IMAGE_PROMOTE, image, true, ImageListCommand::describe);
     }
 }

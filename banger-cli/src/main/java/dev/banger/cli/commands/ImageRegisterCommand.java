@@ -1,13 +1,12 @@
 package dev.banger.cli.commands;
 
+import dev.banger.cli.Banger;
 import dev.banger.core.rpc.Methods;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 @Command(name = "register", description = {
         "Record an ext4 rootfs you keep where it is: an unmanaged image (banger never writes, moves or deletes its files).",
@@ -15,8 +14,11 @@ import picocli.CommandLine.Spec;
         "`banger image promote` copies it into banger's images dir later."})
 public final class ImageRegisterCommand implements Callable<Integer> {
 
-    @Spec
-    CommandSpec spec;
+    private final Invocation inv;
+
+    ImageRegisterCommand(Banger root) {
+        this.inv = new Invocation(root);
+    }
 
     @Option(names = "--name", required = true, description = "Name of the image.")
     String name;
@@ -35,7 +37,6 @@ public final class ImageRegisterCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Invocation inv = Invocation.of(spec);
         Map<String, Object> image = inv.call(Methods.IMAGE_REGISTER, Invocation.params("name", name, "rootfs", absolute(rootfs),
                 "kernel", absolute(kernel), "initrd", absolute(initrd), "kernel_ref", kernelRef));
         inv.render(image, () -> ImageListCommand.describe(inv, image));

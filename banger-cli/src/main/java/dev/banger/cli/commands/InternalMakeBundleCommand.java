@@ -1,22 +1,24 @@
 package dev.banger.cli.commands;
 
+import dev.banger.cli.Banger;
 import dev.banger.core.Sizes;
 import dev.banger.core.rpc.Methods;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 @Command(name = "make-bundle", description = {
         "Build an image bundle (.tar.zst: rootfs.ext4, work-seed.ext4, manifest.json) from a rootfs tar, e.g. `docker export`.",
         "bangerd does the work (guest files, ext4, work-seed) and writes --out; it prints the bundle's sha256."})
 public final class InternalMakeBundleCommand implements Callable<Integer> {
 
-    @Spec
-    CommandSpec spec;
+    private final Invocation inv;
+
+    InternalMakeBundleCommand(Banger root) {
+        this.inv = new Invocation(root);
+    }
 
     @Option(names = "--rootfs-tar", paramLabel = "TAR", required = true, description = "Root filesystem as a tar (plain, gzip or zstd).")
     Path rootfsTar;
@@ -41,7 +43,6 @@ public final class InternalMakeBundleCommand implements Callable<Integer> {
         if (size != null) {
             Sizes.parse("--size", size);
         }
-        Invocation inv = Invocation.of(spec);
         Map<String, Object> b = inv.callWithProgress(Methods.IMAGE_BUNDLE_MAKE, Invocation.params(
                 "rootfs_tar", ImageRegisterCommand.absolute(rootfsTar), "name", name, "kernel_ref", kernelRef, "distro", distro,
                 "size", size, "out", ImageRegisterCommand.absolute(out)));

@@ -1,24 +1,26 @@
 package dev.banger.cli.commands;
 
+import dev.banger.cli.Banger;
 import dev.banger.core.rpc.Methods;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 @Command(name = "delete", aliases = "rm", description = "Delete a kernel (refused while images use it).")
 public final class KernelDeleteCommand implements Callable<Integer> {
 
-    @Spec
-    CommandSpec spec;
+    private final Invocation inv;
+
+    KernelDeleteCommand(Banger root) {
+        this.inv = new Invocation(root);
+    }
 
     @Parameters(paramLabel = "NAME")
     String name;
 
     @Override
     public Integer call() {
-        return Invocation.of(spec).callOnName(Methods.KERNEL_DELETE, name, false,
+        return inv.callOnName(Methods.KERNEL_DELETE, name, false,
                 (inv, k) -> inv.terminal().println("deleted kernel " + k.get("name")));
     }
 }

@@ -1,21 +1,23 @@
 package dev.banger.cli.commands;
 
+import dev.banger.cli.Banger;
 import dev.banger.core.rpc.Methods;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 @Command(name = "import", description = {"Import a kernel from a prepared directory (--from DIR: vmlinuz; optional vmlinux, initrd.img, modules/)",
         "or from a Debian linux-image package (--deb FILE: the initramfs, vmlinux and virtio modules are made from it)."})
 public final class KernelImportCommand implements Callable<Integer> {
 
-    @Spec
-    CommandSpec spec;
+    private final Invocation inv;
+
+    KernelImportCommand(Banger root) {
+        this.inv = new Invocation(root);
+    }
 
     @Parameters(paramLabel = "NAME", description = "Name for the kernel.")
     String name;
@@ -34,7 +36,6 @@ public final class KernelImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Invocation inv = Invocation.of(spec);
         Map<String, Object> k = inv.callWithProgress(Methods.KERNEL_IMPORT, Invocation.params("name", name,
                 "from", absolute(from), "version", version, "distro", distro, "deb", absolute(deb)));
         inv.render(k, () -> KernelListCommand.describe(inv, k));

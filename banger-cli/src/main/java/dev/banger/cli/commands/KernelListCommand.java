@@ -1,27 +1,28 @@
 package dev.banger.cli.commands;
 
+import dev.banger.cli.Banger;
 import dev.banger.cli.Table;
 import dev.banger.core.rpc.Methods;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 @Command(name = "list", aliases = "ls", description = {"List imported kernels,",
         "or with --available the kernel catalog's (what `banger kernel pull NAME` and `image pull --kernel-ref NAME` can fetch)."})
 public final class KernelListCommand implements Callable<Integer> {
 
-    @Spec
-    CommandSpec spec;
+    private final Invocation inv;
+
+    KernelListCommand(Banger root) {
+        this.inv = new Invocation(root);
+    }
 
     @Option(names = "--available", description = "List the kernel catalog: name, version, distro, whether imported, source URL.")
     boolean available;
 
     @Override
     public Integer call() {
-        Invocation inv = Invocation.of(spec);
         if (available) {
             return catalog(inv);
         }

@@ -1,24 +1,26 @@
 package dev.banger.cli.commands;
 
+import dev.banger.cli.Banger;
 import dev.banger.core.rpc.Methods;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 @Command(name = "pull", description = {"Download a kernel of the kernel catalog (see `banger kernel list --available`),",
         "check its sha256 and import it under its catalog name. Downloads are cached: a second pull fetches nothing."})
 public final class KernelPullCommand implements Callable<Integer> {
 
-    @Spec
-    CommandSpec spec;
+    private final Invocation inv;
+
+    KernelPullCommand(Banger root) {
+        this.inv = new Invocation(root);
+    }
 
     @Parameters(paramLabel = "NAME", description = "The catalog entry, e.g. debian-12-cloud.")
     String name;
 
     @Override
     public Integer call() {
-        return Invocation.of(spec).callOnName(Methods.KERNEL_PULL, name, true, KernelListCommand::describe);
+        return inv.callOnName(Methods.KERNEL_PULL, name, true, KernelListCommand::describe);
     }
 }

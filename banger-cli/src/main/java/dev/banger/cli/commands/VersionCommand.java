@@ -1,5 +1,6 @@
 package dev.banger.cli.commands;
 
+import dev.banger.cli.Banger;
 import dev.banger.cli.client.DaemonUnreachableException;
 import dev.banger.core.BuildInfo;
 import dev.banger.core.rpc.Methods;
@@ -8,18 +9,18 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 
 @Command(name = "version", description = "Show the full version of banger and of the running bangerd.")
 public final class VersionCommand implements Callable<Integer> {
 
-    @Spec
-    CommandSpec spec;
+    private final Invocation inv;
+
+    VersionCommand(Banger root) {
+        this.inv = new Invocation(root);
+    }
 
     @Override
     public Integer call() {
-        Invocation inv = Invocation.of(spec);
         BuildInfo b = BuildInfo.current();
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("version", b.version());
