@@ -29,6 +29,7 @@ PACKAGES=(
     iproute2       # ip: host networking (bridge, tap) in the daemon
     docker-registry # a real OCI registry on loopback for the image-pull tests (TestRegistry)
     apache2-utils  # htpasswd: that registry's basic-auth tests
+    qemu-system-x86 # the QEMU driver; tests boot imported kernels under TCG
 )
 
 installed() {
