@@ -6,6 +6,7 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.image.layers.LayerFlattener;
 import dev.banger.daemon.image.oci.BlobCache;
+import dev.banger.daemon.image.oci.BlobSource;
 import dev.banger.daemon.image.oci.Descriptor;
 import dev.banger.daemon.image.oci.ImageReference;
 import dev.banger.daemon.image.oci.PruneReport;
@@ -81,18 +82,19 @@ final class OciPull {
                 throw BangerException.badRequest(ref + " is a " + image.os() + "/" + image.architecture()
                         + " image; banger runs linux/amd64 guests");
             }
-            long total = image.totalSize();
+            long total = image.layerBytes();
             AtomicLong done = new AtomicLong();
             Semaphore slots = new Semaphore(PARALLEL_DOWNLOADS);
             ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
             try {
                 List<Future<Path>> blobs = new ArrayList<>();
                 for (Descriptor layer : image.layers()) {
+                    AtomicLong layerDone = new AtomicLong(); // fetchBlob reports a running total per blob
                     blobs.add(pool.submit(() -> {
                         slots.acquire();
                         try {
-                            return cache.get(layer, (d, dest) -> client.fetchBlob(ref, d, dest,
-                                    n -> ctx.progress("fetch layers", done.addAndGet(n), total)));
+                            return cache.get(layer, BlobSource.checking((d, dest) -> client.fetchBlob(ref, d, dest,
+                                    n -> ctx.progress("fetch layers", done.addAndGet(n - layerDone.getAndSet(n)), total))));
                         } finally {
                             slots.release();
                         }

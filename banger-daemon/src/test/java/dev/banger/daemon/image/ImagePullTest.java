@@ -130,6 +130,22 @@ class ImagePullTest {
     }
 
     @Test
+    void downloadProgressCountsEachByteOnce() {
+        List<java.util.Map<String, Object>> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        OperationContext ctx = new Operations(store, Clock.systemUTC()).begin(Operations.newOpId(), "image.pull", "test", false, events::add);
+        byte[] noise = new byte[3 << 20]; // several reads' worth, so a running total would be counted more than once
+        new java.util.Random(7).nextBytes(noise);
+        registry.push("noisy", "v1", TestImage.image(List.of(BASE.gzip(), new TestLayer().file("noise", noise, 0644).gzip()),
+                MediaTypes.OCI_LAYER_GZIP));
+        images.pull(new ImageService.PullParams(registry.host() + "/noisy:v1", "counted", null, null), ctx);
+        List<java.util.Map<String, Object>> fetch = events.stream().filter(e -> "fetch layers".equals(e.get("stage"))).toList();
+        assertThat(fetch).isNotEmpty();
+        long total = ((Number) fetch.getLast().get("total")).longValue();
+        assertThat(fetch).allSatisfy(e -> assertThat(((Number) e.get("done")).longValue()).isLessThanOrEqualTo(total));
+        assertThat(fetch.stream().mapToLong(e -> ((Number) e.get("done")).longValue()).max().orElse(0)).isEqualTo(total);
+    }
+
+    @Test
     void anIndexWithTwoPlatformsPullsTheAmd64Image() {
         ImageInfo image = pull("multi:v1", null);
         Ext4Inspector rootfs = new Ext4Inspector(Path.of(image.rootfsPath()));

@@ -148,7 +148,7 @@ public final class RegistryClient implements AutoCloseable {
         try {
             byte[] configBytes;
             if (cache != null) {
-                configBytes = java.nio.file.Files.readAllBytes(cache.get(config, (d, dest) -> fetchBlob(ref, d, dest, n -> { })));
+                configBytes = java.nio.file.Files.readAllBytes(cache.get(config, BlobSource.checking((d, dest) -> fetchBlob(ref, d, dest, n -> { }))));
             } else {
                 ByteArrayOutputStream buf = new ByteArrayOutputStream((int) config.size());
                 download(ref, config, buf, n -> { });

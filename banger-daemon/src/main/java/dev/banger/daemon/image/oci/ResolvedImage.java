@@ -20,8 +20,8 @@ public record ResolvedImage(ImageReference ref, String manifestDigest, Descripto
         cmd = List.copyOf(cmd);
     }
 
-    /** Bytes to download: the config and every layer. */
-    public long totalSize() {
-        return config.size() + layers.stream().mapToLong(Descriptor::size).sum();
+    /** Bytes of the layers, what a pull downloads after resolving (the config comes with the resolve). */
+    public long layerBytes() {
+        return layers.stream().mapToLong(Descriptor::size).sum();
     }
 }

@@ -126,7 +126,7 @@ class RegistryClientTest {
             assertThat(r.cmd()).containsExactly("serve", "--port=80");
             assertThat(r.workingDir()).isEqualTo("/srv");
             assertThat(r.user()).isEqualTo("app:app");
-            assertThat(r.totalSize()).isEqualTo(image.config().size() + layers.get(0).length + layers.get(1).length);
+            assertThat(r.layerBytes()).isEqualTo(layers.get(0).length + layers.get(1).length);
 
             for (int i = 0; i < layers.size(); i++) {
                 Path dest = tmp.resolve("layer-" + i);
