@@ -30,6 +30,9 @@ PACKAGES=(
     docker-registry # a real OCI registry on loopback for the image-pull tests (TestRegistry)
     apache2-utils  # htpasswd: that registry's basic-auth tests
     qemu-system-x86 # the QEMU driver; tests boot imported kernels under TCG
+    qemu-utils     # qemu-img: copy-on-write root disks (qcow2 overlays)
+    openssh-client # ssh, ssh-keygen: banger's SSH key, `vm ssh`
+    dropbear-bin   # the SSH server of the small test guest image the VM tests build
 )
 
 installed() {

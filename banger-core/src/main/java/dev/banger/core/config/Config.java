@@ -10,7 +10,7 @@ import java.util.Set;
  * docs/config.md lists them with their defaults.
  */
 public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketPath, String logLevel,
-                     Path registryAuthFile, List<String> insecureRegistries, Path kernelCatalog) {
+                     Path registryAuthFile, List<String> insecureRegistries, Path kernelCatalog, VmSettings vm) {
 
     public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/banger");
     public static final Path DEFAULT_CACHE_DIR = Path.of("/var/cache/banger");
@@ -25,7 +25,7 @@ public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketP
     /** Without {@code kernel_catalog}: the catalog embedded in bangerd applies. */
     public Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketPath, String logLevel,
                   Path registryAuthFile, List<String> insecureRegistries) {
-        this(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, null);
+        this(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, null, VmSettings.defaults());
     }
 
     public Config {
@@ -36,6 +36,7 @@ public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketP
         }
         logLevel = logLevel.toLowerCase(Locale.ROOT);
         insecureRegistries = List.copyOf(insecureRegistries);
+        vm = vm != null ? vm : VmSettings.defaults();
         if (!LOG_LEVELS.contains(logLevel)) {
             throw new ConfigException("log_level must be one of trace, debug, info, warn, error; got '" + logLevel + "'");
         }
@@ -54,11 +55,16 @@ public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketP
     }
 
     public Config withLogLevel(String level) {
-        return new Config(stateDir, cacheDir, runtimeDir, socketPath, level, registryAuthFile, insecureRegistries, kernelCatalog);
+        return new Config(stateDir, cacheDir, runtimeDir, socketPath, level, registryAuthFile, insecureRegistries, kernelCatalog, vm);
     }
 
     /** {@code kernel_catalog}: a JSON file that replaces the embedded kernel catalog (null: the embedded one). */
     public Config withKernelCatalog(Path catalog) {
-        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, catalog);
+        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, catalog, vm);
+    }
+
+    /** The VM keys (hypervisor, bridge, VM defaults). */
+    public Config withVm(VmSettings settings) {
+        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, kernelCatalog, settings);
     }
 }

@@ -70,6 +70,12 @@ public final class ConfigLoader {
         Path authFile = null;
         List<String> insecure = List.of();
         Path kernelCatalog = null;
+        VmSettings vd = VmSettings.defaults();
+        String hypervisor = vd.hypervisor(), qemuBin = vd.qemuBin(), bridgeName = vd.bridgeName(), bridgeIp = vd.bridgeIp();
+        String defaultImage = vd.defaultImage();
+        int cidr = vd.cidr(), vcpu = vd.vcpu(), memoryMib = vd.memoryMib();
+        long diskBytes = vd.diskBytes();
+        java.time.Duration bootTimeout = vd.bootTimeout();
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             String key = e.getKey();
@@ -83,15 +89,66 @@ public final class ConfigLoader {
                 case "registry_auth_file" -> authFile = absolutePath(key, value);
                 case "insecure_registries" -> insecure = strings(key, value);
                 case "kernel_catalog" -> kernelCatalog = existingFile(key, value);
+                case "hypervisor" -> hypervisor = string(key, value);
+                case "qemu_bin" -> qemuBin = string(key, value);
+                case "bridge_name" -> bridgeName = string(key, value);
+                case "bridge_ip" -> bridgeIp = string(key, value);
+                case "cidr" -> cidr = integer(key, value);
+                case "default_image_name" -> defaultImage = string(key, value);
+                case "boot_timeout" -> bootTimeout = duration(key, value);
+                case "vm_defaults" -> {
+                    if (!value.isObject()) {
+                        throw new ConfigException("key 'vm_defaults' must be a table, got " + describe(value));
+                    }
+                    for (Iterator<Map.Entry<String, JsonNode>> vit = value.fields(); vit.hasNext(); ) {
+                        Map.Entry<String, JsonNode> v = vit.next();
+                        String vkey = "vm_defaults." + v.getKey();
+                        switch (v.getKey()) {
+                            case "vcpu" -> vcpu = integer(vkey, v.getValue());
+                            case "memory_mib" -> memoryMib = integer(vkey, v.getValue());
+                            case "disk_size" -> diskBytes = size(vkey, v.getValue());
+                            default -> throw new ConfigException("unknown key '" + vkey + "' (vm_defaults has vcpu, memory_mib, disk_size)");
+                        }
+                    }
+                }
                 default -> throw new ConfigException("unknown key '" + key + "' (see docs/config.md for the keys bangerd reads)");
             }
         }
         try {
             return new Config(state, cache, runtime, socket != null ? socket : runtime.resolve(Config.SOCKET_NAME), level,
-                    authFile, insecure, kernelCatalog);
+                    authFile, insecure, kernelCatalog, new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr,
+                    defaultImage, vcpu, memoryMib, diskBytes, bootTimeout));
         } catch (ConfigException e) {
             throw new ConfigException("key " + e.getMessage());
         }
+    }
+
+    private static int integer(String key, JsonNode value) {
+        if (!value.canConvertToInt() || !value.isIntegralNumber()) {
+            throw new ConfigException("key '" + key + "' must be an integer, got " + describe(value));
+        }
+        return value.intValue();
+    }
+
+    /** A size: an integer of bytes or a string like "8G". */
+    private static long size(String key, JsonNode value) {
+        if (value.isIntegralNumber()) {
+            return value.longValue();
+        }
+        try {
+            return dev.banger.core.Sizes.parse(key, string(key, value));
+        } catch (dev.banger.core.rpc.BangerException e) {
+            throw new ConfigException(e.getMessage());
+        }
+    }
+
+    /** A duration like "90s", "2m" or "1h30m". */
+    private static java.time.Duration duration(String key, JsonNode value) {
+        String s = string(key, value).trim().toLowerCase(java.util.Locale.ROOT);
+        if (!s.matches("(\\d+h)?(\\d+m)?(\\d+s)?") || s.isEmpty()) {
+            throw new ConfigException("key '" + key + "' must be a duration like \"90s\" or \"2m\", got '" + s + "'");
+        }
+        return java.time.Duration.parse("PT" + s.toUpperCase(java.util.Locale.ROOT));
     }
 
     private static String string(String key, JsonNode value) {

@@ -1,0 +1,100 @@
+package dev.banger.core.config;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The VM keys of bangerd's config: which hypervisor, the bridge and its subnet, and the sizes a VM
+ * gets when {@code vm create} does not say. docs/config.md lists them with their defaults.
+ *
+ * @param hypervisor   {@code auto} (QEMU here; Firecracker where it is installed and usable), {@code qemu} or {@code firecracker}
+ * @param qemuBin      the QEMU system emulator; a bare name is looked up on PATH
+ * @param bridgeName   the host bridge every VM's tap joins; must start with {@code br-fc}
+ * @param bridgeIp     the bridge's address, which is the guests' gateway
+ * @param cidr         the prefix length of the guest subnet (8 to 30)
+ * @param defaultImage the image {@code vm create} uses without {@code --image}
+ * @param vcpu         vCPUs without {@code --vcpu}
+ * @param memoryMib    memory without {@code --memory}
+ * @param diskBytes    work disk size without {@code --disk-size}
+ * @param bootTimeout  how long a start waits for the guest's SSH before giving up
+ */
+public record VmSettings(String hypervisor, String qemuBin, String bridgeName, String bridgeIp, int cidr,
+                         String defaultImage, int vcpu, int memoryMib, long diskBytes, Duration bootTimeout) {
+
+    public static final Set<String> HYPERVISORS = Set.of("auto", "qemu", "firecracker");
+    public static final int MAX_VCPU = 32;
+    public static final int MIN_MEMORY_MIB = 128;
+    public static final int MAX_MEMORY_MIB = 64 * 1024;
+    public static final long MIN_DISK_BYTES = 64L << 20;
+    public static final long MAX_DISK_BYTES = 2L << 40;
+
+    public VmSettings {
+        hypervisor = hypervisor.toLowerCase(Locale.ROOT);
+        if (!HYPERVISORS.contains(hypervisor)) {
+            throw new ConfigException("'hypervisor' must be auto, qemu or firecracker; got '" + hypervisor + "'");
+        }
+        if (!bridgeName.startsWith("br-fc") || bridgeName.length() > 15 || !bridgeName.matches("[a-zA-Z0-9_-]+")) {
+            throw new ConfigException("'bridge_name' must start with br-fc, use letters, digits, - or _, and be at most 15 characters; got '"
+                    + bridgeName + "'");
+        }
+        if (cidr < 8 || cidr > 30) {
+            throw new ConfigException("'cidr' must be a prefix length from 8 to 30; got " + cidr);
+        }
+        ipv4("bridge_ip", bridgeIp);
+        if (vcpu < 1 || vcpu > MAX_VCPU) {
+            throw new ConfigException("'vm_defaults.vcpu' must be 1 to " + MAX_VCPU + "; got " + vcpu);
+        }
+        if (memoryMib < MIN_MEMORY_MIB || memoryMib > MAX_MEMORY_MIB) {
+            throw new ConfigException("'vm_defaults.memory_mib' must be " + MIN_MEMORY_MIB + " to " + MAX_MEMORY_MIB + "; got " + memoryMib);
+        }
+        if (diskBytes < MIN_DISK_BYTES || diskBytes > MAX_DISK_BYTES) {
+            throw new ConfigException("'vm_defaults.disk_size' must be 64M to 2T; got " + diskBytes + " bytes");
+        }
+        if (bootTimeout.isNegative() || bootTimeout.isZero()) {
+            throw new ConfigException("'boot_timeout' must be positive; got " + bootTimeout);
+        }
+    }
+
+    public static VmSettings defaults() {
+        return new VmSettings("auto", "qemu-system-x86_64", "br-fc", "172.16.0.1", 24, "debian-bookworm",
+                1, 512, 4L << 30, Duration.ofSeconds(90));
+    }
+
+    public VmSettings withBridge(String name, String ip, int prefix) {
+        return new VmSettings(hypervisor, qemuBin, name, ip, prefix, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout);
+    }
+
+    public VmSettings withBootTimeout(Duration timeout) {
+        return new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, timeout);
+    }
+
+    public VmSettings withHypervisor(String name, String qemu) {
+        return new VmSettings(name, qemu, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout);
+    }
+
+    /** The bridge address as an {@link Inet4Address}. */
+    public Inet4Address bridgeAddress() {
+        return ipv4("bridge_ip", bridgeIp);
+    }
+
+    /** The location of {@code qemu_bin} when it is a path, else null (look it up on PATH). */
+    public Path qemuPath() {
+        return qemuBin.contains("/") ? Path.of(qemuBin) : null;
+    }
+
+    private static Inet4Address ipv4(String key, String text) {
+        if (text == null || !text.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+            throw new ConfigException("'" + key + "' must be an IPv4 address like 172.16.0.1; got '" + text + "'");
+        }
+        try {
+            return (Inet4Address) InetAddress.getByName(text);
+        } catch (UnknownHostException | ClassCastException e) {
+            throw new ConfigException("'" + key + "' must be an IPv4 address like 172.16.0.1; got '" + text + "'");
+        }
+    }
+}
