@@ -8,6 +8,8 @@ import dev.banger.cli.commands.ImageCommand;
 import dev.banger.cli.commands.InternalCommand;
 import dev.banger.cli.commands.KernelCommand;
 import dev.banger.cli.commands.PingCommand;
+import dev.banger.cli.commands.PsCommand;
+import dev.banger.cli.commands.VmCommand;
 import dev.banger.cli.commands.VersionCommand;
 import dev.banger.core.BuildInfo;
 import dev.banger.core.rpc.BangerException;
@@ -40,7 +42,7 @@ public final class Banger implements Runnable {
      * The top-level commands, in help order. Only the one a command line names gets a picocli
      * model: building the model of every command costs more start-up than the command itself.
      */
-    private static final List<Class<?>> COMMANDS = List.of(PingCommand.class, VersionCommand.class, ImageCommand.class,
+    private static final List<Class<?>> COMMANDS = List.of(VmCommand.class, PsCommand.class, PingCommand.class, VersionCommand.class, ImageCommand.class,
             KernelCommand.class, DaemonCommand.class, CompletionCommand.class, InternalCommand.class);
 
     // The root's options are declared in rootOptions(), not with @Option: every annotation type

@@ -89,6 +89,7 @@ public final class Daemon implements AutoCloseable {
             d.store = Store.open(d.layout.database());
             wireServices(d);
             d.img.removeLeftovers();
+            d.vm.reconcile();
             int interrupted = d.store.failInterruptedOperations(d.clock.instant());
             if (interrupted > 0) {
                 d.log.warn("{} operation(s) were cut short by the previous daemon's exit", interrupted);
@@ -122,7 +123,7 @@ public final class Daemon implements AutoCloseable {
             d.ws = new WorkspaceService(d.runner, d.layout);
         }
         if (d.vm == null) {
-            d.vm = new VMService(d.store, d.runner, d.layout, d.net, d.img, d.ws);
+            d.vm = new VMService(d.store, d.runner, d.layout, d.config, d.net, d.img, d.ws, d.clock);
         }
         if (d.ops == null) {
             d.ops = new Operations(d.store, d.clock);
@@ -151,7 +152,19 @@ public final class Daemon implements AutoCloseable {
                 .add(Methods.KERNEL_SHOW, false, (p, ctx) -> img.showKernel(p.as(NameParams.class).required()))
                 .add(Methods.KERNEL_DELETE, true, (p, ctx) -> img.deleteKernel(p.as(NameParams.class).required()))
                 .add(Methods.KERNEL_CATALOG, false, (p, ctx) -> img.kernelCatalog())
-                .add(Methods.KERNEL_PULL, true, (p, ctx) -> img.pullKernel(p.as(NameParams.class).required(), ctx));
+                .add(Methods.KERNEL_PULL, true, (p, ctx) -> img.pullKernel(p.as(NameParams.class).required(), ctx))
+                .add(Methods.VM_CREATE, true, (p, ctx) -> vm.create(p.as(VMService.CreateParams.class), ctx))
+                .add(Methods.VM_START, true, (p, ctx) -> vm.start(p.as(NameParams.class).required(), ctx))
+                .add(Methods.VM_STOP, true, (p, ctx) -> vm.stop(p.as(NameParams.class).required(), ctx))
+                .add(Methods.VM_RESTART, true, (p, ctx) -> vm.restart(p.as(NameParams.class).required(), ctx))
+                .add(Methods.VM_KILL, true, (p, ctx) -> vm.kill(p.as(NameParams.class).required(), ctx))
+                .add(Methods.VM_DELETE, true, (p, ctx) -> vm.delete(p.as(NameParams.class).required(), ctx))
+                .add(Methods.VM_LIST, false, (p, ctx) -> Map.of("vms", vm.list()))
+                .add(Methods.VM_SHOW, false, (p, ctx) -> vm.show(p.as(NameParams.class).required()))
+                .add(Methods.VM_LOGS, false, (p, ctx) -> vm.logs(p.as(VMService.LogsParams.class)))
+                .add(Methods.VM_SET, true, (p, ctx) -> vm.set(p.as(VMService.SetParams.class)))
+                .add(Methods.VM_PRUNE, true, (p, ctx) -> Map.of("deleted", vm.prune(ctx)))
+                .add(Methods.VM_SSH, false, (p, ctx) -> vm.sshInfo(p.as(NameParams.class).required()));
     }
 
     /** Params of the methods that act on one named thing. */

@@ -22,6 +22,18 @@ public final class Methods {
     public static final String KERNEL_DELETE = "kernel.delete";
     public static final String KERNEL_CATALOG = "kernel.catalog";
     public static final String KERNEL_PULL = "kernel.pull";
+    public static final String VM_CREATE = "vm.create";
+    public static final String VM_START = "vm.start";
+    public static final String VM_STOP = "vm.stop";
+    public static final String VM_RESTART = "vm.restart";
+    public static final String VM_KILL = "vm.kill";
+    public static final String VM_DELETE = "vm.delete";
+    public static final String VM_LIST = "vm.list";
+    public static final String VM_SHOW = "vm.show";
+    public static final String VM_LOGS = "vm.logs";
+    public static final String VM_SET = "vm.set";
+    public static final String VM_PRUNE = "vm.prune";
+    public static final String VM_SSH = "vm.ssh";
 
     private Methods() {
     }

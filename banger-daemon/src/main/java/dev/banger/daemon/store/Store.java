@@ -38,6 +38,7 @@ public final class Store implements AutoCloseable {
     private final ConcurrentLinkedQueue<Connection> idleReaders = new ConcurrentLinkedQueue<>();
     private final ImageRows images = new ImageRows(this);
     private final KernelRows kernels = new KernelRows(this);
+    private final VmRows vms = new VmRows(this);
     private volatile boolean closed;
 
     @FunctionalInterface
@@ -75,6 +76,10 @@ public final class Store implements AutoCloseable {
 
     public KernelRows kernels() {
         return kernels;
+    }
+
+    public VmRows vms() {
+        return vms;
     }
 
     /** Runs {@code work} in a write transaction; commits on return, rolls back on throw. */

@@ -1,33 +1,135 @@
 package dev.banger.daemon.vm;
 
 import dev.banger.core.Layout;
+import dev.banger.core.config.Config;
+import dev.banger.core.model.ImageInfo;
+import dev.banger.core.model.KernelInfo;
+import dev.banger.core.model.VmInfo;
+import dev.banger.core.rpc.BangerException;
+import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.network.HostNetwork;
+import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.store.Store;
+import dev.banger.daemon.store.VmRows;
+import dev.banger.daemon.vm.boot.BootContext;
+import dev.banger.daemon.vm.boot.BootStep;
+import dev.banger.daemon.vm.boot.ConsoleTail;
+import dev.banger.daemon.vm.boot.HandlesFile;
+import dev.banger.daemon.vm.boot.LaunchStep;
+import dev.banger.daemon.vm.boot.NetworkStep;
+import dev.banger.daemon.vm.boot.ReadinessStep;
+import dev.banger.daemon.vm.boot.RootDiskStep;
+import dev.banger.daemon.vm.boot.StepRunner;
+import dev.banger.daemon.vm.boot.VmHandles;
+import dev.banger.daemon.vm.boot.WorkDiskStep;
+import dev.banger.daemon.vm.disk.RootDisks;
+import dev.banger.daemon.vm.disk.WorkDisks;
+import dev.banger.daemon.vm.hypervisor.HypervisorDriver;
+import dev.banger.daemon.vm.hypervisor.Hypervisors;
+import dev.banger.daemon.vm.ssh.GuestSsh;
+import dev.banger.daemon.vm.ssh.SshKeys;
 import dev.banger.daemon.workspace.WorkspaceService;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * VM lifecycle: the three-phase create, start/stop/kill/delete and reconcile. Holds its peers by
- * reference, so a service a test pre-installs on the daemon before wiring is the one it calls.
+ * VM lifecycle: the three-phase create, start/stop/restart/kill/delete/set and reconcile. Holds
+ * its peers by reference, so a service a test pre-installs on the daemon before wiring is the one
+ * it calls.
+ *
+ * <p>Locks: {@code createVMMu} only around the reservation (name check, address, row insert);
+ * a per-VM lock around every state change of that VM, boot included. Image resolution and
+ * auto-pull run under neither.
  */
 public final class VMService {
+
+    private static final Logger LOG = LoggerFactory.getLogger(VMService.class);
+    static final Duration STOP_DIAL_TIMEOUT = Duration.ofSeconds(2);
+    static final Duration STOP_GRACE = Duration.ofSeconds(15);
+    /** sync first, so /root is on disk before the power goes; poweroff -f where no systemd would act on it. */
+    static final String POWEROFF = "sync; (systemctl --no-block poweroff || poweroff -f || busybox poweroff -f) >/dev/null 2>&1 &";
+
+    /** Phase 1's image lookup, a seam so tests can hold a create there. */
+    interface ImageResolver {
+        ImageInfo resolve(String ref, String kernelRef, OperationContext ctx);
+    }
+
+    /** The steps of one start, a seam so tests can hold a boot in phase 3 or make a step fail. */
+    interface BootPlan {
+        List<BootStep> steps(BootContext boot);
+    }
+
+    public record CreateParams(String name, String image, String kernel, Integer vcpu, String memory, String diskSize,
+                               Boolean noStart) {
+    }
+
+    public record SetParams(String name, Integer vcpu, String memory, String diskSize) {
+    }
+
+    public record LogsParams(String name, Integer lines) {
+    }
+
+    public record SshInfo(String name, String ip, int port, String user, String identityFile, String knownHostsFile) {
+    }
 
     private final Store store;
     private final CommandRunner runner;
     private final Layout layout;
+    private final Config config;
     private final HostNetwork network;
     private final ImageService images;
     private final WorkspaceService workspaces;
+    private final Clock clock;
+    private final ReentrantLock createVMMu = new ReentrantLock();
+    private final VmLocks locks = new VmLocks();
+    /** Handles of running VMs; handles.json is written first, so this never knows more than the disk. */
+    private final ConcurrentMap<String, VmHandles> running = new ConcurrentHashMap<>();
+    private final Supplier<HypervisorDriver> driver;
+    private final Supplier<SshKeys> keys;
+    private final Supplier<GuestSsh> ssh;
+    private final RootDisks rootDisks;
+    private final WorkDisks workDisks;
+    ImageResolver imageResolver = this::resolveImage;
+    BootPlan bootPlan = this::defaultSteps;
 
-    public VMService(Store store, CommandRunner runner, Layout layout, HostNetwork network, ImageService images,
-                     WorkspaceService workspaces) {
+    public VMService(Store store, CommandRunner runner, Layout layout, Config config, HostNetwork network, ImageService images,
+                     WorkspaceService workspaces, Clock clock) {
         this.store = store;
         this.runner = runner;
         this.layout = layout;
+        this.config = config;
         this.network = network;
         this.images = images;
         this.workspaces = workspaces;
+        this.clock = clock;
+        this.driver = memoize(() -> Hypervisors.select(config.vm(), runner, layout.stateDir()));
+        this.keys = memoize(() -> SshKeys.ensure(layout.stateDir().resolve("ssh"), runner));
+        this.ssh = memoize(() -> new GuestSsh(keys.get()));
+        this.rootDisks = new RootDisks(runner);
+        this.workDisks = new WorkDisks(runner);
     }
 
     public HostNetwork network() {
@@ -40,5 +142,417 @@ public final class VMService {
 
     public WorkspaceService workspaces() {
         return workspaces;
+    }
+
+    // ---- create: resolve (no lock), reserve (createVMMu), start (per-VM lock) ----
+
+    public VmInfo create(CreateParams p, OperationContext ctx) {
+        String name = p.name() == null ? generatedName() : VmRequests.name(p.name());
+        int vcpu = VmRequests.vcpu(p.vcpu(), config.vm().vcpu());
+        int memory = VmRequests.memoryMib(p.memory(), config.vm().memoryMib());
+        long disk = VmRequests.diskBytes(p.diskSize(), config.vm().diskBytes());
+        if (store.vms().find(name).filter(v -> v.name().equals(name)).isPresent()) {
+            throw new BangerException(ErrorCode.ALREADY_EXISTS, "a VM named " + name + " already exists");
+        }
+        ctx.progress("resolve image");
+        ImageInfo image = imageResolver.resolve(p.image() != null ? p.image() : config.vm().defaultImage(), p.kernel(), ctx);
+        kernelOf(image);
+        VmInfo vm = reserveVM(name, image, vcpu, memory, disk);
+        if (Boolean.TRUE.equals(p.noStart())) {
+            return vm;
+        }
+        return locks.with(vm.id(), () -> startVMLocked(vm, ctx));
+    }
+
+    /** Phase 2: milliseconds under createVMMu — name re-check, next free address, the {@code created} row. */
+    VmInfo reserveVM(String name, ImageInfo image, int vcpu, int memoryMib, long diskBytes) {
+        long t0 = System.nanoTime();
+        createVMMu.lock();
+        try {
+            VmInfo vm = store.write(c -> {
+                if (VmRows.byName(c, name).isPresent()) {
+                    throw new BangerException(ErrorCode.ALREADY_EXISTS, "a VM named " + name + " already exists");
+                }
+                Set<Inet4Address> taken = new HashSet<>();
+                for (String ip : VmRows.guestIps(c)) {
+                    taken.add(ipv4(ip));
+                }
+                Inet4Address ip = network.allocate(taken);
+                var now = clock.instant();
+                VmInfo row = new VmInfo(newId(), name, VmInfo.CREATED, image.id(), image.name(), vcpu, memoryMib, diskBytes,
+                        ip.getHostAddress(), HostNetwork.macFor(ip), false, null, now, now, null);
+                VmRows.insert(c, row);
+                return row;
+            });
+            LOG.info("reserveVM {} ({}): {} us", vm.name(), vm.guestIp(), (System.nanoTime() - t0) / 1000);
+            return vm;
+        } finally {
+            createVMMu.unlock();
+        }
+    }
+
+    /** Phase 3: the boot flow, under this VM's lock only. A failure leaves the row in {@code error} with the reason. */
+    private VmInfo startVMLocked(VmInfo vm, OperationContext ctx) {
+        ImageInfo image = store.images().find(vm.imageId())
+                .orElseThrow(() -> BangerException.notFound("VM " + vm.name() + "'s image is gone"));
+        KernelInfo kernel = kernelOf(image);
+        Path dir = vmDir(vm.id());
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + dir + ": " + e.getMessage(), e);
+        }
+        BootContext boot = new BootContext(vm, image, kernel, dir, ctx, clock.instant());
+        try {
+            StepRunner.run(bootPlan.steps(boot), boot);
+        } catch (RuntimeException e) {
+            HandlesFile.delete(dir);
+            removeIfEmpty(dir);
+            store.vms().setState(vm.id(), VmInfo.ERROR, e.getMessage(), clock.instant());
+            throw e;
+        }
+        VmHandles h = boot.handles().running();
+        HandlesFile.write(dir, h);
+        running.put(vm.id(), h);
+        store.vms().setState(vm.id(), VmInfo.RUNNING, null, clock.instant());
+        return show(vm.id());
+    }
+
+    private List<BootStep> defaultSteps(BootContext boot) {
+        HypervisorDriver d = driver.get();
+        return List.of(
+                new RootDiskStep(rootDisks, d.name().equals("qemu")),
+                new WorkDiskStep(workDisks, () -> keys.get().publicKey()),
+                new NetworkStep(network),
+                new LaunchStep(d, network),
+                new ReadinessStep(ssh.get(), d, config.vm().bootTimeout()));
+    }
+
+    // ---- lifecycle ----
+
+    public VmInfo start(String ref, OperationContext ctx) {
+        VmInfo vm = find(ref);
+        return locks.with(vm.id(), () -> {
+            VmInfo now = find(vm.id());
+            if (now.running()) {
+                throw new BangerException(ErrorCode.ALREADY_EXISTS, "VM " + now.name() + " is already running");
+            }
+            return startVMLocked(now, ctx);
+        });
+    }
+
+    public VmInfo stop(String ref, OperationContext ctx) {
+        VmInfo vm = find(ref);
+        return locks.with(vm.id(), () -> {
+            VmHandles h = requireRunning(find(vm.id()));
+            ctx.progress("power off");
+            try {
+                ssh.get().exec(vm.guestIp(), ReadinessStep.SSH_PORT, POWEROFF, STOP_DIAL_TIMEOUT, STOP_DIAL_TIMEOUT.multipliedBy(2));
+            } catch (RuntimeException e) {
+                LOG.info("VM {}: no clean poweroff over SSH ({}); killing it", vm.name(), e.getMessage());
+            }
+            if (h.machine() != null && !driver.get().awaitExit(h.machine(), STOP_GRACE)) {
+                LOG.warn("VM {} did not power off within {} s; killing it", vm.name(), STOP_GRACE.toSeconds());
+            }
+            ctx.progress("tear down");
+            teardown(vm.id(), h);
+            store.vms().setState(vm.id(), VmInfo.STOPPED, null, clock.instant());
+            return show(vm.id());
+        });
+    }
+
+    public VmInfo kill(String ref, OperationContext ctx) {
+        VmInfo vm = find(ref);
+        return locks.with(vm.id(), () -> {
+            VmHandles h = requireRunning(find(vm.id()));
+            ctx.progress("kill");
+            teardown(vm.id(), h);
+            store.vms().setState(vm.id(), VmInfo.STOPPED, null, clock.instant());
+            return show(vm.id());
+        });
+    }
+
+    /** A stop and a start under one hold of the VM's lock: the guest boots afresh (new boot_id). */
+    public VmInfo restart(String ref, OperationContext ctx) {
+        VmInfo vm = find(ref);
+        return locks.with(vm.id(), () -> {
+            if (find(vm.id()).running()) {
+                stop(vm.id(), ctx);
+            }
+            return startVMLocked(find(vm.id()), ctx);
+        });
+    }
+
+    public VmInfo delete(String ref, OperationContext ctx) {
+        VmInfo vm = find(ref);
+        VmInfo deleted = locks.with(vm.id(), () -> {
+            VmInfo now = find(vm.id());
+            VmHandles h = running.get(now.id());
+            if (h != null || now.running()) {
+                ctx.progress("kill");
+                teardown(now.id(), h);
+            }
+            ctx.progress("remove disks");
+            deleteTree(vmDir(now.id()));
+            ssh.get().forget(List.of(now.guestIp(), now.name() + ".vm"));
+            store.vms().delete(now.id());
+            return now.withRuntime(null);
+        });
+        locks.forget(vm.id());
+        return deleted;
+    }
+
+    public VmInfo set(SetParams p) {
+        VmInfo vm = find(required(p.name()));
+        return locks.with(vm.id(), () -> {
+            VmInfo now = find(vm.id());
+            if (now.running()) {
+                throw BangerException.badRequest("VM " + now.name() + " is running: stop it before changing its size");
+            }
+            int vcpu = VmRequests.vcpu(p.vcpu(), now.vcpu());
+            int memory = VmRequests.memoryMib(p.memory(), now.memoryMib());
+            long disk = VmRequests.diskBytes(p.diskSize(), now.diskBytes());
+            if (disk < now.diskBytes()) {
+                throw BangerException.badRequest("--disk-size cannot shrink the work disk (" + now.diskBytes() + " bytes now): "
+                        + "the guest's files may not fit");
+            }
+            store.vms().setSpec(now.id(), vcpu, memory, disk, clock.instant());
+            return show(now.id());
+        });
+    }
+
+    /** Deletes every VM that is not running. */
+    public List<VmInfo> prune(OperationContext ctx) {
+        List<VmInfo> deleted = new ArrayList<>();
+        for (VmInfo vm : store.vms().list()) {
+            if (!vm.running()) {
+                deleted.add(delete(vm.id(), ctx));
+            }
+        }
+        return deleted;
+    }
+
+    public List<VmInfo> list() {
+        return store.vms().list().stream().map(this::withRuntime).toList();
+    }
+
+    public VmInfo show(String ref) {
+        return withRuntime(find(ref));
+    }
+
+    /** The console's last {@code lines} lines (all of them up to 64 KiB when not given). */
+    public Map<String, Object> logs(LogsParams p) {
+        VmInfo vm = find(required(p.name()));
+        Path log = vmDir(vm.id()).resolve("console.log");
+        int lines = p.lines() == null || p.lines() <= 0 ? Integer.MAX_VALUE : p.lines();
+        return Map.of("name", vm.name(), "path", log.toString(), "lines", ConsoleTail.read(log, lines).lines());
+    }
+
+    /** What {@code banger vm ssh} needs to exec the system ssh with banger's key and known_hosts. */
+    public SshInfo sshInfo(String ref) {
+        VmInfo vm = find(ref);
+        requireRunning(vm);
+        SshKeys k = keys.get();
+        return new SshInfo(vm.name(), vm.guestIp(), ReadinessStep.SSH_PORT, "root", k.privateKey().toString(),
+                k.knownHosts().toString());
+    }
+
+    // ---- reconcile ----
+
+    /**
+     * After a daemon (re)start: adopt every VM whose recorded process still runs and is the right
+     * process; tear down what is left of the others (an interrupted start included) and settle their rows.
+     */
+    public void reconcile() {
+        for (VmInfo vm : store.vms().list()) {
+            try {
+                reconcile(vm);
+            } catch (RuntimeException e) {
+                LOG.error("VM {}: reconcile failed: {}", vm.name(), e.getMessage(), e);
+            }
+        }
+    }
+
+    private void reconcile(VmInfo vm) {
+        {
+            Path dir = vmDir(vm.id());
+            Optional<VmHandles> h;
+            try {
+                h = HandlesFile.read(dir);
+            } catch (UncheckedIOException e) {
+                LOG.warn("VM {}: unreadable handles ({}); tearing down by name", vm.name(), e.getMessage());
+                h = Optional.empty();
+            }
+            if (h.isPresent() && VmHandles.RUNNING.equals(h.get().phase()) && vm.running() && h.get().machine() != null
+                    && driver.get().adopt(h.get().machine()).isPresent()) {
+                running.put(vm.id(), h.get());
+                LOG.info("VM {} is still running (pid {}): adopted", vm.name(), h.get().machine().pid());
+                return;
+            }
+            if (h.isEmpty() && !vm.running()) {
+                return;
+            }
+            teardown(vm.id(), h.orElse(null));
+            boolean interruptedStart = h.isPresent() && VmHandles.STARTING.equals(h.get().phase());
+            if (interruptedStart) {
+                h.get().made().forEach(f -> deleteTree(Path.of(f)));
+                removeIfEmpty(dir);
+                store.vms().setState(vm.id(), VmInfo.ERROR, "bangerd stopped while this VM was starting; start it again",
+                        clock.instant());
+                LOG.warn("VM {}: its start was cut short by the previous daemon's exit; cleaned up", vm.name());
+            } else {
+                store.vms().setState(vm.id(), VmInfo.STOPPED, null, clock.instant());
+                LOG.warn("VM {}: its process is gone; cleaned up and marked stopped", vm.name());
+            }
+        }
+    }
+
+    // ---- helpers ----
+
+    /** Ends the process (whatever the handles say, plus anything still using the VM's dir) and frees the tap. */
+    private void teardown(String vmId, VmHandles h) {
+        List<Exception> problems = new ArrayList<>();
+        Path dir = vmDir(vmId);
+        if (h != null && h.machine() != null) {
+            try {
+                if (driver.get().adopt(h.machine()).isPresent()) {
+                    driver.get().kill(h.machine());
+                }
+            } catch (RuntimeException e) {
+                problems.add(e);
+            }
+        }
+        try {
+            Orphans.kill(dir);
+        } catch (RuntimeException e) {
+            problems.add(e);
+        }
+        try {
+            network.deleteTap(h != null && h.tap() != null ? h.tap() : HostNetwork.tapName(vmId));
+        } catch (RuntimeException e) {
+            problems.add(e);
+        }
+        running.remove(vmId);
+        try {
+            HandlesFile.delete(dir);
+        } catch (UncheckedIOException e) {
+            problems.add(e);
+        }
+        if (!problems.isEmpty()) {
+            BangerException failure = new BangerException(ErrorCode.OPERATION_FAILED, "teardown of VM " + vmId + " was incomplete: "
+                    + problems.getFirst().getMessage());
+            problems.forEach(failure::addSuppressed);
+            throw failure;
+        }
+    }
+
+    private VmHandles requireRunning(VmInfo vm) {
+        VmHandles h = running.get(vm.id());
+        if (!vm.running() || h == null) {
+            throw new BangerException(ErrorCode.NOT_RUNNING, "VM " + vm.name() + " is not running (state " + vm.state() + ")");
+        }
+        return h;
+    }
+
+    private VmInfo withRuntime(VmInfo vm) {
+        VmHandles h = running.get(vm.id());
+        if (h == null || h.machine() == null) {
+            return vm;
+        }
+        return vm.withRuntime(new VmInfo.Runtime(h.machine().driver(), h.machine().accel(), h.machine().pid(), h.tap(),
+                String.valueOf(h.machine().consoleLog()), h.rootDisk(), h.workDisk(), h.startedAt()));
+    }
+
+    private VmInfo find(String ref) {
+        return store.vms().find(required(ref)).orElseThrow(() -> BangerException.notFound("VM '" + ref + "' not found"));
+    }
+
+    private ImageInfo resolveImage(String ref, String kernelRef, OperationContext ctx) {
+        Optional<ImageInfo> local = store.images().find(ref);
+        if (local.isPresent()) {
+            return local.get();
+        }
+        if (!ref.contains("/") && !ref.contains(":")) {
+            throw BangerException.notFound("image '" + ref + "' not found: pull it first (banger image pull REF --name " + ref
+                    + "), or pass an OCI reference to --image to pull it now");
+        }
+        ctx.progress("pull image " + ref);
+        return images.pull(new ImageService.PullParams(ref, null, kernelRef, null), ctx);
+    }
+
+    private KernelInfo kernelOf(ImageInfo image) {
+        if (image.kernelName() == null) {
+            throw BangerException.badRequest("image " + image.name() + " has no kernel: pull it again with --kernel-ref NAME"
+                    + " (banger kernel list shows the kernels)");
+        }
+        KernelInfo k = store.kernels().find(image.kernelName())
+                .orElseThrow(() -> BangerException.notFound("kernel " + image.kernelName() + " of image " + image.name() + " is gone"));
+        if (k.vmlinuzPath() == null || !Files.isRegularFile(Path.of(k.vmlinuzPath()))) {
+            throw BangerException.badRequest("kernel " + k.name() + " has no vmlinuz QEMU can boot (" + k.vmlinuzPath() + ")");
+        }
+        return k;
+    }
+
+    private Path vmDir(String id) {
+        return layout.vmsDir().resolve(id);
+    }
+
+    private static String required(String ref) {
+        if (ref == null || ref.isBlank()) {
+            throw new dev.banger.daemon.rpc.InvalidParamsException("param 'name' is required");
+        }
+        return ref;
+    }
+
+    private static Inet4Address ipv4(String text) {
+        try {
+            return (Inet4Address) InetAddress.getByName(text);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException("stored guest address " + text + " is not an address", e);
+        }
+    }
+
+    private static String newId() {
+        byte[] b = new byte[8];
+        ThreadLocalRandom.current().nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    private String generatedName() {
+        for (int i = 0; i < 20; i++) {
+            String name = "vm-" + newId().substring(0, 6);
+            if (store.vms().find(name).isEmpty()) {
+                return name;
+            }
+        }
+        throw new IllegalStateException("cannot find a free VM name");
+    }
+
+    private void deleteTree(Path p) {
+        runner.runAllowingFailure(dev.banger.daemon.exec.Command.of("rm", "-rf", "--one-file-system", p.toString()));
+    }
+
+    private static void removeIfEmpty(Path dir) {
+        try (var children = Files.list(dir)) {
+            if (children.findAny().isEmpty()) {
+                Files.delete(dir);
+            }
+        } catch (IOException ignored) {
+            // Gone already, or not empty: both fine.
+        }
+    }
+
+    private static <T> Supplier<T> memoize(Supplier<T> s) {
+        return new Supplier<>() {
+            private volatile T value;
+
+            @Override
+            public synchronized T get() {
+                if (value == null) {
+                    value = s.get();
+                }
+                return value;
+            }
+        };
     }
 }

@@ -1,19 +1,15 @@
 package dev.banger.daemon.image.rootfs;
 
-import dev.banger.core.rpc.BangerException;
-import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
-import dev.banger.daemon.exec.CommandResult;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.image.layers.Fixup;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
+import java.util.Set;
 
 /**
  * Sets inside a built ext4 what the staging tree could not carry: owners when the daemon is not
@@ -32,7 +28,7 @@ public final class DebugfsFixups {
             StringBuilder script = new StringBuilder();
             int n = 0;
             for (Fixup f : fixups) {
-                String path = quote("/" + f.path());
+                String path = Debugfs.quote("/" + f.path());
                 if (f.uid() != null) {
                     script.append("set_inode_field ").append(path).append(" uid ").append(f.uid()).append('\n');
                 }
@@ -45,16 +41,7 @@ public final class DebugfsFixups {
                     script.append("ea_set -f ").append(value).append(' ').append(path).append(' ').append(x.getKey()).append('\n');
                 }
             }
-            Path scriptFile = work.resolve("script");
-            Files.writeString(scriptFile, script);
-            CommandResult r = runner.run(Command.of("debugfs", "-w", "-f", scriptFile.toString(), image.toString())
-                    .withTimeout(Duration.ofMinutes(10)));
-            // debugfs exits 0 even when a command fails; its stderr is the only witness.
-            String problems = r.stderr().lines().filter(l -> !l.startsWith("debugfs ")).limit(5).collect(Collectors.joining("; "));
-            if (!problems.isEmpty()) {
-                throw new BangerException(ErrorCode.OPERATION_FAILED, "setting owners and xattrs in " + image.getFileName()
-                        + " failed: " + problems);
-            }
+            Debugfs.run(runner, image, script.toString(), "setting owners and xattrs", Set.of());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare debugfs fixups: " + e.getMessage(), e);
         } finally {
@@ -62,13 +49,5 @@ public final class DebugfsFixups {
                 runner.runAllowingFailure(Command.of("rm", "-rf", work.toString()));
             }
         }
-    }
-
-    /** debugfs's parser takes double-quoted arguments; a name it cannot express is refused, not mangled. */
-    private static String quote(String path) {
-        if (path.indexOf('"') >= 0 || path.indexOf('\n') >= 0) {
-            throw BangerException.badRequest("image has a file name debugfs cannot address: " + path);
-        }
-        return '"' + path + '"';
     }
 }

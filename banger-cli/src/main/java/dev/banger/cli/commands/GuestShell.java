@@ -1,0 +1,48 @@
+package dev.banger.cli.commands;
+
+import dev.banger.cli.exec.ProcessLauncher;
+import dev.banger.core.rpc.BangerException;
+import dev.banger.core.rpc.ErrorCode;
+import dev.banger.core.rpc.Methods;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The system {@code ssh} into a VM, with banger's key and the known_hosts the daemon pinned at
+ * boot (so no trust-on-first-use prompt, and a changed host key is refused).
+ */
+final class GuestShell {
+
+    private GuestShell() {
+    }
+
+    /** Runs {@code command} in the VM (an interactive shell when empty); returns ssh's exit status, which is the command's. */
+    static int run(Invocation inv, String vm, List<String> command) {
+        Map<String, Object> info = inv.call(Methods.VM_SSH, Map.of("name", vm));
+        List<String> argv = argv(info, command);
+        try {
+            return ProcessLauncher.runInteractive(argv);
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "cannot run ssh (" + e.getMessage()
+                    + "): install the openssh-client package");
+        }
+    }
+
+    static List<String> argv(Map<String, Object> info, List<String> command) {
+        List<String> argv = new ArrayList<>(List.of("ssh", "-i", String.valueOf(info.get("identity_file")),
+                "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=" + info.get("known_hosts_file"),
+                "-o", "StrictHostKeyChecking=yes", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
+                "-p", String.valueOf(info.get("port"))));
+        if (command.isEmpty()) {
+            argv.add("-t");
+        }
+        argv.add(info.get("user") + "@" + info.get("ip"));
+        if (!command.isEmpty()) {
+            argv.add("--");
+            argv.addAll(command);
+        }
+        return argv;
+    }
+}

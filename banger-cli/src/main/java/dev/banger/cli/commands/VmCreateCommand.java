@@ -1,0 +1,38 @@
+package dev.banger.cli.commands;
+
+import dev.banger.cli.Banger;
+import dev.banger.core.rpc.Methods;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "create", description = "Create a VM and boot it until SSH answers.")
+public final class VmCreateCommand implements Callable<Integer> {
+
+    private final Invocation inv;
+
+    @Mixin
+    VmSpecOptions spec;
+
+    @Option(names = "--no-start", description = "Only reserve the VM (name, address); `banger vm start` boots it.")
+    boolean noStart;
+
+    VmCreateCommand(Banger root) {
+        this.inv = new Invocation(root);
+    }
+
+    @Override
+    public Integer call() {
+        long t0 = System.nanoTime();
+        Map<String, Object> vm = inv.callWithProgress(Methods.VM_CREATE, spec.params(noStart));
+        inv.render(vm, () -> {
+            VmShowCommand.describe(inv, vm);
+            if (!noStart) {
+                inv.terminal().hint(String.format("ready in %.1f s", (System.nanoTime() - t0) / 1e9));
+            }
+        });
+        return 0;
+    }
+}

@@ -1,0 +1,39 @@
+package dev.banger.cli.commands;
+
+import dev.banger.cli.Banger;
+import dev.banger.core.rpc.Methods;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "set", description = "Change a stopped VM's vCPUs, memory or work disk size (the disk only grows).")
+public final class VmSetCommand implements Callable<Integer> {
+
+    private final Invocation inv;
+
+    @Parameters(paramLabel = "VM", description = "VM name or id.")
+    String vm;
+
+    @Option(names = "--vcpu", description = "Virtual CPUs.")
+    Integer vcpu;
+
+    @Option(names = "--memory", description = "Memory: MiB, or a size like 1G.")
+    String memory;
+
+    @Option(names = "--disk-size", paramLabel = "SIZE", description = "Work disk size, e.g. 16G; grown at the next start.")
+    String diskSize;
+
+    VmSetCommand(Banger root) {
+        this.inv = new Invocation(root);
+    }
+
+    @Override
+    public Integer call() {
+        Map<String, Object> v = inv.call(Methods.VM_SET, Invocation.params("name", vm, "vcpu", vcpu, "memory", memory,
+                "disk_size", diskSize));
+        inv.render(v, () -> VmShowCommand.describe(inv, v));
+        return 0;
+    }
+}

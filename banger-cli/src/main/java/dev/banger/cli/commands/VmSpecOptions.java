@@ -1,0 +1,36 @@
+package dev.banger.cli.commands;
+
+import dev.banger.core.Sizes;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** The options {@code vm create} and {@code vm run} share: which image, and how big a VM. */
+public final class VmSpecOptions {
+
+    @Option(names = "--name", description = "VM name: lower-case letters, digits and '-' (default: generated). Reachable as NAME.vm.")
+    String name;
+
+    @Option(names = "--image", description = "Image name, or an OCI reference to pull now (default: the daemon's default_image_name).")
+    String image;
+
+    @Option(names = "--kernel-ref", paramLabel = "KERNEL", description = "Kernel for an image pulled by --image REF.")
+    String kernel;
+
+    @Option(names = "--vcpu", description = "Virtual CPUs (default: vm_defaults.vcpu).")
+    Integer vcpu;
+
+    @Option(names = "--memory", description = "Memory: MiB, or a size like 1G (default: vm_defaults.memory_mib).")
+    String memory;
+
+    @Option(names = "--disk-size", paramLabel = "SIZE", description = "Size of the /root work disk, e.g. 8G (default: vm_defaults.disk_size).")
+    String diskSize;
+
+    /** The vm.create params; sizes are checked here first, so a typo costs no round trip. */
+    Map<String, Object> params(boolean noStart) {
+        if (diskSize != null) {
+            Sizes.parse("--disk-size", diskSize);
+        }
+        return Invocation.params("name", name, "image", image, "kernel", kernel, "vcpu", vcpu, "memory", memory,
+                "disk_size", diskSize, "no_start", noStart ? Boolean.TRUE : null);
+    }
+}

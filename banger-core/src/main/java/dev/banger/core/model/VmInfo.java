@@ -1,0 +1,31 @@
+package dev.banger.core.model;
+
+import java.time.Instant;
+
+/**
+ * A VM as {@code vm list} and {@code vm show} report it: the row the store keeps, plus what the
+ * daemon knows about its running process ({@code runtime}, null when it is not running).
+ */
+public record VmInfo(String id, String name, String state, String imageId, String imageName, int vcpu, int memoryMib,
+                     long diskBytes, String guestIp, String mac, boolean nat, String lastError, Instant createdAt,
+                     Instant updatedAt, Runtime runtime) {
+
+    public static final String CREATED = "created";
+    public static final String RUNNING = "running";
+    public static final String STOPPED = "stopped";
+    public static final String ERROR = "error";
+
+    /** The running process: which hypervisor with which acceleration, its pid, tap and files. */
+    public record Runtime(String hypervisor, String accel, long pid, String tap, String consoleLog, String rootDisk,
+                          String workDisk, Instant startedAt) {
+    }
+
+    public VmInfo withRuntime(Runtime r) {
+        return new VmInfo(id, name, state, imageId, imageName, vcpu, memoryMib, diskBytes, guestIp, mac, nat, lastError,
+                createdAt, updatedAt, r);
+    }
+
+    public boolean running() {
+        return RUNNING.equals(state);
+    }
+}

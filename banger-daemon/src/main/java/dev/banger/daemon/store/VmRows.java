@@ -1,0 +1,116 @@
+package dev.banger.daemon.store;
+
+import dev.banger.core.model.VmInfo;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** The {@code vms} table. Only what outlives a boot is here; a running VM's pid and tap live in handles.json. */
+public final class VmRows {
+
+    private static final String SELECT = "SELECT v.*, i.name AS image_name FROM vms v LEFT JOIN images i ON i.id = v.image_id ";
+
+    private final Store store;
+
+    VmRows(Store store) {
+        this.store = store;
+    }
+
+    /** Inserts inside the caller's transaction, so the reservation's name and address checks share it. */
+    public static void insert(Connection c, VmInfo v) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("INSERT INTO vms (id, name, image_id, state, vcpu, memory_mib, "
+                + "disk_bytes, guest_ip, mac, nat, last_error, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+            Rows.bind(s, v.id(), v.name(), v.imageId(), v.state(), v.vcpu(), v.memoryMib(), v.diskBytes(), v.guestIp(),
+                    v.mac(), v.nat(), v.lastError(), v.createdAt(), v.updatedAt());
+            s.executeUpdate();
+        }
+    }
+
+    public static Optional<VmInfo> byName(Connection c, String name) throws SQLException {
+        return one(c, SELECT + "WHERE v.name = ?", name);
+    }
+
+    /** Every guest address in use, whatever the VM's state: an address stays with its VM until delete. */
+    public static List<String> guestIps(Connection c) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT guest_ip FROM vms WHERE guest_ip IS NOT NULL");
+             ResultSet r = s.executeQuery()) {
+            List<String> ips = new ArrayList<>();
+            while (r.next()) {
+                ips.add(r.getString(1));
+            }
+            return ips;
+        }
+    }
+
+    /** A VM by exact name, exact id, or a unique id prefix. */
+    public Optional<VmInfo> find(String ref) {
+        return store.read(c -> {
+            Optional<VmInfo> v = byName(c, ref);
+            if (v.isPresent()) {
+                return v;
+            }
+            List<VmInfo> byId = all(c, SELECT + "WHERE v.id LIKE ? || '%' ORDER BY v.id", ref);
+            return byId.size() == 1 ? Optional.of(byId.getFirst()) : Optional.empty();
+        });
+    }
+
+    public List<VmInfo> list() {
+        return store.read(c -> all(c, SELECT + "ORDER BY v.created_at, v.name"));
+    }
+
+    public void setState(String id, String state, String lastError, Instant now) {
+        store.write(c -> {
+            try (PreparedStatement s = c.prepareStatement("UPDATE vms SET state = ?, last_error = ?, updated_at = ? WHERE id = ?")) {
+                Rows.bind(s, state, lastError, now, id);
+                return s.executeUpdate();
+            }
+        });
+    }
+
+    public void setSpec(String id, int vcpu, int memoryMib, long diskBytes, Instant now) {
+        store.write(c -> {
+            try (PreparedStatement s = c.prepareStatement(
+                    "UPDATE vms SET vcpu = ?, memory_mib = ?, disk_bytes = ?, updated_at = ? WHERE id = ?")) {
+                Rows.bind(s, vcpu, memoryMib, diskBytes, now, id);
+                return s.executeUpdate();
+            }
+        });
+    }
+
+    public boolean delete(String id) {
+        return store.write(c -> {
+            try (PreparedStatement s = c.prepareStatement("DELETE FROM vms WHERE id = ?")) {
+                s.setString(1, id);
+                return s.executeUpdate() == 1;
+            }
+        });
+    }
+
+    private static Optional<VmInfo> one(Connection c, String sql, String arg) throws SQLException {
+        List<VmInfo> rows = all(c, sql, arg);
+        return rows.isEmpty() ? Optional.empty() : Optional.of(rows.getFirst());
+    }
+
+    private static List<VmInfo> all(Connection c, String sql, String... args) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                s.setString(i + 1, args[i]);
+            }
+            List<VmInfo> out = new ArrayList<>();
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    out.add(new VmInfo(r.getString("id"), r.getString("name"), r.getString("state"), r.getString("image_id"),
+                            r.getString("image_name"), r.getInt("vcpu"), r.getInt("memory_mib"), r.getLong("disk_bytes"),
+                            r.getString("guest_ip"), r.getString("mac"), r.getInt("nat") == 1, r.getString("last_error"),
+                            Rows.instant(r, "created_at"), Rows.instant(r, "updated_at"), null));
+                }
+            }
+            return out;
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package dev.banger.daemon.vm;
+
+import dev.banger.core.Sizes;
+import dev.banger.core.config.VmSettings;
+import dev.banger.core.rpc.BangerException;
+import java.util.regex.Pattern;
+
+/** Checks what a client asks of a VM before anything is reserved or touched. */
+final class VmRequests {
+
+    /** DNS label rules, lower case: the name becomes {@code <name>.vm} and a directory-safe word. */
+    static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+
+    private VmRequests() {
+    }
+
+    static String name(String name) {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw BangerException.badRequest("VM name '" + name + "' is not allowed: use 1 to 63 lower-case letters, digits and"
+                    + " '-', starting with a letter or digit (it becomes <name>.vm)");
+        }
+        return name;
+    }
+
+    static int vcpu(Integer vcpu, int fallback) {
+        int v = vcpu == null ? fallback : vcpu;
+        if (v < 1 || v > VmSettings.MAX_VCPU) {
+            throw BangerException.badRequest("--vcpu " + v + " is out of range: use 1 to " + VmSettings.MAX_VCPU);
+        }
+        return v;
+    }
+
+    /** Memory as MiB: a bare number is MiB ("512"), or a size with a suffix ("1G"). */
+    static int memoryMib(String memory, int fallback) {
+        long mib;
+        if (memory == null || memory.isBlank()) {
+            mib = fallback;
+        } else if (memory.strip().matches("-?\\d+")) {
+            mib = Long.parseLong(memory.strip());
+        } else {
+            mib = Sizes.parse("--memory", memory) >> 20;
+        }
+        if (mib < VmSettings.MIN_MEMORY_MIB || mib > VmSettings.MAX_MEMORY_MIB) {
+            throw BangerException.badRequest("--memory " + memory + " is out of range: use " + VmSettings.MIN_MEMORY_MIB + " MiB to "
+                    + VmSettings.MAX_MEMORY_MIB / 1024 + " GiB (a bare number is MiB; 1G works too)");
+        }
+        return (int) mib;
+    }
+
+    static long diskBytes(String size, long fallback) {
+        long bytes = size == null || size.isBlank() ? fallback : Sizes.parse("--disk-size", size);
+        if (bytes < VmSettings.MIN_DISK_BYTES || bytes > VmSettings.MAX_DISK_BYTES) {
+            throw BangerException.badRequest("--disk-size " + size + " is out of range: use 64M to 2T");
+        }
+        return bytes;
+    }
+}

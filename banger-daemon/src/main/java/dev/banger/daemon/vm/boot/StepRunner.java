@@ -1,0 +1,62 @@
+package dev.banger.daemon.vm.boot;
+
+import dev.banger.core.rpc.BangerException;
+import dev.banger.core.rpc.ErrorCode;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs boot steps in order. When one fails, it and every earlier step are undone in reverse; an
+ * undo that fails is logged and joined to the error as suppressed, and the rest still run.
+ */
+public final class StepRunner {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StepRunner.class);
+
+    private StepRunner() {
+    }
+
+    public static void run(List<BootStep> steps, BootContext boot) {
+        List<BootStep> begun = new ArrayList<>();
+        for (BootStep step : steps) {
+            begun.add(step);
+            try {
+                boot.progress(step.name());
+                step.run(boot);
+                boot.persist();
+            } catch (Exception e) {
+                BangerException failure = failure(step, e);
+                undo(begun, boot, failure);
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                throw failure;
+            }
+        }
+    }
+
+    /** Gives back what {@code steps} acquired, last first; problems become suppressed exceptions of {@code into}. */
+    public static void undo(List<BootStep> steps, BootContext boot, Throwable into) {
+        for (int i = steps.size() - 1; i >= 0; i--) {
+            BootStep step = steps.get(i);
+            try {
+                step.undo(boot);
+            } catch (Exception e) {
+                LOG.warn("undo of step '{}' for VM {} failed: {}", step.name(), boot.vm().name(), e.getMessage());
+                into.addSuppressed(e);
+            }
+        }
+    }
+
+    private static BangerException failure(BootStep step, Exception e) {
+        if (e instanceof BangerException be) {
+            return be;
+        }
+        if (e instanceof InterruptedException) {
+            return new BangerException(ErrorCode.CANCELLED, "start cancelled during step '" + step.name() + "'");
+        }
+        return new BangerException(ErrorCode.OPERATION_FAILED, "step '" + step.name() + "' failed: " + e.getMessage(), e);
+    }
+}
