@@ -4,6 +4,7 @@
 #     needs no network and takes well under a second);
 #   - group `banger` (members may use bangerd's socket) and user `banger-test` (no login shell,
 #     with a home, member of `banger`), which tests use to exercise the socket's access rules;
+#   - a Debian bookworm root filesystem tarball (debootstrap, once) for the VM tests' systemd guest;
 #   - a JDK >= 21 must already be there: apt cannot provide one on Debian 12.
 # Not root: says what it would do and exits 0 with a warning (the JDK check still runs).
 set -euo pipefail
@@ -33,6 +34,7 @@ PACKAGES=(
     qemu-utils     # qemu-img: copy-on-write root disks (qcow2 overlays)
     openssh-client # ssh, ssh-keygen: banger's SSH key, `vm ssh`
     dropbear-bin   # the SSH server of the small test guest image the VM tests build
+    debootstrap    # the Debian bookworm root filesystem of the systemd test guest image (below)
 )
 
 installed() {
@@ -188,4 +190,54 @@ else
     for p in "${bench_missing[@]}"; do
         installed "$p" || die "package $p is still not installed"
     done
+fi
+
+# The VM tests' systemd guest (TestGuestImages.debianImage): a minimal Debian bookworm root
+# filesystem with systemd and OpenSSH, debootstrapped once from this host's own Debian mirror into
+# a fixed cache (tests use no network). Not root: said, not done.
+DEBIAN_ROOTFS=/var/cache/banger-test/debian-bookworm-rootfs.tar.gz
+debian_mirror() { # the first URI this host's apt sources serve suite bookworm from (one-line or deb822)
+    local f
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [ -r "$f" ] || continue
+        # deb [options] URI SUITE COMPONENT...
+        sed -n 's/^[[:space:]]*deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]\+\)[[:space:]]\+bookworm[[:space:]].*/\2/p' "$f"
+    done
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -r "$f" ] || continue
+        awk 'BEGIN { RS = "" }
+             { deb = 0; on = 1; uri = ""; suite = 0
+               n = split($0, line, "\n")
+               for (i = 1; i <= n; i++) {
+                   if (line[i] ~ /^Types:.*[[:space:]]deb([[:space:]]|$)/) deb = 1
+                   if (line[i] ~ /^Enabled:[[:space:]]*no/) on = 0
+                   if (line[i] ~ /^Suites:.*[[:space:]]bookworm([[:space:]]|$)/) suite = 1
+                   if (line[i] ~ /^URIs:/) { split(line[i], w, /[[:space:]]+/); uri = w[2] }
+               }
+               if (deb && on && suite && uri != "") print uri }' "$f"
+    done
+}
+if [ -s "$DEBIAN_ROOTFS" ]; then
+    say "debian rootfs: $DEBIAN_ROOTFS present"
+elif [ "$(id -u)" -ne 0 ]; then
+    warn "not root: as root it would debootstrap Debian bookworm into $DEBIAN_ROOTFS (for the VM tests' systemd guest)"
+else
+    mirror=$(debian_mirror | head -n 1)
+    [ -n "$mirror" ] || die "no apt source of this host serves Debian bookworm (looked in /etc/apt/sources.list and /etc/apt/sources.list.d): debootstrap needs a mirror"
+    say "debootstrapping Debian bookworm from $mirror into $DEBIAN_ROOTFS (about a minute, once)"
+    mkdir -p "$(dirname "$DEBIAN_ROOTFS")"
+    chmod 755 "$(dirname "$DEBIAN_ROOTFS")"
+    work=$(mktemp -d "$(dirname "$DEBIAN_ROOTFS")/.debootstrap.XXXXXX")
+    trap 'rm -rf "$work"' EXIT
+    debootstrap --variant=minbase --include=systemd-sysv,openssh-server,iproute2,udev,dbus \
+        bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
+        || die "debootstrap bookworm from $mirror failed: $(tail -n 5 "$work/debootstrap.log")"
+    # Every VM must make its own host keys (banger-init runs ssh-keygen -A when they are missing).
+    rm -f "$work"/rootfs/etc/ssh/ssh_host_*
+    tar -C "$work/rootfs" --numeric-owner --xattrs -czf "$work/rootfs.tar.gz" . || die "tar of the debootstrapped tree failed"
+    chmod 644 "$work/rootfs.tar.gz"
+    mv "$work/rootfs.tar.gz" "$DEBIAN_ROOTFS"
+    rm -rf "$work"
+    trap - EXIT
+    say "debian rootfs: $DEBIAN_ROOTFS ($(du -h "$DEBIAN_ROOTFS" | cut -f1))"
 fi

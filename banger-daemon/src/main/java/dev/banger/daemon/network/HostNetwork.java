@@ -1,25 +1,137 @@
 package dev.banger.daemon.network;
 
 import dev.banger.core.config.Config;
+import dev.banger.core.config.VmSettings;
+import dev.banger.core.rpc.BangerException;
+import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.exec.CommandFailedException;
 import dev.banger.daemon.exec.CommandRunner;
+import java.net.Inet4Address;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
 
 /**
  * Host-side networking for VMs: the bridge, per-VM taps, NAT rules and the {@code .vm} DNS
- * records. The VM lifecycle issue fills it in; the daemon owns exactly one.
+ * records. The daemon owns exactly one. Every VM's tap joins one bridge whose address is the
+ * guests' gateway; guest addresses come from the bridge's subnet.
  */
 public final class HostNetwork implements AutoCloseable {
 
-    private final Config config;
+    static final String TAP_PREFIX = "tap-fc-";
+    /** Linux interface names hold at most 15 characters (IFNAMSIZ 16 with the NUL). */
+    private static final int TAP_ID_CHARS = 8;
+
+    private final VmSettings vm;
     private final CommandRunner runner;
+    private final IpLinks links;
 
     public HostNetwork(Config config, CommandRunner runner) {
-        this.config = config;
+        this.vm = config.vm();
         this.runner = runner;
+        this.links = new IpLinks(runner);
+    }
+
+    /**
+     * Creates the bridge if it is missing, gives it its address if it lacks it, and brings it up.
+     * Safe to call before every VM start: it changes nothing that is already right.
+     */
+    public synchronized void ensureBridge() {
+        String bridge = vm.bridgeName();
+        String ip = vm.bridgeAddress().getHostAddress();
+        String address = ip + "/" + vm.cidr();
+        try {
+            var existing = links.find(bridge);
+            if (existing.isEmpty()) {
+                runner.run("ip", "link", "add", bridge, "type", "bridge");
+            } else if (!existing.get().kind().equals("bridge")) {
+                throw new BangerException(ErrorCode.OPERATION_FAILED, "cannot use " + bridge + " as the VM bridge: it exists and is a "
+                        + (existing.get().kind().isEmpty() ? "plain" : existing.get().kind()) + " interface, not a bridge"
+                        + " (delete it, or set another 'bridge_name' in bangerd's config)");
+            }
+            if (!links.ipv4Addresses(bridge).contains(new IpLinks.Address(ip, vm.cidr()))) {
+                runner.run("ip", "addr", "add", address, "dev", bridge);
+            }
+            runner.run("ip", "link", "set", bridge, "up");
+        } catch (CommandFailedException e) {
+            throw failed("cannot set up bridge " + bridge + " with " + address, e);
+        }
+    }
+
+    /**
+     * Creates the VM's tap, attached to the bridge and up, and returns its name. A tap of that
+     * name left by an earlier run is deleted first.
+     */
+    public String createTap(String vmId) {
+        String tap = tapName(vmId);
+        deleteTap(tap);
+        try {
+            runner.run("ip", "tuntap", "add", "dev", tap, "mode", "tap");
+            runner.run("ip", "link", "set", tap, "master", vm.bridgeName(), "up");
+        } catch (CommandFailedException e) {
+            BangerException error = failed("cannot create tap " + tap + " on " + vm.bridgeName(), e);
+            try {
+                deleteTap(tap);
+            } catch (BangerException cleanup) {
+                error.addSuppressed(cleanup);
+            }
+            throw error;
+        }
+        return tap;
+    }
+
+    /** Deletes a tap; a tap that is already gone is fine. */
+    public void deleteTap(String name) {
+        if (!name.startsWith(TAP_PREFIX)) {
+            throw new IllegalArgumentException("not a banger tap: " + name);
+        }
+        if (!tapExists(name)) {
+            return;
+        }
+        try {
+            runner.run("ip", "link", "del", name);
+        } catch (CommandFailedException e) {
+            if (tapExists(name)) { // else someone else deleted it in between, which is what we wanted
+                throw failed("cannot delete tap " + name, e);
+            }
+        }
+    }
+
+    public boolean tapExists(String name) {
+        return links.find(name).isPresent();
+    }
+
+    /** Every banger tap on the host, whichever VM (or earlier daemon run) made it. */
+    public List<String> taps() {
+        return links.all().stream().map(IpLinks.Link::name).filter(n -> n.startsWith(TAP_PREFIX)).toList();
+    }
+
+    /** The tap of a VM: {@code tap-fc-} and the first 8 characters of its id. */
+    public static String tapName(String vmId) {
+        return TAP_PREFIX + vmId.substring(0, Math.min(TAP_ID_CHARS, vmId.length()));
+    }
+
+    /** The lowest free guest address after the bridge's; {@code taken} are the other VMs' addresses. */
+    public Inet4Address allocate(Set<Inet4Address> taken) {
+        return new Subnet(vm.bridgeAddress(), vm.cidr()).allocate(taken);
+    }
+
+    /** The guest's MAC: locally administered ({@code 02:}), unique per address, the same on every boot. */
+    public static String macFor(Inet4Address guest) {
+        return "02:fc:" + HexFormat.ofDelimiter(":").formatHex(guest.getAddress());
+    }
+
+    public GuestNet guestNet(Inet4Address guest) {
+        return new GuestNet(guest, vm.cidr(), vm.bridgeAddress());
     }
 
     /** Releases host state the daemon must not leave behind (DNS listener, resolver routes). */
     @Override
     public void close() {
         // Nothing is acquired yet: the bridge and taps outlive the daemon on purpose.
+    }
+
+    private static BangerException failed(String doing, CommandFailedException e) {
+        return new BangerException(ErrorCode.OPERATION_FAILED, doing + ": " + e.getMessage(), e);
     }
 }

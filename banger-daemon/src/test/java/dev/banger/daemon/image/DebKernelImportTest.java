@@ -10,6 +10,7 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.image.testing.TestGuest;
 import dev.banger.daemon.image.testing.TestKernelDeb;
 import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.ops.Operations;
@@ -235,7 +236,7 @@ class DebKernelImportTest {
         argv.addAll(List.of("qemu-system-x86_64", "-M", "microvm", "-accel", "tcg,tb-size=64", "-m", "256", "-smp", "1",
                 "-nodefaults", "-no-user-config", "-nographic", "-no-reboot", "-serial", "stdio",
                 "-kernel", kernel.vmlinuzPath(), "-initrd", kernel.initrdPath(),
-                "-append", "console=ttyS0 panic=-1 quiet init=/sbin/banger-test-init tsc_early_khz=" + tscKhz(),
+                "-append", "console=ttyS0 panic=-1 quiet init=/sbin/banger-test-init tsc_early_khz=" + TestGuest.tscKhz(),
                 "-drive", "id=root,file=" + disk + ",format=raw,if=none", "-device", "virtio-blk-device,drive=root"));
         if (isolated) {
             argv.addAll(List.of("-netdev", "user,id=n0,restrict=on", "-device", "virtio-net-device,netdev=n0"));
@@ -249,16 +250,6 @@ class DebKernelImportTest {
         if (isolated) {
             assertThat(r.stdout()).contains("eth0");
         }
-    }
-
-    /** The host's TSC rate in kHz, from /proc/cpuinfo's "cpu MHz". */
-    private static long tscKhz() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-            if (line.startsWith("cpu MHz")) {
-                return Math.round(Double.parseDouble(line.substring(line.indexOf(':') + 1).strip()) * 1000);
-            }
-        }
-        return 2_000_000;
     }
 
     @Test

@@ -9,7 +9,9 @@ import dev.banger.daemon.image.oci.MediaTypes;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -70,7 +72,7 @@ public record TestImage(String mediaType, byte[] manifest, String digest, Descri
             Descriptor d = new Descriptor(layerMediaType, sha256(layer), layer.length);
             blobs.put(d.digest(), layer);
             layerDescs.add(d);
-            diffIds.add(sha256(uncompressed(layer, layerMediaType)));
+            diffIds.add(diffId(layer, layerMediaType));
         }
         ObjectNode cfg = JSON.createObjectNode();
         cfg.put("created", "2024-01-02T03:04:05Z");
@@ -135,16 +137,21 @@ public record TestImage(String mediaType, byte[] manifest, String digest, Descri
         }
     }
 
-    private static byte[] uncompressed(byte[] layer, String mediaType) {
+    /** The sha256 of the layer uncompressed, streamed: a whole distribution's tree need not fit in memory. */
+    private static String diffId(byte[] layer, String mediaType) {
         MediaTypes.Compression c = MediaTypes.layerCompression(mediaType);
         if (c == null || c == MediaTypes.Compression.NONE) {
-            return layer;
+            return sha256(layer);
         }
         try (InputStream in = c == MediaTypes.Compression.GZIP ? new GZIPInputStream(new ByteArrayInputStream(layer))
                 : new ZstdInputStream(new ByteArrayInputStream(layer))) {
-            return in.readAllBytes();
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            in.transferTo(new DigestOutputStream(OutputStream.nullOutputStream(), md));
+            return "sha256:" + HexFormat.of().formatHex(md.digest());
         } catch (IOException e) {
-            return layer; // not really compressed (a test's placeholder bytes): any diff_id will do
+            return sha256(layer); // not really compressed (a test's placeholder bytes): any diff_id will do
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 

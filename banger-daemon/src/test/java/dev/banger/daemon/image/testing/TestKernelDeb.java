@@ -25,7 +25,7 @@ public final class TestKernelDeb {
     public static final Path CACHE = Path.of("/var/cache/banger-test/kernel");
     /** System property (or environment variable BANGER_TEST_KERNEL_DEB) naming another .deb to use. */
     public static final String PROPERTY = "banger.test.kernel-deb";
-    private static final String SETUP = "run scripts/host-setup.sh as root";
+    static final String SETUP = "run scripts/host-setup.sh as root";
 
     private TestKernelDeb() {
     }
@@ -99,7 +99,8 @@ public final class TestKernelDeb {
         return deb;
     }
 
-    private static <T> T missing(String message) {
+    /** Fails with {@code message}; a non-root user, who could not run host-setup.sh, gets a skip instead. */
+    static <T> T missing(String message) {
         if (!isRoot()) {
             Assumptions.abort(message + " (skipping: this user cannot install it)");
         }

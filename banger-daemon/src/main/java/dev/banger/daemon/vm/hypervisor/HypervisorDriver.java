@@ -1,0 +1,44 @@
+package dev.banger.daemon.vm.hypervisor;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/** Starts, watches and stops VM processes of one hypervisor. Thread-safe. */
+public interface HypervisorDriver {
+
+    /** The driver's name, as recorded in {@link MachineProcess#driver()}. */
+    String name();
+
+    /** What this driver will use on this host, with the reason; probed once and remembered. */
+    Acceleration acceleration();
+
+    /**
+     * Checks, before anything is acquired, that the spec can be launched: kernel, initrd and disks
+     * exist, the hypervisor binary is there. Throws a bad request naming what is missing.
+     */
+    void prepare(MachineSpec spec);
+
+    /**
+     * Starts the VM and returns once its process runs and its control socket answers. On failure
+     * nothing is left running and the error carries the hypervisor's own complaint.
+     */
+    MachineProcess launch(MachineSpec spec);
+
+    /** True while the same process (same pid and start time) runs and is not a zombie. */
+    boolean isAlive(MachineProcess p);
+
+    /** Waits up to {@code timeout} for the process to end; true when it has. */
+    boolean awaitExit(MachineProcess p, Duration timeout);
+
+    /** Presses the ACPI power button; best effort, and nothing happens for a VM that is gone. */
+    void requestShutdown(MachineProcess p);
+
+    /** Ends the VM: asks the hypervisor to quit, kills it if it has not within ~2 s, and waits until it is gone. Idempotent. */
+    void kill(MachineProcess p);
+
+    /**
+     * After a daemon restart: the recorded process, if it is still that VM (pid alive, start time
+     * equal, command line naming the recorded control socket); else empty.
+     */
+    Optional<MachineProcess> adopt(MachineProcess recorded);
+}

@@ -1,0 +1,37 @@
+package dev.banger.daemon.vm.hypervisor;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * One process as {@code /proc} shows it: its state letter, its start time in clock ticks since
+ * boot and its command line. Read fresh each time: a process can end between two calls.
+ */
+record ProcEntry(long pid, char state, long startTicks, String cmdline) {
+
+    private static final Path PROC = Path.of("/proc");
+
+    /** The process with this pid, or empty when there is none. */
+    static Optional<ProcEntry> read(long pid) {
+        Path dir = PROC.resolve(Long.toString(pid));
+        try {
+            String stat = Files.readString(dir.resolve("stat"), StandardCharsets.UTF_8);
+            // The command name (field 2) is in parentheses and may itself hold spaces or ')'.
+            String[] rest = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            char state = rest[0].charAt(0);                // field 3
+            long startTicks = Long.parseLong(rest[19]);    // field 22
+            String cmdline = new String(Files.readAllBytes(dir.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
+            return Optional.of(new ProcEntry(pid, state, startTicks, cmdline));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Running, sleeping or stopped: anything but a zombie or a dead entry waiting to be reaped. */
+    boolean isLive() {
+        return state != 'Z' && state != 'X' && state != 'x';
+    }
+}

@@ -1,0 +1,76 @@
+package dev.banger.daemon.vm.hypervisor;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The QEMU argv for one VM: {@code -M microvm} with its virtio-mmio devices (root disk first, so
+ * it is /dev/vda; the work disk /dev/vdb), daemonized with a pid file, the serial console appended
+ * to a file, QMP on a Unix socket. Values inside QEMU's comma-separated options have their commas
+ * doubled, QEMU's escape.
+ */
+final class QemuCommandLine {
+
+    static final String PID_FILE = "qemu.pid";
+    static final String QMP_SOCKET = "qmp.sock";
+    static final String CONSOLE_LOG = "console.log";
+
+    private QemuCommandLine() {
+    }
+
+    /** {@code tscKhz}: the host clock rate, passed to TCG guests (without it they can hang calibrating the TSC under load). */
+    static List<String> build(Path qemu, MachineSpec spec, Acceleration accel, long tscKhz) {
+        Path run = spec.runDir();
+        List<String> a = new ArrayList<>(List.of(qemu.toString(),
+                "-name", "banger-" + escape(spec.name()),
+                "-M", "microvm",
+                "-m", Integer.toString(spec.memoryMib()),
+                "-smp", Integer.toString(spec.vcpu()),
+                "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+                "-daemonize", "-pidfile", run.resolve(PID_FILE).toString(),
+                "-chardev", "file,id=console,append=on,path=" + escape(run.resolve(CONSOLE_LOG)),
+                "-serial", "chardev:console",
+                "-qmp", qmpOption(run.resolve(QMP_SOCKET))));
+        if (accel.isKvm()) {
+            a.addAll(List.of("-accel", "kvm", "-cpu", "host"));
+        } else {
+            a.addAll(List.of("-accel", "tcg,tb-size=64"));
+        }
+        a.addAll(List.of("-kernel", spec.kernel().toString()));
+        if (spec.initrd() != null) {
+            a.addAll(List.of("-initrd", spec.initrd().toString()));
+        }
+        String append = "console=ttyS0 reboot=k panic=-1 " + spec.kernelArgs().strip();
+        if (!accel.isKvm()) {
+            append += " tsc_early_khz=" + tscKhz;
+        }
+        a.addAll(List.of("-append", append));
+        disk(a, "root", spec.rootDisk(), spec.rootFormat());
+        if (spec.workDisk() != null) {
+            disk(a, "work", spec.workDisk(), DiskFormat.RAW);
+        }
+        if (spec.tap() != null) {
+            // No vhost: the hosts banger targets may lack vhost-net, and QEMU aborts when it is asked for and absent.
+            a.addAll(List.of("-netdev", "tap,id=n0,ifname=" + escape(spec.tap()) + ",script=no,downscript=no",
+                    "-device", "virtio-net-device,netdev=n0" + (spec.mac() == null ? "" : ",mac=" + spec.mac())));
+        }
+        return a;
+    }
+
+    /** The -qmp value; its socket path also identifies the VM's process on /proc/PID/cmdline. */
+    static String qmpOption(Path socket) {
+        return "unix:" + escape(socket) + ",server=on,wait=off";
+    }
+
+    private static void disk(List<String> a, String id, Path file, DiskFormat format) {
+        a.addAll(List.of("-drive", "id=" + id + ",file=" + escape(file) + ",format=" + format.name().toLowerCase(Locale.ROOT)
+                        + ",if=none",
+                "-device", "virtio-blk-device,drive=" + id));
+    }
+
+    private static String escape(Object value) {
+        return value.toString().replace(",", ",,");
+    }
+}

@@ -1,0 +1,244 @@
+package dev.banger.daemon.vm.hypervisor;
+
+import dev.banger.core.rpc.BangerException;
+import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.exec.Command;
+import dev.banger.daemon.exec.CommandFailedException;
+import dev.banger.daemon.exec.CommandResult;
+import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.exec.HostPrograms;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs VMs with QEMU's microvm machine. QEMU daemonizes: the VM outlives the daemon, and the
+ * parent exits only once the child is set up, so a bad disk or option comes back as its exit
+ * status and stderr. The pid file, the QMP socket and the console log live in the VM's run dir.
+ */
+final class QemuDriver implements HypervisorDriver {
+
+    static final String NAME = "qemu";
+    private static final Logger log = LoggerFactory.getLogger(QemuDriver.class);
+    /** Linux's sun_path is 108 bytes with the terminating NUL. */
+    private static final int MAX_SOCKET_PATH = 107;
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration QMP_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration QUIT_GRACE = Duration.ofSeconds(2);
+    private static final Duration KILL_WAIT = Duration.ofSeconds(10);
+    private static final long POLL_MILLIS = 50;
+
+    private final String qemuBin;
+    private final CommandRunner runner;
+    private final AccelerationProbe probe;
+    private volatile Acceleration acceleration;
+
+    QemuDriver(String qemuBin, CommandRunner runner, AccelerationProbe probe) {
+        this.qemuBin = qemuBin;
+        this.runner = runner;
+        this.probe = probe;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Acceleration acceleration() {
+        Acceleration a = acceleration;
+        if (a == null) {
+            a = probe.probe();
+            acceleration = a;
+            log.info("QEMU acceleration: {} ({})", a.mode(), a.reason());
+        }
+        return a;
+    }
+
+    @Override
+    public void prepare(MachineSpec spec) {
+        binary();
+        requireFile("kernel", spec.kernel());
+        if (spec.initrd() != null) {
+            requireFile("initrd", spec.initrd());
+        }
+        requireFile("root disk", spec.rootDisk());
+        if (spec.workDisk() != null) {
+            requireFile("work disk", spec.workDisk());
+        }
+        Path socket = spec.runDir().resolve(QemuCommandLine.QMP_SOCKET);
+        if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
+            throw BangerException.badRequest("VM " + spec.name() + ": its control socket path " + socket + " is longer than "
+                    + MAX_SOCKET_PATH + " bytes, the limit for Unix sockets: use a shorter state directory");
+        }
+    }
+
+    @Override
+    public MachineProcess launch(MachineSpec spec) {
+        prepare(spec);
+        Acceleration accel = acceleration();
+        try {
+            return start(spec, accel);
+        } catch (BangerException e) {
+            if (!accel.isKvm()) {
+                throw e;
+            }
+            log.warn("VM {} did not start under KVM, retrying with TCG: {}", spec.name(), e.getMessage());
+            probe.recordKvmFailure(e.getMessage());
+            acceleration = probe.probe();
+            return start(spec, acceleration);
+        }
+    }
+
+    private MachineProcess start(MachineSpec spec, Acceleration accel) {
+        Path run = spec.runDir();
+        Path pidFile = run.resolve(QemuCommandLine.PID_FILE);
+        Path socket = run.resolve(QemuCommandLine.QMP_SOCKET);
+        try {
+            Files.createDirectories(run);
+            // Left by an earlier run that was killed; QEMU would refuse to bind the socket.
+            Files.deleteIfExists(socket);
+            Files.deleteIfExists(pidFile);
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "VM " + spec.name() + ": cannot prepare " + run + ": " + e, e);
+        }
+        Command command = new Command(QemuCommandLine.build(binary(), spec, accel, probe.tscKhz()), START_TIMEOUT, run,
+                java.util.Map.of(), null);
+        log.info("starting VM {} ({}): {}", spec.name(), accel.mode(), command.display());
+        CommandResult result;
+        try {
+            result = runner.runAllowingFailure(command);
+        } catch (CommandFailedException e) {
+            killLeftover(pidFile, socket);
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "VM " + spec.name() + ": QEMU did not start: " + e.getMessage(), e);
+        }
+        if (!result.ok()) {
+            killLeftover(pidFile, socket);
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "VM " + spec.name() + ": QEMU refused to start (exit status "
+                    + result.exitCode() + "): " + result.stderr().strip());
+        }
+        MachineProcess p = recorded(pidFile, socket, run.resolve(QemuCommandLine.CONSOLE_LOG), accel)
+                .orElseThrow(() -> {
+                    killLeftover(pidFile, socket);
+                    return new BangerException(ErrorCode.OPERATION_FAILED, "VM " + spec.name()
+                            + ": QEMU reported success but its process is gone; see " + run.resolve(QemuCommandLine.CONSOLE_LOG));
+                });
+        try (QmpClient qmp = QmpClient.connect(socket, QMP_TIMEOUT)) {
+            qmp.execute("query-status", QMP_TIMEOUT);
+        } catch (IOException e) {
+            kill(p);
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "VM " + spec.name() + ": QEMU started but its control socket "
+                    + socket + " does not answer (" + e.getMessage() + "); the VM was stopped", e);
+        }
+        log.info("VM {} runs as pid {}", spec.name(), p.pid());
+        return p;
+    }
+
+    /** The daemonized QEMU named by the pid file, if it runs with this socket on its command line. */
+    private Optional<MachineProcess> recorded(Path pidFile, Path socket, Path console, Acceleration accel) {
+        long pid;
+        try {
+            pid = Long.parseLong(Files.readString(pidFile).strip());
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+        return ProcEntry.read(pid).filter(e -> e.isLive() && namesSocket(e, socket))
+                .map(e -> new MachineProcess(NAME, pid, e.startTicks(), socket, console, accel.mode()));
+    }
+
+    /** After a failed start: a QEMU child that got as far as writing its pid file must not outlive the error. */
+    private void killLeftover(Path pidFile, Path socket) {
+        recorded(pidFile, socket, null, acceleration()).ifPresent(this::kill);
+    }
+
+    @Override
+    public boolean isAlive(MachineProcess p) {
+        return ProcEntry.read(p.pid()).filter(e -> e.isLive() && e.startTicks() == p.startTicks()).isPresent();
+    }
+
+    @Override
+    public boolean awaitExit(MachineProcess p, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (isAlive(p)) {
+            if (System.nanoTime() >= deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(POLL_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return !isAlive(p);
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public void requestShutdown(MachineProcess p) {
+        if (!isAlive(p)) {
+            return;
+        }
+        try (QmpClient qmp = QmpClient.connect(p.controlSocket(), QMP_TIMEOUT)) {
+            qmp.execute("system_powerdown", QMP_TIMEOUT);
+        } catch (IOException e) {
+            log.info("power button for pid {} not pressed: {}", p.pid(), e.getMessage());
+        }
+    }
+
+    @Override
+    public void kill(MachineProcess p) {
+        if (!isAlive(p)) {
+            return;
+        }
+        try (QmpClient qmp = QmpClient.connect(p.controlSocket(), QMP_TIMEOUT)) {
+            qmp.execute("quit", QMP_TIMEOUT);
+        } catch (IOException e) {
+            // QEMU may close the socket before answering quit; the wait below tells.
+            log.debug("QMP quit for pid {}: {}", p.pid(), e.getMessage());
+        }
+        if (awaitExit(p, QUIT_GRACE)) {
+            return;
+        }
+        log.warn("QEMU pid {} still runs {} ms after quit, killing it", p.pid(), QUIT_GRACE.toMillis());
+        // Checked again right before the signal: never SIGKILL a pid that has been reused.
+        if (isAlive(p)) {
+            ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        if (!awaitExit(p, KILL_WAIT)) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "QEMU pid " + p.pid() + " survived SIGKILL for "
+                    + KILL_WAIT.toSeconds() + " s (stuck in the kernel?)");
+        }
+    }
+
+    @Override
+    public Optional<MachineProcess> adopt(MachineProcess recorded) {
+        if (!NAME.equals(recorded.driver())) {
+            return Optional.empty();
+        }
+        return ProcEntry.read(recorded.pid())
+                .filter(e -> e.isLive() && e.startTicks() == recorded.startTicks() && namesSocket(e, recorded.controlSocket()))
+                .map(e -> recorded);
+    }
+
+    private static boolean namesSocket(ProcEntry e, Path socket) {
+        return e.cmdline().contains(QemuCommandLine.qmpOption(socket));
+    }
+
+    /** The QEMU binary; a bad request naming the config key and the package when it is missing. */
+    private Path binary() {
+        return HostPrograms.locate(qemuBin).orElseThrow(() -> BangerException.badRequest("the QEMU binary `" + qemuBin
+                + "` (config key qemu_bin) is not installed or not executable: install the Debian package qemu-system-x86"
+                + " or set qemu_bin to the path of qemu-system-x86_64"));
+    }
+
+    private static void requireFile(String what, Path file) {
+        if (file == null || !Files.isRegularFile(file)) {
+            throw BangerException.badRequest("the " + what + " " + file + " does not exist or is not a file");
+        }
+    }
+}
