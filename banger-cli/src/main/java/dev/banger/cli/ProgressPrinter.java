@@ -1,7 +1,7 @@
 package dev.banger.cli;
 
 import dev.banger.cli.client.RpcClient;
-import dev.banger.core.Sizes;
+import dev.banger.core.units.Sizes;
 import java.util.Map;
 import java.util.Objects;
 

@@ -1,6 +1,6 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.Sizes;
+import dev.banger.core.units.Sizes;
 import dev.banger.core.rpc.Methods;
 import java.nio.file.Path;
 import java.util.Map;

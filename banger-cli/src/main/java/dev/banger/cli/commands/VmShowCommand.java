@@ -1,7 +1,7 @@
 package dev.banger.cli.commands;
 
 import dev.banger.cli.Banger;
-import dev.banger.core.Sizes;
+import dev.banger.core.units.Sizes;
 import dev.banger.core.rpc.Methods;
 import java.util.Map;
 import java.util.concurrent.Callable;

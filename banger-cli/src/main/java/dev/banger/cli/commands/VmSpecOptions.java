@@ -1,6 +1,6 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.Sizes;
+import dev.banger.core.units.Sizes;
 import java.util.Map;
 import picocli.CommandLine.Option;
 

@@ -136,7 +136,7 @@ public final class ConfigLoader {
             return value.longValue();
         }
         try {
-            return dev.banger.core.Sizes.parse(key, string(key, value));
+            return dev.banger.core.units.Sizes.parse(key, string(key, value));
         } catch (dev.banger.core.rpc.BangerException e) {
             throw new ConfigException(e.getMessage());
         }

@@ -1,7 +1,7 @@
 package dev.banger.daemon.image;
 
 import dev.banger.core.Layout;
-import dev.banger.core.Sizes;
+import dev.banger.core.units.Sizes;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.KernelInfo;

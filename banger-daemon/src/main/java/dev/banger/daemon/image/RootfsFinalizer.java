@@ -1,6 +1,6 @@
 package dev.banger.daemon.image;
 
-import dev.banger.core.Sizes;
+import dev.banger.core.units.Sizes;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.image.layers.FlattenResult;

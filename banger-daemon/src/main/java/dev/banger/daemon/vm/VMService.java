@@ -499,7 +499,7 @@ public final class VMService {
 
     private static String required(String ref) {
         if (ref == null || ref.isBlank()) {
-            throw new dev.banger.daemon.rpc.InvalidParamsException("param 'name' is required");
+            throw BangerException.badRequest("a VM name or id is required");
         }
         return ref;
     }

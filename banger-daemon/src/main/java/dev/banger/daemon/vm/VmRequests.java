@@ -1,6 +1,6 @@
 package dev.banger.daemon.vm;
 
-import dev.banger.core.Sizes;
+import dev.banger.core.units.Sizes;
 import dev.banger.core.config.VmSettings;
 import dev.banger.core.rpc.BangerException;
 import java.util.regex.Pattern;

@@ -93,7 +93,7 @@ public final class WorkDisks {
                     """.formatted(Debugfs.quote(keyFile.toString()));
             // mkdir/rm of what already is/is not there are expected on every start after the first.
             Debugfs.run(runner, disk, script, "writing /root/.ssh/authorized_keys",
-                    Set.of("File exists", "File not found by ext2_lookup"));
+                    Set.of("already exists", "File not found by ext2_lookup"));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot stage the SSH key for " + disk + ": " + e.getMessage(), e);
         } finally {

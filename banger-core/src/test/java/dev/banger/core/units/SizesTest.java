@@ -1,4 +1,4 @@
-package dev.banger.core;
+package dev.banger.core.units;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

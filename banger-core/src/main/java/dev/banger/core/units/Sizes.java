@@ -1,4 +1,4 @@
-package dev.banger.core;
+package dev.banger.core.units;
 
 import dev.banger.core.rpc.BangerException;
 import java.util.Locale;

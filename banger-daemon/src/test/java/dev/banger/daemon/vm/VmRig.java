@@ -1,0 +1,107 @@
+package dev.banger.daemon.vm;
+
+import dev.banger.core.Layout;
+import dev.banger.core.config.Config;
+import dev.banger.core.model.ImageInfo;
+import dev.banger.core.model.KernelInfo;
+import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.image.ImageService;
+import dev.banger.daemon.image.testing.TestImage;
+import dev.banger.daemon.image.testing.TestKernelDeb;
+import dev.banger.daemon.image.testing.TestRegistry;
+import dev.banger.daemon.network.HostNetwork;
+import dev.banger.daemon.ops.OperationContext;
+import dev.banger.daemon.ops.Operations;
+import dev.banger.daemon.store.Store;
+import dev.banger.daemon.workspace.WorkspaceService;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A daemon's VM stack built from real parts (store, image service, host network, QEMU), on a
+ * state dir of its own, with Debian's cloud kernel imported. {@link #restart} builds a fresh
+ * VMService on the same state, as a daemon restart does.
+ */
+final class VmRig implements AutoCloseable {
+
+    final Path root;
+    final Config config;
+    final Layout layout;
+    final CommandRunner runner = new CommandRunner();
+    final Store store;
+    final ImageService images;
+    final HostNetwork network;
+    final List<String> progress = new CopyOnWriteArrayList<>();
+    VMService vms;
+    KernelInfo kernel;
+
+    VmRig(Path root, Duration bootTimeout) {
+        this.root = root;
+        Config base = Config.under(root);
+        this.config = base.withVm(base.vm().withBootTimeout(bootTimeout));
+        this.layout = Layout.of(config);
+        this.store = Store.open(mkdirs(layout).database());
+        this.images = new ImageService(store, runner, layout, config, Clock.systemUTC());
+        this.network = new HostNetwork(config, runner);
+        this.vms = newService();
+    }
+
+    VMService newService() {
+        return new VMService(store, runner, layout, config, network, images, new WorkspaceService(runner, layout), Clock.systemUTC());
+    }
+
+    /** A daemon restart: a new service on the same state, reconciled. */
+    VMService restart() {
+        vms = newService();
+        vms.reconcile();
+        return vms;
+    }
+
+    KernelInfo importKernel() {
+        kernel = images.importKernel(new ImageService.KernelImportParams("cloud", null, null, null, TestKernelDeb.require().toString()),
+                ctx("kernel.import"));
+        return kernel;
+    }
+
+    ImageInfo pull(TestRegistry registry, String name, TestImage image) {
+        registry.push(name, "v1", image);
+        return images.pull(new ImageService.PullParams(registry.host() + "/" + name + ":v1", name, kernel.name(), null), ctx("image.pull"));
+    }
+
+    OperationContext ctx(String method) {
+        return new Operations(store, Clock.systemUTC()).begin(Operations.newOpId(), method, "test", false,
+                e -> progress.add(String.valueOf(e)));
+    }
+
+    static VMService.CreateParams create(String name, String image) {
+        return new VMService.CreateParams(name, image, null, 1, "256", "256M", false);
+    }
+
+    private static Layout mkdirs(Layout layout) {
+        try {
+            for (Path d : List.of(layout.stateDir(), layout.cacheDir(), layout.imagesDir(), layout.kernelsDir(), layout.vmsDir(),
+                    layout.stagingDir(), layout.runtimeDir())) {
+                Files.createDirectories(d);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return layout;
+    }
+
+    @Override
+    public void close() {
+        for (var vm : store.vms().list()) {
+            try {
+                vms.delete(vm.id(), ctx("vm.delete"));
+            } catch (RuntimeException ignored) {
+                // Best effort: the leak checks of the test itself report what matters.
+            }
+        }
+        store.close();
+    }
+}
