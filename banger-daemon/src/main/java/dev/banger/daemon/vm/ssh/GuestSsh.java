@@ -178,10 +178,11 @@ public final class GuestSsh {
             Throwable cause = e.getCause();
             String message = String.valueOf(e.getMessage());
             if (cause instanceof ConnectException) {
-                return "connection refused (" + cause.getMessage() + ")";
+                return "connection refused";
             }
             if (!dialled) {
-                return cause instanceof SocketTimeoutException ? "connection timed out" : "cannot connect: " + message;
+                return cause instanceof SocketTimeoutException ? "connection timed out"
+                        : "cannot connect: " + (cause != null ? cause.getMessage() : message);
             }
             if (message.startsWith("Auth fail") || message.startsWith("Auth cancel")) {
                 return "auth failed: the guest refused banger's key for " + USER + " (" + message + ")";

@@ -12,8 +12,8 @@ import java.util.List;
 
 /**
  * JSch's view of known_hosts for one connection, with OpenSSH's {@code accept-new} policy: a host
- * with no entry has the key it offers pinned (under its name and every alias); a host whose
- * entries all differ from the offered key is refused, and {@link #changed} says so afterwards.
+ * with no entry has the key it offers pinned under its name and every alias; a host whose entries
+ * all differ from the offered key is refused, and {@link #changed} says so afterwards.
  * JSch runs with {@code StrictHostKeyChecking=yes}, so it never adds or removes keys itself.
  */
 final class PinningHostKeys implements HostKeyRepository {
@@ -41,11 +41,19 @@ final class PinningHostKeys implements HostKeyRepository {
             file.pin(names, offered.getType(), offered.getKey());
             return OK;
         }
-        if (known.stream().anyMatch(e -> e.type().equals(offered.getType()) && e.key().equals(offered.getKey()))) {
+        if (known.stream().anyMatch(e -> isOffered(e, offered))) {
+            // A new alias (or one a deleted VM left with another key) follows the host's key.
+            if (!names.stream().allMatch(n -> file.entriesFor(n).stream().anyMatch(e -> isOffered(e, offered)))) {
+                file.pin(names, offered.getType(), offered.getKey());
+            }
             return OK;
         }
         changedTo = offered.getType() + " key " + fingerprint(key);
         return CHANGED;
+    }
+
+    private static boolean isOffered(KnownHostsFile.Entry e, HostKey offered) {
+        return e.type().equals(offered.getType()) && e.key().equals(offered.getKey());
     }
 
     @Override

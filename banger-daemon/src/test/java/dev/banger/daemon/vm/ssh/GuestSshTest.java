@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -63,6 +64,24 @@ class GuestSshTest {
                 "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + keys.knownHosts(), "-o", "HostKeyAlias=[dev.vm]" + p,
                 "-p", Integer.toString(server.port()), "root@" + LOCALHOST, "echo in-guest"));
         assertThat(runner.run(argv.toArray(String[]::new)).stdout()).isEqualTo("in-guest\n");
+    }
+
+    @Test
+    void severalGuestsBootingAtOnceAllGetPinned() throws Exception {
+        server.start();
+        List<CompletableFuture<Void>> waits = new ArrayList<>();
+        for (String alias : List.of("a.vm", "b.vm", "c.vm", "d.vm")) {
+            waits.add(CompletableFuture.runAsync(
+                    () -> ssh.awaitReady(LOCALHOST, server.port(), List.of(alias), Duration.ofSeconds(20), Optional::empty)));
+        }
+        CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new)).join();
+
+        String p = ":" + server.port();
+        String knownHosts = Files.readString(keys.knownHosts());
+        for (String name : List.of("[127.0.0.1]", "[a.vm]", "[b.vm]", "[c.vm]", "[d.vm]")) {
+            assertThat(knownHosts).containsPattern("(^|[\\n,])" + Pattern.quote(name + p) + "[, ]");
+        }
+        assertThat(knownHosts.lines()).allSatisfy(l -> assertThat(l).endsWith(" " + server.hostPublicKey()));
     }
 
     /**
