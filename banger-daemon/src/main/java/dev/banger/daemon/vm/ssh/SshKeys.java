@@ -1,0 +1,111 @@
+package dev.banger.daemon.vm.ssh;
+
+import dev.banger.daemon.exec.CommandRunner;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
+import java.util.Comparator;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * banger's own SSH key pair and known_hosts, under {@code <state_dir>/ssh}. The public key goes
+ * into every guest's root account; the private key serves both bangerd (JSch) and the system
+ * {@code ssh} that {@code banger vm ssh} runs, so it is in OpenSSH format and readable by the
+ * {@code banger} group when there is one (OpenSSH accepts a group-readable key the user does not
+ * own).
+ */
+public final class SshKeys {
+
+    static final String GROUP = "banger";
+    private static final String KEY_NAME = "id_ed25519";
+
+    private final Path privateKey;
+    private final Path knownHosts;
+    private final String publicKey;
+
+    private SshKeys(Path privateKey, Path knownHosts, String publicKey) {
+        this.privateKey = privateKey;
+        this.knownHosts = knownHosts;
+        this.publicKey = publicKey;
+    }
+
+    /** Uses the key pair in {@code sshDir}, generating it first when it is missing. */
+    public static SshKeys ensure(Path sshDir, CommandRunner runner) {
+        Path key = sshDir.resolve(KEY_NAME);
+        Path pub = sshDir.resolve(KEY_NAME + ".pub");
+        Path knownHosts = sshDir.resolve("known_hosts");
+        try {
+            Files.createDirectories(sshDir);
+            Files.setPosixFilePermissions(sshDir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            if (!Files.exists(key) || !Files.exists(pub)) {
+                generate(sshDir, key, pub, runner);
+            }
+            // Every time, not only on generation: the group may have been created since.
+            restrictToGroup(key);
+            if (!Files.exists(knownHosts)) {
+                Files.createFile(knownHosts, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")));
+            }
+            return new SshKeys(key, knownHosts, Files.readString(pub).strip());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot set up banger's SSH key in " + sshDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The private key, for JSch and {@code ssh -i}. */
+    public Path privateKey() {
+        return privateKey;
+    }
+
+    /** The known_hosts file that pins each guest's host key. */
+    public Path knownHosts() {
+        return knownHosts;
+    }
+
+    /** The one-line public key, {@code ssh-ed25519 AAAA... banger}, for a guest's authorized_keys. */
+    public String publicKey() {
+        return publicKey;
+    }
+
+    /** Generates into a scratch directory first, so a crash never leaves half a key pair in place. */
+    private static void generate(Path sshDir, Path key, Path pub, CommandRunner runner) throws IOException {
+        Path scratch = Files.createTempDirectory(sshDir, ".keygen-");
+        try {
+            Path newKey = scratch.resolve(KEY_NAME);
+            runner.run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "banger", "-f", newKey.toString());
+            Files.move(scratch.resolve(KEY_NAME + ".pub"), pub, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(newKey, key, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            try (Stream<Path> files = Files.walk(scratch)) {
+                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    /** 0640 with group {@code banger} when that group exists, so its members can {@code ssh -i}; else 0600. */
+    private static void restrictToGroup(Path key) throws IOException {
+        Optional<GroupPrincipal> group = bangerGroup(key);
+        if (group.isPresent()) {
+            Files.getFileAttributeView(key, PosixFileAttributeView.class).setGroup(group.get());
+            Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r-----"));
+        } else {
+            Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+        }
+    }
+
+    private static Optional<GroupPrincipal> bangerGroup(Path onFileSystemOf) throws IOException {
+        try {
+            return Optional.of(onFileSystemOf.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(GROUP));
+        } catch (UserPrincipalNotFoundException e) {
+            return Optional.empty();
+        }
+    }
+}
