@@ -71,7 +71,7 @@ final class QemuDriver implements HypervisorDriver {
         if (spec.workDisk() != null) {
             requireFile("work disk", spec.workDisk());
         }
-        Path socket = spec.runDir().resolve(QemuCommandLine.QMP_SOCKET);
+        Path socket = spec.runDir().toAbsolutePath().resolve(QemuCommandLine.QMP_SOCKET);
         if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
             throw BangerException.badRequest("VM " + spec.name() + ": its control socket path " + socket + " is longer than "
                     + MAX_SOCKET_PATH + " bytes, the limit for Unix sockets: use a shorter state directory");
@@ -96,7 +96,7 @@ final class QemuDriver implements HypervisorDriver {
     }
 
     private MachineProcess start(MachineSpec spec, Acceleration accel) {
-        Path run = spec.runDir();
+        Path run = spec.runDir().toAbsolutePath();
         Path pidFile = run.resolve(QemuCommandLine.PID_FILE);
         Path socket = run.resolve(QemuCommandLine.QMP_SOCKET);
         try {
@@ -107,8 +107,8 @@ final class QemuDriver implements HypervisorDriver {
         } catch (IOException e) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "VM " + spec.name() + ": cannot prepare " + run + ": " + e, e);
         }
-        Command command = new Command(QemuCommandLine.build(binary(), spec, accel, probe.tscKhz()), START_TIMEOUT, run,
-                java.util.Map.of(), null);
+        Command command = Command.of(QemuCommandLine.build(binary(), spec, accel, probe.tscKhz()).toArray(String[]::new))
+                .withTimeout(START_TIMEOUT);
         log.info("starting VM {} ({}): {}", spec.name(), accel.mode(), command.display());
         CommandResult result;
         try {
