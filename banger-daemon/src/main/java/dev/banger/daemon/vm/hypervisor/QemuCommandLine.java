@@ -9,7 +9,7 @@ import java.util.Locale;
  * The QEMU argv for one VM: {@code -M microvm} with its virtio-mmio devices (root disk first, so
  * it is /dev/vda; the work disk /dev/vdb), daemonized with a pid file, the serial console appended
  * to a file, QMP on a Unix socket. Values inside QEMU's comma-separated options have their commas
- * doubled, QEMU's escape.
+ * doubled, QEMU's escape. Paths are made absolute: a daemonized QEMU changes to /.
  */
 final class QemuCommandLine {
 
@@ -22,7 +22,7 @@ final class QemuCommandLine {
 
     /** {@code tscKhz}: the host clock rate, passed to TCG guests (without it they can hang calibrating the TSC under load). */
     static List<String> build(Path qemu, MachineSpec spec, Acceleration accel, long tscKhz) {
-        Path run = spec.runDir();
+        Path run = spec.runDir().toAbsolutePath();
         List<String> a = new ArrayList<>(List.of(qemu.toString(),
                 "-name", "banger-" + escape(spec.name()),
                 "-M", "microvm",
@@ -38,9 +38,9 @@ final class QemuCommandLine {
         } else {
             a.addAll(List.of("-accel", "tcg,tb-size=64"));
         }
-        a.addAll(List.of("-kernel", spec.kernel().toString()));
+        a.addAll(List.of("-kernel", spec.kernel().toAbsolutePath().toString()));
         if (spec.initrd() != null) {
-            a.addAll(List.of("-initrd", spec.initrd().toString()));
+            a.addAll(List.of("-initrd", spec.initrd().toAbsolutePath().toString()));
         }
         String append = "console=ttyS0 reboot=k panic=-1 " + spec.kernelArgs().strip();
         if (!accel.isKvm()) {
@@ -65,7 +65,7 @@ final class QemuCommandLine {
     }
 
     private static void disk(List<String> a, String id, Path file, DiskFormat format) {
-        a.addAll(List.of("-drive", "id=" + id + ",file=" + escape(file) + ",format=" + format.name().toLowerCase(Locale.ROOT)
+        a.addAll(List.of("-drive", "id=" + id + ",file=" + escape(file.toAbsolutePath()) + ",format=" + format.name().toLowerCase(Locale.ROOT)
                         + ",if=none",
                 "-device", "virtio-blk-device,drive=" + id));
     }

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +33,7 @@ final class QemuDriver implements HypervisorDriver {
     private static final Duration QUIT_GRACE = Duration.ofSeconds(2);
     private static final Duration KILL_WAIT = Duration.ofSeconds(10);
     private static final long POLL_MILLIS = 50;
+    private static final Pattern KVM_COMPLAINT = Pattern.compile("(?i)kvm");
 
     private final String qemuBin;
     private final CommandRunner runner;
@@ -71,7 +73,7 @@ final class QemuDriver implements HypervisorDriver {
         if (spec.workDisk() != null) {
             requireFile("work disk", spec.workDisk());
         }
-        Path socket = spec.runDir().resolve(QemuCommandLine.QMP_SOCKET);
+        Path socket = spec.runDir().toAbsolutePath().resolve(QemuCommandLine.QMP_SOCKET);
         if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
             throw BangerException.badRequest("VM " + spec.name() + ": its control socket path " + socket + " is longer than "
                     + MAX_SOCKET_PATH + " bytes, the limit for Unix sockets: use a shorter state directory");
@@ -84,10 +86,7 @@ final class QemuDriver implements HypervisorDriver {
         Acceleration accel = acceleration();
         try {
             return start(spec, accel);
-        } catch (BangerException e) {
-            if (!accel.isKvm()) {
-                throw e;
-            }
+        } catch (KvmUnusable e) {
             log.warn("VM {} did not start under KVM, retrying with TCG: {}", spec.name(), e.getMessage());
             probe.recordKvmFailure(e.getMessage());
             acceleration = probe.probe();
@@ -96,7 +95,7 @@ final class QemuDriver implements HypervisorDriver {
     }
 
     private MachineProcess start(MachineSpec spec, Acceleration accel) {
-        Path run = spec.runDir();
+        Path run = spec.runDir().toAbsolutePath();
         Path pidFile = run.resolve(QemuCommandLine.PID_FILE);
         Path socket = run.resolve(QemuCommandLine.QMP_SOCKET);
         try {
@@ -107,8 +106,8 @@ final class QemuDriver implements HypervisorDriver {
         } catch (IOException e) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "VM " + spec.name() + ": cannot prepare " + run + ": " + e, e);
         }
-        Command command = new Command(QemuCommandLine.build(binary(), spec, accel, probe.tscKhz()), START_TIMEOUT, run,
-                java.util.Map.of(), null);
+        Command command = Command.of(QemuCommandLine.build(binary(), spec, accel, probe.tscKhz()).toArray(String[]::new))
+                .withTimeout(START_TIMEOUT);
         log.info("starting VM {} ({}): {}", spec.name(), accel.mode(), command.display());
         CommandResult result;
         try {
@@ -119,8 +118,10 @@ final class QemuDriver implements HypervisorDriver {
         }
         if (!result.ok()) {
             killLeftover(pidFile, socket);
-            throw new BangerException(ErrorCode.OPERATION_FAILED, "VM " + spec.name() + ": QEMU refused to start (exit status "
-                    + result.exitCode() + "): " + result.stderr().strip());
+            String message = "VM " + spec.name() + ": QEMU refused to start (exit status " + result.exitCode() + "): "
+                    + result.stderr().strip();
+            throw accel.isKvm() && KVM_COMPLAINT.matcher(result.stderr()).find()
+                    ? new KvmUnusable(message) : new BangerException(ErrorCode.OPERATION_FAILED, message);
         }
         MachineProcess p = recorded(pidFile, socket, run.resolve(QemuCommandLine.CONSOLE_LOG), accel)
                 .orElseThrow(() -> {
@@ -128,12 +129,17 @@ final class QemuDriver implements HypervisorDriver {
                     return new BangerException(ErrorCode.OPERATION_FAILED, "VM " + spec.name()
                             + ": QEMU reported success but its process is gone; see " + run.resolve(QemuCommandLine.CONSOLE_LOG));
                 });
+        String status;
         try (QmpClient qmp = QmpClient.connect(socket, QMP_TIMEOUT)) {
-            qmp.execute("query-status", QMP_TIMEOUT);
+            status = qmp.execute("query-status", QMP_TIMEOUT).path("status").asText();
         } catch (IOException e) {
             kill(p);
             throw new BangerException(ErrorCode.OPERATION_FAILED, "VM " + spec.name() + ": QEMU started but its control socket "
                     + socket + " does not answer (" + e.getMessage() + "); the VM was stopped", e);
+        }
+        if ("internal-error".equals(status)) { // QEMU pauses a guest KVM cannot run (a software KVM, see AccelerationProbe)
+            kill(p);
+            throw new KvmUnusable("VM " + spec.name() + ": KVM internal error while starting the guest");
         }
         log.info("VM {} runs as pid {}", spec.name(), p.pid());
         return p;
@@ -239,6 +245,13 @@ final class QemuDriver implements HypervisorDriver {
     private static void requireFile(String what, Path file) {
         if (file == null || !Files.isRegularFile(file)) {
             throw BangerException.badRequest("the " + what + " " + file + " does not exist or is not a file");
+        }
+    }
+
+    /** A start that failed because of KVM itself; the driver then records it and retries with TCG. */
+    private static final class KvmUnusable extends BangerException {
+        KvmUnusable(String message) {
+            super(ErrorCode.OPERATION_FAILED, message);
         }
     }
 }

@@ -133,6 +133,26 @@ class QemuDriverTest {
     }
 
     @Test
+    void aQemuThatDoesNotAnswerQuitIsKilledAfterTwoSeconds() throws Exception {
+        Path root = rootDisk("stubborn", "while true; do sleep 1000; done\n");
+        MachineSpec spec = new MachineSpec("vm-5", "stubborn", 1, 256, kernel, initrd, "init=/sbin/hv-test-init", root,
+                DiskFormat.RAW, null, null, null, runDir("stubborn"));
+        MachineProcess p = driver.launch(spec);
+        try {
+            // A record whose control socket is gone: QMP quit cannot reach QEMU, so only SIGKILL ends it.
+            MachineProcess unreachable = new MachineProcess(p.driver(), p.pid(), p.startTicks(), dir.resolve("gone.sock"),
+                    p.consoleLog(), p.accel());
+            long t0 = System.nanoTime();
+            driver.kill(unreachable);
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+            assertThat(driver.isAlive(p)).isFalse();
+            assertThat(liveProcessesNaming(p.controlSocket())).isEmpty();
+        } finally {
+            driver.kill(p);
+        }
+    }
+
+    @Test
     void aDiskQemuRefusesFailsTheLaunchWithQemusComplaintAndLeavesNothingRunning() throws Exception {
         Path notQcow2 = dir.resolve("not-a.qcow2");
         Files.writeString(notQcow2, "this is not a qcow2 image\n");
