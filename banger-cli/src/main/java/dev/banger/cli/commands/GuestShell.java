@@ -5,6 +5,8 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.core.rpc.Methods;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -30,8 +32,22 @@ final class GuestShell {
         }
     }
 
+    /** The key file whose mode OpenSSH accepts for us: the 0600 one if we own it, else the group's copy. */
+    static String identity(Map<String, Object> info) {
+        String own = String.valueOf(info.get("identity_file"));
+        Object group = info.get("group_identity_file");
+        try {
+            if (group == null || Files.getOwner(Path.of(own)).getName().equals(System.getProperty("user.name"))) {
+                return own;
+            }
+        } catch (IOException e) {
+            // Cannot even stat it: the group's copy is our only chance.
+        }
+        return String.valueOf(group);
+    }
+
     static List<String> argv(Map<String, Object> info, List<String> command) {
-        List<String> argv = new ArrayList<>(List.of("ssh", "-i", String.valueOf(info.get("identity_file")),
+        List<String> argv = new ArrayList<>(List.of("ssh", "-i", identity(info),
                 "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=" + info.get("known_hosts_file"),
                 "-o", "StrictHostKeyChecking=yes", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
                 "-p", String.valueOf(info.get("port"))));

@@ -92,7 +92,9 @@ public final class VMService {
     public record LogsParams(String name, Integer lines) {
     }
 
-    public record SshInfo(String name, String ip, int port, String user, String identityFile, String knownHostsFile) {
+    /** {@code identity_file} serves its owner (the daemon's user); members of group banger use {@code group_identity_file}. */
+    public record SshInfo(String name, String ip, int port, String user, String identityFile, String groupIdentityFile,
+                          String knownHostsFile) {
     }
 
     private final Store store;
@@ -354,7 +356,7 @@ public final class VMService {
         requireRunning(vm);
         SshKeys k = keys.get();
         return new SshInfo(vm.name(), vm.guestIp(), ReadinessStep.SSH_PORT, "root", k.privateKey().toString(),
-                k.knownHosts().toString());
+                k.groupKey().map(Path::toString).orElse(null), k.knownHosts().toString());
     }
 
     // ---- reconcile ----

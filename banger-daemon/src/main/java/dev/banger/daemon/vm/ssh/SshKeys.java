@@ -17,9 +17,10 @@ import java.util.stream.Stream;
 /**
  * banger's own SSH key pair and known_hosts, under {@code <state_dir>/ssh}. The public key goes
  * into every guest's root account; the private key serves both bangerd (JSch) and the system
- * {@code ssh} that {@code banger vm ssh} runs, so it is in OpenSSH format and readable by the
- * {@code banger} group when there is one (OpenSSH accepts a group-readable key the user does not
- * own).
+ * {@code ssh} that {@code banger vm ssh} runs, so it is in OpenSSH format. OpenSSH refuses a key
+ * its own user can share with others, yet accepts a group-readable key someone else owns: so the
+ * key itself is 0600 (for its owner, the daemon's user) and a copy, {@code id_ed25519-group}, is
+ * 0640 with group {@code banger} when that group exists, for the group's members.
  */
 public final class SshKeys {
 
@@ -27,11 +28,13 @@ public final class SshKeys {
     private static final String KEY_NAME = "id_ed25519";
 
     private final Path privateKey;
+    private final Path groupKey;
     private final Path knownHosts;
     private final String publicKey;
 
-    private SshKeys(Path privateKey, Path knownHosts, String publicKey) {
+    private SshKeys(Path privateKey, Path groupKey, Path knownHosts, String publicKey) {
         this.privateKey = privateKey;
+        this.groupKey = groupKey;
         this.knownHosts = knownHosts;
         this.publicKey = publicKey;
     }
@@ -47,20 +50,26 @@ public final class SshKeys {
             if (!Files.exists(key) || !Files.exists(pub)) {
                 generate(sshDir, key, pub, runner);
             }
+            Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
             // Every time, not only on generation: the group may have been created since.
-            restrictToGroup(key);
+            Path groupKey = shareWithGroup(key, sshDir.resolve(KEY_NAME + "-group"));
             if (!Files.exists(knownHosts)) {
                 Files.createFile(knownHosts, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")));
             }
-            return new SshKeys(key, knownHosts, Files.readString(pub).strip());
+            return new SshKeys(key, groupKey, knownHosts, Files.readString(pub).strip());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot set up banger's SSH key in " + sshDir + ": " + e.getMessage(), e);
         }
     }
 
-    /** The private key, for JSch and {@code ssh -i}. */
+    /** The private key (0600), for JSch and its owner's {@code ssh -i}. */
     public Path privateKey() {
         return privateKey;
+    }
+
+    /** The same key readable by group {@code banger} (0640), for its members' {@code ssh -i}; empty without the group. */
+    public Optional<Path> groupKey() {
+        return Optional.ofNullable(groupKey);
     }
 
     /** The known_hosts file that pins each guest's host key. */
@@ -90,15 +99,19 @@ public final class SshKeys {
         }
     }
 
-    /** 0640 with group {@code banger} when that group exists, so its members can {@code ssh -i}; else 0600. */
-    private static void restrictToGroup(Path key) throws IOException {
+    /** A 0640 copy with group {@code banger} when that group exists (written aside, then renamed); else none. */
+    private static Path shareWithGroup(Path key, Path copy) throws IOException {
         Optional<GroupPrincipal> group = bangerGroup(key);
-        if (group.isPresent()) {
-            Files.getFileAttributeView(key, PosixFileAttributeView.class).setGroup(group.get());
-            Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r-----"));
-        } else {
-            Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+        if (group.isEmpty()) {
+            Files.deleteIfExists(copy);
+            return null;
         }
+        Path tmp = copy.resolveSibling(copy.getFileName() + ".tmp");
+        Files.copy(key, tmp, StandardCopyOption.REPLACE_EXISTING);
+        Files.getFileAttributeView(tmp, PosixFileAttributeView.class).setGroup(group.get());
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r-----"));
+        Files.move(tmp, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        return copy;
     }
 
     private static Optional<GroupPrincipal> bangerGroup(Path onFileSystemOf) throws IOException {

@@ -60,7 +60,7 @@ class GuestSshTest {
                 .containsExactly("[127.0.0.1]" + p + ",[dev.vm]" + p + " " + server.hostPublicKey());
         // The system ssh (what `banger vm ssh` runs) trusts the pinned key and logs in with banger's.
         List<String> argv = new ArrayList<>(asWhoMayUseTheKey());
-        argv.addAll(List.of("ssh", "-F", "none", "-i", keys.privateKey().toString(), "-o", "BatchMode=yes",
+        argv.addAll(List.of("ssh", "-F", "none", "-i", keys.groupKey().orElse(keys.privateKey()).toString(), "-o", "BatchMode=yes",
                 "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + keys.knownHosts(), "-o", "HostKeyAlias=[dev.vm]" + p,
                 "-p", Integer.toString(server.port()), "root@" + LOCALHOST, "echo in-guest"));
         assertThat(runner.run(argv.toArray(String[]::new)).stdout()).isEqualTo("in-guest\n");

@@ -6,6 +6,7 @@ import dev.banger.daemon.exec.CommandRunner;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.List;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributes;
@@ -39,16 +40,21 @@ class SshKeysTest {
         assertThat(mode(dir.resolve("ssh"))).isEqualTo("rwxr-xr-x");
         assertThat(mode(keys.knownHosts())).isEqualTo("rw-r--r--");
         assertThat(keys.knownHosts()).isEmptyFile();
+        assertThat(mode(keys.privateKey())).as("OpenSSH refuses its own user a key others can read").isEqualTo("rw-------");
         GroupPrincipal banger = bangerGroup();
         if (banger != null) {
-            assertThat(mode(keys.privateKey())).isEqualTo("rw-r-----");
-            assertThat(attributes(keys.privateKey()).group()).isEqualTo(banger);
+            Path shared = keys.groupKey().orElseThrow();
+            assertThat(mode(shared)).isEqualTo("rw-r-----");
+            assertThat(attributes(shared).group()).isEqualTo(banger);
+            assertThat(Files.readAllBytes(shared)).isEqualTo(Files.readAllBytes(keys.privateKey()));
         } else {
-            assertThat(mode(keys.privateKey())).isEqualTo("rw-------");
+            assertThat(keys.groupKey()).isEmpty();
         }
         try (var files = Files.list(dir.resolve("ssh"))) {
-            assertThat(files.map(p -> p.getFileName().toString()))
-                    .as("no scratch left behind").containsExactlyInAnyOrder("id_ed25519", "id_ed25519.pub", "known_hosts");
+            assertThat(files.map(p -> p.getFileName().toString())).as("no scratch left behind")
+                    .containsExactlyInAnyOrderElementsOf(banger != null
+                            ? List.of("id_ed25519", "id_ed25519-group", "id_ed25519.pub", "known_hosts")
+                            : List.of("id_ed25519", "id_ed25519.pub", "known_hosts"));
         }
     }
 
