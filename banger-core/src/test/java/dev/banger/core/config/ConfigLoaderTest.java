@@ -279,4 +279,45 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> load(number)).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("key 'kernel_catalog' must be a string, got an integer");
     }
+
+    @Test
+    void theVmKeysAreReadWithTheirUnits() throws IOException {
+        VmSettings vm = load(file("""
+                hypervisor = "QEMU"
+                qemu_bin = "/opt/qemu/bin/qemu-system-x86_64"
+                bridge_name = "br-fc-dev"
+                bridge_ip = "10.77.0.1"
+                cidr = 16
+                default_image_name = "alpine"
+                boot_timeout = "2m30s"
+                [vm_defaults]
+                vcpu = 2
+                memory_mib = 1024
+                disk_size = "8G"
+                """)).vm();
+
+        assertThat(vm).isEqualTo(new VmSettings("qemu", "/opt/qemu/bin/qemu-system-x86_64", "br-fc-dev", "10.77.0.1", 16, "alpine",
+                2, 1024, 8L << 30, java.time.Duration.ofSeconds(150)));
+        assertThat(load(file("")).vm()).isEqualTo(VmSettings.defaults());
+    }
+
+    @Test
+    void badVmKeysAreRejectedNamingTheKeyAndTheRule() throws IOException {
+        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("hypervisor = \"xen\"", "'hypervisor' must be auto, qemu or firecracker; got 'xen'");
+        cases.put("bridge_name = \"virbr0\"", "'bridge_name' must start with br-fc");
+        cases.put("bridge_ip = \"172.16.0\"", "'bridge_ip' must be an IPv4 address");
+        cases.put("cidr = 31", "'cidr' must be a prefix length from 8 to 30; got 31");
+        cases.put("cidr = \"24\"", "'cidr' must be an integer, got string");
+        cases.put("boot_timeout = \"soon\"", "'boot_timeout' must be a duration like \"90s\"");
+        cases.put("[vm_defaults]\nvcpu = 0", "'vm_defaults.vcpu' must be 1 to 32; got 0");
+        cases.put("[vm_defaults]\nmemory_mib = 64", "'vm_defaults.memory_mib' must be 128 to 65536; got 64");
+        cases.put("[vm_defaults]\ndisk_size = \"lots\"", "vm_defaults.disk_size 'lots' is not a size");
+        cases.put("[vm_defaults]\ncpus = 2", "unknown key 'vm_defaults.cpus'");
+        for (var c : cases.entrySet()) {
+            Path f = file(c.getKey() + "\n");
+            assertThatThrownBy(() -> load(f)).as(c.getKey()).isInstanceOf(ConfigException.class)
+                    .hasMessageContaining(f.toString()).hasMessageContaining(c.getValue());
+        }
+    }
 }
