@@ -29,6 +29,12 @@ public final class TestGuest implements AutoCloseable {
     public static final String GUEST_IP = "10.0.2.15/24"; // slirp's network, so its gateway answers
     public static final String GATEWAY = "10.0.2.2";
 
+    // ssh's ConnectTimeout also bounds the banner exchange, which sshd under TCG can take seconds
+    // for: polling a guest still booting, a short one keeps each failed try short (a slow banner
+    // costs one more try); a command on a guest that has answered gets a long one.
+    private static final Duration POLL_CONNECT_TIMEOUT = Duration.ofSeconds(2);
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(15);
+
     private final CommandRunner runner = new CommandRunner();
     private final Path dir;
     private final Path key;
@@ -119,7 +125,7 @@ public final class TestGuest implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         CommandResult last = null;
         while (System.nanoTime() < deadline && qemu.isAlive()) {
-            last = ssh(command);
+            last = ssh(command, POLL_CONNECT_TIMEOUT);
             if (last.exitCode() == 0) {
                 return last;
             }
@@ -135,12 +141,17 @@ public final class TestGuest implements AutoCloseable {
                 + (last == null ? "none" : "exit " + last.exitCode() + ": " + last.stderr().strip()) + "\n" + diagnostics());
     }
 
-    /** One SSH command as root, as the client banger's `vm ssh` will run. */
+    /** One SSH command as root on the booted guest. */
     public CommandResult ssh(String command) {
+        return ssh(command, CONNECT_TIMEOUT);
+    }
+
+    private CommandResult ssh(String command, Duration connectTimeout) {
         return runner.runAllowingFailure(Command.of("ssh", "-i", key.toString(), "-p", String.valueOf(sshPort),
-                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=1",
+                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                "-o", "ConnectTimeout=" + connectTimeout.toSeconds(),
                 "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR", "root@127.0.0.1", command)
-                .withTimeout(Duration.ofSeconds(20)));
+                .withTimeout(CONNECT_TIMEOUT.plusSeconds(30)));
     }
 
     /** Since QEMU started. */
