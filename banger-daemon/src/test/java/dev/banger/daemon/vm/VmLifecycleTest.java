@@ -174,6 +174,28 @@ class VmLifecycleTest {
         assertThat(rig.store.vms().list()).isEmpty();
     }
 
+    @Test
+    void aGuestThatNeverAnswersSshFailsTheStartWithItsConsoleAndLeavesNothingRunning() {
+        VMService impatient = new VMService(rig.store, rig.runner, rig.layout,
+                rig.config.withVm(rig.config.vm().withBootTimeout(Duration.ofMillis(1500))), rig.network, rig.images,
+                new dev.banger.daemon.workspace.WorkspaceService(rig.runner, rig.layout), java.time.Clock.systemUTC());
+
+        assertThatThrownBy(() -> impatient.create(VmRig.create("mute", "bb"), rig.ctx("vm.create")))
+                .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.OPERATION_FAILED))
+                .hasMessageContaining("VM mute did not answer SSH on 172.16.0.")
+                .hasMessageContaining("last console lines (banger vm logs mute shows all)");
+
+        VmInfo failed = impatient.show("mute");
+        assertThat(failed.state()).isEqualTo("error");
+        assertThat(failed.lastError()).contains("did not answer SSH");
+        assertThat(failed.runtime()).isNull();
+        nothingLeaks();
+        @SuppressWarnings("unchecked")
+        List<String> console = (List<String>) impatient.logs(new VMService.LogsParams("mute", null)).get("lines");
+        assertThat(console).as("the console of the failed boot stays readable").isNotEmpty();
+        impatient.delete("mute", rig.ctx("vm.delete"));
+    }
+
     private ExecResult ssh(VmInfo vm, String command) {
         GuestSsh ssh = new GuestSsh(SshKeys.ensure(rig.layout.stateDir().resolve("ssh"), rig.runner));
         return ssh.exec(vm.guestIp(), 22, command, Duration.ofSeconds(5), Duration.ofSeconds(30));
