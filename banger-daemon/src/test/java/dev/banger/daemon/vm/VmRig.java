@@ -93,7 +93,12 @@ final class VmRig implements AutoCloseable {
 
     /** QEMU processes working on this rig's VMs (their command lines name the VMs dir). */
     List<ProcessHandle> hypervisorProcesses() {
-        String marker = layout.vmsDir().toString();
+        return hypervisorProcesses(layout.vmsDir());
+    }
+
+    /** QEMU processes whose command lines name {@code vmsDir}, whoever started them. */
+    static List<ProcessHandle> hypervisorProcesses(Path vmsDir) {
+        String marker = vmsDir.toString();
         return ProcessHandle.allProcesses()
                 .filter(p -> p.info().command().map(c -> c.contains("qemu")).orElse(false))
                 .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(marker)).orElse(false))
