@@ -397,8 +397,13 @@ public final class VMService {
             teardown(vm.id(), h.orElse(null));
             boolean interruptedStart = h.isPresent() && VmHandles.STARTING.equals(h.get().phase());
             if (interruptedStart) {
-                h.get().made().forEach(f -> deleteTree(Path.of(f)));
-                removeIfEmpty(dir);
+                if (VmInfo.CREATED.equals(vm.state())) {
+                    // Its first start: everything in the dir (disks, console log, QEMU's pid file and socket) is that start's.
+                    deleteTree(dir);
+                } else {
+                    h.get().made().forEach(f -> deleteTree(Path.of(f)));
+                    removeIfEmpty(dir);
+                }
                 store.vms().setState(vm.id(), VmInfo.ERROR, "bangerd stopped while this VM was starting; start it again",
                         clock.instant());
                 LOG.warn("VM {}: its start was cut short by the previous daemon's exit; cleaned up", vm.name());

@@ -10,8 +10,6 @@ import dev.banger.daemon.image.testing.TestGuestImages;
 import dev.banger.daemon.image.testing.TestKernelDeb;
 import dev.banger.daemon.image.testing.TestRegistry;
 import dev.banger.daemon.vm.ssh.ExecResult;
-import dev.banger.daemon.vm.ssh.GuestSsh;
-import dev.banger.daemon.vm.ssh.SshKeys;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -63,7 +61,7 @@ class VmLifecycleTest {
         List<String> runningIds = vms.stream().filter(VmInfo::running).map(VmInfo::id).toList();
         assertThat(rig.network.taps()).as("taps of VMs that are not running")
                 .allMatch(t -> runningIds.stream().anyMatch(id -> t.equals(dev.banger.daemon.network.HostNetwork.tapName(id))));
-        assertThat(hypervisorProcesses()).as("QEMU processes of VMs that are not running").hasSize(runningIds.size());
+        assertThat(rig.hypervisorProcesses()).as("QEMU processes of VMs that are not running").hasSize(runningIds.size());
         List<String> ids = vms.stream().map(VmInfo::id).toList();
         try (var dirs = Files.list(rig.layout.vmsDir())) {
             assertThat(dirs.map(p -> p.getFileName().toString()).toList()).as("VM dirs without a row").allMatch(ids::contains);
@@ -197,8 +195,7 @@ class VmLifecycleTest {
     }
 
     private ExecResult ssh(VmInfo vm, String command) {
-        GuestSsh ssh = new GuestSsh(SshKeys.ensure(rig.layout.stateDir().resolve("ssh"), rig.runner));
-        return ssh.exec(vm.guestIp(), 22, command, Duration.ofSeconds(5), Duration.ofSeconds(30));
+        return rig.ssh(vm, command, Duration.ofSeconds(30));
     }
 
     private String knownHosts() {
@@ -207,14 +204,5 @@ class VmLifecycleTest {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-    }
-
-    /** QEMU processes working on this rig's VMs. */
-    private List<ProcessHandle> hypervisorProcesses() {
-        String marker = rig.layout.vmsDir().toString();
-        return ProcessHandle.allProcesses()
-                .filter(p -> p.info().command().map(c -> c.contains("qemu")).orElse(false))
-                .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(marker)).orElse(false))
-                .toList();
     }
 }

@@ -4,6 +4,7 @@ import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.KernelInfo;
+import dev.banger.core.model.VmInfo;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.image.testing.TestImage;
@@ -13,6 +14,9 @@ import dev.banger.daemon.network.HostNetwork;
 import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.ops.Operations;
 import dev.banger.daemon.store.Store;
+import dev.banger.daemon.vm.ssh.ExecResult;
+import dev.banger.daemon.vm.ssh.GuestSsh;
+import dev.banger.daemon.vm.ssh.SshKeys;
 import dev.banger.daemon.workspace.WorkspaceService;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,6 +83,26 @@ final class VmRig implements AutoCloseable {
 
     static VMService.CreateParams create(String name, String image) {
         return new VMService.CreateParams(name, image, null, 1, "256", "256M", false);
+    }
+
+    /** Runs {@code command} in the guest as root with banger's own key, as {@code banger vm ssh} would. */
+    ExecResult ssh(VmInfo vm, String command, Duration timeout) {
+        return new GuestSsh(SshKeys.ensure(layout.stateDir().resolve("ssh"), runner))
+                .exec(vm.guestIp(), 22, command, Duration.ofSeconds(5), timeout);
+    }
+
+    /** QEMU processes working on this rig's VMs (their command lines name the VMs dir). */
+    List<ProcessHandle> hypervisorProcesses() {
+        return hypervisorProcesses(layout.vmsDir());
+    }
+
+    /** QEMU processes whose command lines name {@code vmsDir}, whoever started them. */
+    static List<ProcessHandle> hypervisorProcesses(Path vmsDir) {
+        String marker = vmsDir.toString();
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().command().map(c -> c.contains("qemu")).orElse(false))
+                .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(marker)).orElse(false))
+                .toList();
     }
 
     private static Layout mkdirs(Layout layout) {

@@ -1,0 +1,78 @@
+package dev.banger.daemon.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.banger.core.model.VmInfo;
+import dev.banger.daemon.image.testing.TestGuestImages;
+import dev.banger.daemon.image.testing.TestImage;
+import dev.banger.daemon.image.testing.TestKernelDeb;
+import dev.banger.daemon.image.testing.TestRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real distribution guest: Debian bookworm with systemd and OpenSSH, pulled from a registry.
+ * It must reach a settled systemd, keep /root across a stop that powers it off cleanly (well
+ * within the stop's 15 s grace), and boot again.
+ */
+class VmDebianTest {
+
+    private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(150);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void debianBootsToASettledSystemdKeepsRootAcrossACleanStopAndStartsAgain() {
+        TestKernelDeb.requireTools();
+        TestKernelDeb.require();
+        TestImage debian = TestGuestImages.debianImage();
+        try (TestRegistry registry = TestRegistry.start(dir.resolve("registry"));
+             VmRig rig = new VmRig(dir.resolve("banger"), BOOT_TIMEOUT)) {
+            rig.importKernel();
+            timed("pull image", () -> rig.pull(registry, "debian", debian));
+
+            VmInfo vm = timed("create (boot to SSH)", () -> rig.vms.create(
+                    new VMService.CreateParams("deb", "debian", null, 1, "512", "256M", false), rig.ctx("vm.create")));
+            assertThat(vm.state()).isEqualTo(VmInfo.RUNNING);
+            String system = timed("systemd settled", () -> rig.ssh(vm, "systemctl is-system-running --wait",
+                    Duration.ofSeconds(120)).stdout().strip());
+            System.out.println("debian systemd state: " + system);
+            assertThat(system).as("systemctl is-system-running --wait").isIn("running", "degraded");
+            assertThat(rig.ssh(vm, "echo kept > /root/note && sync", Duration.ofSeconds(30)).exitCode()).isZero();
+
+            long t0 = System.nanoTime();
+            VmInfo stopped = rig.vms.stop("deb", rig.ctx("vm.stop"));
+            Duration stopTook = report("stop (poweroff over SSH)", t0);
+            assertThat(stopped.state()).isEqualTo(VmInfo.STOPPED);
+            assertThat(stopTook).as("a clean poweroff, not the kill after the 15 s grace").isLessThan(Duration.ofSeconds(14));
+
+            VmInfo started = timed("start (boot to SSH)", () -> rig.vms.start("deb", rig.ctx("vm.start")));
+            assertThat(rig.ssh(started, "cat /root/note", Duration.ofSeconds(30)).stdout().strip())
+                    .as("a file written before the stop").isEqualTo("kept");
+            timed("systemd settled after start", () -> rig.ssh(started, "systemctl is-system-running --wait",
+                    Duration.ofSeconds(120)).stdout().strip());
+
+            rig.vms.delete("deb", rig.ctx("vm.delete"));
+            assertThat(rig.store.vms().list()).isEmpty();
+            assertThat(rig.network.taps()).isEmpty();
+            assertThat(rig.hypervisorProcesses()).isEmpty();
+        }
+    }
+
+    private static <T> T timed(String what, Supplier<T> work) {
+        long t0 = System.nanoTime();
+        T result = work.get();
+        report(what, t0);
+        return result;
+    }
+
+    private static Duration report(String what, long startNanos) {
+        Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
+        System.out.printf("debian timing: %-28s %6d ms%n", what, took.toMillis());
+        return took;
+    }
+}
