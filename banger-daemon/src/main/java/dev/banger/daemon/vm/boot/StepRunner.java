@@ -19,6 +19,7 @@ public final class StepRunner {
     }
 
     public static void run(List<BootStep> steps, BootContext boot) {
+        boot.persist(); // from here on, a daemon that dies leaves a record that this start began
         List<BootStep> begun = new ArrayList<>();
         for (BootStep step : steps) {
             begun.add(step);
