@@ -19,6 +19,8 @@ final class Launchers {
     static final Path BANGER = BUILD.resolve("bin/banger");
     static final Path BANGERD = BUILD.resolve("bin/bangerd");
     private static final CommandRunner RUNNER = new CommandRunner();
+    /** Long enough for a command that boots a VM under TCG on a busy machine. */
+    private static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(3);
 
     private Launchers() {
     }
@@ -44,7 +46,7 @@ final class Launchers {
         }
         argv.add(BANGER.toString());
         argv.addAll(List.of(args));
-        return RUNNER.runAllowingFailure(new Command(argv, Duration.ofSeconds(60), null, java.util.Map.of(), null));
+        return RUNNER.runAllowingFailure(new Command(argv, COMMAND_TIMEOUT, null, java.util.Map.of(), null));
     }
 
     private static String primaryGroup(String user) {
