@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.banger.core.config.Config;
 import dev.banger.core.config.VmSettings;
 import dev.banger.core.rpc.Json;
+import dev.banger.daemon.exec.BackgroundProcess;
 import dev.banger.daemon.exec.CommandResult;
 import dev.banger.daemon.image.testing.TestGuestImages;
 import dev.banger.daemon.image.testing.TestKernelDeb;
@@ -122,6 +123,21 @@ class VmCliTest {
     }
 
     @Test
+    void ctrlCDuringARunWithRmStillDeletesTheVm() throws Exception {
+        Path log = dir.resolve("interrupted-run.log");
+        try (BackgroundProcess run = Launchers.startBanger(USER, log, "--socket", d.socket.toString(),
+                "vm", "run", "--name", "i1", "--rm", "--", "sleep", "600")) {
+            awaitTrue(() -> ProcessHandle.of(run.pid()).stream().flatMap(ProcessHandle::descendants)
+                    .anyMatch(p -> p.info().command().orElse("").endsWith("/ssh")), "ssh into i1 started");
+            Thread.sleep(2000); // let ssh log in and the guest start sleeping
+
+            Launchers.interrupt(run);
+            awaitTrue(() -> run.exitCode().isPresent(), "banger exited on SIGINT");
+            assertThat(vmNames()).as("--rm deleted the VM despite Ctrl-C; banger printed:%n%s", Files.readString(log)).isEmpty();
+        }
+    }
+
+    @Test
     void contradictionsAndBadInputAreRefusedBeforeAnyVmExists() {
         record Refusal(List<String> args, String message) {
         }
@@ -159,6 +175,14 @@ class VmCliTest {
         CommandResult delete = banger("vm", "delete", "b", "a");
         assertThat(delete.exitCode()).as(delete.stderr()).isZero();
         assertThat(delete.stdout()).isEqualTo("deleted b\ndeleted a\n");
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("timed out waiting: " + what).isLessThan(deadline);
+            Thread.sleep(200);
+        }
     }
 
     private static CommandResult banger(String... args) {
