@@ -52,6 +52,9 @@ class CancellationTest {
                     }
                     return Map.of("done", true);
                 })
+                .add("test.refuse", true, (p, ctx) -> {
+                    throw dev.banger.core.rpc.BangerException.badRequest("refused");
+                })
                 .add("test.silent", true, (p, ctx) -> {
                     Thread.sleep(30_000);
                     return null;
@@ -116,6 +119,18 @@ class CancellationTest {
         }
         assertThat(op.state()).isEqualTo(OperationInfo.CANCELLED);
         assertThat(sleepersWithMarker()).isZero();
+    }
+
+    @Test
+    void anAnsweredClientThatHangsUpLeavesTheOperationAsItEnded() {
+        for (int i = 0; i < 20; i++) {
+            try (RpcClient c = RpcClient.connect(socket)) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> c.call("test.refuse", null)).hasMessage("refused");
+            } // hang up right after the answer
+            OperationInfo op = store.listOperations(1).getFirst();
+            assertThat(op.state()).as("recorded by the time the answer arrives, as failed, not cancelled").isEqualTo(OperationInfo.FAILED);
+            assertThat(op.error()).isEqualTo("refused");
+        }
     }
 
     @Test

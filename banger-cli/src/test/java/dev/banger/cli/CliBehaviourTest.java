@@ -56,13 +56,14 @@ class CliBehaviourTest {
         for (String shell : new String[] {"bash", "zsh"}) {
             CliRun r = CliRun.run(Map.of(), "completion", shell);
             assertThat(r.exit()).isZero();
-            assertThat(r.out()).contains("complete -F").contains("daemon").contains("ping").contains("operations");
+            assertThat(r.out()).contains("complete -F").contains("daemon").contains("ping").contains("operations").contains("vm");
         }
     }
 
     @Test
     void everyCommandHasHelp() {
-        for (String[] args : new String[][] {{"image", "pull", "--help"}, {"daemon", "start", "-h"}, {"kernel", "--help"}}) {
+        for (String[] args : new String[][] {{"image", "pull", "--help"}, {"daemon", "start", "-h"}, {"kernel", "--help"},
+                {"vm", "--help"}, {"vm", "run", "-h"}, {"vm", "ssh", "--help"}, {"ps", "--help"}}) {
             CliRun r = CliRun.run(Map.of(), args);
             assertThat(r.exit()).as(String.join(" ", args)).isZero();
             assertThat(r.out()).as(String.join(" ", args)).startsWith("Usage: banger " + args[0] + " ");

@@ -1,5 +1,6 @@
 package dev.banger.cli;
 
+import dev.banger.daemon.exec.BackgroundProcess;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandResult;
 import dev.banger.daemon.exec.CommandRunner;
@@ -19,6 +20,8 @@ final class Launchers {
     static final Path BANGER = BUILD.resolve("bin/banger");
     static final Path BANGERD = BUILD.resolve("bin/bangerd");
     private static final CommandRunner RUNNER = new CommandRunner();
+    /** Long enough for a command that boots a VM under TCG on a busy machine. */
+    private static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(3);
 
     private Launchers() {
     }
@@ -38,13 +41,32 @@ final class Launchers {
 
     /** Runs build/bin/banger, optionally as another user through setpriv. */
     static CommandResult banger(String asUser, String... args) {
+        return RUNNER.runAllowingFailure(new Command(argv(asUser, args), COMMAND_TIMEOUT, null, java.util.Map.of(), null));
+    }
+
+    /**
+     * Starts build/bin/banger as {@code asUser} in a process group of its own, as a shell runs a
+     * foreground job: {@link #interrupt} then reaches it and its children as Ctrl-C would.
+     */
+    static BackgroundProcess startBanger(String asUser, Path log, String... args) {
+        List<String> argv = new ArrayList<>(List.of("setsid"));
+        argv.addAll(argv(asUser, args));
+        return RUNNER.start(Command.of(argv.toArray(String[]::new)), log);
+    }
+
+    /** SIGINT to the process group {@link #startBanger} made: what the terminal sends on Ctrl-C. */
+    static void interrupt(BackgroundProcess p) {
+        RUNNER.run("kill", "-INT", "--", "-" + p.pid());
+    }
+
+    private static List<String> argv(String asUser, String... args) {
         List<String> argv = new ArrayList<>();
         if (asUser != null) {
             argv.addAll(List.of("setpriv", "--reuid=" + asUser, "--regid=" + primaryGroup(asUser), "--init-groups", "--"));
         }
         argv.add(BANGER.toString());
         argv.addAll(List.of(args));
-        return RUNNER.runAllowingFailure(new Command(argv, Duration.ofSeconds(60), null, java.util.Map.of(), null));
+        return argv;
     }
 
     private static String primaryGroup(String user) {

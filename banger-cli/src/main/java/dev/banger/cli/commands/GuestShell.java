@@ -10,12 +10,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * The system {@code ssh} into a VM, with banger's key and the known_hosts the daemon pinned at
  * boot (so no trust-on-first-use prompt, and a changed host key is refused).
  */
 final class GuestShell {
+
+    private static final Pattern SHELL_SAFE = Pattern.compile("[A-Za-z0-9_@%+=:,./-]+");
 
     private GuestShell() {
     }
@@ -57,8 +60,21 @@ final class GuestShell {
         argv.add(info.get("user") + "@" + info.get("ip"));
         if (!command.isEmpty()) {
             argv.add("--");
-            argv.addAll(command);
+            argv.add(remoteCommand(command));
         }
         return argv;
+    }
+
+    /**
+     * ssh joins its arguments with spaces for the guest's shell to split again, so
+     * {@code sh -c 'uname -r'} would arrive as {@code sh -c uname -r}: each word is quoted
+     * for that shell, which then sees exactly the words the user typed.
+     */
+    static String remoteCommand(List<String> command) {
+        List<String> words = new ArrayList<>();
+        for (String word : command) {
+            words.add(SHELL_SAFE.matcher(word).matches() ? word : "'" + word.replace("'", "'\\''") + "'");
+        }
+        return String.join(" ", words);
     }
 }

@@ -37,6 +37,13 @@ record Invocation(Banger root) {
         }
     }
 
+    /** A long request whose progress nobody watches, e.g. one of several VM boots at once. */
+    Map<String, Object> callQuietly(String method, Map<String, Object> params) {
+        try (RpcClient client = RpcClient.connect(root.socket(), RpcClient.LONG_TIMEOUT)) {
+            return asMap(client.call(method, params));
+        }
+    }
+
     /** The common shape of show/delete/promote/pull: one name to one method, the answer rendered. */
     int callOnName(String method, String name, boolean longRunning, java.util.function.BiConsumer<Invocation, Map<String, Object>> human) {
         Map<String, Object> params = Map.of("name", name);

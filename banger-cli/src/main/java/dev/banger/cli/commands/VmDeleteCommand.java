@@ -2,6 +2,7 @@ package dev.banger.cli.commands;
 
 import dev.banger.cli.Banger;
 import dev.banger.core.rpc.Methods;
+import java.util.Map;
 import picocli.CommandLine.Command;
 
 @Command(name = "delete", aliases = "rm", description = "Delete VMs and their disks (irreversible); running ones are killed first.")
@@ -9,5 +10,11 @@ public final class VmDeleteCommand extends VmFanOut {
 
     VmDeleteCommand(Banger root) {
         super(root, Methods.VM_DELETE, "deleted");
+    }
+
+    /** The daemon answers with the VM as it was; its state then would only mislead. */
+    @Override
+    String outcome(Map<String, Object> vm) {
+        return "";
     }
 }

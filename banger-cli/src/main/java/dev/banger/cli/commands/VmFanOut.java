@@ -3,10 +3,13 @@ package dev.banger.cli.commands;
 import dev.banger.cli.Banger;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.core.rpc.Json;
+import dev.banger.core.rpc.Methods;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -15,8 +18,9 @@ import picocli.CommandLine.Parameters;
 
 /**
  * The shape of start/stop/restart/kill/delete: several VM refs, resolved from one {@code vm list}
- * snapshot and deduplicated, acted on concurrently, results printed in the order given. One VM
- * gets live progress; several get one line each.
+ * snapshot and deduplicated, acted on concurrently, results printed in the order given. A ref
+ * that names no VM is reported in its place and fails the command (exit 1), but does not keep
+ * the others from being acted on. One VM gets live progress; several get one line each.
  */
 abstract class VmFanOut implements Callable<Integer> {
 
@@ -33,62 +37,84 @@ abstract class VmFanOut implements Callable<Integer> {
         this.done = done;
     }
 
+    /** One ref as the snapshot resolved it: the VM's id and name, or why there is none. */
+    private record Target(String name, String id, BangerException missing) {
+    }
+
     @Override
-    public Integer call() throws Exception {
-        Map<String, String> byId = resolve();
-        if (byId.size() == 1) {
-            Map<String, Object> vm = inv.callWithProgress(method, Map.of("name", byId.keySet().iterator().next()));
-            inv.render(vm, () -> inv.terminal().println(done + " " + vm.get("name") + line(vm)));
+    public Integer call() {
+        List<Target> targets = resolve();
+        if (targets.size() == 1 && targets.getFirst().missing() == null) {
+            Map<String, Object> vm = inv.callWithProgress(method, Map.of("name", targets.getFirst().id()));
+            inv.render(vm, () -> inv.terminal().println(done + " " + vm.get("name") + outcome(vm)));
             return 0;
         }
-        List<Future<Map<String, Object>>> results = new ArrayList<>();
+        Map<String, Future<Map<String, Object>>> results = new LinkedHashMap<>();
         try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (String id : byId.keySet()) {
-                results.add(pool.submit(() -> inv.call(method, Map.of("name", id))));
+            for (Target t : targets) {
+                if (t.missing() == null) {
+                    results.put(t.id(), pool.submit(() -> inv.callQuietly(method, Map.of("name", t.id()))));
+                }
             }
         }
         int failed = 0;
         List<Object> json = new ArrayList<>();
-        int i = 0;
-        for (String name : byId.values()) {
+        for (Target t : targets) {
             try {
-                Map<String, Object> vm = results.get(i++).get();
+                Map<String, Object> vm = outcomeOf(t, results);
                 json.add(vm);
                 if (!inv.root().json()) {
-                    inv.terminal().println(done + " " + name + line(vm));
+                    inv.terminal().println(done + " " + t.name() + outcome(vm));
                 }
-            } catch (ExecutionException e) {
+            } catch (BangerException e) {
                 failed++;
-                String message = e.getCause() instanceof BangerException be ? be.getMessage() : String.valueOf(e.getCause());
-                json.add(Map.of("name", name, "error", message));
+                json.add(Map.of("name", t.name(), "error", e.getMessage()));
                 if (!inv.root().json()) {
-                    inv.terminal().error(name + ": " + message, e.getCause() instanceof BangerException be ? be.opId() : null);
+                    // A daemon failure may not say which VM it is about; "not found" already does.
+                    inv.terminal().error(t.missing() != null ? e.getMessage() : t.name() + ": " + e.getMessage(), e.opId());
                 }
             }
         }
         if (inv.root().json()) {
-            inv.terminal().println(dev.banger.core.rpc.Json.writePretty(Map.of("results", json)));
+            inv.terminal().println(Json.writePretty(Map.of("results", json)));
         }
         return failed == 0 ? 0 : Banger.EXIT_FAILED;
     }
 
-    /** Ids of the refs in first-seen order, with the name each was given as. */
-    private Map<String, String> resolve() {
-        List<Map<String, Object>> vms = Invocation.asList(inv.call(dev.banger.core.rpc.Methods.VM_LIST, null).get("vms"));
-        Map<String, String> out = new LinkedHashMap<>();
-        for (String ref : refs) {
-            Map<String, Object> vm = vms.stream().filter(v -> ref.equals(v.get("name"))).findFirst()
-                    .or(() -> {
-                        List<Map<String, Object>> byId = vms.stream().filter(v -> String.valueOf(v.get("id")).startsWith(ref)).toList();
-                        return byId.size() == 1 ? java.util.Optional.of(byId.getFirst()) : java.util.Optional.empty();
-                    })
-                    .orElseThrow(() -> new BangerException(ErrorCode.NOT_FOUND, "VM '" + ref + "' not found"));
-            out.putIfAbsent((String) vm.get("id"), (String) vm.get("name"));
-        }
-        return out;
+    /** What follows "started NAME" and the like: the state the VM is in now. */
+    String outcome(Map<String, Object> vm) {
+        return vm.get("state") == null ? "" : " (" + vm.get("state") + ")";
     }
 
-    private static String line(Map<String, Object> vm) {
-        return vm.get("state") == null ? "" : " (" + vm.get("state") + ")";
+    private static Map<String, Object> outcomeOf(Target t, Map<String, Future<Map<String, Object>>> results) {
+        if (t.missing() != null) {
+            throw t.missing();
+        }
+        try {
+            return results.get(t.id()).get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof BangerException be ? be
+                    : new BangerException(ErrorCode.OPERATION_FAILED, String.valueOf(e.getCause()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BangerException(ErrorCode.CANCELLED, "interrupted");
+        }
+    }
+
+    /** The refs in the order given, each VM once (a name and its id are the same VM). */
+    private List<Target> resolve() {
+        List<Map<String, Object>> vms = Invocation.asList(inv.call(Methods.VM_LIST, null).get("vms"));
+        Map<String, Target> out = new LinkedHashMap<>();
+        for (String ref : refs) {
+            Optional<Map<String, Object>> vm = vms.stream().filter(v -> ref.equals(v.get("name"))).findFirst()
+                    .or(() -> {
+                        List<Map<String, Object>> byId = vms.stream().filter(v -> String.valueOf(v.get("id")).startsWith(ref)).toList();
+                        return byId.size() == 1 ? Optional.of(byId.getFirst()) : Optional.empty();
+                    });
+            Target t = vm.map(v -> new Target((String) v.get("name"), (String) v.get("id"), null))
+                    .orElseGet(() -> new Target(ref, null, new BangerException(ErrorCode.NOT_FOUND, "VM '" + ref + "' not found")));
+            out.putIfAbsent(t.id() != null ? t.id() : "\0" + ref, t);
+        }
+        return List.copyOf(out.values());
     }
 }

@@ -51,6 +51,13 @@ public final class VmRunCommand implements Callable<Integer> {
             inv.render(vm, () -> inv.terminal().println(name));
             return 0;
         }
+        // Ctrl-C ends the JVM through its shutdown hooks, never reaching a finally block: a hook
+        // keeps the promise of --rm then.
+        DeleteOnce cleanup = new DeleteOnce(name);
+        Thread hook = new Thread(cleanup);
+        if (rm) {
+            Runtime.getRuntime().addShutdownHook(hook);
+        }
         try {
             int status = GuestShell.run(inv, name, command);
             if (!rm && command.isEmpty()) {
@@ -59,8 +66,39 @@ public final class VmRunCommand implements Callable<Integer> {
             return status;
         } finally {
             if (rm) {
+                cleanup.run();
+                unhook(hook);
+            }
+        }
+    }
+
+    /**
+     * Deletes the VM once, from whichever comes first: the end of the command or the shutdown
+     * hook. A hook that comes second waits for the delete under way, so the JVM does not halt
+     * in the middle of it (the daemon would take the hang-up as a cancel).
+     */
+    private final class DeleteOnce implements Runnable {
+        private final String name;
+        private boolean done;
+
+        DeleteOnce(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public synchronized void run() {
+            if (!done) {
+                done = true;
                 inv.call(Methods.VM_DELETE, Map.of("name", name));
             }
+        }
+    }
+
+    private static void unhook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // The hook runs (or ran) anyway and finds the VM deleted.
         }
     }
 

@@ -193,20 +193,26 @@ final class RpcConnection {
     private void execute(Method method, Params params, JsonNode id, OperationContext ctx) {
         ctx.attach(Thread.currentThread());
         MDC.put("op_id", ctx.opId());
-        Throwable failure = null;
         try {
-            log.debug("{} from {}", method.name(), peer.describe());
-            Object result = method.handler().handle(params, ctx);
-            ctx.checkCancelled();
-            if (id != null) {
+            Object result = null;
+            Throwable failure = null;
+            try {
+                log.debug("{} from {}", method.name(), peer.describe());
+                result = method.handler().handle(params, ctx);
+                ctx.checkCancelled();
+            } catch (Throwable t) {
+                failure = t;
+            }
+            // Recorded before the answer goes out: a client that hangs up once it has its answer
+            // cancels nothing (it used to turn a failed operation into a "cancelled" one).
+            operations.end(ctx, failure);
+            if (failure != null) {
+                respondToFailure(id, ctx, failure);
+            } else if (id != null) {
                 send(response(id, "result", result));
             }
-        } catch (Throwable t) {
-            failure = t;
-            respondToFailure(id, ctx, t);
         } finally {
             running.remove(ctx.opId());
-            operations.end(ctx, failure);
             MDC.remove("op_id");
             Thread.interrupted(); // a late cancel must not leak into the after-response actions
             ctx.afterResponseActions().forEach(Runnable::run);

@@ -1,0 +1,235 @@
+package dev.banger.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.banger.core.config.Config;
+import dev.banger.core.config.VmSettings;
+import dev.banger.core.rpc.Json;
+import dev.banger.daemon.exec.BackgroundProcess;
+import dev.banger.daemon.exec.CommandResult;
+import dev.banger.daemon.image.testing.TestGuestImages;
+import dev.banger.daemon.image.testing.TestKernelDeb;
+import dev.banger.daemon.image.testing.TestRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * `banger vm ...` as a user sees it: the built launcher run as banger-test (a member of group
+ * banger, not root) against a real daemon whose VMs are real QEMU guests (busybox + dropbear from
+ * a real registry, Debian's cloud kernel) on a bridge inside the test JVM's network namespace.
+ */
+class VmCliTest {
+
+    private static final String USER = "banger-test";
+
+    static Path dir;
+    static TestRegistry registry;
+    static RunningDaemon d;
+    static String kernelVersion;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assumeTrue(Launchers.runningAsRoot(), "needs root to run the CLI as another user");
+        assumeTrue(Launchers.userExists(USER), "scripts/host-setup.sh creates user banger-test in group banger");
+        Launchers.assumeBuilt();
+        TestKernelDeb.requireTools();
+        Path deb = TestKernelDeb.require();
+        String file = deb.getFileName().toString();
+        kernelVersion = file.substring("linux-image-".length(), file.indexOf('_'));
+
+        dir = Launchers.openDirectory("banger-vm"); // banger-test reads the group key under the state dir
+        registry = TestRegistry.start(Files.createDirectories(dir.resolve("registry")));
+        registry.push("bb", "v1", TestGuestImages.busyboxImage());
+        d = RunningDaemon.start(withDefaultImage(Config.under(dir.resolve("banger")), "bb"));
+        assertThat(d.cli("kernel", "import", "cloud", "--deb", deb.toString()).exit()).isZero();
+        CliRun pull = d.cli("image", "pull", registry.host() + "/bb:v1", "--name", "bb", "--kernel-ref", "cloud");
+        assertThat(pull.exit()).as(pull.err()).isZero();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (d != null) {
+            vmNames().forEach(name -> d.cli("vm", "delete", name));
+            d.close();
+        }
+        if (registry != null) {
+            registry.close();
+        }
+        if (dir != null) {
+            Launchers.deleteTree(dir);
+        }
+    }
+
+    @AfterEach
+    void noVmLeftBehind() {
+        assertThat(vmNames()).as("VMs a test did not delete").isEmpty();
+    }
+
+    @Test
+    void aGroupMemberRunsSshesListsStopsAndDeletesVms() throws Exception {
+        Map<String, Long> dotSsh = dotSshOf(USER);
+
+        CommandResult run = banger("vm", "run", "--name", "r1", "--rm", "--", "sh", "-c", "uname -r; hostname; exit 7");
+        assertThat(run.exitCode()).as(run.stderr()).isEqualTo(7);
+        assertThat(run.stdout()).isEqualTo(kernelVersion + "\nr1\n");
+        assertThat(vmNames()).as("--rm deleted the VM").isEmpty();
+
+        CommandResult create = banger("vm", "create", "--name", "c1");
+        assertThat(create.exitCode()).as(create.stderr()).isZero();
+        assertThat(create.stdout()).contains("name       c1  (c1.vm)", "state      running");
+
+        CommandResult ssh = banger("vm", "ssh", "c1", "--", "cat", "/etc/hostname");
+        assertThat(ssh.exitCode()).as(ssh.stderr()).isZero();
+        assertThat(ssh.stdout()).isEqualTo("c1\n");
+        assertThat(ssh.stderr()).as("no host-key prompt or warning").doesNotContain("authenticity", "Warning", "known hosts");
+        assertThat(dotSshOf(USER)).as("nothing written to ~/.ssh").isEqualTo(dotSsh);
+
+        String ip = (String) json("vm", "show", "c1").get("guest_ip");
+        assertThat(ip).startsWith("172.16.0.");
+        for (String[] list : List.of(new String[] {"ps"}, new String[] {"vm", "list"})) {
+            CommandResult r = banger(list);
+            assertThat(r.exitCode()).as(r.stderr()).isZero();
+            assertThat(r.stdout()).startsWith("NAME").containsPattern("(?m)^c1 +\\S+ +running +bb +" + ip.replace(".", "\\.") + " ");
+        }
+
+        CommandResult show = banger("vm", "show", "c1");
+        assertThat(show.stdout()).contains("state      running", "address    " + ip, "image      bb")
+                .containsPattern("hypervisor qemu \\((tcg|kvm)\\), pid \\d+");
+
+        CommandResult logs = banger("vm", "logs", "c1", "-n", "5");
+        assertThat(logs.exitCode()).as(logs.stderr()).isZero();
+        assertThat(logs.stdout().lines().toList()).hasSize(5);
+
+        CommandResult stop = banger("vm", "stop", "c1", "c2-missing");
+        assertThat(stop.exitCode()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(stop.stderr()).contains("c2-missing", "not found");
+        assertThat(stop.stdout()).contains("stopped c1");
+        assertThat(banger("vm", "show", "c1").stdout()).contains("state      stopped");
+
+        CommandResult delete = banger("vm", "delete", "c1");
+        assertThat(delete.exitCode()).as(delete.stderr()).isZero();
+        assertThat(delete.stdout()).startsWith("deleted c1");
+    }
+
+    @Test
+    void ctrlCDuringARunWithRmStillDeletesTheVm() throws Exception {
+        Path log = dir.resolve("interrupted-run.log");
+        try (BackgroundProcess run = Launchers.startBanger(USER, log, "--socket", d.socket.toString(),
+                "vm", "run", "--name", "i1", "--rm", "--", "sleep", "600")) {
+            awaitTrue(() -> ProcessHandle.of(run.pid()).stream().flatMap(ProcessHandle::descendants)
+                    .anyMatch(p -> p.info().command().orElse("").endsWith("/ssh")), "ssh into i1 started");
+            Thread.sleep(2000); // let ssh log in and the guest start sleeping
+
+            Launchers.interrupt(run);
+            awaitTrue(() -> run.exitCode().isPresent(), "banger exited on SIGINT");
+            assertThat(vmNames()).as("--rm deleted the VM despite Ctrl-C; banger printed:%n%s", Files.readString(log)).isEmpty();
+        }
+    }
+
+    @Test
+    void contradictionsAndBadInputAreRefusedBeforeAnyVmExists() {
+        record Refusal(List<String> args, String message) {
+        }
+        for (Refusal r : List.of(
+                new Refusal(List.of("vm", "run", "-d", "--rm"), "-d and --rm contradict each other"),
+                new Refusal(List.of("vm", "run", "-d", "--", "true"), "-d takes no command"),
+                new Refusal(List.of("vm", "run", "echo", "hi"), "put the command after --"),
+                new Refusal(List.of("vm", "create", "--name", "Bad_Name"), "VM name 'Bad_Name' is not allowed"),
+                new Refusal(List.of("vm", "create", "--disk-size", "huge"), "--disk-size 'huge' is not a size"))) {
+            CliRun run = d.cli(r.args().toArray(String[]::new));
+            assertThat(run.exit()).as(r.args() + ": " + run.err()).isIn(Banger.EXIT_USAGE, Banger.EXIT_FAILED);
+            assertThat(run.err()).as(r.args().toString()).contains(r.message());
+            assertThat(vmNames()).as(r.args() + " created nothing").isEmpty();
+        }
+        assertThat(d.cli("vm", "list").out()).isEqualTo("NAME  ID  STATE  IMAGE  IP  VCPU  MEM  DISK  CREATED\n");
+    }
+
+    @Test
+    void severalVmsStartConcurrentlyAndReportInTheOrderGiven() {
+        for (String name : List.of("a", "b")) {
+            CliRun create = d.cli("vm", "create", "--name", name, "--no-start");
+            assertThat(create.exit()).as(create.err()).isZero();
+            assertThat(create.out()).contains("state      created");
+        }
+
+        CommandResult start = banger("vm", "start", "a", "b");
+        assertThat(start.exitCode()).as(start.stderr()).isZero();
+        assertThat(start.stdout()).isEqualTo("started a (running)\nstarted b (running)\n");
+        List<Map<?, ?>> starts = operations("vm.start");
+        assertThat(starts).hasSize(2);
+        assertThat(instant(starts.get(0), "started_at")).as("the boots overlap")
+                .isBefore(instant(starts.get(1), "finished_at"));
+        assertThat(instant(starts.get(1), "started_at")).isBefore(instant(starts.get(0), "finished_at"));
+
+        CommandResult delete = banger("vm", "delete", "b", "a");
+        assertThat(delete.exitCode()).as(delete.stderr()).isZero();
+        assertThat(delete.stdout()).isEqualTo("deleted b\ndeleted a\n");
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("timed out waiting: " + what).isLessThan(deadline);
+            Thread.sleep(200);
+        }
+    }
+
+    private static CommandResult banger(String... args) {
+        String[] argv = Stream.concat(Stream.of("--socket", d.socket.toString()), Stream.of(args)).toArray(String[]::new);
+        return Launchers.banger(USER, argv);
+    }
+
+    private static List<String> vmNames() {
+        return ((List<?>) json("vm", "list").get("vms")).stream().map(v -> (String) ((Map<?, ?>) v).get("name")).toList();
+    }
+
+    private static List<Map<?, ?>> operations(String method) {
+        return ((List<?>) json("daemon", "operations").get("operations")).stream().<Map<?, ?>>map(o -> (Map<?, ?>) o).filter(o -> method.equals(o.get("method"))).toList();
+    }
+
+    /** A command's --json answer, run in-process as root (the test's own look at the daemon). */
+    private static Map<?, ?> json(String... args) {
+        CliRun r = d.cli(Stream.concat(Stream.of("--json"), Stream.of(args)).toArray(String[]::new));
+        try {
+            return (Map<?, ?>) Json.parse(r.out());
+        } catch (IOException e) {
+            throw new AssertionError(String.join(" ", args) + " printed no JSON: " + r.out() + r.err(), e);
+        }
+    }
+
+    private static Instant instant(Map<?, ?> op, String key) {
+        return Instant.parse((String) op.get(key));
+    }
+
+    /** The files under a user's ~/.ssh with their modification times (empty when there is none). */
+    private static Map<String, Long> dotSshOf(String user) throws IOException {
+        Path dotSsh = Path.of("/home", user, ".ssh");
+        Map<String, Long> files = new TreeMap<>();
+        if (Files.isDirectory(dotSsh)) {
+            try (Stream<Path> s = Files.walk(dotSsh)) {
+                for (Path p : s.toList()) {
+                    files.put(p.toString(), Files.getLastModifiedTime(p).toMillis());
+                }
+            }
+        }
+        files.put("exists", Files.exists(dotSsh) ? 1L : 0L);
+        return files;
+    }
+
+    private static Config withDefaultImage(Config c, String image) {
+        VmSettings v = c.vm();
+        return c.withVm(new VmSettings(v.hypervisor(), v.qemuBin(), v.bridgeName(), v.bridgeIp(), v.cidr(), image, v.vcpu(),
+                256, 256L << 20, v.bootTimeout()));
+    }
+}
