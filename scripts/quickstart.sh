@@ -62,7 +62,7 @@ else
     deb=
     for f in /var/cache/banger-test/kernel/linux-image-*.deb; do [ -f "$f" ] && deb=$f && break; done
     [ -n "$deb" ] || die "no Debian cloud kernel package in /var/cache/banger-test/kernel (host-setup.sh fetches it)"
-    "$BANGER" kernel import --name debian-cloud --deb "$deb" || die "banger kernel import"
+    "$BANGER" kernel import debian-cloud --deb "$deb" || die "banger kernel import"
 fi
 if "$BANGER" image show debian-bookworm >/dev/null 2>&1; then
     echo "image debian-bookworm: present"

@@ -44,6 +44,8 @@ final class RpcConnection {
     private final Object writeLock = new Object();
     private final Map<String, OperationContext> running = new ConcurrentHashMap<>();
     private volatile long lastActivity = System.nanoTime();
+    /** True while a request line is being parsed and recorded: not idle, though not yet in {@code running}. */
+    private volatile boolean dispatching;
     private PeerCredentials peer;
     private String denyReason;
 
@@ -69,7 +71,13 @@ final class RpcConnection {
             boolean open = true;
             while (open && (line = reader.next()) != null) {
                 lastActivity = System.nanoTime();
-                open = line.isBlank() || handle(line);
+                dispatching = true;
+                try {
+                    open = line.isBlank() || handle(line);
+                } finally {
+                    lastActivity = System.nanoTime();
+                    dispatching = false;
+                }
             }
             if (open) {
                 answerHalfClosedPeer();
@@ -290,7 +298,7 @@ final class RpcConnection {
     }
 
     long idleNanos(long now) {
-        return running.isEmpty() ? now - lastActivity : 0;
+        return running.isEmpty() && !dispatching ? now - lastActivity : 0;
     }
 
     /** Ends the read loop (a native read is not woken by close, but is by shutdown). */
