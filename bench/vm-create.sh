@@ -54,7 +54,7 @@ if [ -z "${VM_CREATE_BENCH_NETNS:-}" ]; then
     ns=$(cat "$NETNS_FILE")
     rm -f "$NETNS_FILE"
     if [ -n "$ns" ]; then
-        left=$(find /proc/[0-9]*/ns/net -maxdepth 0 -lname "$ns" 2>/dev/null | cut -d/ -f3 | tr '\n' ' ')
+        left=$(find /proc/[0-9]*/ns/net -maxdepth 0 -lname "$ns" 2>/dev/null | cut -d/ -f3 | tr '\n' ' ') || :   # find: processes come and go
         [ -z "$left" ] || die "processes still hold the benchmark's network namespace $ns: $left"
         say "network namespace $ns: gone"
     fi
@@ -100,7 +100,7 @@ banger() { timeout --foreground "$CREATE_TIMEOUT" build/bin/banger --socket "$TE
 qemu_pids_under() {
     local p
     for p in /proc/[0-9]*; do
-        tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q "^[^ ]*qemu-system[^ ]* .*$1/" && echo "${p#/proc/}"
+        { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q "^[^ ]*qemu-system[^ ]* .*$1/" && echo "${p#/proc/}"
     done
     return 0
 }
@@ -160,16 +160,30 @@ build_guest_image() {
 
 # ---- banger ------------------------------------------------------------------------------------
 
-# banger_create NAME: one `vm create`; sets CREATE_MS.
+# banger_create NAME: one `vm create`; sets CREATE_MS and appends "stage|ms" lines to
+# $WORK/stages.NAME: the CLI's progress lines, timestamped on arrival, each lasting until the next
+# ("cli+connect" before the first one, "wait for ssh" until the command returned).
 banger_create() {
-    local t0
+    local t0 rc
     t0=$(now_ms)
-    banger vm create --name "$1" --image bb >"$WORK/create-$1.out" 2>&1 || {
-        sed 's/^/    /' "$WORK/create-$1.out" >&2
-        tail -n 30 "$TEMP_DAEMON_LOG" | sed 's/^/    daemon: /' >&2
-        die "banger vm create --name $1 failed"
-    }
+    set +e
+    banger vm create --name "$1" --image bb 2>&1 >"$WORK/create-$1.out" \
+        | while IFS= read -r line; do printf '%s %s\n' "$(now_ms)" "$line"; done >"$WORK/progress-$1"
+    rc=${PIPESTATUS[0]}
+    set -e
     CREATE_MS=$(($(now_ms) - t0))
+    if [ "$rc" -ne 0 ]; then
+        sed 's/^/    /' "$WORK/progress-$1" "$WORK/create-$1.out" >&2
+        tail -n 30 "$TEMP_DAEMON_LOG" | sed 's/^/    daemon: /' >&2
+        banger vm logs "$1" 2>&1 | tail -n 60 | sed 's/^/    console: /' >&2
+        die "banger vm create --name $1 failed (exit $rc)"
+    fi
+    awk -v t0="$t0" -v t1="$((t0 + CREATE_MS))" '
+        { sub(/^ +/, "", $2); ts[++n] = $1; st[n] = substr($0, length($1) + 2); sub(/^ +/, "", st[n]) }
+        END { if (n == 0) exit
+              printf "cli+connect|%d\n", ts[1] - t0
+              for (i = 1; i <= n; i++) printf "%s|%d\n", st[i], (i < n ? ts[i + 1] : t1) - ts[i] }' \
+        "$WORK/progress-$1" >"$WORK/stages-$1"
 }
 banger_delete() { banger vm delete "$@" >"$WORK/delete.out" 2>&1 || die "banger vm delete $*: $(cat "$WORK/delete.out")"; }
 
@@ -228,9 +242,9 @@ baseline_stop() {
     ip link del "$BASE_TAP" 2>/dev/null || :
 }
 
-# baseline_boot: one timed boot by hand. Sets BASE_MS and BASE_PREP_MS (disks and tap, before QEMU).
+# baseline_boot: one timed boot by hand. Sets BASE_MS and BASE_STAGES ("stage|ms" lines).
 baseline_boot() {
-    local d=$WORK/base t0 t1 deadline
+    local d=$WORK/base t0 t1 t2 deadline
     rm -rf "$d"
     mkdir -p "$d"
     t0=$(now_ms)
@@ -246,6 +260,7 @@ baseline_boot() {
     baseline_argv "$d" "$d/root.qcow2" "$d/work.ext4" "$BASE_TAP" "$BASE_MAC" "$BASE_IP" base
     "${BASE_ARGV[@]}" || die "the baseline's QEMU did not start"
     BASE_PID=$(cat "$d/qemu.pid")
+    t2=$(now_ms)
     deadline=$((t0 + CREATE_TIMEOUT * 1000))
     until ssh -q -o ConnectTimeout=1 -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
         -i "$SSH_KEY" "root@$BASE_IP" true </dev/null 2>/dev/null; do
@@ -253,7 +268,10 @@ baseline_boot() {
         kill -0 "$BASE_PID" 2>/dev/null || die "the baseline's QEMU exited; console: $(tail -n 15 "$d/console.log")"
         sleep 0.1
     done
-    BASE_MS=$(($(now_ms) - t0)) BASE_PREP_MS=$((t1 - t0))
+    BASE_MS=$(($(now_ms) - t0))
+    BASE_STAGES="disks + tap|$((t1 - t0))
+qemu (until daemonized)|$((t2 - t1))
+wait for ssh|$((t0 + BASE_MS - t2))"
     baseline_stop
 }
 
@@ -308,14 +326,16 @@ DEBUGFS
 banger_delete warmup
 say "warm-up create $(secs "$FIRST_MS") s; the baseline's QEMU command line matches bangerd's (paths, tap, address aside)"
 
-BANGER_TIMES=() BASE_TIMES=() PREP_TIMES=()
+BANGER_TIMES=() BASE_TIMES=()
 for ((r = 1; r <= RUNS; r++)); do
     banger_create "b$r"
     BANGER_TIMES+=("$CREATE_MS")
+    cat "$WORK/stages-b$r" >>"$WORK/stages.banger"
     banger_delete "b$r"
     baseline_boot
-    BASE_TIMES+=("$BASE_MS") PREP_TIMES+=("$BASE_PREP_MS")
-    say "run $r: banger $(secs "$CREATE_MS") s, baseline $(secs "$BASE_MS") s (disks + tap $(secs "$BASE_PREP_MS") s)"
+    BASE_TIMES+=("$BASE_MS")
+    printf '%s\n' "$BASE_STAGES" >>"$WORK/stages.base"
+    say "run $r: banger $(secs "$CREATE_MS") s, baseline $(secs "$BASE_MS") s"
 done
 
 # Parallel creates; each writes its own time.
@@ -342,14 +362,26 @@ banger_delete "${par_names[@]}"
 BM=$(median "${BANGER_TIMES[@]}") BB=$(median "${BASE_TIMES[@]}")
 ratio=$(awk -v a="$BM" -v b="$BB" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 overhead=$((BM - BB))
+print_stages() { # FILE: the median of each stage over the runs, in first-seen order
+    local stage v
+    mapfile -t names < <(cut -d'|' -f1 "$1" | awk '!seen[$0]++')
+    for stage in "${names[@]}"; do
+        mapfile -t v < <(awk -F'|' -v s="$stage" '$1 == s { print $2 }' "$1")
+        printf '      %-26s %6s s\n' "$stage" "$(secs "$(median "${v[@]}")")"
+    done
+}
 verdict() { if awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; then echo PASS; else echo MISS; fi; }
 echo
 echo "== vm-create summary ($(nproc) cores, CPU pressure now $(pressure); medians of $RUNS, min-max in brackets) =="
 printf '  banger vm create       : %6s s [%s]\n' "$(secs "$BM")" "$(spread "${BANGER_TIMES[@]}")"
-printf '  baseline (by hand)     : %6s s [%s]  of which disks + tap %s s\n' "$(secs "$BB")" "$(spread "${BASE_TIMES[@]}")" \
-    "$(secs "$(median "${PREP_TIMES[@]}")")"
+printf '  baseline (by hand)     : %6s s [%s]\n' "$(secs "$BB")" "$(spread "${BASE_TIMES[@]}")"
 printf '  ratio banger/baseline  : %s   target <= %s  %s\n' "$ratio" "$RATIO_TARGET" "$(verdict "$ratio" "$RATIO_TARGET")"
 printf '  banger overhead        : %d ms   target <= %d ms  %s\n' "$overhead" "$OVERHEAD_TARGET_MS" "$(verdict "$overhead" "$OVERHEAD_TARGET_MS")"
+echo "  where the time goes (medians; banger: from one progress line of the CLI to the next):"
+echo "    banger:"
+print_stages "$WORK/stages.banger"
+echo "    baseline:"
+print_stages "$WORK/stages.base"
 echo "  $PARALLEL creates in parallel (reserveVM target < $RESERVE_TARGET_MS ms each: $reserve_ok):"
 printf '%s\n' "${PAR_LINES[@]}"
 echo "  warm-up create (fresh daemon, untimed above): $(secs "$FIRST_MS") s. Baseline = qemu-img overlay, work-seed copy grown"
