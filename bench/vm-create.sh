@@ -179,7 +179,9 @@ banger_create() {
         die "banger vm create --name $1 failed (exit $rc)"
     fi
     awk -v t0="$t0" -v t1="$((t0 + CREATE_MS))" '
-        { sub(/^ +/, "", $2); ts[++n] = $1; st[n] = substr($0, length($1) + 2); sub(/^ +/, "", st[n]) }
+        { s = substr($0, length($1) + 2); sub(/^ +/, "", s) }
+        s ~ /^ready in / { t1 = $1; next }   # the CLI'"'"'s closing hint: the end of "wait for ssh"
+        { ts[++n] = $1; st[n] = s }
         END { if (n == 0) exit
               printf "cli+connect|%d\n", ts[1] - t0
               for (i = 1; i <= n; i++) printf "%s|%d\n", st[i], (i < n ? ts[i + 1] : t1) - ts[i] }' \
@@ -206,7 +208,7 @@ baseline_argv() {
         -daemonize -pidfile "$run/qemu.pid"
         -chardev "file,id=console,append=on,path=$run/console.log" -serial chardev:console
         -qmp "unix:$run/qmp.sock,server=on,wait=off"
-        -accel tcg,tb-size=64
+        -accel tcg,tb-size=64 -cpu qemu64,+rdrand
         -kernel "$VMLINUZ" -initrd "$INITRD"
         -append "console=ttyS0 reboot=k panic=-1 init=/usr/local/sbin/banger-init banger.ip=$6/24 banger.gw=172.16.0.1 banger.hostname=$7 tsc_early_khz=$TSC_KHZ"
         -drive "id=root,file=$2,format=qcow2,if=none" -device virtio-blk-device,drive=root
