@@ -31,6 +31,7 @@ if [ -z "${IMAGE_PULL_BENCH_BOUNDED:-}" ]; then
 fi
 
 . scripts/lib/temp-daemon.sh
+. scripts/lib/temp-registry.sh
 
 RUNS=${1:-3}
 COLD_TARGET=0.7
@@ -55,13 +56,8 @@ export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/image-pull-bench.XXXXXX")
-REG_PID=
 cleanup() {
-    if [ -n "$REG_PID" ]; then
-        kill "$REG_PID" 2>/dev/null || :
-        wait "$REG_PID" 2>/dev/null || :
-        REG_PID=
-    fi
+    temp_registry_stop
     temp_daemon_stop
     rm -rf -- "$WORK"
 }
@@ -211,48 +207,6 @@ build_images() {
     rm -rf "$oci"
 }
 
-# ---- registry ------------------------------------------------------------------------------
-
-start_registry() {
-    local port i
-    mkdir -p "$WORK/registry"
-    for _ in 1 2 3; do
-        port=$((20000 + RANDOM % 40000))
-        ss -ltnH "sport = :$port" | grep -q . && continue
-        cat >"$WORK/registry/config.yml" <<YML
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $WORK/registry/data
-  maintenance:
-    uploadpurging:
-      enabled: false
-http:
-  addr: 127.0.0.1:$port
-  secret: image-pull-bench-$RANDOM$RANDOM
-YML
-        docker-registry serve "$WORK/registry/config.yml" </dev/null >"$WORK/registry/log" 2>&1 &
-        REG_PID=$!
-        for ((i = 0; i < 300; i++)); do
-            if curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/v2/" 2>/dev/null; then
-                REG=127.0.0.1:$port
-                return 0
-            fi
-            kill -0 "$REG_PID" 2>/dev/null || break
-            sleep 0.05
-        done
-        kill "$REG_PID" 2>/dev/null || :
-        wait "$REG_PID" 2>/dev/null || :
-        REG_PID=
-    done
-    sed 's/^/    /' "$WORK/registry/log" >&2
-    die "docker-registry did not start on 127.0.0.1"
-}
-
 # ---- banger --------------------------------------------------------------------------------
 
 # cpu_ticks: the daemon's CPU time (its threads + its waited-for children), in clock ticks.
@@ -391,8 +345,9 @@ check_same() { # IMAGE DIR...: each DIR lists the same in banger's ext4 and in t
 # The machine's business: CPU pressure (share of time some task waited for a CPU) moves every figure.
 pressure() { sed -n 's/^some avg10=[0-9.]* avg60=\([0-9.]*\).*/\1%/p' /proc/pressure/cpu 2>/dev/null || :; }
 say "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), CPU pressure $(pressure); $RUNS runs per figure; work dir $WORK"
-start_registry
-say "docker-registry on $REG (pid $REG_PID)"
+temp_registry_start "$WORK/registry" || die "docker-registry did not start on 127.0.0.1"
+REG=$TEMP_REGISTRY
+say "docker-registry on $REG (pid $TEMP_REGISTRY_PID)"
 t=$(now_ms)
 build_images
 say "built and pushed bench/big:v1 ($((BIG_BYTES / MiB)) MiB in $BIG_FILES entries, gzip layer $((BIG_GZ / MiB)) MiB) and bench/multi:v1 (5 layers of $MULTI_LAYER_BYTES MiB) in $(secs $(($(now_ms) - t))) s"

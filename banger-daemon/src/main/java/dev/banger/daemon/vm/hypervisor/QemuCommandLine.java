@@ -36,7 +36,10 @@ final class QemuCommandLine {
         if (accel.isKvm()) {
             a.addAll(List.of("-accel", "kvm", "-cpu", "host"));
         } else {
-            a.addAll(List.of("-accel", "tcg,tb-size=64"));
+            // qemu64 (TCG's default CPU) plus RDRAND: the guest kernel seeds its RNG at once. Without a
+            // hardware source it waits for jitter entropy, which under host load took from ~1 s to
+            // over 90 s, and dropbearkey/ssh-keygen (host keys, before SSH) block on it.
+            a.addAll(List.of("-accel", "tcg,tb-size=64", "-cpu", "qemu64,+rdrand"));
         }
         a.addAll(List.of("-kernel", spec.kernel().toAbsolutePath().toString()));
         if (spec.initrd() != null) {

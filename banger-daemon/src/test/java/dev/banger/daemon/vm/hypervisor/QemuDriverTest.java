@@ -68,6 +68,8 @@ class QemuDriverTest {
         Path base = rootDisk("sleeper", """
                 echo "HV-MARKER up"
                 echo "mac $(cat /sys/class/net/eth0/address 2>&1)"
+                mkdir -p /proc && mount -t proc proc /proc
+                echo "rdrand $(grep -c -w rdrand /proc/cpuinfo)"
                 echo "disks $(ls /dev/vda /dev/vdb 2>&1 | tr '\\n' ' ')"
                 while true; do sleep 1000; done
                 """);
@@ -89,6 +91,7 @@ class QemuDriverTest {
                 assertThat(console).as("the kernel's command line").containsPattern("Command line: .*init=/sbin/hv-test-init banger.hostname=sleeper");
                 if (p.accel().equals("tcg")) {
                     assertThat(console).containsPattern("Command line: .* tsc_early_khz=[1-9][0-9]*");
+                    assertThat(console).as("a CPU RNG, so that the guest need not wait for entropy").contains("rdrand 1");
                 }
 
                 // The daemon restarts: the record comes back from JSON, a new driver takes it over.
