@@ -29,7 +29,7 @@ import java.util.function.Supplier;
 public final class GuestSsh {
 
     private static final String USER = "root";
-    private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
+    private static final Duration POLL_INTERVAL = Duration.ofMillis(100);
     /** Short, so a guest whose sshd just started listening is noticed on the next poll. */
     private static final Duration DIAL_TIMEOUT = Duration.ofSeconds(1);
     /** The key exchange runs in the guest, which under TCG is many times slower than native. */
