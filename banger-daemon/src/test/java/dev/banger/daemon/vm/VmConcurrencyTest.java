@@ -6,9 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
-import dev.banger.daemon.image.testing.TestGuestImages;
-import dev.banger.daemon.image.testing.TestKernelDeb;
-import dev.banger.daemon.image.testing.TestRegistry;
 import dev.banger.daemon.network.HostNetwork;
 import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.boot.BootStep;
@@ -53,7 +50,6 @@ class VmConcurrencyTest {
 
     @TempDir
     static Path dir;
-    TestRegistry registry;
     VmRig rig;
     VMService.ImageResolver realResolver;
     VMService.BootPlan realPlan;
@@ -63,12 +59,7 @@ class VmConcurrencyTest {
 
     @BeforeAll
     void setUp() {
-        TestKernelDeb.requireTools();
-        TestKernelDeb.require();
-        registry = TestRegistry.start(dir.resolve("registry"));
-        rig = new VmRig(dir.resolve("banger"), Duration.ofSeconds(90));
-        rig.importKernel();
-        rig.pull(registry, "bb", TestGuestImages.busyboxImage());
+        rig = VmRig.withBusybox(dir);
         realResolver = rig.vms.imageResolver;
         realPlan = rig.vms.bootPlan;
     }
@@ -95,9 +86,6 @@ class VmConcurrencyTest {
         pool.shutdownNow();
         if (rig != null) {
             rig.close();
-        }
-        if (registry != null) {
-            registry.close();
         }
     }
 

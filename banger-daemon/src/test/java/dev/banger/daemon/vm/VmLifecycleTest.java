@@ -6,9 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
-import dev.banger.daemon.image.testing.TestGuestImages;
-import dev.banger.daemon.image.testing.TestKernelDeb;
-import dev.banger.daemon.image.testing.TestRegistry;
 import dev.banger.daemon.vm.ssh.ExecResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,26 +29,17 @@ class VmLifecycleTest {
 
     @TempDir
     static Path dir;
-    TestRegistry registry;
     VmRig rig;
 
     @BeforeAll
     void setUp() {
-        TestKernelDeb.requireTools();
-        TestKernelDeb.require();
-        registry = TestRegistry.start(dir.resolve("registry"));
-        rig = new VmRig(dir.resolve("banger"), Duration.ofSeconds(90));
-        rig.importKernel();
-        rig.pull(registry, "bb", TestGuestImages.busyboxImage());
+        rig = VmRig.withBusybox(dir);
     }
 
     @AfterAll
     void tearDown() {
         if (rig != null) {
             rig.close();
-        }
-        if (registry != null) {
-            registry.close();
         }
     }
 

@@ -54,6 +54,24 @@ final class VmRig implements AutoCloseable {
         this.vms = newService();
     }
 
+    /**
+     * A rig with Debian's cloud kernel and the busybox+dropbear image {@code bb}, pulled from a
+     * registry that is gone again once the pull is done.
+     */
+    static VmRig withBusybox(Path dir) {
+        TestKernelDeb.requireTools();
+        TestKernelDeb.require();
+        VmRig rig = new VmRig(dir.resolve("banger"), Duration.ofSeconds(90));
+        try (TestRegistry registry = TestRegistry.start(dir.resolve("registry"))) {
+            rig.importKernel();
+            rig.pull(registry, "bb", dev.banger.daemon.image.testing.TestGuestImages.busyboxImage());
+        } catch (RuntimeException e) {
+            rig.close();
+            throw e;
+        }
+        return rig;
+    }
+
     VMService newService() {
         return new VMService(store, runner, layout, config, network, images, new WorkspaceService(runner, layout), Clock.systemUTC());
     }
