@@ -1,7 +1,6 @@
 package dev.banger.cli.commands;
 
 import dev.banger.cli.Banger;
-import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.Methods;
 import java.util.List;
 import java.util.Map;
@@ -115,9 +114,6 @@ public final class VmRunCommand implements Callable<Integer> {
         if (!command.isEmpty() && !original.contains("--")) {
             throw new ParameterException(cl, "put the command after --, e.g. banger vm run -- " + String.join(" ", command)
                     + " (running a local directory in the VM is not supported yet)");
-        }
-        if (spec.vcpu != null && spec.vcpu < 1) {
-            throw BangerException.badRequest("--vcpu " + spec.vcpu + " is out of range: use at least 1");
         }
     }
 }
