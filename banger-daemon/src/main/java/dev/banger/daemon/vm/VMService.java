@@ -23,7 +23,8 @@ import dev.banger.daemon.vm.boot.ReadinessStep;
 import dev.banger.daemon.vm.boot.RootDiskStep;
 import dev.banger.daemon.vm.boot.StepRunner;
 import dev.banger.daemon.vm.boot.VmHandles;
-import dev.banger.daemon.vm.boot.WorkDiskStep;
+import dev.banger.daemon.vm.capability.Capabilities;
+import dev.banger.daemon.vm.capability.WorkDiskCapability;
 import dev.banger.daemon.vm.disk.RootDisks;
 import dev.banger.daemon.vm.disk.WorkDisks;
 import dev.banger.daemon.vm.hypervisor.HypervisorDriver;
@@ -113,7 +114,8 @@ public final class VMService {
     private final Supplier<SshKeys> keys;
     private final Supplier<GuestSsh> ssh;
     private final RootDisks rootDisks;
-    private final WorkDisks workDisks;
+    /** The per-VM host features; a seam so tests can add one that records or fails its hooks. */
+    Capabilities capabilities;
     ImageResolver imageResolver = this::resolveImage;
     BootPlan bootPlan = this::defaultSteps;
 
@@ -131,7 +133,8 @@ public final class VMService {
         this.keys = memoize(() -> SshKeys.ensure(layout.stateDir().resolve("ssh"), runner));
         this.ssh = memoize(() -> new GuestSsh(keys.get()));
         this.rootDisks = new RootDisks(runner);
-        this.workDisks = new WorkDisks(runner);
+        this.capabilities = new Capabilities(List.of(
+                new WorkDiskCapability(new WorkDisks(runner), () -> keys.get().publicKey())));
     }
 
     public HostNetwork network() {
@@ -220,14 +223,17 @@ public final class VMService {
         return show(vm.id());
     }
 
+    /** Root disk and tap, the capabilities' host side (work disk, ...), the hypervisor, SSH, then their after-start side. */
     private List<BootStep> defaultSteps(BootContext boot) {
         HypervisorDriver d = driver.get();
-        return List.of(
-                new RootDiskStep(rootDisks, d.name().equals("qemu")),
-                new WorkDiskStep(workDisks, () -> keys.get().publicKey()),
-                new NetworkStep(network),
-                new LaunchStep(d, network),
-                new ReadinessStep(ssh.get(), d, config.vm().bootTimeout()));
+        List<BootStep> steps = new ArrayList<>();
+        steps.add(new RootDiskStep(rootDisks, d.name().equals("qemu")));
+        steps.add(new NetworkStep(network));
+        steps.addAll(capabilities.prepareHostSteps(boot.vm()));
+        steps.add(new LaunchStep(d, network));
+        steps.add(new ReadinessStep(ssh.get(), d, config.vm().bootTimeout()));
+        steps.addAll(capabilities.afterStartSteps(boot.vm()));
+        return steps;
     }
 
     // ---- lifecycle ----
@@ -257,8 +263,7 @@ public final class VMService {
                 LOG.warn("VM {} did not power off within {} s; killing it", vm.name(), STOP_GRACE.toSeconds());
             }
             ctx.progress("tear down");
-            teardown(vm.id(), h);
-            store.vms().setState(vm.id(), VmInfo.STOPPED, null, clock.instant());
+            teardownToStopped(vm, h);
             return show(vm.id());
         });
     }
@@ -268,8 +273,7 @@ public final class VMService {
         return locks.with(vm.id(), () -> {
             VmHandles h = requireRunning(find(vm.id()));
             ctx.progress("kill");
-            teardown(vm.id(), h);
-            store.vms().setState(vm.id(), VmInfo.STOPPED, null, clock.instant());
+            teardownToStopped(vm, h);
             return show(vm.id());
         });
     }
@@ -290,10 +294,8 @@ public final class VMService {
         VmInfo deleted = locks.with(vm.id(), () -> {
             VmInfo now = find(vm.id());
             VmHandles h = running.get(now.id());
-            if (h != null || now.running()) {
-                ctx.progress("kill");
-                teardown(now.id(), h);
-            }
+            ctx.progress(h != null || now.running() ? "kill" : "clean up");
+            teardown(now, h);
             ctx.progress("remove disks");
             deleteTree(vmDir(now.id()));
             ssh.get().forget(List.of(now.guestIp(), now.name() + ".vm"));
@@ -388,13 +390,14 @@ public final class VMService {
             if (h.isPresent() && VmHandles.RUNNING.equals(h.get().phase()) && vm.running() && h.get().machine() != null
                     && driver.get().adopt(h.get().machine()).isPresent()) {
                 running.put(vm.id(), h.get());
+                capabilities.adopt(vm, h.get());
                 LOG.info("VM {} is still running (pid {}): adopted", vm.name(), h.get().machine().pid());
                 return;
             }
             if (h.isEmpty() && !vm.running()) {
                 return;
             }
-            teardown(vm.id(), h.orElse(null));
+            teardown(vm, h.orElse(null));
             boolean interruptedStart = h.isPresent() && VmHandles.STARTING.equals(h.get().phase());
             if (interruptedStart) {
                 if (VmInfo.CREATED.equals(vm.state())) {
@@ -416,8 +419,23 @@ public final class VMService {
 
     // ---- helpers ----
 
-    /** Ends the process (whatever the handles say, plus anything still using the VM's dir) and frees the tap. */
-    private void teardown(String vmId, VmHandles h) {
+    /** The teardown, then {@code stopped}; an incomplete one leaves {@code error} with what is left, for delete to retry. */
+    private void teardownToStopped(VmInfo vm, VmHandles h) {
+        try {
+            teardown(vm, h);
+        } catch (RuntimeException e) {
+            store.vms().setState(vm.id(), VmInfo.ERROR, e.getMessage(), clock.instant());
+            throw e;
+        }
+        store.vms().setState(vm.id(), VmInfo.STOPPED, null, clock.instant());
+    }
+
+    /**
+     * Ends the process (whatever the handles say, plus anything still using the VM's dir), runs every
+     * capability's cleanup and frees the tap. Runs to the end whatever fails, then reports it all.
+     */
+    private void teardown(VmInfo vm, VmHandles h) {
+        String vmId = vm.id();
         List<Exception> problems = new ArrayList<>();
         Path dir = vmDir(vmId);
         if (h != null && h.machine() != null) {
@@ -434,6 +452,7 @@ public final class VMService {
         } catch (RuntimeException e) {
             problems.add(e);
         }
+        problems.addAll(capabilities.cleanup(vm, h));
         try {
             network.deleteTap(h != null && h.tap() != null ? h.tap() : HostNetwork.tapName(vmId));
         } catch (RuntimeException e) {
@@ -446,7 +465,7 @@ public final class VMService {
             problems.add(e);
         }
         if (!problems.isEmpty()) {
-            BangerException failure = new BangerException(ErrorCode.OPERATION_FAILED, "teardown of VM " + vmId + " was incomplete: "
+            BangerException failure = new BangerException(ErrorCode.OPERATION_FAILED, "teardown of VM " + vm.name() + " was incomplete: "
                     + problems.getFirst().getMessage());
             problems.forEach(failure::addSuppressed);
             throw failure;
