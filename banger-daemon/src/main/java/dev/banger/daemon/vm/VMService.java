@@ -223,7 +223,7 @@ public final class VMService {
     private List<BootStep> defaultSteps(BootContext boot) {
         HypervisorDriver d = driver.get();
         return List.of(
-                new RootDiskStep(rootDisks, d.name().equals("qemu")),
+                new RootDiskStep(rootDisks, d.readsQcow2()),
                 new WorkDiskStep(workDisks, () -> keys.get().publicKey()),
                 new NetworkStep(network),
                 new LaunchStep(d, network),
