@@ -58,6 +58,8 @@ final class FirecrackerDriver implements HypervisorDriver {
     private static final int MAX_SOCKET_PATH = 107;
     private static final Duration API_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration TERM_GRACE = Duration.ofSeconds(2);
+    /** How long a process whose API connection dropped gets to finish exiting. */
+    private static final Duration EXIT_WAIT = Duration.ofSeconds(1);
     private static final int OUTPUT_TAIL_BYTES = 2000;
     private static final byte[] ELF_MAGIC = {0x7f, 'E', 'L', 'F'};
 
@@ -151,8 +153,7 @@ final class FirecrackerDriver implements HypervisorDriver {
             launch.undo(e);
             throw e;
         } catch (IOException | RuntimeException e) {
-            BangerException failure = new BangerException(ErrorCode.OPERATION_FAILED, "VM " + spec.name()
-                    + ": Firecracker did not start: " + e.getMessage(), e);
+            BangerException failure = launch.failure(e);
             launch.undo(failure);
             throw failure;
         }
@@ -297,6 +298,24 @@ final class FirecrackerDriver implements HypervisorDriver {
                     + when + output());
         }
 
+        /** An API exchange or a file that failed: its message, and how the process ended if it did, with its output. */
+        BangerException failure(Exception e) {
+            if (process != null && e instanceof IOException && !(e instanceof FirecrackerApi.Fault)) {
+                awaitEnd(); // a dropped connection is usually a dying process: its status tells why
+            }
+            String exit = process == null || process.isAlive() ? ""
+                    : " (Firecracker exited with status " + process.exitCode().getAsInt() + ")";
+            return new BangerException(ErrorCode.OPERATION_FAILED, "VM " + spec.name() + ": Firecracker did not start: "
+                    + e.getMessage() + exit + (process == null ? "" : output()), e);
+        }
+
+        private void awaitEnd() {
+            long deadline = System.nanoTime() + EXIT_WAIT.toNanos();
+            while (process.isAlive() && System.nanoTime() < deadline) {
+                sleep();
+            }
+        }
+
         /** What the process printed since this launch started it, for an error message. */
         private String output() {
             try (InputStream in = Files.newInputStream(console)) {
@@ -313,8 +332,13 @@ final class FirecrackerDriver implements HypervisorDriver {
         /** Kills the process and removes what this launch made; problems are added to {@code failure}. */
         void undo(BangerException failure) {
             if (process != null) {
-                // The message above already quotes the output; console.log goes below if this launch made it.
+                // The message already quotes the output; console.log goes below if this launch made it.
                 process.stop(TERM_GRACE);
+            }
+            try {
+                removeRunFiles(run); // what the process made: its sockets
+            } catch (RuntimeException e) {
+                failure.addSuppressed(e);
             }
             for (Path p : made.reversed()) {
                 try {
