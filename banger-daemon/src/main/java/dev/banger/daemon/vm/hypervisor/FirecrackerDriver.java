@@ -407,8 +407,16 @@ final class FirecrackerDriver implements HypervisorDriver {
 
     private void delete(Path p) {
         if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-            // The chroot holds hard links to the VM's disks: rm unlinks them, the disks stay.
-            runner.run(Command.of("rm", "-rf", "--one-file-system", p.toString()));
+            // A cancelled launch or stop still cleans up: with the interrupt pending, CommandRunner would kill rm at once.
+            boolean interrupted = Thread.interrupted();
+            try {
+                // The chroot holds hard links to the VM's disks: rm unlinks them, the disks stay.
+                runner.run(Command.of("rm", "-rf", "--one-file-system", p.toString()));
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             return;
         }
         try {
