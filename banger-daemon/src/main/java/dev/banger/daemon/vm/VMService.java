@@ -227,7 +227,7 @@ public final class VMService {
     private List<BootStep> defaultSteps(BootContext boot) {
         HypervisorDriver d = driver.get();
         List<BootStep> steps = new ArrayList<>();
-        steps.add(new RootDiskStep(rootDisks, d.name().equals("qemu")));
+        steps.add(new RootDiskStep(rootDisks, d.readsQcow2()));
         steps.add(new NetworkStep(network));
         steps.addAll(capabilities.prepareHostSteps(boot.vm()));
         steps.add(new LaunchStep(d, network));

@@ -2,6 +2,7 @@ package dev.banger.daemon.vm;
 
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
+import dev.banger.core.config.VmSettings;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.KernelInfo;
 import dev.banger.core.model.VmInfo;
@@ -24,6 +25,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.UnaryOperator;
 
 /**
  * A daemon's VM stack built from real parts (store, image service, host network, QEMU), on a
@@ -44,9 +46,14 @@ final class VmRig implements AutoCloseable {
     KernelInfo kernel;
 
     VmRig(Path root, Duration bootTimeout) {
+        this(root, bootTimeout, UnaryOperator.identity());
+    }
+
+    /** {@code vmSettings}: changes to the VM keys of the config (the hypervisor, its binaries). */
+    VmRig(Path root, Duration bootTimeout, UnaryOperator<VmSettings> vmSettings) {
         this.root = root;
         Config base = Config.under(root);
-        this.config = base.withVm(base.vm().withBootTimeout(bootTimeout));
+        this.config = base.withVm(vmSettings.apply(base.vm().withBootTimeout(bootTimeout)));
         this.layout = Layout.of(config);
         this.store = Store.open(mkdirs(layout).database());
         this.images = new ImageService(store, runner, layout, config, Clock.systemUTC());
@@ -59,9 +66,13 @@ final class VmRig implements AutoCloseable {
      * registry that is gone again once the pull is done.
      */
     static VmRig withBusybox(Path dir) {
+        return withBusybox(dir, UnaryOperator.identity());
+    }
+
+    static VmRig withBusybox(Path dir, UnaryOperator<VmSettings> vmSettings) {
         TestKernelDeb.requireTools();
         TestKernelDeb.require();
-        VmRig rig = new VmRig(dir.resolve("banger"), Duration.ofSeconds(90));
+        VmRig rig = new VmRig(dir.resolve("banger"), Duration.ofSeconds(90), vmSettings);
         try (TestRegistry registry = TestRegistry.start(dir.resolve("registry"))) {
             rig.importKernel();
             rig.pull(registry, "bb", dev.banger.daemon.image.testing.TestGuestImages.busyboxImage());

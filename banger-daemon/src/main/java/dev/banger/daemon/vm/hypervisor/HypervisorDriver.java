@@ -9,6 +9,12 @@ public interface HypervisorDriver {
     /** The driver's name, as recorded in {@link MachineProcess#driver()}. */
     String name();
 
+    /** True when it opens qcow2 disks; else the root disk must be raw. */
+    boolean readsQcow2();
+
+    /** True when it boots only an uncompressed ELF {@code vmlinux} (else the compressed {@code vmlinuz}). */
+    boolean bootsElfKernel();
+
     /** What this driver will use on this host, with the reason; probed once and remembered. */
     Acceleration acceleration();
 
