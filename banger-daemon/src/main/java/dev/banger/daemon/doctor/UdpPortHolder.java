@@ -24,17 +24,26 @@ final class UdpPortHolder {
         this.proc = proc;
     }
 
-    /** The socket bound to {@code address} (or to the wildcard address on its port), if any. */
+    /**
+     * The socket bound to the IPv4 {@code address}, or to the wildcard on its port; IPv6 sockets
+     * (as the JDK opens them) count too, bound to the v4-mapped address or to {@code ::}.
+     */
     Optional<Holder> find(InetSocketAddress address) throws IOException {
-        String port = String.format("%04X", address.getPort());
-        String exact = littleEndianHex(address.getAddress().getAddress()) + ":" + port;
-        String wildcard = "00000000:" + port;
-        List<String> lines = Files.readAllLines(proc.resolve("net/udp"));
-        for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
-            String[] f = line.trim().split("\\s+");
-            if (f.length > 9 && (f[1].equals(exact) || f[1].equals(wildcard))) {
-                long inode = Long.parseLong(f[9]);
-                return Optional.of(holderOf(inode));
+        String port = ":" + String.format("%04X", address.getPort());
+        String v4 = littleEndianHex(address.getAddress().getAddress());
+        List<String> wanted = List.of(v4 + port, "00000000" + port,
+                "0000000000000000FFFF0000" + v4 + port, "00000000000000000000000000000000" + port);
+        for (String table : List.of("net/udp", "net/udp6")) {
+            Path file = proc.resolve(table);
+            if (!Files.exists(file)) {
+                continue; // no IPv6 in this kernel
+            }
+            List<String> lines = Files.readAllLines(file);
+            for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 9 && wanted.contains(f[1])) {
+                    return Optional.of(holderOf(Long.parseLong(f[9])));
+                }
             }
         }
         return Optional.empty();
@@ -59,7 +68,7 @@ final class UdpPortHolder {
         return new Holder(inode, Optional.empty(), "");
     }
 
-    /** /proc/net/udp prints the IPv4 address as one host-order (little-endian on x86) 32-bit word. */
+    /** /proc/net/udp{,6} print addresses as host-order (little-endian on x86) 32-bit words. */
     private static String littleEndianHex(byte[] a) {
         return String.format("%02X%02X%02X%02X", a[3], a[2], a[1], a[0]);
     }

@@ -255,6 +255,11 @@ public final class SystemInstaller {
         List<Path> files = new ArrayList<>(rec.files());
         java.util.Collections.reverse(files); // contents before the directories that hold them
         try {
+            if (purge) { // first, so the directories install made around them empty out and go too
+                for (Path dir : List.of(layout.stateDir(), layout.cacheDir(), layout.runtimeDir())) {
+                    deleteTree(t.local(dir));
+                }
+            }
             for (Path f : files) {
                 Path local = t.local(f);
                 if (f.equals(rec.prefix().resolve("lib/banger"))) {
@@ -267,11 +272,6 @@ public final class SystemInstaller {
                     }
                 } else {
                     Files.deleteIfExists(local);
-                }
-            }
-            if (purge) {
-                for (Path dir : List.of(layout.stateDir(), layout.cacheDir(), layout.runtimeDir())) {
-                    deleteTree(t.local(dir));
                 }
             }
         } catch (IOException e) {

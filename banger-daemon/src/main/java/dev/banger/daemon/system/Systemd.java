@@ -22,7 +22,8 @@ public final class Systemd {
         this(runner, BOOTED_MARKER);
     }
 
-    Systemd(CommandRunner runner, Path bootedMarker) {
+    /** {@code bootedMarker}: the directory whose presence means systemd is PID 1 (tests point it elsewhere). */
+    public Systemd(CommandRunner runner, Path bootedMarker) {
         this.runner = runner;
         this.bootedMarker = bootedMarker;
     }
