@@ -35,6 +35,7 @@ PACKAGES=(
     openssh-client # ssh, ssh-keygen: banger's SSH key, `vm ssh`
     dropbear-bin   # the SSH server of the small test guest image the VM tests build
     debootstrap    # the Debian bookworm root filesystem of the systemd test guest image (below)
+    systemd        # systemd-analyze verify of the bangerd.service that `banger system install` writes
 )
 
 installed() {

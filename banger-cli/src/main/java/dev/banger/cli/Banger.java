@@ -4,6 +4,8 @@ import dev.banger.cli.client.DaemonUnreachableException;
 import dev.banger.cli.commands.CommandFactory;
 import dev.banger.cli.commands.CompletionCommand;
 import dev.banger.cli.commands.DaemonCommand;
+import dev.banger.cli.commands.DoctorCommand;
+import dev.banger.cli.commands.SystemCommand;
 import dev.banger.cli.commands.ImageCommand;
 import dev.banger.cli.commands.InternalCommand;
 import dev.banger.cli.commands.KernelCommand;
@@ -43,7 +45,7 @@ public final class Banger implements Runnable {
      * model: building the model of every command costs more start-up than the command itself.
      */
     private static final List<Class<?>> COMMANDS = List.of(VmCommand.class, PsCommand.class, PingCommand.class, VersionCommand.class, ImageCommand.class,
-            KernelCommand.class, DaemonCommand.class, CompletionCommand.class, InternalCommand.class);
+            KernelCommand.class, DaemonCommand.class, DoctorCommand.class, SystemCommand.class, CompletionCommand.class, InternalCommand.class);
 
     // The root's options are declared in rootOptions(), not with @Option: every annotation type
     // picocli reads costs a dynamic proxy class at start-up (~10 ms each, which no AOT cache keeps).

@@ -34,6 +34,7 @@ public final class Methods {
     public static final String VM_SET = "vm.set";
     public static final String VM_PRUNE = "vm.prune";
     public static final String VM_SSH = "vm.ssh";
+    public static final String DOCTOR = "doctor";
 
     private Methods() {
     }
