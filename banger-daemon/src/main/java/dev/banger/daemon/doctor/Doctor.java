@@ -6,6 +6,7 @@ import dev.banger.core.model.DoctorCheck;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.image.kernel.KernelCatalog;
 import dev.banger.daemon.system.Systemd;
+import dev.banger.daemon.vm.hypervisor.FirecrackerProbe;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,7 +37,7 @@ public final class Doctor {
                 ArchitectureCheck.ofThisJvm(),
                 new StoreCheck(store),
                 new QemuCheck(config.vm(), tools),
-                new FirecrackerCheck(config.vm(), tools),
+                new FirecrackerCheck(config.vm(), FirecrackerProbe.forHost(config.vm().firecracker(), runner, layout.stateDir())),
                 AccelerationCheck.forHost(layout.stateDir()),
                 TunCheck.forHost(),
                 new BridgeToolsCheck(config.vm(), tools),

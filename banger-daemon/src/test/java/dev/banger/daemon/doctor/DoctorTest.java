@@ -3,6 +3,7 @@ package dev.banger.daemon.doctor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.banger.core.config.Config;
+import dev.banger.core.config.FirecrackerSettings;
 import dev.banger.core.config.VmSettings;
 import dev.banger.core.model.DoctorCheck;
 import dev.banger.daemon.exec.BackgroundProcess;
@@ -11,6 +12,7 @@ import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.image.kernel.KernelCatalog;
 import dev.banger.daemon.store.Store;
 import dev.banger.daemon.vm.hypervisor.AccelerationProbe;
+import dev.banger.daemon.vm.hypervisor.FirecrackerProbe;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -66,26 +68,36 @@ class DoctorTest {
 
     @Test
     void firecrackerMissingIsOptionalUnderAutoButAFailWhenChosen() {
-        DoctorCheck optional = new FirecrackerCheck(VmSettings.defaults(), tools, "no-such-firecracker", "no-such-jailer").run();
+        DoctorCheck optional = firecracker(VmSettings.defaults(), "no-such-firecracker", null).run();
         assertThat(optional.status()).isEqualTo(DoctorCheck.PASS);
         assertThat(optional.details()).anySatisfy(d -> assertThat(d).contains("optional"));
-        DoctorCheck chosen = new FirecrackerCheck(VmSettings.defaults().withHypervisor("firecracker", "qemu-system-x86_64"), tools,
-                "no-such-firecracker", "no-such-jailer").run();
+        DoctorCheck chosen = firecracker(VmSettings.defaults().withHypervisor("firecracker", "qemu-system-x86_64"),
+                "no-such-firecracker", null).run();
         assertThat(chosen.status()).isEqualTo(DoctorCheck.FAIL);
-        assertThat(chosen.fix().getFirst()).contains("1.5.0 to 1.14.1");
+        assertThat(chosen.details()).anySatisfy(d -> assertThat(d).contains("no-such-firecracker").contains("firecracker_bin"));
+        assertThat(chosen.fix().getFirst()).contains(">= 1.4.0 and < 2.0.0");
     }
 
     @Test
-    void firecrackerVersionsAreJudgedAgainstTheSupportedRange() throws Exception {
-        Path old = fakeTool("firecracker-old", "Firecracker v1.4.1");
+    void firecrackerVersionsAreJudgedAgainstTheDriversSupportedRange() throws Exception {
+        Path old = fakeTool("firecracker-old", "Firecracker v1.3.9");
         Path ok = fakeTool("firecracker-ok", "Firecracker v1.7.0");
-        Path jailerNew = fakeTool("jailer-new", "Jailer v1.15.0");
+        Path tooNew = fakeTool("firecracker-new", "Firecracker v2.1.0");
         VmSettings fc = VmSettings.defaults().withHypervisor("firecracker", "qemu-system-x86_64");
-        assertThat(new FirecrackerCheck(fc, tools, old.toString(), ok.toString()).run().status()).isEqualTo(DoctorCheck.FAIL);
-        assertThat(new FirecrackerCheck(fc, tools, ok.toString(), ok.toString()).run().status()).isEqualTo(DoctorCheck.PASS);
-        DoctorCheck newer = new FirecrackerCheck(fc, tools, ok.toString(), jailerNew.toString()).run();
-        assertThat(newer.status()).isEqualTo(DoctorCheck.WARN);
-        assertThat(newer.details()).anySatisfy(d -> assertThat(d).contains("1.15.0 is newer than 1.14.1"));
+        DoctorCheck older = firecracker(fc, old.toString(), null).run();
+        assertThat(older.status()).isEqualTo(DoctorCheck.FAIL);
+        assertThat(older.details()).anySatisfy(d -> assertThat(d).contains("1.3.9 is not supported"));
+        assertThat(firecracker(fc, tooNew.toString(), null).run().details()).anySatisfy(d -> assertThat(d).contains("2.1.0 is not supported"));
+        assertThat(firecracker(fc, ok.toString(), null).run().details()).anySatisfy(d -> assertThat(d).contains("1.7.0, within"));
+        DoctorCheck missingJailer = firecracker(fc, ok.toString(), "/nonexistent/jailer").run();
+        assertThat(missingJailer.details()).anySatisfy(d -> assertThat(d).contains("jailer_bin").contains("not installed"));
+    }
+
+    /** The check over the driver's probe; this host has no KVM that runs guests, so a chosen Firecracker always FAILs here. */
+    private FirecrackerCheck firecracker(VmSettings vm, String bin, String jailer) {
+        var settings = new FirecrackerSettings(bin, jailer, jailer != null, jailer == null ? null : 1000,
+                jailer == null ? null : 1000);
+        return new FirecrackerCheck(vm, FirecrackerProbe.forHost(settings, new CommandRunner(), dir));
     }
 
     private Path fakeTool(String name, String versionLine) throws Exception {
