@@ -72,6 +72,8 @@ public final class VMService {
     static final Duration STOP_GRACE = Duration.ofSeconds(15);
     /** sync first, so /root is on disk before the power goes; poweroff -f where no systemd would act on it. */
     static final String POWEROFF = "sync; (systemctl --no-block poweroff || poweroff -f || busybox poweroff -f) >/dev/null 2>&1 &";
+    /** For a hypervisor that exits on a guest reboot but not on its poweroff (Firecracker with reboot=k). */
+    static final String REBOOT = "sync; (systemctl --no-block reboot || reboot -f || busybox reboot -f) >/dev/null 2>&1 &";
 
     /** Phase 1's image lookup, a seam so tests can hold a create there. */
     interface ImageResolver {
@@ -228,7 +230,7 @@ public final class VMService {
         HypervisorDriver d = driver.get();
         List<BootStep> steps = new ArrayList<>();
         steps.add(new RootDiskStep(rootDisks, d.readsQcow2()));
-        steps.add(new NetworkStep(network));
+        steps.add(new NetworkStep(network, d));
         steps.addAll(capabilities.prepareHostSteps(boot.vm()));
         steps.add(new LaunchStep(d, network));
         steps.add(new ReadinessStep(ssh.get(), d, config.vm().bootTimeout()));
@@ -255,7 +257,7 @@ public final class VMService {
             VmHandles h = requireRunning(find(vm.id()));
             ctx.progress("power off");
             try {
-                ssh.get().exec(vm.guestIp(), ReadinessStep.SSH_PORT, POWEROFF, STOP_DIAL_TIMEOUT, STOP_DIAL_TIMEOUT.multipliedBy(2));
+                ssh.get().exec(vm.guestIp(), ReadinessStep.SSH_PORT, driver.get().exitsOnGuestReboot() ? REBOOT : POWEROFF, STOP_DIAL_TIMEOUT, STOP_DIAL_TIMEOUT.multipliedBy(2));
             } catch (RuntimeException e) {
                 LOG.info("VM {}: no clean poweroff over SSH ({}); killing it", vm.name(), e.getMessage());
             }

@@ -88,6 +88,16 @@ final class FirecrackerDriver implements HypervisorDriver {
     }
 
     @Override
+    public boolean exitsOnGuestReboot() {
+        return true;
+    }
+
+    @Override
+    public Optional<int[]> unprivilegedIds() {
+        return settings.jailerEnabled() ? Optional.of(new int[] {settings.jailerUid(), settings.jailerGid()}) : Optional.empty();
+    }
+
+    @Override
     public boolean bootsElfKernel() {
         return true;
     }
