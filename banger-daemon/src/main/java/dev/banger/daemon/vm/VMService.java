@@ -317,7 +317,7 @@ public final class VMService {
         return locks.with(vm.id(), () -> {
             VmInfo now = find(vm.id());
             if (now.running()) {
-                throw BangerException.badRequest("VM " + now.name() + " is running: stop it before changing its size");
+                throw BangerException.badRequest("VM " + now.name() + " is running: stop it before changing its size or NAT");
             }
             int vcpu = VmRequests.vcpu(p.vcpu(), now.vcpu());
             int memory = VmRequests.memoryMib(p.memory(), now.memoryMib());
