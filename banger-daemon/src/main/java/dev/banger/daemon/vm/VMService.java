@@ -330,6 +330,8 @@ public final class VMService {
             if (p.nat() != null && p.nat() != now.nat()) {
                 if (p.nat()) {
                     network.nat().choose();
+                } else {
+                    network.nat().disable(now.id()); // rules an incomplete teardown left, which no later cleanup would see
                 }
                 store.vms().setNat(now.id(), p.nat(), clock.instant());
             }

@@ -10,6 +10,8 @@ import dev.banger.daemon.network.nat.NatRules;
 import dev.banger.daemon.network.nat.TestInternet;
 import dev.banger.daemon.vm.ssh.ExecResult;
 import dev.banger.daemon.workspace.WorkspaceService;
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -133,6 +135,17 @@ class VmNatTest {
         assertThat(rig.vms.show("off").nat()).isFalse();
         assertThat(rig.vms.set(new VMService.SetParams(plain.name(), null, null, null, true)).nat()).isTrue();
         assertThat(rig.vms.set(new VMService.SetParams(plain.name(), null, null, null, false)).nat()).isFalse();
+    }
+
+    @Test
+    void turningNatOffOnAStoppedVmRemovesRulesAnIncompleteTeardownLeft() throws Exception {
+        VmInfo vm = rig.vms.create(new VMService.CreateParams("leftover", "bb", null, 1, "256", "256M", true, true),
+                rig.ctx("vm.create"));
+        rig.network.nat().enable(vm.id(), (Inet4Address) InetAddress.getByName(vm.guestIp()));
+        assertThat(count(ruleset(), "banger:" + vm.id())).isEqualTo(3);
+
+        assertThat(rig.vms.set(new VMService.SetParams("leftover", null, null, null, false)).nat()).isFalse();
+        assertThat(ruleset()).doesNotContain(vm.id()).doesNotContain(vm.guestIp() + " ");
     }
 
     private static VMService.CreateParams nat(String name) {
