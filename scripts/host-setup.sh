@@ -28,6 +28,8 @@ PACKAGES=(
     e2fsprogs      # mkfs.ext4, debugfs: image and work-seed builders
     procps         # ps, pkill in tests' diagnostics
     iproute2       # ip: host networking (bridge, tap) in the daemon
+    nftables       # nft: per-VM NAT rules (--nat)
+    iptables       # NAT's fallback (hosts whose FORWARD chain drops by default, e.g. docker), and its tests
     docker-registry # a real OCI registry on loopback for the image-pull tests (TestRegistry)
     apache2-utils  # htpasswd: that registry's basic-auth tests
     qemu-system-x86 # the QEMU driver; tests boot imported kernels under TCG

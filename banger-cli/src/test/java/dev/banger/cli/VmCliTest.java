@@ -156,6 +156,19 @@ class VmCliTest {
     }
 
     @Test
+    void natIsChosenAtCreateShownAndSwitchedWithSet() {
+        CliRun create = d.cli("vm", "create", "--name", "n1", "--nat", "--no-start");
+        assertThat(create.exit()).as(create.err()).isZero();
+        assertThat(create.out()).contains("nat        on");
+        assertThat(json("vm", "show", "n1").get("nat")).isEqualTo(true);
+
+        assertThat(d.cli("vm", "set", "n1", "--no-nat").out()).contains("nat        off");
+        assertThat(d.cli("vm", "show", "n1").out()).contains("nat        off");
+        assertThat(d.cli("vm", "set", "n1", "--nat").out()).contains("nat        on");
+        assertThat(d.cli("vm", "delete", "n1").exit()).isZero();
+    }
+
+    @Test
     void severalVmsStartConcurrentlyAndReportInTheOrderGiven() {
         for (String name : List.of("a", "b")) {
             CliRun create = d.cli("vm", "create", "--name", name, "--no-start");

@@ -6,6 +6,7 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.CommandFailedException;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.network.nat.NatRules;
 import java.net.Inet4Address;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -27,11 +28,23 @@ public final class HostNetwork implements AutoCloseable {
     private final VmSettings vm;
     private final CommandRunner runner;
     private final IpLinks links;
+    private final NatRules nat;
 
     public HostNetwork(Config config, CommandRunner runner) {
+        this(config, runner, NatRules.Programs.DEFAULT);
+    }
+
+    /** {@code natPrograms}: the firewall tools NAT looks for (tests name missing ones). */
+    public HostNetwork(Config config, CommandRunner runner, NatRules.Programs natPrograms) {
         this.vm = config.vm();
         this.runner = runner;
         this.links = new IpLinks(runner);
+        this.nat = new NatRules(runner, vm.bridgeName(), natPrograms);
+    }
+
+    /** Per-VM NAT: the masquerade and forward rules of VMs created with {@code --nat}. */
+    public NatRules nat() {
+        return nat;
     }
 
     /**

@@ -24,6 +24,7 @@ import dev.banger.daemon.vm.boot.RootDiskStep;
 import dev.banger.daemon.vm.boot.StepRunner;
 import dev.banger.daemon.vm.boot.VmHandles;
 import dev.banger.daemon.vm.capability.Capabilities;
+import dev.banger.daemon.vm.capability.NatCapability;
 import dev.banger.daemon.vm.capability.WorkDiskCapability;
 import dev.banger.daemon.vm.disk.RootDisks;
 import dev.banger.daemon.vm.disk.WorkDisks;
@@ -86,10 +87,10 @@ public final class VMService {
     }
 
     public record CreateParams(String name, String image, String kernel, Integer vcpu, String memory, String diskSize,
-                               Boolean noStart) {
+                               Boolean noStart, Boolean nat) {
     }
 
-    public record SetParams(String name, Integer vcpu, String memory, String diskSize) {
+    public record SetParams(String name, Integer vcpu, String memory, String diskSize, Boolean nat) {
     }
 
     public record LogsParams(String name, Integer lines) {
@@ -136,7 +137,8 @@ public final class VMService {
         this.ssh = memoize(() -> new GuestSsh(keys.get()));
         this.rootDisks = new RootDisks(runner);
         this.capabilities = new Capabilities(List.of(
-                new WorkDiskCapability(new WorkDisks(runner), () -> keys.get().publicKey())));
+                new WorkDiskCapability(new WorkDisks(runner), () -> keys.get().publicKey()),
+                new NatCapability(network.nat())));
     }
 
     public HostNetwork network() {
@@ -158,13 +160,17 @@ public final class VMService {
         int vcpu = VmRequests.vcpu(p.vcpu(), config.vm().vcpu());
         int memory = VmRequests.memoryMib(p.memory(), config.vm().memoryMib());
         long disk = VmRequests.diskBytes(p.diskSize(), config.vm().diskBytes());
+        boolean nat = Boolean.TRUE.equals(p.nat());
+        if (nat) {
+            network.nat().choose(); // no firewall tool: refused before anything is reserved
+        }
         if (store.vms().find(name).filter(v -> v.name().equals(name)).isPresent()) {
             throw new BangerException(ErrorCode.ALREADY_EXISTS, "a VM named " + name + " already exists");
         }
         ctx.progress("resolve image");
         ImageInfo image = imageResolver.resolve(p.image() != null ? p.image() : config.vm().defaultImage(), p.kernel(), ctx);
         kernelOf(image);
-        VmInfo vm = reserveVM(name, image, vcpu, memory, disk);
+        VmInfo vm = reserveVM(name, image, vcpu, memory, disk, nat);
         if (Boolean.TRUE.equals(p.noStart())) {
             return vm;
         }
@@ -172,7 +178,7 @@ public final class VMService {
     }
 
     /** Phase 2: milliseconds under createVMMu — name re-check, next free address, the {@code created} row. */
-    VmInfo reserveVM(String name, ImageInfo image, int vcpu, int memoryMib, long diskBytes) {
+    VmInfo reserveVM(String name, ImageInfo image, int vcpu, int memoryMib, long diskBytes, boolean nat) {
         long t0 = System.nanoTime();
         createVMMu.lock();
         try {
@@ -187,7 +193,7 @@ public final class VMService {
                 Inet4Address ip = network.allocate(taken);
                 var now = clock.instant();
                 VmInfo row = new VmInfo(newId(), name, VmInfo.CREATED, image.id(), image.name(), vcpu, memoryMib, diskBytes,
-                        ip.getHostAddress(), HostNetwork.macFor(ip), false, null, now, now, null);
+                        ip.getHostAddress(), HostNetwork.macFor(ip), nat, null, now, now, null);
                 VmRows.insert(c, row);
                 return row;
             });
@@ -313,7 +319,7 @@ public final class VMService {
         return locks.with(vm.id(), () -> {
             VmInfo now = find(vm.id());
             if (now.running()) {
-                throw BangerException.badRequest("VM " + now.name() + " is running: stop it before changing its size");
+                throw BangerException.badRequest("VM " + now.name() + " is running: stop it before changing its size or NAT");
             }
             int vcpu = VmRequests.vcpu(p.vcpu(), now.vcpu());
             int memory = VmRequests.memoryMib(p.memory(), now.memoryMib());
@@ -323,6 +329,14 @@ public final class VMService {
                         + "the guest's files may not fit");
             }
             store.vms().setSpec(now.id(), vcpu, memory, disk, clock.instant());
+            if (p.nat() != null && p.nat() != now.nat()) {
+                if (p.nat()) {
+                    network.nat().choose();
+                } else {
+                    network.nat().disable(now.id()); // rules an incomplete teardown left, which no later cleanup would see
+                }
+                store.vms().setNat(now.id(), p.nat(), clock.instant());
+            }
             return show(now.id());
         });
     }
