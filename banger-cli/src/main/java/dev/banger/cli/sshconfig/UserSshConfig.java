@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 
 /**
  * The user's side of {@code banger ssh-config}: banger's own {@code ~/.config/banger/ssh_config}
@@ -137,14 +138,10 @@ public final class UserSshConfig {
             void run() throws IOException;
         }
 
-        private interface Work {
-            boolean run() throws IOException;
-        }
-
-        boolean apply(Work work) {
+        boolean apply(BooleanSupplier work) {
             try {
-                return work.run();
-            } catch (IOException | RuntimeException e) {
+                return work.getAsBoolean();
+            } catch (RuntimeException e) {
                 for (Undo u : undo.reversed()) {
                     try {
                         u.run();
@@ -152,48 +149,56 @@ public final class UserSshConfig {
                         e.addSuppressed(suppressed);
                     }
                 }
-                if (e instanceof BangerException be) {
-                    throw be;
-                }
-                throw new BangerException(ErrorCode.OPERATION_FAILED, "cannot write " + what(e) + " (nothing was changed)", e);
+                throw e;
             }
         }
 
-        /** "~/.ssh/config: permission denied" rather than the JDK's bare file name. */
-        private String what(Exception e) {
-            if (!(e instanceof FileSystemException fse) || fse.getFile() == null) {
-                return String.valueOf(e.getMessage());
+        /** "cannot create ~/.ssh: permission denied" rather than the JDK's bare file name. */
+        private BangerException failed(String doing, Path p, IOException e) {
+            String reason = e.getMessage();
+            if (e instanceof FileSystemException fse) {
+                reason = fse.getReason() != null ? fse.getReason()
+                        : e instanceof AccessDeniedException ? "permission denied"
+                        : e instanceof NotDirectoryException ? "not a directory"
+                        : e instanceof FileAlreadyExistsException ? "something else is in the way" : e.getClass().getSimpleName();
             }
-            String reason = fse.getReason() != null ? fse.getReason()
-                    : e instanceof AccessDeniedException ? "permission denied"
-                    : e instanceof NotDirectoryException ? "not a directory"
-                    : e instanceof FileAlreadyExistsException ? "it exists" : e.getClass().getSimpleName();
-            return display(Path.of(fse.getFile())) + ": " + reason;
+            return new BangerException(ErrorCode.OPERATION_FAILED, "cannot " + doing + " " + display(p) + ": " + reason
+                    + " (nothing was changed)", e);
         }
 
         /** Creates {@code dir} (and its missing parents) with {@code mode}. */
-        void directory(Path dir, Set<PosixFilePermission> mode) throws IOException {
+        void directory(Path dir, Set<PosixFilePermission> mode) {
             List<Path> missing = new ArrayList<>();
             for (Path d = dir; d != null && !Files.exists(d, LinkOption.NOFOLLOW_LINKS); d = d.getParent()) {
                 missing.addFirst(d);
             }
             for (Path d : missing) {
-                Files.createDirectory(d);
-                undo.add(() -> Files.deleteIfExists(d));
-                Files.setPosixFilePermissions(d, d.equals(dir) ? mode : PosixFilePermissions.fromString("rwx------"));
+                try {
+                    Files.createDirectory(d);
+                    undo.add(() -> Files.deleteIfExists(d));
+                    Files.setPosixFilePermissions(d, d.equals(dir) ? mode : PosixFilePermissions.fromString("rwx------"));
+                } catch (IOException e) {
+                    throw failed("create", d, e);
+                }
             }
         }
 
         /** Replaces {@code file}'s content atomically (a new file gets {@code newMode}); false when it already had it. */
-        boolean write(Path file, String content, Set<PosixFilePermission> newMode) throws IOException {
+        boolean write(Path file, String content, Set<PosixFilePermission> newMode) {
             Optional<String> before = read(file);
             if (before.isPresent() && before.get().equals(content)) {
                 return false;
             }
             directory(file.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
-            Path target = Files.isSymbolicLink(file) ? file.toRealPath() : file;
-            PosixFileAttributes old = before.isPresent() ? Files.readAttributes(target, PosixFileAttributes.class) : null;
-            replace(target, content, old, newMode);
+            Path target;
+            PosixFileAttributes old;
+            try {
+                target = Files.isSymbolicLink(file) ? file.toRealPath() : file;
+                old = before.isPresent() ? Files.readAttributes(target, PosixFileAttributes.class) : null;
+                replace(target, content, old, newMode);
+            } catch (IOException e) {
+                throw failed("write", file, e);
+            }
             undo.add(() -> {
                 if (old == null) {
                     Files.deleteIfExists(target);
