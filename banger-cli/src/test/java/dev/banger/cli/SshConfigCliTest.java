@@ -74,7 +74,7 @@ class SshConfigCliTest {
                 .isEqualTo("# >>> banger >>>\nInclude " + bangerConfig + "\n# <<< banger <<<\n");
         assertThat(mode(home.resolve(".ssh"))).isEqualTo("rwx------");
         assertThat(mode(home.resolve(".ssh/config"))).isEqualTo("rw-------");
-        String sshDir = dir.resolve("banger/ssh").toString();
+        String sshDir = dir.resolve("banger/state/ssh").toString();
         assertThat(Files.readString(bangerConfig)).contains(
                 "Host *.vm\n",
                 "    User root\n",
