@@ -54,7 +54,7 @@ public final class SshProxyCommand implements Callable<Integer> {
     }
 
     /** Copies {@code in} to the socket on a thread of its own and the socket to {@code out}, until the guest closes. */
-    static void pipe(Socket socket, InputStream in, OutputStream out) throws IOException {
+    private static void pipe(Socket socket, InputStream in, OutputStream out) throws IOException {
         Thread upstream = Thread.ofPlatform().daemon().name("ssh-proxy-stdin").start(() -> {
             try {
                 copy(in, socket.getOutputStream());

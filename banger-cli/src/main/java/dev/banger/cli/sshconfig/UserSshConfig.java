@@ -93,7 +93,7 @@ public final class UserSshConfig {
         Changes changes = new Changes();
         return changes.apply(() -> {
             boolean wrote = changes.write(bangerConfig, block, NEW_BANGER_CONFIG);
-            if (!after.equals(before) || !Files.exists(sshConfig, LinkOption.NOFOLLOW_LINKS)) {
+            if (!after.equals(before)) { // a missing config reads as "", which never has the fence
                 changes.directory(sshConfig.getParent(), NEW_SSH_DIR);
                 wrote |= changes.write(sshConfig, after, NEW_SSH_CONFIG);
             }
