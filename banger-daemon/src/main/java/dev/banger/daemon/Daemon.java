@@ -166,7 +166,9 @@ public final class Daemon implements AutoCloseable {
                 .add(Methods.VM_SET, true, (p, ctx) -> vm.set(p.as(VMService.SetParams.class)))
                 .add(Methods.VM_PRUNE, true, (p, ctx) -> Map.of("deleted", vm.prune(ctx)))
                 .add(Methods.VM_SSH, false, (p, ctx) -> vm.sshInfo(p.as(NameParams.class).required()))
-                .add(Methods.DOCTOR, false, (p, ctx) -> doctor(p));
+                .add(Methods.DOCTOR, false, (p, ctx) -> doctor(p))
+                .add(Methods.VM_PORTS, true, (p, ctx) -> vm.ports(p.as(NameParams.class).required(), ctx))
+                .add(Methods.SSH_CONFIG, false, (p, ctx) -> sshConfig(p));
     }
 
     /** Params of the methods that act on one named thing. */
@@ -189,6 +191,11 @@ public final class Daemon implements AutoCloseable {
         p.expectNone();
         return new PingResult(BuildInfo.current().version(), ProcessHandle.current().pid(),
                 Duration.ofNanos(System.nanoTime() - startedNanos).toMillis());
+    }
+
+    private VMService.SshConfigInfo sshConfig(Params p) {
+        p.expectNone();
+        return vm.sshConfig();
     }
 
     private static VersionInfo version(Params p) {

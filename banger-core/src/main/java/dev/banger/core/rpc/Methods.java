@@ -35,6 +35,8 @@ public final class Methods {
     public static final String VM_PRUNE = "vm.prune";
     public static final String VM_SSH = "vm.ssh";
     public static final String DOCTOR = "doctor";
+    public static final String VM_PORTS = "vm.ports";
+    public static final String SSH_CONFIG = "ssh.config";
 
     private Methods() {
     }

@@ -30,6 +30,7 @@ import dev.banger.daemon.vm.disk.RootDisks;
 import dev.banger.daemon.vm.disk.WorkDisks;
 import dev.banger.daemon.vm.hypervisor.HypervisorDriver;
 import dev.banger.daemon.vm.hypervisor.Hypervisors;
+import dev.banger.daemon.vm.ports.GuestPorts;
 import dev.banger.daemon.vm.ssh.GuestSsh;
 import dev.banger.daemon.vm.ssh.SshKeys;
 import dev.banger.daemon.workspace.WorkspaceService;
@@ -94,6 +95,14 @@ public final class VMService {
     }
 
     public record LogsParams(String name, Integer lines) {
+    }
+
+    /** What a {@code Host *.vm} block in the user's ssh_config needs: banger's key (two copies, as in SshInfo) and known_hosts. */
+    public record SshConfigInfo(String user, String identityFile, String groupIdentityFile, String knownHostsFile) {
+    }
+
+    /** The listening ports of one running VM. */
+    public record PortsInfo(String name, List<GuestPorts.Port> ports) {
     }
 
     /** {@code identity_file} serves its owner (the daemon's user); members of group banger use {@code group_identity_file}. */
@@ -372,9 +381,23 @@ public final class VMService {
     public SshInfo sshInfo(String ref) {
         VmInfo vm = find(ref);
         requireRunning(vm);
+        SshConfigInfo c = sshConfig();
+        return new SshInfo(vm.name(), vm.guestIp(), ReadinessStep.SSH_PORT, c.user(), c.identityFile(), c.groupIdentityFile(),
+                c.knownHostsFile());
+    }
+
+    /** The key files and known_hosts every guest's SSH uses, for {@code banger ssh-config}. */
+    public SshConfigInfo sshConfig() {
         SshKeys k = keys.get();
-        return new SshInfo(vm.name(), vm.guestIp(), ReadinessStep.SSH_PORT, "root", k.privateKey().toString(),
-                k.groupKey().map(Path::toString).orElse(null), k.knownHosts().toString());
+        return new SshConfigInfo("root", k.privateKey().toString(), k.groupKey().map(Path::toString).orElse(null),
+                k.knownHosts().toString());
+    }
+
+    /** The guest's listening TCP and UDP ports with their processes, and which answer HTTP from the host. */
+    public PortsInfo ports(String ref, OperationContext ctx) {
+        VmInfo vm = find(ref);
+        requireRunning(vm);
+        return new PortsInfo(vm.name(), new GuestPorts(ssh.get(), ReadinessStep.SSH_PORT).list(vm.name(), vm.guestIp(), ctx::progress));
     }
 
     // ---- reconcile ----
