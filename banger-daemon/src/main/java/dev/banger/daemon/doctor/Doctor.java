@@ -5,6 +5,7 @@ import dev.banger.core.config.Config;
 import dev.banger.core.model.DoctorCheck;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.image.kernel.KernelCatalog;
+import dev.banger.daemon.network.nat.NatRules;
 import dev.banger.daemon.system.Systemd;
 import dev.banger.daemon.vm.hypervisor.FirecrackerProbe;
 import java.nio.file.Path;
@@ -41,7 +42,7 @@ public final class Doctor {
                 AccelerationCheck.forHost(layout.stateDir()),
                 TunCheck.forHost(),
                 new BridgeToolsCheck(config.vm(), tools),
-                new NatCheck(tools),
+                new NatCheck(new NatRules(runner, config.vm().bridgeName(), NatRules.Programs.DEFAULT)),
                 new CopyOnWriteCheck(config.vm(), layout.stateDir(), tools),
                 new DiskToolsCheck(tools),
                 new DnsListenerCheck(DnsListenerCheck.DEFAULT_LISTEN, new UdpPortHolder(Path.of("/proc")), ProcessHandle.current().pid()),

@@ -1,19 +1,17 @@
 package dev.banger.daemon.doctor;
 
 import dev.banger.core.model.DoctorCheck;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.banger.core.rpc.BangerException;
+import dev.banger.daemon.network.nat.NatRules;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 
-/** Guests with NAT need a masquerade rule (nftables or iptables) and IPv4 forwarding. */
-record NatCheck(ToolProbe tools, Path ipForward) implements Check {
-
-    NatCheck(ToolProbe tools) {
-        this(tools, Path.of("/proc/sys/net/ipv4/ip_forward"));
-    }
+/**
+ * Guests created with {@code --nat} need a masquerade rule and IPv4 forwarding. Asks the NAT code
+ * itself which tool it would use (nftables, or iptables where FORWARD drops by default), so doctor
+ * and {@code vm create --nat} judge the host the same way.
+ */
+record NatCheck(NatRules nat) implements Check {
 
     @Override
     public String name() {
@@ -21,17 +19,18 @@ record NatCheck(ToolProbe tools, Path ipForward) implements Check {
     }
 
     @Override
-    public DoctorCheck run() throws IOException {
+    public DoctorCheck run() {
         List<String> found = new ArrayList<>();
-        Optional<Path> nft = tools.locate("nft");
-        Optional<Path> iptables = tools.locate("iptables");
-        found.add("nft: " + nft.map(Path::toString).orElse("not found"));
-        found.add("iptables: " + iptables.map(Path::toString).orElse("not found"));
-        String forward = Files.exists(ipForward) ? Files.readString(ipForward).strip() : "unknown";
-        found.add("net.ipv4.ip_forward = " + forward + (forward.equals("1") ? "" : " (NAT for guests needs 1; set when a VM with NAT starts)"));
-        if (nft.isEmpty() && iptables.isEmpty()) {
-            return DoctorCheck.warn(name(), found, "apt-get install nftables (or iptables): without either, VMs with NAT cannot reach the internet");
+        NatRules.Choice choice;
+        try {
+            choice = nat.choose();
+        } catch (BangerException e) {
+            found.add(e.getMessage());
+            return DoctorCheck.warn(name(), found, "apt-get install nftables (or iptables): without either, `--nat` is refused");
         }
+        found.add(choice.backend() + ": " + choice.program() + " (" + choice.reason() + ")");
+        found.add(nat.forwarding() ? "net.ipv4.ip_forward = 1"
+                : "net.ipv4.ip_forward = 0: bangerd turns it on at the first start of a VM with --nat, and leaves it on");
         return new DoctorCheck(name(), DoctorCheck.PASS, found, List.of());
     }
 }

@@ -10,6 +10,7 @@ import dev.banger.daemon.exec.BackgroundProcess;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.image.kernel.KernelCatalog;
+import dev.banger.daemon.network.nat.NatRules;
 import dev.banger.daemon.store.Store;
 import dev.banger.daemon.vm.hypervisor.AccelerationProbe;
 import dev.banger.daemon.vm.hypervisor.FirecrackerProbe;
@@ -98,6 +99,20 @@ class DoctorTest {
         var settings = new FirecrackerSettings(bin, jailer, jailer != null, jailer == null ? null : 1000,
                 jailer == null ? null : 1000);
         return new FirecrackerCheck(vm, FirecrackerProbe.forHost(settings, new CommandRunner(), dir));
+    }
+
+    @Test
+    void natNamesTheToolVmCreateWouldUseOrThePackageToInstall() {
+        DoctorCheck here = new NatCheck(new NatRules(new CommandRunner(), "br-fc", NatRules.Programs.DEFAULT)).run();
+        assertThat(here.status()).isEqualTo(DoctorCheck.PASS);
+        assertThat(here.details().getFirst()).startsWith("nftables: ").contains("/nft").contains("ip banger");
+        assertThat(here.details().get(1)).matches("net.ipv4.ip_forward = [01].*");
+
+        DoctorCheck none = new NatCheck(new NatRules(new CommandRunner(), "br-fc",
+                new NatRules.Programs("/nonexistent/nft", "/nonexistent/iptables"))).run();
+        assertThat(none.status()).isEqualTo(DoctorCheck.WARN);
+        assertThat(none.details().getFirst()).contains("neither `/nonexistent/nft` nor `/nonexistent/iptables` is installed");
+        assertThat(none.fix().getFirst()).startsWith("apt-get install nftables");
     }
 
     private Path fakeTool(String name, String versionLine) throws Exception {

@@ -77,9 +77,4 @@ public final class Capabilities {
             }
         }
     }
-
-    /** Every capability's host requirements, for doctor. */
-    public List<HostRequirement> requirements() {
-        return all.stream().flatMap(c -> c.requirements().stream()).toList();
-    }
 }

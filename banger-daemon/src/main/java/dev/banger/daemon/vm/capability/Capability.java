@@ -3,12 +3,12 @@ package dev.banger.daemon.vm.capability;
 import dev.banger.core.model.VmInfo;
 import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.boot.VmHandles;
-import java.util.List;
 
 /**
  * A per-VM host feature (the /root work disk, NAT, the {@code .vm} DNS name) with hooks around the
  * boot flow. {@link Capabilities} turns the hooks into boot steps and calls {@link #cleanup} from
- * every path that ends a VM's run.
+ * every path that ends a VM's run. What each needs of the host is probed by its mechanics (NatRules,
+ * the DNS server, the disk tools) and printed by {@code banger doctor}.
  */
 public interface Capability {
 
@@ -42,10 +42,5 @@ public interface Capability {
      * {@link VmHandles#STARTING}) and reconcile. {@code handles} may be null (unknown).
      */
     default void cleanup(VmInfo vm, VmHandles handles) throws Exception {
-    }
-
-    /** What the host must have for this feature, checked without changing anything (printed by {@code banger doctor}). */
-    default List<HostRequirement> requirements() {
-        return List.of();
     }
 }

@@ -1,14 +1,12 @@
 package dev.banger.daemon.vm.capability;
 
 import dev.banger.core.model.VmInfo;
-import dev.banger.core.rpc.BangerException;
 import dev.banger.daemon.network.nat.NatRules;
 import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.boot.VmHandles;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.util.List;
 
 /**
  * Outbound access for VMs created with {@code --nat}: the network service's NAT rules for the
@@ -46,22 +44,6 @@ public final class NatCapability implements Capability {
     @Override
     public void cleanup(VmInfo vm, VmHandles handles) {
         nat.disable(vm.id());
-    }
-
-    @Override
-    public List<HostRequirement> requirements() {
-        HostRequirement tool;
-        try {
-            NatRules.Choice c = nat.choose();
-            tool = HostRequirement.pass("nat: " + c.backend(), "found " + c.program(), c.reason());
-        } catch (BangerException e) {
-            tool = HostRequirement.fail("nat: nftables or iptables", e.getMessage(), "fix: apt-get install nftables");
-        }
-        HostRequirement forwarding = nat.forwarding()
-                ? HostRequirement.pass("nat: ip forwarding", "net.ipv4.ip_forward is 1")
-                : HostRequirement.pass("nat: ip forwarding", "net.ipv4.ip_forward is 0: bangerd turns it on at the first start of a"
-                        + " VM with --nat, and leaves it on");
-        return List.of(tool, forwarding);
     }
 
     private static Inet4Address guest(VmInfo vm) {

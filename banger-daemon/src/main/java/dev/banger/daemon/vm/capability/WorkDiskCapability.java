@@ -1,14 +1,11 @@
 package dev.banger.daemon.vm.capability;
 
 import dev.banger.core.model.VmInfo;
-import dev.banger.daemon.exec.HostPrograms;
 import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.boot.VmHandles;
 import dev.banger.daemon.vm.disk.WorkDisks;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -56,19 +53,5 @@ public final class WorkDiskCapability implements Capability {
         if (madeByFailedStart) {
             Files.deleteIfExists(Path.of(handles.workDisk()));
         }
-    }
-
-    /** An empty /root needs only truncate and mkfs.ext4; seeded ones also e2fsck and resize2fs to grow, debugfs to key. */
-    @Override
-    public List<HostRequirement> requirements() {
-        List<HostRequirement> found = new ArrayList<>();
-        for (String tool : List.of("truncate", "mkfs.ext4", "e2fsck", "resize2fs", "debugfs")) {
-            String pkg = tool.equals("truncate") ? "coreutils" : "e2fsprogs";
-            found.add(HostPrograms.locate(tool)
-                    .map(p -> HostRequirement.pass("work disk: " + tool, "found " + p))
-                    .orElseGet(() -> HostRequirement.fail("work disk: " + tool, tool + " is not installed",
-                            "fix: apt-get install " + pkg)));
-        }
-        return found;
     }
 }
