@@ -76,6 +76,7 @@ public final class ConfigLoader {
         int cidr = vd.cidr(), vcpu = vd.vcpu(), memoryMib = vd.memoryMib();
         long diskBytes = vd.diskBytes();
         java.time.Duration bootTimeout = vd.bootTimeout();
+        String dnsListen = VmSettings.DEFAULT_DNS_LISTEN;
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             String key = e.getKey();
@@ -96,6 +97,7 @@ public final class ConfigLoader {
                 case "cidr" -> cidr = integer(key, value);
                 case "default_image_name" -> defaultImage = string(key, value);
                 case "boot_timeout" -> bootTimeout = duration(key, value);
+                case "dns_listen" -> dnsListen = string(key, value);
                 case "vm_defaults" -> {
                     if (!value.isObject()) {
                         throw new ConfigException("key 'vm_defaults' must be a table, got " + describe(value));
@@ -117,7 +119,7 @@ public final class ConfigLoader {
         try {
             return new Config(state, cache, runtime, socket != null ? socket : runtime.resolve(Config.SOCKET_NAME), level,
                     authFile, insecure, kernelCatalog, new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr,
-                    defaultImage, vcpu, memoryMib, diskBytes, bootTimeout));
+                    defaultImage, vcpu, memoryMib, diskBytes, bootTimeout, VmSettings.parseDnsListen(dnsListen)));
         } catch (ConfigException e) {
             throw new ConfigException("key " + e.getMessage());
         }
