@@ -88,6 +88,7 @@ public final class Daemon implements AutoCloseable {
             d.runner = new CommandRunner();
             d.store = Store.open(d.layout.database());
             wireServices(d);
+            d.net.startDns(); // before reconcile: the names it gives adopted VMs back are answered at once
             d.img.removeLeftovers();
             d.vm.reconcile();
             int interrupted = d.store.failInterruptedOperations(d.clock.instant());

@@ -6,9 +6,11 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.CommandFailedException;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.network.dns.VmDns;
 import java.net.Inet4Address;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -25,11 +27,29 @@ public final class HostNetwork implements AutoCloseable {
     private final VmSettings vm;
     private final CommandRunner runner;
     private final IpLinks links;
+    /** The .vm names; null when {@code dns_listen} is off. */
+    private final VmDns dns;
 
     public HostNetwork(Config config, CommandRunner runner) {
         this.vm = config.vm();
         this.runner = runner;
         this.links = new IpLinks(runner);
+        this.dns = vm.dnsListen() == null ? null : new VmDns(vm.dnsListen(), vm.bridgeName(), runner);
+    }
+
+    /** The .vm DNS names, unless {@code dns_listen} is off. */
+    public Optional<VmDns> dns() {
+        return Optional.ofNullable(dns);
+    }
+
+    /**
+     * Starts the .vm DNS server (the daemon does, as it opens; a port held by another program is a
+     * warning, not a failure) and routes {@code ~vm} to it if the bridge is there already.
+     */
+    public void startDns() {
+        if (dns != null) {
+            dns.start(links.find(vm.bridgeName()).isPresent());
+        }
     }
 
     /**
@@ -42,7 +62,8 @@ public final class HostNetwork implements AutoCloseable {
         String address = ip + "/" + vm.cidr();
         try {
             var existing = links.find(bridge);
-            if (existing.isEmpty()) {
+            boolean created = existing.isEmpty();
+            if (created) {
                 runner.run("ip", "link", "add", bridge, "type", "bridge");
             } else if (!existing.get().kind().equals("bridge")) {
                 throw new BangerException(ErrorCode.OPERATION_FAILED, "cannot use " + bridge + " as the VM bridge: it exists and is a "
@@ -53,6 +74,9 @@ public final class HostNetwork implements AutoCloseable {
                 runner.run("ip", "addr", "add", address, "dev", bridge);
             }
             runner.run("ip", "link", "set", bridge, "up");
+            if (dns != null) {
+                dns.bridgeUp(created);
+            }
         } catch (CommandFailedException e) {
             throw failed("cannot set up bridge " + bridge + " with " + address, e);
         }
@@ -125,10 +149,12 @@ public final class HostNetwork implements AutoCloseable {
         return new GuestNet(guest, vm.cidr(), vm.bridgeAddress());
     }
 
-    /** Releases host state the daemon must not leave behind (DNS listener, resolver routes). */
+    /** Releases host state the daemon must not leave behind (DNS listener, resolver routes); the bridge and taps outlive it on purpose. */
     @Override
     public void close() {
-        // Nothing is acquired yet: the bridge and taps outlive the daemon on purpose.
+        if (dns != null) {
+            dns.close();
+        }
     }
 
     private static BangerException failed(String doing, CommandFailedException e) {
