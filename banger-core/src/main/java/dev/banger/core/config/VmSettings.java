@@ -2,7 +2,6 @@ package dev.banger.core.config;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,7 +26,7 @@ import java.util.Set;
  */
 public record VmSettings(String hypervisor, String qemuBin, String bridgeName, String bridgeIp, int cidr,
                          String defaultImage, int vcpu, int memoryMib, long diskBytes, Duration bootTimeout,
-                         InetSocketAddress dnsListen) {
+                         DnsListen dnsListen) {
 
     public static final Set<String> HYPERVISORS = Set.of("auto", "qemu", "firecracker");
     public static final int MAX_VCPU = 32;
@@ -88,17 +87,25 @@ public record VmSettings(String hypervisor, String qemuBin, String bridgeName, S
         return new VmSettings(name, qemu, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout, dnsListen);
     }
 
-    /** {@code dns_listen}: the .vm DNS server's address, or null for none. */
-    public VmSettings withDnsListen(InetSocketAddress listen) {
+    /** Where the .vm DNS server listens, UDP and TCP. */
+    public record DnsListen(Inet4Address address, int port) {
+        @Override
+        public String toString() {
+            return address.getHostAddress() + ":" + port;
+        }
+    }
+
+    /** {@code dns_listen} as the config file writes it ({@code IPv4:port}, or {@code off}). */
+    public VmSettings withDnsListen(String listen) {
         return new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout,
-                listen);
+                parseDnsListen(listen));
     }
 
     /**
      * Reads {@code dns_listen}: {@code IPv4:port}, or {@code "off"} or empty for no DNS server (null).
      * Only an address literal: the server is what would resolve a name.
      */
-    public static InetSocketAddress parseDnsListen(String text) {
+    public static DnsListen parseDnsListen(String text) {
         String t = text == null ? "" : text.trim();
         if (t.isEmpty() || t.equalsIgnoreCase("off")) {
             return null;
@@ -109,7 +116,7 @@ public record VmSettings(String hypervisor, String qemuBin, String bridgeName, S
             throw new ConfigException("'dns_listen' must be an IPv4 address and a port from 1 to 65535 like " + DEFAULT_DNS_LISTEN
                     + ", or \"off\"; got '" + t + "'");
         }
-        return new InetSocketAddress(ipv4("dns_listen", t.substring(0, colon)), Integer.parseInt(port));
+        return new DnsListen(ipv4("dns_listen", t.substring(0, colon)), Integer.parseInt(port));
     }
 
     /** The bridge address as an {@link Inet4Address}. */

@@ -8,6 +8,7 @@ import dev.banger.daemon.exec.CommandFailedException;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.network.dns.VmDns;
 import java.net.Inet4Address;
+import java.net.InetSocketAddress;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -34,7 +35,8 @@ public final class HostNetwork implements AutoCloseable {
         this.vm = config.vm();
         this.runner = runner;
         this.links = new IpLinks(runner);
-        this.dns = vm.dnsListen() == null ? null : new VmDns(vm.dnsListen(), vm.bridgeName(), runner);
+        this.dns = vm.dnsListen() == null ? null
+                : new VmDns(new InetSocketAddress(vm.dnsListen().address(), vm.dnsListen().port()), vm.bridgeName(), runner);
     }
 
     /** The .vm DNS names, unless {@code dns_listen} is off. */
