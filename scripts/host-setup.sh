@@ -35,6 +35,7 @@ PACKAGES=(
     openssh-client # ssh, ssh-keygen: banger's SSH key, `vm ssh`
     dropbear-bin   # the SSH server of the small test guest image the VM tests build
     debootstrap    # the Debian bookworm root filesystem of the systemd test guest image (below)
+    bind9-dnsutils # dig: the .vm DNS tests ask bangerd's server with a resolver that is not dnsjava
 )
 
 installed() {

@@ -156,6 +156,26 @@ class VmDnsTest {
     }
 
     @Test
+    void digUnderstandsTheAnswersOverUdpAndTcp() {
+        VmDns dns = dns(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), Optional.of("no resolved"));
+        InetSocketAddress at = serving(dns);
+        dns.put("life", GUEST);
+
+        for (String transport : List.of("+notcp", "+tcp")) {
+            String found = dig(at, transport, "life.vm", "A");
+            assertThat(found).as(transport).contains("status: NOERROR").containsPattern("flags: qr aa[ ;]")
+                    .containsPattern("life\\.vm\\.\\s+5\\s+IN\\s+A\\s+172\\.16\\.0\\.7");
+            assertThat(dig(at, transport, "nope.vm", "A")).as(transport).contains("status: NXDOMAIN").containsPattern("flags: qr aa[ ;]");
+            assertThat(dig(at, transport, "example.com", "A")).as(transport).contains("status: REFUSED");
+        }
+    }
+
+    private static String dig(InetSocketAddress at, String transport, String name, String type) {
+        return new CommandRunner().run("dig", "@" + at.getAddress().getHostAddress(), "-p", Integer.toString(at.getPort()), transport,
+                "+tries=1", "+time=3", "+noall", "+comments", "+answer", name, type).stdout();
+    }
+
+    @Test
     void tcpAnswersTheSameAndTakesSeveralQueriesOnOneConnection() throws IOException {
         VmDns dns = dns(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), Optional.of("no resolved"));
         InetSocketAddress at = serving(dns);
