@@ -8,6 +8,7 @@ import dev.banger.daemon.network.dns.DnsClient;
 import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.capability.Capabilities;
 import dev.banger.daemon.vm.capability.Capability;
+import dev.banger.daemon.vm.capability.HostRequirement;
 import dev.banger.daemon.vm.ssh.GuestSsh;
 import dev.banger.daemon.vm.ssh.SshKeys;
 import java.net.InetSocketAddress;
@@ -120,6 +121,17 @@ class VmDnsNamesTest {
                 .isEqualTo(rig.store.vms().find("doomed").orElseThrow().guestIp());
         assertThat(rcode("doomed.vm.")).isEqualTo(Rcode.NXDOMAIN);
         assertThat(rig.store.vms().find("doomed").orElseThrow().state()).isEqualTo(VmInfo.ERROR);
+    }
+
+    @Test
+    void doctorSeesTheListenerAnsweringAndNoResolverRouteInThisNamespace() {
+        List<HostRequirement> dns = base.requirements().stream().filter(r -> r.name().startsWith("dns: ")).toList();
+        assertThat(dns).extracting(HostRequirement::name).containsExactly("dns: listener", "dns: systemd-resolved");
+        assertThat(dns.getFirst().status()).isEqualTo(HostRequirement.Status.PASS);
+        assertThat(dns.getFirst().detail().getFirst()).contains(server().getAddress().getHostAddress() + ":" + server().getPort());
+        assertThat(dns.get(1).status()).as("the test JVM's own network namespace, or no resolved at all")
+                .isEqualTo(HostRequirement.Status.WARN);
+        assertThat(dns.get(1).detail()).anyMatch(l -> l.contains("docs/dns.md"));
     }
 
     private InetSocketAddress server() {
