@@ -132,7 +132,10 @@ public final class VmDns implements AutoCloseable {
                             + " or set dns_listen to a free address, then restart bangerd")));
         }
         Optional<String> unavailable = routeProblem != null ? Optional.of(routeProblem) : resolved.unavailable();
-        if (resolved.routed()) {
+        if (listenFailure != null) {
+            checks.add(new Check("dns: systemd-resolved", false, List.of("~vm is not routed: bangerd's DNS server is not answering"
+                    + " (see dns: listener)")));
+        } else if (resolved.routed()) {
             checks.add(new Check("dns: systemd-resolved", true, List.of("~vm is sent to " + display(listener.address()) + " on " + bridge)));
         } else if (unavailable.isPresent()) {
             checks.add(new Check("dns: systemd-resolved", false, List.of(unavailable.get(),

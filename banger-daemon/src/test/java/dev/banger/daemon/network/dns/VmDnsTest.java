@@ -297,6 +297,10 @@ class VmDnsTest {
                 assertThat(tcp.getLocalPort()).as("the TCP side bound before UDP failed was let go").isEqualTo(port.getPort());
             }
             assertThat(runner.commands).as("resolved is never pointed at someone else's server").isEmpty();
+            assertThat(dns.checks().get(1)).satisfies(c -> {
+                assertThat(c.ok()).isFalse();
+                assertThat(c.detail().getFirst()).contains("not answering");
+            });
             assertThat(dnsThreads()).isEmpty();
         }
         try (ServerSocket squatter = new ServerSocket(port.getPort(), 1, port.getAddress())) {
