@@ -88,10 +88,12 @@ final class ResolvedRouting {
         resolvectl("revert", bridge);
     }
 
+    /** Never a polkit prompt: a daemon run by a developer in a desktop session would pop one up. */
     private void resolvectl(String... args) {
-        String[] argv = new String[args.length + 1];
+        String[] argv = new String[args.length + 2];
         argv[0] = "resolvectl";
-        System.arraycopy(args, 0, argv, 1, args.length);
+        argv[1] = "--no-ask-password";
+        System.arraycopy(args, 0, argv, 2, args.length);
         runner.run(Command.of(argv).withTimeout(TIMEOUT));
     }
 

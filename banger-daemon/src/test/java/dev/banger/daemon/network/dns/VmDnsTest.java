@@ -341,8 +341,8 @@ class VmDnsTest {
         assertThat(dns.checks().get(1).detail().getFirst()).contains("once br-fc exists");
 
         dns.bridgeUp(false);
-        List<String> route = List.of("resolvectl dns br-fc " + at, "resolvectl domain br-fc ~vm", "resolvectl dnssec br-fc no",
-                "resolvectl dnsovertls br-fc no");
+        List<String> route = List.of("resolvectl --no-ask-password dns br-fc " + at, "resolvectl --no-ask-password domain br-fc ~vm",
+                "resolvectl --no-ask-password dnssec br-fc no", "resolvectl --no-ask-password dnsovertls br-fc no");
         assertThat(runner.commands).containsExactlyElementsOf(route);
         dns.bridgeUp(false);
         assertThat(runner.commands).as("routed once per daemon while the bridge stays").hasSize(4);
@@ -352,24 +352,24 @@ class VmDnsTest {
 
         runner.commands.clear();
         dns.close();
-        assertThat(runner.commands).containsExactly("resolvectl revert br-fc");
+        assertThat(runner.commands).containsExactly("resolvectl --no-ask-password revert br-fc");
     }
 
     @Test
     void aBridgeThatExistsAtStartIsRoutedAtOnce() {
         VmDns dns = dns(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), Optional.empty());
         dns.start(true);
-        assertThat(runner.commands).hasSize(4).first().asString().startsWith("resolvectl dns br-fc 127.0.0.1:");
+        assertThat(runner.commands).hasSize(4).first().asString().startsWith("resolvectl --no-ask-password dns br-fc 127.0.0.1:");
     }
 
     @Test
     void aResolvectlFailureIsTakenBackAndReportedWhileNamesStillAnswer() {
-        runner.failing = "resolvectl domain";
+        runner.failing = "resolvectl --no-ask-password domain";
         VmDns dns = dns(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), Optional.empty());
         dns.start(true);
         dns.put("life", GUEST);
 
-        assertThat(runner.commands).hasSize(3).last().isEqualTo("resolvectl revert br-fc");
+        assertThat(runner.commands).hasSize(3).last().isEqualTo("resolvectl --no-ask-password revert br-fc");
         assertThat(dns.checks().get(1)).satisfies(c -> {
             assertThat(c.ok()).isFalse();
             assertThat(c.detail().getFirst()).contains("resolvectl failed").contains("Access denied");
