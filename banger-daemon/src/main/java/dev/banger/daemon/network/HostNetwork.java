@@ -50,7 +50,16 @@ public final class HostNetwork implements AutoCloseable {
      */
     public void startDns() {
         if (dns != null) {
-            dns.start(links.find(vm.bridgeName()).isPresent());
+            dns.start(bridgeExists());
+        }
+    }
+
+    /** Whether the bridge is there; when {@code ip} cannot tell, no: the first VM start will find out (and fail clearly). */
+    private boolean bridgeExists() {
+        try {
+            return links.find(vm.bridgeName()).isPresent();
+        } catch (RuntimeException e) {
+            return false;
         }
     }
 
