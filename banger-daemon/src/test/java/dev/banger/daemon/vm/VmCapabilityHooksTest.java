@@ -66,13 +66,18 @@ class VmCapabilityHooksTest {
         }
 
         @Override
+    public boolean preparesHost() {
+        return true;
+    }
+
+    @Override
         public void prepareHost(BootContext boot) {
             trail.add("prepare " + boot.vm().name() + " tap=" + (boot.tap() != null) + " machine=" + (boot.machine() != null));
             fail("prepare");
         }
 
         @Override
-        public boolean hasAfterStart() {
+        public boolean actsAfterStart() {
             return true;
         }
 

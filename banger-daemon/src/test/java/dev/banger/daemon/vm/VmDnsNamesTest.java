@@ -102,7 +102,7 @@ class VmDnsNamesTest {
             }
 
             @Override
-            public boolean hasAfterStart() {
+            public boolean actsAfterStart() {
                 return true;
             }
 

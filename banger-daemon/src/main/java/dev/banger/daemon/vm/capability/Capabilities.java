@@ -40,7 +40,8 @@ public final class Capabilities {
     private List<BootStep> steps(VmInfo vm, CapabilityStep.Hook hook) {
         List<BootStep> steps = new ArrayList<>();
         for (Capability c : all) {
-            if (c.appliesTo(vm) && (hook == CapabilityStep.Hook.PREPARE_HOST || c.hasAfterStart())) {
+            boolean has = hook == CapabilityStep.Hook.PREPARE_HOST ? c.preparesHost() : c.actsAfterStart();
+            if (c.appliesTo(vm) && has) {
                 steps.add(new CapabilityStep(c, hook));
             }
         }

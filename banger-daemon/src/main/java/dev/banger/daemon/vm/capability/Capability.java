@@ -20,15 +20,21 @@ public interface Capability {
         return true;
     }
 
+    /** Whether it has a {@link #prepareHost} step; only the hooks a capability has become boot steps. */
+    default boolean preparesHost() {
+        return false;
+    }
+
     /** Before the hypervisor starts, after the VM's tap exists: acquire what the guest will need. */
     default void prepareHost(BootContext boot) throws Exception {
     }
 
-    /** Once the guest answers SSH. */
-    default boolean hasAfterStart() {
+    /** Whether it has an {@link #afterStart} step. */
+    default boolean actsAfterStart() {
         return false;
     }
 
+    /** Once the guest answers SSH. */
     default void afterStart(BootContext boot) throws Exception {
     }
 

@@ -27,7 +27,7 @@ public final class DnsCapability implements Capability {
     }
 
     @Override
-    public boolean hasAfterStart() {
+    public boolean actsAfterStart() {
         return true;
     }
 

@@ -32,6 +32,11 @@ public final class NatCapability implements Capability {
     }
 
     @Override
+    public boolean preparesHost() {
+        return true;
+    }
+
+    @Override
     public void prepareHost(BootContext boot) {
         nat.enable(boot.vm().id(), guest(boot.vm()));
     }

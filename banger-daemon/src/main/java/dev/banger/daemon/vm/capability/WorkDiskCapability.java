@@ -31,6 +31,11 @@ public final class WorkDiskCapability implements Capability {
     }
 
     @Override
+    public boolean preparesHost() {
+        return true;
+    }
+
+    @Override
     public void prepareHost(BootContext boot) throws Exception {
         Path disk = boot.vmDir().resolve(FILE);
         String seed = boot.image().workSeedPath();
