@@ -364,16 +364,6 @@ final class FirecrackerDriver implements HypervisorDriver {
     private record Paths(String kernel, String initrd, String rootDisk, String workDisk, String log, String metrics, String vsock) {
     }
 
-    @Override
-    public boolean isAlive(MachineProcess p) {
-        return VmmProcesses.isAlive(p);
-    }
-
-    @Override
-    public boolean awaitExit(MachineProcess p, Duration timeout) {
-        return VmmProcesses.awaitExit(p, timeout);
-    }
-
     /** Ctrl+Alt+Del, Firecracker's only way to ask an x86 guest to stop; the guest then reboots, which ends Firecracker. */
     @Override
     public void requestShutdown(MachineProcess p) {

@@ -44,10 +44,14 @@ public interface HypervisorDriver {
     MachineProcess launch(MachineSpec spec);
 
     /** True while the same process (same pid and start time) runs and is not a zombie. */
-    boolean isAlive(MachineProcess p);
+    default boolean isAlive(MachineProcess p) {
+        return VmmProcesses.isAlive(p);
+    }
 
     /** Waits up to {@code timeout} for the process to end; true when it has. */
-    boolean awaitExit(MachineProcess p, Duration timeout);
+    default boolean awaitExit(MachineProcess p, Duration timeout) {
+        return VmmProcesses.awaitExit(p, timeout);
+    }
 
     /** Presses the ACPI power button; best effort, and nothing happens for a VM that is gone. */
     void requestShutdown(MachineProcess p);

@@ -171,16 +171,6 @@ final class QemuDriver implements HypervisorDriver {
     }
 
     @Override
-    public boolean isAlive(MachineProcess p) {
-        return VmmProcesses.isAlive(p);
-    }
-
-    @Override
-    public boolean awaitExit(MachineProcess p, Duration timeout) {
-        return VmmProcesses.awaitExit(p, timeout);
-    }
-
-    @Override
     public void requestShutdown(MachineProcess p) {
         if (!isAlive(p)) {
             return;
