@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.UserPrincipal;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,8 +37,8 @@ public final class AptKernelPackages {
 
     public static final String UPDATE_STAGE = "update apt package lists";
     private static final Duration APT_TIMEOUT = Duration.ofMinutes(10);
-    /** {@code 'URI' FILENAME SIZE SHA256:HEX}, one line per package of {@code apt-get download --print-uris}. */
-    private static final Pattern PRINT_URI = Pattern.compile("'([^']+)' (\\S+\\.deb) (\\d+) SHA256:([0-9a-f]{64})");
+    /** {@code 'URI' FILENAME SIZE SHA256:HEX} (the strongest hash the archive lists), from {@code apt-get download --print-uris}. */
+    private static final Pattern PRINT_URI = Pattern.compile("'([^']+)' (\\S+\\.deb) (\\d+) (SHA256|SHA512):([0-9a-f]+)");
     private static final Pattern LINUX_IMAGE_DEPENDENCY = Pattern.compile("(?m)^\\s*Depends: (linux-image-\\S+)\\s*$");
 
     private final CommandRunner runner;
@@ -58,8 +60,8 @@ public final class AptKernelPackages {
         this.sources = sources;
     }
 
-    /** One package apt would download: its URL, file name, size and sha256. */
-    public record Download(String url, String fileName, long size, String sha256) {
+    /** One package apt would download: its URL, file name, size and digest (algorithm SHA-256 or SHA-512, hex). */
+    public record Download(String url, String fileName, long size, String algorithm, String digest) {
     }
 
     /** True when a package of {@code e} was downloaded before (apt may have a newer one by now). */
@@ -99,13 +101,16 @@ public final class AptKernelPackages {
             Path file = dir.resolve(d.fileName());
             if (Files.isRegularFile(file)) {
                 ctx.progress(KernelPackageCache.CACHED_STAGE);
-                if (KernelPackageCache.sha256(file, "kernel package " + file).equals(d.sha256())) {
+                String got = KernelPackageCache.digest(file, MessageDigest.getInstance(d.algorithm()), "kernel package " + file);
+                if (got.equals(d.digest())) {
                     return file;
                 }
                 Files.delete(file);
             }
             download(e, aptGet, real, d, dir, ctx);
             return file;
+        } catch (NoSuchAlgorithmException x) {
+            throw new IllegalStateException("the JDK has SHA-256 and SHA-512", x);
         } catch (IOException x) {
             if (ctx.isCancelled() || Thread.currentThread().isInterrupted()) {
                 throw new BangerException(ErrorCode.CANCELLED, "apt download of " + e.aptPackage() + " cancelled", x);
@@ -133,7 +138,7 @@ public final class AptKernelPackages {
         if (!r.ok() || !m.find()) {
             throw unknownPackage(e, pkg, r, update);
         }
-        return new Download(m.group(1), m.group(2), Long.parseLong(m.group(3)), m.group(4));
+        return new Download(m.group(1), m.group(2), Long.parseLong(m.group(3)), m.group(4).replace("SHA", "SHA-"), m.group(5));
     }
 
     /** apt-get download into a private directory (apt verifies it), then renamed into the cache. */

@@ -196,7 +196,11 @@ public final class KernelPackageCache {
 
     /** The hex sha256 of a cached file; checks for a cancel between reads ({@code what} names it then). */
     static String sha256(Path file, String what) throws IOException {
-        MessageDigest md = newSha256();
+        return digest(file, newSha256(), what);
+    }
+
+    /** The hex digest of {@code file} by {@code md}, checking for a cancel between reads. */
+    static String digest(Path file, MessageDigest md, String what) throws IOException {
         byte[] buf = new byte[1 << 16];
         try (InputStream in = Files.newInputStream(file)) {
             int n;
