@@ -284,6 +284,9 @@ else
         pool=$work/mirror/pool/main
         mkdir -p "$pool" "$work/mirror/dists/bookworm/main/binary-amd64" "$work/gnupg"
         mv "$work"/dl/var/cache/apt/archives/*.deb "$pool"/
+        for f in "$pool"/*%3a*.deb; do # an epoch is no part of an archive's file names (apt writes it as %3a)
+            if [ -e "$f" ]; then mv "$f" "$(printf '%s' "$f" | sed 's/_[0-9]*%3a/_/')"; fi
+        done
         kdeb=$(compgen -G "$KERNEL_DEB_DIR/${kpkg}_*.deb" | head -n 1 || :)
         [ -n "$kdeb" ] && cp "$kdeb" "$pool"/
         chown _apt "$pool" 2>/dev/null || :

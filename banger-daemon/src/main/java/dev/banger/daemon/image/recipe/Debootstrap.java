@@ -3,6 +3,7 @@ package dev.banger.daemon.image.recipe;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
+import dev.banger.daemon.exec.CommandFailedException;
 import dev.banger.daemon.exec.CommandResult;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.exec.HostPrograms;
@@ -15,7 +16,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Makes the root tree of a {@link DebianRecipe}: {@code debootstrap} from a mirror, checked against
@@ -55,9 +57,15 @@ public final class Debootstrap {
                 "--variant=" + recipe.variant(), "--include=" + String.join(",", recipe.packages()), "--keyring=" + keyring,
                 recipe.suite(), target.toString(), mirror);
         ctx.progress("debootstrap Debian " + recipe.suite() + " from " + mirror);
-        AtomicReference<String> phase = new AtomicReference<>("");
-        CommandResult r = runner.runAllowingFailure(new Command(argv, TIMEOUT, null, Map.of("PATH", PATH, "LC_ALL", "C"), null),
-                line -> reportPhase(line, phase, ctx));
+        Set<String> seen = ConcurrentHashMap.newKeySet();
+        CommandResult r;
+        try {
+            r = runner.runAllowingFailure(new Command(argv, TIMEOUT, null, Map.of("PATH", PATH, "LC_ALL", "C"), null),
+                    line -> reportPhase(line, seen, ctx));
+        } catch (CommandFailedException e) { // killed: cancelled, or over its time
+            ctx.checkCancelled();
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "building image " + recipe.name() + ": " + e.getMessage(), e);
+        }
         ctx.checkCancelled();
         if (!r.ok()) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "building image " + recipe.name() + ": debootstrap of Debian "
@@ -68,14 +76,13 @@ public final class Debootstrap {
         scrub(target);
     }
 
-    /** debootstrap says {@code I: Retrieving libc6 2.36-9...} for each package: one progress line per verb. */
-    private static void reportPhase(String line, AtomicReference<String> phase, OperationContext ctx) {
+    /** debootstrap says {@code I: Retrieving libc6 2.36-9...} for each package: one progress line per verb, the first time. */
+    private static void reportPhase(String line, Set<String> seen, OperationContext ctx) {
         if (!line.startsWith("I: ")) {
             return;
         }
         String verb = line.substring(3).split("\\s+", 2)[0].toLowerCase(Locale.ROOT);
-        if (List.of("retrieving", "validating", "extracting", "unpacking", "configuring", "installing").contains(verb)
-                && !verb.equals(phase.getAndSet(verb))) {
+        if (List.of("retrieving", "extracting", "unpacking", "configuring").contains(verb) && seen.add(verb)) {
             ctx.progress("debootstrap: " + verb + " packages");
         }
     }
