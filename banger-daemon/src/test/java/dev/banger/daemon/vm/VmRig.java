@@ -44,9 +44,14 @@ final class VmRig implements AutoCloseable {
     KernelInfo kernel;
 
     VmRig(Path root, Duration bootTimeout) {
+        this(root, bootTimeout, java.util.function.UnaryOperator.identity());
+    }
+
+    /** {@code configure} adjusts the rig's config (say, where the built-in defaults come from). */
+    VmRig(Path root, Duration bootTimeout, java.util.function.UnaryOperator<Config> configure) {
         this.root = root;
         Config base = Config.under(root);
-        this.config = base.withVm(base.vm().withBootTimeout(bootTimeout));
+        this.config = configure.apply(base.withVm(base.vm().withBootTimeout(bootTimeout)));
         this.layout = Layout.of(config);
         this.store = Store.open(mkdirs(layout).database());
         this.images = new ImageService(store, runner, layout, config, Clock.systemUTC());
