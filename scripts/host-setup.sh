@@ -28,6 +28,8 @@ PACKAGES=(
     e2fsprogs      # mkfs.ext4, debugfs: image and work-seed builders
     procps         # ps, pkill in tests' diagnostics
     iproute2       # ip: host networking (bridge, tap) in the daemon
+    nftables       # nft: per-VM NAT rules (--nat)
+    iptables       # NAT's fallback (hosts whose FORWARD chain drops by default, e.g. docker), and its tests
     docker-registry # a real OCI registry on loopback for the image-pull tests (TestRegistry)
     apache2-utils  # htpasswd: that registry's basic-auth tests
     qemu-system-x86 # the QEMU driver; tests boot imported kernels under TCG
@@ -35,6 +37,7 @@ PACKAGES=(
     openssh-client # ssh, ssh-keygen: banger's SSH key, `vm ssh`
     dropbear-bin   # the SSH server of the small test guest image the VM tests build
     debootstrap    # the Debian bookworm root filesystem of the systemd test guest image (below)
+    systemd        # systemd-analyze verify of the bangerd.service that `banger system install` writes
 )
 
 installed() {

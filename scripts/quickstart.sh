@@ -3,7 +3,7 @@
 #     sudo ./scripts/quickstart.sh
 # Installs host packages (host-setup.sh), builds build/bin/{banger,bangerd} (as the invoking
 # user under sudo, so the checkout stays theirs), starts bangerd unless it already answers
-# (start_daemon below), adds $SUDO_USER to group banger, then boots a VM and runs `uname -a` in
+# (start_daemon below: a systemd service where systemd runs, else `banger daemon start`), adds $SUDO_USER to group banger, then boots a VM and runs `uname -a` in
 # it: `banger vm run --rm`, twice, timing each. The first run builds the defaults bangerd knows
 # (kernel debian-cloud through this host's apt, image debian-bookworm debootstrapped from this
 # host's Debian mirror; a few minutes, with progress), the second boots at once.
@@ -34,13 +34,16 @@ fi
 BANGER=$ROOT/build/bin/banger
 unset BANGER_SOCKET   # the system daemon, on its default socket
 
-# The one place that starts bangerd. SWITCH HERE once `banger system install` (a systemd unit) is
-# merged: when [ -d /run/systemd/system ], run `"$BANGER" system install` instead.
+# The one place that starts bangerd: a systemd service where PID 1 is systemd (`banger system
+# install`: the build under /usr/local/lib/banger, bangerd.service started), else a background
+# daemon (`banger daemon start`).
 start_daemon() {
     if [ -d /run/systemd/system ]; then
-        echo "note: systemd runs here, but this build installs no unit: starting bangerd with \`banger daemon start\`"
+        "$BANGER" system install || die "banger system install (journalctl -u bangerd says why the service did not start)"
+    else
+        echo "no systemd here: starting bangerd with \`banger daemon start\`"
+        "$BANGER" daemon start || die "banger daemon start (see the log it names above)"
     fi
-    "$BANGER" daemon start || die "banger daemon start (see the log it names above)"
 }
 
 say "daemon"

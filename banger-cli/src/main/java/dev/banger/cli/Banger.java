@@ -4,11 +4,15 @@ import dev.banger.cli.client.DaemonUnreachableException;
 import dev.banger.cli.commands.CommandFactory;
 import dev.banger.cli.commands.CompletionCommand;
 import dev.banger.cli.commands.DaemonCommand;
+import dev.banger.cli.commands.DoctorCommand;
+import dev.banger.cli.commands.SystemCommand;
 import dev.banger.cli.commands.ImageCommand;
 import dev.banger.cli.commands.InternalCommand;
 import dev.banger.cli.commands.KernelCommand;
 import dev.banger.cli.commands.PingCommand;
 import dev.banger.cli.commands.PsCommand;
+import dev.banger.cli.commands.SshConfigCommand;
+import dev.banger.cli.commands.SshProxyCommand;
 import dev.banger.cli.commands.VmCommand;
 import dev.banger.cli.commands.VersionCommand;
 import dev.banger.core.BuildInfo;
@@ -43,7 +47,8 @@ public final class Banger implements Runnable {
      * model: building the model of every command costs more start-up than the command itself.
      */
     private static final List<Class<?>> COMMANDS = List.of(VmCommand.class, PsCommand.class, PingCommand.class, VersionCommand.class, ImageCommand.class,
-            KernelCommand.class, DaemonCommand.class, CompletionCommand.class, InternalCommand.class);
+            KernelCommand.class, DaemonCommand.class, DoctorCommand.class, SystemCommand.class, CompletionCommand.class,
+            InternalCommand.class, SshConfigCommand.class, SshProxyCommand.class);
 
     // The root's options are declared in rootOptions(), not with @Option: every annotation type
     // picocli reads costs a dynamic proxy class at start-up (~10 ms each, which no AOT cache keeps).

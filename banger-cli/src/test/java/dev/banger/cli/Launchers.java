@@ -41,7 +41,17 @@ final class Launchers {
 
     /** Runs build/bin/banger, optionally as another user through setpriv. */
     static CommandResult banger(String asUser, String... args) {
-        return RUNNER.runAllowingFailure(new Command(argv(asUser, args), COMMAND_TIMEOUT, null, java.util.Map.of(), null));
+        return banger(asUser, java.util.Map.of(), args);
+    }
+
+    /** The same with extra environment, e.g. a HOME of the test's own. */
+    static CommandResult banger(String asUser, java.util.Map<String, String> env, String... args) {
+        return run(asUser, env, BANGER.toString(), args);
+    }
+
+    /** Any program, as {@code asUser} when not null, with extra environment. */
+    static CommandResult run(String asUser, java.util.Map<String, String> env, String program, String... args) {
+        return RUNNER.runAllowingFailure(new Command(argv(asUser, program, args), COMMAND_TIMEOUT, null, env, null));
     }
 
     /**
@@ -50,7 +60,7 @@ final class Launchers {
      */
     static BackgroundProcess startBanger(String asUser, Path log, String... args) {
         List<String> argv = new ArrayList<>(List.of("setsid"));
-        argv.addAll(argv(asUser, args));
+        argv.addAll(argv(asUser, BANGER.toString(), args));
         return RUNNER.start(Command.of(argv.toArray(String[]::new)), log);
     }
 
@@ -59,12 +69,12 @@ final class Launchers {
         RUNNER.run("kill", "-INT", "--", "-" + p.pid());
     }
 
-    private static List<String> argv(String asUser, String... args) {
+    private static List<String> argv(String asUser, String program, String... args) {
         List<String> argv = new ArrayList<>();
         if (asUser != null) {
             argv.addAll(List.of("setpriv", "--reuid=" + asUser, "--regid=" + primaryGroup(asUser), "--init-groups", "--"));
         }
-        argv.add(BANGER.toString());
+        argv.add(program);
         argv.addAll(List.of(args));
         return argv;
     }

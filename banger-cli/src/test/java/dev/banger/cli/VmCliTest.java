@@ -156,6 +156,19 @@ class VmCliTest {
     }
 
     @Test
+    void natIsChosenAtCreateShownAndSwitchedWithSet() {
+        CliRun create = d.cli("vm", "create", "--name", "n1", "--nat", "--no-start");
+        assertThat(create.exit()).as(create.err()).isZero();
+        assertThat(create.out()).contains("nat        on");
+        assertThat(json("vm", "show", "n1").get("nat")).isEqualTo(true);
+
+        assertThat(d.cli("vm", "set", "n1", "--no-nat").out()).contains("nat        off");
+        assertThat(d.cli("vm", "show", "n1").out()).contains("nat        off");
+        assertThat(d.cli("vm", "set", "n1", "--nat").out()).contains("nat        on");
+        assertThat(d.cli("vm", "delete", "n1").exit()).isZero();
+    }
+
+    @Test
     void severalVmsStartConcurrentlyAndReportInTheOrderGiven() {
         for (String name : List.of("a", "b")) {
             CliRun create = d.cli("vm", "create", "--name", name, "--no-start");
@@ -175,6 +188,67 @@ class VmCliTest {
         CommandResult delete = banger("vm", "delete", "b", "a");
         assertThat(delete.exitCode()).as(delete.stderr()).isZero();
         assertThat(delete.stdout()).isEqualTo("deleted b\ndeleted a\n");
+    }
+
+    @Test
+    void plainSshNameDotVmWorksAfterSshConfigInstallAndUninstallRestoresTheConfig() throws Exception {
+        Path home = Files.createTempDirectory(dir, "home-");
+        Path config = Files.createDirectories(home.resolve(".ssh")).resolve("config");
+        String original = "Host *\n    ServerAliveInterval 30\n";
+        Files.writeString(config, original);
+        Files.setPosixFilePermissions(home.resolve(".ssh"), java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        Files.setPosixFilePermissions(config, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Launchers.run(null, Map.of(), "chown", "-R", USER, home.toString());
+        Map<String, String> asUser = Map.of("HOME", home.toString());
+        Map<String, Long> dotSsh = dotSshOf(USER);
+        assertThat(banger("vm", "create", "--name", "s1").exitCode()).isZero();
+
+        CommandResult install = Launchers.banger(USER, asUser, "--socket", d.socket.toString(), "ssh-config", "--install");
+        assertThat(install.exitCode()).as(install.stderr()).isZero();
+        // OpenSSH finds ~/.ssh/config through the password database, not $HOME: -F names the temp home's.
+        CommandResult ssh = Launchers.run(USER, asUser, "ssh", "-F", config.toString(), "-o", "BatchMode=yes", "s1.vm", "hostname");
+
+        assertThat(ssh.exitCode()).as(ssh.stderr()).isZero();
+        assertThat(ssh.stdout()).isEqualTo("s1\n");
+        assertThat(ssh.stderr()).as("no host-key prompt or warning").doesNotContain("authenticity", "Warning", "known hosts");
+        assertThat(home.resolve(".ssh/known_hosts")).as("banger's known_hosts did the checking").doesNotExist();
+        assertThat(dotSshOf(USER)).as("nothing written to the user's real ~/.ssh").isEqualTo(dotSsh);
+
+        CommandResult uninstall = Launchers.banger(USER, asUser, "--socket", d.socket.toString(), "ssh-config", "--uninstall");
+        assertThat(uninstall.exitCode()).as(uninstall.stderr()).isZero();
+        assertThat(Files.readString(config)).isEqualTo(original);
+        assertThat(banger("vm", "delete", "s1").exitCode()).isZero();
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void vmPortsShowsEndpointsProcessesAndHttpLinks() throws Exception {
+        assertThat(banger("vm", "create", "--name", "p1").exitCode()).isZero();
+        CommandResult web = banger("vm", "ssh", "p1", "--", "httpd", "-p", "8080", "-h", "/tmp");
+        assertThat(web.exitCode()).as(web.stderr()).isZero();
+
+        CommandResult ports = banger("vm", "ports", "p1");
+
+        assertThat(ports.exitCode()).as(ports.stderr()).isZero();
+        assertThat(ports.stdout()).containsPattern("^ENDPOINT +PROTO +PROCESS +URL\n")
+                .containsPattern("(?m)^p1\\.vm:22 +tcp +dropbear +-$")
+                .containsPattern("(?m)^p1\\.vm:8080 +tcp +httpd +http://p1\\.vm:8080/$");
+        Map<?, ?> json = json("vm", "ports", "p1");
+        assertThat(json.get("name")).isEqualTo("p1");
+        assertThat((List<?>) json.get("ports")).anySatisfy(p -> assertThat((Map<String, Object>) p)
+                .containsEntry("endpoint", "p1.vm:8080").containsEntry("proto", "tcp").containsEntry("process", "httpd")
+                .containsEntry("url", "http://p1.vm:8080/"));
+
+        CommandResult withMissing = banger("vm", "ports", "p1", "nope");
+        assertThat(withMissing.exitCode()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(withMissing.stderr()).contains("VM 'nope' not found");
+        assertThat(withMissing.stdout()).contains("p1.vm:8080");
+
+        assertThat(banger("vm", "stop", "p1").exitCode()).isZero();
+        CommandResult stopped = banger("vm", "ports", "p1");
+        assertThat(stopped.exitCode()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(stopped.stderr()).contains("VM p1 is not running");
+        assertThat(banger("vm", "delete", "p1").exitCode()).isZero();
     }
 
     private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {

@@ -6,6 +6,7 @@ import dev.banger.core.config.Config;
 import dev.banger.core.config.ConfigException;
 import dev.banger.core.config.ConfigLoader;
 import dev.banger.daemon.store.StoreException;
+import dev.banger.daemon.system.SdNotify;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -16,7 +17,8 @@ import picocli.CommandLine.Option;
 
 /** {@code bangerd --config FILE}: runs the daemon in the foreground until shutdown or SIGTERM. */
 @Command(name = "bangerd", mixinStandardHelpOptions = true, versionProvider = Bangerd.Version.class,
-        description = "banger's host daemon: serves JSON-RPC on a Unix socket.")
+        description = "banger's host daemon: serves JSON-RPC on a Unix socket.",
+        subcommands = {DoctorCommand.class, SystemCommand.class})
 public final class Bangerd implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE",
@@ -48,6 +50,7 @@ public final class Bangerd implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "sigterm"));
         try {
             daemon.serve();
+            SdNotify.ready(System.getenv());
         } catch (java.io.IOException | RuntimeException e) {
             System.err.println("bangerd: " + e.getMessage());
             daemon.close();

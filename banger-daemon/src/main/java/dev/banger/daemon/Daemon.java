@@ -7,6 +7,7 @@ import dev.banger.core.model.PingResult;
 import dev.banger.core.model.VersionInfo;
 import dev.banger.core.rpc.Methods;
 import dev.banger.core.rpc.Protocol;
+import dev.banger.daemon.doctor.Doctor;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.network.HostNetwork;
@@ -164,7 +165,10 @@ public final class Daemon implements AutoCloseable {
                 .add(Methods.VM_LOGS, false, (p, ctx) -> vm.logs(p.as(VMService.LogsParams.class)))
                 .add(Methods.VM_SET, true, (p, ctx) -> vm.set(p.as(VMService.SetParams.class)))
                 .add(Methods.VM_PRUNE, true, (p, ctx) -> Map.of("deleted", vm.prune(ctx)))
-                .add(Methods.VM_SSH, false, (p, ctx) -> vm.sshInfo(p.as(NameParams.class).required()));
+                .add(Methods.VM_SSH, false, (p, ctx) -> vm.sshInfo(p.as(NameParams.class).required()))
+                .add(Methods.DOCTOR, false, (p, ctx) -> doctor(p))
+                .add(Methods.VM_PORTS, true, (p, ctx) -> vm.ports(p.as(NameParams.class).required(), ctx))
+                .add(Methods.SSH_CONFIG, false, (p, ctx) -> sshConfig(p));
     }
 
     /** Params of the methods that act on one named thing. */
@@ -189,10 +193,21 @@ public final class Daemon implements AutoCloseable {
                 Duration.ofNanos(System.nanoTime() - startedNanos).toMillis());
     }
 
+    private VMService.SshConfigInfo sshConfig(Params p) {
+        p.expectNone();
+        return vm.sshConfig();
+    }
+
     private static VersionInfo version(Params p) {
         p.expectNone();
         BuildInfo b = BuildInfo.current();
         return new VersionInfo(b.version(), b.commit(), b.built(), Protocol.VERSION);
+    }
+
+    /** The host checks as this daemon's user (root on a system install); read-only, so untracked. */
+    private Doctor.Report doctor(Params p) {
+        p.expectNone();
+        return Doctor.forHost(config, runner, Path.of("/")).report();
     }
 
     private Map<String, Object> requestStop(Params p, OperationContext ctx) {

@@ -113,7 +113,7 @@ public final class DaemonStartCommand implements Callable<Integer> {
     }
 
     /** Next to our own launcher first (a build or an install), then $PATH. */
-    private static Path locateDaemon(Banger root) {
+    static Path locateDaemon(Banger root) {
         String home = System.getProperty("banger.home");
         if (home != null) {
             Path p = Path.of(home, "bin", "bangerd");

@@ -5,6 +5,7 @@ import picocli.CommandLine.Command;
 @Command(name = "vm", description = "Create, run, list and manage microVMs.",
         subcommands = {VmRunCommand.class, VmCreateCommand.class, VmListCommand.class, VmShowCommand.class, VmSshCommand.class,
                 VmStartCommand.class, VmStopCommand.class, VmRestartCommand.class, VmKillCommand.class, VmDeleteCommand.class,
-                VmLogsCommand.class, VmSetCommand.class, VmPruneCommand.class})
+                VmLogsCommand.class, VmSetCommand.class, VmPruneCommand.class,
+                VmPortsCommand.class})
 public final class VmCommand {
 }

@@ -17,14 +17,14 @@ import java.util.concurrent.Future;
 import picocli.CommandLine.Parameters;
 
 /**
- * The shape of start/stop/restart/kill/delete: several VM refs, resolved from one {@code vm list}
+ * The shape of start/stop/restart/kill/delete/ports: several VM refs, resolved from one {@code vm list}
  * snapshot and deduplicated, acted on concurrently, results printed in the order given. A ref
  * that names no VM is reported in its place and fails the command (exit 1), but does not keep
  * the others from being acted on. One VM gets live progress; several get one line each.
  */
 abstract class VmFanOut implements Callable<Integer> {
 
-    private final Invocation inv;
+    final Invocation inv;
     private final String method;
     private final String done;
 
@@ -46,7 +46,10 @@ abstract class VmFanOut implements Callable<Integer> {
         List<Target> targets = resolve();
         if (targets.size() == 1 && targets.getFirst().missing() == null) {
             Map<String, Object> vm = inv.callWithProgress(method, Map.of("name", targets.getFirst().id()));
-            inv.render(vm, () -> inv.terminal().println(done + " " + vm.get("name") + outcome(vm)));
+            inv.render(vm, () -> {
+                printResult((String) vm.get("name"), vm);
+                printed();
+            });
             return 0;
         }
         Map<String, Future<Map<String, Object>>> results = new LinkedHashMap<>();
@@ -64,7 +67,7 @@ abstract class VmFanOut implements Callable<Integer> {
                 Map<String, Object> vm = outcomeOf(t, results);
                 json.add(vm);
                 if (!inv.root().json()) {
-                    inv.terminal().println(done + " " + t.name() + outcome(vm));
+                    printResult(t.name(), vm);
                 }
             } catch (BangerException e) {
                 failed++;
@@ -77,8 +80,19 @@ abstract class VmFanOut implements Callable<Integer> {
         }
         if (inv.root().json()) {
             inv.terminal().println(Json.writePretty(Map.of("results", json)));
+        } else {
+            printed();
         }
         return failed == 0 ? 0 : Banger.EXIT_FAILED;
+    }
+
+    /** The human output for one VM's result: "started NAME (running)" and the like. */
+    void printResult(String name, Map<String, Object> result) {
+        inv.terminal().println(done + " " + name + outcome(result));
+    }
+
+    /** Called once every result was printed, for output that spans them all. */
+    void printed() {
     }
 
     /** What follows "started NAME" and the like: the state the VM is in now. */

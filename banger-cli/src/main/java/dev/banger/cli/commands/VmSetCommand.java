@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "set", description = "Change a stopped VM's vCPUs, memory or work disk size (the disk only grows).")
+@Command(name = "set", description = "Change a stopped VM's vCPUs, memory, work disk size (the disk only grows) or NAT.")
 public final class VmSetCommand implements Callable<Integer> {
 
     private final Invocation inv;
@@ -25,6 +25,9 @@ public final class VmSetCommand implements Callable<Integer> {
     @Option(names = "--disk-size", paramLabel = "SIZE", description = "Work disk size, e.g. 16G; grown at the next start.")
     String diskSize;
 
+    @Option(names = "--nat", negatable = true, description = "Give the VM outbound access through the host, or take it away (--no-nat).")
+    Boolean nat;
+
     VmSetCommand(Banger root) {
         this.inv = new Invocation(root);
     }
@@ -32,7 +35,7 @@ public final class VmSetCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Map<String, Object> v = inv.call(Methods.VM_SET, Invocation.params("name", vm, "vcpu", vcpu, "memory", memory,
-                "disk_size", diskSize));
+                "disk_size", diskSize, "nat", nat));
         inv.render(v, () -> VmShowCommand.describe(inv, v));
         return 0;
     }

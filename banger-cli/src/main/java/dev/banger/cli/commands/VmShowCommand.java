@@ -35,6 +35,7 @@ public final class VmShowCommand implements Callable<Integer> {
         t.println("address    " + v.get("guest_ip"));
         t.println("spec       " + v.get("vcpu") + " vcpu | " + v.get("memory_mib") + " MiB | "
                 + Sizes.format(((Number) v.get("disk_bytes")).longValue()) + " disk");
+        t.println("nat        " + (Boolean.TRUE.equals(v.get("nat")) ? "on" : "off"));
         if (v.get("last_error") != null) {
             t.println("error      " + v.get("last_error"));
         }

@@ -25,12 +25,15 @@ public final class VmSpecOptions {
     @Option(names = "--disk-size", paramLabel = "SIZE", description = "Size of the /root work disk, e.g. 8G (default: vm_defaults.disk_size).")
     String diskSize;
 
+    @Option(names = "--nat", description = "Let the VM reach the host's networks and the internet (masquerade through the host).")
+    boolean nat;
+
     /** The vm.create params; sizes are checked here first, so a typo costs no round trip. */
     Map<String, Object> params(boolean noStart) {
         if (diskSize != null) {
             Sizes.parse("--disk-size", diskSize);
         }
         return Invocation.params("name", name, "image", image, "kernel", kernel, "vcpu", vcpu, "memory", memory,
-                "disk_size", diskSize, "no_start", noStart ? Boolean.TRUE : null);
+                "disk_size", diskSize, "no_start", noStart ? Boolean.TRUE : null, "nat", nat ? Boolean.TRUE : null);
     }
 }

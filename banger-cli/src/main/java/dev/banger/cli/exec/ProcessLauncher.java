@@ -24,6 +24,39 @@ public final class ProcessLauncher {
         return pb.start().pid();
     }
 
+    /** What a captured run printed on stdout, and how it exited (stderr passes through to ours). */
+    public record Captured(int exitCode, String stdout) {
+    }
+
+    /** Runs {@code argv} to completion, capturing its stdout; killed after {@code timeout}. */
+    public static Captured runCapturing(List<String> argv, java.time.Duration timeout) throws IOException {
+        Process p = new ProcessBuilder(argv)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+        var out = new java.util.concurrent.CompletableFuture<String>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                out.complete(new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                out.completeExceptionally(e);
+            }
+        });
+        try {
+            if (!p.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly();
+                throw new IOException(argv.getFirst() + " did not finish within " + timeout.toSeconds() + " s");
+            }
+            return new Captured(p.exitValue(), out.get());
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while running " + argv.getFirst(), e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException("cannot read the output of " + argv.getFirst() + ": " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
     /** Runs {@code argv} on our own terminal (stdin, stdout, stderr) and returns its exit status. */
     public static int runInteractive(List<String> argv) throws IOException {
         Process p = new ProcessBuilder(argv).inheritIO().start();

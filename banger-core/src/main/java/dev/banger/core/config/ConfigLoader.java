@@ -79,6 +79,10 @@ public final class ConfigLoader {
         int cidr = vd.cidr(), vcpu = vd.vcpu(), memoryMib = vd.memoryMib();
         long diskBytes = vd.diskBytes();
         java.time.Duration bootTimeout = vd.bootTimeout();
+        FirecrackerSettings fd = vd.firecracker();
+        String firecrackerBin = fd.firecrackerBin(), jailerBin = fd.jailerBin();
+        Boolean jailerEnabled = null;
+        Integer jailerUid = fd.jailerUid(), jailerGid = fd.jailerGid();
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             String key = e.getKey();
@@ -102,6 +106,11 @@ public final class ConfigLoader {
                 case "cidr" -> cidr = integer(key, value);
                 case "default_image_name" -> defaultImage = string(key, value);
                 case "boot_timeout" -> bootTimeout = duration(key, value);
+                case "firecracker_bin" -> firecrackerBin = string(key, value);
+                case "jailer_bin" -> jailerBin = string(key, value);
+                case "jailer_enabled" -> jailerEnabled = bool(key, value);
+                case "jailer_uid" -> jailerUid = integer(key, value);
+                case "jailer_gid" -> jailerGid = integer(key, value);
                 case "vm_defaults" -> {
                     if (!value.isObject()) {
                         throw new ConfigException("key 'vm_defaults' must be a table, got " + describe(value));
@@ -123,7 +132,8 @@ public final class ConfigLoader {
         try {
             return new Config(state, cache, runtime, socket != null ? socket : runtime.resolve(Config.SOCKET_NAME), level,
                     authFile, insecure, kernelCatalog, new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr,
-                    defaultImage, vcpu, memoryMib, diskBytes, bootTimeout),
+                    defaultImage, vcpu, memoryMib, diskBytes, bootTimeout, new FirecrackerSettings(firecrackerBin, jailerBin,
+                    jailerEnabled != null ? jailerEnabled : jailerBin != null, jailerUid, jailerGid)),
                     new DebianSources(debianMirror, debianKeyring, kernelAptSources));
         } catch (ConfigException e) {
             throw new ConfigException("key " + e.getMessage());
@@ -135,6 +145,13 @@ public final class ConfigLoader {
             throw new ConfigException("key '" + key + "' must be an integer, got " + describe(value));
         }
         return value.intValue();
+    }
+
+    private static boolean bool(String key, JsonNode value) {
+        if (!value.isBoolean()) {
+            throw new ConfigException("key '" + key + "' must be true or false, got " + describe(value));
+        }
+        return value.booleanValue();
     }
 
     /** A size: an integer of bytes or a string like "8G". */

@@ -22,9 +22,11 @@ import java.util.Set;
  * @param memoryMib    memory without {@code --memory}
  * @param diskBytes    work disk size without {@code --disk-size}
  * @param bootTimeout  how long a start waits for the guest's SSH before giving up
+ * @param firecracker  the Firecracker and jailer keys
  */
 public record VmSettings(String hypervisor, String qemuBin, String bridgeName, String bridgeIp, int cidr,
-                         String defaultImage, int vcpu, int memoryMib, long diskBytes, Duration bootTimeout) {
+                         String defaultImage, int vcpu, int memoryMib, long diskBytes, Duration bootTimeout,
+                         FirecrackerSettings firecracker) {
 
     public static final Set<String> HYPERVISORS = Set.of("auto", "qemu", "firecracker");
     public static final int MAX_VCPU = 32;
@@ -58,6 +60,13 @@ public record VmSettings(String hypervisor, String qemuBin, String bridgeName, S
         if (bootTimeout.isNegative() || bootTimeout.isZero()) {
             throw new ConfigException("'boot_timeout' must be positive; got " + bootTimeout);
         }
+        firecracker = firecracker != null ? firecracker : FirecrackerSettings.defaults();
+    }
+
+    /** The settings with Firecracker's defaults. */
+    public VmSettings(String hypervisor, String qemuBin, String bridgeName, String bridgeIp, int cidr,
+                      String defaultImage, int vcpu, int memoryMib, long diskBytes, Duration bootTimeout) {
+        this(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout, null);
     }
 
     public static VmSettings defaults() {
@@ -66,15 +75,20 @@ public record VmSettings(String hypervisor, String qemuBin, String bridgeName, S
     }
 
     public VmSettings withBridge(String name, String ip, int prefix) {
-        return new VmSettings(hypervisor, qemuBin, name, ip, prefix, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout);
+        return new VmSettings(hypervisor, qemuBin, name, ip, prefix, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout, firecracker);
     }
 
     public VmSettings withBootTimeout(Duration timeout) {
-        return new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, timeout);
+        return new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, timeout, firecracker);
     }
 
     public VmSettings withHypervisor(String name, String qemu) {
-        return new VmSettings(name, qemu, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout);
+        return new VmSettings(name, qemu, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout, firecracker);
+    }
+
+    public VmSettings withFirecracker(FirecrackerSettings settings) {
+        return new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout,
+                settings);
     }
 
     /** The bridge address as an {@link Inet4Address}. */

@@ -346,4 +346,38 @@ class ConfigLoaderTest {
                     .hasMessageContaining(f.toString()).hasMessageContaining(c.getValue());
         }
     }
+
+    @Test
+    void theFirecrackerKeysAreReadAndTheJailerIsOnWhenItsBinaryIsSet() throws IOException {
+        assertThat(load(file("")).vm().firecracker()).isEqualTo(new FirecrackerSettings("firecracker", null, false, null, null));
+        assertThat(load(file("""
+                firecracker_bin = "/opt/fc/firecracker"
+                jailer_bin = "/opt/fc/jailer"
+                jailer_uid = 990
+                jailer_gid = 991
+                """)).vm().firecracker()).isEqualTo(new FirecrackerSettings("/opt/fc/firecracker", "/opt/fc/jailer", true, 990, 991));
+        assertThat(load(file("""
+                jailer_bin = "/opt/fc/jailer"
+                jailer_enabled = false
+                """)).vm().firecracker().jailerEnabled()).isFalse();
+    }
+
+    @Test
+    void badFirecrackerKeysAreRejectedNamingTheKeyAndTheRule() throws IOException {
+        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("jailer_enabled = true", "'jailer_enabled' is true but 'jailer_bin' is not set");
+        cases.put("jailer_enabled = \"yes\"", "'jailer_enabled' must be true or false, got string");
+        cases.put("jailer_bin = \"/opt/jailer\"", "'jailer_uid' must be set when the jailer is enabled");
+        cases.put("jailer_bin = \"/opt/jailer\"\njailer_uid = 990", "'jailer_gid' must be set when the jailer is enabled");
+        cases.put("jailer_bin = \"/opt/jailer\"\njailer_uid = 0\njailer_gid = 990", "'jailer_uid' must be a positive id; got 0 (root");
+        cases.put("jailer_uid = -5", "'jailer_uid' must be a positive id; got -5");
+        cases.put("jailer_gid = \"990\"", "'jailer_gid' must be an integer, got string");
+        cases.put("firecracker_bin = \"\"", "'firecracker_bin' must name the firecracker binary");
+        cases.put("jailer_chroot = \"/srv\"", "unknown key 'jailer_chroot'");
+        for (var c : cases.entrySet()) {
+            Path f = file(c.getKey() + "\n");
+            assertThatThrownBy(() -> load(f)).as(c.getKey()).isInstanceOf(ConfigException.class)
+                    .hasMessageContaining(f.toString()).hasMessageContaining(c.getValue());
+        }
+    }
 }

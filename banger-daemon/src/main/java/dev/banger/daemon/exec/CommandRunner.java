@@ -7,6 +7,8 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -92,12 +94,31 @@ public class CommandRunner {
      * {@link BackgroundProcess#stop}. Throws {@link CommandFailedException} when it cannot start.
      */
     public BackgroundProcess start(Command command, Path logFile) {
+        return startBackground(command, ProcessBuilder.Redirect.to(logFile.toFile()), logFile);
+    }
+
+    /**
+     * Like {@link #start}, for a process that must outlive the daemon (a VMM that does not
+     * daemonize itself): it runs in a session of its own ({@code setsid}, which execs, so the pid
+     * is the program's), where no signal meant for the daemon's terminal or process group reaches
+     * it, and its output is appended to {@code logFile}, keeping what earlier runs wrote there.
+     */
+    public BackgroundProcess startDetached(Command command, Path logFile) {
+        Path setsid = HostPrograms.locate("setsid").orElseThrow(() -> CommandFailedException.cannotStart(command,
+                new IOException("setsid (package util-linux) is not installed")));
+        List<String> argv = new ArrayList<>(command.argv());
+        argv.addFirst(setsid.toString());
+        return startBackground(new Command(argv, command.timeout(), command.workDir(), command.env(), null),
+                ProcessBuilder.Redirect.appendTo(logFile.toFile()), logFile);
+    }
+
+    private BackgroundProcess startBackground(Command command, ProcessBuilder.Redirect output, Path logFile) {
         if (command.stdin() != null) {
             throw new IllegalArgumentException("a background process reads no stdin: " + command.display());
         }
         ProcessBuilder pb = new ProcessBuilder(command.argv())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectOutput(ProcessBuilder.Redirect.to(logFile.toFile()))
+                .redirectOutput(output)
                 .redirectErrorStream(true);
         if (command.workDir() != null) {
             pb.directory(command.workDir().toFile());

@@ -6,9 +6,12 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.CommandFailedException;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.network.nat.NatRules;
 import java.net.Inet4Address;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -25,11 +28,23 @@ public final class HostNetwork implements AutoCloseable {
     private final VmSettings vm;
     private final CommandRunner runner;
     private final IpLinks links;
+    private final NatRules nat;
 
     public HostNetwork(Config config, CommandRunner runner) {
+        this(config, runner, NatRules.Programs.DEFAULT);
+    }
+
+    /** {@code natPrograms}: the firewall tools NAT looks for (tests name missing ones). */
+    public HostNetwork(Config config, CommandRunner runner, NatRules.Programs natPrograms) {
         this.vm = config.vm();
         this.runner = runner;
         this.links = new IpLinks(runner);
+        this.nat = new NatRules(runner, vm.bridgeName(), natPrograms);
+    }
+
+    /** Per-VM NAT: the masquerade and forward rules of VMs created with {@code --nat}. */
+    public NatRules nat() {
+        return nat;
     }
 
     /**
@@ -63,10 +78,17 @@ public final class HostNetwork implements AutoCloseable {
      * name left by an earlier run is deleted first.
      */
     public String createTap(String vmId) {
+        return createTap(vmId, Optional.empty());
+    }
+
+    /** As {@link #createTap(String)}, the tap owned by {@code ids} (uid, gid) when given, for a VM process that is not root. */
+    public String createTap(String vmId, Optional<int[]> ids) {
         String tap = tapName(vmId);
         deleteTap(tap);
+        List<String> add = new ArrayList<>(List.of("ip", "tuntap", "add", "dev", tap, "mode", "tap"));
+        ids.ifPresent(id -> add.addAll(List.of("user", Integer.toString(id[0]), "group", Integer.toString(id[1]))));
         try {
-            runner.run("ip", "tuntap", "add", "dev", tap, "mode", "tap");
+            runner.run(add.toArray(String[]::new));
             runner.run("ip", "link", "set", tap, "master", vm.bridgeName(), "up");
         } catch (CommandFailedException e) {
             BangerException error = failed("cannot create tap " + tap + " on " + vm.bridgeName(), e);

@@ -82,6 +82,15 @@ public final class VmRows {
         });
     }
 
+    public void setNat(String id, boolean nat, Instant now) {
+        store.write(c -> {
+            try (PreparedStatement s = c.prepareStatement("UPDATE vms SET nat = ?, updated_at = ? WHERE id = ?")) {
+                Rows.bind(s, nat, now, id);
+                return s.executeUpdate();
+            }
+        });
+    }
+
     public boolean delete(String id) {
         return store.write(c -> {
             try (PreparedStatement s = c.prepareStatement("DELETE FROM vms WHERE id = ?")) {

@@ -23,11 +23,14 @@ import dev.banger.daemon.vm.boot.ReadinessStep;
 import dev.banger.daemon.vm.boot.RootDiskStep;
 import dev.banger.daemon.vm.boot.StepRunner;
 import dev.banger.daemon.vm.boot.VmHandles;
-import dev.banger.daemon.vm.boot.WorkDiskStep;
+import dev.banger.daemon.vm.capability.Capabilities;
+import dev.banger.daemon.vm.capability.NatCapability;
+import dev.banger.daemon.vm.capability.WorkDiskCapability;
 import dev.banger.daemon.vm.disk.RootDisks;
 import dev.banger.daemon.vm.disk.WorkDisks;
 import dev.banger.daemon.vm.hypervisor.HypervisorDriver;
 import dev.banger.daemon.vm.hypervisor.Hypervisors;
+import dev.banger.daemon.vm.ports.GuestPorts;
 import dev.banger.daemon.vm.ssh.GuestSsh;
 import dev.banger.daemon.vm.ssh.SshKeys;
 import dev.banger.daemon.workspace.WorkspaceService;
@@ -71,6 +74,8 @@ public final class VMService {
     static final Duration STOP_GRACE = Duration.ofSeconds(15);
     /** sync first, so /root is on disk before the power goes; poweroff -f where no systemd would act on it. */
     static final String POWEROFF = "sync; (systemctl --no-block poweroff || poweroff -f || busybox poweroff -f) >/dev/null 2>&1 &";
+    /** For a hypervisor that exits on a guest reboot but not on its poweroff (Firecracker with reboot=k). */
+    static final String REBOOT = "sync; (systemctl --no-block reboot || reboot -f || busybox reboot -f) >/dev/null 2>&1 &";
 
     /** Phase 1's image lookup, a seam so tests can hold a create there. */
     interface ImageResolver {
@@ -83,13 +88,21 @@ public final class VMService {
     }
 
     public record CreateParams(String name, String image, String kernel, Integer vcpu, String memory, String diskSize,
-                               Boolean noStart) {
+                               Boolean noStart, Boolean nat) {
     }
 
-    public record SetParams(String name, Integer vcpu, String memory, String diskSize) {
+    public record SetParams(String name, Integer vcpu, String memory, String diskSize, Boolean nat) {
     }
 
     public record LogsParams(String name, Integer lines) {
+    }
+
+    /** What a {@code Host *.vm} block in the user's ssh_config needs: banger's key (two copies, as in SshInfo) and known_hosts. */
+    public record SshConfigInfo(String user, String identityFile, String groupIdentityFile, String knownHostsFile) {
+    }
+
+    /** The listening ports of one running VM. */
+    public record PortsInfo(String name, List<GuestPorts.Port> ports) {
     }
 
     /** {@code identity_file} serves its owner (the daemon's user); members of group banger use {@code group_identity_file}. */
@@ -113,7 +126,8 @@ public final class VMService {
     private final Supplier<SshKeys> keys;
     private final Supplier<GuestSsh> ssh;
     private final RootDisks rootDisks;
-    private final WorkDisks workDisks;
+    /** The per-VM host features; a seam so tests can add one that records or fails its hooks. */
+    Capabilities capabilities;
     ImageResolver imageResolver = this::resolveImage;
     BootPlan bootPlan = this::defaultSteps;
 
@@ -131,7 +145,9 @@ public final class VMService {
         this.keys = memoize(() -> SshKeys.ensure(layout.stateDir().resolve("ssh"), runner));
         this.ssh = memoize(() -> new GuestSsh(keys.get()));
         this.rootDisks = new RootDisks(runner);
-        this.workDisks = new WorkDisks(runner);
+        this.capabilities = new Capabilities(List.of(
+                new WorkDiskCapability(new WorkDisks(runner), () -> keys.get().publicKey()),
+                new NatCapability(network.nat())));
     }
 
     public HostNetwork network() {
@@ -153,13 +169,17 @@ public final class VMService {
         int vcpu = VmRequests.vcpu(p.vcpu(), config.vm().vcpu());
         int memory = VmRequests.memoryMib(p.memory(), config.vm().memoryMib());
         long disk = VmRequests.diskBytes(p.diskSize(), config.vm().diskBytes());
+        boolean nat = Boolean.TRUE.equals(p.nat());
+        if (nat) {
+            network.nat().choose(); // no firewall tool: refused before anything is reserved
+        }
         if (store.vms().find(name).filter(v -> v.name().equals(name)).isPresent()) {
             throw new BangerException(ErrorCode.ALREADY_EXISTS, "a VM named " + name + " already exists");
         }
         ctx.progress("resolve image");
         ImageInfo image = imageResolver.resolve(p.image() != null ? p.image() : config.vm().defaultImage(), p.kernel(), ctx);
         kernelOf(image);
-        VmInfo vm = reserveVM(name, image, vcpu, memory, disk);
+        VmInfo vm = reserveVM(name, image, vcpu, memory, disk, nat);
         if (Boolean.TRUE.equals(p.noStart())) {
             return vm;
         }
@@ -167,7 +187,7 @@ public final class VMService {
     }
 
     /** Phase 2: milliseconds under createVMMu — name re-check, next free address, the {@code created} row. */
-    VmInfo reserveVM(String name, ImageInfo image, int vcpu, int memoryMib, long diskBytes) {
+    VmInfo reserveVM(String name, ImageInfo image, int vcpu, int memoryMib, long diskBytes, boolean nat) {
         long t0 = System.nanoTime();
         createVMMu.lock();
         try {
@@ -182,7 +202,7 @@ public final class VMService {
                 Inet4Address ip = network.allocate(taken);
                 var now = clock.instant();
                 VmInfo row = new VmInfo(newId(), name, VmInfo.CREATED, image.id(), image.name(), vcpu, memoryMib, diskBytes,
-                        ip.getHostAddress(), HostNetwork.macFor(ip), false, null, now, now, null);
+                        ip.getHostAddress(), HostNetwork.macFor(ip), nat, null, now, now, null);
                 VmRows.insert(c, row);
                 return row;
             });
@@ -220,14 +240,17 @@ public final class VMService {
         return show(vm.id());
     }
 
+    /** Root disk and tap, the capabilities' host side (work disk, ...), the hypervisor, SSH, then their after-start side. */
     private List<BootStep> defaultSteps(BootContext boot) {
         HypervisorDriver d = driver.get();
-        return List.of(
-                new RootDiskStep(rootDisks, d.name().equals("qemu")),
-                new WorkDiskStep(workDisks, () -> keys.get().publicKey()),
-                new NetworkStep(network),
-                new LaunchStep(d, network),
-                new ReadinessStep(ssh.get(), d, config.vm().bootTimeout()));
+        List<BootStep> steps = new ArrayList<>();
+        steps.add(new RootDiskStep(rootDisks, d.readsQcow2()));
+        steps.add(new NetworkStep(network, d));
+        steps.addAll(capabilities.prepareHostSteps(boot.vm()));
+        steps.add(new LaunchStep(d, network));
+        steps.add(new ReadinessStep(ssh.get(), d, config.vm().bootTimeout()));
+        steps.addAll(capabilities.afterStartSteps(boot.vm()));
+        return steps;
     }
 
     // ---- lifecycle ----
@@ -249,7 +272,7 @@ public final class VMService {
             VmHandles h = requireRunning(find(vm.id()));
             ctx.progress("power off");
             try {
-                ssh.get().exec(vm.guestIp(), ReadinessStep.SSH_PORT, POWEROFF, STOP_DIAL_TIMEOUT, STOP_DIAL_TIMEOUT.multipliedBy(2));
+                ssh.get().exec(vm.guestIp(), ReadinessStep.SSH_PORT, driver.get().exitsOnGuestReboot() ? REBOOT : POWEROFF, STOP_DIAL_TIMEOUT, STOP_DIAL_TIMEOUT.multipliedBy(2));
             } catch (RuntimeException e) {
                 LOG.info("VM {}: no clean poweroff over SSH ({}); killing it", vm.name(), e.getMessage());
             }
@@ -257,8 +280,7 @@ public final class VMService {
                 LOG.warn("VM {} did not power off within {} s; killing it", vm.name(), STOP_GRACE.toSeconds());
             }
             ctx.progress("tear down");
-            teardown(vm.id(), h);
-            store.vms().setState(vm.id(), VmInfo.STOPPED, null, clock.instant());
+            teardownToStopped(vm, h);
             return show(vm.id());
         });
     }
@@ -268,8 +290,7 @@ public final class VMService {
         return locks.with(vm.id(), () -> {
             VmHandles h = requireRunning(find(vm.id()));
             ctx.progress("kill");
-            teardown(vm.id(), h);
-            store.vms().setState(vm.id(), VmInfo.STOPPED, null, clock.instant());
+            teardownToStopped(vm, h);
             return show(vm.id());
         });
     }
@@ -290,10 +311,8 @@ public final class VMService {
         VmInfo deleted = locks.with(vm.id(), () -> {
             VmInfo now = find(vm.id());
             VmHandles h = running.get(now.id());
-            if (h != null || now.running()) {
-                ctx.progress("kill");
-                teardown(now.id(), h);
-            }
+            ctx.progress(h != null || now.running() ? "kill" : "clean up");
+            teardown(now, h);
             ctx.progress("remove disks");
             deleteTree(vmDir(now.id()));
             ssh.get().forget(List.of(now.guestIp(), now.name() + ".vm"));
@@ -309,7 +328,7 @@ public final class VMService {
         return locks.with(vm.id(), () -> {
             VmInfo now = find(vm.id());
             if (now.running()) {
-                throw BangerException.badRequest("VM " + now.name() + " is running: stop it before changing its size");
+                throw BangerException.badRequest("VM " + now.name() + " is running: stop it before changing its size or NAT");
             }
             int vcpu = VmRequests.vcpu(p.vcpu(), now.vcpu());
             int memory = VmRequests.memoryMib(p.memory(), now.memoryMib());
@@ -319,6 +338,14 @@ public final class VMService {
                         + "the guest's files may not fit");
             }
             store.vms().setSpec(now.id(), vcpu, memory, disk, clock.instant());
+            if (p.nat() != null && p.nat() != now.nat()) {
+                if (p.nat()) {
+                    network.nat().choose();
+                } else {
+                    network.nat().disable(now.id()); // rules an incomplete teardown left, which no later cleanup would see
+                }
+                store.vms().setNat(now.id(), p.nat(), clock.instant());
+            }
             return show(now.id());
         });
     }
@@ -354,9 +381,23 @@ public final class VMService {
     public SshInfo sshInfo(String ref) {
         VmInfo vm = find(ref);
         requireRunning(vm);
+        SshConfigInfo c = sshConfig();
+        return new SshInfo(vm.name(), vm.guestIp(), ReadinessStep.SSH_PORT, c.user(), c.identityFile(), c.groupIdentityFile(),
+                c.knownHostsFile());
+    }
+
+    /** The key files and known_hosts every guest's SSH uses, for {@code banger ssh-config}. */
+    public SshConfigInfo sshConfig() {
         SshKeys k = keys.get();
-        return new SshInfo(vm.name(), vm.guestIp(), ReadinessStep.SSH_PORT, "root", k.privateKey().toString(),
-                k.groupKey().map(Path::toString).orElse(null), k.knownHosts().toString());
+        return new SshConfigInfo("root", k.privateKey().toString(), k.groupKey().map(Path::toString).orElse(null),
+                k.knownHosts().toString());
+    }
+
+    /** The guest's listening TCP and UDP ports with their processes, and which answer HTTP from the host. */
+    public PortsInfo ports(String ref, OperationContext ctx) {
+        VmInfo vm = find(ref);
+        requireRunning(vm);
+        return new PortsInfo(vm.name(), new GuestPorts(ssh.get(), ReadinessStep.SSH_PORT).list(vm.name(), vm.guestIp(), ctx::progress));
     }
 
     // ---- reconcile ----
@@ -388,13 +429,14 @@ public final class VMService {
             if (h.isPresent() && VmHandles.RUNNING.equals(h.get().phase()) && vm.running() && h.get().machine() != null
                     && driver.get().adopt(h.get().machine()).isPresent()) {
                 running.put(vm.id(), h.get());
+                capabilities.adopt(vm, h.get());
                 LOG.info("VM {} is still running (pid {}): adopted", vm.name(), h.get().machine().pid());
                 return;
             }
             if (h.isEmpty() && !vm.running()) {
                 return;
             }
-            teardown(vm.id(), h.orElse(null));
+            teardown(vm, h.orElse(null));
             boolean interruptedStart = h.isPresent() && VmHandles.STARTING.equals(h.get().phase());
             if (interruptedStart) {
                 if (VmInfo.CREATED.equals(vm.state())) {
@@ -416,8 +458,23 @@ public final class VMService {
 
     // ---- helpers ----
 
-    /** Ends the process (whatever the handles say, plus anything still using the VM's dir) and frees the tap. */
-    private void teardown(String vmId, VmHandles h) {
+    /** The teardown, then {@code stopped}; an incomplete one leaves {@code error} with what is left, for delete to retry. */
+    private void teardownToStopped(VmInfo vm, VmHandles h) {
+        try {
+            teardown(vm, h);
+        } catch (RuntimeException e) {
+            store.vms().setState(vm.id(), VmInfo.ERROR, e.getMessage(), clock.instant());
+            throw e;
+        }
+        store.vms().setState(vm.id(), VmInfo.STOPPED, null, clock.instant());
+    }
+
+    /**
+     * Ends the process (whatever the handles say, plus anything still using the VM's dir), runs every
+     * capability's cleanup and frees the tap. Runs to the end whatever fails, then reports it all.
+     */
+    private void teardown(VmInfo vm, VmHandles h) {
+        String vmId = vm.id();
         List<Exception> problems = new ArrayList<>();
         Path dir = vmDir(vmId);
         if (h != null && h.machine() != null) {
@@ -434,6 +491,7 @@ public final class VMService {
         } catch (RuntimeException e) {
             problems.add(e);
         }
+        problems.addAll(capabilities.cleanup(vm, h));
         try {
             network.deleteTap(h != null && h.tap() != null ? h.tap() : HostNetwork.tapName(vmId));
         } catch (RuntimeException e) {
@@ -446,7 +504,7 @@ public final class VMService {
             problems.add(e);
         }
         if (!problems.isEmpty()) {
-            BangerException failure = new BangerException(ErrorCode.OPERATION_FAILED, "teardown of VM " + vmId + " was incomplete: "
+            BangerException failure = new BangerException(ErrorCode.OPERATION_FAILED, "teardown of VM " + vm.name() + " was incomplete: "
                     + problems.getFirst().getMessage());
             problems.forEach(failure::addSuppressed);
             throw failure;

@@ -132,6 +132,19 @@ class HostNetworkTest {
     }
 
     @Test
+    void aTapForAnUnprivilegedVmProcessIsOwnedByItsUidAndGid() throws Exception {
+        HostNetwork net = network(VmSettings.defaults());
+        net.ensureBridge();
+
+        String tap = net.createTap("0badcafe", java.util.Optional.of(new int[] {4321, 8765}));
+
+        JsonNode tun = JSON.readTree(runner.run("ip", "-d", "-j", "link", "show", tap).stdout()).get(0).path("linkinfo").path("info_data");
+        assertThat(tun.path("user").asInt()).isEqualTo(4321);
+        assertThat(tun.path("group").asInt()).isEqualTo(8765);
+        assertThat(link(tap).path("master").asText()).isEqualTo("br-fc");
+    }
+
+    @Test
     void createTapWithoutTheBridgeSaysWhatFailedAndLeavesNoTap() {
         HostNetwork net = network(VmSettings.defaults());
 

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,7 +35,7 @@ class VmDefaultImageTest {
     void createsWithoutAnImageBuildTheDefaultsOnceBootDebianAndEachVmIsItsOwnMachine() throws Exception {
         TestKernelDeb.requireTools();
         try (TestDebianMirror mirror = TestDebianMirror.start();
-             VmRig rig = new VmRig(dir.resolve("banger"), BOOT_TIMEOUT, c -> mirror.configure(c, dir))) {
+             VmRig rig = new VmRig(dir.resolve("banger"), BOOT_TIMEOUT, UnaryOperator.identity(), c -> mirror.configure(c, dir))) {
             assertThat(rig.config.vm().defaultImage()).isEqualTo("debian-bookworm");
             ExecutorService pool = Executors.newFixedThreadPool(2);
             VmInfo a;
@@ -42,9 +43,9 @@ class VmDefaultImageTest {
             long t0 = System.nanoTime();
             try {
                 Future<VmInfo> first = pool.submit(() -> rig.vms.create(
-                        new VMService.CreateParams("a", null, null, 1, "512", "256M", false), rig.ctx("vm.create")));
+                        new VMService.CreateParams("a", null, null, 1, "512", "256M", false, null), rig.ctx("vm.create")));
                 Future<VmInfo> second = pool.submit(() -> rig.vms.create(
-                        new VMService.CreateParams("b", null, null, 1, "512", "256M", true), rig.ctx("vm.create")));
+                        new VMService.CreateParams("b", null, null, 1, "512", "256M", true, null), rig.ctx("vm.create")));
                 a = first.get();
                 b = second.get();
             } finally {
@@ -84,7 +85,7 @@ class VmDefaultImageTest {
             rig.images.delete("debian-bookworm");
             rig.progress.clear();
             long t1 = System.nanoTime();
-            VmInfo c = rig.vms.create(new VMService.CreateParams("c", null, null, 1, "512", "256M", true), rig.ctx("vm.create"));
+            VmInfo c = rig.vms.create(new VMService.CreateParams("c", null, null, 1, "512", "256M", true, null), rig.ctx("vm.create"));
             System.out.printf("default image: rebuilt from the cache in %d ms%n", Duration.ofNanos(System.nanoTime() - t1).toMillis());
             assertThat(c.state()).isEqualTo(VmInfo.CREATED);
             assertThat(rig.progress).anyMatch(p -> p.contains("reuse the rootfs built earlier from " + mirror.url()))

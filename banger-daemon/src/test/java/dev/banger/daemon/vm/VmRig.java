@@ -2,6 +2,7 @@ package dev.banger.daemon.vm;
 
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
+import dev.banger.core.config.VmSettings;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.KernelInfo;
 import dev.banger.core.model.VmInfo;
@@ -24,6 +25,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.UnaryOperator;
 
 /**
  * A daemon's VM stack built from real parts (store, image service, host network, QEMU), on a
@@ -44,14 +46,19 @@ final class VmRig implements AutoCloseable {
     KernelInfo kernel;
 
     VmRig(Path root, Duration bootTimeout) {
-        this(root, bootTimeout, java.util.function.UnaryOperator.identity());
+        this(root, bootTimeout, UnaryOperator.identity());
     }
 
-    /** {@code configure} adjusts the rig's config (say, where the built-in defaults come from). */
-    VmRig(Path root, Duration bootTimeout, java.util.function.UnaryOperator<Config> configure) {
+    /** {@code vmSettings}: changes to the VM keys of the config (the hypervisor, its binaries). */
+    VmRig(Path root, Duration bootTimeout, UnaryOperator<VmSettings> vmSettings) {
+        this(root, bootTimeout, vmSettings, UnaryOperator.identity());
+    }
+
+    /** {@code configure}: further changes to the config (say, where the built-in defaults come from). */
+    VmRig(Path root, Duration bootTimeout, UnaryOperator<VmSettings> vmSettings, UnaryOperator<Config> configure) {
         this.root = root;
         Config base = Config.under(root);
-        this.config = configure.apply(base.withVm(base.vm().withBootTimeout(bootTimeout)));
+        this.config = configure.apply(base.withVm(vmSettings.apply(base.vm().withBootTimeout(bootTimeout))));
         this.layout = Layout.of(config);
         this.store = Store.open(mkdirs(layout).database());
         this.images = new ImageService(store, runner, layout, config, Clock.systemUTC());
@@ -64,9 +71,13 @@ final class VmRig implements AutoCloseable {
      * registry that is gone again once the pull is done.
      */
     static VmRig withBusybox(Path dir) {
+        return withBusybox(dir, UnaryOperator.identity());
+    }
+
+    static VmRig withBusybox(Path dir, UnaryOperator<VmSettings> vmSettings) {
         TestKernelDeb.requireTools();
         TestKernelDeb.require();
-        VmRig rig = new VmRig(dir.resolve("banger"), Duration.ofSeconds(90));
+        VmRig rig = new VmRig(dir.resolve("banger"), Duration.ofSeconds(90), vmSettings);
         try (TestRegistry registry = TestRegistry.start(dir.resolve("registry"))) {
             rig.importKernel();
             rig.pull(registry, "bb", dev.banger.daemon.image.testing.TestGuestImages.busyboxImage());
@@ -105,7 +116,7 @@ final class VmRig implements AutoCloseable {
     }
 
     static VMService.CreateParams create(String name, String image) {
-        return new VMService.CreateParams(name, image, null, 1, "256", "256M", false);
+        return new VMService.CreateParams(name, image, null, 1, "256", "256M", false, null);
     }
 
     /** Runs {@code command} in the guest as root with banger's own key, as {@code banger vm ssh} would. */

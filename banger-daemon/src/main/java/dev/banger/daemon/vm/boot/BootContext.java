@@ -78,7 +78,7 @@ public final class BootContext {
         }
     }
 
-    void workDisk(Path disk, boolean madeNow) {
+    public void workDisk(Path disk, boolean madeNow) {
         workDisk = disk;
         if (madeNow) {
             made.add(disk);

@@ -1,6 +1,8 @@
 package dev.banger.daemon.vm.boot;
 
+import dev.banger.core.model.KernelInfo;
 import dev.banger.core.model.VmInfo;
+import dev.banger.core.rpc.BangerException;
 import dev.banger.daemon.network.GuestNet;
 import dev.banger.daemon.network.HostNetwork;
 import dev.banger.daemon.vm.hypervisor.DiskFormat;
@@ -32,12 +34,24 @@ public final class LaunchStep implements BootStep {
     @Override
     public void run(BootContext boot) throws Exception {
         VmInfo vm = boot.vm();
-        MachineSpec spec = new MachineSpec(vm.id(), vm.name(), vm.vcpu(), vm.memoryMib(), Path.of(boot.kernel().vmlinuzPath()),
+        MachineSpec spec = new MachineSpec(vm.id(), vm.name(), vm.vcpu(), vm.memoryMib(), kernelFile(boot.kernel()),
                 boot.kernel().initrdPath() == null ? null : Path.of(boot.kernel().initrdPath()), kernelArgs(vm),
                 boot.rootDisk().path(), boot.rootDisk().qcow2() ? DiskFormat.QCOW2 : DiskFormat.RAW, boot.workDisk(),
                 boot.tap(), vm.mac(), boot.vmDir());
         driver.prepare(spec);
         boot.machine(driver.launch(spec));
+    }
+
+    /** The kernel file the driver boots: the compressed vmlinuz, or the ELF vmlinux a Firecracker needs. */
+    private Path kernelFile(KernelInfo kernel) {
+        if (!driver.bootsElfKernel()) {
+            return Path.of(kernel.vmlinuzPath());
+        }
+        if (kernel.vmlinuxPath() == null) {
+            throw BangerException.badRequest("kernel " + kernel.name() + " has no uncompressed vmlinux, which " + driver.name()
+                    + " boots (none could be extracted from its vmlinuz): use a kernel with one, or hypervisor = \"qemu\"");
+        }
+        return Path.of(kernel.vmlinuxPath());
     }
 
     /** Guest network and hostname travel on the kernel command line; banger-init applies them. */

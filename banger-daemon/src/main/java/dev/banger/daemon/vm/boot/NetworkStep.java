@@ -1,14 +1,17 @@
 package dev.banger.daemon.vm.boot;
 
 import dev.banger.daemon.network.HostNetwork;
+import dev.banger.daemon.vm.hypervisor.HypervisorDriver;
 
-/** The bridge (made on first use) and this VM's tap on it. */
+/** The bridge (made on first use) and this VM's tap on it, owned by the user the VM process runs as. */
 public final class NetworkStep implements BootStep {
 
     private final HostNetwork network;
+    private final HypervisorDriver driver;
 
-    public NetworkStep(HostNetwork network) {
+    public NetworkStep(HostNetwork network, HypervisorDriver driver) {
         this.network = network;
+        this.driver = driver;
     }
 
     @Override
@@ -19,7 +22,7 @@ public final class NetworkStep implements BootStep {
     @Override
     public void run(BootContext boot) {
         network.ensureBridge();
-        boot.tap(network.createTap(boot.vm().id()));
+        boot.tap(network.createTap(boot.vm().id(), driver.unprivilegedIds()));
     }
 
     @Override

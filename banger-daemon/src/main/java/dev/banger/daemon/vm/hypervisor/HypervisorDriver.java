@@ -9,6 +9,25 @@ public interface HypervisorDriver {
     /** The driver's name, as recorded in {@link MachineProcess#driver()}. */
     String name();
 
+    /** True when it opens qcow2 disks; else the root disk must be raw. */
+    boolean readsQcow2();
+
+    /**
+     * The uid and gid the VM process runs as when it is not root (a jailed Firecracker), so the tap
+     * is made theirs: an unprivileged process may attach only to a tap it owns. Empty: root.
+     */
+    default Optional<int[]> unprivilegedIds() {
+        return Optional.empty();
+    }
+
+    /** True when a guest's reboot ends the VM process and its poweroff does not (Firecracker), so stop asks for a reboot. */
+    default boolean exitsOnGuestReboot() {
+        return false;
+    }
+
+    /** True when it boots only an uncompressed ELF {@code vmlinux} (else the compressed {@code vmlinuz}). */
+    boolean bootsElfKernel();
+
     /** What this driver will use on this host, with the reason; probed once and remembered. */
     Acceleration acceleration();
 

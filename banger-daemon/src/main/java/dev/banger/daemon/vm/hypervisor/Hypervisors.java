@@ -1,28 +1,35 @@
 package dev.banger.daemon.vm.hypervisor;
 
 import dev.banger.core.config.VmSettings;
-import dev.banger.core.rpc.BangerException;
-import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.exec.HostPrograms;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /** Picks the hypervisor driver the config asks for. */
 public final class Hypervisors {
+
+    /** How long a started Firecracker may take to answer on its API socket (it binds within milliseconds). */
+    private static final Duration FIRECRACKER_SOCKET_TIMEOUT = Duration.ofSeconds(10);
 
     private Hypervisors() {
     }
 
     /**
-     * The driver for {@code settings.hypervisor()}: QEMU for {@code qemu} and {@code auto}. A missing
-     * QEMU binary is reported when a VM is prepared, so the daemon starts without it.
+     * The driver for {@code settings.hypervisor()}: {@code qemu}, {@code firecracker}, or for
+     * {@code auto} Firecracker when its binary is installed and KVM really runs guests here, else
+     * QEMU. A missing binary is reported when a VM is prepared, so the daemon starts without it.
      *
      * @param stateDir where the driver remembers what it learnt about this host (a KVM that failed)
      */
     public static HypervisorDriver select(VmSettings settings, CommandRunner runner, Path stateDir) {
-        if ("firecracker".equals(settings.hypervisor())) {
-            throw new BangerException(ErrorCode.OPERATION_FAILED, "hypervisor = \"firecracker\" is configured, but the "
-                    + "Firecracker driver is not in this build: set hypervisor = \"qemu\" (or \"auto\") in the config");
-        }
-        return new QemuDriver(settings.qemuBin(), runner, AccelerationProbe.forHost(stateDir));
+        AccelerationProbe probe = AccelerationProbe.forHost(stateDir);
+        HypervisorDriver firecracker = new FirecrackerDriver(settings.firecracker(), runner, probe, FIRECRACKER_SOCKET_TIMEOUT);
+        return switch (settings.hypervisor()) {
+            case "firecracker" -> firecracker;
+            case "auto" -> HostPrograms.locate(settings.firecracker().firecrackerBin()).isPresent() && firecracker.acceleration().isKvm()
+                    ? firecracker : new QemuDriver(settings.qemuBin(), runner, probe);
+            default -> new QemuDriver(settings.qemuBin(), runner, probe);
+        };
     }
 }

@@ -31,8 +31,6 @@ final class QemuDriver implements HypervisorDriver {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration QMP_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration QUIT_GRACE = Duration.ofSeconds(2);
-    private static final Duration KILL_WAIT = Duration.ofSeconds(10);
-    private static final long POLL_MILLIS = 50;
     private static final Pattern KVM_COMPLAINT = Pattern.compile("(?i)kvm");
 
     private final String qemuBin;
@@ -49,6 +47,16 @@ final class QemuDriver implements HypervisorDriver {
     @Override
     public String name() {
         return NAME;
+    }
+
+    @Override
+    public boolean readsQcow2() {
+        return true;
+    }
+
+    @Override
+    public boolean bootsElfKernel() {
+        return false;
     }
 
     @Override
@@ -164,24 +172,12 @@ final class QemuDriver implements HypervisorDriver {
 
     @Override
     public boolean isAlive(MachineProcess p) {
-        return ProcEntry.read(p.pid()).filter(e -> e.isLive() && e.startTicks() == p.startTicks()).isPresent();
+        return VmmProcesses.isAlive(p);
     }
 
     @Override
     public boolean awaitExit(MachineProcess p, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (isAlive(p)) {
-            if (System.nanoTime() >= deadline) {
-                return false;
-            }
-            try {
-                Thread.sleep(POLL_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return !isAlive(p);
-            }
-        }
-        return true;
+        return VmmProcesses.awaitExit(p, timeout);
     }
 
     @Override
@@ -211,14 +207,7 @@ final class QemuDriver implements HypervisorDriver {
             return;
         }
         log.warn("QEMU pid {} still runs {} ms after quit, killing it", p.pid(), QUIT_GRACE.toMillis());
-        // Checked again right before the signal: never SIGKILL a pid that has been reused.
-        if (isAlive(p)) {
-            ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly);
-        }
-        if (!awaitExit(p, KILL_WAIT)) {
-            throw new BangerException(ErrorCode.OPERATION_FAILED, "QEMU pid " + p.pid() + " survived SIGKILL for "
-                    + KILL_WAIT.toSeconds() + " s (stuck in the kernel?)");
-        }
+        VmmProcesses.forceKill(p, "QEMU");
     }
 
     @Override
@@ -226,9 +215,7 @@ final class QemuDriver implements HypervisorDriver {
         if (!NAME.equals(recorded.driver())) {
             return Optional.empty();
         }
-        return ProcEntry.read(recorded.pid())
-                .filter(e -> e.isLive() && e.startTicks() == recorded.startTicks() && namesSocket(e, recorded.controlSocket()))
-                .map(e -> recorded);
+        return VmmProcesses.adopt(recorded, QemuCommandLine.qmpOption(recorded.controlSocket()));
     }
 
     private static boolean namesSocket(ProcEntry e, Path socket) {

@@ -189,14 +189,6 @@ class QemuDriverTest {
         assertThat(runDir("bad").resolve("console.log")).doesNotExist();
     }
 
-    @Test
-    void firecrackerIsNotInThisBuild() {
-        assertThatThrownBy(() -> Hypervisors.select(settings.withHypervisor("firecracker", "qemu-system-x86_64"), runner, dir))
-                .hasMessageContaining("Firecracker driver is not in this build")
-                .hasMessageContaining("set hypervisor = \"qemu\"");
-        assertThat(Hypervisors.select(settings.withHypervisor("auto", "qemu-system-x86_64"), runner, dir).name()).isEqualTo("qemu");
-    }
-
     private static void assertBadRequest(HypervisorDriver d, MachineSpec spec, String message) {
         assertThatThrownBy(() -> d.prepare(spec))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))

@@ -1,0 +1,43 @@
+package dev.banger.cli.commands;
+
+import dev.banger.cli.Banger;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "install", description = {"Install this build as a systemd service (as root): launchers and jars under PREFIX/lib/banger,",
+        "links in PREFIX/bin, /etc/banger/install.toml, group banger with the owner in it, bangerd.service;",
+        "then start it and wait up to 15 s for ping. Where PID 1 is not systemd, it says so."})
+public final class SystemInstallCommand implements Callable<Integer> {
+
+    private final Banger root;
+
+    SystemInstallCommand(Banger root) {
+        this.root = root;
+    }
+
+    @Option(names = "--owner", paramLabel = "USER", description = "The user banger is for (default: $SUDO_USER).")
+    String owner;
+
+    @Option(names = "--prefix", paramLabel = "DIR", description = "Install under DIR (default: /usr/local).")
+    Path prefix;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "A bangerd config file for the unit (default: built-in defaults).")
+    Path config;
+
+    @Option(names = "--root", paramLabel = "DIR", hidden = true, description = "Install into DIR instead of / (tests); no systemctl.")
+    Path scratchRoot;
+
+    @Override
+    public Integer call() throws Exception {
+        List<String> args = new ArrayList<>(List.of("install"));
+        if (owner != null) args.addAll(List.of("--owner", owner));
+        if (prefix != null) args.addAll(List.of("--prefix", prefix.toAbsolutePath().toString()));
+        if (config != null) args.addAll(List.of("--config", config.toAbsolutePath().toString()));
+        if (scratchRoot != null) args.addAll(List.of("--root", scratchRoot.toAbsolutePath().toString()));
+        return SystemCommand.passThrough(root, args);
+    }
+}

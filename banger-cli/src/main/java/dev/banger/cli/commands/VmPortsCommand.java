@@ -1,0 +1,40 @@
+package dev.banger.cli.commands;
+
+import dev.banger.cli.Banger;
+import dev.banger.cli.Table;
+import dev.banger.core.rpc.Methods;
+import java.util.Map;
+import picocli.CommandLine.Command;
+
+@Command(name = "ports", description = "List the TCP and UDP ports VMs listen on, as NAME.vm:PORT, with an http:// link where a port answers HTTP.")
+public final class VmPortsCommand extends VmFanOut {
+
+    /** One table for every VM asked about: each endpoint names its VM. */
+    private final Table table = new Table("ENDPOINT", "PROTO", "PROCESS", "URL");
+    private int rows;
+    private int answered;
+
+    VmPortsCommand(Banger root) {
+        super(root, Methods.VM_PORTS, "");
+    }
+
+    @Override
+    void printResult(String name, Map<String, Object> result) {
+        answered++;
+        for (Map<String, Object> p : Invocation.asList(result.get("ports"))) {
+            String process = String.valueOf(p.get("process"));
+            table.row(p.get("endpoint"), p.get("proto"), process.isEmpty() ? null : process, p.get("url"));
+            rows++;
+        }
+    }
+
+    @Override
+    void printed() {
+        if (rows > 0) {
+            inv.terminal().out().print(table.render());
+            inv.terminal().out().flush();
+        } else if (answered > 0) {
+            inv.terminal().println("no listening ports");
+        }
+    }
+}

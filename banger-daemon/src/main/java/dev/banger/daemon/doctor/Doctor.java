@@ -1,0 +1,76 @@
+package dev.banger.daemon.doctor;
+
+import dev.banger.core.Layout;
+import dev.banger.core.config.Config;
+import dev.banger.core.model.DoctorCheck;
+import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.image.kernel.KernelCatalog;
+import dev.banger.daemon.network.nat.NatRules;
+import dev.banger.daemon.system.Systemd;
+import dev.banger.daemon.vm.hypervisor.FirecrackerProbe;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * {@code banger doctor}'s host checks, in the order they print. Run by bangerd (as root, for the
+ * {@code doctor} RPC) or by {@code bangerd doctor} in the user's own process when the daemon is
+ * down; either way read-only: the store is opened read-only and never migrated, nothing is written.
+ * The CLI adds its own rows (daemon reachable, versions, group, ssh-config).
+ */
+public final class Doctor {
+
+    private final List<Check> checks;
+
+    Doctor(List<Check> checks) {
+        this.checks = List.copyOf(checks);
+    }
+
+    /** The checks for this host under {@code config}; {@code root} is where /etc is ("/" but in tests). */
+    public static Doctor forHost(Config config, CommandRunner runner, Path root) {
+        Layout layout = Layout.of(config);
+        ToolProbe tools = new ToolProbe(runner);
+        StoreReading store = new StoreReading(layout.database());
+        Supplier<KernelCatalog> catalog = () -> config.kernelCatalog() == null ? KernelCatalog.embedded()
+                : KernelCatalog.load(config.kernelCatalog());
+        List<Check> checks = new ArrayList<>(List.of(
+                ArchitectureCheck.ofThisJvm(),
+                new StoreCheck(store),
+                new QemuCheck(config.vm(), tools),
+                new FirecrackerCheck(config.vm(), FirecrackerProbe.forHost(config.vm().firecracker(), runner, layout.stateDir())),
+                AccelerationCheck.forHost(layout.stateDir()),
+                TunCheck.forHost(),
+                new BridgeToolsCheck(config.vm(), tools),
+                new NatCheck(new NatRules(runner, config.vm().bridgeName(), NatRules.Programs.DEFAULT)),
+                new CopyOnWriteCheck(config.vm(), layout.stateDir(), tools),
+                new DiskToolsCheck(tools),
+                new DnsListenerCheck(DnsListenerCheck.DEFAULT_LISTEN, new UdpPortHolder(Path.of("/proc")), ProcessHandle.current().pid()),
+                new DefaultImageCheck(config.vm(), store, catalog),
+                new WorkDiskCheck(tools, store),
+                new SocketCheck(layout.socketPath()),
+                new SystemUnitCheck(root, new Systemd(runner))));
+        return new Doctor(checks);
+    }
+
+    /** Every check's row; a check that throws is a FAIL naming the error, and the rest still run. */
+    public List<DoctorCheck> run() {
+        List<DoctorCheck> rows = new ArrayList<>();
+        for (Check c : checks) {
+            try {
+                rows.add(c.run());
+            } catch (Exception e) {
+                rows.add(DoctorCheck.fail(c.name(), List.of("the check itself failed: " + e), "report this as a banger bug"));
+            }
+        }
+        return rows;
+    }
+
+    /** The RPC answer and {@code bangerd doctor --json}: the rows and who ran them. */
+    public record Report(String ranAs, List<DoctorCheck> checks) {
+    }
+
+    public Report report() {
+        return new Report(System.getProperty("user.name"), run());
+    }
+}

@@ -1,0 +1,125 @@
+package dev.banger.daemon.network.nat;
+
+import dev.banger.daemon.exec.Command;
+import dev.banger.daemon.exec.CommandRunner;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * NAT with iptables, for hosts without nft or whose iptables FORWARD chain drops by default
+ * (docker): banger's chains {@code BANGER-POSTROUTING} (nat) and {@code BANGER-FORWARD} (filter),
+ * jumped to from the top of the built-in ones, so banger's accepts come before a drop. Each rule
+ * carries {@code -m comment --comment TAG}; a rule is checked ({@code -C}) before it is appended.
+ */
+final class IptablesNat implements NatBackend {
+
+    static final String POSTROUTING = "BANGER-POSTROUTING";
+    static final String FORWARD = "BANGER-FORWARD";
+
+    /** A rule in one of banger's chains. */
+    private record Rule(String table, String chain, List<String> spec) {
+    }
+
+    private final CommandRunner runner;
+    private final Path iptables;
+
+    IptablesNat(CommandRunner runner, Path iptables) {
+        this.runner = runner;
+        this.iptables = iptables;
+    }
+
+    @Override
+    public String name() {
+        return "iptables";
+    }
+
+    @Override
+    public Path program() {
+        return iptables;
+    }
+
+    @Override
+    public void add(String tag, String guest, String bridge) {
+        ensureChain("nat", POSTROUTING, "POSTROUTING");
+        ensureChain("filter", FORWARD, "FORWARD");
+        String host = guest + "/32";
+        List<String> comment = List.of("-m", "comment", "--comment", tag);
+        List<Rule> rules = List.of(
+                new Rule("nat", POSTROUTING, join(List.of("-s", host, "!", "-o", bridge), comment, List.of("-j", "MASQUERADE"))),
+                new Rule("filter", FORWARD, join(List.of("-s", host, "-i", bridge, "!", "-o", bridge), comment, List.of("-j", "ACCEPT"))),
+                new Rule("filter", FORWARD, join(List.of("-d", host, "-o", bridge, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"),
+                        comment, List.of("-j", "ACCEPT"))));
+        for (Rule r : rules) {
+            if (!ok(r.table(), "-C", r.chain(), r.spec())) {
+                run(r.table(), "-A", r.chain(), r.spec());
+            }
+        }
+    }
+
+    @Override
+    public void remove(String tag) {
+        for (Rule r : tagged(tag)) {
+            run(r.table(), "-D", r.chain(), r.spec());
+        }
+    }
+
+    /** Whether the filter table's FORWARD chain drops what no rule accepts (docker sets this). */
+    boolean forwardDropsByDefault() {
+        var listed = runner.runAllowingFailure(Command.of(iptables.toString(), "-w", "-t", "filter", "-S", "FORWARD"));
+        return listed.ok() && listed.stdout().lines().anyMatch(l -> l.strip().equals("-P FORWARD DROP"));
+    }
+
+    /** Banger's rules carrying {@code tag}, read back from {@code -S} (a chain that does not exist has none). */
+    private List<Rule> tagged(String tag) {
+        List<Rule> found = new ArrayList<>();
+        for (String[] place : new String[][] {{"nat", POSTROUTING}, {"filter", FORWARD}}) {
+            var listed = runner.runAllowingFailure(Command.of(iptables.toString(), "-w", "-t", place[0], "-S", place[1]));
+            if (!listed.ok()) {
+                continue;
+            }
+            for (String line : listed.stdout().lines().toList()) {
+                // -A CHAIN spec...; the comment is printed quoted, and banger's tags have no spaces.
+                List<String> words = Stream.of(line.strip().split("\\s+")).map(w -> w.replace("\"", "")).toList();
+                int at = words.indexOf("--comment");
+                if (words.size() > 2 && words.getFirst().equals("-A") && at > 0 && at + 1 < words.size()
+                        && words.get(at + 1).equals(tag)) {
+                    found.add(new Rule(place[0], place[1], words.subList(2, words.size())));
+                }
+            }
+        }
+        return found;
+    }
+
+    /** Creates {@code chain} when missing and puts the jump to it first in {@code builtin}. */
+    private void ensureChain(String table, String chain, String builtin) {
+        if (!ok(table, "-S", chain, List.of())) {
+            run(table, "-N", chain, List.of());
+        }
+        List<String> jump = List.of("-j", chain);
+        if (!ok(table, "-C", builtin, jump)) {
+            run(table, "-I", builtin, join(List.of("1"), jump));
+        }
+    }
+
+    private boolean ok(String table, String op, String chain, List<String> spec) {
+        return runner.runAllowingFailure(command(table, op, chain, spec)).ok();
+    }
+
+    private void run(String table, String op, String chain, List<String> spec) {
+        runner.run(command(table, op, chain, spec));
+    }
+
+    /** {@code -w}: wait for the xtables lock instead of failing while another tool holds it. */
+    private Command command(String table, String op, String chain, List<String> spec) {
+        List<String> argv = new ArrayList<>(List.of(iptables.toString(), "-w", "-t", table, op, chain));
+        argv.addAll(spec);
+        return Command.of(argv.toArray(String[]::new));
+    }
+
+    @SafeVarargs
+    private static List<String> join(List<String>... parts) {
+        return Stream.of(parts).flatMap(List::stream).toList();
+    }
+}

@@ -1,0 +1,22 @@
+package dev.banger.daemon.network.nat;
+
+import java.nio.file.Path;
+
+/**
+ * One firewall tool's way of giving a guest NAT. Every VM's rules carry its tag (a comment), so
+ * {@link #remove} takes away exactly that VM's rules. Both operations are idempotent.
+ */
+interface NatBackend {
+
+    /** {@code nftables} or {@code iptables}, as logs and doctor name it. */
+    String name();
+
+    /** The tool this backend runs. */
+    Path program();
+
+    /** Masquerade {@code guest} going out of anything but {@code bridge}, and let that traffic (and its replies) be forwarded. */
+    void add(String tag, String guest, String bridge);
+
+    /** Removes every rule carrying {@code tag}; none is fine. */
+    void remove(String tag);
+}

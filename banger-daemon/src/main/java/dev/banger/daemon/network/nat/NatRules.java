@@ -1,0 +1,106 @@
+package dev.banger.daemon.network.nat;
+
+import dev.banger.core.rpc.BangerException;
+import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.exec.HostPrograms;
+import java.net.Inet4Address;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Per-VM NAT on the host: IPv4 forwarding on, plus a masquerade rule for the guest's address going
+ * out of anything but the bridge and forward accepts for it and its replies, all tagged
+ * {@code banger:<vm id>}. The firewall tool is chosen at each call from what is installed:
+ * nftables (banger's own table), or iptables when nft is missing or iptables' FORWARD chain drops
+ * by default (docker), since an accept in another nftables table cannot overrule that drop.
+ */
+public final class NatRules {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NatRules.class);
+    static final String TAG_PREFIX = "banger:";
+
+    /** The firewall programs looked for (names in the search path, or absolute paths); tests point them elsewhere. */
+    public record Programs(String nft, String iptables) {
+        public static final Programs DEFAULT = new Programs("nft", "iptables");
+    }
+
+    /** The backend NAT rules go to, its program, and why it was chosen. */
+    public record Choice(String backend, Path program, String reason) {
+    }
+
+    private final CommandRunner runner;
+    private final String bridge;
+    private final Programs programs;
+
+    public NatRules(CommandRunner runner, String bridge, Programs programs) {
+        this.runner = runner;
+        this.bridge = bridge;
+        this.programs = programs;
+    }
+
+    /** Gives {@code vmId}'s guest NAT; running it again leaves exactly one set of rules. Returns the backend used. */
+    public synchronized String enable(String vmId, Inet4Address guest) {
+        List<NatBackend> installed = installed();
+        NatBackend chosen = choose(installed).backend();
+        IpForwarding.ensureOn();
+        for (NatBackend other : installed) {
+            if (other != chosen) {
+                other.remove(tag(vmId)); // rules a start under another choice left (docker came or went)
+            }
+        }
+        chosen.add(tag(vmId), guest.getHostAddress(), bridge);
+        LOG.info("VM {}: NAT for {} with {}", vmId, guest.getHostAddress(), chosen.name());
+        return chosen.name();
+    }
+
+    /** Removes {@code vmId}'s rules from every installed backend; none there is fine, and so is no firewall tool at all. */
+    public synchronized void disable(String vmId) {
+        for (NatBackend b : installed()) {
+            b.remove(tag(vmId));
+        }
+    }
+
+    /** Which backend {@link #enable} would use; a clear error naming the package to install when there is none. */
+    public Choice choose() {
+        Chosen c = choose(installed());
+        return new Choice(c.backend().name(), c.backend().program(), c.reason());
+    }
+
+    /** Whether IPv4 forwarding is on (banger turns it on at the first NAT VM start). */
+    public boolean forwarding() {
+        return IpForwarding.on();
+    }
+
+    private record Chosen(NatBackend backend, String reason) {
+    }
+
+    private Chosen choose(List<NatBackend> installed) {
+        if (installed.isEmpty()) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "NAT needs nftables or iptables on the host, and neither `"
+                    + programs.nft() + "` nor `" + programs.iptables() + "` is installed: apt-get install nftables");
+        }
+        Optional<IptablesNat> iptables = installed.stream().filter(IptablesNat.class::isInstance).map(IptablesNat.class::cast).findFirst();
+        if (iptables.isPresent() && iptables.get().forwardDropsByDefault()) {
+            return new Chosen(iptables.get(), "iptables' FORWARD chain drops by default (docker?): the accepts must go there");
+        }
+        NatBackend first = installed.getFirst();
+        return new Chosen(first, first instanceof IptablesNat ? "nft is not installed" : "banger's own table, ip " + NftablesNat.TABLE);
+    }
+
+    /** The installed backends, nftables first. */
+    private List<NatBackend> installed() {
+        List<NatBackend> found = new ArrayList<>();
+        HostPrograms.locate(programs.nft()).ifPresent(p -> found.add(new NftablesNat(runner, p)));
+        HostPrograms.locate(programs.iptables()).ifPresent(p -> found.add(new IptablesNat(runner, p)));
+        return found;
+    }
+
+    static String tag(String vmId) {
+        return TAG_PREFIX + vmId;
+    }
+}

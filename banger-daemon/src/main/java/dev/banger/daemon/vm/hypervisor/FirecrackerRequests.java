@@ -1,0 +1,36 @@
+package dev.banger.daemon.vm.hypervisor;
+
+/**
+ * The bodies banger PUTs to Firecracker, one record per definition of firecracker-api.yaml that
+ * it uses, with only the fields it sets (Jackson writes them in snake_case and leaves nulls out).
+ * The contract test validates each against the definition.
+ */
+final class FirecrackerRequests {
+
+    private FirecrackerRequests() {
+    }
+
+    record Logger(String logPath, String level, boolean showLevel, boolean showLogOrigin) {
+    }
+
+    record Metrics(String metricsPath) {
+    }
+
+    record MachineConfiguration(int vcpuCount, int memSizeMib) {
+    }
+
+    record BootSource(String kernelImagePath, String initrdPath, String bootArgs) {
+    }
+
+    record Drive(String driveId, String pathOnHost, boolean isRootDevice, boolean isReadOnly) {
+    }
+
+    record NetworkInterface(String ifaceId, String hostDevName, String guestMac) {
+    }
+
+    record Vsock(int guestCid, String udsPath) {
+    }
+
+    record InstanceActionInfo(String actionType) {
+    }
+}

@@ -1,0 +1,151 @@
+package dev.banger.daemon.network.nat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.banger.core.rpc.BangerException;
+import dev.banger.daemon.exec.Command;
+import dev.banger.daemon.exec.CommandRunner;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The NAT rules themselves, with the real nft and iptables, in the test JVM's private network
+ * namespace (whose ruleset every test flushes): one set of rules per VM however often it is
+ * enabled, removal of exactly that VM's rules, the iptables fallback and the docker case, and a
+ * host without either tool.
+ */
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class NatRulesTest {
+
+    private static final CommandRunner RUNNER = new CommandRunner();
+    private static final String BRIDGE = "br-fc";
+    private static final NatRules.Programs NO_NFT = new NatRules.Programs("/nonexistent/nft", "iptables");
+
+    @BeforeAll
+    static void toolsInstalled() {
+        assertThat(Files.isExecutable(Path.of("/usr/sbin/nft"))).as("nft (apt-get install nftables; scripts/host-setup.sh)").isTrue();
+        assertThat(Files.isExecutable(Path.of("/usr/sbin/iptables"))).as("iptables (apt-get install iptables)").isTrue();
+    }
+
+    @AfterEach
+    void flush() {
+        RUNNER.run("iptables", "-w", "-P", "FORWARD", "ACCEPT");
+        RUNNER.run("nft", "flush", "ruleset");
+    }
+
+    @Test
+    void nftablesRulesAreOneSetPerVmHoweverOftenEnabledAndDisableRemovesExactlyThatVms() throws Exception {
+        NatRules nat = new NatRules(RUNNER, BRIDGE, NatRules.Programs.DEFAULT);
+        assertThat(nat.choose().backend()).isEqualTo("nftables");
+        RUNNER.run("sh", "-c", "echo 0 > /proc/sys/net/ipv4/ip_forward");
+
+        assertThat(nat.enable("aaaa", ip("172.16.0.2"))).isEqualTo("nftables");
+        nat.enable("aaaa", ip("172.16.0.2"));
+        nat.enable("bbbb", ip("172.16.0.3"));
+
+        String rules = nft("list", "table", "ip", "banger");
+        assertThat(count(rules, "banger:aaaa")).as("masquerade + forward + replies, once\n" + rules).isEqualTo(3);
+        assertThat(count(rules, "172.16.0.2 ")).isEqualTo(3);
+        assertThat(count(rules, "banger:bbbb")).isEqualTo(3);
+        assertThat(rules).contains("ip saddr 172.16.0.2 oifname != \"br-fc\" masquerade");
+        assertThat(Files.readString(Path.of("/proc/sys/net/ipv4/ip_forward")).strip()).as("forwarding turned on").isEqualTo("1");
+        assertThat(iptablesSave()).doesNotContain("banger:");
+
+        nat.disable("aaaa");
+        nat.disable("aaaa");
+        rules = nft("list", "table", "ip", "banger");
+        assertThat(rules).doesNotContain("172.16.0.2 ").doesNotContain("banger:aaaa");
+        assertThat(count(rules, "banger:bbbb")).as("the other VM keeps its rules").isEqualTo(3);
+        assertThat(nat.forwarding()).as("left on for whoever else forwards").isTrue();
+    }
+
+    @Test
+    void disableWithNoRulesAndNoTableIsFine() {
+        new NatRules(RUNNER, BRIDGE, NatRules.Programs.DEFAULT).disable("never");
+        assertThat(nft("list", "ruleset")).doesNotContain("banger");
+    }
+
+    @Test
+    void withoutNftIptablesGetsTheRulesInBangersOwnChainsOnceEach() throws Exception {
+        NatRules nat = new NatRules(RUNNER, BRIDGE, NO_NFT);
+        assertThat(nat.choose().backend()).isEqualTo("iptables");
+        assertThat(nat.choose().reason()).contains("nft is not installed");
+
+        nat.enable("aaaa", ip("172.16.0.2"));
+        nat.enable("aaaa", ip("172.16.0.2"));
+        nat.enable("bbbb", ip("172.16.0.3"));
+
+        String saved = iptablesSave();
+        assertThat(count(saved, "banger:aaaa")).as(saved).isEqualTo(3);
+        assertThat(saved).contains("-A BANGER-POSTROUTING -s 172.16.0.2/32 ! -o br-fc -m comment --comment \"banger:aaaa\" -j MASQUERADE");
+        assertThat(count(saved, "-A POSTROUTING -j BANGER-POSTROUTING")).as("one jump").isEqualTo(1);
+        assertThat(count(saved, "-A FORWARD -j BANGER-FORWARD")).isEqualTo(1);
+
+        nat.disable("aaaa");
+        saved = iptablesSave();
+        assertThat(saved).doesNotContain("172.16.0.2/").doesNotContain("banger:aaaa");
+        assertThat(count(saved, "banger:bbbb")).isEqualTo(3);
+    }
+
+    @Test
+    void aForwardChainThatDropsByDefaultMovesTheRulesIntoIptablesAndOutOfBangersTable() throws Exception {
+        NatRules nat = new NatRules(RUNNER, BRIDGE, NatRules.Programs.DEFAULT);
+        nat.enable("aaaa", ip("172.16.0.2"));
+        assertThat(nft("list", "table", "ip", "banger")).contains("banger:aaaa");
+
+        RUNNER.run("iptables", "-w", "-P", "FORWARD", "DROP"); // what docker does
+        NatRules.Choice choice = nat.choose();
+        assertThat(choice.backend()).isEqualTo("iptables");
+        assertThat(choice.reason()).contains("drops by default");
+        assertThat(nat.enable("aaaa", ip("172.16.0.2"))).isEqualTo("iptables");
+
+        assertThat(nft("list", "table", "ip", "banger")).doesNotContain("banger:aaaa");
+        String saved = iptablesSave();
+        assertThat(count(saved, "banger:aaaa")).isEqualTo(3);
+        assertThat(saved.lines().filter(l -> l.startsWith("-A FORWARD")).findFirst()).as("banger's accepts come before any drop")
+                .contains("-A FORWARD -j BANGER-FORWARD");
+
+        nat.disable("aaaa");
+        assertThat(iptablesSave()).doesNotContain("banger:aaaa");
+    }
+
+    @Test
+    void noFirewallToolIsAClearErrorNamingThePackageAndChangesNothing() {
+        NatRules nat = new NatRules(RUNNER, BRIDGE, new NatRules.Programs("/nonexistent/nft", "/nonexistent/iptables"));
+
+        assertThatThrownBy(() -> nat.enable("aaaa", ip("172.16.0.2")))
+                .isInstanceOf(BangerException.class)
+                .hasMessageContaining("NAT needs nftables or iptables")
+                .hasMessageContaining("apt-get install nftables");
+        nat.disable("aaaa");
+        assertThat(nft("list", "ruleset")).doesNotContain("banger");
+    }
+
+    private static String nft(String... args) {
+        String[] argv = new String[args.length + 1];
+        argv[0] = "nft";
+        System.arraycopy(args, 0, argv, 1, args.length);
+        return RUNNER.run(argv).stdout();
+    }
+
+    private static String iptablesSave() {
+        return RUNNER.run(Command.of("iptables-save")).stdout();
+    }
+
+    private static int count(String text, String needle) {
+        return (int) Pattern.compile(Pattern.quote(needle)).matcher(text).results().count();
+    }
+
+    private static Inet4Address ip(String text) throws UnknownHostException {
+        return (Inet4Address) InetAddress.getByName(text);
+    }
+}

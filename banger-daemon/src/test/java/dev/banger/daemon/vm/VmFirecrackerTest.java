@@ -1,0 +1,59 @@
+package dev.banger.daemon.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.banger.core.config.FirecrackerSettings;
+import dev.banger.core.model.VmInfo;
+import dev.banger.core.rpc.BangerException;
+import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.vm.hypervisor.AccelerationProbe;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code hypervisor = "firecracker"} through the VM service on a host whose KVM cannot run guests
+ * (this one: PVM, no vmx/svm): the create gets through root disk, work disk and tap, the launch
+ * refuses with the reason, and every step is undone. (The driver's boot itself is
+ * FirecrackerDriverTest's, against the contract double: no Firecracker runs here.)
+ */
+class VmFirecrackerTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aFirecrackerCreateWithoutUsableKvmFailsAtLaunchAndLeavesNoDiskTapOrProcess() throws IOException {
+        Assumptions.assumeFalse(AccelerationProbe.forHost(dir).probe().isKvm(), "this host's KVM runs guests");
+        Path firecracker = Files.writeString(Files.createDirectories(dir.resolve("bin")).resolve("firecracker"), "#!/bin/sh\nexit 1\n");
+        Files.setPosixFilePermissions(firecracker, PosixFilePermissions.fromString("rwxr-xr-x"));
+        try (VmRig rig = VmRig.withBusybox(dir, vm -> vm.withHypervisor("firecracker", vm.qemuBin())
+                .withFirecracker(new FirecrackerSettings(firecracker.toString(), null, false, null, null)))) {
+            Assumptions.assumeTrue(rig.kernel.vmlinuxPath() != null, "the test kernel has no extracted vmlinux");
+
+            assertThatThrownBy(() -> rig.vms.create(VmRig.create("fc", "bb"), rig.ctx("vm.create")))
+                    .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
+                    .hasMessageContaining("Firecracker needs KVM")
+                    .hasMessageContaining("hypervisor = \"qemu\"");
+
+            VmInfo row = rig.store.vms().list().getFirst();
+            assertThat(row.state()).isEqualTo(VmInfo.ERROR);
+            assertThat(rig.progress).anyMatch(p -> p.contains("launch"));
+            assertThat(rig.network.taps()).as("the tap made for it").isEmpty();
+            assertThat(VmRig.hypervisorProcesses(rig.layout.vmsDir())).isEmpty();
+            Path vmDir = rig.layout.vmsDir().resolve(row.id());
+            if (Files.exists(vmDir)) {
+                try (Stream<Path> files = Files.list(vmDir)) {
+                    assertThat(files.map(p -> p.getFileName().toString()).toList()).as("disks and handles undone")
+                            .doesNotContain("root.ext4", "root.qcow2", "work.ext4", "handles.json", "fc.sock");
+                }
+            }
+        }
+    }
+}

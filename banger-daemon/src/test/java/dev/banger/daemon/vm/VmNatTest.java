@@ -1,0 +1,171 @@
+package dev.banger.daemon.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.banger.core.model.VmInfo;
+import dev.banger.core.rpc.BangerException;
+import dev.banger.daemon.network.HostNetwork;
+import dev.banger.daemon.network.nat.NatRules;
+import dev.banger.daemon.network.nat.TestInternet;
+import dev.banger.daemon.vm.ssh.ExecResult;
+import dev.banger.daemon.workspace.WorkspaceService;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code --nat} with real guests: busybox VMs under QEMU on the bridge of the test JVM's private
+ * network namespace, and a second namespace playing the internet (a web server at 203.0.113.10
+ * that cannot route back to the guests' subnet). A NAT VM fetches the server's page, a VM without
+ * NAT cannot; the VM's rules come and go with its runs and are rebuilt after a daemon restart.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class VmNatTest {
+
+    @TempDir
+    static Path dir;
+    VmRig rig;
+    TestInternet internet;
+
+    @BeforeAll
+    void setUp() {
+        rig = VmRig.withBusybox(dir);
+        internet = TestInternet.start(dir.resolve("internet"));
+    }
+
+    @AfterEach
+    void deleteVmsAndFlushRules() {
+        for (VmInfo vm : rig.store.vms().list()) {
+            rig.vms.delete(vm.id(), rig.ctx("vm.delete"));
+        }
+        rig.runner.run("iptables", "-w", "-P", "FORWARD", "ACCEPT");
+        rig.runner.run("nft", "flush", "ruleset");
+    }
+
+    @AfterAll
+    void tearDown() {
+        if (internet != null) {
+            internet.close();
+        }
+        if (rig != null) {
+            rig.close();
+        }
+    }
+
+    @Test
+    void aNatVmReachesTheInternetAPlainOneDoesNotAndTheRulesFollowStopStartRestartAndDelete() {
+        VmInfo vm = rig.vms.create(nat("out"), rig.ctx("vm.create"));
+        assertThat(vm.nat()).isTrue();
+        assertThat(rig.progress).anyMatch(p -> p.contains("stage=nat,"));
+        VmInfo plain = rig.vms.create(VmRig.create("plain", "bb"), rig.ctx("vm.create"));
+        assertThat(plain.nat()).isFalse();
+
+        assertThat(fetch(vm).stdout()).contains(internet.marker());
+        ExecResult refused = fetch(plain);
+        assertThat(refused.exitCode()).as("no answer comes back to an address that is not masqueraded").isNotZero();
+        assertThat(refused.stdout()).doesNotContain(internet.marker());
+        assertThat(count(ruleset(), "banger:" + vm.id())).as(ruleset()).isEqualTo(3);
+        assertThat(ruleset()).doesNotContain(plain.guestIp() + " ");
+
+        rig.vms.stop("out", rig.ctx("vm.stop"));
+        assertThat(ruleset()).as("stop leaves no trace").doesNotContain(vm.guestIp() + " ").doesNotContain(vm.id());
+
+        rig.vms.start("out", rig.ctx("vm.start"));
+        assertThat(count(ruleset(), "banger:" + vm.id())).as("start makes them again, once").isEqualTo(3);
+        assertThat(fetch(vm).stdout()).contains(internet.marker());
+
+        rig.runner.run("nft", "delete", "table", "ip", "banger"); // a firewall reload while bangerd is down
+        rig.restart();
+        assertThat(rig.vms.show("out").state()).isEqualTo(VmInfo.RUNNING);
+        assertThat(count(ruleset(), "banger:" + vm.id())).as("rebuilt when the running VM is adopted").isEqualTo(3);
+        assertThat(fetch(vm).stdout()).contains(internet.marker());
+        rig.restart();
+        assertThat(count(ruleset(), "banger:" + vm.id())).as("an adopt with the rules in place adds none").isEqualTo(3);
+
+        rig.vms.delete("out", rig.ctx("vm.delete"));
+        assertThat(ruleset()).as("delete leaves no trace").doesNotContain(vm.guestIp() + " ").doesNotContain(vm.id());
+    }
+
+    @Test
+    void aHostWhoseForwardChainDropsByDefaultGetsTheRulesInIptablesAndTheGuestStillGetsOut() {
+        rig.runner.run("iptables", "-w", "-P", "FORWARD", "DROP"); // what docker does to a host
+        VmInfo vm = rig.vms.create(nat("docker"), rig.ctx("vm.create"));
+
+        assertThat(fetch(vm).stdout()).contains(internet.marker());
+        assertThat(count(iptablesSave(), "banger:" + vm.id())).as(iptablesSave()).isEqualTo(3);
+        assertThat(ruleset()).as("nothing in banger's nftables table").doesNotContain("banger:" + vm.id() + "\" ");
+
+        rig.vms.kill("docker", rig.ctx("vm.kill"));
+        assertThat(iptablesSave()).doesNotContain(vm.id()).doesNotContain(vm.guestIp() + "/");
+    }
+
+    @Test
+    void withoutNftOrIptablesNatIsRefusedWithThePackageToInstallAndNothingIsLeft() {
+        VMService noTools = new VMService(rig.store, rig.runner, rig.layout, rig.config,
+                new HostNetwork(rig.config, rig.runner, new NatRules.Programs("/nonexistent/nft", "/nonexistent/iptables")),
+                rig.images, new WorkspaceService(rig.runner, rig.layout), Clock.systemUTC());
+
+        assertThatThrownBy(() -> noTools.create(nat("early"), rig.ctx("vm.create")))
+                .isInstanceOf(BangerException.class).hasMessageContaining("apt-get install nftables");
+        assertThat(rig.store.vms().find("early")).as("refused before anything is reserved").isEmpty();
+
+        VmInfo created = rig.vms.create(new VMService.CreateParams("later", "bb", null, 1, "256", "256M", true, true),
+                rig.ctx("vm.create"));
+        assertThatThrownBy(() -> noTools.start("later", rig.ctx("vm.start")))
+                .hasMessageContaining("NAT needs nftables or iptables").hasMessageContaining("apt-get install nftables");
+        assertThat(rig.network.taps()).doesNotContain(HostNetwork.tapName(created.id()));
+        assertThat(rig.hypervisorProcesses()).isEmpty();
+        assertThat(ruleset()).doesNotContain(created.guestIp() + " ");
+        assertThat(rig.vms.show("later").lastError()).contains("apt-get install nftables");
+
+        VmInfo plain = rig.vms.create(new VMService.CreateParams("off", "bb", null, 1, "256", "256M", true, null),
+                rig.ctx("vm.create"));
+        assertThatThrownBy(() -> noTools.set(new VMService.SetParams("off", null, null, null, true)))
+                .hasMessageContaining("apt-get install nftables");
+        assertThat(rig.vms.show("off").nat()).isFalse();
+        assertThat(rig.vms.set(new VMService.SetParams(plain.name(), null, null, null, true)).nat()).isTrue();
+        assertThat(rig.vms.set(new VMService.SetParams(plain.name(), null, null, null, false)).nat()).isFalse();
+    }
+
+    @Test
+    void turningNatOffOnAStoppedVmRemovesRulesAnIncompleteTeardownLeft() throws Exception {
+        VmInfo vm = rig.vms.create(new VMService.CreateParams("leftover", "bb", null, 1, "256", "256M", true, true),
+                rig.ctx("vm.create"));
+        rig.network.nat().enable(vm.id(), (Inet4Address) InetAddress.getByName(vm.guestIp()));
+        assertThat(count(ruleset(), "banger:" + vm.id())).isEqualTo(3);
+
+        assertThat(rig.vms.set(new VMService.SetParams("leftover", null, null, null, false)).nat()).isFalse();
+        assertThat(ruleset()).doesNotContain(vm.id()).doesNotContain(vm.guestIp() + " ");
+    }
+
+    private static VMService.CreateParams nat(String name) {
+        return new VMService.CreateParams(name, "bb", null, 1, "256", "256M", false, true);
+    }
+
+    /** The test internet's page, fetched inside the guest; timeout keeps an unanswered SYN short (busybox 1.35's wget -T crashes). */
+    private ExecResult fetch(VmInfo vm) {
+        return rig.ssh(vm, "timeout 5 wget -q -O- " + internet.url(), Duration.ofSeconds(20));
+    }
+
+    private String ruleset() {
+        return rig.runner.run("nft", "list", "ruleset").stdout();
+    }
+
+    private String iptablesSave() {
+        return rig.runner.run("iptables-save").stdout();
+    }
+
+    private static int count(String text, String needle) {
+        return (int) Pattern.compile(Pattern.quote(needle)).matcher(text).results().count();
+    }
+}

@@ -1,0 +1,374 @@
+package dev.banger.daemon.vm.hypervisor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.banger.core.config.FirecrackerSettings;
+import dev.banger.core.config.VmSettings;
+import dev.banger.core.rpc.BangerException;
+import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.exec.Command;
+import dev.banger.daemon.exec.CommandRunner;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Firecracker driver against {@link FirecrackerDouble}: real processes started by the real
+ * driver, serving the API on a real Unix socket and checking every request against
+ * firecracker-api.yaml. Firecracker itself cannot be installed here (no KVM with vmx/svm, no
+ * package), so the contract is the yardstick.
+ */
+class FirecrackerDriverTest {
+
+    private static final Duration SOCKET_TIMEOUT = Duration.ofSeconds(30);
+    private static final String MAC = "02:fc:00:00:00:2b";
+    private static final String TAP = "tap-fctest0";
+    private static final List<String> BOOT_SEQUENCE = List.of("GET /", "GET /version", "PUT /logger", "PUT /metrics",
+            "PUT /machine-config", "PUT /boot-source", "PUT /drives/root", "PUT /drives/work", "PUT /network-interfaces/eth0",
+            "PUT /vsock", "PUT /actions");
+
+    @TempDir
+    Path dir;
+    final CommandRunner runner = new CommandRunner();
+    FirecrackerDoubleRig fc;
+    Path vmlinux;
+    Path initrd;
+    Path root;
+    Path work;
+    MachineProcess running;
+    HypervisorDriver driver;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "the driver tests make a tap and chown files: run as root");
+        fc = new FirecrackerDoubleRig(dir.resolve("double"));
+        Path files = Files.createDirectories(dir.resolve("files"));
+        vmlinux = Files.write(files.resolve("vmlinux"), new byte[] {0x7f, 'E', 'L', 'F', 2, 1, 1, 0});
+        initrd = Files.writeString(files.resolve("initrd.img"), "initrd");
+        root = Files.writeString(files.resolve("root.ext4"), "root disk");
+        work = Files.writeString(files.resolve("work.ext4"), "work disk");
+        runner.run(Command.of("ip", "tuntap", "add", "dev", TAP, "mode", "tap"));
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (running != null && driver != null) {
+            driver.kill(running);
+        }
+        runner.runAllowingFailure(Command.of("ip", "link", "del", TAP));
+    }
+
+    FirecrackerDriver driver(FirecrackerSettings settings, Duration socketTimeout) throws IOException {
+        return new FirecrackerDriver(settings, runner, fc.kvmProbe(), socketTimeout);
+    }
+
+    FirecrackerSettings unjailed() {
+        return new FirecrackerSettings(fc.firecrackerBin().toString(), null, false, null, null);
+    }
+
+    FirecrackerSettings jailed(int uid, int gid) {
+        return new FirecrackerSettings(fc.firecrackerBin().toString(), fc.jailerBin().toString(), true, uid, gid);
+    }
+
+    MachineSpec spec(Path runDir) {
+        return new MachineSpec("vm-1", "one", 2, 256, vmlinux, initrd, "init=/usr/local/sbin/banger-init banger.hostname=one",
+                root, DiskFormat.RAW, work, TAP, MAC, runDir);
+    }
+
+    @Test
+    void theFullBootSequenceFollowsTheContractAndTheVmIsAdoptedAndKilled() throws Exception {
+        driver = driver(unjailed(), SOCKET_TIMEOUT);
+        Path run = dir.resolve("vms/vm-1");
+        running = driver.launch(spec(run));
+
+        assertThat(fc.events("violation")).isEmpty();
+        assertThat(fc.requests()).containsExactlyElementsOf(BOOT_SEQUENCE);
+        assertThat(fc.events("start").getFirst().get("argv")).map(JsonNode::asText)
+                .containsExactly("--id", "vm-1", "--api-sock", run.resolve("fc.sock").toString());
+        assertThat(fc.body("/machine-config")).isEqualTo(json(Map.of("vcpu_count", 2, "mem_size_mib", 256)));
+        assertThat(fc.body("/boot-source")).isEqualTo(json(Map.of("kernel_image_path", vmlinux.toString(),
+                "initrd_path", initrd.toString(),
+                "boot_args", "console=ttyS0 reboot=k panic=1 pci=off init=/usr/local/sbin/banger-init banger.hostname=one")));
+        assertThat(fc.body("/drives/root")).isEqualTo(json(Map.of("drive_id", "root", "path_on_host", root.toString(),
+                "is_root_device", true, "is_read_only", false)));
+        assertThat(fc.body("/drives/work").get("path_on_host").asText()).isEqualTo(work.toString());
+        assertThat(fc.body("/network-interfaces/eth0")).isEqualTo(json(Map.of("iface_id", "eth0", "host_dev_name", TAP,
+                "guest_mac", MAC)));
+        assertThat(fc.body("/logger").get("log_path").asText()).isEqualTo(run.resolve("firecracker.log").toString());
+        assertThat(fc.body("/metrics").get("metrics_path").asText()).isEqualTo(run.resolve("firecracker.metrics").toString());
+        assertThat(fc.body("/vsock")).isEqualTo(json(Map.of("guest_cid", 3, "uds_path", run.resolve("vsock.sock").toString())));
+        assertThat(fc.body("/actions")).isEqualTo(json(Map.of("action_type", "InstanceStart")));
+
+        assertThat(running.driver()).isEqualTo("firecracker");
+        assertThat(running.controlSocket()).isEqualTo(run.resolve("fc.sock"));
+        assertThat(Files.readString(run.resolve("firecracker.pid")).strip()).isEqualTo(Long.toString(running.pid()));
+        assertThat(Files.readString(run.resolve("console.log"))).as("the guest's serial console").contains("[double] guest vm-1 started");
+        assertThat(sessionOf(running.pid())).as("its own session: no signal for the daemon's group reaches it").isEqualTo(running.pid());
+        assertThat(driver.isAlive(running)).isTrue();
+
+        HypervisorDriver restarted = driver(unjailed(), SOCKET_TIMEOUT); // a new daemon finds the VM again
+        assertThat(restarted.adopt(running)).contains(running);
+        MachineProcess otherSocket = new MachineProcess("firecracker", running.pid(), running.startTicks(), dir.resolve("other.sock"),
+                null, "kvm");
+        assertThat(restarted.adopt(otherSocket)).as("a process naming another socket is not this VM").isEmpty();
+        MachineProcess qemuRecord = new MachineProcess("qemu", running.pid(), running.startTicks(), running.controlSocket(), null, "kvm");
+        assertThat(restarted.adopt(qemuRecord)).isEmpty();
+        MachineProcess reused = new MachineProcess("firecracker", running.pid(), running.startTicks() + 1, running.controlSocket(),
+                null, "kvm");
+        assertThat(restarted.isAlive(reused)).as("same pid, other start time: a reused pid").isFalse();
+
+        restarted.kill(running);
+        assertThat(driver.isAlive(running)).isFalse();
+        assertThat(driver.adopt(running)).isEmpty();
+        assertThat(run.resolve("fc.sock")).doesNotExist();
+        assertThat(run.resolve("vsock.sock")).doesNotExist();
+        assertThat(run.resolve("firecracker.pid")).doesNotExist();
+        assertThat(run.resolve("console.log")).as("the console stays for `vm logs`").exists();
+        driver.kill(running); // idempotent
+        running = null;
+    }
+
+    @Test
+    void jailedTheChrootHoldsHardLinksOwnedByTheJailUidAndTheSocketIsReachedThroughAShortSymlink() throws Exception {
+        driver = driver(jailed(4242, 4343), SOCKET_TIMEOUT);
+        // A state dir so long that the socket's path inside the chroot is over the 108 bytes of a socket address.
+        Path run = dir.resolve("s".repeat(84 - dir.toString().length())).resolve("vm-1");
+        Path chroot = run.resolve("jail/firecracker/vm-1/root");
+        assertThat(run.resolve("fc.sock").toString().length()).isLessThan(108);
+        assertThat(chroot.resolve(run.toString().substring(1)).resolve("fc.sock").toString().length()).isGreaterThan(108);
+
+        running = driver.launch(spec(run));
+
+        assertThat(fc.events("violation")).isEmpty();
+        assertThat(fc.requests()).containsExactlyElementsOf(BOOT_SEQUENCE);
+        assertThat(fc.events("jailer").getFirst().get("argv")).map(JsonNode::asText).containsExactly(
+                "--id", "vm-1", "--exec-file", fc.firecrackerBin().toString(), "--uid", "4242", "--gid", "4343",
+                "--chroot-base-dir", run.resolve("jail").toString(), "--", "--api-sock", run.resolve("fc.sock").toString());
+        JsonNode start = fc.events("start").getFirst();
+        assertThat(start.get("root").asText()).isEqualTo(chroot.toString());
+        assertThat(start.get("argv")).map(JsonNode::asText).containsExactly("--id=vm-1", "--start-time-us=1", "--start-time-cpu-us=1",
+                "--api-sock", run.resolve("fc.sock").toString());
+        assertThat(fc.body("/boot-source").get("kernel_image_path").asText()).isEqualTo("/vmlinux");
+        assertThat(fc.body("/boot-source").get("initrd_path").asText()).isEqualTo("/initrd.img");
+        assertThat(fc.body("/drives/root").get("path_on_host").asText()).isEqualTo("/root.ext4");
+        assertThat(fc.body("/drives/work").get("path_on_host").asText()).isEqualTo("/work.ext4");
+        assertThat(fc.body("/logger").get("log_path").asText()).isEqualTo("/firecracker.log");
+
+        for (var link : Map.of("vmlinux", vmlinux, "initrd.img", initrd, "root.ext4", root, "work.ext4", work,
+                "firecracker.log", run.resolve("firecracker.log")).entrySet()) {
+            assertThat(inode(chroot.resolve(link.getKey()))).as(link.getKey() + " is a hard link, not a copy")
+                    .isEqualTo(inode(link.getValue()));
+        }
+        for (Path writable : List.of(root, work, run.resolve("firecracker.log"), run.resolve("firecracker.metrics"))) {
+            assertThat(owner(writable)).as(writable + " belongs to the jail").isEqualTo("4242:4343");
+        }
+        assertThat(owner(vmlinux)).as("a shared kernel is never chowned").isEqualTo("0:0");
+        assertThat(Files.isSymbolicLink(run.resolve("fc.sock"))).isTrue();
+        assertThat(Files.readSymbolicLink(run.resolve("fc.sock"))).isEqualTo(chroot.resolve(run.toString().substring(1)).resolve("fc.sock"));
+        assertThat(chroot.resolve("firecracker")).as("the jailer's copy of the binary").isRegularFile();
+        assertThat(driver.adopt(running)).contains(running);
+
+        driver.kill(running);
+        running = null;
+        assertThat(run.resolve("jail")).doesNotExist();
+        assertThat(run.resolve("fc.sock")).doesNotExist();
+        assertThat(Files.readString(root)).as("the disks outlive their links").isEqualTo("root disk");
+    }
+
+    @Test
+    void aBodyTheContractRejectsFailsTheLaunchAndIsRecorded() throws Exception {
+        driver = driver(unjailed(), SOCKET_TIMEOUT);
+        Path run = dir.resolve("vms/vm-1");
+        MachineSpec tooMany = new MachineSpec("vm-1", "one", 33, 256, vmlinux, null, "", root, DiskFormat.RAW, null, null, null, run);
+
+        assertThatThrownBy(() -> driver.launch(tooMany)).isInstanceOf(BangerException.class)
+                .hasMessageContaining("PUT /machine-config was refused (HTTP 400)")
+                .hasMessageContaining("body.vcpu_count is 33, above the maximum 32");
+        assertThat(fc.events("violation")).hasSize(1);
+        assertNothingLeft(run);
+    }
+
+    @Test
+    void aRefusalFailsTheLaunchWithFirecrackersFaultMessageAndLeavesNothing() throws Exception {
+        fc.refuse("PUT /machine-config", "Invalid Memory Configuration: MmapRegion(Mmap(Os { code: 12 }))");
+        driver = driver(unjailed(), SOCKET_TIMEOUT);
+        Path run = dir.resolve("vms/vm-1");
+
+        assertThatThrownBy(() -> driver.launch(spec(run))).isInstanceOf(BangerException.class)
+                .hasMessageContaining("VM one: Firecracker did not start: PUT /machine-config was refused (HTTP 400): "
+                        + "Invalid Memory Configuration: MmapRegion(Mmap(Os { code: 12 }))");
+        assertThat(fc.requests()).endsWith("PUT /machine-config");
+        assertNothingLeft(run);
+    }
+
+    @Test
+    void aJailedRefusalLeavesNoChrootAndNoProcess() throws Exception {
+        fc.refuse("PUT /drives/root", "Unable to create the block device: permission denied");
+        driver = driver(jailed(4242, 4343), SOCKET_TIMEOUT);
+        Path run = dir.resolve("vms/vm-1");
+
+        assertThatThrownBy(() -> driver.launch(spec(run))).hasMessageContaining("Unable to create the block device");
+        assertNothingLeft(run);
+        assertThat(root).exists();
+    }
+
+    @Test
+    void aSocketThatNeverAppearsTimesOutAndTheProcessIsKilled() throws Exception {
+        fc.noSocket();
+        driver = driver(unjailed(), Duration.ofSeconds(4));
+        Path run = dir.resolve("vms/vm-1");
+
+        assertThatThrownBy(() -> driver.launch(spec(run))).isInstanceOf(BangerException.class)
+                .hasMessageContaining("Firecracker's API socket " + run.resolve("fc.sock") + " did not answer within 4000 ms")
+                .hasMessageContaining("the process was killed");
+        assertThat(fc.events("start")).hasSize(1);
+        assertNothingLeft(run);
+    }
+
+    @Test
+    void aProcessThatExitsDuringBootFailsTheLaunchWithItsOutput() throws Exception {
+        fc.exitOn("PUT /boot-source", "Error: Cannot load kernel due to invalid memory configuration or invalid kernel image");
+        driver = driver(unjailed(), SOCKET_TIMEOUT);
+        Path run = dir.resolve("vms/vm-1");
+
+        assertThatThrownBy(() -> driver.launch(spec(run))).isInstanceOf(BangerException.class)
+                .hasMessageContaining("PUT /boot-source")
+                .hasMessageContaining("Error: Cannot load kernel due to invalid memory configuration or invalid kernel image");
+        assertNothingLeft(run);
+    }
+
+    @Test
+    void aJailerThatExitsBeforeTheSocketFailsTheLaunchWithItsStderr() throws Exception {
+        fc.jailerFails("jailer: Failed to create cgroup: Permission denied");
+        driver = driver(jailed(4242, 4343), SOCKET_TIMEOUT);
+        Path run = dir.resolve("vms/vm-1");
+
+        assertThatThrownBy(() -> driver.launch(spec(run))).isInstanceOf(BangerException.class)
+                .hasMessageContaining("VM one: Firecracker exited with status 1 before its API socket " + run.resolve("fc.sock"))
+                .hasMessageContaining("its output: jailer: Failed to create cgroup: Permission denied");
+        assertNothingLeft(run);
+    }
+
+    @Test
+    void aVersionOutsideTheSupportedRangeIsRefusedWithTheRangeAndLeavesNothing() throws Exception {
+        for (String version : List.of("2.1.0", "1.3.9")) {
+            fc.version(version);
+            driver = driver(unjailed(), SOCKET_TIMEOUT);
+            Path run = dir.resolve("vms/vm-" + version);
+
+            assertThatThrownBy(() -> driver.launch(spec(run))).isInstanceOf(BangerException.class)
+                    .hasMessageContaining("Firecracker " + version)
+                    .hasMessageContaining("banger drives Firecracker >= 1.4.0 and < 2.0.0")
+                    .extracting(e -> ((BangerException) e).code()).isEqualTo(ErrorCode.BAD_REQUEST);
+            assertThat(fc.requests()).as("nothing configured").last().isEqualTo("GET /version");
+            assertNothingLeft(run);
+        }
+    }
+
+    @Test
+    void badInputIsRefusedBeforeAnythingStartsOrIsMade() throws Exception {
+        Path run = dir.resolve("vms/vm-1");
+        Map<String, Object[]> cases = new java.util.LinkedHashMap<>();
+        cases.put("the jailer binary `/nonexistent/jailer` (config key jailer_bin) is not installed", new Object[] {
+                new FirecrackerSettings(fc.firecrackerBin().toString(), "/nonexistent/jailer", true, 4242, 4343), spec(run), fc.kvmProbe()});
+        cases.put("the Firecracker binary `/nonexistent/firecracker` (config key firecracker_bin) is not installed", new Object[] {
+                new FirecrackerSettings("/nonexistent/firecracker", null, false, null, null), spec(run), fc.kvmProbe()});
+        Path vmlinuz = Files.writeString(dir.resolve("vmlinuz"), "MZ compressed bzImage");
+        cases.put("is not an uncompressed ELF vmlinux", new Object[] {unjailed(), withKernel(spec(run), vmlinuz), fc.kvmProbe()});
+        cases.put("Firecracker reads raw disks only", new Object[] {unjailed(), new MachineSpec("vm-1", "one", 1, 256, vmlinux, null,
+                "", root, DiskFormat.QCOW2, null, null, null, run), fc.kvmProbe()});
+        cases.put("Firecracker needs KVM", new Object[] {unjailed(), spec(run), new AccelerationProbe(dir.resolve("no-kvm"),
+                Path.of("/proc/cpuinfo"), dir.resolve("probe.json"))});
+        cases.put("its socket path", new Object[] {unjailed(), spec(dir.resolve("d".repeat(110))), fc.kvmProbe()});
+        for (var c : cases.entrySet()) {
+            FirecrackerDriver d = new FirecrackerDriver((FirecrackerSettings) c.getValue()[0], runner,
+                    (AccelerationProbe) c.getValue()[2], SOCKET_TIMEOUT);
+            assertThatThrownBy(() -> d.launch((MachineSpec) c.getValue()[1])).as(c.getKey()).isInstanceOf(BangerException.class)
+                    .hasMessageContaining(c.getKey())
+                    .extracting(e -> ((BangerException) e).code()).isEqualTo(ErrorCode.BAD_REQUEST);
+        }
+        assertThat(fc.events()).as("no process was started").isEmpty();
+        assertThat(run).doesNotExist();
+    }
+
+    @Test
+    void ctrlAltDelEndsAStartedGuest() throws Exception {
+        driver = driver(unjailed(), SOCKET_TIMEOUT);
+        Path run = dir.resolve("vms/vm-1");
+        running = driver.launch(spec(run));
+
+        driver.requestShutdown(running);
+
+        assertThat(driver.awaitExit(running, Duration.ofSeconds(10))).isTrue();
+        assertThat(fc.body("/actions")).isEqualTo(json(Map.of("action_type", "SendCtrlAltDel")));
+        driver.requestShutdown(running); // gone: nothing happens
+    }
+
+    @Test
+    void selectPicksFirecrackerWhenAskedAndForAutoOnlyWithItsBinaryAndARealKvm() {
+        VmSettings settings = VmSettings.defaults().withFirecracker(unjailed());
+        assertThat(Hypervisors.select(settings.withHypervisor("firecracker", "qemu-system-x86_64"), runner, dir).name())
+                .isEqualTo("firecracker");
+        assertThat(Hypervisors.select(settings.withHypervisor("qemu", "qemu-system-x86_64"), runner, dir).name()).isEqualTo("qemu");
+        boolean kvm = AccelerationProbe.forHost(dir).probe().isKvm();
+        assertThat(Hypervisors.select(settings.withHypervisor("auto", "qemu-system-x86_64"), runner, dir).name())
+                .isEqualTo(kvm ? "firecracker" : "qemu");
+        VmSettings noFirecracker = VmSettings.defaults().withFirecracker(new FirecrackerSettings("/nonexistent/firecracker", null,
+                false, null, null));
+        assertThat(Hypervisors.select(noFirecracker, runner, dir).name()).isEqualTo("qemu");
+        HypervisorDriver firecracker = Hypervisors.select(settings.withHypervisor("firecracker", "qemu-system-x86_64"), runner, dir);
+        assertThat(firecracker.readsQcow2()).isFalse();
+        assertThat(firecracker.bootsElfKernel()).isTrue();
+    }
+
+    private static MachineSpec withKernel(MachineSpec s, Path kernel) {
+        return new MachineSpec(s.vmId(), s.name(), s.vcpu(), s.memoryMib(), kernel, s.initrd(), s.kernelArgs(), s.rootDisk(),
+                s.rootFormat(), s.workDisk(), s.tap(), s.mac(), s.runDir());
+    }
+
+    /** No file in the run dir, no process of the double alive. */
+    private void assertNothingLeft(Path run) throws IOException {
+        if (Files.exists(run)) {
+            try (Stream<Path> files = Files.list(run)) {
+                assertThat(files.toList()).as("files left in " + run).isEmpty();
+            }
+        }
+        for (JsonNode start : fc.events()) {
+            long pid = start.get("pid").asLong();
+            Optional<ProcessHandle> p = ProcessHandle.of(pid);
+            assertThat(p.map(ProcessHandle::isAlive).orElse(false)).as("double pid " + pid + " still runs").isFalse();
+        }
+    }
+
+    private static JsonNode json(Map<String, Object> fields) {
+        return new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(fields);
+    }
+
+    private static Object inode(Path p) throws IOException {
+        return Files.getAttribute(p, "unix:ino");
+    }
+
+    private static String owner(Path p) throws IOException {
+        return Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS) + ":" + Files.getAttribute(p, "unix:gid");
+    }
+
+    /** Field 6 of /proc/PID/stat: the session id. */
+    private static long sessionOf(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.UTF_8);
+        return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[3]);
+    }
+}
