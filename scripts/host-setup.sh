@@ -38,6 +38,7 @@ PACKAGES=(
     dropbear-bin   # the SSH server of the small test guest image the VM tests build
     debootstrap    # the Debian bookworm root filesystem of the systemd test guest image (below)
     systemd        # systemd-analyze verify of the bangerd.service that `banger system install` writes
+    bind9-dnsutils # dig: the .vm DNS tests ask bangerd's server with a resolver that is not dnsjava
 )
 
 installed() {

@@ -34,6 +34,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -89,6 +90,7 @@ public final class Daemon implements AutoCloseable {
             d.runner = new CommandRunner();
             d.store = Store.open(d.layout.database());
             wireServices(d);
+            d.net.startDns(); // before reconcile: the names it gives adopted VMs back are answered at once
             d.img.removeLeftovers();
             d.vm.reconcile();
             int interrupted = d.store.failInterruptedOperations(d.clock.instant());
@@ -207,7 +209,7 @@ public final class Daemon implements AutoCloseable {
     /** The host checks as this daemon's user (root on a system install); read-only, so untracked. */
     private Doctor.Report doctor(Params p) {
         p.expectNone();
-        return Doctor.forHost(config, runner, Path.of("/")).report();
+        return Doctor.forHost(config, runner, Path.of("/"), net == null ? Optional.empty() : net.dns()).report();
     }
 
     private Map<String, Object> requestStop(Params p, OperationContext ctx) {

@@ -8,6 +8,7 @@ import dev.banger.daemon.doctor.Doctor;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.rpc.Wire;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -38,7 +39,7 @@ final class DoctorCommand implements Callable<Integer> {
             System.err.println("bangerd: " + e.getMessage());
             return 2;
         }
-        Doctor.Report report = Doctor.forHost(config, new CommandRunner(), root).report();
+        Doctor.Report report = Doctor.forHost(config, new CommandRunner(), root, Optional.empty()).report();
         if (json) {
             System.out.println(Wire.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(report));
         } else {

@@ -23,10 +23,11 @@ import java.util.Set;
  * @param diskBytes    work disk size without {@code --disk-size}
  * @param bootTimeout  how long a start waits for the guest's SSH before giving up
  * @param firecracker  the Firecracker and jailer keys
+ * @param dnsListen    where the {@code .vm} DNS server listens (UDP and TCP); null: no DNS server ({@code dns_listen = "off"})
  */
 public record VmSettings(String hypervisor, String qemuBin, String bridgeName, String bridgeIp, int cidr,
                          String defaultImage, int vcpu, int memoryMib, long diskBytes, Duration bootTimeout,
-                         FirecrackerSettings firecracker) {
+                         FirecrackerSettings firecracker, DnsListen dnsListen) {
 
     public static final Set<String> HYPERVISORS = Set.of("auto", "qemu", "firecracker");
     public static final int MAX_VCPU = 32;
@@ -34,6 +35,7 @@ public record VmSettings(String hypervisor, String qemuBin, String bridgeName, S
     public static final int MAX_MEMORY_MIB = 64 * 1024;
     public static final long MIN_DISK_BYTES = 64L << 20;
     public static final long MAX_DISK_BYTES = 2L << 40;
+    public static final String DEFAULT_DNS_LISTEN = "127.0.0.1:42069";
 
     public VmSettings {
         hypervisor = hypervisor.toLowerCase(Locale.ROOT);
@@ -63,10 +65,11 @@ public record VmSettings(String hypervisor, String qemuBin, String bridgeName, S
         firecracker = firecracker != null ? firecracker : FirecrackerSettings.defaults();
     }
 
-    /** The settings with Firecracker's defaults. */
+    /** The settings with Firecracker's defaults and the default {@code dns_listen}. */
     public VmSettings(String hypervisor, String qemuBin, String bridgeName, String bridgeIp, int cidr,
                       String defaultImage, int vcpu, int memoryMib, long diskBytes, Duration bootTimeout) {
-        this(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout, null);
+        this(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout, null,
+                parseDnsListen(DEFAULT_DNS_LISTEN));
     }
 
     public static VmSettings defaults() {
@@ -75,20 +78,55 @@ public record VmSettings(String hypervisor, String qemuBin, String bridgeName, S
     }
 
     public VmSettings withBridge(String name, String ip, int prefix) {
-        return new VmSettings(hypervisor, qemuBin, name, ip, prefix, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout, firecracker);
+        return new VmSettings(hypervisor, qemuBin, name, ip, prefix, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout,
+                firecracker, dnsListen);
     }
 
     public VmSettings withBootTimeout(Duration timeout) {
-        return new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, timeout, firecracker);
+        return new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, timeout,
+                firecracker, dnsListen);
     }
 
     public VmSettings withHypervisor(String name, String qemu) {
-        return new VmSettings(name, qemu, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout, firecracker);
+        return new VmSettings(name, qemu, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout,
+                firecracker, dnsListen);
     }
 
     public VmSettings withFirecracker(FirecrackerSettings settings) {
         return new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout,
-                settings);
+                settings, dnsListen);
+    }
+
+    /** Where the .vm DNS server listens, UDP and TCP. */
+    public record DnsListen(Inet4Address address, int port) {
+        @Override
+        public String toString() {
+            return address.getHostAddress() + ":" + port;
+        }
+    }
+
+    /** {@code dns_listen} as the config file writes it ({@code IPv4:port}, or {@code off}). */
+    public VmSettings withDnsListen(String listen) {
+        return new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout,
+                firecracker, parseDnsListen(listen));
+    }
+
+    /**
+     * Reads {@code dns_listen}: {@code IPv4:port}, or {@code "off"} or empty for no DNS server (null).
+     * Only an address literal: the server is what would resolve a name.
+     */
+    public static DnsListen parseDnsListen(String text) {
+        String t = text == null ? "" : text.trim();
+        if (t.isEmpty() || t.equalsIgnoreCase("off")) {
+            return null;
+        }
+        int colon = t.lastIndexOf(':');
+        String port = colon < 0 ? "" : t.substring(colon + 1);
+        if (colon < 0 || !port.matches("\\d{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+            throw new ConfigException("'dns_listen' must be an IPv4 address and a port from 1 to 65535 like " + DEFAULT_DNS_LISTEN
+                    + ", or \"off\"; got '" + t + "'");
+        }
+        return new DnsListen(ipv4("dns_listen", t.substring(0, colon)), Integer.parseInt(port));
     }
 
     /** The bridge address as an {@link Inet4Address}. */

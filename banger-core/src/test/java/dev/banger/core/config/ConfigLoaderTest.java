@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -378,6 +379,26 @@ class ConfigLoaderTest {
             Path f = file(c.getKey() + "\n");
             assertThatThrownBy(() -> load(f)).as(c.getKey()).isInstanceOf(ConfigException.class)
                     .hasMessageContaining(f.toString()).hasMessageContaining(c.getValue());
+        }
+    }
+
+    @Test
+    void dnsListenIsAnAddressAndPortOrOff() throws IOException {
+        assertThat(load(file("")).vm().dnsListen()).as("the default")
+                .hasToString("127.0.0.1:42069");
+        assertThat(load(file("dns_listen = \"127.0.0.53:5353\"\n")).vm().dnsListen())
+                .hasToString("127.0.0.53:5353");
+        assertThat(load(file("dns_listen = \"off\"\n")).vm().dnsListen()).as("off: no DNS server").isNull();
+        assertThat(load(file("dns_listen = \"\"\n")).vm().dnsListen()).as("empty: no DNS server").isNull();
+    }
+
+    @Test
+    void aBadDnsListenIsRejectedNamingTheKey() throws IOException {
+        for (String bad : List.of("\"127.0.0.1\"", "\"localhost:53\"", "\"127.0.0.1:0\"", "\"127.0.0.1:70000\"",
+                "\"127.0.0.1:dns\"", "\"[::1]:53\"", "53")) {
+            Path f = file("dns_listen = " + bad + "\n");
+            assertThatThrownBy(() -> load(f)).as(bad).isInstanceOf(ConfigException.class)
+                    .hasMessageContaining(f.toString()).hasMessageContaining("'dns_listen' must be");
         }
     }
 }

@@ -1,7 +1,9 @@
 package dev.banger.daemon.doctor;
 
+import dev.banger.core.config.VmSettings;
 import dev.banger.core.model.DoctorCheck;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -11,8 +13,26 @@ import java.util.Optional;
  */
 record DnsListenerCheck(InetSocketAddress listen, UdpPortHolder ports, long selfPid) implements Check {
 
-    static final InetSocketAddress DEFAULT_LISTEN = new InetSocketAddress("127.0.0.1", 42069);
     static final String BANGERD_MAIN = "dev.banger.daemon.Bangerd";
+
+    /** The check of {@code dns_listen} on this host; null (off) gives a check that says so. */
+    static Check forHost(VmSettings.DnsListen listen) {
+        if (listen == null) {
+            return new Check() {
+                @Override
+                public String name() {
+                    return "dns listener";
+                }
+
+                @Override
+                public DoctorCheck run() {
+                    return DoctorCheck.pass(name(), "dns_listen is off: no NAME.vm names");
+                }
+            };
+        }
+        return new DnsListenerCheck(new InetSocketAddress(listen.address(), listen.port()), new UdpPortHolder(Path.of("/proc")),
+                ProcessHandle.current().pid());
+    }
 
     @Override
     public String name() {

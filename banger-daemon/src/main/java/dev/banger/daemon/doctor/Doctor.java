@@ -5,12 +5,14 @@ import dev.banger.core.config.Config;
 import dev.banger.core.model.DoctorCheck;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.image.kernel.KernelCatalog;
+import dev.banger.daemon.network.dns.VmDns;
 import dev.banger.daemon.network.nat.NatRules;
 import dev.banger.daemon.system.Systemd;
 import dev.banger.daemon.vm.hypervisor.FirecrackerProbe;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -27,8 +29,13 @@ public final class Doctor {
         this.checks = List.copyOf(checks);
     }
 
-    /** The checks for this host under {@code config}; {@code root} is where /etc is ("/" but in tests). */
-    public static Doctor forHost(Config config, CommandRunner runner, Path root) {
+    /**
+     * The checks for this host under {@code config}; {@code root} is where /etc is ("/" but in tests).
+     * {@code liveDns}: the running daemon's DNS server, which reports its own state; without it
+     * (bangerd is down) the {@code dns_listen} port is looked at from outside.
+     */
+    public static Doctor forHost(Config config, CommandRunner runner, Path root, Optional<VmDns> liveDns) {
+        Optional<VmDns> live = liveDns;
         Layout layout = Layout.of(config);
         ToolProbe tools = new ToolProbe(runner);
         StoreReading store = new StoreReading(layout.database());
@@ -45,7 +52,7 @@ public final class Doctor {
                 new NatCheck(new NatRules(runner, config.vm().bridgeName(), NatRules.Programs.DEFAULT)),
                 new CopyOnWriteCheck(config.vm(), layout.stateDir(), tools),
                 new DiskToolsCheck(tools),
-                new DnsListenerCheck(DnsListenerCheck.DEFAULT_LISTEN, new UdpPortHolder(Path.of("/proc")), ProcessHandle.current().pid()),
+                live.<Check>map(LiveDnsCheck::new).orElseGet(() -> DnsListenerCheck.forHost(config.vm().dnsListen())),
                 new DefaultImageCheck(config.vm(), store, catalog),
                 new WorkDiskCheck(tools, store),
                 new SocketCheck(layout.socketPath()),

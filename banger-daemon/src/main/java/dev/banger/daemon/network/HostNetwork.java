@@ -6,8 +6,10 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.CommandFailedException;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.network.dns.VmDns;
 import dev.banger.daemon.network.nat.NatRules;
 import java.net.Inet4Address;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -29,6 +31,8 @@ public final class HostNetwork implements AutoCloseable {
     private final CommandRunner runner;
     private final IpLinks links;
     private final NatRules nat;
+    /** The .vm names; null when {@code dns_listen} is off. */
+    private final VmDns dns;
 
     public HostNetwork(Config config, CommandRunner runner) {
         this(config, runner, NatRules.Programs.DEFAULT);
@@ -40,11 +44,37 @@ public final class HostNetwork implements AutoCloseable {
         this.runner = runner;
         this.links = new IpLinks(runner);
         this.nat = new NatRules(runner, vm.bridgeName(), natPrograms);
+        this.dns = vm.dnsListen() == null ? null
+                : new VmDns(new InetSocketAddress(vm.dnsListen().address(), vm.dnsListen().port()), vm.bridgeName(), runner);
     }
 
     /** Per-VM NAT: the masquerade and forward rules of VMs created with {@code --nat}. */
     public NatRules nat() {
         return nat;
+    }
+
+    /** The .vm DNS names, unless {@code dns_listen} is off. */
+    public Optional<VmDns> dns() {
+        return Optional.ofNullable(dns);
+    }
+
+    /**
+     * Starts the .vm DNS server (the daemon does, as it opens; a port held by another program is a
+     * warning, not a failure) and routes {@code ~vm} to it if the bridge is there already.
+     */
+    public void startDns() {
+        if (dns != null) {
+            dns.start(bridgeExists());
+        }
+    }
+
+    /** Whether the bridge is there; when {@code ip} cannot tell, no: the first VM start will find out (and fail clearly). */
+    private boolean bridgeExists() {
+        try {
+            return links.find(vm.bridgeName()).isPresent();
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     /**
@@ -57,7 +87,8 @@ public final class HostNetwork implements AutoCloseable {
         String address = ip + "/" + vm.cidr();
         try {
             var existing = links.find(bridge);
-            if (existing.isEmpty()) {
+            boolean created = existing.isEmpty();
+            if (created) {
                 runner.run("ip", "link", "add", bridge, "type", "bridge");
             } else if (!existing.get().kind().equals("bridge")) {
                 throw new BangerException(ErrorCode.OPERATION_FAILED, "cannot use " + bridge + " as the VM bridge: it exists and is a "
@@ -68,6 +99,9 @@ public final class HostNetwork implements AutoCloseable {
                 runner.run("ip", "addr", "add", address, "dev", bridge);
             }
             runner.run("ip", "link", "set", bridge, "up");
+            if (dns != null) {
+                dns.bridgeUp(created);
+            }
         } catch (CommandFailedException e) {
             throw failed("cannot set up bridge " + bridge + " with " + address, e);
         }
@@ -147,10 +181,12 @@ public final class HostNetwork implements AutoCloseable {
         return new GuestNet(guest, vm.cidr(), vm.bridgeAddress());
     }
 
-    /** Releases host state the daemon must not leave behind (DNS listener, resolver routes). */
+    /** Releases host state the daemon must not leave behind (DNS listener, resolver routes); the bridge and taps outlive it on purpose. */
     @Override
     public void close() {
-        // Nothing is acquired yet: the bridge and taps outlive the daemon on purpose.
+        if (dns != null) {
+            dns.close();
+        }
     }
 
     private static BangerException failed(String doing, CommandFailedException e) {

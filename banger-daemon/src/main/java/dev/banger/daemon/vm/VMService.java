@@ -24,6 +24,8 @@ import dev.banger.daemon.vm.boot.RootDiskStep;
 import dev.banger.daemon.vm.boot.StepRunner;
 import dev.banger.daemon.vm.boot.VmHandles;
 import dev.banger.daemon.vm.capability.Capabilities;
+import dev.banger.daemon.vm.capability.Capability;
+import dev.banger.daemon.vm.capability.DnsCapability;
 import dev.banger.daemon.vm.capability.NatCapability;
 import dev.banger.daemon.vm.capability.WorkDiskCapability;
 import dev.banger.daemon.vm.disk.RootDisks;
@@ -145,9 +147,11 @@ public final class VMService {
         this.keys = memoize(() -> SshKeys.ensure(layout.stateDir().resolve("ssh"), runner));
         this.ssh = memoize(() -> new GuestSsh(keys.get()));
         this.rootDisks = new RootDisks(runner);
-        this.capabilities = new Capabilities(List.of(
+        List<Capability> all = new ArrayList<>(List.of(
                 new WorkDiskCapability(new WorkDisks(runner), () -> keys.get().publicKey()),
                 new NatCapability(network.nat())));
+        network.dns().ifPresent(dns -> all.add(new DnsCapability(dns)));
+        this.capabilities = new Capabilities(all);
     }
 
     public HostNetwork network() {

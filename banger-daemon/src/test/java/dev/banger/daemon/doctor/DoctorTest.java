@@ -48,7 +48,7 @@ class DoctorTest {
     @Test
     void qemuBinPointingAtAMissingFileIsAFailWithTheFix() {
         Config c = Config.under(dir).withVm(VmSettings.defaults().withHypervisor("auto", dir.resolve("no-such-qemu").toString()));
-        List<DoctorCheck> rows = Doctor.forHost(c, RUNNER, dir).run();
+        List<DoctorCheck> rows = Doctor.forHost(c, RUNNER, dir, java.util.Optional.empty()).run();
         DoctorCheck qemu = row(rows, "hypervisor qemu");
         assertThat(qemu.status()).isEqualTo(DoctorCheck.FAIL);
         assertThat(qemu.details()).anySatisfy(d -> assertThat(d).contains("no-such-qemu").contains("no executable file there"));
@@ -194,7 +194,7 @@ class DoctorTest {
         byte[] before = Files.readAllBytes(db);
         List<Path> filesBefore = listing(c.stateDir());
 
-        List<DoctorCheck> rows = Doctor.forHost(c, RUNNER, dir).run();
+        List<DoctorCheck> rows = Doctor.forHost(c, RUNNER, dir, java.util.Optional.empty()).run();
 
         assertThat(row(rows, "state store").status()).isEqualTo(DoctorCheck.PASS);
         assertThat(row(rows, "state store").details().getFirst()).contains("opened read-only, schema version 2, this build's 2");

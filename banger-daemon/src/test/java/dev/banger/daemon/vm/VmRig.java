@@ -30,7 +30,8 @@ import java.util.function.UnaryOperator;
 /**
  * A daemon's VM stack built from real parts (store, image service, host network, QEMU), on a
  * state dir of its own, with Debian's cloud kernel imported. {@link #restart} builds a fresh
- * VMService on the same state, as a daemon restart does.
+ * VMService and host network (so a fresh .vm DNS server) on the same state, as a daemon restart
+ * does. The DNS server listens on a free loopback port of its own, as the daemon starts it.
  */
 final class VmRig implements AutoCloseable {
 
@@ -40,7 +41,7 @@ final class VmRig implements AutoCloseable {
     final CommandRunner runner = new CommandRunner();
     final Store store;
     final ImageService images;
-    final HostNetwork network;
+    HostNetwork network;
     final List<String> progress = new CopyOnWriteArrayList<>();
     VMService vms;
     KernelInfo kernel;
@@ -58,11 +59,14 @@ final class VmRig implements AutoCloseable {
     VmRig(Path root, Duration bootTimeout, UnaryOperator<VmSettings> vmSettings, UnaryOperator<Config> configure) {
         this.root = root;
         Config base = Config.under(root);
-        this.config = configure.apply(base.withVm(vmSettings.apply(base.vm().withBootTimeout(bootTimeout))));
+        java.net.InetSocketAddress dns = dev.banger.daemon.network.dns.DnsClient.freeLoopbackPort();
+        this.config = configure.apply(base.withVm(vmSettings.apply(base.vm().withBootTimeout(bootTimeout)
+                .withDnsListen(dns.getAddress().getHostAddress() + ":" + dns.getPort()))));
         this.layout = Layout.of(config);
         this.store = Store.open(mkdirs(layout).database());
         this.images = new ImageService(store, runner, layout, config, Clock.systemUTC());
         this.network = new HostNetwork(config, runner);
+        network.startDns();
         this.vms = newService();
     }
 
@@ -92,8 +96,11 @@ final class VmRig implements AutoCloseable {
         return new VMService(store, runner, layout, config, network, images, new WorkspaceService(runner, layout), Clock.systemUTC());
     }
 
-    /** A daemon restart: a new service on the same state, reconciled. */
+    /** A daemon restart: a new service and network on the same state, reconciled. */
     VMService restart() {
+        network.close();
+        network = new HostNetwork(config, runner);
+        network.startDns();
         vms = newService();
         vms.reconcile();
         return vms;
@@ -160,6 +167,7 @@ final class VmRig implements AutoCloseable {
                 // Best effort: the leak checks of the test itself report what matters.
             }
         }
+        network.close();
         store.close();
     }
 }
