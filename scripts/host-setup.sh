@@ -245,3 +245,78 @@ else
     trap - EXIT
     say "debian rootfs: $DEBIAN_ROOTFS ($(du -h "$DEBIAN_ROOTFS" | cut -f1))"
 fi
+
+# The tests' Debian mirror on loopback: what `image pull debian-bookworm` (debootstrap) and the
+# `debian-cloud` kernel (apt-get download) need, as a signed apt repository the tests serve on
+# 127.0.0.1 (tests use no network): the .debs debootstrap picks for the recipe
+# (DebianRecipe.PACKAGES in the daemon: keep the two lists equal), Debian's cloud kernel and its
+# metapackage, Packages and Release from apt-ftparchive, signed with a key made here whose public
+# half is keyring.gpg. Built once; rebuilt when the kernel package changes. Not root: said, not done.
+MIRROR_DIR=/var/cache/banger-test/debian-mirror
+MIRROR_INCLUDE=systemd-sysv,openssh-server,iproute2,udev,dbus
+MIRROR_PACKAGES=(
+    apt-utils      # apt-ftparchive: Packages and Release of the test mirror
+    gpg            # signs the test mirror's Release (debootstrap and apt check it)
+)
+mirror_missing=()
+for p in "${MIRROR_PACKAGES[@]}"; do
+    installed "$p" || mirror_missing+=("$p")
+done
+if [ "$(id -u)" -ne 0 ]; then
+    [ -s "$MIRROR_DIR/dists/bookworm/InRelease" ] \
+        || warn "not root: as root it would build the tests' Debian mirror in $MIRROR_DIR (for the debian-bookworm recipe tests)"
+else
+    if [ ${#mirror_missing[@]} -gt 0 ]; then
+        say "installing ${mirror_missing[*]} (for the tests' Debian mirror)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${mirror_missing[@]}" </dev/null \
+            || { apt-get update -q && apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${mirror_missing[@]}" </dev/null; } \
+            || die "apt-get install ${mirror_missing[*]} failed"
+    fi
+    kpkg=${kpkg:-$(kernel_package)}
+    if [ -s "$MIRROR_DIR/dists/bookworm/InRelease" ] && compgen -G "$MIRROR_DIR/pool/main/${kpkg}_*.deb" >/dev/null; then
+        say "test Debian mirror: $MIRROR_DIR present"
+    else
+        mirror=$(debian_mirror | head -n 1)
+        [ -n "$mirror" ] || die "no apt source of this host serves Debian bookworm: the test mirror needs one"
+        say "building the tests' Debian mirror in $MIRROR_DIR from $mirror (once)"
+        work=$(mktemp -d /var/cache/banger-test/.mirror.XXXXXX)
+        chmod 755 "$work" # apt-get download drops to user _apt, which must reach the pool
+        trap 'rm -rf "$work"' EXIT
+        debootstrap --download-only --variant=minbase --include="$MIRROR_INCLUDE" bookworm "$work/dl" "$mirror" \
+            >"$work/debootstrap.log" 2>&1 || die "debootstrap --download-only from $mirror failed: $(tail -n 5 "$work/debootstrap.log")"
+        pool=$work/mirror/pool/main
+        mkdir -p "$pool" "$work/mirror/dists/bookworm/main/binary-amd64" "$work/gnupg"
+        mv "$work"/dl/var/cache/apt/archives/*.deb "$pool"/
+        for f in "$pool"/*%3a*.deb; do # an epoch is no part of an archive's file names (apt writes it as %3a)
+            if [ -e "$f" ]; then mv "$f" "$(printf '%s' "$f" | sed 's/_[0-9]*%3a/_/')"; fi
+        done
+        kdeb=$(compgen -G "$KERNEL_DEB_DIR/${kpkg}_*.deb" | head -n 1 || :)
+        [ -n "$kdeb" ] && cp "$kdeb" "$pool"/
+        chown _apt "$pool" 2>/dev/null || :
+        debs=(linux-image-cloud-amd64)
+        [ -n "$kdeb" ] || debs+=("$kpkg")
+        (cd "$pool" && apt-get download -q "${debs[@]}" </dev/null) \
+            || die "apt-get download of linux-image-cloud-amd64 for the test mirror failed"
+        chown root "$pool"
+        (cd "$work/mirror" && apt-ftparchive packages pool >dists/bookworm/main/binary-amd64/Packages \
+            && gzip -9k dists/bookworm/main/binary-amd64/Packages \
+            && apt-ftparchive -o APT::FTPArchive::Release::Origin=banger-tests -o APT::FTPArchive::Release::Suite=bookworm \
+                -o APT::FTPArchive::Release::Codename=bookworm -o APT::FTPArchive::Release::Architectures=amd64 \
+                -o APT::FTPArchive::Release::Components=main release dists/bookworm >"$work/Release" \
+            && mv "$work/Release" dists/bookworm/Release) || die "apt-ftparchive of the test mirror failed"
+        export GNUPGHOME=$work/gnupg
+        chmod 700 "$GNUPGHOME"
+        gpg -q --batch --passphrase '' --quick-gen-key 'banger test mirror <tests@banger.invalid>' ed25519 sign never \
+            && gpg -q --batch --clearsign -o "$work/mirror/dists/bookworm/InRelease" "$work/mirror/dists/bookworm/Release" \
+            && gpg -q --batch -abs -o "$work/mirror/dists/bookworm/Release.gpg" "$work/mirror/dists/bookworm/Release" \
+            && gpg -q --batch --export >"$work/mirror/keyring.gpg" || die "signing the test mirror with gpg failed"
+        unset GNUPGHOME
+        chmod -R a+rX "$work/mirror"
+        rm -rf "$MIRROR_DIR"
+        mv "$work/mirror" "$MIRROR_DIR"
+        rm -rf "$work"
+        trap - EXIT
+        say "test Debian mirror: $MIRROR_DIR ($(ls "$MIRROR_DIR/pool/main" | wc -l) packages, $(du -sh "$MIRROR_DIR" | cut -f1))"
+    fi
+fi

@@ -15,6 +15,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "pull", description = {
         "Pull an OCI image and make it a bootable VM image (ext4 rootfs, banger's guest init, /root work-seed).",
         "REF: registry/repo:tag, repo@sha256:..., or a Docker Hub short form such as debian:bookworm.",
+        "Or a built-in image, which bangerd builds itself: debian-bookworm (debootstrap from the host's Debian mirror).",
         "Or a bundle (.tar.zst/.tar.gz with rootfs.ext4 and manifest.json, e.g. from make-bundle): --bundle URL|FILE --sha256 HEX."})
 public final class ImagePullCommand implements Callable<Integer> {
 

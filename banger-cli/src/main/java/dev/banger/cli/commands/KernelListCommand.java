@@ -48,7 +48,8 @@ public final class KernelListCommand implements Callable<Integer> {
             }
             Table t = new Table("NAME", "VERSION", "DISTRO", "IMPORTED", "SOURCE");
             for (Map<String, Object> k : Invocation.asList(r.get("kernels"))) {
-                t.row(k.get("name"), k.get("version"), k.get("distro"), imported(k), k.get("url"));
+                t.row(k.get("name"), k.get("version"), k.get("distro"), imported(k),
+                        k.get("url") != null ? k.get("url") : "apt: " + k.get("package"));
             }
             inv.terminal().out().print(t.render());
             inv.terminal().out().flush();
@@ -61,7 +62,8 @@ public final class KernelListCommand implements Callable<Integer> {
         if (!Boolean.TRUE.equals(k.get("imported"))) {
             return "no";
         }
-        return java.util.Objects.equals(k.get("imported_sha256"), k.get("sha256")) ? "yes" : "other build";
+        // An apt entry pins no sha256: whatever apt fetched is this entry's package.
+        return k.get("sha256") == null || java.util.Objects.equals(k.get("imported_sha256"), k.get("sha256")) ? "yes" : "other build";
     }
 
     static void describe(Invocation inv, Map<String, Object> k) {

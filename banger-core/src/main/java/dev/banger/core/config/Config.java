@@ -10,7 +10,8 @@ import java.util.Set;
  * docs/config.md lists them with their defaults.
  */
 public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketPath, String logLevel,
-                     Path registryAuthFile, List<String> insecureRegistries, Path kernelCatalog, VmSettings vm) {
+                     Path registryAuthFile, List<String> insecureRegistries, Path kernelCatalog, VmSettings vm,
+                     DebianSources debian) {
 
     public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/banger");
     public static final Path DEFAULT_CACHE_DIR = Path.of("/var/cache/banger");
@@ -25,7 +26,8 @@ public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketP
     /** Without {@code kernel_catalog}: the catalog embedded in bangerd applies. */
     public Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketPath, String logLevel,
                   Path registryAuthFile, List<String> insecureRegistries) {
-        this(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, null, VmSettings.defaults());
+        this(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, null, VmSettings.defaults(),
+                DebianSources.defaults());
     }
 
     public Config {
@@ -37,6 +39,7 @@ public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketP
         logLevel = logLevel.toLowerCase(Locale.ROOT);
         insecureRegistries = List.copyOf(insecureRegistries);
         vm = vm != null ? vm : VmSettings.defaults();
+        debian = debian != null ? debian : DebianSources.defaults();
         if (!LOG_LEVELS.contains(logLevel)) {
             throw new ConfigException("log_level must be one of trace, debug, info, warn, error; got '" + logLevel + "'");
         }
@@ -55,16 +58,21 @@ public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketP
     }
 
     public Config withLogLevel(String level) {
-        return new Config(stateDir, cacheDir, runtimeDir, socketPath, level, registryAuthFile, insecureRegistries, kernelCatalog, vm);
+        return new Config(stateDir, cacheDir, runtimeDir, socketPath, level, registryAuthFile, insecureRegistries, kernelCatalog, vm, debian);
     }
 
     /** {@code kernel_catalog}: a JSON file that replaces the embedded kernel catalog (null: the embedded one). */
     public Config withKernelCatalog(Path catalog) {
-        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, catalog, vm);
+        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, catalog, vm, debian);
     }
 
     /** The VM keys (hypervisor, bridge, VM defaults). */
     public Config withVm(VmSettings settings) {
-        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, kernelCatalog, settings);
+        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, kernelCatalog, settings, debian);
+    }
+
+    /** {@code debian_mirror}, {@code debian_keyring}, {@code kernel_apt_sources}: where the built-in defaults come from. */
+    public Config withDebian(DebianSources sources) {
+        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, kernelCatalog, vm, sources);
     }
 }

@@ -70,6 +70,9 @@ public final class ConfigLoader {
         Path authFile = null;
         List<String> insecure = List.of();
         Path kernelCatalog = null;
+        String debianMirror = null;
+        Path debianKeyring = null;
+        Path kernelAptSources = null;
         VmSettings vd = VmSettings.defaults();
         String hypervisor = vd.hypervisor(), qemuBin = vd.qemuBin(), bridgeName = vd.bridgeName(), bridgeIp = vd.bridgeIp();
         String defaultImage = vd.defaultImage();
@@ -94,6 +97,9 @@ public final class ConfigLoader {
                 case "registry_auth_file" -> authFile = absolutePath(key, value);
                 case "insecure_registries" -> insecure = strings(key, value);
                 case "kernel_catalog" -> kernelCatalog = existingFile(key, value);
+                case "debian_mirror" -> debianMirror = string(key, value);
+                case "debian_keyring" -> debianKeyring = existingFile(key, value);
+                case "kernel_apt_sources" -> kernelAptSources = existingFile(key, value);
                 case "hypervisor" -> hypervisor = string(key, value);
                 case "qemu_bin" -> qemuBin = string(key, value);
                 case "bridge_name" -> bridgeName = string(key, value);
@@ -130,7 +136,8 @@ public final class ConfigLoader {
                     authFile, insecure, kernelCatalog, new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr,
                     defaultImage, vcpu, memoryMib, diskBytes, bootTimeout, new FirecrackerSettings(firecrackerBin, jailerBin,
                     jailerEnabled != null ? jailerEnabled : jailerBin != null, jailerUid, jailerGid),
-                    VmSettings.parseDnsListen(dnsListen)));
+                    VmSettings.parseDnsListen(dnsListen)),
+                    new DebianSources(debianMirror, debianKeyring, kernelAptSources));
         } catch (ConfigException e) {
             throw new ConfigException("key " + e.getMessage());
         }

@@ -282,6 +282,32 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theDebianSourcesOfTheBuiltInDefaultsAreReadAndChecked() throws IOException {
+        DebianSources d = ConfigLoader.load(null, Map.of()).debian();
+        assertThat(d).as("default: the host's apt sources and Debian's keyring")
+                .isEqualTo(new DebianSources(null, Path.of("/usr/share/keyrings/debian-archive-keyring.gpg"), null));
+        Path keyring = Files.writeString(dir.resolve("mirror.gpg"), "k");
+        Path sources = Files.writeString(dir.resolve("kernel.list"), "deb http://127.0.0.1:8080 bookworm main\n");
+        assertThat(load(file("debian_mirror = \"http://127.0.0.1:8080/debian/\"\ndebian_keyring = \"" + keyring
+                + "\"\nkernel_apt_sources = \"" + sources + "\"\n")).debian())
+                .isEqualTo(new DebianSources("http://127.0.0.1:8080/debian", keyring, sources));
+        assertThat(load(file("debian_mirror = \"file:///srv/mirror\"\n")).debian().mirror()).isEqualTo("file:///srv/mirror");
+
+        for (String bad : new String[] {"deb.debian.org/debian", "ftp://deb.debian.org/debian", "file:mirror", ""}) {
+            Path f = file("debian_mirror = \"" + bad + "\"\n");
+            assertThatThrownBy(() -> load(f)).isInstanceOf(ConfigException.class)
+                    .hasMessage("config file " + f + ": key 'debian_mirror' must be an http://, https:// or file:/// URL of a Debian "
+                            + "archive, like http://deb.debian.org/debian; got '" + bad + "'");
+        }
+        Path missingKeyring = file("debian_keyring = \"" + dir + "/nope.gpg\"\n");
+        assertThatThrownBy(() -> load(missingKeyring)).isInstanceOf(ConfigException.class)
+                .hasMessage("config file " + missingKeyring + ": key 'debian_keyring' names " + dir + "/nope.gpg, which does not exist");
+        Path relativeSources = file("kernel_apt_sources = \"kernel.list\"\n");
+        assertThatThrownBy(() -> load(relativeSources)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("key 'kernel_apt_sources' must be an absolute path, got 'kernel.list'");
+    }
+
+    @Test
     void theVmKeysAreReadWithTheirUnits() throws IOException {
         VmSettings vm = load(file("""
                 hypervisor = "QEMU"

@@ -2,6 +2,8 @@ package dev.banger.daemon.doctor;
 
 import dev.banger.core.config.VmSettings;
 import dev.banger.core.model.DoctorCheck;
+import dev.banger.daemon.exec.HostPrograms;
+import dev.banger.daemon.image.recipe.DebianRecipe;
 import dev.banger.daemon.image.kernel.KernelCatalog;
 import dev.banger.daemon.store.StoreSnapshot;
 import java.util.List;
@@ -10,7 +12,8 @@ import java.util.function.Supplier;
 
 /**
  * {@code vm create} without {@code --image} needs the default image ({@code default_image_name})
- * and its kernel: present, or the command that pulls them (kernels from the kernel catalog).
+ * and its kernel: present; or, for a built-in image, the tools its first build runs (debootstrap,
+ * apt); or else the command that pulls them (kernels from the kernel catalog).
  */
 record DefaultImageCheck(VmSettings vm, StoreReading store, Supplier<KernelCatalog> catalog) implements Check {
 
@@ -31,6 +34,10 @@ record DefaultImageCheck(VmSettings vm, StoreReading store, Supplier<KernelCatal
         String kernels = c.kernels().isEmpty() ? "none" : String.join(", ", c.kernels().stream().map(KernelCatalog.Entry::name).toList());
         Optional<StoreSnapshot.ImageSummary> image = s == null ? Optional.empty()
                 : s.images().stream().filter(i -> i.name().equals(name)).findFirst();
+        Optional<DebianRecipe> recipe = DebianRecipe.builtIn(name);
+        if (image.isEmpty() && recipe.isPresent()) {
+            return builtInNotYetBuilt(recipe.get());
+        }
         if (image.isEmpty()) {
             String kernel = c.kernels().isEmpty() ? "KERNEL" : c.kernels().getFirst().name();
             return DoctorCheck.warn(name(), List.of("default_image_name = \"" + name + "\": not pulled yet, so `vm create` "
@@ -45,5 +52,19 @@ record DefaultImageCheck(VmSettings vm, StoreReading store, Supplier<KernelCatal
                     "pull it again with --kernel-ref (kernel catalog: " + kernels + ")");
         }
         return DoctorCheck.pass(name(), name + ": present, kernel " + kernel);
+    }
+
+    /** The first create builds it: fine when debootstrap (the image) and apt-get (its kernel) are here. */
+    private DoctorCheck builtInNotYetBuilt(DebianRecipe r) {
+        String line = r.name() + ": built in, not built yet: the first `vm create` without --image builds it (debootstrap "
+                + "of Debian " + r.suite() + ", a few minutes) and its kernel " + r.kernelRef() + " (through apt)";
+        if (HostPrograms.locate("debootstrap").isEmpty()) {
+            return DoctorCheck.fail(name(), List.of(line, "debootstrap is not installed"), "apt-get install debootstrap");
+        }
+        if (HostPrograms.locate("apt-get").isEmpty()) {
+            return DoctorCheck.fail(name(), List.of(line, "apt-get is not installed: kernel " + r.kernelRef() + " comes through apt"),
+                    "banger kernel import " + r.kernelRef() + " --deb FILE (a Debian linux-image package)");
+        }
+        return DoctorCheck.pass(name(), line);
     }
 }

@@ -41,6 +41,14 @@ public class CommandRunner {
 
     /** Runs the command and returns its result whatever the exit status. */
     public CommandResult runAllowingFailure(Command command) {
+        return runAllowingFailure(command, null);
+    }
+
+    /**
+     * As {@link #runAllowingFailure(Command)}, also handing each line of the command's stdout to
+     * {@code stdoutLines} as it comes (on a reader thread), for tools whose output is their progress.
+     */
+    public CommandResult runAllowingFailure(Command command, java.util.function.Consumer<String> stdoutLines) {
         long started = System.nanoTime();
         ProcessBuilder pb = new ProcessBuilder(command.argv());
         if (command.workDir() != null) {
@@ -57,8 +65,8 @@ public class CommandRunner {
             throw CommandFailedException.cannotStart(command, e);
         }
         log.debug("started pid {}: {}", p.pid(), command.display());
-        Capture out = Capture.start(p.getInputStream());
-        Capture err = Capture.start(p.getErrorStream());
+        Capture out = new Capture(p.getInputStream(), stdoutLines);
+        Capture err = new Capture(p.getErrorStream(), null);
         if (command.stdin() != null) {
             // On its own thread: a tool that never reads a large input must not block the timeout.
             Thread.ofVirtual().name("stdin-" + p.pid()).start(() -> feed(p, command.stdin()));
@@ -144,17 +152,16 @@ public class CommandRunner {
         }
     }
 
-    /** Drains one output stream on a virtual thread so a chatty tool never blocks on a full pipe. */
+    /** Drains one output stream on a virtual thread so a chatty tool never blocks on a full pipe; lines to {@code lines} if given. */
     private static final class Capture {
         private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+        private final java.util.function.Consumer<String> lines;
         private final Thread thread;
 
-        private Capture(InputStream in) {
+        Capture(InputStream in, java.util.function.Consumer<String> lines) {
+            this.lines = lines;
             thread = Thread.ofVirtual().start(() -> drain(in));
-        }
-
-        static Capture start(InputStream in) {
-            return new Capture(in);
         }
 
         private void drain(InputStream in) {
@@ -167,9 +174,26 @@ public class CommandRunner {
                             buf.write(chunk, 0, Math.min(n, MAX_CAPTURE_BYTES - buf.size()));
                         }
                     }
+                    if (lines != null) {
+                        split(chunk, n);
+                    }
                 }
             } catch (IOException e) {
                 // Stream closed because the process was killed: keep what we have.
+            }
+            if (lines != null && line.size() > 0) {
+                lines.accept(line.toString(StandardCharsets.UTF_8));
+            }
+        }
+
+        private void split(byte[] chunk, int n) {
+            for (int i = 0; i < n; i++) {
+                if (chunk[i] == '\n') {
+                    lines.accept(line.toString(StandardCharsets.UTF_8));
+                    line.reset();
+                } else if (line.size() < 4096) {
+                    line.write(chunk[i]);
+                }
             }
         }
 

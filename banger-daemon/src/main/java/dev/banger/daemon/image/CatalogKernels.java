@@ -4,6 +4,7 @@ import dev.banger.core.Layout;
 import dev.banger.core.model.KernelInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.image.kernel.AptKernelPackages;
 import dev.banger.daemon.image.kernel.KernelCatalog;
 import dev.banger.daemon.image.kernel.KernelPackageCache;
 import dev.banger.daemon.ops.OperationContext;
@@ -34,13 +35,15 @@ final class CatalogKernels {
     private final Store store;
     private final Path override;
     private final KernelPackageCache cache;
+    private final AptKernelPackages apt;
     private final ConcurrentMap<String, ReentrantLock> pulls = new ConcurrentHashMap<>();
 
-    CatalogKernels(ImageService images, Store store, Layout layout, Path override) {
+    CatalogKernels(ImageService images, Store store, Layout layout, Path override, AptKernelPackages apt) {
         this.images = images;
         this.store = store;
         this.override = override;
         this.cache = new KernelPackageCache(layout.kernelCacheDir());
+        this.apt = apt;
         if (override != null) {
             try {
                 catalog();
@@ -69,7 +72,7 @@ final class CatalogKernels {
             Optional<KernelInfo> imported = store.kernels().find(e.name());
             return new ImageService.CatalogKernel(e.name(), e.kind().wire(), e.version(), e.distro(), e.arch(), e.url(),
                     e.sha256(), e.size(), e.description(), imported.isPresent(), imported.map(KernelInfo::sha256).orElse(null),
-                    cache.isCached(e));
+                    e.kind() == KernelCatalog.Kind.APT ? apt.isCached(e) : cache.isCached(e), e.aptPackage());
         }).toList();
         return new ImageService.KernelCatalogList(c.origin(), rows);
     }
@@ -121,15 +124,23 @@ final class CatalogKernels {
                 }
                 throw ImageService.alreadyExists("kernel", e.name());
             }
-            Path artifact = cache.get(e, ctx);
-            ctx.checkCancelled();
             return switch (e.kind()) {
-                case DEB -> images.importDeb(e.name(), artifact, e.version(), e.distro(), "deb:" + e.url(), ctx);
+                case DEB -> {
+                    Path artifact = cache.get(e, ctx);
+                    ctx.checkCancelled();
+                    yield images.importDeb(e.name(), artifact, e.version(), e.distro(), "deb:" + e.url(), ctx);
+                }
+                case APT -> {
+                    Path artifact = apt.get(e, ctx);
+                    ctx.checkCancelled();
+                    yield images.importDeb(e.name(), artifact, null, e.distro(), "apt:" + e.aptPackage() + " ("
+                            + artifact.getFileName() + ")", ctx);
+                }
             };
         } catch (BangerException x) {
             if (x.code() == ErrorCode.BAD_REQUEST) { // the package is not what its catalog entry says: not the caller's doing
-                throw new BangerException(ErrorCode.OPERATION_FAILED, "kernel catalog entry " + e.name() + " (" + e.url()
-                        + "): " + x.getMessage(), x);
+                throw new BangerException(ErrorCode.OPERATION_FAILED, "kernel catalog entry " + e.name() + " (" + (e.url() != null
+                        ? e.url() : "apt package " + e.aptPackage()) + "): " + x.getMessage(), x);
             }
             if (reuse && x.code() == ErrorCode.ALREADY_EXISTS) { // a `kernel import` of this name won the publish
                 Optional<KernelInfo> winner = store.kernels().find(e.name());

@@ -10,10 +10,14 @@ import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.image.bundle.BundleFetcher;
+import dev.banger.daemon.image.kernel.AptKernelPackages;
 import dev.banger.daemon.image.kernel.DebKernelImporter;
 import dev.banger.daemon.image.layers.FlattenResult;
 import dev.banger.daemon.image.oci.ImageReference;
 import dev.banger.daemon.image.oci.PruneReport;
+import dev.banger.daemon.image.recipe.DebianRecipe;
+import dev.banger.daemon.image.recipe.Debootstrap;
+import dev.banger.daemon.image.recipe.HostDebianMirror;
 import dev.banger.daemon.image.rootfs.Ext4Builder;
 import dev.banger.daemon.image.rootfs.Ext4Images;
 import dev.banger.daemon.image.rootfs.Ext4WorkSeedBuilder;
@@ -32,6 +36,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -64,6 +69,7 @@ public final class ImageService {
     private final BundleImages bundles;
     private final UnmanagedImages unmanaged;
     private final CatalogKernels catalogKernels;
+    private final RecipeImages recipes;
 
     // Seams named as in the original: tests replace them before wireServices.
     PullAndFlatten pullAndFlatten;
@@ -143,11 +149,12 @@ public final class ImageService {
 
     /**
      * A catalog entry; {@code imported}: a kernel of that name exists ({@code importedSha256} its sha256,
-     * which differs when it is another build); {@code cached}: the artifact is in the download cache.
+     * which differs when it is another build); {@code cached}: the artifact is in the download cache;
+     * {@code package}: what apt fetches, for kind apt (which has no url or sha256).
      */
     public record CatalogKernel(String name, String kind, String version, String distro, String arch, String url,
                                 String sha256, Long sizeBytes, String description, boolean imported, String importedSha256,
-                                boolean cached) {
+                                boolean cached, @com.fasterxml.jackson.annotation.JsonProperty("package") String aptPackage) {
     }
 
     public ImageService(Store store, CommandRunner runner, Layout layout, Config config, Clock clock) {
@@ -164,9 +171,11 @@ public final class ImageService {
         this.bundles = new BundleImages(this, store, clock, isRoot());
         this.unmanaged = new UnmanagedImages(this, store, runner, layout, clock);
         this.kernelImports = new KernelImports(this, store, runner, layout, clock, new DebKernelImporter(runner));
-        this.catalogKernels = new CatalogKernels(this, store, layout, config.kernelCatalog());
+        this.catalogKernels = new CatalogKernels(this, store, layout, config.kernelCatalog(), new AptKernelPackages(runner,
+                layout.cacheDir().resolve("apt"), layout.kernelCacheDir().resolve("apt"), config.debian().kernelAptSources()));
         this.scratch = new ScratchSpace(layout);
         this.builtRootfs = new BuiltRootfsCache(layout, runner);
+        this.recipes = new RecipeImages(this, new Debootstrap(runner), config.debian(), HostDebianMirror.ETC_APT, builtRootfs, clock);
     }
 
     /**
@@ -191,17 +200,36 @@ public final class ImageService {
 
     // ---- images ----
 
+    /**
+     * {@code image.pull}: an OCI reference, or the name of a built-in image ({@link DebianRecipe}), which is
+     * built here (its kernel, the catalog's, pulled first when missing).
+     */
     public ImageInfo pull(PullParams p, OperationContext ctx) {
         if (p.ref() == null || p.ref().isBlank()) {
             throw BangerException.badRequest("image pull needs an image reference");
         }
+        Long size = p.size() == null ? null : Sizes.parse("--size", p.size());
+        Optional<DebianRecipe> recipe = DebianRecipe.builtIn(p.ref());
+        if (recipe.isPresent()) {
+            String name = Names.validate("image", p.name() != null ? p.name() : recipe.get().name());
+            KernelInfo kernel = catalogKernels.resolve(p.kernelRef() != null ? p.kernelRef() : recipe.get().kernelRef(), ctx);
+            return coalesced(name, RecipeImages.source(recipe.get()), ctx, () -> recipes.build(recipe.get(), name, kernel, size, ctx));
+        }
         ImageReference ref = ImageReference.parse(p.ref());
         String name = Names.validate("image", p.name() != null ? p.name()
                 : Names.fromReference(ref.repository(), ref.tag(), ref.digest()));
-        Long size = p.size() == null ? null : Sizes.parse("--size", p.size());
         KernelInfo kernel = p.kernelRef() == null ? null : catalogKernels.resolve(p.kernelRef(), ctx);
         String source = "oci:" + ref;
+        return coalesced(name, source, ctx, () -> pullOci(ref, name, source, size, kernel, ctx));
+    }
 
+    /** True for the names of built-in images, which {@link #pull} builds rather than fetches. */
+    public boolean isBuiltIn(String name) {
+        return DebianRecipe.builtIn(name).isPresent();
+    }
+
+    /** A pull of {@code name} from {@code source}, or the result of the same pull already running. */
+    private ImageInfo coalesced(String name, String source, OperationContext ctx, java.util.function.Supplier<ImageInfo> work) {
         InFlightPull mine = new InFlightPull(source, new CompletableFuture<>());
         InFlightPull running = pullsInFlight.putIfAbsent(name, mine);
         if (running != null && running.source().equals(source)) {
@@ -209,7 +237,7 @@ public final class ImageService {
             return await(running.result());
         }
         try {
-            ImageInfo image = pullOci(ref, name, source, size, kernel, ctx);
+            ImageInfo image = work.get();
             mine.result().complete(image);
             return image;
         } catch (RuntimeException e) {

@@ -541,12 +541,19 @@ public final class VMService {
         if (local.isPresent()) {
             return local.get();
         }
-        if (!ref.contains("/") && !ref.contains(":")) {
+        boolean builtIn = images.isBuiltIn(ref);
+        if (!builtIn && !ref.contains("/") && !ref.contains(":")) {
             throw BangerException.notFound("image '" + ref + "' not found: pull it first (banger image pull REF --name " + ref
                     + "), or pass an OCI reference to --image to pull it now");
         }
-        ctx.progress("pull image " + ref);
-        return images.pull(new ImageService.PullParams(ref, null, kernelRef, null), ctx);
+        ctx.progress(builtIn ? "build image " + ref + " (built in; first use only)" : "pull image " + ref);
+        try {
+            return images.pull(new ImageService.PullParams(ref, null, kernelRef, null), ctx);
+        } catch (BangerException e) {
+            // Another create's pull of the same image published it between our lookup and our pull.
+            Optional<ImageInfo> published = e.code() == ErrorCode.ALREADY_EXISTS ? store.images().find(ref) : Optional.empty();
+            return published.orElseThrow(() -> e);
+        }
     }
 
     private KernelInfo kernelOf(ImageInfo image) {

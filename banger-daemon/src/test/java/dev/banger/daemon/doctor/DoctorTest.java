@@ -219,10 +219,18 @@ class DoctorTest {
     }
 
     @Test
-    void aMissingDefaultImageIsAWarnWithThePullCommand() throws Exception {
-        DoctorCheck image = new DefaultImageCheck(VmSettings.defaults(), new StoreReading(dir.resolve("none.db")), KernelCatalog::embedded).run();
+    void aMissingDefaultImageIsAWarnWithThePullCommandUnlessItIsBuiltIn() throws Exception {
+        StoreReading none = new StoreReading(dir.resolve("none.db"));
+        DoctorCheck builtIn = new DefaultImageCheck(VmSettings.defaults(), none, KernelCatalog::embedded).run();
+        assertThat(builtIn.status()).as("debootstrap and apt-get are on this host").isEqualTo(DoctorCheck.PASS);
+        assertThat(builtIn.details().getFirst()).startsWith("debian-bookworm: built in, not built yet: the first `vm create` "
+                + "without --image builds it").contains("kernel debian-cloud (through apt)");
+
+        VmSettings alpine = new VmSettings("auto", "qemu-system-x86_64", "br-fc", "172.16.0.1", 24, "alpine", 1, 512, 4L << 30,
+                java.time.Duration.ofSeconds(90));
+        DoctorCheck image = new DefaultImageCheck(alpine, none, KernelCatalog::embedded).run();
         assertThat(image.status()).isEqualTo(DoctorCheck.WARN);
-        assertThat(image.fix().getFirst()).startsWith("banger image pull").contains("--name debian-bookworm --kernel-ref debian-12-cloud");
+        assertThat(image.fix().getFirst()).startsWith("banger image pull").contains("--name alpine --kernel-ref debian-cloud");
     }
 
     @Test

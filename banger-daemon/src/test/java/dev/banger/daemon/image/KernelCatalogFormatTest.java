@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.time.Clock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,13 +30,17 @@ class KernelCatalogFormatTest {
     Path dir;
 
     @Test
-    void theEmbeddedCatalogIsValidAndPinsADebianMirrorUrl() {
+    void theEmbeddedCatalogIsValidPinsADebianMirrorUrlAndHasTheDefaultImagesAptKernel() {
         KernelCatalog c = KernelCatalog.embedded();
         assertThat(c.origin()).isEqualTo("embedded");
-        assertThat(c.kernels()).hasSizeLessThanOrEqualTo(1);
-        for (KernelCatalog.Entry e : c.kernels()) {
+        assertThat(c.find("debian-cloud")).as("the kernel of the built-in debian-bookworm image").hasValueSatisfying(e -> {
+            assertThat(e.kind()).isEqualTo(KernelCatalog.Kind.APT);
+            assertThat(e.aptPackage()).isEqualTo("linux-image-cloud-amd64");
+        });
+        List<KernelCatalog.Entry> pinned = c.kernels().stream().filter(e -> e.kind() == KernelCatalog.Kind.DEB).toList();
+        assertThat(pinned).hasSizeLessThanOrEqualTo(1);
+        for (KernelCatalog.Entry e : pinned) {
             Names.validate("kernel", e.name());
-            assertThat(e.kind()).isEqualTo(KernelCatalog.Kind.DEB);
             assertThat(e.url()).startsWith("https://deb.debian.org/debian").contains("/pool/", "/linux-image-" + e.version() + "_");
             assertThat(e.url()).matches(".*/linux-image-6\\.1\\.0-[0-9]+-cloud-amd64_[^/]+_amd64\\.deb");
             assertThat(e.sha256()).matches("[0-9a-f]{64}");
@@ -47,6 +52,9 @@ class KernelCatalogFormatTest {
     @Test
     void theEmbeddedEntryMatchesHostSetupsPackageWhenItIsTheSameFile() throws IOException {
         for (KernelCatalog.Entry e : KernelCatalog.embedded().kernels()) {
+            if (e.kind() != KernelCatalog.Kind.DEB) {
+                continue;
+            }
             Path local = TestKernelDeb.CACHE.resolve(e.url().substring(e.url().lastIndexOf('/') + 1));
             if (Files.isRegularFile(local)) {
                 assertThat(TestKernelServer.sha256(local)).as("sha256 of " + local).isEqualTo(e.sha256());
@@ -60,7 +68,7 @@ class KernelCatalogFormatTest {
         String ok = "{\"name\": \"k\", \"kind\": \"deb\", \"url\": \"https://mirror.invalid/k.deb\", \"sha256\": \"" + SHA + "\"";
         KernelCatalog c = KernelCatalog.parse(bytes("{\"format\": 1, \"kernels\": [" + ok + "}]}"), "/etc/k.json");
         assertThat(c.kernels()).containsExactly(new KernelCatalog.Entry("k", KernelCatalog.Kind.DEB, null, null, null,
-                "https://mirror.invalid/k.deb", SHA, null, null));
+                "https://mirror.invalid/k.deb", SHA, null, null, null));
         assertThat(c.find("k")).isPresent();
         assertThat(c.find("other")).isEmpty();
 
@@ -70,7 +78,7 @@ class KernelCatalogFormatTest {
         invalid("{\"format\": 1, \"kernels\": [], \"extra\": 1}", "\"extra\"");
         invalid("{\"format\": 1, \"kernels\": [" + ok + ", \"sha512\": \"x\"}]}", "\"sha512\"");
         invalid("{\"format\": 1, \"kernels\": [" + ok.replace("\"deb\"", "\"dir-tarball\"") + "}]}",
-                "kernels[0] (k): kind 'dir-tarball' is not one this bangerd knows (deb)");
+                "kernels[0] (k): kind 'dir-tarball' is not one this bangerd knows (deb, apt)");
         invalid("{\"format\": 1, \"kernels\": [" + ok.replace(SHA, SHA.toUpperCase()) + "}]}",
                 "kernels[0] (k): sha256 must be 64 lower-case hex digits");
         invalid("{\"format\": 1, \"kernels\": [" + ok.replace("https://mirror.invalid", "ftp://mirror.invalid") + "}]}",
@@ -81,6 +89,18 @@ class KernelCatalogFormatTest {
         invalid("{\"format\": 1, \"kernels\": [" + ok + ", \"arch\": \"arm64\"}]}", "arch 'arm64' is not x86_64");
         invalid("{\"format\": 1, \"kernels\": [" + ok + "}, " + ok + "}]}", "kernel k is listed twice");
         invalid("not json", "kernel catalog /etc/k.json is not valid: ");
+
+        String apt = "{\"name\": \"a\", \"kind\": \"apt\", \"package\": \"linux-image-cloud-amd64\"";
+        assertThat(KernelCatalog.parse(bytes("{\"format\": 1, \"kernels\": [" + apt + "}]}"), "/etc/k.json").kernels())
+                .containsExactly(new KernelCatalog.Entry("a", KernelCatalog.Kind.APT, null, null, null, null, null, null, null,
+                        "linux-image-cloud-amd64"));
+        invalid("{\"format\": 1, \"kernels\": [{\"name\": \"a\", \"kind\": \"apt\"}]}", "kernels[0] (a): \"package\" is required");
+        invalid("{\"format\": 1, \"kernels\": [" + apt + ", \"sha256\": \"" + SHA + "\"}]}",
+                "kernels[0] (a): \"sha256\" does not go with kind apt");
+        invalid("{\"format\": 1, \"kernels\": [" + apt.replace("linux-image", "Linux Image") + "}]}",
+                "kernels[0] (a): package 'Linux Image-cloud-amd64' is not a Debian package name");
+        invalid("{\"format\": 1, \"kernels\": [" + ok + ", \"package\": \"linux-image-cloud-amd64\"}]}",
+                "kernels[0] (k): \"package\" is for kind apt");
     }
 
     private static void invalid(String json, String message) {

@@ -106,7 +106,7 @@ class KernelCatalogPullTest {
         ImageService.CatalogKernel listed = images.kernelCatalog().kernels().getFirst();
         assertThat(images.kernelCatalog().catalog()).isEqualTo(dir.resolve("kernels.json").toString());
         assertThat(listed).isEqualTo(new ImageService.CatalogKernel("cloud", "deb", version, "debian", "x86_64", url, sha256,
-                size, null, false, null, false));
+                size, null, false, null, false, null));
 
         KernelInfo k = images.pullKernel("cloud", ctx());
         assertThat(downloads()).hasSize(before + 1);

@@ -52,11 +52,16 @@ final class VmRig implements AutoCloseable {
 
     /** {@code vmSettings}: changes to the VM keys of the config (the hypervisor, its binaries). */
     VmRig(Path root, Duration bootTimeout, UnaryOperator<VmSettings> vmSettings) {
+        this(root, bootTimeout, vmSettings, UnaryOperator.identity());
+    }
+
+    /** {@code configure}: further changes to the config (say, where the built-in defaults come from). */
+    VmRig(Path root, Duration bootTimeout, UnaryOperator<VmSettings> vmSettings, UnaryOperator<Config> configure) {
         this.root = root;
         Config base = Config.under(root);
         java.net.InetSocketAddress dns = dev.banger.daemon.network.dns.DnsClient.freeLoopbackPort();
-        this.config = base.withVm(vmSettings.apply(base.vm().withBootTimeout(bootTimeout)
-                .withDnsListen(dns.getAddress().getHostAddress() + ":" + dns.getPort())));
+        this.config = configure.apply(base.withVm(vmSettings.apply(base.vm().withBootTimeout(bootTimeout)
+                .withDnsListen(dns.getAddress().getHostAddress() + ":" + dns.getPort()))));
         this.layout = Layout.of(config);
         this.store = Store.open(mkdirs(layout).database());
         this.images = new ImageService(store, runner, layout, config, Clock.systemUTC());

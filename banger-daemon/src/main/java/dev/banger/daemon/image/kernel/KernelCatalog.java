@@ -35,10 +35,12 @@ import java.util.regex.Pattern;
  *
  * {@code name}, {@code kind}, {@code url} and {@code sha256} are required; {@code version}, if given,
  * must be the package's; {@code size}, if given, is checked while downloading. {@code kind} says
- * what the artifact is and so how it becomes a kernel entry: only {@link Kind#DEB} exists (a Debian
- * linux-image package, imported like {@code kernel import --deb}); another kind (say a tarball of
- * a prepared kernel directory) is one more constant with its file extension and one more branch
- * where the artifact is imported. Unknown keys, kinds and formats are refused, so a typo cannot turn
+ * what the artifact is and so how it becomes a kernel entry: {@link Kind#DEB} (a Debian
+ * linux-image package, imported like {@code kernel import --deb}) or {@link Kind#APT} (a package
+ * {@code apt-get download} fetches through the host's apt, named by {@code package} instead of
+ * {@code url} and {@code sha256}: apt checks it against the signed archive); another kind (say a
+ * tarball of a prepared kernel directory) is one more constant with its file extension and one
+ * more branch where the artifact is imported. Unknown keys, kinds and formats are refused, so a typo cannot turn
  * into a silently different download. Kernel names are checked by the caller (the image package
  * knows the naming rules).
  */
@@ -51,6 +53,8 @@ public record KernelCatalog(String origin, List<Entry> kernels) {
     public static final int FORMAT = 1;
     private static final int MAX_BYTES = 1 << 20;
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    /** Debian policy 5.6.1: lower case, digits, + - .; at least two characters, starting alphanumeric. */
+    private static final Pattern APT_PACKAGE = Pattern.compile("[a-z0-9][a-z0-9+.-]+");
     private static final Set<String> AMD64 = Set.of("x86_64", "amd64");
     private static final ObjectMapper JSON = JsonMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -61,7 +65,9 @@ public record KernelCatalog(String origin, List<Entry> kernels) {
     /** What a catalog artifact is; {@code extension} is its file name suffix in the download cache. */
     public enum Kind {
         /** A Debian linux-image package: imported as by {@code kernel import --deb}. */
-        DEB("deb", ".deb");
+        DEB("deb", ".deb"),
+        /** A Debian package apt fetches by name (a metapackage resolves to its linux-image): imported as {@link #DEB}. */
+        APT("apt", ".deb");
 
         private final String wire;
         private final String extension;
@@ -93,9 +99,12 @@ public record KernelCatalog(String origin, List<Entry> kernels) {
         }
     }
 
-    /** One downloadable kernel. {@code size}, {@code version}, {@code distro}, {@code arch}, {@code description} may be null. */
+    /**
+     * One downloadable kernel. {@code size}, {@code version}, {@code distro}, {@code arch}, {@code description} may be
+     * null; {@code url} and {@code sha256} are null for {@link Kind#APT}, {@code aptPackage} for every other kind.
+     */
     public record Entry(String name, Kind kind, String version, String distro, String arch, String url, String sha256,
-                        Long size, String description) {
+                        Long size, String description, String aptPackage) {
     }
 
     /** The file's shape, before checks. */
@@ -103,7 +112,8 @@ public record KernelCatalog(String origin, List<Entry> kernels) {
     }
 
     private record EntryJson(String name, String kind, String version, String distro, String arch, String url,
-                             String sha256, Long size, String description) {
+                             String sha256, Long size, String description,
+                             @com.fasterxml.jackson.annotation.JsonProperty("package") String aptPackage) {
     }
 
     public KernelCatalog {
@@ -176,14 +186,19 @@ public record KernelCatalog(String origin, List<Entry> kernels) {
     }
 
     private static Entry check(EntryJson e, String origin, String where) {
-        for (String[] required : new String[][] {{"name", e.name()}, {"kind", e.kind()}, {"url", e.url()}, {"sha256", e.sha256()}}) {
-            if (required[1] == null || required[1].isBlank()) {
-                throw invalid(origin, where + ": \"" + required[0] + "\" is required");
-            }
-        }
+        required(origin, where, "name", e.name());
+        required(origin, where, "kind", e.kind());
         Kind kind = Kind.of(e.kind());
         if (kind == null) {
             throw invalid(origin, where + ": kind '" + e.kind() + "' is not one this bangerd knows (" + Kind.known() + ")");
+        }
+        if (kind == Kind.APT) {
+            return checkApt(e, origin, where);
+        }
+        required(origin, where, "url", e.url());
+        required(origin, where, "sha256", e.sha256());
+        if (e.aptPackage() != null) {
+            throw invalid(origin, where + ": \"package\" is for kind apt; a " + kind.wire() + " entry names its url and sha256");
         }
         if (!SHA256.matcher(e.sha256()).matches()) {
             throw invalid(origin, where + ": sha256 must be 64 lower-case hex digits, got '" + e.sha256() + "'");
@@ -200,11 +215,41 @@ public record KernelCatalog(String origin, List<Entry> kernels) {
         if (e.size() != null && e.size() <= 0) {
             throw invalid(origin, where + ": size must be a positive number of bytes, got " + e.size());
         }
+        checkArch(e, origin, where);
+        return new Entry(e.name(), kind, blankToNull(e.version()), blankToNull(e.distro()), e.arch() == null ? null : "x86_64",
+                e.url(), e.sha256(), e.size(), blankToNull(e.description()), null);
+    }
+
+    /** An apt entry: a package name and nothing that pins bytes (apt checks them against the archive's signed lists). */
+    private static Entry checkApt(EntryJson e, String origin, String where) {
+        required(origin, where, "package", e.aptPackage());
+        if (!APT_PACKAGE.matcher(e.aptPackage()).matches()) {
+            throw invalid(origin, where + ": package '" + e.aptPackage() + "' is not a Debian package name");
+        }
+        for (String[] pinned : new String[][] {{"url", e.url()}, {"sha256", e.sha256()}, {"version", e.version()}}) {
+            if (pinned[1] != null) {
+                throw invalid(origin, where + ": \"" + pinned[0] + "\" does not go with kind apt (apt picks the archive's "
+                        + "current package and checks it); use kind deb to pin a file");
+            }
+        }
+        if (e.size() != null) {
+            throw invalid(origin, where + ": \"size\" does not go with kind apt");
+        }
+        checkArch(e, origin, where);
+        return new Entry(e.name(), Kind.APT, null, blankToNull(e.distro()), e.arch() == null ? null : "x86_64", null, null, null,
+                blankToNull(e.description()), e.aptPackage());
+    }
+
+    private static void required(String origin, String where, String key, String value) {
+        if (value == null || value.isBlank()) {
+            throw invalid(origin, where + ": \"" + key + "\" is required");
+        }
+    }
+
+    private static void checkArch(EntryJson e, String origin, String where) {
         if (e.arch() != null && !AMD64.contains(e.arch())) {
             throw invalid(origin, where + ": arch '" + e.arch() + "' is not x86_64: banger runs amd64 guests");
         }
-        return new Entry(e.name(), kind, blankToNull(e.version()), blankToNull(e.distro()), e.arch() == null ? null : "x86_64",
-                e.url(), e.sha256(), e.size(), blankToNull(e.description()));
     }
 
     public Optional<Entry> find(String name) {

@@ -80,7 +80,7 @@ public final class KernelPackageCache {
             Path file = path(e);
             if (Files.isRegularFile(file)) {
                 ctx.progress(CACHED_STAGE);
-                String got = sha256(file, e);
+                String got = sha256(file, "kernel package " + e.url());
                 if (got.equals(e.sha256())) {
                     return file;
                 }
@@ -194,15 +194,19 @@ public final class KernelPackageCache {
         return c;
     }
 
-    /** The hex sha256 of a cached file; checks for a cancel between reads. */
-    private static String sha256(Path file, KernelCatalog.Entry e) throws IOException {
-        MessageDigest md = newSha256();
+    /** The hex sha256 of a cached file; checks for a cancel between reads ({@code what} names it then). */
+    static String sha256(Path file, String what) throws IOException {
+        return digest(file, newSha256(), what);
+    }
+
+    /** The hex digest of {@code file} by {@code md}, checking for a cancel between reads. */
+    static String digest(Path file, MessageDigest md, String what) throws IOException {
         byte[] buf = new byte[1 << 16];
         try (InputStream in = Files.newInputStream(file)) {
             int n;
             while ((n = in.read(buf)) > 0) {
                 if (Thread.currentThread().isInterrupted()) {
-                    throw cancelled(e, null);
+                    throw new BangerException(ErrorCode.CANCELLED, "check of " + what + " cancelled");
                 }
                 md.update(buf, 0, n);
             }
