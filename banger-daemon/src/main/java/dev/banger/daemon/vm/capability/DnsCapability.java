@@ -4,9 +4,6 @@ import dev.banger.core.model.VmInfo;
 import dev.banger.daemon.network.dns.VmDns;
 import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.boot.VmHandles;
-import java.net.Inet4Address;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 
 /**
  * {@code <name>.vm} resolves to the guest while it runs. The record is added once SSH answers, not
@@ -33,24 +30,16 @@ public final class DnsCapability implements Capability {
 
     @Override
     public void afterStart(BootContext boot) {
-        dns.put(boot.vm().name(), guestAddress(boot.vm()));
+        dns.put(boot.vm().name(), Capabilities.guestAddress(boot.vm()));
     }
 
     @Override
     public void adopt(VmInfo vm, VmHandles handles) {
-        dns.put(vm.name(), guestAddress(vm));
+        dns.put(vm.name(), Capabilities.guestAddress(vm));
     }
 
     @Override
     public void cleanup(VmInfo vm, VmHandles handles) {
-        dns.remove(vm.name(), guestAddress(vm));
-    }
-
-    private static Inet4Address guestAddress(VmInfo vm) {
-        try {
-            return (Inet4Address) InetAddress.getByName(vm.guestIp()); // a literal: no lookup
-        } catch (UnknownHostException | ClassCastException e) {
-            throw new IllegalStateException("VM " + vm.name() + " has no IPv4 guest address: " + vm.guestIp(), e);
-        }
+        dns.remove(vm.name(), Capabilities.guestAddress(vm));
     }
 }

@@ -4,9 +4,6 @@ import dev.banger.core.model.VmInfo;
 import dev.banger.daemon.network.nat.NatRules;
 import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.boot.VmHandles;
-import java.net.Inet4Address;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 
 /**
  * Outbound access for VMs created with {@code --nat}: the network service's NAT rules for the
@@ -38,24 +35,16 @@ public final class NatCapability implements Capability {
 
     @Override
     public void prepareHost(BootContext boot) {
-        nat.enable(boot.vm().id(), guest(boot.vm()));
+        nat.enable(boot.vm().id(), Capabilities.guestAddress(boot.vm()));
     }
 
     @Override
     public void adopt(VmInfo vm, VmHandles handles) {
-        nat.enable(vm.id(), guest(vm));
+        nat.enable(vm.id(), Capabilities.guestAddress(vm));
     }
 
     @Override
     public void cleanup(VmInfo vm, VmHandles handles) {
         nat.disable(vm.id());
-    }
-
-    private static Inet4Address guest(VmInfo vm) {
-        try {
-            return (Inet4Address) InetAddress.getByName(vm.guestIp());
-        } catch (UnknownHostException | ClassCastException e) {
-            throw new IllegalStateException("VM " + vm.name() + "'s stored address " + vm.guestIp() + " is not an IPv4 address", e);
-        }
     }
 }
