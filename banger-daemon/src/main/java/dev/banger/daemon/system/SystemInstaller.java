@@ -9,6 +9,7 @@ import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandResult;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.fs.FileTrees;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileVisitResult;
@@ -257,13 +258,13 @@ public final class SystemInstaller {
         try {
             if (purge) { // first, so the directories install made around them empty out and go too
                 for (Path dir : List.of(layout.stateDir(), layout.cacheDir(), layout.runtimeDir())) {
-                    deleteTree(t.local(dir));
+                    FileTrees.delete(t.local(dir));
                 }
             }
             for (Path f : files) {
                 Path local = t.local(f);
                 if (f.equals(rec.prefix().resolve("lib/banger"))) {
-                    deleteTree(local);
+                    FileTrees.delete(local);
                 } else if (Files.isDirectory(local, LinkOption.NOFOLLOW_LINKS)) {
                     try (var entries = Files.list(local)) {
                         if (entries.findAny().isEmpty()) {
@@ -285,28 +286,6 @@ public final class SystemInstaller {
     private static InstallRecord requireInstalled(Target t) {
         return InstallRecord.read(t.root()).orElseThrow(() -> BangerException.notFound(
                 "banger is not installed on this host (no " + t.local(InstallRecord.PATH) + ")"));
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                if (e != null) {
-                    throw e;
-                }
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 
     /**
@@ -350,18 +329,18 @@ public final class SystemInstaller {
         void tree(Path source, Path dest) throws IOException {
             Path local = t.local(dest);
             Path staging = local.resolveSibling(local.getFileName() + ".installing");
-            deleteTree(staging);
-            undo.add(() -> deleteTree(staging));
+            FileTrees.delete(staging);
+            undo.add(() -> FileTrees.delete(staging));
             copyTree(source, staging);
             if (Files.exists(local)) {
                 previousTree = local.resolveSibling(local.getFileName() + ".previous");
-                deleteTree(previousTree);
+                FileTrees.delete(previousTree);
                 Files.move(local, previousTree, StandardCopyOption.ATOMIC_MOVE);
                 Path aside = previousTree;
                 undo.add(() -> Files.move(aside, local, StandardCopyOption.ATOMIC_MOVE));
             }
             Files.move(staging, local, StandardCopyOption.ATOMIC_MOVE);
-            undo.add(() -> deleteTree(local));
+            undo.add(() -> FileTrees.delete(local));
             made.add(dest);
         }
 
@@ -402,7 +381,7 @@ public final class SystemInstaller {
 
         void commit() throws IOException {
             if (previousTree != null) {
-                deleteTree(previousTree);
+                FileTrees.delete(previousTree);
             }
         }
 

@@ -3,6 +3,7 @@ package dev.banger.daemon.image.layers;
 import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.fs.FileTrees;
 import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -650,25 +651,8 @@ public final class LayerFlattener {
         }
         if (a.isDirectory()) {
             verifiedDirs.clear();
-            Files.walkFileTree(p, Set.of(), Integer.MAX_VALUE, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                    if (e != null) {
-                        throw e;
-                    }
-                    Files.delete(dir);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } else {
-            Files.delete(p);
         }
+        FileTrees.delete(p);
         forget(fixups, rel);
         forget(dirAttrs, rel);
     }
