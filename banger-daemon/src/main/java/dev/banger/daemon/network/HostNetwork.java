@@ -9,7 +9,9 @@ import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.network.dns.VmDns;
 import dev.banger.daemon.network.nat.NatRules;
 import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -46,6 +48,15 @@ public final class HostNetwork implements AutoCloseable {
         this.nat = new NatRules(runner, vm.bridgeName(), natPrograms);
         this.dns = vm.dnsListen() == null ? null
                 : new VmDns(new InetSocketAddress(vm.dnsListen().address(), vm.dnsListen().port()), vm.bridgeName(), runner);
+    }
+
+    /** A guest address as the store keeps it: an IPv4 literal banger wrote, so parsing does no lookup. */
+    public static Inet4Address storedAddress(String literal) {
+        try {
+            return (Inet4Address) InetAddress.getByName(literal);
+        } catch (UnknownHostException | ClassCastException e) {
+            throw new IllegalStateException("stored guest address " + literal + " is not an IPv4 address", e);
+        }
     }
 
     /** Per-VM NAT: the masquerade and forward rules of VMs created with {@code --nat}. */

@@ -39,8 +39,6 @@ import dev.banger.daemon.workspace.WorkspaceService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.Inet4Address;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -201,7 +199,7 @@ public final class VMService {
                 }
                 Set<Inet4Address> taken = new HashSet<>();
                 for (String ip : VmRows.guestIps(c)) {
-                    taken.add(ipv4(ip));
+                    taken.add(HostNetwork.storedAddress(ip));
                 }
                 Inet4Address ip = network.allocate(taken);
                 var now = clock.instant();
@@ -580,13 +578,6 @@ public final class VMService {
         return ref;
     }
 
-    private static Inet4Address ipv4(String text) {
-        try {
-            return (Inet4Address) InetAddress.getByName(text);
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException("stored guest address " + text + " is not an address", e);
-        }
-    }
 
     private static String newId() {
         byte[] b = new byte[8];

@@ -8,8 +8,6 @@ import dev.banger.daemon.network.HostNetwork;
 import dev.banger.daemon.vm.hypervisor.DiskFormat;
 import dev.banger.daemon.vm.hypervisor.HypervisorDriver;
 import dev.banger.daemon.vm.hypervisor.MachineSpec;
-import java.net.Inet4Address;
-import java.net.InetAddress;
 import java.nio.file.Path;
 
 /** Starts the hypervisor process on the disks and tap the earlier steps made. */
@@ -55,8 +53,8 @@ public final class LaunchStep implements BootStep {
     }
 
     /** Guest network and hostname travel on the kernel command line; banger-init applies them. */
-    String kernelArgs(VmInfo vm) throws Exception {
-        GuestNet net = network.guestNet((Inet4Address) InetAddress.getByName(vm.guestIp()));
+    String kernelArgs(VmInfo vm) {
+        GuestNet net = network.guestNet(HostNetwork.storedAddress(vm.guestIp()));
         return "init=" + GUEST_INIT + " banger.ip=" + net.cidrAddress() + " banger.gw=" + net.gateway().getHostAddress()
                 + " banger.hostname=" + vm.name();
     }

@@ -3,9 +3,6 @@ package dev.banger.daemon.vm.capability;
 import dev.banger.core.model.VmInfo;
 import dev.banger.daemon.vm.boot.BootStep;
 import dev.banger.daemon.vm.boot.VmHandles;
-import java.net.Inet4Address;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -79,15 +76,6 @@ public final class Capabilities {
             } catch (Exception e) {
                 LOG.warn("VM {}: {} could not be rebuilt after the daemon restart: {}", vm.name(), c.name(), e.getMessage());
             }
-        }
-    }
-
-    /** The guest's stored address, a literal (no lookup). */
-    static Inet4Address guestAddress(VmInfo vm) {
-        try {
-            return (Inet4Address) InetAddress.getByName(vm.guestIp());
-        } catch (UnknownHostException | ClassCastException e) {
-            throw new IllegalStateException("VM " + vm.name() + "'s stored address " + vm.guestIp() + " is not an IPv4 address", e);
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.banger.daemon.vm.capability;
 
 import dev.banger.core.model.VmInfo;
+import dev.banger.daemon.network.HostNetwork;
 import dev.banger.daemon.network.dns.VmDns;
 import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.boot.VmHandles;
@@ -30,16 +31,16 @@ public final class DnsCapability implements Capability {
 
     @Override
     public void afterStart(BootContext boot) {
-        dns.put(boot.vm().name(), Capabilities.guestAddress(boot.vm()));
+        dns.put(boot.vm().name(), HostNetwork.storedAddress(boot.vm().guestIp()));
     }
 
     @Override
     public void adopt(VmInfo vm, VmHandles handles) {
-        dns.put(vm.name(), Capabilities.guestAddress(vm));
+        dns.put(vm.name(), HostNetwork.storedAddress(vm.guestIp()));
     }
 
     @Override
     public void cleanup(VmInfo vm, VmHandles handles) {
-        dns.remove(vm.name(), Capabilities.guestAddress(vm));
+        dns.remove(vm.name(), HostNetwork.storedAddress(vm.guestIp()));
     }
 }

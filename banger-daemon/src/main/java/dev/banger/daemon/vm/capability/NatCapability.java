@@ -1,6 +1,7 @@
 package dev.banger.daemon.vm.capability;
 
 import dev.banger.core.model.VmInfo;
+import dev.banger.daemon.network.HostNetwork;
 import dev.banger.daemon.network.nat.NatRules;
 import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.boot.VmHandles;
@@ -35,12 +36,12 @@ public final class NatCapability implements Capability {
 
     @Override
     public void prepareHost(BootContext boot) {
-        nat.enable(boot.vm().id(), Capabilities.guestAddress(boot.vm()));
+        nat.enable(boot.vm().id(), HostNetwork.storedAddress(boot.vm().guestIp()));
     }
 
     @Override
     public void adopt(VmInfo vm, VmHandles handles) {
-        nat.enable(vm.id(), Capabilities.guestAddress(vm));
+        nat.enable(vm.id(), HostNetwork.storedAddress(vm.guestIp()));
     }
 
     @Override
