@@ -119,7 +119,7 @@ class VmNatTest {
                 .isInstanceOf(BangerException.class).hasMessageContaining("apt-get install nftables");
         assertThat(rig.store.vms().find("early")).as("refused before anything is reserved").isEmpty();
 
-        VmInfo created = rig.vms.create(new VMService.CreateParams("later", "bb", null, 1, "256", "256M", true, true),
+        VmInfo created = rig.vms.create(new VMService.CreateParams("later", "bb", null, 1, "256", "256M", true, true, null),
                 rig.ctx("vm.create"));
         assertThatThrownBy(() -> noTools.start("later", rig.ctx("vm.start")))
                 .hasMessageContaining("NAT needs nftables or iptables").hasMessageContaining("apt-get install nftables");
@@ -128,28 +128,28 @@ class VmNatTest {
         assertThat(ruleset()).doesNotContain(created.guestIp() + " ");
         assertThat(rig.vms.show("later").lastError()).contains("apt-get install nftables");
 
-        VmInfo plain = rig.vms.create(new VMService.CreateParams("off", "bb", null, 1, "256", "256M", true, null),
+        VmInfo plain = rig.vms.create(new VMService.CreateParams("off", "bb", null, 1, "256", "256M", true, null, null),
                 rig.ctx("vm.create"));
-        assertThatThrownBy(() -> noTools.set(new VMService.SetParams("off", null, null, null, true)))
+        assertThatThrownBy(() -> noTools.set(new VMService.SetParams("off", null, null, null, true, null)))
                 .hasMessageContaining("apt-get install nftables");
         assertThat(rig.vms.show("off").nat()).isFalse();
-        assertThat(rig.vms.set(new VMService.SetParams(plain.name(), null, null, null, true)).nat()).isTrue();
-        assertThat(rig.vms.set(new VMService.SetParams(plain.name(), null, null, null, false)).nat()).isFalse();
+        assertThat(rig.vms.set(new VMService.SetParams(plain.name(), null, null, null, true, null)).nat()).isTrue();
+        assertThat(rig.vms.set(new VMService.SetParams(plain.name(), null, null, null, false, null)).nat()).isFalse();
     }
 
     @Test
     void turningNatOffOnAStoppedVmRemovesRulesAnIncompleteTeardownLeft() throws Exception {
-        VmInfo vm = rig.vms.create(new VMService.CreateParams("leftover", "bb", null, 1, "256", "256M", true, true),
+        VmInfo vm = rig.vms.create(new VMService.CreateParams("leftover", "bb", null, 1, "256", "256M", true, true, null),
                 rig.ctx("vm.create"));
         rig.network.nat().enable(vm.id(), (Inet4Address) InetAddress.getByName(vm.guestIp()));
         assertThat(count(ruleset(), "banger:" + vm.id())).isEqualTo(3);
 
-        assertThat(rig.vms.set(new VMService.SetParams("leftover", null, null, null, false)).nat()).isFalse();
+        assertThat(rig.vms.set(new VMService.SetParams("leftover", null, null, null, false, null)).nat()).isFalse();
         assertThat(ruleset()).doesNotContain(vm.id()).doesNotContain(vm.guestIp() + " ");
     }
 
     private static VMService.CreateParams nat(String name) {
-        return new VMService.CreateParams(name, "bb", null, 1, "256", "256M", false, true);
+        return new VMService.CreateParams(name, "bb", null, 1, "256", "256M", false, true, null);
     }
 
     /** The test internet's page, fetched inside the guest; timeout keeps an unanswered SYN short (busybox 1.35's wget -T crashes). */
