@@ -48,7 +48,7 @@ public final class HostNetwork implements AutoCloseable {
         this.runner = runner;
         this.links = new IpLinks(runner);
         this.nat = new NatRules(runner, vm.bridgeName(), natPrograms);
-        this.guard = new GuestGuard(runner, natPrograms.nft(), TAP_PREFIX);
+        this.guard = new GuestGuard(runner, natPrograms.nft(), TAP_PREFIX, vm.bridgeAddress(), vm.cidr());
         this.dns = vm.dnsListen() == null ? null
                 : new VmDns(new InetSocketAddress(vm.dnsListen().address(), vm.dnsListen().port()), vm.bridgeName(), runner);
     }

@@ -58,7 +58,7 @@ class VmGuardTest {
     void defaultVmsReachTheHostButNotEachOtherNeitherAcrossTheBridgeNorThroughTheHostsRouting() throws Exception {
         VmInfo a = running("a");
         VmInfo b = running("b");
-        assertThat(count(guardTable(), "\"banger:" + a.id() + "\"")).as(guardTable()).isEqualTo(5);
+        assertThat(count(guardTable(), "\"banger:" + a.id() + "\"")).as(guardTable()).isEqualTo(7);
         assertThat(reaches(a, host)).as("the host, by the bridge's address").isTrue();
         assertThat(reaches(b, host)).isTrue();
         assertThat(reaches(a, b.guestIp())).as("isolated by default").isFalse();
@@ -69,11 +69,13 @@ class VmGuardTest {
         rig.ssh(a, "ip route add " + b.guestIp() + "/32 via " + host, Duration.ofSeconds(10));
         rig.ssh(b, "ip route add " + a.guestIp() + "/32 via " + host, Duration.ofSeconds(10));
         try {
-            assertThat(reaches(a, b.guestIp())).as("banger's forward chain drops guest to guest through the host").isFalse();
-            rig.runner.run("nft", "delete", "table", "ip", "banger");
-            assertThat(reaches(a, b.guestIp())).as("without it the host would route them to each other").isTrue();
+            assertThat(reaches(a, b.guestIp())).as("isolated through the host's routing too").isFalse();
+            rig.network.guard().remove(a.id());
+            rig.network.guard().remove(b.id());
+            assertThat(reaches(a, b.guestIp())).as("without the guard the host routes them to each other").isTrue();
         } finally {
-            rig.network.nat().confine();
+            guard(a);
+            guard(b);
             rig.ssh(a, "ip route del " + b.guestIp() + "/32", Duration.ofSeconds(10));
             rig.ssh(b, "ip route del " + a.guestIp() + "/32", Duration.ofSeconds(10));
         }
@@ -101,7 +103,7 @@ class VmGuardTest {
         } finally {
             rig.runner.run("nft", "delete", "table", "ip", "guardprobe");
             rig.runner.run("ip", "neigh", "flush", "dev", rig.config.vm().bridgeName());
-            rig.network.guard().apply(a.id(), HostNetwork.tapName(a.id()), a.mac(), HostNetwork.storedAddress(a.guestIp()), true);
+            guard(a);
         }
     }
 
@@ -137,10 +139,10 @@ class VmGuardTest {
         VmInfo b = running("b");
         rig.runner.run("nft", "delete", "table", "bridge", "banger"); // a firewall reload while bangerd is down
         rig.restart();
-        assertThat(count(guardTable(), "\"banger:" + a.id() + "\"")).as("rebuilt when the running VM is adopted").isEqualTo(5);
+        assertThat(count(guardTable(), "\"banger:" + a.id() + "\"")).as("rebuilt when the running VM is adopted").isEqualTo(7);
         assertThat(reaches(b, a.guestIp())).isFalse();
         rig.restart();
-        assertThat(count(guardTable(), "\"banger:" + a.id() + "\"")).as("an adopt with the rules in place adds none").isEqualTo(5);
+        assertThat(count(guardTable(), "\"banger:" + a.id() + "\"")).as("an adopt with the rules in place adds none").isEqualTo(7);
 
         rig.vms.stop("a", rig.ctx("vm.stop"));
         assertThat(guardTable()).as("stop").doesNotContain(a.id()).contains("banger:" + b.id());
@@ -177,6 +179,11 @@ class VmGuardTest {
         }
     }
 
+    /** Puts back the guard of a running isolated VM that the test took away. */
+    private void guard(VmInfo vm) {
+        rig.network.guard().apply(vm.id(), HostNetwork.tapName(vm.id()), vm.mac(), HostNetwork.storedAddress(vm.guestIp()), true);
+    }
+
     /** The VM, running and isolated (as created by default), whatever an earlier test left. */
     private VmInfo running(String name) {
         if (rig.store.vms().find(name).isEmpty()) {
@@ -204,7 +211,7 @@ class VmGuardTest {
      * pings from another MAC; each kind of packet has its own size, so the probe table tells them apart.
      */
     private void spoof(VmInfo a, VmInfo b) throws InterruptedException {
-        rig.runner.run("ping", "-c", "1", "-W", "3", b.guestIp()); // the host has an ARP entry for b to poison
+        rig.runner.run("busybox", "ping", "-c", "1", "-W", "3", b.guestIp()); // the host has an ARP entry for b to poison
         rig.ssh(a, String.join("; ",
                 "ip addr add " + SPOOFED_IP + "/32 dev eth0",
                 "ping -c 2 -W 2 -I " + SPOOFED_IP + " " + host,

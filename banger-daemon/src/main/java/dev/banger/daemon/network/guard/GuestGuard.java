@@ -17,8 +17,10 @@ import org.slf4j.LoggerFactory;
  * {@code bridge banger}: frames with the VM's own MAC carrying IPv4 from its own address, or ARP
  * naming its own MAC and address; everything else from the tap (another source, IPv6, VLAN tags,
  * any other ethertype: guests have static IPv4 only) is dropped. An isolated VM's frames to other
- * banger taps, and theirs to it, are dropped as they are bridged, so two guests talk only when
- * neither is isolated. The host (the bridge's own address) is reached as before. Each VM's rules
+ * banger taps, and theirs to it, are dropped as they are bridged, and so are its packets for other
+ * guests' addresses sent to the host and the host's forwarding of other guests' packets to it, so
+ * two guests talk only when neither is isolated, directly or through the host's routing. The host
+ * (the bridge's own address) is reached as before. Each VM's rules
  * carry the comment {@code banger:<vm id>} and every change is one atomic {@code nft -f -} batch.
  * Without nft there is no guard, and VM starts are refused.
  */
@@ -30,21 +32,26 @@ public final class GuestGuard {
     private final CommandRunner runner;
     private final String nft;
     private final String tapPrefix;
+    private final String host;
+    private final String guests;
 
     /**
      * {@code nft}: the program's name in the search path, or an absolute path (tests name a missing
-     * one); {@code tapPrefix}: how every banger tap's name starts, matched as a wildcard.
+     * one); {@code tapPrefix}: how every banger tap's name starts, matched as a wildcard;
+     * {@code host}/{@code cidr}: the bridge's address and the guests' subnet.
      */
-    public GuestGuard(CommandRunner runner, String nft, String tapPrefix) {
+    public GuestGuard(CommandRunner runner, String nft, String tapPrefix, Inet4Address host, int cidr) {
         this.runner = runner;
         this.nft = nft;
         this.tapPrefix = tapPrefix;
+        this.host = host.getHostAddress();
+        this.guests = this.host + "/" + cidr; // nft takes the network of this prefix
     }
 
     /** The VM's guard on {@code tap}; running it again leaves exactly one set of rules. */
     public synchronized void apply(String vmId, String tap, String mac, Inet4Address guest, boolean isolate) {
         NftTable table = table(required());
-        table.apply(chains() + table.deletions(tag(vmId)) + rules(tag(vmId), tap, tapPrefix, mac, guest.getHostAddress(), isolate));
+        table.apply(chains() + table.deletions(tag(vmId)) + rules(new Vm(tag(vmId), tap, mac, guest.getHostAddress()), isolate));
         LOG.info("VM {}: guard on {} for {} {}{}", vmId, tap, mac, guest.getHostAddress(), isolate ? ", isolated" : "");
     }
 
@@ -86,26 +93,40 @@ public final class GuestGuard {
     static String chains() {
         return "add table bridge " + TABLE + "\n"
                 + "add chain bridge " + TABLE + " prerouting { type filter hook prerouting priority filter; policy accept; }\n"
-                + "add chain bridge " + TABLE + " forward { type filter hook forward priority filter; policy accept; }\n";
+                + "add chain bridge " + TABLE + " forward { type filter hook forward priority filter; policy accept; }\n"
+                + "add chain bridge " + TABLE + " output { type filter hook output priority filter; policy accept; }\n";
+    }
+
+    /** What a VM's rules name: their tag, its tap, MAC and address. */
+    record Vm(String tag, String tap, String mac, String address) {
     }
 
     /**
-     * A VM's rules: in {@code prerouting}, which sees every frame entering from the tap (for the host
-     * or for another port), accept only its own IPv4 and ARP and drop the rest; in {@code forward},
-     * which sees frames bridged port to port, an isolated VM's drops in both directions.
+     * A VM's rules. {@code prerouting} sees every frame entering from the tap (for the host or for
+     * another port): accept only its own IPv4 and ARP, drop the rest; an isolated VM's IPv4 for other
+     * guests' addresses is dropped first (sent to the host, the host would route it to them).
+     * {@code forward} sees frames bridged port to port: an isolated VM's drops both ways.
+     * {@code output} sees what the host sends: to an isolated VM, nothing from other guests' addresses
+     * (the host routing their packets to it).
      */
-    static String rules(String tag, String tap, String tapPrefix, String mac, String guest, boolean isolate) {
-        String comment = " comment \"" + tag + "\"\n";
-        String from = "iifname \"" + tap + "\"";
+    String rules(Vm vm, boolean isolate) {
+        String comment = " comment \"" + vm.tag() + "\"\n";
+        String from = "iifname \"" + vm.tap() + "\"";
+        String to = "oifname \"" + vm.tap() + "\"";
         String anyTap = "\"" + tapPrefix + "*\"";
-        StringBuilder s = new StringBuilder()
-                .append("add rule bridge " + TABLE + " prerouting " + from + " ether saddr " + mac + " ip saddr " + guest + " accept" + comment)
-                .append("add rule bridge " + TABLE + " prerouting " + from + " ether saddr " + mac + " arp saddr ether " + mac
-                        + " arp saddr ip " + guest + " accept" + comment)
-                .append("add rule bridge " + TABLE + " prerouting " + from + " drop" + comment);
+        String rule = "add rule bridge " + TABLE + " ";
+        StringBuilder s = new StringBuilder();
         if (isolate) {
-            s.append("add rule bridge " + TABLE + " forward " + from + " oifname " + anyTap + " drop" + comment)
-                    .append("add rule bridge " + TABLE + " forward iifname " + anyTap + " oifname \"" + tap + "\" drop" + comment);
+            s.append(rule + "prerouting " + from + " ip daddr " + guests + " ip daddr != " + host + " drop" + comment);
+        }
+        s.append(rule + "prerouting " + from + " ether saddr " + vm.mac() + " ip saddr " + vm.address() + " accept" + comment)
+                .append(rule + "prerouting " + from + " ether saddr " + vm.mac() + " arp saddr ether " + vm.mac()
+                        + " arp saddr ip " + vm.address() + " accept" + comment)
+                .append(rule + "prerouting " + from + " drop" + comment);
+        if (isolate) {
+            s.append(rule + "forward " + from + " oifname " + anyTap + " drop" + comment)
+                    .append(rule + "forward iifname " + anyTap + " " + to + " drop" + comment)
+                    .append(rule + "output " + to + " ip saddr " + guests + " ip saddr != " + host + " drop" + comment);
         }
         return s.toString();
     }

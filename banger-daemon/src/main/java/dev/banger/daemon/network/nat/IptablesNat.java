@@ -12,7 +12,7 @@ import java.util.stream.Stream;
  * (docker): banger's chains {@code BANGER-POSTROUTING} (nat) and {@code BANGER-FORWARD} (filter),
  * jumped to from the top of the built-in ones, so banger's accepts come before a drop. A VM's
  * forward accepts are inserted at the top of {@code BANGER-FORWARD}, above the two confining drops
- * at its end (anything else forwarded from or to the bridge). Each rule carries
+ * at its end (anything else forwarded between the bridge and elsewhere). Each rule carries
  * {@code -m comment --comment TAG}; a rule is checked ({@code -C}) before it is added.
  */
 final class IptablesNat implements NatBackend {
@@ -62,8 +62,8 @@ final class IptablesNat implements NatBackend {
         ensureChain("filter", FORWARD, "FORWARD");
         List<String> comment = List.of("-m", "comment", "--comment", tag);
         addMissing(List.of(
-                new Rule("filter", FORWARD, join(List.of("-i", bridge), comment, List.of("-j", "DROP")), false),
-                new Rule("filter", FORWARD, join(List.of("-o", bridge), comment, List.of("-j", "DROP")), false)));
+                new Rule("filter", FORWARD, join(List.of("-i", bridge, "!", "-o", bridge), comment, List.of("-j", "DROP")), false),
+                new Rule("filter", FORWARD, join(List.of("!", "-i", bridge, "-o", bridge), comment, List.of("-j", "DROP")), false)));
     }
 
     private void addMissing(List<Rule> rules) {

@@ -18,9 +18,9 @@ interface NatBackend {
     void add(String tag, String guest, String bridge);
 
     /**
-     * Drops whatever is forwarded from or to {@code bridge} that no VM's {@link #add} accepts (a
-     * guest that is not NAT'ed, a spoofed source, guest to guest through the host), in rules carrying
-     * {@code tag}; made once, kept below every VM's accepts.
+     * Drops whatever is forwarded between {@code bridge} and another interface that no VM's
+     * {@link #add} accepts (a guest that is not NAT'ed, a spoofed source, another host or container
+     * reaching a guest by routing), in rules carrying {@code tag}; made once, kept below every VM's accepts.
      */
     void confine(String tag, String bridge);
 

@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * Per-VM NAT on the host: IPv4 forwarding on, plus a masquerade rule for the guest's address going
  * out of anything but the bridge and forward accepts for it and its replies, all tagged
  * {@code banger:<vm id>}, above two drops tagged {@code banger:confine} that keep anything else from
- * being forwarded to or from the bridge (see {@link #confine}). The firewall tool is chosen at each call from what is installed:
+ * being forwarded between the bridge and elsewhere (see {@link #confine}). The firewall tool is
+ * chosen at each call from what is installed:
  * nftables (banger's own table), or iptables when nft is missing or iptables' FORWARD chain drops
  * by default (docker), since an accept in another nftables table cannot overrule that drop.
  */
@@ -63,10 +64,10 @@ public final class NatRules {
     }
 
     /**
-     * Makes the forward chain of the tool {@link #enable} would use drop whatever crosses the host to
-     * or from the bridge that no NAT VM's rules accept: a guest without NAT (its packets would leave
-     * unmasqueraded), a guest sending from another's address, a guest reaching another through the
-     * host's routing. Every VM start asks for it, NAT or not; made once, it stays, like the chains.
+     * Makes the forward chain of the tool {@link #enable} would use drop whatever the host forwards
+     * between the bridge and elsewhere that no NAT VM's rules accept: a guest without NAT (its
+     * packets would leave unmasqueraded), anything routed in to a guest from another interface.
+     * Every VM start asks for it, NAT or not; made once, it stays, like the chains.
      */
     public synchronized void confine() {
         List<NatBackend> installed = installed();

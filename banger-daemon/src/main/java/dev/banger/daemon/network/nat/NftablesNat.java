@@ -7,8 +7,8 @@ import java.nio.file.Path;
 /**
  * NAT in banger's own nftables table, {@code ip banger}: a {@code postrouting} chain (nat hook)
  * with one masquerade rule per VM, a {@code forward} chain (filter hook) with two accept rules per
- * VM, inserted at its top, above the two confining drops (anything else forwarded from or to the
- * bridge). Every change is one {@code nft -f -} batch, which the kernel applies whole or not at
+ * VM, inserted at its top, above the two confining drops (anything else forwarded between the
+ * bridge and elsewhere). Every change is one {@code nft -f -} batch, which the kernel applies whole or not at
  * all, so a VM never has half its rules; adding deletes the VM's old rules in the same batch.
  */
 final class NftablesNat implements NatBackend {
@@ -69,10 +69,15 @@ final class NftablesNat implements NatBackend {
                 + " accept" + comment;
     }
 
-    /** The drops at the end of the forward chain: what no VM's accept let through never crosses the host to or from the bridge. */
+    /**
+     * The drops at the end of the forward chain: what no VM's accept let through never crosses the
+     * host between the bridge and elsewhere. Bridge to bridge is left alone: with br_netfilter, frames
+     * bridged between two taps pass this hook too (the guard on the taps decides about those).
+     */
     static String confineRules(String tag, String bridge) {
         String comment = " comment \"" + tag + "\"\n";
-        return "add rule ip " + TABLE + " forward iifname \"" + bridge + "\" drop" + comment
-                + "add rule ip " + TABLE + " forward oifname \"" + bridge + "\" drop" + comment;
+        String quoted = "\"" + bridge + "\"";
+        return "add rule ip " + TABLE + " forward iifname " + quoted + " oifname != " + quoted + " drop" + comment
+                + "add rule ip " + TABLE + " forward iifname != " + quoted + " oifname " + quoted + " drop" + comment;
     }
 }

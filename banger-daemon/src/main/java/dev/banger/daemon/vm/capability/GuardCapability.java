@@ -11,7 +11,8 @@ import dev.banger.daemon.vm.boot.VmHandles;
  * Every VM's network guard: its tap accepts only frames with the VM's MAC and IPv4 address, and an
  * isolated VM neither reaches nor is reached by other guests. Made after the tap exists and before
  * the hypervisor starts, with the NAT forward chain's confining drops (so nothing but what a NAT
- * VM's rules accept is forwarded to or from the bridge); rebuilt on adopt; removed whenever the run ends.
+ * VM's rules accept is forwarded between the bridge and elsewhere); rebuilt on adopt; removed
+ * whenever the run ends.
  */
 public final class GuardCapability implements Capability {
 

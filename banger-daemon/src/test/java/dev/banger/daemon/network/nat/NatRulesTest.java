@@ -122,11 +122,12 @@ class NatRulesTest {
     }
 
     @Test
-    void nftablesForwardChainAcceptsEachVmsTrafficAndThenDropsAnythingElseToOrFromTheBridgeOnce() throws Exception {
+    void nftablesForwardChainAcceptsEachVmsTrafficAndThenDropsAnythingElseBetweenTheBridgeAndElsewhereOnce() throws Exception {
         NatRules nat = new NatRules(RUNNER, BRIDGE, NatRules.Programs.DEFAULT);
         nat.confine(); // a start of a VM without NAT: the drops alone
-        assertThat(nft("list", "chain", "ip", "banger", "forward")).contains("iifname \"br-fc\" drop comment \"banger:confine\"")
-                .contains("oifname \"br-fc\" drop comment \"banger:confine\"");
+        assertThat(nft("list", "chain", "ip", "banger", "forward"))
+                .contains("iifname \"br-fc\" oifname != \"br-fc\" drop comment \"banger:confine\"")
+                .contains("iifname != \"br-fc\" oifname \"br-fc\" drop comment \"banger:confine\"");
         nat.enable("aaaa", ip("172.16.0.2"));
         nat.confine();
         nat.enable("bbbb", ip("172.16.0.3"));
@@ -146,7 +147,7 @@ class NatRulesTest {
     }
 
     @Test
-    void iptablesForwardChainAcceptsEachVmsTrafficAndThenDropsAnythingElseToOrFromTheBridgeOnce() throws Exception {
+    void iptablesForwardChainAcceptsEachVmsTrafficAndThenDropsAnythingElseBetweenTheBridgeAndElsewhereOnce() throws Exception {
         NatRules nat = new NatRules(RUNNER, BRIDGE, NO_NFT);
         nat.enable("aaaa", ip("172.16.0.2"));
         nat.confine();
@@ -156,8 +157,8 @@ class NatRulesTest {
                 .filter(l -> l.startsWith("-A")).toList();
         assertThat(forward).as(String.join("\n", forward)).hasSize(6);
         assertThat(forward.subList(0, 4)).allMatch(l -> l.endsWith("-j ACCEPT"));
-        assertThat(forward.get(4)).isEqualTo("-A BANGER-FORWARD -i br-fc -m comment --comment \"banger:confine\" -j DROP");
-        assertThat(forward.get(5)).isEqualTo("-A BANGER-FORWARD -o br-fc -m comment --comment \"banger:confine\" -j DROP");
+        assertThat(forward.get(4)).isEqualTo("-A BANGER-FORWARD -i br-fc ! -o br-fc -m comment --comment \"banger:confine\" -j DROP");
+        assertThat(forward.get(5)).isEqualTo("-A BANGER-FORWARD ! -i br-fc -o br-fc -m comment --comment \"banger:confine\" -j DROP");
     }
 
     @Test
