@@ -38,6 +38,8 @@ class VmGuardTest {
     static Path dir;
     VmRig rig;
     String host;
+    /** What the guest's MAC-changing script printed, for failure messages. */
+    String macSpoofLog = "";
 
     @BeforeAll
     void setUp() {
@@ -90,7 +92,7 @@ class VmGuardTest {
             spoof(a, b);
             assertThat(packets("spoofed-ip")).as(probes()).isZero();
             assertThat(packets("as-b")).as("a NAT guest's address, say").isZero();
-            assertThat(packets("spoofed-mac")).isZero();
+            assertThat(packets("spoofed-mac")).as(macSpoofLog).isZero();
             assertThat(hostNeighbour(b)).as("the host's ARP entry for b is not poisoned").contains(b.mac());
             assertThat(reaches(a, host)).as("a is reachable again once done").isTrue();
 
@@ -98,7 +100,7 @@ class VmGuardTest {
             spoof(a, b);
             assertThat(packets("spoofed-ip")).as("without the guard\n" + probes()).isPositive();
             assertThat(packets("as-b")).isPositive();
-            assertThat(packets("spoofed-mac")).isPositive();
+            assertThat(packets("spoofed-mac")).as(macSpoofLog).isPositive();
             assertThat(hostNeighbour(b)).contains(a.mac());
         } finally {
             rig.runner.run("nft", "delete", "table", "ip", "guardprobe");
@@ -221,9 +223,12 @@ class VmGuardTest {
                 "arping -c 2 -U -s " + b.guestIp() + " -I eth0 " + host,
                 "ip addr del " + b.guestIp() + "/32 dev eth0",
                 "true"), Duration.ofSeconds(30));
-        rig.ssh(a, "nohup sh -c 'sleep 1; ip link set eth0 address 02:00:00:00:00:99; ping -c 3 -W 1 -s 1300 " + host
-                + "; ip link set eth0 address " + a.mac() + "' >/dev/null 2>&1 &", Duration.ofSeconds(10));
+        String script = String.join("\n", "sleep 1", "ip link set eth0 address 02:00:00:00:00:99",
+                "ping -c 3 -W 1 -s 1300 " + host, "ip link set eth0 address " + a.mac(), "echo done");
+        rig.ssh(a, "printf '%s\\n' '" + script + "' > /tmp/mac.sh; setsid sh -x /tmp/mac.sh </dev/null >/tmp/mac.out 2>&1 &",
+                Duration.ofSeconds(10));
         Thread.sleep(7000);
+        macSpoofLog = rig.ssh(a, "cat /tmp/mac.out", Duration.ofSeconds(10)).stdout();
     }
 
     /** Counters in the host's IPv4 input for each kind of spoofed packet. */
