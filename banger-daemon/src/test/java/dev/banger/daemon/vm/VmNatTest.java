@@ -13,6 +13,7 @@ import dev.banger.daemon.vm.ssh.ExecResult;
 import dev.banger.daemon.workspace.WorkspaceService;
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -70,11 +71,20 @@ class VmNatTest {
         assertThat(rig.progress).anyMatch(p -> p.contains("stage=nat,"));
         VmInfo plain = rig.vms.create(VmRig.create("plain", "bb"), rig.ctx("vm.create"));
         assertThat(plain.nat()).isFalse();
+        // Counts what the host forwards out of the plain guest's address (a probe table of the test's own).
+        String probe = "add table ip natprobe\n"
+                + "add chain ip natprobe post { type filter hook postrouting priority 200; policy accept; }\n"
+                + "add rule ip natprobe post ip saddr " + plain.guestIp() + " oifname != \"" + rig.config.vm().bridgeName()
+                + "\" counter\n";
+        rig.runner.run(Command.of("nft", "-f", "-").withStdin(probe.getBytes(StandardCharsets.UTF_8)));
 
         assertThat(fetch(vm).stdout()).contains(internet.marker());
         ExecResult refused = fetch(plain);
         assertThat(refused.exitCode()).as("no answer comes back to an address that is not masqueraded").isNotZero();
         assertThat(refused.stdout()).doesNotContain(internet.marker());
+        assertThat(rig.runner.run("nft", "list", "table", "ip", "natprobe").stdout())
+                .as("banger's forward chain lets nothing of a guest without NAT leave, not even unmasqueraded").contains("packets 0 ");
+        rig.runner.run("nft", "delete", "table", "ip", "natprobe");
         assertThat(count(natTable(), "banger:" + vm.id())).as(ruleset()).isEqualTo(3);
         assertThat(natTable()).doesNotContain(plain.guestIp() + " ");
 
