@@ -7,12 +7,15 @@ import dev.banger.core.model.VmInfo;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.network.HostNetwork;
+import dev.banger.daemon.network.nat.NatRules;
 import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.capability.Capabilities;
 import dev.banger.daemon.vm.capability.Capability;
+import dev.banger.daemon.workspace.WorkspaceService;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -161,6 +164,26 @@ class VmGuardTest {
         rig.vms.delete("b", rig.ctx("vm.delete"));
         rig.vms.delete("a", rig.ctx("vm.delete"));
         assertThat(guardTable()).as("delete").doesNotContain("banger:");
+    }
+
+    @Test
+    void withoutNftAStartIsRefusedNamingThePackageAndLeavesNothing() {
+        VMService noNft = new VMService(rig.store, rig.runner, rig.layout, rig.config,
+                new HostNetwork(rig.config, rig.runner, new NatRules.Programs("/nonexistent/nft", "iptables")),
+                rig.images, new WorkspaceService(rig.runner, rig.layout), Clock.systemUTC());
+        VmInfo vm = rig.vms.create(new VMService.CreateParams("unguarded", "bb", null, 1, "256", "256M", true, null, null),
+                rig.ctx("vm.create"));
+        try {
+            assertThatThrownBy(() -> noNft.start("unguarded", rig.ctx("vm.start")))
+                    .hasMessageContaining("`/nonexistent/nft` is not installed").hasMessageContaining("apt-get install nftables");
+            assertThat(rig.vms.show("unguarded").lastError()).contains("apt-get install nftables");
+            assertThat(rig.network.taps()).doesNotContain(HostNetwork.tapName(vm.id()));
+            assertThat(VmRig.hypervisorProcesses(rig.layout.vmsDir())).noneMatch(p -> p.info().arguments()
+                    .map(args -> String.join(" ", args).contains(vm.id())).orElse(false));
+            assertThat(guardTable()).doesNotContain(vm.id());
+        } finally {
+            rig.vms.delete("unguarded", rig.ctx("vm.delete"));
+        }
     }
 
     /** A prepare-host step after the guard's that fails, so the start's undo must take the guard away. */
