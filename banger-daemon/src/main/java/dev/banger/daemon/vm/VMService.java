@@ -174,6 +174,7 @@ public final class VMService {
         int memory = VmRequests.memoryMib(p.memory(), config.vm().memoryMib());
         long disk = VmRequests.diskBytes(p.diskSize(), config.vm().diskBytes());
         boolean nat = Boolean.TRUE.equals(p.nat());
+        network.guard().requireTool(); // no guard, no start: refused before anything is reserved
         if (nat) {
             network.nat().choose(); // no firewall tool: refused before anything is reserved
         }

@@ -167,10 +167,13 @@ class VmGuardTest {
     }
 
     @Test
-    void withoutNftAStartIsRefusedNamingThePackageAndLeavesNothing() {
+    void withoutNftCreateAndStartAreRefusedNamingThePackageAndLeaveNothing() {
         VMService noNft = new VMService(rig.store, rig.runner, rig.layout, rig.config,
                 new HostNetwork(rig.config, rig.runner, new NatRules.Programs("/nonexistent/nft", "iptables")),
                 rig.images, new WorkspaceService(rig.runner, rig.layout), Clock.systemUTC());
+        assertThatThrownBy(() -> noNft.create(VmRig.create("early", "bb"), rig.ctx("vm.create")))
+                .hasMessageContaining("`/nonexistent/nft` is not installed").hasMessageContaining("apt-get install nftables");
+        assertThat(rig.store.vms().find("early")).as("refused before anything is reserved").isEmpty();
         VmInfo vm = rig.vms.create(new VMService.CreateParams("unguarded", "bb", null, 1, "256", "256M", true, null, null),
                 rig.ctx("vm.create"));
         try {

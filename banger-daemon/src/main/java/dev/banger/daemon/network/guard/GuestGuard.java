@@ -80,6 +80,11 @@ public final class GuestGuard {
         return program + ": table bridge " + TABLE + " can be applied";
     }
 
+    /** Refuses, naming the package, when there is no nft to guard a guest with. */
+    public void requireTool() {
+        required();
+    }
+
     private Path required() {
         return HostPrograms.locate(nft).orElseThrow(() -> new BangerException(ErrorCode.OPERATION_FAILED,
                 "guests are guarded against using another's address with nftables, and `" + nft + "` is not installed: "
