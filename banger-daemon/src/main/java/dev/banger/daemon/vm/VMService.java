@@ -55,6 +55,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -531,7 +532,13 @@ public final class VMService {
     }
 
     private VmInfo find(String ref) {
-        return store.vms().find(required(ref)).orElseThrow(() -> BangerException.notFound("VM '" + ref + "' not found"));
+        List<VmInfo> vms = store.vms().matching(required(ref));
+        if (vms.size() > 1) {
+            throw BangerException.badRequest("VM id prefix '" + ref + "' is ambiguous: it matches "
+                    + vms.stream().map(v -> v.name() + " (" + v.id() + ")").collect(Collectors.joining(", "))
+                    + "; give more of the id, or the name");
+        }
+        return vms.stream().findFirst().orElseThrow(() -> BangerException.notFound("VM '" + ref + "' not found"));
     }
 
     private ImageInfo resolveImage(String ref, String kernelRef, OperationContext ctx) {
