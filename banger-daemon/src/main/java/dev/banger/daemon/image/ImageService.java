@@ -158,6 +158,11 @@ public final class ImageService {
     }
 
     public ImageService(Store store, CommandRunner runner, Layout layout, Config config, Clock clock) {
+        this(store, runner, layout, config, clock, ScratchSpace.forState(layout));
+    }
+
+    /** {@code scratch}: where pulls unpack layers (tests give a small tmpfs of their own). */
+    ImageService(Store store, CommandRunner runner, Layout layout, Config config, Clock clock, ScratchSpace scratch) {
         this.store = store;
         this.runner = runner;
         this.layout = layout;
@@ -173,29 +178,29 @@ public final class ImageService {
         this.kernelImports = new KernelImports(this, store, runner, layout, clock, new DebKernelImporter(runner));
         this.catalogKernels = new CatalogKernels(this, store, layout, config.kernelCatalog(), new AptKernelPackages(runner,
                 layout.cacheDir().resolve("apt"), layout.kernelCacheDir().resolve("apt"), config.debian().kernelAptSources()));
-        this.scratch = new ScratchSpace(layout);
+        this.scratch = scratch;
         this.builtRootfs = new BuiltRootfsCache(layout, runner);
         this.recipes = new RecipeImages(this, new Debootstrap(runner), config.debian(), HostDebianMirror.ETC_APT, builtRootfs, clock);
     }
 
     /**
-     * Removes what a daemon that died mid-pull left: staging dirs and tmpfs scratch trees. Only
+     * Removes what a daemon that died mid-pull left: staging dirs and its tmpfs scratch dir. Only
      * safe while holding the state dir's lock (Daemon.open does), since a live pull's staging
      * dir looks the same.
      */
     public void removeLeftovers() {
-        for (Path dir : new Path[] {layout.stagingDir(), scratch.memoryRoot()}) {
-            if (dir != null && Files.isDirectory(dir)) {
-                try (java.util.stream.Stream<Path> children = Files.list(dir)) {
-                    children.forEach(p -> {
-                        log.info("removing {} left by an earlier daemon", p);
-                        deleteTreeQuietly(p);
-                    });
-                } catch (IOException e) {
-                    log.warn("cannot list {}: {}", dir, e.getMessage());
-                }
+        Path dir = layout.stagingDir();
+        if (Files.isDirectory(dir)) {
+            try (java.util.stream.Stream<Path> children = Files.list(dir)) {
+                children.forEach(p -> {
+                    log.info("removing {} left by an earlier daemon", p);
+                    deleteTreeQuietly(p);
+                });
+            } catch (IOException e) {
+                log.warn("cannot list {}: {}", dir, e.getMessage());
             }
         }
+        scratch.removeLeftover();
     }
 
     // ---- images ----
@@ -274,7 +279,7 @@ public final class ImageService {
                     throw e;
                 }
                 log.info("image {} does not fit the tmpfs scratch space; unpacking on disk", name);
-                deleteTree(tree);
+                scratch.release(tree);
                 tree = Files.createDirectory(staging.resolve("tree"));
                 pulled = pullAndFlatten.pull(ref, tree, ctx);
             }
@@ -284,7 +289,7 @@ public final class ImageService {
             ctx.checkCancelled();
             ctx.progress("build work-seed");
             boolean seeded = buildWorkSeed(tree, staging.resolve("work-seed.ext4"), name);
-            deleteTree(tree);
+            scratch.release(tree);
             if (size == null && pulled.digest() != null) {
                 builtRootfs.store(pulled.digest(), rootfs, seeded ? staging.resolve("work-seed.ext4") : null);
             }
@@ -299,7 +304,7 @@ public final class ImageService {
             Thread.currentThread().interrupt();
             throw new BangerException(ErrorCode.CANCELLED, "pull of " + ref + " cancelled");
         } finally {
-            trees.forEach(this::deleteTreeQuietly);
+            trees.forEach(scratch::release);
             deleteTreeQuietly(staging);
         }
     }
