@@ -9,6 +9,7 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.fs.FileModes;
 import dev.banger.daemon.image.bundle.BundleFetcher;
 import dev.banger.daemon.image.kernel.AptKernelPackages;
 import dev.banger.daemon.image.kernel.DebKernelImporter;
@@ -394,6 +395,7 @@ public final class ImageService {
                 if (ImageRows.byName(c, draft.name()).isPresent()) {
                     throw alreadyExists("image", draft.name());
                 }
+                makePrivate(staging);
                 move(staging, dir);
                 try {
                     ImageRows.insert(c, published);
@@ -462,6 +464,7 @@ public final class ImageService {
                     throw alreadyExists("kernel", k.name());
                 }
                 Path dir = Path.of(k.dir());
+                privateDirs(staging);
                 move(staging, dir);
                 try {
                     KernelRows.insert(c, k);
@@ -553,6 +556,32 @@ public final class ImageService {
 
     static String newId() {
         return UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+    }
+
+    /**
+     * An image dir is 0700 and its files (rootfs.ext4, work-seed.ext4: what a guest's disks start
+     * from) 0600, whichever tool made them: mkfs.ext4, cp and friends create files by the daemon's umask.
+     */
+    static void makePrivate(Path imageDir) {
+        FileModes.privateDir(imageDir);
+        try (java.util.stream.Stream<Path> files = Files.list(imageDir)) {
+            files.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).forEach(FileModes::privateFile);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + imageDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A kernel's directories (its own, modules/...) are 0700; its files stay as made (0644), as
+     * Firecracker's jailer hard-links vmlinux and initrd.img into a chroot where the jail's uid must
+     * read them. The 0700 directories keep everyone else out.
+     */
+    private static void privateDirs(Path kernelDir) {
+        try (java.util.stream.Stream<Path> all = Files.walk(kernelDir)) {
+            all.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).forEach(FileModes::privateDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + kernelDir + ": " + e.getMessage(), e);
+        }
     }
 
     static void move(Path from, Path to) {

@@ -1,6 +1,7 @@
 package dev.banger.daemon.image;
 
 import dev.banger.core.Layout;
+import dev.banger.daemon.fs.FileModes;
 import dev.banger.daemon.fs.FileTrees;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -115,7 +116,8 @@ final class ScratchSpace {
                 throw new IOException(dir + " was not created as a private (0700) directory of uid " + ownUid());
             }
             Path tmp = record.resolveSibling(record.getFileName() + ".tmp");
-            Files.writeString(tmp, dir.toString(), StandardCharsets.UTF_8);
+            Files.deleteIfExists(tmp);
+            Files.writeString(Files.createFile(tmp, FileModes.privateFile()), dir.toString(), StandardCharsets.UTF_8);
             Files.move(tmp, record, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             memoryRoot = dir;
         }

@@ -148,6 +148,7 @@ final class UnmanagedImages {
                 if (now.get().managed()) {
                     throw BangerException.badRequest("image " + before.name() + " was promoted meanwhile by another request");
                 }
+                ImageService.makePrivate(dir);
                 ImageService.move(dir, finalDir);
                 try {
                     ImageRows.markManaged(c, after);

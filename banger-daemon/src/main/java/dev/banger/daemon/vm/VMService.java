@@ -8,6 +8,7 @@ import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.fs.FileModes;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.network.HostNetwork;
 import dev.banger.daemon.ops.OperationContext;
@@ -221,12 +222,7 @@ public final class VMService {
         ImageInfo image = store.images().find(vm.imageId())
                 .orElseThrow(() -> BangerException.notFound("VM " + vm.name() + "'s image is gone"));
         KernelInfo kernel = kernelOf(image);
-        Path dir = vmDir(vm.id());
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + dir + ": " + e.getMessage(), e);
-        }
+        Path dir = FileModes.privateDir(vmDir(vm.id())); // its disks are the guest's: no one else reads them
         BootContext boot = new BootContext(vm, image, kernel, dir, ctx, clock.instant());
         try {
             StepRunner.run(bootPlan.steps(boot), boot);
