@@ -66,15 +66,21 @@ class StateModesTest {
 
             List<String> problems = new ArrayList<>();
             List<String> disks = new ArrayList<>();
+            List<String> walked = new ArrayList<>();
             for (Path top : List.of(state, cache)) {
                 try (Stream<Path> all = Files.walk(top)) {
                     for (Path p : all.toList()) {
                         String rel = base.relativize(p) + (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) ? "/" : "");
+                        walked.add(rel);
                         check(p, rel, problems, disks);
                     }
                 }
             }
             assertThat(problems).as("modes under %s", base).isEmpty();
+            String vmDir = "state/vms/" + vm.id() + "/";
+            assertThat(walked).as("a running VM's files were walked").contains(vmDir, vmDir + "console.log", vmDir + "handles.json",
+                    "state/banger.db", "state/ssh/id_ed25519", "state/kernels/cloud/vmlinuz")
+                    .anyMatch(f -> f.startsWith("cache/oci/blobs/sha256/"));
             assertThat(disks).as("the disks walked").anyMatch(d -> d.startsWith("state/images/") && d.endsWith("/rootfs.ext4"))
                     .anyMatch(d -> d.startsWith("state/images/") && d.endsWith("/work-seed.ext4"))
                     .anyMatch(d -> d.startsWith("state/vms/") && d.contains("/root."))
