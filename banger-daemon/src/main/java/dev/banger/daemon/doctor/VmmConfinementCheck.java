@@ -39,7 +39,7 @@ record VmmConfinementCheck(VmSettings vm, ToolProbe tools, CommandRunner runner)
         if (!vm.hypervisor().equals("firecracker")) {
             tools.locate(vm.qemuBin()).ifPresent(qemu -> {
                 if (QemuSandbox.supported(qemu, runner)) {
-                    details.add("QEMU seccomp: -sandbox " + QemuSandbox.DROPPING + " (+ elevateprivileges=deny when it keeps root)");
+                    details.add("QEMU seccomp: -sandbox " + QemuSandbox.OPTIONS);
                 } else {
                     warnings.add(qemu + " has no seccomp support (-sandbox): VMs start without QEMU's system call filter");
                 }

@@ -108,10 +108,7 @@ final class QemuDriver implements HypervisorDriver {
 
     private QemuCommandLine.Confinement confinement(Path run) throws IOException {
         Optional<VmmUser> user = dropsTo();
-        String sandbox = null;
-        if (hasSeccomp()) {
-            sandbox = user.isPresent() ? QemuSandbox.DROPPING : QemuSandbox.KEEPING_UID;
-        }
+        String sandbox = hasSeccomp() ? QemuSandbox.OPTIONS : null;
         if (user.isEmpty()) {
             return new QemuCommandLine.Confinement(null, null, sandbox);
         }

@@ -84,6 +84,7 @@ class QemuDriverTest {
             MachineProcess p = driver.launch(spec);
             try {
                 assertThat(driver.isAlive(p)).isTrue();
+                assertConfined(p, spec.runDir());
                 assertThat(p.driver()).isEqualTo("qemu");
                 assertThat(p.accel()).isEqualTo(driver.acceleration().mode());
                 String console = awaitConsole(p, "disks ");
@@ -127,10 +128,13 @@ class QemuDriverTest {
                 """);
         MachineSpec spec = new MachineSpec("vm-2", "poweroff", 1, 256, kernel, initrd, "init=/sbin/hv-test-init", root,
                 DiskFormat.RAW, null, null, null, runDir("poweroff"));
-        MachineProcess first = driver.launch(spec);
-        assertThat(driver.awaitExit(first, BOOT)).isTrue();
-        assertThat(driver.isAlive(first)).isFalse();
-        MachineProcess second = driver.launch(spec); // the same run dir: a restarted VM
+        // vmm_user = "root", the explicit opt-out: QEMU keeps root (no -runas, no chroot), still under seccomp.
+        HypervisorDriver asRoot = Hypervisors.select(settings.withVmmUser("root"), runner, dir.resolve("state"));
+        MachineProcess first = asRoot.launch(spec);
+        assertThat(asRoot.awaitExit(first, BOOT)).isTrue();
+        assertThat(asRoot.isAlive(first)).isFalse();
+        assertThat(runDir("poweroff").resolve("chroot")).doesNotExist();
+        MachineProcess second = driver.launch(spec); // the same run dir: a restarted VM, now confined
         assertThat(driver.awaitExit(second, BOOT)).isTrue();
         assertThat(Files.readString(second.consoleLog())).containsSubsequence("HV-MARKER bye", "HV-MARKER bye");
     }
@@ -187,6 +191,33 @@ class QemuDriverTest {
         assertBadRequest(noQemu, fine, "`/nonexistent/qemu` (config key qemu_bin) is not installed");
         assertThatThrownBy(() -> noQemu.launch(fine)).hasMessageContaining("install the Debian package qemu-system-x86");
         assertThat(runDir("bad").resolve("console.log")).doesNotExist();
+
+        HypervisorDriver noUser = Hypervisors.select(settings.withVmmUser("no-such-vmm-user"), runner, dir.resolve("state"));
+        assertBadRequest(noUser, fine, "the VMM user `no-such-vmm-user` (config key vmm_user) does not exist on this host");
+        assertThatThrownBy(() -> noUser.launch(fine)).hasMessageContaining("useradd --system").hasMessageContaining("vmm_user = \"root\"");
+        assertThat(liveProcessesNaming(runDir("bad").resolve("qmp.sock"))).isEmpty();
+    }
+
+    /**
+     * The running QEMU as /proc shows it: real and effective uid and gid the VMM user's, its root the
+     * VM's empty chroot, no capabilities, no_new_privs and a seccomp filter, {@code -sandbox on} on its command line.
+     */
+    static void assertConfined(MachineProcess p, Path runDir) throws IOException {
+        String[] vmm = new CommandRunner().run(Command.of("getent", "passwd", VmSettings.DEFAULT_VMM_USER)).stdout().strip().split(":");
+        List<String> status = Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"));
+        assertThat(status).as("QEMU's /proc status")
+                .anySatisfy(l -> assertThat(l.split("\\s+")).containsExactly("Uid:", vmm[2], vmm[2], vmm[2], vmm[2]))
+                .anySatisfy(l -> assertThat(l.split("\\s+")).containsExactly("Gid:", vmm[3], vmm[3], vmm[3], vmm[3]))
+                .contains("CapEff:\t0000000000000000", "CapPrm:\t0000000000000000", "NoNewPrivs:\t1", "Seccomp:\t2");
+        Path chroot = runDir.toAbsolutePath().resolve("chroot");
+        assertThat(Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "root"))).isEqualTo(chroot);
+        try (Stream<Path> entries = Files.list(chroot)) {
+            assertThat(entries).as("what an escaped QEMU sees of the host").isEmpty();
+        }
+        assertThat(Files.getOwner(chroot).getName()).isEqualTo("root");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(chroot))).isEqualTo("r-xr-xr-x");
+        String cmdline = ProcEntry.read(p.pid()).orElseThrow().cmdline();
+        assertThat(cmdline).contains("-sandbox on,obsolete=deny,resourcecontrol=deny", "-runas banger-vmm", "-chroot " + chroot);
     }
 
     private static void assertBadRequest(HypervisorDriver d, MachineSpec spec, String message) {
