@@ -84,7 +84,7 @@ class QemuDriverTest {
             MachineProcess p = driver.launch(spec);
             try {
                 assertThat(driver.isAlive(p)).isTrue();
-                assertConfined(p, spec.runDir());
+                ConfinedQemu.assertConfined(p.pid(), spec.runDir());
                 assertThat(p.driver()).isEqualTo("qemu");
                 assertThat(p.accel()).isEqualTo(driver.acceleration().mode());
                 String console = awaitConsole(p, "disks ");
@@ -196,28 +196,6 @@ class QemuDriverTest {
         assertBadRequest(noUser, fine, "the VMM user `no-such-vmm-user` (config key vmm_user) does not exist on this host");
         assertThatThrownBy(() -> noUser.launch(fine)).hasMessageContaining("useradd --system").hasMessageContaining("vmm_user = \"root\"");
         assertThat(liveProcessesNaming(runDir("bad").resolve("qmp.sock"))).isEmpty();
-    }
-
-    /**
-     * The running QEMU as /proc shows it: real and effective uid and gid the VMM user's, its root the
-     * VM's empty chroot, no capabilities, no_new_privs and a seccomp filter, {@code -sandbox on} on its command line.
-     */
-    static void assertConfined(MachineProcess p, Path runDir) throws IOException {
-        String[] vmm = new CommandRunner().run(Command.of("getent", "passwd", VmSettings.DEFAULT_VMM_USER)).stdout().strip().split(":");
-        List<String> status = Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"));
-        assertThat(status).as("QEMU's /proc status")
-                .anySatisfy(l -> assertThat(l.split("\\s+")).containsExactly("Uid:", vmm[2], vmm[2], vmm[2], vmm[2]))
-                .anySatisfy(l -> assertThat(l.split("\\s+")).containsExactly("Gid:", vmm[3], vmm[3], vmm[3], vmm[3]))
-                .contains("CapEff:\t0000000000000000", "CapPrm:\t0000000000000000", "NoNewPrivs:\t1", "Seccomp:\t2");
-        Path chroot = runDir.toAbsolutePath().resolve("chroot");
-        assertThat(Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "root"))).isEqualTo(chroot);
-        try (Stream<Path> entries = Files.list(chroot)) {
-            assertThat(entries).as("what an escaped QEMU sees of the host").isEmpty();
-        }
-        assertThat(Files.getOwner(chroot).getName()).isEqualTo("root");
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(chroot))).isEqualTo("r-xr-xr-x");
-        String cmdline = ProcEntry.read(p.pid()).orElseThrow().cmdline();
-        assertThat(cmdline).contains("-sandbox on,obsolete=deny,resourcecontrol=deny", "-runas banger-vmm", "-chroot " + chroot);
     }
 
     private static void assertBadRequest(HypervisorDriver d, MachineSpec spec, String message) {
