@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * writes between the copy and the truncation are lost. The files keep the VMM's fd and owner, so a
  * VM that outlives bangerd goes on writing; the cap resumes when a new bangerd adopts it.
  */
-final class ConsoleLogCap {
+public final class ConsoleLogCap {
 
     static final long CAP_BYTES = 8L << 20;
     static final Duration PERIOD = Duration.ofMillis(200);
@@ -78,13 +78,18 @@ final class ConsoleLogCap {
         }
     }
 
+    /** Where {@code console}'s older part goes: {@code console.log.1}. */
+    public static Path rotated(Path console) {
+        return console.resolveSibling(console.getFileName() + ROTATED_SUFFIX);
+    }
+
     /** Rotates {@code console} once when it is over the cap. */
     void enforce(Path console) {
         try {
             if (Files.size(console) <= capBytes) {
                 return;
             }
-            Files.copy(console, console.resolveSibling(console.getFileName() + ROTATED_SUFFIX), StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(console, rotated(console), StandardCopyOption.REPLACE_EXISTING);
             try (FileChannel ch = FileChannel.open(console, StandardOpenOption.WRITE)) {
                 ch.truncate(0);
             }
