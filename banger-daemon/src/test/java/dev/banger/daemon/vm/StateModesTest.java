@@ -41,6 +41,11 @@ class StateModesTest {
             "state/kernels/", "kernel files stay as made (0644): Firecracker's jailer hard-links them into a chroot where"
                     + " the jail's uid must read them; kernels/ and each kernel's dir are 0700, so no one else reaches them");
 
+    /** Directories others may enter, each with why (none may be listed or written by others). */
+    private static final Map<String, String> OTHERS_MAY_ENTER = Map.of(
+            "state/vms/*/chroot/", "QEMU's empty chroot (0555, root's): the VMM user it drops to must enter it; the 0700"
+                    + " VM dir around it keeps everyone else out");
+
     Path root;
 
     @AfterEach
@@ -102,7 +107,8 @@ class StateModesTest {
         }
         if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
             boolean sharedWithGroup = rel.equals("state/") || rel.equals("state/ssh/");
-            int allowed = sharedWithGroup ? 0750 : 0700;
+            boolean enterable = OTHERS_MAY_ENTER.keySet().stream().anyMatch(glob -> rel.matches(glob.replace("*", "[^/]+")));
+            int allowed = sharedWithGroup ? 0750 : enterable ? 0555 : 0700;
             if ((mode & ~allowed) != 0) {
                 problems.add(rel + " is " + octal + ", at most " + String.format("%04o", allowed));
             }
