@@ -24,6 +24,12 @@ public final class Params {
         if (!node.isObject()) {
             throw new InvalidParamsException(method + ": params must be an object");
         }
+        String withNul = fieldWithNul(node, null);
+        if (withNul != null) {
+            // No name, path, reference or size banger takes can hold a NUL; refused here, before any
+            // handler passes it to Path.of or a command line.
+            throw new InvalidParamsException(method + ": param '" + withNul + "' contains a NUL character");
+        }
         try {
             return mapper.treeToValue(node, type);
         } catch (UnrecognizedPropertyException e) {
@@ -31,6 +37,33 @@ public final class Params {
         } catch (JacksonException e) {
             throw new InvalidParamsException(method + ": bad params: " + e.getOriginalMessage());
         }
+    }
+
+    /** The first field (by its top-level name) whose name or any string inside holds a NUL, or null. */
+    private static String fieldWithNul(JsonNode n, String field) {
+        if (n.isTextual()) {
+            return n.textValue().indexOf('\0') >= 0 ? field : null;
+        }
+        for (var it = n.properties().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            String top = field != null ? field : e.getKey();
+            if (e.getKey().indexOf('\0') >= 0) {
+                return top.replace("\0", "\\0");
+            }
+            String found = fieldWithNul(e.getValue(), top);
+            if (found != null) {
+                return found;
+            }
+        }
+        if (n.isArray()) {
+            for (JsonNode element : n) {
+                String found = fieldWithNul(element, field);
+                if (found != null) {
+                    return found;
+                }
+            }
+        }
+        return null;
     }
 
     /** For methods without params: any param given is a mistake worth reporting. */
