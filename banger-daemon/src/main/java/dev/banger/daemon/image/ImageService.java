@@ -168,7 +168,7 @@ public final class ImageService {
         this.pullAndFlatten = oci::pullAndFlatten;
         this.finalizePulledRootfs = new RootfsFinalizer(ext4, runner)::finish;
         this.bundleFetch = new BundleFetcher(runner)::fetch;
-        this.bundles = new BundleImages(this, store, clock, isRoot());
+        this.bundles = new BundleImages(this, store, clock, isRoot(), config.unpack());
         this.unmanaged = new UnmanagedImages(this, store, runner, layout, clock);
         this.kernelImports = new KernelImports(this, store, runner, layout, clock, new DebKernelImporter(runner));
         this.catalogKernels = new CatalogKernels(this, store, layout, config.kernelCatalog(), new AptKernelPackages(runner,
