@@ -30,9 +30,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import ch.qos.logback.classic.Level;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Throws random and hostile frames at a real daemon on a real Unix socket. Nothing a client sends
@@ -148,6 +151,10 @@ class RpcFuzzTest {
         System.out.println("RpcFuzzTest: seed " + SEED + " (replay with -Dbanger.fuzz.seed=" + SEED + "), frames " + FRAMES);
         Path catalog = Files.writeString(root.resolve("empty-catalog.json"), "{\"format\": 1, \"kernels\": []}");
         Daemon daemon = Daemon.open(Config.under(root.resolve("b")).withKernelCatalog(catalog));
+        // Tens of thousands of refused operations log a line each at INFO: only warnings and errors here.
+        ch.qos.logback.classic.Logger rootLog = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+        Level level = rootLog.getLevel();
+        rootLog.setLevel(Level.WARN);
         try {
             daemon.serve();
             List<String> methods = List.copyOf(daemon.methods().all().keySet());
@@ -197,6 +204,28 @@ class RpcFuzzTest {
             assertThat(daemon.vm.list()).isEmpty();
             assertThat(daemon.img.list()).isEmpty();
             assertThat(daemon.img.listKernels()).isEmpty();
+        } finally {
+            daemon.close();
+            rootLog.setLevel(level);
+        }
+    }
+
+    /** The two internal errors the fuzz found first, pinned: each is now -32602 naming the param. */
+    @Test
+    void aTwentyDigitMemoryAndANulInAParamAreInvalidParams() throws Exception {
+        Daemon daemon = Daemon.open(Config.under(root));
+        try {
+            daemon.serve();
+            JsonNode memory = call(daemon.socketPath(), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"vm.create\","
+                    + "\"params\":{\"name\":\"a\",\"memory\":\"99999999999999999999\"}}");
+            assertThat(memory.at("/error/code").asInt()).isEqualTo(Protocol.SERVER_ERROR);
+            assertThat(memory.at("/error/data/code").asText()).isEqualTo("bad_request");
+            assertThat(memory.at("/error/message").asText()).startsWith("--memory 99999999999999999999 is out of range");
+
+            JsonNode nul = call(daemon.socketPath(), "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"image.register\","
+                    + "\"params\":{\"name\":\"x\",\"rootfs\":\"/tmp/a\\u0000b\",\"kernel_ref\":\"k\"}}");
+            assertThat(nul.at("/error/code").asInt()).isEqualTo(Protocol.INVALID_PARAMS);
+            assertThat(nul.at("/error/message").asText()).isEqualTo("image.register: param 'rootfs' contains a NUL character");
         } finally {
             daemon.close();
         }
@@ -299,16 +328,21 @@ class RpcFuzzTest {
     }
 
     private boolean ping(Path socket) throws IOException {
+        return call(socket, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}").has("result");
+    }
+
+    /** One request on a fresh connection; its answer. */
+    private JsonNode call(Path socket, String request) throws IOException {
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(socket));
-            write(ch, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n".getBytes(StandardCharsets.UTF_8));
+            write(ch, (request + "\n").getBytes(StandardCharsets.UTF_8));
             ByteArrayOutputStream line = new ByteArrayOutputStream();
             InputStream in = Channels.newInputStream(ch);
             int b;
             while ((b = in.read()) >= 0 && b != '\n') {
                 line.write(b);
             }
-            return mapper.readTree(line.toString(StandardCharsets.UTF_8)).has("result");
+            return mapper.readTree(line.toString(StandardCharsets.UTF_8));
         }
     }
 

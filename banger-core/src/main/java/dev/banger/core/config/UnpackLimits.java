@@ -18,10 +18,10 @@ public record UnpackLimits(long maxBytes, long maxEntries) {
 
     public UnpackLimits {
         if (maxBytes <= 0) {
-            throw new ConfigException("max_unpacked_image_size must be above zero, got " + maxBytes);
+            throw new ConfigException("'max_unpacked_image_size' must be above zero; got " + maxBytes);
         }
         if (maxEntries <= 0) {
-            throw new ConfigException("max_unpacked_image_entries must be above zero, got " + maxEntries);
+            throw new ConfigException("'max_unpacked_image_entries' must be above zero; got " + maxEntries);
         }
     }
 
