@@ -9,6 +9,9 @@ import dev.banger.core.config.UnpackLimits;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.image.oci.Descriptor;
 import dev.banger.daemon.image.oci.MediaTypes;
@@ -21,6 +24,8 @@ import dev.banger.daemon.store.Store;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileVisitResult;
@@ -30,6 +35,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.security.KeyStore;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -39,6 +45,9 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.zip.GZIPOutputStream;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarConstants;
 import org.junit.jupiter.api.AfterEach;
@@ -280,6 +289,49 @@ class HostileImageCorpusTest {
                 .as("the registry itself got the token").allSatisfy(r -> assertThat(r.authorization()).startsWith("Bearer token-"));
     }
 
+    /**
+     * A registry reached over HTTPS that redirects a blob to plain HTTP is refused: the download
+     * would be open to anyone on the path. The registry here is an HTTPS server on loopback, named
+     * by its IPv4-mapped IPv6 address ::ffff:7f00:1 (banger speaks plain HTTP to names it knows as loopback), with
+     * a throwaway certificate made by keytool and trusted for this test only.
+     */
+    @Test
+    void blobRedirectFromHttpsToPlainHttpIsRefused() throws Exception {
+        TestImage image = serve(List.of(bootable()));
+        String layerDigest = image.layers().getFirst().digest();
+        SSLContext tls = throwawayTls();
+        HttpsServer https = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        https.setHttpsConfigurator(new HttpsConfigurator(tls));
+        https.createContext("/", x -> {
+            try (x) {
+                String path = x.getRequestURI().getPath();
+                String last = path.substring(path.lastIndexOf('/') + 1);
+                if (last.equals(layerDigest)) {
+                    x.getResponseHeaders().add("Location", "http://" + registry.storageHost() + path);
+                    x.sendResponseHeaders(307, -1);
+                    return;
+                }
+                byte[] body = path.contains("/manifests/") ? image.manifest() : image.blobs().get(last);
+                x.getResponseHeaders().add("Content-Type", path.contains("/manifests/") ? image.mediaType() : "application/octet-stream");
+                x.sendResponseHeaders(200, body.length);
+                x.getResponseBody().write(body);
+            }
+        });
+        https.start();
+        SSLContext before = SSLContext.getDefault();
+        SSLContext.setDefault(tls); // RegistryClient's HttpClient takes the default context when it is built
+        try {
+            String ref = "[::ffff:7f00:1]:" + https.getAddress().getPort() + "/evil:" + tag(image);
+            assertRefused(() -> images.pull(new ImageService.PullParams(ref, "evil", null, null), ctx()), ErrorCode.OPERATION_FAILED,
+                    "redirected /v2/evil/blobs/" + layerDigest + " to http://127.0.0.2, which banger does not follow (it never"
+                            + " downgrades HTTPS to HTTP)");
+        } finally {
+            SSLContext.setDefault(before);
+            https.stop(0);
+        }
+        assertThat(registry.requests()).as("requests that reached the plain-HTTP hosts").isEmpty();
+    }
+
     @Test
     void blobRedirectToAnotherSchemeIsRefused() {
         TestImage image = serve(List.of(bootable()));
@@ -480,6 +532,27 @@ class HostileImageCorpusTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** A self-signed certificate for 127.0.0.1 (keytool, valid two days), as server key and sole trust anchor. */
+    private SSLContext throwawayTls() throws Exception {
+        Path keystore = dir.resolve("tls.p12");
+        char[] password = "throwaway".toCharArray();
+        RUNNER.run(Command.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(), "-genkeypair",
+                "-alias", "registry", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=registry",
+                "-ext", "SAN=ip:127.0.0.1", "-validity", "2", "-storetype", "PKCS12", "-keystore", keystore.toString(),
+                "-storepass", new String(password), "-keypass", new String(password)));
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(keystore)) {
+            ks.load(in, password);
+        }
+        KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        keys.init(ks, password);
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(ks);
+        SSLContext tls = SSLContext.getInstance("TLS");
+        tls.init(keys.getKeyManagers(), trust.getTrustManagers(), null);
+        return tls;
     }
 
     /** Basic credentials for the fake registry, in a docker config.json, as registry_auth_file. */
