@@ -221,7 +221,7 @@ public final class Daemon implements AutoCloseable {
     /** Starts answering on the socket and records the pid. */
     public void serve() throws IOException {
         rpc = new RpcServer(layout.socketPath(), methods(), ops,
-                peerPolicy != null ? peerPolicy : PeerPolicy.forThisProcess(), Wire.mapper(), idleTimeout, MAX_CONNECTIONS);
+                peerPolicy != null ? peerPolicy : PeerPolicy.forThisProcess(), Wire.mapper(), idleTimeout, MAX_CONNECTIONS, RpcServer.STREAM_WAIT);
         rpc.start();
         Files.writeString(layout.pidFile(), ProcessHandle.current().pid() + "\n");
         log.info("bangerd {} ready (state {}, protocol {})", BuildInfo.current().version(), layout.stateDir(), Protocol.VERSION);
