@@ -58,6 +58,7 @@ class RpcFuzzTest {
     private static final long SEED = Long.getLong("banger.fuzz.seed", System.nanoTime());
     private static final int CONNECTIONS = 4;
     private static final int OVERLONG_LINES = 8;
+    private static final int STREAM_OPENS = 32;
     private static final long HEAP_GROWTH_LIMIT = 64L << 20;
 
     /** The params each method binds (snake_case), so values reach validation instead of failing as unknown keys. */
@@ -181,14 +182,18 @@ class RpcFuzzTest {
             for (int i = 0; i < OVERLONG_LINES; i++) {
                 overlongLine(daemon.socketPath(), seeds);
             }
+            for (int i = 0; i < STREAM_OPENS; i++) {
+                streamOpen(daemon.socketPath(), seeds);
+            }
             for (Thread t : senders) {
                 t.join();
             }
             awaitAnswers();
             double seconds = (System.nanoTime() - t0) / 1e9;
             long after = usedHeapAfterGc();
-            System.out.printf("RpcFuzzTest: %d frames (+%d over-long lines) in %.1f s, %d answers, %d internal errors,"
-                            + " heap %d MiB -> %d MiB%n", FRAMES, OVERLONG_LINES, seconds, answers.get(), internalErrors.size(),
+            System.out.printf("RpcFuzzTest: %d frames (+%d over-long lines, %d stream connections) in %.1f s, %d answers,"
+                            + " %d internal errors, heap %d MiB -> %d MiB%n", FRAMES, OVERLONG_LINES, STREAM_OPENS, seconds,
+                    answers.get(), internalErrors.size(),
                     baseline >> 20, after >> 20);
 
             assertThat(senderFailures).isEmpty();
@@ -210,9 +215,9 @@ class RpcFuzzTest {
         }
     }
 
-    /** The two internal errors the fuzz found first, pinned: each is now -32602 naming the param. */
+    /** The internal errors the fuzz found, pinned: each is now an error naming the param. */
     @Test
-    void aTwentyDigitMemoryAndANulInAParamAreInvalidParams() throws Exception {
+    void aTwentyDigitMemoryAndNulOrLoneSurrogatesInAParamAreBadParams() throws Exception {
         Daemon daemon = Daemon.open(Config.under(root));
         try {
             daemon.serve();
@@ -225,7 +230,12 @@ class RpcFuzzTest {
             JsonNode nul = call(daemon.socketPath(), "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"image.register\","
                     + "\"params\":{\"name\":\"x\",\"rootfs\":\"/tmp/a\\u0000b\",\"kernel_ref\":\"k\"}}");
             assertThat(nul.at("/error/code").asInt()).isEqualTo(Protocol.INVALID_PARAMS);
-            assertThat(nul.at("/error/message").asText()).isEqualTo("image.register: param 'rootfs' contains a NUL character");
+            assertThat(nul.at("/error/message").asText()).startsWith("image.register: param 'rootfs' is not valid text");
+
+            JsonNode surrogate = call(daemon.socketPath(), "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"image.register\","
+                    + "\"params\":{\"name\":\"x\",\"rootfs\":\"/tmp/\\udfff\\ud800\",\"kernel_ref\":\"k\"}}");
+            assertThat(surrogate.at("/error/code").asInt()).isEqualTo(Protocol.INVALID_PARAMS);
+            assertThat(surrogate.at("/error/message").asText()).startsWith("image.register: param 'rootfs' is not valid text");
         } finally {
             daemon.close();
         }
@@ -368,6 +378,50 @@ class RpcFuzzTest {
             }
             check(answer.toString(StandardCharsets.UTF_8));
         }
+    }
+
+    /**
+     * A stream connection ({@code stream.open}) with a token no request claims (valid, malformed, of
+     * the wrong type, or none), after an ordinary request or not, then junk where frames would be.
+     * The daemon answers stream connections nothing; it must only close them (a valid token after
+     * RpcServer.STREAM_WAIT).
+     */
+    private void streamOpen(Path socket, Random rnd) throws IOException {
+        String token = pick(rnd, "\"" + randomToken(rnd) + "\"", "\"short\"", "\"" + "t".repeat(65) + "\"", "\"tok\\u0000en-0123456789\"",
+                "12345678901234567890", "{\"a\":1}", "null", "[\"" + randomToken(rnd) + "\"]");
+        String params = pick(rnd, "{\"token\":" + token + "}", "[" + token + "]", "null", "\"" + randomToken(rnd) + "\"", "{}");
+        String open = "{\"jsonrpc\":\"2.0\",\"method\":\"" + Protocol.STREAM_OPEN + "\",\"params\":" + params + "}\n";
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            if (rnd.nextBoolean()) {
+                long id = nextId.getAndIncrement();
+                outstanding.put(id, "ping before a stream.open");
+                out.writeBytes(("{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"ping\"}\n").getBytes(StandardCharsets.UTF_8));
+            }
+            out.writeBytes(open.getBytes(StandardCharsets.UTF_8));
+            out.writeBytes(randomBytes(rnd));
+            try {
+                write(ch, out.toByteArray());
+            } catch (IOException e) {
+                // closed by the daemon already: fine
+            }
+            Thread reader = Thread.ofPlatform().start(() -> readAnswers(ch));
+            try {
+                reader.join(200); // the ping's answer, if any; the stream itself is answered nothing
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static String randomToken(Random rnd) {
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+        StringBuilder sb = new StringBuilder();
+        for (int i = 16 + rnd.nextInt(49); i > 0; i--) {
+            sb.append(alphabet.charAt(rnd.nextInt(alphabet.length())));
+        }
+        return sb.toString();
     }
 
     // ---- frames ----
