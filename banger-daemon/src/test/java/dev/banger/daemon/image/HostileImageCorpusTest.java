@@ -375,6 +375,28 @@ class HostileImageCorpusTest {
                 + " unpacks the image to more than 256M (268435456 bytes), over the cap max_unpacked_image_size");
     }
 
+    /**
+     * A sparse tar entry (PAX format 1.0) declaring 2 GiB (the most the tar reader accepts per
+     * entry; a layer can hold any number) of which one byte is stored: the holes come out of no
+     * compressed byte at all, so they count against the cap before anything is written.
+     */
+    @Test
+    void sparseFileBombIsRefusedAtTheUnpackedSizeCap() {
+        openService(Config.under(dir.resolve("banger")).withUnpackLimits(new UnpackLimits(256L << 20, UnpackLimits.DEFAULT_MAX_ENTRIES)));
+        String name = "sparse-" + marker;
+        byte[] map = new byte[512 + 1];
+        byte[] text = "1\n0\n1\n".getBytes(StandardCharsets.US_ASCII); // one segment: offset 0, 1 byte
+        System.arraycopy(text, 0, map, 0, text.length);
+        map[512] = 'x';
+        TestLayer layer = bootable().paxHeader(Map.of("GNU.sparse.major", bytes("1"), "GNU.sparse.minor", bytes("0"),
+                        "GNU.sparse.name", bytes(name), "GNU.sparse.realsize", bytes(Integer.toString(Integer.MAX_VALUE))))
+                .entry("GNUSparseFile.0/" + name, TarConstants.LF_NORMAL, 0644, 0, 0, null, map, Map.of());
+        TestImage image = TestImage.image(List.of(layer.gzip()), MediaTypes.OCI_LAYER_GZIP);
+
+        assertPullRefused(image, ErrorCode.BAD_REQUEST, "layer " + image.layers().getFirst().digest()
+                + " unpacks the image to more than 256M (268435456 bytes), over the cap max_unpacked_image_size");
+    }
+
     @Test
     void layerOfMillionsOfEntriesIsRefusedAtTheEntryCap() {
         openService(Config.under(dir.resolve("banger")).withUnpackLimits(new UnpackLimits(UnpackLimits.DEFAULT_MAX_BYTES, 500)));
