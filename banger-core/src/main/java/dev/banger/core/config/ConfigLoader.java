@@ -84,6 +84,7 @@ public final class ConfigLoader {
         Boolean jailerEnabled = null;
         Integer jailerUid = fd.jailerUid(), jailerGid = fd.jailerGid();
         String dnsListen = VmSettings.DEFAULT_DNS_LISTEN;
+        String vmmUser = vd.vmmUser();
         long maxUnpackedBytes = UnpackLimits.DEFAULT_MAX_BYTES;
         long maxUnpackedEntries = UnpackLimits.DEFAULT_MAX_ENTRIES;
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
@@ -115,6 +116,7 @@ public final class ConfigLoader {
                 case "jailer_uid" -> jailerUid = integer(key, value);
                 case "jailer_gid" -> jailerGid = integer(key, value);
                 case "dns_listen" -> dnsListen = string(key, value);
+                case "vmm_user" -> vmmUser = string(key, value);
                 case "max_unpacked_image_size" -> maxUnpackedBytes = size(key, value);
                 case "max_unpacked_image_entries" -> maxUnpackedEntries = longInteger(key, value);
                 case "vm_defaults" -> {
@@ -139,8 +141,8 @@ public final class ConfigLoader {
             return new Config(state, cache, runtime, socket != null ? socket : runtime.resolve(Config.SOCKET_NAME), level,
                     authFile, insecure, kernelCatalog, new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr,
                     defaultImage, vcpu, memoryMib, diskBytes, bootTimeout, new FirecrackerSettings(firecrackerBin, jailerBin,
-                    jailerEnabled != null ? jailerEnabled : jailerBin != null, jailerUid, jailerGid),
-                    VmSettings.parseDnsListen(dnsListen)),
+                    jailerEnabled, jailerUid, jailerGid),
+                    VmSettings.parseDnsListen(dnsListen), vmmUser),
                     new DebianSources(debianMirror, debianKeyring, kernelAptSources),
                     new UnpackLimits(maxUnpackedBytes, maxUnpackedEntries));
         } catch (ConfigException e) {
