@@ -203,7 +203,7 @@ public final class Ext4Extractor {
             fileBytes += inode.size();
             if (inode.size() > limits.maxFileBytes() || fileBytes > limits.maxFileBytes()) {
                 throw new Ext4ExtractException("the image's /root holds more than " + limits.maxFileBytes()
-                        + " bytes of files (the cap on file content extracted, holes included; reached at " + path
+                        + " bytes (" + (limits.maxFileBytes() >> 30) + " GiB) of files (the cap on file content extracted, holes included; reached at " + path
                         + ", " + inode.size() + " bytes)");
             }
             long end = 0;
