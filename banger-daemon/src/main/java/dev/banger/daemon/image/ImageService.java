@@ -70,7 +70,7 @@ public final class ImageService {
     private final UnmanagedImages unmanaged;
     private final CatalogKernels catalogKernels;
     private final RecipeImages recipes;
-    private final Ext4Extractor rootExtractor = new Ext4Extractor(Ext4Extractor.Limits.DEFAULT);
+    private final Ext4Extractor rootExtractor = new Ext4Extractor(Ext4Extractor.Limits.DEFAULT, isRoot());
 
     // Seams named as in the original: tests replace them before wireServices.
     PullAndFlatten pullAndFlatten;

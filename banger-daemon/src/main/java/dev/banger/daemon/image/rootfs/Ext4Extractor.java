@@ -56,9 +56,12 @@ public final class Ext4Extractor {
     }
 
     private final Limits limits;
+    private final boolean keepOwners;
 
-    public Ext4Extractor(Limits limits) {
+    /** {@code keepOwners}: copy uid and gid (only root may; an unprivileged daemon's files are its own). */
+    public Ext4Extractor(Limits limits, boolean keepOwners) {
         this.limits = limits;
+        this.keepOwners = keepOwners;
     }
 
     /**
@@ -163,8 +166,14 @@ public final class Ext4Extractor {
                     } else if (inode.isRegularFile()) {
                         regularFile(inode, child, path);
                     } else if (inode.isSymlink()) {
-                        byte[] link = reader.symlinkTarget(inode);
-                        Files.createSymbolicLink(child, Path.of(new String(link, StandardCharsets.UTF_8)));
+                        String link = utf8(reader.symlinkTarget(inode));
+                        Path linkTarget = link == null ? null : resolve(Path.of(""), link);
+                        if (linkTarget == null) {
+                            log.warn("image {}: skipped {}: its target is not UTF-8 or cannot be represented on this host",
+                                    image, path);
+                            return;
+                        }
+                        Files.createSymbolicLink(child, linkTarget);
                         attributes(inode, child, false);
                     } else {
                         log.warn("image {}: skipped {}: a {} (only regular files, directories and symbolic links are "
@@ -234,8 +243,10 @@ public final class Ext4Extractor {
 
         /** Owner first (chown clears setuid bits anyway), then permissions, then mtime; never through a link. */
         private void attributes(Ext4Reader.Inode inode, Path target, boolean withMode) throws IOException {
-            Files.setAttribute(target, "unix:uid", (int) inode.uid(), LinkOption.NOFOLLOW_LINKS);
-            Files.setAttribute(target, "unix:gid", (int) inode.gid(), LinkOption.NOFOLLOW_LINKS);
+            if (keepOwners) {
+                Files.setAttribute(target, "unix:uid", (int) inode.uid(), LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(target, "unix:gid", (int) inode.gid(), LinkOption.NOFOLLOW_LINKS);
+            }
             if (withMode) {
                 Files.setPosixFilePermissions(target, permissions(inode.mode()));
             }

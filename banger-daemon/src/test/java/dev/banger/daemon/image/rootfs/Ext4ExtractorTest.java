@@ -40,7 +40,7 @@ class Ext4ExtractorTest {
 
     static final CommandRunner RUNNER = new CommandRunner();
     static final Instant MTIME = Instant.parse("2021-03-04T05:06:07Z");
-    static final Ext4Extractor EXTRACTOR = new Ext4Extractor(Ext4Extractor.Limits.DEFAULT);
+    static final Ext4Extractor EXTRACTOR = new Ext4Extractor(Ext4Extractor.Limits.DEFAULT, true);
 
     @TempDir
     Path dir;
@@ -187,10 +187,10 @@ class Ext4ExtractorTest {
             Files.writeString(tree.getParent().getParent().getParent().getParent().resolve("f" + i), "x");
         }
         Path image = TestExt4.build(dir.resolve("tree"), dir.resolve("caps.ext4"), "8M");
-        assertThatThrownBy(() -> new Ext4Extractor(new Ext4Extractor.Limits(1L << 30, 10, 64))
+        assertThatThrownBy(() -> new Ext4Extractor(new Ext4Extractor.Limits(1L << 30, 10, 64), true)
                 .extractRoot(image, Files.createDirectory(dir.resolve("o1"))))
                 .isInstanceOf(Ext4ExtractException.class).hasMessageContaining("holds more than 10 entries (the cap on entries");
-        assertThatThrownBy(() -> new Ext4Extractor(new Ext4Extractor.Limits(1L << 30, 1000, 3))
+        assertThatThrownBy(() -> new Ext4Extractor(new Ext4Extractor.Limits(1L << 30, 1000, 3), true)
                 .extractRoot(image, Files.createDirectory(dir.resolve("o2"))))
                 .isInstanceOf(Ext4ExtractException.class)
                 .hasMessageContaining("nested deeper than 3 directories (the cap on depth; reached at /root/a/b/c)");
