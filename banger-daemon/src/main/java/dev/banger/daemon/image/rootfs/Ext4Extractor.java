@@ -100,6 +100,9 @@ public final class Ext4Extractor {
         }
     }
 
+    private record Subdirectory(Ext4Reader.Inode inode, Path target, String shown) {
+    }
+
     /** The state of one extraction: what was made so far, against the limits. */
     private final class Run {
         private final Ext4Reader reader;
@@ -122,9 +125,7 @@ public final class Ext4Extractor {
 
         private void directory(Ext4Reader.Inode dir, Path target, String shown, int depth) throws IOException {
             boolean[] dots = new boolean[2];
-            List<Ext4Reader.Inode> subdirs = new ArrayList<>();
-            List<Path> subdirTargets = new ArrayList<>();
-            List<String> subdirShown = new ArrayList<>();
+            List<Subdirectory> subdirs = new ArrayList<>(); // entered after this listing: one directory read at a time
             reader.forEachEntry(dir, e -> {
                 String raw = e.displayName();
                 if (raw.equals(".") && !dots[0] && e.inode() == dir.number()) {
@@ -160,9 +161,7 @@ public final class Ext4Extractor {
                                     + " directories (the cap on depth; reached at " + path + ")");
                         }
                         Files.createDirectory(child);
-                        subdirs.add(inode);
-                        subdirTargets.add(child);
-                        subdirShown.add(path);
+                        subdirs.add(new Subdirectory(inode, child, path));
                     } else if (inode.isRegularFile()) {
                         regularFile(inode, child, path);
                     } else if (inode.isSymlink()) {
@@ -183,8 +182,8 @@ public final class Ext4Extractor {
                     throw new Ext4FormatException("ext4 image " + image + ": " + path + " appears twice in its directory");
                 }
             });
-            for (int i = 0; i < subdirs.size(); i++) {
-                directory(subdirs.get(i), subdirTargets.get(i), subdirShown.get(i), depth + 1);
+            for (Subdirectory sub : subdirs) {
+                directory(sub.inode(), sub.target(), sub.shown(), depth + 1);
             }
             attributes(dir, target, true);
         }

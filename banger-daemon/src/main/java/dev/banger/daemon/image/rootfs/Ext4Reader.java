@@ -215,6 +215,9 @@ public final class Ext4Reader implements Closeable {
 
     /** Where the inode's first {@code size} bytes are, in logical order; holes and unwritten extents are left out. */
     public List<Extent> extents(Inode inode) throws IOException {
+        if (inode.size() == 0) {
+            return List.of();
+        }
         if ((inode.flags() & FL_INLINE_DATA) != 0) {
             throw corrupt("inode " + inode.number() + " keeps its data inline in the inode, which this reader does not read");
         }
@@ -381,8 +384,8 @@ public final class Ext4Reader implements Closeable {
                     }
                     long ino = u32(b, at);
                     int recLen = u16(b, at + 4);
-                    if (recLen == 0 && blockSize == 65536) {
-                        recLen = 65536;
+                    if (blockSize == 65536 && (recLen == 0 || recLen == 65535)) {
+                        recLen = 65536; // how a 64 KiB record length fits in 16 bits
                     }
                     int nameLen = fileTypeInDirents ? b.get(at + 6) & 0xff : u16(b, at + 6);
                     if (recLen < 8 || recLen % 4 != 0 || recLen > blockSize - at || 8 + nameLen > recLen) {
