@@ -220,6 +220,55 @@ class Ext4ExtractorTest {
     }
 
     @Test
+    void extentTreesPointingOutsideTooDeepOrInALoopAreRefused() throws Exception {
+        Path tree = Files.createDirectories(dir.resolve("tree/root"));
+        byte[] data = new byte[10_000];
+        new Random(9).nextBytes(data);
+        Files.write(tree.resolve("data"), data);
+        Path base = TestExt4.build(dir.resolve("tree"), dir.resolve("base.ext4"), "8M");
+        long ino = TestExt4.inodeOf(base, "/root/data");
+        assertThat(debugfs(base, "stats")).contains("Block size:               1024").contains("Block count:              8192");
+
+        Path outside = Files.copy(base, dir.resolve("outside.ext4"));
+        TestExt4.setInodeField(outside, "/root/data", "block[5]", "0x7ffffff0"); // the first extent's start block
+        assertThatThrownBy(() -> EXTRACTOR.extractRoot(outside, Files.createDirectory(dir.resolve("o1"))))
+                .isInstanceOf(Ext4FormatException.class)
+                .hasMessage("ext4 image outside.ext4: inode " + ino + "'s extent tree points at blocks 2147483632+10, "
+                        + "outside the filesystem's 8192 blocks");
+
+        Path deep = Files.copy(base, dir.resolve("deep.ext4"));
+        TestExt4.setInodeField(deep, "/root/data", "block[1]", "0x00070004"); // max 4 entries, depth 7
+        assertThatThrownBy(() -> EXTRACTOR.extractRoot(deep, Files.createDirectory(dir.resolve("o2"))))
+                .isInstanceOf(Ext4FormatException.class).hasMessageContaining("has a node of depth 7 (at most 5");
+
+        // an index node at block 8000 whose one entry is itself, under a root of depth 2
+        Path loop = Files.copy(base, dir.resolve("loop.ext4"));
+        ByteBuffer node = ByteBuffer.allocate(1024).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        node.putShort(0, (short) 0xF30A).putShort(2, (short) 1).putShort(4, (short) 84).putShort(6, (short) 1).putInt(16, 8000);
+        try (FileChannel f = FileChannel.open(loop, StandardOpenOption.WRITE)) {
+            f.write(node, 8000L * 1024);
+        }
+        String[][] root = {{"block[0]", "0x0001F30A"}, {"block[1]", "0x00020004"}, {"block[3]", "0"}, {"block[4]", "8000"},
+            {"block[5]", "0"}};
+        for (String[] field : root) {
+            TestExt4.setInodeField(loop, "/root/data", field[0], field[1]);
+        }
+        assertThatThrownBy(() -> EXTRACTOR.extractRoot(loop, Files.createDirectory(dir.resolve("o3"))))
+                .isInstanceOf(Ext4FormatException.class)
+                .hasMessage("ext4 image loop.ext4: inode " + ino + "'s extent tree reaches block 8000 twice (a loop or a shared node)");
+    }
+
+    @Test
+    void inlineDataIsRefusedClearly() throws Exception {
+        Path tree = Files.createDirectories(dir.resolve("tree/root"));
+        Files.writeString(tree.resolve("small"), "inline\n");
+        Path image = TestExt4.build(dir.resolve("tree"), dir.resolve("inline.ext4"), "8M", "-O", "inline_data");
+        assertThatThrownBy(() -> EXTRACTOR.extractRoot(image, Files.createDirectory(dir.resolve("out"))))
+                .isInstanceOf(Ext4FormatException.class)
+                .hasMessageMatching("ext4 image inline.ext4: inode \\d+ keeps its data inline in the inode, which this reader does not read");
+    }
+
+    @Test
     void truncatedOrNonExt4ImagesAreRefused() throws Exception {
         Path tree = Files.createDirectories(dir.resolve("tree/root"));
         Files.writeString(tree.resolve(".bashrc"), "x");

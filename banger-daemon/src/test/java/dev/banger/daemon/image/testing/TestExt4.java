@@ -63,6 +63,11 @@ public final class TestExt4 {
         Files.write(image, bytes);
     }
 
+    /** {@code debugfs -w -R "sif PATH FIELD VALUE"}: one raw inode field, e.g. {@code block[5]} (checksums follow). */
+    public static void setInodeField(Path image, String path, String field, String value) {
+        RUNNER.run(Command.of("debugfs", "-w", "-R", "sif \"" + path + "\" " + field + " " + value, image.toString()));
+    }
+
     /** The inode number debugfs reports for {@code path} inside the image. */
     public static long inodeOf(Path image, String path) {
         String out = RUNNER.run(Command.of("debugfs", "-R", "stat \"" + path + "\"", image.toString())).stdout();
