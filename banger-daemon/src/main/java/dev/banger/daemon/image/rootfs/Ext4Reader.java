@@ -27,7 +27,7 @@ import java.util.Set;
  * <p>Hand-written because no maintained Java ext4 library exists, and the tools that read ext4
  * (debugfs rdump, mount) either trust the names in it or need a kernel mount of hostile metadata.
  */
-public final class Ext4Reader implements Closeable {
+final class Ext4Reader implements Closeable {
 
     public static final long ROOT_INODE = 2;
 
