@@ -329,6 +329,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theUnpackCapsAreReadAndRefusedWhenNotAboveZero() throws IOException {
+        assertThat(load(file("")).unpack()).isEqualTo(new UnpackLimits(64L << 30, 4_000_000));
+        assertThat(load(file("max_unpacked_image_size = \"100G\"\nmax_unpacked_image_entries = 10000000\n")).unpack())
+                .isEqualTo(new UnpackLimits(100L << 30, 10_000_000));
+        Path zero = file("max_unpacked_image_size = 0\n");
+        assertThatThrownBy(() -> load(zero)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'max_unpacked_image_size' must be above zero; got 0");
+        Path negative = file("max_unpacked_image_entries = -1\n");
+        assertThatThrownBy(() -> load(negative)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'max_unpacked_image_entries' must be above zero; got -1");
+    }
+
+    @Test
     void badVmKeysAreRejectedNamingTheKeyAndTheRule() throws IOException {
         Map<String, String> cases = new java.util.LinkedHashMap<>();
         cases.put("hypervisor = \"xen\"", "'hypervisor' must be auto, qemu or firecracker; got 'xen'");
