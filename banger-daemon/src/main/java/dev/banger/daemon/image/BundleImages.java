@@ -59,7 +59,7 @@ final class BundleImages {
         if (p.bundle() != null && !BundleFetcher.isUrl(p.bundle())) {
             ctx.client().requireHostPathRights("bundle", "bundle_stream");
         }
-        String shown = p.bundle() != null ? displaySource(p.bundle()) : "(uploaded)";
+        String shown = p.bundle() != null ? displaySource(p.bundle()) : Uploads.source("", p.label());
         if (p.sha256() == null) {
             throw BangerException.badRequest("image pull --bundle needs --sha256 HEX: the bundle is checked against it");
         }

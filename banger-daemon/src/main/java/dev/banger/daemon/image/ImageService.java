@@ -105,12 +105,13 @@ public final class ImageService {
      * {@code kernel.import} params: exactly one of {@code from}, a prepared kernel directory (vmlinuz,
      * optional vmlinux, initrd.img, modules/), {@code deb}, a Debian linux-image package (both host
      * paths: root only), {@code from_stream}, the token of an uploaded tar of such a directory, and
-     * {@code deb_stream}, the token of an uploaded package.
+     * {@code deb_stream}, the token of an uploaded package. {@code label}: with a stream, how its
+     * source is recorded (the path the user named; never opened).
      */
     public record KernelImportParams(String name, String from, String version, String distro, String deb,
-                                     String fromStream, String debStream) {
+                                     String fromStream, String debStream, String label) {
         public KernelImportParams(String name, String from, String version, String distro, String deb) {
-            this(name, from, version, distro, deb, null, null);
+            this(name, from, version, distro, deb, null, null, null);
         }
 
         public KernelImportParams(String name, String from, String version, String distro) {
@@ -126,11 +127,12 @@ public final class ImageService {
 
     /**
      * {@code image.bundle.pull} params: {@code bundle} a URL or an absolute path (root only), or
-     * {@code bundle_stream} the token of the uploaded file; {@code sha256} its hex digest.
+     * {@code bundle_stream} the token of the uploaded file (and {@code label}, how it is recorded);
+     * {@code sha256} its hex digest.
      */
-    public record BundlePullParams(String bundle, String sha256, String name, String bundleStream) {
+    public record BundlePullParams(String bundle, String sha256, String name, String bundleStream, String label) {
         public BundlePullParams(String bundle, String sha256, String name) {
-            this(bundle, sha256, name, null);
+            this(bundle, sha256, name, null, null);
         }
     }
 
@@ -154,12 +156,12 @@ public final class ImageService {
      * {@code image.register} params: {@code kernel_ref} or {@code kernel} (+ {@code initrd}). The
      * files as absolute paths (root only: recorded in place, an unmanaged image) or as the tokens of
      * uploads, {@code rootfs_stream}, {@code kernel_stream}, {@code initrd_stream} (copied in: a
-     * managed image).
+     * managed image; {@code label}, how its source is recorded).
      */
     public record RegisterParams(String name, String rootfs, String kernel, String initrd, String kernelRef,
-                                 String rootfsStream, String kernelStream, String initrdStream) {
+                                 String rootfsStream, String kernelStream, String initrdStream, String label) {
         public RegisterParams(String name, String rootfs, String kernel, String initrd, String kernelRef) {
-            this(name, rootfs, kernel, initrd, kernelRef, null, null, null);
+            this(name, rootfs, kernel, initrd, kernelRef, null, null, null, null);
         }
     }
 

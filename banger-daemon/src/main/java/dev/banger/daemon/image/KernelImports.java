@@ -70,6 +70,7 @@ final class KernelImports {
             }
             return importDir(name, from, "dir:" + from, p, ctx);
         }
+        String source = Uploads.source("dir:", p.label());
         InputStream tar = Uploads.claim(ctx, p.fromStream());
         Path upload = images.newStagingDir("kernel-upload-" + name);
         try {
@@ -78,7 +79,7 @@ final class KernelImports {
             try (tar) {
                 unpackUntrusted(tar, tree);
             }
-            return importDir(name, tree, "upload", p, ctx);
+            return importDir(name, tree, source, p, ctx);
         } catch (IOException e) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "kernel import " + name + " failed: " + e.getMessage(), e);
         } finally {
@@ -145,12 +146,13 @@ final class KernelImports {
 
     /** {@code deb_stream}: the package received into a staging dir of its own, then as {@link #importDeb}. */
     private KernelInfo importUploadedDeb(String name, KernelImportParams p, OperationContext ctx) {
+        String source = Uploads.source("deb:", p.label() == null ? null : p.label().substring(p.label().lastIndexOf('/') + 1));
         InputStream in = Uploads.claim(ctx, p.debStream());
         Path upload = images.newStagingDir("kernel-upload-" + name);
         try {
             ctx.progress("receive package");
             Path deb = Uploads.save(in, "--deb", upload.resolve("kernel.deb"));
-            return importDeb(name, deb, p.version(), p.distro(), "deb:upload", ctx);
+            return importDeb(name, deb, p.version(), p.distro(), source, ctx);
         } finally {
             images.deleteTreeQuietly(upload);
         }

@@ -125,6 +125,7 @@ final class UnmanagedImages {
             throw BangerException.badRequest("image register with streams needs rootfs_stream");
         }
         String kernelName = p.kernelRef() == null ? companionName(name) : null;
+        String source = Uploads.source("file:", p.label());
         images.publishing(c -> {
             requireNamesFree(c, name, kernelName); // before the upload: it may be gigabytes
             return null;
@@ -162,7 +163,7 @@ final class UnmanagedImages {
             ctx.checkCancelled();
             ctx.progress("publish");
             Path finalDir = layout.imagesDir().resolve(id);
-            ImageInfo image = new ImageInfo(id, name, "upload", null, null, "amd64", finalDir.toString(),
+            ImageInfo image = new ImageInfo(id, name, source, null, null, "amd64", finalDir.toString(),
                     finalDir.resolve(BundleReader.ROOTFS).toString(), seeded ? finalDir.resolve(BundleReader.WORK_SEED).toString() : null,
                     kernel.id(), kernel.name(), true, size(rootfs), clock.instant());
             KernelInfo newKernel = kernelIn == null ? null : kernel;

@@ -45,6 +45,20 @@ final class Uploads {
         }
     }
 
+    /**
+     * How an upload's source is recorded: {@code prefix} and the caller's {@code label} (the path
+     * it named, shown in listings, never opened), or {@code prefix} + "upload" without one.
+     */
+    static String source(String prefix, String label) {
+        if (label == null) {
+            return prefix + "upload";
+        }
+        if (label.length() > 4096 || label.chars().anyMatch(Character::isISOControl)) {
+            throw BangerException.badRequest("label must be at most 4096 characters, without control characters");
+        }
+        return prefix + label;
+    }
+
     /** Closes what a request claimed (null: not claimed); an upload not read to its end is cut short. */
     static void closeQuietly(Closeable... streams) {
         for (Closeable c : streams) {
