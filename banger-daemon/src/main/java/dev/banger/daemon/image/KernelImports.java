@@ -51,6 +51,9 @@ final class KernelImports {
             throw BangerException.badRequest("kernel import needs exactly one of --from DIR (a directory with vmlinuz) "
                     + "and --deb FILE (a Debian linux-image package)");
         }
+        if (store.kernels().find(name).isPresent()) {
+            throw ImageService.alreadyExists("kernel", name); // before an upload of 100 MB
+        }
         if (p.deb() != null) {
             ctx.client().requireHostPathRights("deb", "deb_stream");
             Path deb = DebKernelImporter.checkedPath(p.deb());
@@ -58,9 +61,6 @@ final class KernelImports {
         }
         if (p.debStream() != null) {
             return importUploadedDeb(name, p, ctx);
-        }
-        if (store.kernels().find(name).isPresent()) {
-            throw ImageService.alreadyExists("kernel", name);
         }
         if (p.from() != null) {
             ctx.client().requireHostPathRights("from", "from_stream");
