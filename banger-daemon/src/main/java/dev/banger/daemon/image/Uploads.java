@@ -2,16 +2,13 @@ package dev.banger.daemon.image;
 
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.fs.SparseFiles;
 import dev.banger.daemon.ops.OperationContext;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
-import java.io.OutputStream;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * The bytes of a caller's file that came beside a request (docs/rpc.md, "Byte streams"), instead
@@ -31,11 +28,13 @@ final class Uploads {
         return ctx.client().streams().upload(token);
     }
 
-    /** Writes {@code in} (closed here) to the new file {@code target}; a stream cut short is a failure naming {@code what}. */
+    /**
+     * Writes {@code in} (closed here) to the new file {@code target}, sparse (an uploaded disk image
+     * keeps its holes); a stream cut short is a failure naming {@code what}.
+     */
     static Path save(InputStream in, String what, Path target) {
-        try (in; OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                LinkOption.NOFOLLOW_LINKS)) {
-            in.transferTo(out);
+        try (in) {
+            SparseFiles.write(in, target);
             return target;
         } catch (InterruptedIOException e) {
             Thread.currentThread().interrupt();

@@ -168,6 +168,8 @@ class UploadedFilesTest {
         assertThat(image.managed()).isTrue();
         assertThat(image.source()).isEqualTo("file:upload");
         assertThat(Files.readAllBytes(Path.of(image.rootfsPath()))).isEqualTo(ext4);
+        long allocated = Long.parseLong(RUNNER.run(Command.of("stat", "-c", "%b", image.rootfsPath())).stdout().strip()) * 512;
+        assertThat(allocated).as("the uploaded ext4 keeps its holes").isLessThan(ext4.length / 2);
         assertThat(store.kernels().find("x-kernel").orElseThrow().managed()).isTrue();
         assertRefused(() -> images.register(register("x", "rootfs", null, "k1"), member()), ErrorCode.ALREADY_EXISTS,
                 "image 'x' already exists");
