@@ -273,6 +273,12 @@ class HostPathRightsCliTest {
                 "is a symbolic link out of the directory", new TestLayer().symlink("vmlinuz", "/etc/shadow"),
                 "a symbolic link out of the directory (../../../PWNED)", new TestLayer().file("vmlinuz", "bz")
                         .dir("modules", 0755).symlink("modules/x", "../../../PWNED"),
+                // each link lexically inside, together out: modules/up is the tree, up2 the dir above it
+                "links in a kernel directory must point down, without '..'", new TestLayer().file("vmlinuz", "bz")
+                        .dir("modules/m2", 0755).symlink("modules/up", "..").symlink("modules/m2/up2", "../up/..")
+                        .symlink("initrd.img", "modules/m2/up2/PWNED"),
+                "initrd.img in the directory must be a regular file", new TestLayer().file("vmlinuz", "bz")
+                        .file("modules/initrd", "cpio").symlink("initrd.img", "modules/initrd"),
                 "holds device nodes or fifos", new TestLayer().file("vmlinuz", "bz").charDevice("modules/null"),
                 "is setuid or setgid", new TestLayer().file("vmlinuz", "bz").file("modules/su", "x", 04755, 0, 0));
         for (Map.Entry<String, TestLayer> h : hostile.entrySet()) {

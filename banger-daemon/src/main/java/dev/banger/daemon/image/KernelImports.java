@@ -89,9 +89,18 @@ final class KernelImports {
 
     /** A prepared kernel directory ({@code from}: root's, or an unpacked upload) copied into a staging dir, published. */
     private KernelInfo importDir(String name, Path from, String source, KernelImportParams p, OperationContext ctx) {
+        String shown = p.from() != null ? from.toString() : "the directory";
         if (!Files.isRegularFile(from.resolve("vmlinuz"), LinkOption.NOFOLLOW_LINKS)) {
-            throw BangerException.badRequest("kernel import: " + (p.from() != null ? from : "the directory") + " has no vmlinuz "
-                    + "(a regular file, not a link)");
+            throw BangerException.badRequest("kernel import: " + shown + " has no vmlinuz (a regular file, not a link)");
+        }
+        // What boots is opened by path at every start: a link there could lead anywhere.
+        for (String part : List.of("vmlinux", "initrd.img", "modules")) {
+            Path f = from.resolve(part);
+            if (Files.exists(f, LinkOption.NOFOLLOW_LINKS) && (part.equals("modules")
+                    ? !Files.isDirectory(f, LinkOption.NOFOLLOW_LINKS) : !Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS))) {
+                throw BangerException.badRequest("kernel import: " + part + " in " + shown + " must be a "
+                        + (part.equals("modules") ? "directory" : "regular file") + ", not a link or anything else");
+            }
         }
         Path staging = images.newStagingDir("kernel-" + name);
         try {
@@ -116,7 +125,8 @@ final class KernelImports {
      * An uploaded tar of a kernel directory: untrusted content, unpacked as root by the layer
      * flattener (which refuses {@code ..}, absolute names, links through or out of the tree, and
      * never creates devices), then refused whole if it held what a kernel directory never does:
-     * device nodes or fifos, a symbolic link leading out of the tree, a setuid or setgid file.
+     * device nodes or fifos, a symbolic link that is absolute or climbs with {@code ..}, a setuid or
+     * setgid file.
      */
     private static void unpackUntrusted(InputStream tar, Path tree) {
         LayerFlattener flattener = new LayerFlattener(tree, false);
@@ -129,10 +139,16 @@ final class KernelImports {
             for (Path p : (Iterable<Path>) all::iterator) {
                 String rel = tree.relativize(p).toString();
                 if (Files.isSymbolicLink(p)) {
+                    // Only links down from their own directory: a chain of such links cannot climb out of the tree
+                    // (a lexical check of '..' could be fooled by a link that points up).
                     Path target = Files.readSymbolicLink(p);
-                    if (target.isAbsolute() || !p.getParent().resolve(target).normalize().startsWith(tree)) {
+                    boolean climbs = false;
+                    for (Path c : target) {
+                        climbs |= c.toString().equals("..");
+                    }
+                    if (target.isAbsolute() || climbs) {
                         throw BangerException.badRequest("kernel import: " + rel + " is a symbolic link out of the directory ("
-                                + target + ")");
+                                + target + "): links in a kernel directory must point down, without '..'");
                     }
                 } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
                         && (((Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS)) & 06000) != 0) {
