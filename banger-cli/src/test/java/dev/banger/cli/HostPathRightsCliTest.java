@@ -172,6 +172,15 @@ class HostPathRightsCliTest {
         assertThat(root.exitCode()).as(root.stderr()).isEqualTo(Banger.EXIT_FAILED);
         assertThat(root.stderr()).contains("--from /root: permission denied");
 
+        // The member's directory holding a file only root may read: tar fails on it, and the import with it.
+        Path mixed = own(Files.createDirectory(home.resolve("mixed")));
+        own(Files.writeString(mixed.resolve("vmlinuz"), "bz"));
+        Files.setPosixFilePermissions(Files.writeString(mixed.resolve("initrd.img"), "root's"),
+                PosixFilePermissions.fromString("rw-------"));
+        CommandResult partial = member("kernel", "import", "stolen", "--from", mixed.toString());
+        assertThat(partial.exitCode()).as(partial.stderr()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(partial.stderr()).contains("initrd.img", "Permission denied");
+
         CommandResult deb = member("kernel", "import", "stolen", "--deb", "/etc/shadow");
         assertThat(deb.exitCode()).isEqualTo(Banger.EXIT_FAILED);
         assertThat(deb.stderr()).contains("--deb /etc/shadow: permission denied");
