@@ -185,7 +185,7 @@ public final class Daemon implements AutoCloseable {
 
     record OperationsListParams(Integer limit) {
         int limitOr(int fallback) {
-            return limit == null || limit <= 0 ? fallback : Math.min(limit, 1000);
+            return limit == null || limit <= 0 ? fallback : Math.min(limit, dev.banger.daemon.store.Store.OPERATIONS_KEPT);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.banger.daemon.image;
 
 import dev.banger.core.units.Sizes;
+import dev.banger.core.config.UnpackLimits;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.KernelInfo;
 import dev.banger.core.rpc.BangerException;
@@ -43,12 +44,14 @@ final class BundleImages {
     private final Store store;
     private final Clock clock;
     private final boolean applyOwnership;
+    private final UnpackLimits unpackLimits;
 
-    BundleImages(ImageService images, Store store, Clock clock, boolean applyOwnership) {
+    BundleImages(ImageService images, Store store, Clock clock, boolean applyOwnership, UnpackLimits unpackLimits) {
         this.images = images;
         this.store = store;
         this.clock = clock;
         this.applyOwnership = applyOwnership;
+        this.unpackLimits = unpackLimits;
     }
 
     ImageInfo pull(ImageService.BundlePullParams p, OperationContext ctx) {
@@ -157,7 +160,7 @@ final class BundleImages {
         try {
             Path tree = Files.createDirectory(staging.resolve("tree"));
             ctx.progress("unpack rootfs tar");
-            LayerFlattener flattener = new LayerFlattener(tree, applyOwnership);
+            LayerFlattener flattener = new LayerFlattener(tree, applyOwnership, unpackLimits);
             try (InputStream in = tar != null ? Files.newInputStream(tar) : upload) {
                 flattener.apply(in, tar != null ? tar.getFileName().toString() : "rootfs tar");
             }

@@ -200,9 +200,10 @@ public final class ImageService {
         this.pullAndFlatten = oci::pullAndFlatten;
         this.finalizePulledRootfs = new RootfsFinalizer(ext4, runner)::finish;
         this.bundleFetch = new BundleFetcher(runner)::fetch;
-        this.bundles = new BundleImages(this, store, clock, isRoot());
+        this.bundles = new BundleImages(this, store, clock, isRoot(), config.unpack());
         this.unmanaged = new UnmanagedImages(this, store, runner, layout, clock);
-        this.kernelImports = new KernelImports(this, store, runner, layout, clock, new DebKernelImporter(runner));
+        this.kernelImports = new KernelImports(this, store, runner, layout, clock, new DebKernelImporter(runner),
+                config.unpack());
         this.catalogKernels = new CatalogKernels(this, store, layout, config.kernelCatalog(), new AptKernelPackages(runner,
                 layout.cacheDir().resolve("apt"), layout.kernelCacheDir().resolve("apt"), config.debian().kernelAptSources()));
         this.scratch = new ScratchSpace(layout);

@@ -1,6 +1,7 @@
 package dev.banger.daemon.image;
 
 import dev.banger.core.Layout;
+import dev.banger.core.config.UnpackLimits;
 import dev.banger.core.model.KernelInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
@@ -34,14 +35,18 @@ final class KernelImports {
     private final Layout layout;
     private final Clock clock;
     private final DebKernelImporter debImporter;
+    /** Caps on an uploaded kernel directory, as on an image: a member's upload cannot fill the disk unchecked. */
+    private final UnpackLimits unpackLimits;
 
-    KernelImports(ImageService images, Store store, CommandRunner runner, Layout layout, Clock clock, DebKernelImporter debImporter) {
+    KernelImports(ImageService images, Store store, CommandRunner runner, Layout layout, Clock clock, DebKernelImporter debImporter,
+                  UnpackLimits unpackLimits) {
         this.images = images;
         this.store = store;
         this.runner = runner;
         this.layout = layout;
         this.clock = clock;
         this.debImporter = debImporter;
+        this.unpackLimits = unpackLimits;
     }
 
     KernelInfo importKernel(KernelImportParams p, OperationContext ctx) {
@@ -128,8 +133,8 @@ final class KernelImports {
      * device nodes or fifos, a symbolic link that is absolute or climbs with {@code ..}, a setuid or
      * setgid file.
      */
-    private static void unpackUntrusted(InputStream tar, Path tree) {
-        LayerFlattener flattener = new LayerFlattener(tree, false);
+    private void unpackUntrusted(InputStream tar, Path tree) {
+        LayerFlattener flattener = new LayerFlattener(tree, false, unpackLimits);
         flattener.apply(tar, "kernel directory");
         if (flattener.finish().skippedSpecial() > 0) {
             throw BangerException.badRequest("kernel import: the directory holds device nodes or fifos, which a kernel "

@@ -131,6 +131,9 @@ public final class Store implements AutoCloseable {
 
     // ---- operations ----
 
+    /** Finished operations kept in the history (running ones are always kept). */
+    public static final int OPERATIONS_KEPT = 1000;
+
     public void insertOperation(OperationInfo op) {
         write(c -> {
             try (PreparedStatement s = c.prepareStatement(
@@ -142,6 +145,13 @@ public final class Store implements AutoCloseable {
                 s.setString(5, op.startedAt().toString());
                 s.setString(6, op.finishedAt() == null ? null : op.finishedAt().toString());
                 s.setString(7, op.error());
+                s.executeUpdate();
+            }
+            // Any group member can add rows (one per state-changing request, even a refused one):
+            // the history keeps the newest OPERATIONS_KEPT, as many as daemon.operations.list can show.
+            try (PreparedStatement s = c.prepareStatement(
+                    "DELETE FROM operations WHERE state <> 'running' AND rowid <= (SELECT max(rowid) FROM operations) - ?")) {
+                s.setInt(1, OPERATIONS_KEPT);
                 return s.executeUpdate();
             }
         });

@@ -264,6 +264,22 @@ class StoreTest {
         return file;
     }
 
+    @Test
+    void theOperationsHistoryKeepsTheNewestThousandFinishedAndEveryRunningOne() {
+        Store store = open(db());
+        store.insertOperation(op("long-running", T0));
+        for (int i = 0; i < Store.OPERATIONS_KEPT + 50; i++) {
+            store.insertOperation(new OperationInfo("op" + i, "vm.delete", OperationInfo.FAILED, "uid 1000 pid 42",
+                    T0.plusSeconds(i + 1), T0.plusSeconds(i + 1), "not found"));
+        }
+
+        List<OperationInfo> kept = store.listOperations(Integer.MAX_VALUE);
+
+        assertThat(kept).hasSize(Store.OPERATIONS_KEPT + 1);
+        assertThat(kept).extracting(OperationInfo::id).contains("long-running", "op" + (Store.OPERATIONS_KEPT + 49), "op50")
+                .doesNotContain("op49", "op0");
+    }
+
     // ---- transactions ----
 
     @Test
