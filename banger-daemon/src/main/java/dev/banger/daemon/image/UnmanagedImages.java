@@ -30,11 +30,14 @@ import java.util.Optional;
 /**
  * Unmanaged images: {@code image.register} records an ext4 the user keeps where it is (banger
  * never writes or deletes it), {@code image.promote} copies such an image into the images dir and
- * makes it managed. Only a caller with bangerd's own rights (root) may name paths; the files of
- * any other caller arrive as uploads and are registered and promoted in one step. With {@code --kernel FILE [--initrd FILE]} register also records an unmanaged
+ * makes it managed. With {@code --kernel FILE [--initrd FILE]} register also records an unmanaged
  * <em>companion kernel</em> named {@code <image>-kernel} pointing at those files; its
  * {@code source} is {@code image:<image id>}, and it goes when its image's row goes (unless another
  * image was registered with it since).
+ *
+ * <p>Only a caller with bangerd's own rights (root) may name paths. Any other caller's files
+ * arrive as uploads and are registered and promoted in one step: a managed image, and a managed
+ * companion kernel whose files go with it.
  */
 final class UnmanagedImages {
 
