@@ -19,7 +19,7 @@ import dev.banger.daemon.image.recipe.DebianRecipe;
 import dev.banger.daemon.image.recipe.Debootstrap;
 import dev.banger.daemon.image.recipe.HostDebianMirror;
 import dev.banger.daemon.image.rootfs.Ext4Builder;
-import dev.banger.daemon.image.rootfs.Ext4Images;
+import dev.banger.daemon.image.rootfs.Ext4Extractor;
 import dev.banger.daemon.image.rootfs.Ext4WorkSeedBuilder;
 import dev.banger.daemon.image.rootfs.WorkSeedBuilder;
 import dev.banger.daemon.ops.OperationContext;
@@ -70,6 +70,7 @@ public final class ImageService {
     private final UnmanagedImages unmanaged;
     private final CatalogKernels catalogKernels;
     private final RecipeImages recipes;
+    private final Ext4Extractor rootExtractor = new Ext4Extractor(Ext4Extractor.Limits.DEFAULT, isRoot());
 
     // Seams named as in the original: tests replace them before wireServices.
     PullAndFlatten pullAndFlatten;
@@ -381,11 +382,14 @@ public final class ImageService {
         }
     }
 
-    /** As {@link #buildWorkSeed}, from the /root of an ext4 image (debugfs rdump into {@code scratch}). */
+    /**
+     * As {@link #buildWorkSeed}, from the /root of an untrusted ext4 image, copied into {@code scratch}
+     * by {@link Ext4Extractor} (never a tool that trusts the names in the image).
+     */
     boolean buildWorkSeedFromImage(Path rootfs, Path scratch, Path out, String name) {
         try {
             Files.createDirectory(scratch);
-            Ext4Images.dumpRoot(runner, rootfs, scratch);
+            rootExtractor.extractRoot(rootfs, scratch);
             return buildWorkSeed(scratch, out, name);
         } catch (IOException | RuntimeException e) {
             log.warn("image {}: no work-seed ({}); VMs from it start with an empty /root", name, e.getMessage());

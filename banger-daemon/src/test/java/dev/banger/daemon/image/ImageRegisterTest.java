@@ -11,6 +11,8 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.image.testing.LogCapture;
+import dev.banger.daemon.image.testing.TestExt4;
 import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.ops.Operations;
 import dev.banger.daemon.store.Store;
@@ -107,6 +109,29 @@ class ImageRegisterTest {
         assertThat(vmlinuz).exists();
         assertThat(images.listKernels()).extracting(KernelInfo::name).as("the companion kernel goes with its image")
                 .containsExactly("k1");
+    }
+
+    @Test
+    void promotingARegisteredImageWithATraversalNameGivesNoSeedAndWritesNothingOutside() throws Exception {
+        Path hostile = TestExt4.withTraversalEntry(Files.createDirectory(dir.resolve("craft")));
+        register("hostile", hostile, vmlinuz, null, null);
+
+        ImageInfo promoted;
+        List<String> warnings;
+        try (LogCapture log = LogCapture.of(ImageService.class)) {
+            promoted = images.promote("hostile", ctx());
+            warnings = log.messages();
+        }
+
+        assertThat(promoted.managed()).isTrue();
+        assertThat(layout.stateDir().resolve("PWNED")).as("where debugfs rdump wrote it").doesNotExist();
+        assertThat(TestExt4.findPwned(Integer.MAX_VALUE, dir, layout.stateDir(), layout.cacheDir())).isEmpty();
+        assertThat(TestExt4.findPwned(3, Path.of(System.getProperty("java.io.tmpdir")), Path.of("/dev/shm"))).isEmpty();
+        assertThat(promoted.workSeedPath()).as("the seed is refused, the image still usable").isNull();
+        assertThat(warnings).anySatisfy(m -> assertThat(m)
+                .contains("image hostile: no work-seed (ext4 image rootfs.ext4: directory /root holds an entry named "
+                        + "'../../../../PWNED'"));
+        assertThat(layout.stagingDir().toFile().list()).isEmpty();
     }
 
     @Test
