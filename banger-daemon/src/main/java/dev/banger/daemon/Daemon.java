@@ -149,7 +149,7 @@ public final class Daemon implements AutoCloseable {
                 .add(Methods.IMAGE_DELETE, true, (p, ctx) -> img.delete(p.as(NameParams.class).required()))
                 .add(Methods.IMAGE_BUNDLE_PULL, true, (p, ctx) -> img.pullBundle(p.as(ImageService.BundlePullParams.class), ctx))
                 .add(Methods.IMAGE_BUNDLE_MAKE, true, (p, ctx) -> img.makeBundle(p.as(ImageService.BundleMakeParams.class), ctx))
-                .add(Methods.IMAGE_REGISTER, true, (p, ctx) -> img.register(p.as(ImageService.RegisterParams.class)))
+                .add(Methods.IMAGE_REGISTER, true, (p, ctx) -> img.register(p.as(ImageService.RegisterParams.class), ctx))
                 .add(Methods.IMAGE_PROMOTE, true, (p, ctx) -> img.promote(p.as(NameParams.class).required(), ctx))
                 .add(Methods.IMAGE_CACHE_PRUNE, true, (p, ctx) -> img.pruneCache(p.as(ImageService.CachePruneParams.class)))
                 .add(Methods.KERNEL_IMPORT, true, (p, ctx) -> img.importKernel(p.as(ImageService.KernelImportParams.class), ctx))

@@ -105,9 +105,17 @@ public final class ImageService {
 
     /**
      * {@code kernel.import} params: exactly one of {@code from}, a prepared kernel directory (vmlinuz,
-     * optional vmlinux, initrd.img, modules/), and {@code deb}, a Debian linux-image package.
+     * optional vmlinux, initrd.img, modules/), {@code deb}, a Debian linux-image package (both host
+     * paths: root only), {@code from_stream}, the token of an uploaded tar of such a directory, and
+     * {@code deb_stream}, the token of an uploaded package. {@code label}: with a stream, how its
+     * source is recorded (the path the user named; never opened).
      */
-    public record KernelImportParams(String name, String from, String version, String distro, String deb) {
+    public record KernelImportParams(String name, String from, String version, String distro, String deb,
+                                     String fromStream, String debStream, String label) {
+        public KernelImportParams(String name, String from, String version, String distro, String deb) {
+            this(name, from, version, distro, deb, null, null, null);
+        }
+
         public KernelImportParams(String name, String from, String version, String distro) {
             this(name, from, version, distro, null);
         }
@@ -119,20 +127,44 @@ public final class ImageService {
         Path fetch(String source, Path staging, OperationContext ctx) throws IOException, InterruptedException;
     }
 
-    /** {@code image.bundle.pull} params: {@code bundle} a URL or absolute path, {@code sha256} its hex digest. */
-    public record BundlePullParams(String bundle, String sha256, String name) {
+    /**
+     * {@code image.bundle.pull} params: {@code bundle} a URL or an absolute path (root only), or
+     * {@code bundle_stream} the token of the uploaded file (and {@code label}, how it is recorded);
+     * {@code sha256} its hex digest.
+     */
+    public record BundlePullParams(String bundle, String sha256, String name, String bundleStream, String label) {
+        public BundlePullParams(String bundle, String sha256, String name) {
+            this(bundle, sha256, name, null, null);
+        }
     }
 
-    /** {@code image.bundle.make} params: absolute paths; the daemon writes {@code out} (never overwriting). */
-    public record BundleMakeParams(String rootfsTar, String name, String kernelRef, String distro, String out, String size) {
+    /**
+     * {@code image.bundle.make} params: the rootfs tar as {@code rootfs_tar} (an absolute path, root
+     * only) or {@code rootfs_tar_stream} (an upload's token); the bundle to {@code out} (an absolute
+     * path, root only, never overwritten) or {@code out_stream} (a download's token).
+     */
+    public record BundleMakeParams(String rootfsTar, String name, String kernelRef, String distro, String out, String size,
+                                   String rootfsTarStream, String outStream) {
+        public BundleMakeParams(String rootfsTar, String name, String kernelRef, String distro, String out, String size) {
+            this(rootfsTar, name, kernelRef, distro, out, size, null, null);
+        }
     }
 
-    /** What {@code image.bundle.make} wrote. */
+    /** What {@code image.bundle.make} wrote ({@code path} null when it went to {@code out_stream}). */
     public record BundleMade(String path, String sha256, long sizeBytes, String name, String kernelRef, boolean workSeed) {
     }
 
-    /** {@code image.register} params: absolute paths; {@code kernel_ref} or {@code kernel} (+ {@code initrd}). */
-    public record RegisterParams(String name, String rootfs, String kernel, String initrd, String kernelRef) {
+    /**
+     * {@code image.register} params: {@code kernel_ref} or {@code kernel} (+ {@code initrd}). The
+     * files as absolute paths (root only: recorded in place, an unmanaged image) or as the tokens of
+     * uploads, {@code rootfs_stream}, {@code kernel_stream}, {@code initrd_stream} (copied in: a
+     * managed image; {@code label}, how its source is recorded).
+     */
+    public record RegisterParams(String name, String rootfs, String kernel, String initrd, String kernelRef,
+                                 String rootfsStream, String kernelStream, String initrdStream, String label) {
+        public RegisterParams(String name, String rootfs, String kernel, String initrd, String kernelRef) {
+            this(name, rootfs, kernel, initrd, kernelRef, null, null, null, null);
+        }
     }
 
     public record CachePruneParams(Boolean dryRun) {
@@ -177,7 +209,8 @@ public final class ImageService {
         this.bundleFetch = new BundleFetcher(runner)::fetch;
         this.bundles = new BundleImages(this, store, clock, isRoot(), config.unpack());
         this.unmanaged = new UnmanagedImages(this, store, runner, layout, clock);
-        this.kernelImports = new KernelImports(this, store, runner, layout, clock, new DebKernelImporter(runner));
+        this.kernelImports = new KernelImports(this, store, runner, layout, clock, new DebKernelImporter(runner),
+                config.unpack());
         this.catalogKernels = new CatalogKernels(this, store, layout, config.kernelCatalog(), new AptKernelPackages(runner,
                 layout.cacheDir().resolve("apt"), layout.kernelCacheDir().resolve("apt"), config.debian().kernelAptSources()));
         this.scratch = scratch;
@@ -322,8 +355,8 @@ public final class ImageService {
     }
 
     /** {@code image register}: see {@link UnmanagedImages}. */
-    public ImageInfo register(RegisterParams p) {
-        return unmanaged.register(p);
+    public ImageInfo register(RegisterParams p, OperationContext ctx) {
+        return unmanaged.register(p, ctx);
     }
 
     /** {@code image promote}: see {@link UnmanagedImages}. */
@@ -425,6 +458,7 @@ public final class ImageService {
     /** Lookup, reference check and row delete under the lock; the files go after it is released. */
     public ImageInfo delete(String ref) {
         ImageInfo image;
+        List<KernelInfo> companion = new java.util.ArrayList<>();
         imageOpsMu.lock();
         try {
             image = store.write(c -> {
@@ -436,7 +470,7 @@ public final class ImageService {
                             + ": delete them first");
                 }
                 ImageRows.delete(c, i.id());
-                UnmanagedImages.dropCompanionKernel(c, i);
+                UnmanagedImages.dropCompanionKernel(c, i).ifPresent(companion::add);
                 return i;
             });
         } finally {
@@ -445,6 +479,7 @@ public final class ImageService {
         if (image.managed() && image.dir() != null) {
             deleteTreeQuietly(Path.of(image.dir()));
         }
+        companion.stream().filter(KernelInfo::managed).forEach(k -> deleteTreeQuietly(Path.of(k.dir())));
         return image;
     }
 
