@@ -75,7 +75,7 @@ class CancellationTest {
         ObjectMapper mapper = Wire.mapper();
         // 1 s idle limit: shorter than test.chatty (1.5 s), so a call in flight must keep its connection; long
         // enough that a loaded machine does not reap a client between its connect and its first line.
-        server = new RpcServer(socket, methods, ops, PeerPolicy.forThisProcess(), mapper, Duration.ofSeconds(1), 16);
+        server = new RpcServer(socket, methods, ops, PeerPolicy.forThisProcess(), mapper, Duration.ofSeconds(1), 16, RpcServer.STREAM_WAIT);
         server.start();
     }
 

@@ -85,6 +85,16 @@ public final class RpcClient implements AutoCloseable {
         return "cannot connect to bangerd at " + socket + ": " + e.getMessage();
     }
 
+    /** Starts sending {@code source} on a stream connection of its own; put its token in the request. */
+    public ByteStream upload(java.io.InputStream source) {
+        return ByteStream.upload(socket, source);
+    }
+
+    /** Starts receiving a download into {@code sink}; put its token in the request. */
+    public ByteStream download(OutputStream sink) {
+        return ByteStream.download(socket, sink);
+    }
+
     public Object call(String method, Map<String, Object> params) {
         return call(method, params, ProgressListener.IGNORE);
     }

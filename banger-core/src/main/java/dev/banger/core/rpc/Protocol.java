@@ -18,6 +18,13 @@ public final class Protocol {
     /** Method name of the progress notifications sent before a long operation's response. */
     public static final String PROGRESS = "progress";
 
+    /**
+     * The first and only line of a stream connection: a notification with {@code params.token},
+     * the token the client put in a request's params. The bytes after the line are
+     * {@link StreamFrames}: the client's upload, or the daemon's download for that request.
+     */
+    public static final String STREAM_OPEN = "stream.open";
+
     // JSON-RPC 2.0 error codes.
     public static final int PARSE_ERROR = -32700;
     public static final int INVALID_REQUEST = -32600;

@@ -24,17 +24,17 @@ public final class OperationContext {
 
     private final String opId;
     private final String method;
-    private final String peer;
+    private final Client client;
     private final boolean tracked;
     private final ProgressSink sink;
     private final List<Runnable> afterResponse = new CopyOnWriteArrayList<>();
     private volatile boolean cancelled;
     private volatile Thread worker;
 
-    OperationContext(String opId, String method, String peer, boolean tracked, ProgressSink sink) {
+    OperationContext(String opId, String method, Client client, boolean tracked, ProgressSink sink) {
         this.opId = opId;
         this.method = method;
-        this.peer = peer;
+        this.client = client;
         this.tracked = tracked;
         this.sink = sink;
     }
@@ -47,8 +47,9 @@ public final class OperationContext {
         return method;
     }
 
-    public String peer() {
-        return peer;
+    /** Who asked, and the byte streams that came with the request. */
+    public Client client() {
+        return client;
     }
 
     boolean tracked() {

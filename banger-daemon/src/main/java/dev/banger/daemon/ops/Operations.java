@@ -44,9 +44,20 @@ public final class Operations {
         return HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()).substring(4);
     }
 
+    /** An operation the daemon runs for itself, or a test runs in-process: no socket peer, no streams. */
     public OperationContext begin(String opId, String method, String peer, boolean tracked,
                                   OperationContext.ProgressSink sink) {
-        OperationContext ctx = new OperationContext(opId, method, peer, tracked, sink);
+        return begin(opId, method, Client.inProcess(), peer, tracked, sink);
+    }
+
+    public OperationContext begin(String opId, String method, Client client, boolean tracked,
+                                  OperationContext.ProgressSink sink) {
+        return begin(opId, method, client, client.describe(), tracked, sink);
+    }
+
+    private OperationContext begin(String opId, String method, Client client, String peer, boolean tracked,
+                                   OperationContext.ProgressSink sink) {
+        OperationContext ctx = new OperationContext(opId, method, client, tracked, sink);
         OperationInfo info = new OperationInfo(opId, method, OperationInfo.RUNNING, peer, clock.instant(), null, null);
         inFlight.put(opId, new InFlight(ctx, info));
         if (tracked) {

@@ -8,6 +8,7 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.core.rpc.Protocol;
 import dev.banger.daemon.exec.CommandFailedException;
+import dev.banger.daemon.ops.Client;
 import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.ops.Operations;
 import java.io.ByteArrayOutputStream;
@@ -40,22 +41,27 @@ final class RpcConnection {
     private final Operations operations;
     private final PeerPolicy policy;
     private final ObjectMapper mapper;
+    private final StreamRendezvous streams;
     private final Consumer<RpcConnection> onClose;
     private final Object writeLock = new Object();
     private final Map<String, OperationContext> running = new ConcurrentHashMap<>();
     private volatile long lastActivity = System.nanoTime();
     /** True while a request line is being parsed and recorded: not idle, though not yet in {@code running}. */
     private volatile boolean dispatching;
+    /** A stream connection moving bytes: busy for as long as the stream lasts. */
+    private volatile boolean streaming;
     private PeerCredentials peer;
     private String denyReason;
+    private LineReader reader;
 
     RpcConnection(UnixSocketChannel channel, MethodTable methods, Operations operations, PeerPolicy policy,
-                  ObjectMapper mapper, Consumer<RpcConnection> onClose) {
+                  ObjectMapper mapper, StreamRendezvous streams, Consumer<RpcConnection> onClose) {
         this.channel = channel;
         this.methods = methods;
         this.operations = operations;
         this.policy = policy;
         this.mapper = mapper;
+        this.streams = streams;
         this.onClose = onClose;
     }
 
@@ -66,7 +72,7 @@ final class RpcConnection {
             denyReason = policy.denyReason(peer);
             // Plain channel reads and writes: Channels.newInputStream/newOutputStream on a selectable
             // channel hold its blockingLock for the whole read, so a pending read would block every write.
-            LineReader reader = new LineReader(channel);
+            reader = new LineReader(channel);
             String line;
             boolean open = true;
             while (open && (line = reader.next()) != null) {
@@ -138,14 +144,19 @@ final class RpcConnection {
             return true;
         }
         String name = req.get("method").textValue();
+        if (Protocol.STREAM_OPEN.equals(name)) {
+            serveStream(req.get("params"));
+            return false;
+        }
         Method method = methods.get(name);
         if (method == null) {
             sendError(id, opId, Protocol.METHOD_NOT_FOUND, ErrorCode.NOT_FOUND, "unknown method '" + name + "'");
             return true;
         }
         OperationContext ctx;
+        StreamRendezvous.RequestStreams requestStreams = streams.forRequest(peer);
         try {
-            ctx = operations.begin(opId, name, peer.describe(), method.tracked(),
+            ctx = operations.begin(opId, name, new Client(peer.pid(), peer.uid(), peer.gid(), requestStreams), method.tracked(),
                     id == null ? OperationContext.ProgressSink.NONE : event -> sendProgress(id, event));
         } catch (RuntimeException e) {
             log.error("cannot record operation {}", opId, e);
@@ -156,11 +167,29 @@ final class RpcConnection {
         Params params = new Params(name, req.get("params"), mapper);
         if (method.tracked()) {
             // Slow or state-changing: its own thread, so this reader notices a hang-up and cancels it.
-            Thread.ofVirtual().name("op-" + opId).start(() -> execute(method, params, id, ctx));
+            Thread.ofVirtual().name("op-" + opId).start(() -> execute(method, params, id, ctx, requestStreams));
         } else {
-            execute(method, params, id, ctx); // a quick read: answering here saves two thread hand-offs
+            execute(method, params, id, ctx, requestStreams); // a quick read: answering here saves two thread hand-offs
         }
         return true;
+    }
+
+    /**
+     * This connection carries the bytes of another request's stream: hand it over and move them
+     * until the stream ends. It answers nothing (the request's own connection gets the answer).
+     */
+    private void serveStream(JsonNode params) {
+        JsonNode token = params == null ? null : params.get("token");
+        if (token == null || !StreamRendezvous.validToken(token.textValue())) {
+            log.info("{} opened a stream without a valid token; closing it", peer.describe());
+            return;
+        }
+        streaming = true;
+        try {
+            streams.serve(token.textValue(), peer, channel, reader.drainBuffered());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
@@ -198,7 +227,8 @@ final class RpcConnection {
         return null;
     }
 
-    private void execute(Method method, Params params, JsonNode id, OperationContext ctx) {
+    private void execute(Method method, Params params, JsonNode id, OperationContext ctx,
+                         StreamRendezvous.RequestStreams requestStreams) {
         ctx.attach(Thread.currentThread());
         MDC.put("op_id", ctx.opId());
         try {
@@ -220,6 +250,7 @@ final class RpcConnection {
                 send(response(id, "result", result));
             }
         } finally {
+            requestStreams.finish();
             running.remove(ctx.opId());
             MDC.remove("op_id");
             Thread.interrupted(); // a late cancel must not leak into the after-response actions
@@ -298,7 +329,7 @@ final class RpcConnection {
     }
 
     long idleNanos(long now) {
-        return running.isEmpty() && !dispatching ? now - lastActivity : 0;
+        return running.isEmpty() && !dispatching && !streaming ? now - lastActivity : 0;
     }
 
     /** Ends the read loop (a native read is not woken by close, but is by shutdown). */
@@ -346,6 +377,13 @@ final class RpcConnection {
 
         LineReader(ReadableByteChannel in) {
             this.in = in;
+        }
+
+        /** What was read past the last line returned (a stream's first bytes), no longer buffered here. */
+        byte[] drainBuffered() {
+            byte[] rest = java.util.Arrays.copyOfRange(buf, pos, limit);
+            pos = limit;
+            return rest;
         }
 
         /** The next line without its newline, or null at end of stream. */

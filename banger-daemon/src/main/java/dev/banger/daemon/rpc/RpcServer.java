@@ -38,6 +38,7 @@ public final class RpcServer implements AutoCloseable {
     private final ObjectMapper mapper;
     private final Duration idleTimeout;
     private final int maxConnections;
+    private final StreamRendezvous streams;
     private final Set<RpcConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong connectionCounter = new AtomicLong();
     private UnixServerSocketChannel server;
@@ -45,8 +46,12 @@ public final class RpcServer implements AutoCloseable {
     private Thread reaper;
     private volatile boolean closing;
 
+    /** How long a request waits for the stream connection it announced, and a stream for its request. */
+    public static final Duration STREAM_WAIT = Duration.ofSeconds(60);
+
     public RpcServer(Path socketPath, MethodTable methods, Operations operations, PeerPolicy policy,
-                     ObjectMapper mapper, Duration idleTimeout, int maxConnections) {
+                     ObjectMapper mapper, Duration idleTimeout, int maxConnections, Duration streamWait) {
+        this.streams = new StreamRendezvous(streamWait);
         this.socketPath = socketPath;
         this.methods = methods;
         this.operations = operations;
@@ -95,7 +100,7 @@ public final class RpcServer implements AutoCloseable {
                 closeQuietly(ch);
                 break;
             }
-            RpcConnection c = new RpcConnection(ch, methods, operations, policy, mapper, connections::remove);
+            RpcConnection c = new RpcConnection(ch, methods, operations, policy, mapper, streams, connections::remove);
             if (connections.size() >= maxConnections) {
                 c.refuse("bangerd has " + connections.size() + " open connections, its limit; try again");
                 continue;
