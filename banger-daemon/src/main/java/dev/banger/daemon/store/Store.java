@@ -1,6 +1,7 @@
 package dev.banger.daemon.store;
 
 import dev.banger.core.model.OperationInfo;
+import dev.banger.daemon.fs.FileModes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -56,6 +57,7 @@ public final class Store implements AutoCloseable {
         Connection c = null;
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
+            createPrivate(file);
             c = connect(file, false);
             checkIntegrity(file, c);
             migrate(file, c);
@@ -63,6 +65,15 @@ public final class Store implements AutoCloseable {
         } catch (Exception e) {
             closeQuietly(c);
             throw e instanceof StoreException se ? se : explain(file, e);
+        }
+    }
+
+    /** SQLite gives its -wal and -shm files the database's mode: a database born 0600 keeps all three private. */
+    private static void createPrivate(Path file) throws java.io.IOException {
+        try {
+            Files.createFile(file, FileModes.privateFile());
+        } catch (java.nio.file.FileAlreadyExistsException existing) {
+            // Opened before: its mode is the daemon's start-up business (StateDirs).
         }
     }
 

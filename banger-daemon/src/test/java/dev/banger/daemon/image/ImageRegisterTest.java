@@ -73,7 +73,7 @@ class ImageRegisterTest {
 
     private ImageInfo register(String name, Path rootfs, Path kernel, Path initrd, String kernelRef) {
         return images.register(new ImageService.RegisterParams(name, rootfs == null ? null : rootfs.toString(),
-                kernel == null ? null : kernel.toString(), initrd == null ? null : initrd.toString(), kernelRef));
+                kernel == null ? null : kernel.toString(), initrd == null ? null : initrd.toString(), kernelRef), ctx());
     }
 
     @Test
@@ -159,7 +159,7 @@ class ImageRegisterTest {
         Path text = Files.writeString(user.resolve("rootfs.img"), "x".repeat(4096));
         assertRefused(() -> register("x", text, null, null, "k1"), ErrorCode.BAD_REQUEST, "is not an ext4 image");
         assertRefused(() -> register("x", Path.of("/dev/null"), null, null, "k1"), ErrorCode.BAD_REQUEST, "is not a regular file");
-        assertRefused(() -> images.register(new ImageService.RegisterParams("x", "rootfs.ext4", null, null, "k1")),
+        assertRefused(() -> images.register(new ImageService.RegisterParams("x", "rootfs.ext4", null, null, "k1"), ctx()),
                 ErrorCode.BAD_REQUEST, "is not an absolute path");
     }
 

@@ -73,7 +73,7 @@ final class RegistryHttp implements AutoCloseable {
                 }
                 if (attempt < retry.attempts() && isTransient(e)) {
                     Duration wait = retry.backoff(attempt);
-                    log.info("{} {}: {}; trying again in {} ms ({}/{})", req.method(), req.uri(), describe(e), wait.toMillis(),
+                    log.info("{} {}: {}; trying again in {} ms ({}/{})", req.method(), withoutQuery(req.uri()), describe(e), wait.toMillis(),
                             attempt + 1, retry.attempts());
                     RetryPolicy.sleep(wait, "request to registry " + registry);
                     continue;
@@ -85,13 +85,18 @@ final class RegistryHttp implements AutoCloseable {
                 Duration wait = status == 429 ? retry.retryAfter(r.headers().firstValue("Retry-After")).orElse(retry.backoff(attempt))
                         : retry.backoff(attempt);
                 discard(r);
-                log.info("{} {}: {}; trying again in {} ms ({}/{})", req.method(), req.uri(), status, wait.toMillis(),
+                log.info("{} {}: {}; trying again in {} ms ({}/{})", req.method(), withoutQuery(req.uri()), status, wait.toMillis(),
                         attempt + 1, retry.attempts());
                 RetryPolicy.sleep(wait, "request to registry " + registry);
                 continue;
             }
             return r;
         }
+    }
+
+    /** For logs: a redirect's query may hold a signature that grants access. */
+    private static String withoutQuery(URI u) {
+        return u.getScheme() + "://" + u.getRawAuthority() + u.getRawPath();
     }
 
     /** Resets, early closes and timeouts pass; a refusal, an unknown host or TLS trouble will not. */
