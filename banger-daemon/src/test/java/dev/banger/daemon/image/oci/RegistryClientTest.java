@@ -563,6 +563,17 @@ class RegistryClientTest {
         }
 
         @Test
+        void anImageWhoseConfigNamesNoPlatformIsRefusedLikeAForeignOne() {
+            fake.serve("bare/x", "v1", TestImage.image(List.of(gzipLayer("b", "bare")), MediaTypes.OCI_LAYER_GZIP,
+                    MediaTypes.OCI_MANIFEST, TestImage.Config.of("", "")));
+
+            try (RegistryClient client = client()) {
+                assertError(() -> client.resolve(fake.ref("bare/x:v1")), NoMatchingPlatformException.class,
+                        "bare/x:v1 is a platform-less (its config names no os or architecture) image; banger runs linux/amd64 images");
+            }
+        }
+
+        @Test
         void nonDistributableLayersAreFetchedFromTheRegistryLikeAnyOther() throws IOException {
             TestImage img = TestImage.image(List.of(gzipLayer("n", "nd")), MediaTypes.OCI_NONDISTRIBUTABLE_GZIP);
             fake.serve("nd/x", "v1", img);
