@@ -30,8 +30,7 @@ final class Outbox {
     private long queuedBytes;
     private long droppedProgress;
     private boolean finishing;
-    /** nanoTime when the writer last made headway while it had bytes to write; 0 while it has none. */
-    private volatile long writingSince;
+    private final WriteWatch watch = new WriteWatch();
 
     Outbox(UnixSocketChannel channel, Runnable onDrainedAndClosed) {
         this.channel = channel;
@@ -75,13 +74,12 @@ final class Outbox {
 
     /** How long the writer has been stuck on the client's socket, 0 when it has nothing to write. */
     long stalledNanos(long now) {
-        long since = writingSince;
-        return since == 0 ? 0 : now - since;
+        return watch.stalledNanos(now);
     }
 
     private synchronized byte[] take() throws InterruptedException {
         while (queue.isEmpty()) {
-            writingSince = 0;
+            watch.idle();
             if (finishing) {
                 return null;
             }
@@ -89,7 +87,7 @@ final class Outbox {
         }
         byte[] line = queue.poll();
         queuedBytes -= line.length;
-        writingSince = System.nanoTime();
+        watch.headway();
         return line;
     }
 
@@ -102,7 +100,7 @@ final class Outbox {
                     buf.limit(Math.min(line.length, buf.position() + WRITE_SLICE));
                     channel.write(buf);
                     buf.limit(line.length);
-                    writingSince = System.nanoTime();
+                    watch.headway();
                 }
             }
         } catch (IOException e) {
@@ -113,7 +111,7 @@ final class Outbox {
             synchronized (this) {
                 finishing = true;
                 queue.clear();
-                writingSince = 0;
+                watch.idle();
                 if (droppedProgress > 0) {
                     log.debug("dropped {} progress events for a slow client", droppedProgress);
                 }

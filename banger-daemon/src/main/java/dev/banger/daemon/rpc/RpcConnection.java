@@ -50,6 +50,8 @@ final class RpcConnection {
     private final PartialLineBudget lineBudget;
     private final Consumer<RpcConnection> onClose;
     private final Outbox outbox;
+    /** A download this connection carries (when it is a stream connection). */
+    private final WriteWatch streamWatch = new WriteWatch();
     private final Map<String, OperationContext> running = new ConcurrentHashMap<>();
     private final long openedAt = System.nanoTime();
     private volatile long lastActivity = openedAt;
@@ -258,7 +260,7 @@ final class RpcConnection {
         }
         streaming = true;
         try {
-            streams.serve(token.textValue(), peer, channel, reader.drainBuffered());
+            streams.serve(token.textValue(), peer, channel, reader.drainBuffered(), streamWatch);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -421,7 +423,7 @@ final class RpcConnection {
 
     /** How long this connection's writer has been stuck on a client that does not read. */
     long writeStalledNanos(long now) {
-        return outbox.stalledNanos(now);
+        return Math.max(outbox.stalledNanos(now), streamWatch.stalledNanos(now));
     }
 
     /** Chosen by the partial-line budget: stop reading; the reader then says why and closes. */

@@ -77,6 +77,16 @@ class RpcLimitsTest {
                         vmLock.unlock();
                     }
                 })
+                .add("test.download", true, (p, ctx) -> {
+                    String token = (String) p.as(Map.class).get("token");
+                    try (var out = ctx.client().streams().download(token)) {
+                        byte[] chunk = new byte[64 * 1024];
+                        for (int i = 0; i < 1024; i++) { // 64 MiB: far more than the socket and the queue hold
+                            out.write(chunk);
+                        }
+                    }
+                    return Map.of("sent", true);
+                })
                 .add("test.burst", true, (p, ctx) -> {
                     long t0 = System.nanoTime();
                     vmLock.lock();
@@ -127,6 +137,20 @@ class RpcLimitsTest {
                     .min(java.util.Comparator.comparing(OperationInfo::startedAt)).orElseThrow();
             assertThat(first.state()).isEqualTo(OperationInfo.CANCELLED);
             assertThat(stalled.drainUntilClosed(Duration.ofSeconds(10))).as("stalled client's connection closed").isTrue();
+        }
+    }
+
+    @Test
+    void aDownloadTheClientDoesNotReadFailsAfterTheWriteDeadline() throws Exception {
+        String token = "download-token-0123456789";
+        try (Raw request = new Raw(socket); Raw stream = new Raw(socket)) {
+            long t0 = System.nanoTime();
+            request.send("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"test.download\",\"params\":{\"token\":\"" + token + "\"}}\n");
+            stream.send("{\"jsonrpc\":\"2.0\",\"method\":\"stream.open\",\"params\":{\"token\":\"" + token + "\"}}\n");
+            String answer = request.lineWith("\"id\":3", Duration.ofSeconds(15)); // the stream is never read
+            assertThat(answer).contains("\"error\"").contains("stopped reading its download");
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(WRITE_DEADLINE.plusSeconds(8));
+            assertThat(stream.drainUntilClosed(Duration.ofSeconds(10))).isTrue();
         }
     }
 
