@@ -441,16 +441,21 @@ final class RpcConnection {
         }
     }
 
-    /** Cancels what runs and closes now, without waiting for queued answers (daemon shutdown, a client that does not read). */
-    void cancelAndClose(String why) {
+    /** Cancels what runs and stops reading; answers already queued are still written, then the connection closes. */
+    void cancelAndFinish(String why) {
         cancelRunning(why);
+        hangUp();
         outbox.finish();
+    }
+
+    /** Cancels what runs and closes now, without waiting for queued answers (a client that does not read). */
+    void cancelAndClose(String why) {
+        cancelAndFinish(why);
         try {
             channel.shutdownOutput(); // wakes a writer blocked on a full socket
         } catch (IOException e) {
             log.debug("shutting down output: {}", e.getMessage());
         }
-        hangUp();
     }
 
     private void cancelRunning(String why) {

@@ -60,6 +60,8 @@ public final class RpcServer implements AutoCloseable {
     public static final int PRIVILEGED_RESERVE = 32;
     /** How long a refused peer stays connected at most, so it can send its request and read why. */
     static final Duration UNAUTHORIZED_LINGER = Duration.ofSeconds(2);
+    /** How long a stopping server lets its connections write what they have queued. */
+    private static final Duration SHUTDOWN_FLUSH = Duration.ofSeconds(1);
 
     /**
      * What a connection may hold: {@code maxConnections} in all, of which {@code privilegedReserve}
@@ -229,6 +231,19 @@ public final class RpcServer implements AutoCloseable {
         }
         wakeAcceptor();
         reaper.interrupt();
+        // Answers already queued (the shutdown request's own) go out first, for a moment at most.
+        for (RpcConnection c : connections) {
+            c.cancelAndFinish("bangerd is stopping");
+        }
+        long until = System.nanoTime() + SHUTDOWN_FLUSH.toNanos();
+        while (!connections.isEmpty() && System.nanoTime() < until) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         for (RpcConnection c : connections) {
             c.cancelAndClose("bangerd is stopping");
         }
