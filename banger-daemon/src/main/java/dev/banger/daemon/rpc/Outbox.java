@@ -30,6 +30,8 @@ final class Outbox {
     private long queuedBytes;
     private long droppedProgress;
     private boolean finishing;
+    /** The writer holds a line it took from the queue and has not finished writing. */
+    private boolean writing;
     private final WriteWatch watch = new WriteWatch();
 
     Outbox(UnixSocketChannel channel, Runnable onDrainedAndClosed) {
@@ -72,12 +74,25 @@ final class Outbox {
         notifyAll();
     }
 
+    /**
+     * Waits until every queued line is written (or the writer gave up): a connection that turns
+     * into a stream must not have an answer written into its bytes. Bounded by the write deadline,
+     * after which the server closes a connection whose writer is stuck.
+     */
+    synchronized void awaitDrained() throws InterruptedException {
+        while ((writing || !queue.isEmpty()) && !finishing) {
+            wait();
+        }
+    }
+
     /** How long the writer has been stuck on the client's socket, 0 when it has nothing to write. */
     long stalledNanos(long now) {
         return watch.stalledNanos(now);
     }
 
     private synchronized byte[] take() throws InterruptedException {
+        writing = false;
+        notifyAll();
         while (queue.isEmpty()) {
             watch.idle();
             if (finishing) {
@@ -87,6 +102,7 @@ final class Outbox {
         }
         byte[] line = queue.poll();
         queuedBytes -= line.length;
+        writing = true;
         watch.headway();
         return line;
     }
@@ -110,6 +126,7 @@ final class Outbox {
         } finally {
             synchronized (this) {
                 finishing = true;
+                notifyAll();
                 queue.clear();
                 watch.idle();
                 if (droppedProgress > 0) {

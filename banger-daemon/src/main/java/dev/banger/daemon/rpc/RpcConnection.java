@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -89,10 +90,6 @@ final class RpcConnection {
 
     PeerCredentials peer() {
         return peer;
-    }
-
-    boolean denied() {
-        return denyReason != null;
     }
 
     /** Starts this connection's reader and writer threads. */
@@ -260,6 +257,7 @@ final class RpcConnection {
         }
         streaming = true;
         try {
+            outbox.awaitDrained(); // answers to this connection's earlier requests go out before the stream's bytes
             streams.serve(token.textValue(), peer, channel, reader.drainBuffered(), streamWatch);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -353,7 +351,7 @@ final class RpcConnection {
         }
     }
 
-    private Map<String, Object> response(JsonNode id, String kind, Object body) {
+    private static Map<String, Object> response(JsonNode id, String kind, Object body) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("jsonrpc", Protocol.JSONRPC);
         m.put("id", id);
@@ -362,6 +360,10 @@ final class RpcConnection {
     }
 
     private void sendError(JsonNode id, String opId, int jsonRpcCode, ErrorCode code, String message) {
+        outbox.answer(encode(errorResponse(id, opId, jsonRpcCode, code, message)));
+    }
+
+    private static Map<String, Object> errorResponse(JsonNode id, String opId, int jsonRpcCode, ErrorCode code, String message) {
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("code", code.wire());
         data.put("op_id", opId);
@@ -369,7 +371,7 @@ final class RpcConnection {
         error.put("code", jsonRpcCode);
         error.put("message", message);
         error.put("data", data);
-        outbox.answer(encode(response(id, "error", error)));
+        return response(id, "error", error);
     }
 
     private void sendProgress(JsonNode id, Map<String, Object> event) {
@@ -386,7 +388,7 @@ final class RpcConnection {
     private byte[] encode(Object message) {
         try {
             byte[] json = mapper.writeValueAsBytes(message);
-            byte[] line = java.util.Arrays.copyOf(json, json.length + 1);
+            byte[] line = Arrays.copyOf(json, json.length + 1);
             line[json.length] = '\n';
             return line;
         } catch (JacksonException e) {
@@ -398,18 +400,8 @@ final class RpcConnection {
      * Answers a socket the server will not serve, then closes it: written on the accepting thread,
      * as one short line fits the kernel's socket buffer and so cannot block.
      */
-    static void refuse(UnixSocketChannel channel, ObjectMapper mapper, ErrorCode code, String reason) {
-        Map<String, Object> data = new LinkedHashMap<>();
-        data.put("code", code.wire());
-        data.put("op_id", Operations.newOpId());
-        Map<String, Object> error = new LinkedHashMap<>();
-        error.put("code", Protocol.SERVER_ERROR);
-        error.put("message", reason);
-        error.put("data", data);
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("jsonrpc", Protocol.JSONRPC);
-        m.put("id", null);
-        m.put("error", error);
+    static void refuse(UnixSocketChannel channel, ObjectMapper mapper, String reason) {
+        Map<String, Object> m = errorResponse(null, Operations.newOpId(), Protocol.SERVER_ERROR, ErrorCode.OPERATION_FAILED, reason);
         try (channel) {
             channel.write(ByteBuffer.wrap((mapper.writeValueAsString(m) + "\n").getBytes(StandardCharsets.UTF_8)));
         } catch (IOException e) {
@@ -516,7 +508,7 @@ final class RpcConnection {
 
         /** What was read past the last line returned (a stream's first bytes), no longer buffered here. */
         byte[] drainBuffered() {
-            byte[] rest = java.util.Arrays.copyOfRange(buf, pos, limit);
+            byte[] rest = Arrays.copyOfRange(buf, pos, limit);
             pos = limit;
             return rest;
         }

@@ -1,7 +1,6 @@
 package dev.banger.daemon.rpc;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.ops.Operations;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -184,7 +183,7 @@ public final class RpcServer implements AutoCloseable {
         String refusal = limits.refusal(policy.privileged(peer), byUid, connections.size());
         if (refusal != null) {
             log.warn("refused a connection from {}: {}", peer.describe(), refusal);
-            RpcConnection.refuse(ch, mapper, ErrorCode.OPERATION_FAILED, refusal);
+            RpcConnection.refuse(ch, mapper, refusal);
             return;
         }
         RpcConnection c = new RpcConnection(ch, peer, policy.denyReason(peer), methods, operations, mapper, streams,
