@@ -262,6 +262,35 @@ class RpcLimitsTest {
     }
 
     @Test
+    void aSilentRefusedPeerIsClosedAfterTheLingerNotTheIdleTimeout() throws Exception {
+        assumeTrue(POSIXFactory.getNativePOSIX().getuid() == 0 && POSIXFactory.getNativePOSIX().getpwnam("nobody") != null,
+                "needs root and user nobody");
+        server.close();
+        startServer(Duration.ofMinutes(1));
+        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-")); // a loosened mode
+        Path out = dir.resolve("silent.log");
+        // Sends nothing; prints what it is told and when the daemon closes.
+        String script = """
+                use IO::Socket::UNIX; use IO::Select; use Time::HiRes qw(time);
+                $| = 1;
+                my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $ARGV[0]) or die "connect: $!";
+                my $t0 = time;
+                while (time - $t0 < 10) {
+                    if (IO::Select->new($s)->can_read(0.1)) { last if !sysread($s, my $buf, 4096); print "told: $buf"; }
+                }
+                printf "closed after %d ms\\n", (time - $t0) * 1000;
+                """;
+        try (BackgroundProcess stranger = new CommandRunner().start(Command.of("setpriv", "--reuid=nobody",
+                "--regid=nogroup", "--clear-groups", "--", "perl", "-e", script, socket.toString()), out)) {
+            waitFor(() -> Files.readString(out).contains("closed after"), Duration.ofSeconds(15));
+            String log = Files.readString(out);
+            assertThat(log).contains("told: ").contains("may not use bangerd");
+            long ms = Long.parseLong(log.replaceAll("(?s).*closed after (\\d+) ms.*", "$1"));
+            assertThat(ms).as(log).isBetween(RpcServer.UNAUTHORIZED_LINGER.toMillis() - 500, RpcServer.UNAUTHORIZED_LINGER.toMillis() + 2000);
+        }
+    }
+
+    @Test
     void connectionLimitsKeepAReserveForRootAndCapEachUser() {
         RpcServer.Limits l = RpcServer.Limits.of(IDLE, 1024, RpcServer.STREAM_WAIT);
         assertThat(l.refusal(false, 63, 100)).isNull();
