@@ -21,6 +21,8 @@ final class Outbox {
 
     /** Queued bytes beyond which progress events are dropped (the kernel's socket buffer holds more still). */
     static final int PROGRESS_LIMIT_BYTES = 64 * 1024;
+    /** Queued bytes beyond which the connection reads no further requests until its client reads answers. */
+    static final int READ_PAUSE_BYTES = 1024 * 1024;
     /** Written at most this much per write call, so a big answer to a slow reader shows headway. */
     private static final int WRITE_SLICE = 64 * 1024;
 
@@ -72,6 +74,17 @@ final class Outbox {
     synchronized void finish() {
         finishing = true;
         notifyAll();
+    }
+
+    /**
+     * Waits while more than {@link #READ_PAUSE_BYTES} wait to be written: a client that sends
+     * requests but reads no answers is slowed down instead of filling the heap. Bounded by the
+     * write deadline, after which the server closes the connection.
+     */
+    synchronized void awaitRoom() throws InterruptedException {
+        while (queuedBytes > READ_PAUSE_BYTES && !finishing) {
+            wait();
+        }
     }
 
     /**

@@ -124,6 +124,7 @@ final class RpcConnection {
                 lastActivity = System.nanoTime();
                 dispatching = true;
                 try {
+                    outbox.awaitRoom();
                     open = handle(line);
                 } finally {
                     lastActivity = System.nanoTime();

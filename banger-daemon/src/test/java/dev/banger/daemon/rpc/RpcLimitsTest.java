@@ -106,8 +106,12 @@ class RpcLimitsTest {
     }
 
     private void startServer(Duration idle) throws IOException {
+        startServer(idle, WRITE_DEADLINE);
+    }
+
+    private void startServer(Duration idle, Duration writeDeadline) throws IOException {
         RpcServer.Limits limits = RpcServer.Limits.of(idle, 1024, RpcServer.STREAM_WAIT)
-                .withWriteDeadline(WRITE_DEADLINE).withPartialLineBytes(PARTIAL_LINE_BYTES);
+                .withWriteDeadline(writeDeadline).withPartialLineBytes(PARTIAL_LINE_BYTES);
         server = new RpcServer(socket, methods, new Operations(store, Clock.systemUTC()),
                 new PeerPolicy(POSIXFactory.getNativePOSIX(), 0, "banger"), Wire.mapper(), limits);
         server.start();
@@ -151,6 +155,36 @@ class RpcLimitsTest {
             assertThat(answer).contains("\"error\"").contains("stopped reading its download");
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(WRITE_DEADLINE.plusSeconds(8));
             assertThat(stream.drainUntilClosed(Duration.ofSeconds(10))).isTrue();
+        }
+    }
+
+    @Test
+    void aClientThatSendsRequestsButReadsNoAnswersIsSlowedDown() throws Exception {
+        server.close();
+        startServer(Duration.ofMinutes(1), Duration.ofSeconds(20)); // the pause must show before the deadline closes it
+        byte[] pings = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"test.ping\"}\n".repeat(1000).getBytes(StandardCharsets.UTF_8);
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            ch.configureBlocking(false);
+            long sent = 0;
+            long stuckSince = 0;
+            boolean paused = false;
+            long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            while (sent < 64L * 1024 * 1024 && !paused && System.nanoTime() < until) {
+                int n = ch.write(ByteBuffer.wrap(pings));
+                sent += n;
+                if (n > 0) {
+                    stuckSince = 0;
+                } else if (stuckSince == 0) {
+                    stuckSince = System.nanoTime();
+                } else {
+                    paused = System.nanoTime() - stuckSince > Duration.ofSeconds(2).toNanos();
+                    Thread.sleep(5);
+                }
+            }
+            assertThat(paused).as("daemon stopped taking requests (after %d bytes)", sent).isTrue();
+            assertThat(sent).as("bytes of requests the daemon took without its answers being read")
+                    .isLessThan(16L * 1024 * 1024);
         }
     }
 
