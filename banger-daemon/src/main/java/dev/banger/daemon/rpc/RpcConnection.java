@@ -42,6 +42,7 @@ final class RpcConnection {
     private static final Logger log = LoggerFactory.getLogger(RpcConnection.class);
 
     private final UnixSocketChannel channel;
+    private final ChannelCloser closer;
     private final MethodTable methods;
     private final Operations operations;
     private final ObjectMapper mapper;
@@ -70,6 +71,7 @@ final class RpcConnection {
                   Operations operations, ObjectMapper mapper, StreamRendezvous streams, PartialLineBudget lineBudget,
                   Consumer<RpcConnection> onClose) {
         this.channel = channel;
+        this.closer = new ChannelCloser(channel);
         this.peer = peer;
         this.denyReason = denyReason;
         this.methods = methods;
@@ -259,7 +261,7 @@ final class RpcConnection {
         streaming = true;
         try {
             outbox.awaitDrained(); // answers to this connection's earlier requests go out before the stream's bytes
-            streams.serve(token.textValue(), peer, channel, reader.drainBuffered(), streamWatch);
+            streams.serve(token.textValue(), peer, channel, closer, reader.drainBuffered(), streamWatch);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -427,11 +429,7 @@ final class RpcConnection {
 
     /** Ends the read loop (a native read is not woken by close, but is by shutdown). */
     void hangUp() {
-        try {
-            channel.shutdownInput();
-        } catch (IOException e) {
-            closeChannel();
-        }
+        closer.shutdownInput();
     }
 
     /** Cancels what runs and stops reading; answers already queued are still written, then the connection closes. */
@@ -444,11 +442,7 @@ final class RpcConnection {
     /** Cancels what runs and closes now, without waiting for queued answers (a client that does not read). */
     void cancelAndClose(String why) {
         cancelAndFinish(why);
-        try {
-            channel.shutdownOutput(); // wakes a writer blocked on a full socket
-        } catch (IOException e) {
-            log.debug("shutting down output: {}", e.getMessage());
-        }
+        closer.shutdownOutput(); // wakes a writer blocked on a full socket
     }
 
     private void cancelRunning(String why) {
@@ -467,11 +461,7 @@ final class RpcConnection {
     }
 
     private void closeChannel() {
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // Already gone.
-        }
+        closer.close();
     }
 
     private static final class PartialLinesOverBudgetException extends IOException {

@@ -69,7 +69,7 @@ final class StreamRendezvous {
      * On the stream connection's thread: waits for a handler to claim {@code token}, then moves the
      * bytes until the stream ends. {@code buffered} is what the line reader read past the open line.
      */
-    void serve(String token, PeerCredentials peer, UnixSocketChannel channel, byte[] buffered, WriteWatch watch)
+    void serve(String token, PeerCredentials peer, UnixSocketChannel channel, ChannelCloser closer, byte[] buffered, WriteWatch watch)
             throws InterruptedException {
         Slot slot = slots.computeIfAbsent(token, t -> new Slot());
         if (!slot.arrived.complete(peer.uid())) {
@@ -85,7 +85,7 @@ final class StreamRendezvous {
             return;
         }
         slots.remove(token, slot);
-        pump.run(channel, buffered, watch);
+        pump.run(channel, closer, buffered, watch);
     }
 
     /** The streams of one request from {@code peer}; {@link RequestStreams#finish} ends what its handler left open. */
@@ -157,13 +157,13 @@ final class StreamRendezvous {
 
         final BlockingQueue<byte[]> queue = new ArrayBlockingQueue<>(QUEUE_CHUNKS);
         volatile boolean abandoned;
-        volatile UnixSocketChannel channel;
+        volatile ChannelCloser closer;
         volatile IOException failure;
 
         abstract void move(UnixSocketChannel ch, byte[] buffered, WriteWatch watch) throws IOException, InterruptedException;
 
-        final void run(UnixSocketChannel ch, byte[] buffered, WriteWatch watch) throws InterruptedException {
-            channel = ch;
+        final void run(UnixSocketChannel ch, ChannelCloser closer, byte[] buffered, WriteWatch watch) throws InterruptedException {
+            this.closer = closer;
             try {
                 if (!abandoned) {
                     move(ch, buffered, watch);
@@ -193,18 +193,10 @@ final class StreamRendezvous {
         }
 
         final void closeChannel() {
-            UnixSocketChannel ch = channel;
-            if (ch != null) {
-                try {
-                    ch.shutdownInput();
-                } catch (IOException ignored) {
-                    // Not connected any more.
-                }
-                try {
-                    ch.close();
-                } catch (IOException ignored) {
-                    // Already closed.
-                }
+            ChannelCloser c = closer;
+            if (c != null) {
+                c.shutdownInput(); // wakes the connection's thread if it is blocked reading
+                c.close();
             }
         }
     }
