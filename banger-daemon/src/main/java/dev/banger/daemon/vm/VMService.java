@@ -458,8 +458,11 @@ public final class VMService {
             if (h.isPresent() && VmHandles.FAILED.equals(h.get().phase())) {
                 h.get().made().forEach(f -> deleteTree(Path.of(f)));
                 removeIfEmpty(dir);
+                if (!VmInfo.ERROR.equals(vm.state())) { // the daemon died between the undo and the row's update
+                    store.vms().setState(vm.id(), VmInfo.ERROR, "its start failed as bangerd stopped; start it again", clock.instant());
+                }
                 LOG.warn("VM {}: finished the undo of its failed start, which the previous daemon left incomplete", vm.name());
-                return; // the row is already error, with the start's own reason
+                return; // the row keeps the start's own reason
             }
             boolean interruptedStart = h.isPresent() && VmHandles.STARTING.equals(h.get().phase());
             if (interruptedStart) {
