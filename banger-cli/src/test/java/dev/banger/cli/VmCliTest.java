@@ -8,6 +8,8 @@ import dev.banger.core.config.VmSettings;
 import dev.banger.core.rpc.Json;
 import dev.banger.daemon.exec.BackgroundProcess;
 import dev.banger.daemon.exec.CommandResult;
+import dev.banger.daemon.vm.boot.StepRunner;
+import dev.banger.daemon.image.testing.LogCapture;
 import dev.banger.daemon.image.testing.TestGuestImages;
 import dev.banger.daemon.image.testing.TestKernelDeb;
 import dev.banger.daemon.image.testing.TestRegistry;
@@ -135,6 +137,28 @@ class VmCliTest {
             awaitTrue(() -> run.exitCode().isPresent(), "banger exited on SIGINT");
             assertThat(vmNames()).as("--rm deleted the VM despite Ctrl-C; banger printed:%n%s", Files.readString(log)).isEmpty();
         }
+    }
+
+    @Test
+    void ctrlCDuringACreateWhileTheGuestBootsLeavesNoTapNoQemuAndAnErrorRow() throws Exception {
+        Path log = dir.resolve("interrupted-create.log");
+        try (LogCapture undo = LogCapture.of(StepRunner.class);
+             BackgroundProcess create = Launchers.startBanger(USER, log, "--socket", d.socket.toString(), "vm", "create", "--name", "cx")) {
+            awaitTrue(() -> !qemuOfThisDaemon().isEmpty(), "the guest of cx booting");
+            Launchers.interrupt(create);
+            awaitTrue(() -> create.exitCode().isPresent(), "banger exited on SIGINT");
+            awaitTrue(() -> "error".equals(json("vm", "show", "cx").get("state")), "cx's row to settle");
+            assertThat(qemuOfThisDaemon()).as("QEMU after the cancel").isEmpty();
+            assertThat(Launchers.run(null, Map.of(), "ip", "-o", "link", "show").stdout()).as("links").doesNotContain("tap-fc-");
+            assertThat(undo.messages()).as("undo problems in bangerd's log").isEmpty();
+        }
+        assertThat(banger("vm", "delete", "cx").exitCode()).isZero();
+    }
+
+    private static List<ProcessHandle> qemuOfThisDaemon() {
+        String marker = dir.toString();
+        return ProcessHandle.allProcesses().filter(p -> p.info().command().orElse("").contains("qemu"))
+                .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(marker)).orElse(false)).toList();
     }
 
     @Test
