@@ -8,9 +8,12 @@ import dev.banger.core.config.VmSettings;
 import dev.banger.core.rpc.Json;
 import dev.banger.daemon.exec.BackgroundProcess;
 import dev.banger.daemon.exec.CommandResult;
+import dev.banger.daemon.image.testing.LogCapture;
 import dev.banger.daemon.image.testing.TestGuestImages;
 import dev.banger.daemon.image.testing.TestKernelDeb;
 import dev.banger.daemon.image.testing.TestRegistry;
+import dev.banger.daemon.vm.boot.HandlesFile;
+import dev.banger.daemon.vm.boot.StepRunner;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -135,6 +138,43 @@ class VmCliTest {
             awaitTrue(() -> run.exitCode().isPresent(), "banger exited on SIGINT");
             assertThat(vmNames()).as("--rm deleted the VM despite Ctrl-C; banger printed:%n%s", Files.readString(log)).isEmpty();
         }
+    }
+
+    @Test
+    void ctrlCDuringACreateWhileTheGuestBootsLeavesNoTapNoQemuAndAnErrorRow() throws Exception {
+        Path log = dir.resolve("interrupted-create.log");
+        try (LogCapture undo = LogCapture.of(StepRunner.class);
+             BackgroundProcess create = Launchers.startBanger(USER, log, "--socket", d.socket.toString(), "vm", "create", "--name", "cx")) {
+            awaitTrue(VmCliTest::launched, "the guest of cx booting");
+            assertThat(qemuOfThisDaemon()).as("QEMU of cx").hasSize(1);
+            Launchers.interrupt(create);
+            awaitTrue(() -> create.exitCode().isPresent(), "banger exited on SIGINT");
+            awaitTrue(() -> "error".equals(json("vm", "show", "cx").get("state")), "cx's row to settle");
+            assertThat(qemuOfThisDaemon()).as("QEMU after the cancel").isEmpty();
+            assertThat(Launchers.run(null, Map.of(), "ip", "-o", "link", "show").stdout()).as("links").doesNotContain("tap-fc-");
+            assertThat(undo.messages()).as("undo problems in bangerd's log").isEmpty();
+        }
+        assertThat(banger("vm", "delete", "cx").exitCode()).isZero();
+    }
+
+    private static Path vmsDir() {
+        return dev.banger.core.Layout.of(Config.under(dir.resolve("banger"))).vmsDir();
+    }
+
+    /** True once a VM's handles.json records its QEMU: the guest is booting, the create waits for SSH. */
+    private static boolean launched() {
+        try (Stream<Path> vms = Files.list(vmsDir())) {
+            return vms.anyMatch(v -> HandlesFile.read(v).map(h -> h.machine() != null).orElse(false));
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return false; // not made yet, or caught mid-rename
+        }
+    }
+
+    /** QEMU processes of this daemon's VMs (not its acceleration probe's): their command lines name a VM dir. */
+    private static List<ProcessHandle> qemuOfThisDaemon() {
+        String vms = vmsDir().toString();
+        return ProcessHandle.allProcesses().filter(p -> p.info().command().orElse("").contains("qemu"))
+                .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(vms)).orElse(false)).toList();
     }
 
     @Test

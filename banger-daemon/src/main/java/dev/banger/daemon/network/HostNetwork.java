@@ -181,6 +181,12 @@ public final class HostNetwork implements AutoCloseable {
         return links.all().stream().map(IpLinks.Link::name).filter(n -> n.startsWith(TAP_PREFIX)).toList();
     }
 
+    /** The banger taps on this daemon's bridge: the ones it (or an earlier run of it) made, not another daemon's. */
+    public List<String> bridgeTaps() {
+        return links.all().stream().filter(l -> l.name().startsWith(TAP_PREFIX) && vm.bridgeName().equals(l.master()))
+                .map(IpLinks.Link::name).toList();
+    }
+
     /** The tap of a VM: {@code tap-fc-} and the first 8 characters of its id. */
     public static String tapName(String vmId) {
         return TAP_PREFIX + vmId.substring(0, Math.min(TAP_ID_CHARS, vmId.length()));

@@ -12,6 +12,7 @@ import dev.banger.daemon.fs.FileModes;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.network.HostNetwork;
 import dev.banger.daemon.ops.OperationContext;
+import dev.banger.daemon.ops.Uncancellable;
 import dev.banger.daemon.store.Store;
 import dev.banger.daemon.store.VmRows;
 import dev.banger.daemon.vm.boot.BootContext;
@@ -231,7 +232,6 @@ public final class VMService {
         try {
             StepRunner.run(bootPlan.steps(boot), boot);
         } catch (RuntimeException e) {
-            HandlesFile.delete(dir);
             removeIfEmpty(dir);
             store.vms().setState(vm.id(), VmInfo.ERROR, e.getMessage(), clock.instant());
             throw e;
@@ -313,11 +313,12 @@ public final class VMService {
         VmInfo vm = find(ref);
         VmInfo deleted = locks.with(vm.id(), () -> {
             VmInfo now = find(vm.id());
-            VmHandles h = running.get(now.id());
-            ctx.progress(h != null || now.running() ? "kill" : "clean up");
+            // Not running: handles.json may still name what a failed start's incomplete undo left.
+            VmHandles h = Optional.ofNullable(running.get(now.id())).or(() -> recordedHandles(now)).orElse(null);
+            ctx.progress(now.running() ? "kill" : "clean up");
             teardown(now, h);
             ctx.progress("remove disks");
-            deleteTree(vmDir(now.id()));
+            Uncancellable.run("removal of VM " + now.name() + "'s files", () -> deleteTree(vmDir(now.id())));
             ssh.get().forget(List.of(now.guestIp(), now.name() + ".vm"));
             store.vms().delete(now.id());
             return now.withRuntime(null);
@@ -420,18 +421,29 @@ public final class VMService {
                 LOG.error("VM {}: reconcile failed: {}", vm.name(), e.getMessage(), e);
             }
         }
+        sweepOrphanTaps();
+    }
+
+    /** Taps on banger's bridge that no running VM holds: left by a daemon that died mid-start, or an undo that never ran. */
+    private void sweepOrphanTaps() {
+        Set<String> held = running.values().stream().map(VmHandles::tap).filter(t -> t != null).collect(Collectors.toSet());
+        for (String tap : network.bridgeTaps()) {
+            if (held.contains(tap)) {
+                continue;
+            }
+            try {
+                network.deleteTap(tap);
+                LOG.warn("removed tap {}: no running VM holds it", tap);
+            } catch (RuntimeException e) {
+                LOG.error("cannot remove orphan tap {}: {}", tap, e.getMessage());
+            }
+        }
     }
 
     private void reconcile(VmInfo vm) {
         {
             Path dir = vmDir(vm.id());
-            Optional<VmHandles> h;
-            try {
-                h = HandlesFile.read(dir);
-            } catch (UncheckedIOException e) {
-                LOG.warn("VM {}: unreadable handles ({}); tearing down by name", vm.name(), e.getMessage());
-                h = Optional.empty();
-            }
+            Optional<VmHandles> h = recordedHandles(vm);
             if (h.isPresent() && VmHandles.RUNNING.equals(h.get().phase()) && vm.running() && h.get().machine() != null
                     && driver.get().adopt(h.get().machine()).isPresent()) {
                 running.put(vm.id(), h.get());
@@ -443,6 +455,15 @@ public final class VMService {
                 return;
             }
             teardown(vm, h.orElse(null));
+            if (h.isPresent() && VmHandles.FAILED.equals(h.get().phase())) {
+                h.get().made().forEach(f -> deleteTree(Path.of(f)));
+                removeIfEmpty(dir);
+                if (!VmInfo.ERROR.equals(vm.state())) { // the daemon died between the undo and the row's update
+                    store.vms().setState(vm.id(), VmInfo.ERROR, "its start failed as bangerd stopped; start it again", clock.instant());
+                }
+                LOG.warn("VM {}: finished the undo of its failed start, which the previous daemon left incomplete", vm.name());
+                return; // the row keeps the start's own reason
+            }
             boolean interruptedStart = h.isPresent() && VmHandles.STARTING.equals(h.get().phase());
             if (interruptedStart) {
                 if (VmInfo.CREATED.equals(vm.state())) {
@@ -475,11 +496,26 @@ public final class VMService {
         store.vms().setState(vm.id(), VmInfo.STOPPED, null, clock.instant());
     }
 
+    /** handles.json of a VM; empty when there is none, or it cannot be read (the teardown then goes by name). */
+    private Optional<VmHandles> recordedHandles(VmInfo vm) {
+        try {
+            return HandlesFile.read(vmDir(vm.id()));
+        } catch (UncheckedIOException e) {
+            LOG.warn("VM {}: unreadable handles ({}); tearing down by name", vm.name(), e.getMessage());
+            return Optional.empty();
+        }
+    }
+
     /**
      * Ends the process (whatever the handles say, plus anything still using the VM's dir), runs every
-     * capability's cleanup and frees the tap. Runs to the end whatever fails, then reports it all.
+     * capability's cleanup and frees the tap. Runs to the end whatever fails, then reports it all; a
+     * cancel of the operation does not cut it short (see {@link Uncancellable}).
      */
     private void teardown(VmInfo vm, VmHandles h) {
+        Uncancellable.run("teardown of VM " + vm.name(), () -> teardownNow(vm, h));
+    }
+
+    private void teardownNow(VmInfo vm, VmHandles h) {
         String vmId = vm.id();
         List<Exception> problems = new ArrayList<>();
         Path dir = vmDir(vmId);
@@ -504,12 +540,9 @@ public final class VMService {
             problems.add(e);
         }
         running.remove(vmId);
-        try {
-            HandlesFile.delete(dir);
-        } catch (UncheckedIOException e) {
-            problems.add(e);
-        }
-        if (!problems.isEmpty()) {
+        if (problems.isEmpty()) {
+            HandlesFile.delete(dir); // else it keeps naming what is left, for delete or the next reconcile to retry
+        } else {
             BangerException failure = new BangerException(ErrorCode.OPERATION_FAILED, "teardown of VM " + vm.name() + " was incomplete: "
                     + problems.getFirst().getMessage());
             problems.forEach(failure::addSuppressed);

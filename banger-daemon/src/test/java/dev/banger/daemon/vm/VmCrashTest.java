@@ -35,16 +35,47 @@ class VmCrashTest {
     @TempDir
     Path dir;
 
-    @Test
-    void aDaemonKilledMidCreateLeavesNothingBehindAfterTheNextStart() throws Exception {
+    /** A state dir under {@code root} with Debian's cloud kernel and the busybox image {@code bb}. */
+    private Path prepared(String root) {
         TestKernelDeb.requireTools();
         TestKernelDeb.require();
-        Path root = dir.resolve("b");
+        Path state = dir.resolve(root);
         try (TestRegistry registry = TestRegistry.start(dir.resolve("registry"));
-             VmRig prepared = new VmRig(root, BOOT_TIMEOUT)) {
+             VmRig prepared = new VmRig(state, BOOT_TIMEOUT)) {
             prepared.importKernel();
             prepared.pull(registry, "bb", TestGuestImages.busyboxImage());
         }
+        return state;
+    }
+
+    @Test
+    void aClientThatHangsUpWhileTheGuestBootsLeavesNoTapNoQemuNoDisk() throws Exception {
+        Path root = prepared("h");
+        Path vmsDir = root.resolve("state/vms");
+        Path log = root.resolve("bangerd.log");
+        try (BackgroundProcess daemon = startDaemon(root, log)) {
+            try (SocketChannel client = connect(root.resolve("run/bangerd.sock"), daemon, log)) {
+                send(client, "{\"jsonrpc\":\"2.0\",\"id\":1,\"protocol\":1,\"method\":\"vm.create\",\"params\":"
+                        + "{\"name\":\"cx\",\"image\":\"bb\",\"vcpu\":1,\"memory\":\"256\",\"disk_size\":\"256M\"}}");
+                waitFor(() -> launched(vmsDir) || !daemon.isAlive(), Duration.ofSeconds(60), "QEMU of VM cx to start", log);
+            } // as `timeout 6 banger vm create` does: the client hangs up while the guest boots
+            waitFor(() -> !launched(vmsDir) && VmRig.hypervisorProcesses(vmsDir).isEmpty(), Duration.ofSeconds(90),
+                    "the cancelled create's undo", log);
+            String taps = new CommandRunner().run("ip", "-o", "link", "show").stdout();
+            assertThat(taps).as("links after the undo").doesNotContain("tap-fc-");
+            assertThat(Files.readString(log)).as("bangerd's log").doesNotContain("was cancelled").doesNotContain("undo of step");
+        }
+        try (VmRig rig = new VmRig(root, BOOT_TIMEOUT)) {
+            VmInfo vm = rig.vms.show("cx");
+            assertThat(vm.state()).isEqualTo(VmInfo.ERROR);
+            assertThat(vmsDir.resolve(vm.id()).resolve("root.qcow2")).as("the root disk the start made").doesNotExist();
+            assertThat(vmsDir.resolve(vm.id()).resolve("work.ext4")).as("the work disk the start made").doesNotExist();
+        }
+    }
+
+    @Test
+    void aDaemonKilledMidCreateLeavesNothingBehindAfterTheNextStart() throws Exception {
+        Path root = prepared("b");
         Path vmsDir = root.resolve("state/vms");
         Path log = root.resolve("bangerd.log");
 

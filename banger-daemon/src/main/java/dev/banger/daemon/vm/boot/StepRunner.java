@@ -2,14 +2,19 @@ package dev.banger.daemon.vm.boot;
 
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.ops.Uncancellable;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Runs boot steps in order. When one fails, it and every earlier step are undone in reverse; an
- * undo that fails is logged and joined to the error as suppressed, and the rest still run.
+ * undo that fails is logged and joined to the error as suppressed, and the rest still run. The undo
+ * runs to the end even when a cancel (the client hung up) is what failed the step: see
+ * {@link Uncancellable}. Only a complete undo removes handles.json; after an incomplete one it
+ * stays, phase {@link VmHandles#FAILED}, for the next reconcile to finish.
  */
 public final class StepRunner {
 
@@ -38,15 +43,34 @@ public final class StepRunner {
         }
     }
 
-    /** Gives back what {@code steps} acquired, last first; problems become suppressed exceptions of {@code into}. */
-    public static void undo(List<BootStep> steps, BootContext boot, Throwable into) {
+    /**
+     * Gives back what {@code steps} acquired, last first, on a thread no cancel reaches, within
+     * {@link Uncancellable#DEADLINE}; problems become suppressed exceptions of {@code into}.
+     */
+    static void undo(List<BootStep> steps, BootContext boot, Throwable into) {
+        List<Exception> problems = new CopyOnWriteArrayList<>(); // an undo past its deadline may still add to it
+        try {
+            Uncancellable.run("undo of VM " + boot.vm().name() + "'s start", () -> undoEach(steps, boot, problems));
+        } catch (RuntimeException e) {
+            problems.add(e);
+        }
+        problems.forEach(into::addSuppressed);
+        if (problems.isEmpty()) {
+            HandlesFile.delete(boot.vmDir());
+        } else {
+            HandlesFile.write(boot.vmDir(), boot.handles().failed());
+            LOG.warn("undo of VM {}'s start was incomplete; the next daemon start finishes it (or vm delete)", boot.vm().name());
+        }
+    }
+
+    private static void undoEach(List<BootStep> steps, BootContext boot, List<Exception> problems) {
         for (int i = steps.size() - 1; i >= 0; i--) {
             BootStep step = steps.get(i);
             try {
                 step.undo(boot);
             } catch (Exception e) {
                 LOG.warn("undo of step '{}' for VM {} failed: {}", step.name(), boot.vm().name(), e.getMessage());
-                into.addSuppressed(e);
+                problems.add(e);
             }
         }
     }

@@ -53,7 +53,7 @@ public final class WorkDiskCapability implements Capability {
 
     @Override
     public void cleanup(VmInfo vm, VmHandles handles) throws Exception {
-        boolean madeByFailedStart = handles != null && VmHandles.STARTING.equals(handles.phase()) && handles.workDisk() != null
+        boolean madeByFailedStart = handles != null && handles.unfinishedStart() && handles.workDisk() != null
                 && handles.made().contains(handles.workDisk());
         if (madeByFailedStart) {
             Files.deleteIfExists(Path.of(handles.workDisk()));

@@ -51,7 +51,16 @@ final class VmmProcesses {
         if (isAlive(p)) {
             ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly);
         }
-        if (!awaitExit(p, KILL_WAIT)) {
+        boolean interrupted = Thread.interrupted(); // a cancel must not turn a SIGKILL still taking effect into "survived"
+        boolean gone;
+        try {
+            gone = awaitExit(p, KILL_WAIT);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (!gone) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, what + " pid " + p.pid() + " survived SIGKILL for "
                     + KILL_WAIT.toSeconds() + " s (stuck in the kernel?)");
         }

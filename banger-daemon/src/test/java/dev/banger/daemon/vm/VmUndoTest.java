@@ -1,0 +1,138 @@
+package dev.banger.daemon.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.banger.core.model.VmInfo;
+import dev.banger.daemon.exec.Command;
+import dev.banger.daemon.exec.CommandResult;
+import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.image.testing.LogCapture;
+import dev.banger.daemon.network.HostNetwork;
+import dev.banger.daemon.vm.boot.BootContext;
+import dev.banger.daemon.vm.boot.BootStep;
+import dev.banger.daemon.vm.boot.HandlesFile;
+import dev.banger.daemon.vm.boot.VmHandles;
+import dev.banger.daemon.workspace.WorkspaceService;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An undo that fails is finished by the next daemon start, and that start removes taps on banger's
+ * bridge that no VM holds (a client's hang-up mid-boot: VmCrashTest). Real busybox guests under
+ * QEMU, real taps in the tests' network namespace.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class VmUndoTest {
+
+    @TempDir
+    static Path dir;
+    VmRig rig;
+
+    @BeforeAll
+    void setUp() {
+        rig = VmRig.withBusybox(dir);
+    }
+
+    @AfterEach
+    void deleteWhatIsLeft() {
+        for (VmInfo vm : rig.store.vms().list()) {
+            rig.vms.delete(vm.id(), rig.ctx("vm.delete"));
+        }
+    }
+
+    @AfterAll
+    void tearDown() {
+        if (rig != null) {
+            rig.close();
+        }
+    }
+
+    /** Refuses the next {@code ip link del} once armed, as a busy netlink would. */
+    static final class RefusesATapDelete extends CommandRunner {
+        final AtomicBoolean armed = new AtomicBoolean();
+
+        @Override
+        public CommandResult runAllowingFailure(Command command, Consumer<String> stdoutLines) {
+            if (command.argv().size() == 4 && command.argv().subList(0, 3).equals(List.of("ip", "link", "del"))
+                    && armed.compareAndSet(true, false)) {
+                return new CommandResult(command, 2, "", "RTNETLINK answers: Device or resource busy\n", Duration.ZERO);
+            }
+            return super.runAllowingFailure(command, stdoutLines);
+        }
+    }
+
+    @Test
+    void anUndoThatFailsIsFinishedByTheNextDaemonStart() {
+        RefusesATapDelete refusing = new RefusesATapDelete();
+        HostNetwork network = new HostNetwork(rig.config, refusing);
+        VMService service = new VMService(rig.store, refusing, rig.layout, rig.config, network, rig.images,
+                new WorkspaceService(refusing, rig.layout), Clock.systemUTC());
+        VMService.BootPlan real = service.bootPlan;
+        service.bootPlan = boot -> { // the real steps up to the launch, which fails
+            List<BootStep> steps = new ArrayList<>(real.steps(boot).stream().takeWhile(s -> !s.name().equals("launch")).toList());
+            steps.add(new BootStep() {
+                public String name() {
+                    return "launch";
+                }
+
+                public void run(BootContext b) {
+                    throw new IllegalStateException("qemu refused");
+                }
+            });
+            return steps;
+        };
+        refusing.armed.set(true);
+        assertThatThrownBy(() -> service.create(VmRig.create("half", "bb"), rig.ctx("vm.create"))).hasMessageContaining("qemu refused");
+        network.close();
+
+        VmInfo vm = rig.vms.show("half");
+        String tap = HostNetwork.tapName(vm.id());
+        Path vmDir = rig.layout.vmsDir().resolve(vm.id());
+        assertThat(rig.network.bridgeTaps()).as("the tap whose delete was refused").contains(tap);
+        assertThat(HandlesFile.read(vmDir).map(VmHandles::phase)).contains(VmHandles.FAILED);
+
+        try (LogCapture log = LogCapture.of(VMService.class)) {
+            rig.restart();
+            assertThat(log.messages()).anyMatch(m -> m.contains("VM half: finished the undo of its failed start"));
+        }
+        assertThat(rig.network.taps()).doesNotContain(tap);
+        assertThat(HandlesFile.read(vmDir)).isEmpty();
+        assertThat(vmDir.resolve("root.qcow2")).as("the root disk the failed start made").doesNotExist();
+        assertThat(vmDir.resolve("work.ext4")).as("the work disk the failed start made").doesNotExist();
+        VmInfo after = rig.vms.show("half");
+        assertThat(after.state()).isEqualTo(VmInfo.ERROR);
+        assertThat(after.lastError()).as("the start's own reason").contains("qemu refused");
+    }
+
+    @Test
+    void aDaemonStartRemovesTapsOnItsBridgeThatNoRunningVmHolds() {
+        VmInfo keeper = rig.vms.create(VmRig.create("keeper", "bb"), rig.ctx("vm.create"));
+        String orphan = rig.network.createTap("deadbeef00000000", Optional.empty());
+        String elsewhere = "tap-fc-elsewher"; // banger's name, but on no bridge of this daemon's: not ours to remove
+        rig.runner.run("ip", "tuntap", "add", "dev", elsewhere, "mode", "tap");
+        try {
+            try (LogCapture log = LogCapture.of(VMService.class)) {
+                rig.restart();
+                assertThat(log.messages()).contains("removed tap " + orphan + ": no running VM holds it")
+                        .noneMatch(m -> m.contains(elsewhere) || m.contains(HostNetwork.tapName(keeper.id())));
+            }
+            assertThat(rig.network.taps()).doesNotContain(orphan).contains(HostNetwork.tapName(keeper.id()), elsewhere);
+            assertThat(rig.vms.show("keeper").state()).isEqualTo(VmInfo.RUNNING);
+        } finally {
+            rig.runner.runAllowingFailure(Command.of("ip", "link", "del", elsewhere));
+        }
+    }
+}
