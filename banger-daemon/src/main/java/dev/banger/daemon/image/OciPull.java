@@ -72,7 +72,7 @@ final class OciPull {
         }
     }
 
-    ImageService.PulledTree pullAndFlatten(ImageReference ref, Path tree, OperationContext ctx) throws IOException {
+    PulledTree pullAndFlatten(ImageReference ref, Path tree, OperationContext ctx) throws IOException {
         List<String> pinned = new ArrayList<>();
         try (RegistryClient client = new RegistryClient(RegistryCredentials.fromDockerConfig(config.registryAuthFile()),
                 new HashSet<>(config.insecureRegistries()), Duration.ofMinutes(5))) {
@@ -109,7 +109,7 @@ final class OciPull {
                         flattener.apply(in, image.layers().get(i).digest());
                     }
                 }
-                return new ImageService.PulledTree(image.manifestDigest(), image.architecture(), flattener.finish());
+                return new PulledTree(image.manifestDigest(), image.architecture(), flattener.finish());
             } finally {
                 pool.shutdownNow();
             }

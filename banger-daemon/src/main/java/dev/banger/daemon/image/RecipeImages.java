@@ -1,5 +1,7 @@
 package dev.banger.daemon.image;
 
+import dev.banger.daemon.store.Ids;
+import dev.banger.daemon.fs.FileTrees;
 import dev.banger.core.config.DebianSources;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.KernelInfo;
@@ -32,16 +34,20 @@ import java.util.Optional;
  */
 final class RecipeImages {
 
-    private final ImageService images;
+    private final ImagePublisher publisher;
+    private final WorkSeeds workSeeds;
+    private final FinalizePulledRootfs finalizer;
     private final Debootstrap debootstrap;
     private final DebianSources sources;
     private final Path etcApt;
     private final BuiltRootfsCache builtRootfs;
     private final Clock clock;
 
-    RecipeImages(ImageService images, Debootstrap debootstrap, DebianSources sources, Path etcApt, BuiltRootfsCache builtRootfs,
+    RecipeImages(ImagePublisher publisher, WorkSeeds workSeeds, FinalizePulledRootfs finalizer, Debootstrap debootstrap, DebianSources sources, Path etcApt, BuiltRootfsCache builtRootfs,
                  Clock clock) {
-        this.images = images;
+        this.publisher = publisher;
+        this.workSeeds = workSeeds;
+        this.finalizer = finalizer;
         this.debootstrap = debootstrap;
         this.sources = sources;
         this.etcApt = etcApt;
@@ -70,10 +76,10 @@ final class RecipeImages {
 
     /** Builds {@code recipe} as image {@code name}; the caller coalesces pulls of one name and source. */
     ImageInfo build(DebianRecipe recipe, String name, KernelInfo kernel, Long size, OperationContext ctx) {
-        images.requireNameFree(name);
+        publisher.requireImageNameFree(name);
         Mirror mirror = mirror(recipe);
         String key = cacheKey(recipe, mirror.url());
-        Path staging = images.newStagingDir("recipe-" + name);
+        Path staging = publisher.newStagingDir("recipe-" + name);
         try {
             Optional<Path> built = size == null ? builtRootfs.find(key) : Optional.empty();
             boolean seeded;
@@ -84,26 +90,26 @@ final class RecipeImages {
                 Path tree = staging.resolve("tree");
                 debootstrap.build(recipe, mirror.url(), mirror.origin(), sources.keyring(), tree, ctx);
                 Path rootfs = staging.resolve(BuiltRootfsCache.ROOTFS);
-                images.finalizePulledRootfs.finish(tree, new ImageService.PulledTree(null, "amd64", TreeCounts.of(tree)), rootfs,
+                finalizer.finish(tree, new PulledTree(null, "amd64", TreeCounts.of(tree)), rootfs,
                         size, name, ctx);
                 ctx.checkCancelled();
                 ctx.progress("build work-seed");
-                seeded = images.buildWorkSeed(tree, staging.resolve(BuiltRootfsCache.WORK_SEED), name);
+                seeded = workSeeds.build(tree, staging.resolve(BuiltRootfsCache.WORK_SEED), name);
                 ctx.checkCancelled();
-                images.deleteTreeQuietly(tree);
+                FileTrees.deleteQuietly(tree);
                 if (size == null) {
                     builtRootfs.store(key, rootfs, seeded ? staging.resolve(BuiltRootfsCache.WORK_SEED) : null);
                 }
             }
             ctx.progress("publish");
-            ImageInfo draft = new ImageInfo(ImageService.newId(), name, source(recipe) + " (" + mirror.url() + ")", null, "debian",
+            ImageInfo draft = new ImageInfo(Ids.newId(), name, source(recipe) + " (" + mirror.url() + ")", null, "debian",
                     "amd64", null, BuiltRootfsCache.ROOTFS, seeded ? BuiltRootfsCache.WORK_SEED : null, kernel.id(), kernel.name(),
                     true, Files.size(staging.resolve(BuiltRootfsCache.ROOTFS)), clock.instant());
-            return images.publishImage(staging, draft);
+            return publisher.publishImage(staging, draft);
         } catch (IOException e) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "building image " + name + " failed: " + e.getMessage(), e);
         } finally {
-            images.deleteTreeQuietly(staging);
+            FileTrees.deleteQuietly(staging);
         }
     }
 
