@@ -1,13 +1,12 @@
 package dev.banger.daemon.image;
 
-import dev.banger.daemon.store.Ids;
-import dev.banger.daemon.fs.FileTrees;
-import dev.banger.core.units.Sizes;
 import dev.banger.core.config.UnpackLimits;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.KernelInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.core.units.Sizes;
+import dev.banger.daemon.fs.FileTrees;
 import dev.banger.daemon.image.bundle.BundleFetcher;
 import dev.banger.daemon.image.bundle.BundleManifest;
 import dev.banger.daemon.image.bundle.BundleReader;
@@ -16,6 +15,7 @@ import dev.banger.daemon.image.layers.FlattenResult;
 import dev.banger.daemon.image.layers.LayerFlattener;
 import dev.banger.daemon.image.rootfs.Ext4Images;
 import dev.banger.daemon.ops.OperationContext;
+import dev.banger.daemon.store.Ids;
 import dev.banger.daemon.store.Store;
 import java.io.IOException;
 import java.io.InputStream;

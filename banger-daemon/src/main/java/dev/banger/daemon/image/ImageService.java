@@ -1,12 +1,12 @@
 package dev.banger.daemon.image;
 
 import dev.banger.core.Layout;
-import dev.banger.core.units.Sizes;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.KernelInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.core.units.Sizes;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.fs.FileTrees;
 import dev.banger.daemon.image.ImageRpc.BundleMade;
@@ -18,11 +18,11 @@ import dev.banger.daemon.image.ImageRpc.KernelCatalogList;
 import dev.banger.daemon.image.ImageRpc.KernelImportParams;
 import dev.banger.daemon.image.ImageRpc.PullParams;
 import dev.banger.daemon.image.ImageRpc.RegisterParams;
-import dev.banger.daemon.store.Ids;
 import dev.banger.daemon.image.oci.ImageReference;
 import dev.banger.daemon.image.oci.PruneReport;
 import dev.banger.daemon.image.recipe.DebianRecipe;
 import dev.banger.daemon.ops.OperationContext;
+import dev.banger.daemon.store.Ids;
 import dev.banger.daemon.store.ImageRows;
 import dev.banger.daemon.store.KernelRows;
 import dev.banger.daemon.store.Store;

@@ -1,7 +1,5 @@
 package dev.banger.daemon.image;
 
-import dev.banger.daemon.store.Ids;
-import dev.banger.daemon.fs.FileTrees;
 import dev.banger.core.Layout;
 import dev.banger.core.config.UnpackLimits;
 import dev.banger.core.model.KernelInfo;
@@ -9,10 +7,12 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.fs.FileTrees;
 import dev.banger.daemon.image.ImageRpc.KernelImportParams;
 import dev.banger.daemon.image.kernel.DebKernelImporter;
 import dev.banger.daemon.image.layers.LayerFlattener;
 import dev.banger.daemon.ops.OperationContext;
+import dev.banger.daemon.store.Ids;
 import dev.banger.daemon.store.Store;
 import java.io.IOException;
 import java.io.InputStream;

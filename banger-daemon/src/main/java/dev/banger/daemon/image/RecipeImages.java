@@ -1,25 +1,22 @@
 package dev.banger.daemon.image;
 
-import dev.banger.daemon.store.Ids;
-import dev.banger.daemon.fs.FileTrees;
 import dev.banger.core.config.DebianSources;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.KernelInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.fs.FileTrees;
+import dev.banger.daemon.fs.Sha256;
 import dev.banger.daemon.image.recipe.DebianRecipe;
 import dev.banger.daemon.image.recipe.Debootstrap;
 import dev.banger.daemon.image.recipe.HostDebianMirror;
 import dev.banger.daemon.image.recipe.TreeCounts;
 import dev.banger.daemon.ops.OperationContext;
+import dev.banger.daemon.store.Ids;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
-import java.util.HexFormat;
 import java.util.Optional;
 
 /**
@@ -115,12 +112,6 @@ final class RecipeImages {
 
     /** One cache entry per recipe and mirror (the guest-files version is BuiltRootfsCache's part of the key). */
     private static String cacheKey(DebianRecipe recipe, String mirror) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update((recipe.toString() + "\n" + mirror).getBytes(StandardCharsets.UTF_8));
-            return "recipe:" + HexFormat.of().formatHex(md.digest(), 0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return "recipe:" + Sha256.hex(recipe.toString() + "\n" + mirror).substring(0, 32);
     }
 }

@@ -1,7 +1,7 @@
 package dev.banger.daemon.image;
 
-import dev.banger.core.units.Sizes;
 import dev.banger.core.rpc.BangerException;
+import dev.banger.core.units.Sizes;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.image.layers.FlattenResult;
 import dev.banger.daemon.image.rootfs.DebugfsFixups;

@@ -1,7 +1,5 @@
 package dev.banger.daemon.image;
 
-import dev.banger.daemon.store.Ids;
-import dev.banger.daemon.fs.FileTrees;
 import dev.banger.core.Layout;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.KernelInfo;
@@ -10,9 +8,11 @@ import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandFailedException;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.fs.FileTrees;
 import dev.banger.daemon.image.bundle.BundleReader;
 import dev.banger.daemon.image.rootfs.Ext4Images;
 import dev.banger.daemon.ops.OperationContext;
+import dev.banger.daemon.store.Ids;
 import dev.banger.daemon.store.ImageRows;
 import dev.banger.daemon.store.KernelRows;
 import dev.banger.daemon.store.Store;

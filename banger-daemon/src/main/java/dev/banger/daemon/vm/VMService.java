@@ -8,10 +8,12 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.fs.FileModes;
+import dev.banger.daemon.fs.FileTrees;
 import dev.banger.daemon.image.BootableImage;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.network.HostNetwork;
 import dev.banger.daemon.ops.OperationContext;
+import dev.banger.daemon.store.Ids;
 import dev.banger.daemon.store.Store;
 import dev.banger.daemon.store.VmRows;
 import dev.banger.daemon.vm.boot.BootContext;
@@ -46,14 +48,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -205,7 +205,7 @@ public final class VMService {
                 }
                 Inet4Address ip = network.allocate(taken);
                 var now = clock.instant();
-                VmInfo row = new VmInfo(newId(), name, VmInfo.CREATED, image.id(), image.name(), vcpu, memoryMib, diskBytes,
+                VmInfo row = new VmInfo(Ids.newId(), name, VmInfo.CREATED, image.id(), image.name(), vcpu, memoryMib, diskBytes,
                         ip.getHostAddress(), HostNetwork.macFor(ip), nat, null, now, now, null);
                 VmRows.insert(c, row);
                 return row;
@@ -317,7 +317,7 @@ public final class VMService {
             ctx.progress(h != null || now.running() ? "kill" : "clean up");
             teardown(now, h);
             ctx.progress("remove disks");
-            deleteTree(vmDir(now.id()));
+            FileTrees.deleteQuietly(vmDir(now.id()));
             ssh.get().forget(List.of(now.guestIp(), now.name() + ".vm"));
             store.vms().delete(now.id());
             return now.withRuntime(null);
@@ -444,9 +444,9 @@ public final class VMService {
             if (interruptedStart) {
                 if (VmInfo.CREATED.equals(vm.state())) {
                     // Its first start: everything in the dir (disks, console log, QEMU's pid file and socket) is that start's.
-                    deleteTree(dir);
+                    FileTrees.deleteQuietly(dir);
                 } else {
-                    h.get().made().forEach(f -> deleteTree(Path.of(f)));
+                    h.get().made().forEach(f -> FileTrees.deleteQuietly(Path.of(f)));
                     removeIfEmpty(dir);
                 }
                 store.vms().setState(vm.id(), VmInfo.ERROR, "bangerd stopped while this VM was starting; start it again",
@@ -553,24 +553,14 @@ public final class VMService {
     }
 
 
-    private static String newId() {
-        byte[] b = new byte[8];
-        ThreadLocalRandom.current().nextBytes(b);
-        return HexFormat.of().formatHex(b);
-    }
-
     private String generatedName() {
         for (int i = 0; i < 20; i++) {
-            String name = "vm-" + newId().substring(0, 6);
+            String name = "vm-" + Ids.newId().substring(0, 6);
             if (store.vms().find(name).isEmpty()) {
                 return name;
             }
         }
         throw new IllegalStateException("cannot find a free VM name");
-    }
-
-    private void deleteTree(Path p) {
-        runner.runAllowingFailure(dev.banger.daemon.exec.Command.of("rm", "-rf", "--one-file-system", p.toString()));
     }
 
     private static void removeIfEmpty(Path dir) {

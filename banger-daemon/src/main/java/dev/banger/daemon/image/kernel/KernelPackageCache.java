@@ -3,9 +3,11 @@ package dev.banger.daemon.image.kernel;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.fs.FileModes;
+import dev.banger.daemon.fs.Sha256;
 import dev.banger.daemon.ops.OperationContext;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,9 +21,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.locks.ReentrantLock;
@@ -132,7 +132,7 @@ public final class KernelPackageCache {
                     throw failed(e, "the server sends " + length + " bytes, the catalog expects " + expected, null);
                 }
                 long total = expected > 0 ? expected : Math.max(length, 0);
-                MessageDigest md = newSha256();
+                MessageDigest md = Sha256.newDigest();
                 long done = 0;
                 long reported = 0;
                 byte[] buf = new byte[1 << 16];
@@ -163,7 +163,7 @@ public final class KernelPackageCache {
                 if (length >= 0 && done != length || expected > 0 && done != expected) {
                     throw failed(e, "got " + done + " of " + (expected > 0 ? expected : length) + " bytes", null);
                 }
-                String got = HexFormat.of().formatHex(md.digest());
+                String got = Sha256.hex(md);
                 if (!got.equals(e.sha256())) {
                     throw new BangerException(ErrorCode.OPERATION_FAILED, "kernel package " + e.url() + " failed verification: "
                             + "expected sha256 " + e.sha256() + ", got " + got + " (nothing was kept)");
@@ -198,22 +198,16 @@ public final class KernelPackageCache {
 
     /** The hex sha256 of a cached file; checks for a cancel between reads ({@code what} names it then). */
     static String sha256(Path file, String what) throws IOException {
-        return digest(file, newSha256(), what);
+        return digest(file, Sha256.newDigest(), what);
     }
 
     /** The hex digest of {@code file} by {@code md}, checking for a cancel between reads. */
     static String digest(Path file, MessageDigest md, String what) throws IOException {
-        byte[] buf = new byte[1 << 16];
-        try (InputStream in = Files.newInputStream(file)) {
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                if (Thread.currentThread().isInterrupted()) {
-                    throw new BangerException(ErrorCode.CANCELLED, "check of " + what + " cancelled");
-                }
-                md.update(buf, 0, n);
-            }
+        try {
+            return Sha256.ofFile(file, md);
+        } catch (InterruptedIOException e) {
+            throw new BangerException(ErrorCode.CANCELLED, "check of " + what + " cancelled");
         }
-        return HexFormat.of().formatHex(md.digest());
     }
 
     private static boolean interrupted(OperationContext ctx) {
@@ -228,11 +222,4 @@ public final class KernelPackageCache {
         return new BangerException(ErrorCode.CANCELLED, "download of kernel package " + e.url() + " cancelled", cause);
     }
 
-    private static MessageDigest newSha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException x) {
-            throw new IllegalStateException("the JDK always has SHA-256", x);
-        }
-    }
 }
