@@ -325,9 +325,8 @@ public final class ImageService {
 
     /** Lookup, reference check and row delete under the lock; the files go after it is released. */
     public ImageInfo delete(String ref) {
-        ImageInfo image;
         List<KernelInfo> companion = new java.util.ArrayList<>();
-        image = publisher.underLock(c -> {
+        ImageInfo image = publisher.underLock(c -> {
             ImageInfo i = ImageRows.byName(c, ref).or(() -> store.images().find(ref))
                     .orElseThrow(() -> BangerException.notFound("image '" + ref + "' not found"));
             List<String> vms = ImageRows.vmsUsing(c, i.id());
@@ -372,8 +371,7 @@ public final class ImageService {
     }
 
     public KernelInfo deleteKernel(String name) {
-        KernelInfo kernel;
-        kernel = publisher.underLock(c -> {
+        KernelInfo kernel = publisher.underLock(c -> {
             KernelInfo k = KernelRows.byName(c, name)
                     .orElseThrow(() -> BangerException.notFound("kernel '" + name + "' not found"));
             List<String> images = KernelRows.imagesUsing(c, k.id());
