@@ -65,6 +65,6 @@ class VmImageReferenceTest {
     }
 
     private static VMService.CreateParams noStart(String name, String image) {
-        return new VMService.CreateParams(name, image, "k", 1, "256", "256M", true, null);
+        return new VMService.CreateParams(name, image, "k", 1, "256", "256M", true, null, null);
     }
 }
