@@ -1,8 +1,11 @@
 package dev.banger.daemon.rpc;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import dev.banger.core.BuildInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
@@ -41,6 +44,8 @@ final class RpcConnection {
     private final Operations operations;
     private final PeerPolicy policy;
     private final ObjectMapper mapper;
+    /** One JSON document per line: anything after it is an invalid request, never silently dropped. */
+    private final ObjectReader requestReader;
     private final StreamRendezvous streams;
     private final Consumer<RpcConnection> onClose;
     private final Object writeLock = new Object();
@@ -63,6 +68,7 @@ final class RpcConnection {
         this.mapper = mapper;
         this.streams = streams;
         this.onClose = onClose;
+        this.requestReader = mapper.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     }
 
     void serve() {
@@ -116,7 +122,11 @@ final class RpcConnection {
     private boolean handle(String line, String opId) {
         JsonNode req;
         try {
-            req = mapper.readTree(line);
+            req = requestReader.readTree(line);
+        } catch (MismatchedInputException e) {
+            sendError(null, opId, Protocol.INVALID_REQUEST, ErrorCode.BAD_REQUEST,
+                    "one JSON request per line: found more after the first (" + e.getOriginalMessage() + ")");
+            return denyReason == null;
         } catch (JacksonException e) {
             sendError(null, opId, Protocol.PARSE_ERROR, ErrorCode.BAD_REQUEST, "invalid JSON: " + e.getOriginalMessage());
             return denyReason == null;
@@ -392,6 +402,9 @@ final class RpcConnection {
             while (true) {
                 for (int i = pos; i < limit; i++) {
                     if (buf[i] == '\n') {
+                        if ((acc == null ? 0 : acc.size()) + (i - pos) > Protocol.MAX_LINE_BYTES) {
+                            throw new LineTooLongException();
+                        }
                         String line;
                         if (acc == null) {
                             line = new String(buf, pos, i - pos, StandardCharsets.UTF_8);
