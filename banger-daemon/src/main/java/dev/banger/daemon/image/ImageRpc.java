@@ -1,5 +1,6 @@
 package dev.banger.daemon.image;
 
+import dev.banger.daemon.image.oci.RegistryLogin;
 import java.util.List;
 
 /** The params and results of the image and kernel RPC methods (docs/rpc.md), as the daemon reads and writes them. */
@@ -8,8 +9,14 @@ public final class ImageRpc {
     private ImageRpc() {
     }
 
-    /** {@code image.pull} params. {@code size} like "4G"; {@code kernel_ref} names an imported kernel, or one in the kernel catalog (pulled then). */
-    public record PullParams(String ref, String name, String kernelRef, String size) {
+    /**
+     * {@code image.pull} params. {@code size} like "4G"; {@code kernel_ref} names an imported kernel, or one in the kernel catalog
+     * (pulled then); {@code auth}: credentials for the reference's registry the CLI resolved as the invoking user (kept for this pull only).
+     */
+    public record PullParams(String ref, String name, String kernelRef, String size, RegistryLogin auth) {
+        public PullParams(String ref, String name, String kernelRef, String size) {
+            this(ref, name, kernelRef, size, null);
+        }
     }
 
     /**

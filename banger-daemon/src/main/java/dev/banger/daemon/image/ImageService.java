@@ -20,6 +20,7 @@ import dev.banger.daemon.image.ImageRpc.PullParams;
 import dev.banger.daemon.image.ImageRpc.RegisterParams;
 import dev.banger.daemon.image.oci.ImageReference;
 import dev.banger.daemon.image.oci.PruneReport;
+import dev.banger.daemon.image.oci.RegistryLogin;
 import dev.banger.daemon.image.recipe.DebianRecipe;
 import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.store.Ids;
@@ -132,7 +133,7 @@ public final class ImageService {
                 : Names.fromReference(ref.repository(), ref.tag(), ref.digest()));
         KernelInfo kernel = p.kernelRef() == null ? null : catalogKernels.resolve(p.kernelRef(), ctx);
         String source = ociSource(ref);
-        return coalesced(name, source, ctx, () -> pullOci(ref, name, source, size, kernel, ctx));
+        return coalesced(name, source, ctx, () -> pullOci(ref, p.auth(), name, source, size, kernel, ctx));
     }
 
     /**
@@ -227,13 +228,13 @@ public final class ImageService {
         }
     }
 
-    private ImageInfo pullOci(ImageReference ref, String name, String source, Long size, KernelInfo kernel,
+    private ImageInfo pullOci(ImageReference ref, RegistryLogin login, String name, String source, Long size, KernelInfo kernel,
                               OperationContext ctx) {
         publisher.requireImageNameFree(name);
         Path staging = publisher.newStagingDir("pull-" + name);
         java.util.List<Path> trees = new java.util.ArrayList<>(); // the tree may live outside staging (tmpfs)
-        try {
-            String digest = size == null ? steps.oci().currentDigest(ref) : null;
+        try (OciPull.Session resolved = steps.oci().resolve(ref, login, ctx)) {
+            String digest = size == null ? resolved.image().manifestDigest() : null;
             java.util.Optional<Path> built = digest == null ? java.util.Optional.empty() : builtRootfs.find(digest);
             if (built.isPresent()) {
                 ctx.progress("reuse the rootfs built by an earlier pull of " + digest);
@@ -247,7 +248,7 @@ public final class ImageService {
             trees.add(tree);
             PulledTree pulled;
             try {
-                pulled = steps.pullAndFlatten().pull(ref, tree, ctx);
+                pulled = steps.pullAndFlatten().pull(resolved, tree, ctx);
             } catch (BangerException e) {
                 if (!steps.scratch().isFull(tree)) {
                     throw e;
@@ -255,7 +256,7 @@ public final class ImageService {
                 log.info("image {} does not fit the tmpfs scratch space; unpacking on disk", name);
                 steps.scratch().release(tree);
                 tree = Files.createDirectory(staging.resolve("tree"));
-                pulled = steps.pullAndFlatten().pull(ref, tree, ctx);
+                pulled = steps.pullAndFlatten().pull(resolved, tree, ctx);
             }
             ctx.checkCancelled();
             Path rootfs = staging.resolve("rootfs.ext4");

@@ -20,7 +20,7 @@ record ImageSteps(OciPull oci, PullAndFlatten pullAndFlatten, FinalizePulledRoot
     static ImageSteps real(CommandRunner runner, Layout layout, Config config) {
         OciPull oci = new OciPull(config, layout, DaemonUser.isRoot());
         Ext4Builder ext4 = new Ext4Builder(runner);
-        return new ImageSteps(oci, oci::pullAndFlatten, new RootfsFinalizer(ext4, runner), new Ext4WorkSeedBuilder(ext4),
+        return new ImageSteps(oci, OciPull.Session::fetchAndFlatten, new RootfsFinalizer(ext4, runner), new Ext4WorkSeedBuilder(ext4),
                 new BundleFetcher(runner)::fetch, ScratchSpace.forState(layout));
     }
 

@@ -28,6 +28,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
+import dev.banger.daemon.image.oci.MediaTypes;
+import dev.banger.daemon.image.testing.FakeRegistry;
+import dev.banger.daemon.image.testing.TestImage;
+import dev.banger.daemon.image.testing.TestLayer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -79,7 +83,7 @@ class KernelCatalogPullTest {
         open(false, entries);
     }
 
-    /** {@code standIns}: image pulls fetch, build and seed nothing real (no registry, no mkfs). */
+    /** {@code standIns}: image pulls fetch no layers and build and seed nothing real (no mkfs). */
     private void open(boolean standIns, String... entries) {
         Path catalog = TestKernelServer.catalog(dir.resolve("kernels.json"), entries);
         Config config = Config.under(dir.resolve("banger")).withKernelCatalog(catalog);
@@ -90,8 +94,21 @@ class KernelCatalogPullTest {
         images = new ImageService(store, runner, layout, config, Clock.systemUTC(), standIns ? standIns(steps) : steps);
     }
 
+    /** Pulls resolve their reference for real (once each); the seams stand in for the layers. */
+    final FakeRegistry registry = serveSmallImage("app");
+
+    static FakeRegistry serveSmallImage(String... repos) {
+        FakeRegistry fake = new FakeRegistry();
+        TestImage image = TestImage.image(List.of(new TestLayer().file("hello", "hi").gzip()), MediaTypes.OCI_LAYER_GZIP);
+        for (String repo : repos) {
+            fake.serve(repo, "v1", image);
+        }
+        return fake;
+    }
+
     @AfterEach
     void close() {
+        registry.close();
         if (store != null) {
             store.close();
         }
@@ -177,7 +194,7 @@ class KernelCatalogPullTest {
         assertThatThrownBy(() -> images.pullKernel("nope", ctx()))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND))
                 .hasMessage("kernel 'nope' is not in the kernel catalog (see `banger kernel list --available`)");
-        assertThatThrownBy(() -> images.pull(new ImageRpc.PullParams("localhost:1/app:v1", "app", "nope", null), ctx()))
+        assertThatThrownBy(() -> images.pull(new ImageRpc.PullParams(registry.host() + "/app:v1", "app", "nope", null), ctx()))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND))
                 .hasMessageContaining("kernel 'nope'").hasMessageContaining("`banger kernel list --available`");
         assertThat(server.requests()).hasSize(before);
@@ -194,7 +211,7 @@ class KernelCatalogPullTest {
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<ImageInfo>> fs = new ArrayList<>();
             for (String name : List.of("app1", "app2")) {
-                fs.add(pool.submit(() -> images.pull(new ImageRpc.PullParams("localhost:1/app:v1", name, "cloud", null), ctx())));
+                fs.add(pool.submit(() -> images.pull(new ImageRpc.PullParams(registry.host() + "/app:v1", name, "cloud", null), ctx())));
             }
             for (Future<ImageInfo> f : fs) {
                 pulled.add(f.get());
@@ -210,7 +227,7 @@ class KernelCatalogPullTest {
 
         // Imported now: a third pull uses it without the catalog.
         stages.clear();
-        ImageInfo third = images.pull(new ImageRpc.PullParams("localhost:1/app:v1", "app3", "cloud", null), ctx());
+        ImageInfo third = images.pull(new ImageRpc.PullParams(registry.host() + "/app:v1", "app3", "cloud", null), ctx());
         assertThat(third.kernelId()).isEqualTo(k.id());
         assertThat(stages).doesNotContain("pull kernel cloud from the kernel catalog", "check cached kernel package");
         assertThat(names(layout.stagingDir())).isEmpty();
@@ -264,7 +281,7 @@ class KernelCatalogPullTest {
     private static ImageSteps standIns(ImageSteps real) {
         return real.withFinalizer((tree, pulled, rootfs, sz, name, c) -> write(rootfs))
                 .withWorkSeedBuilder((tree, out) -> write(out))
-                .withPullAndFlatten((ref, tree, c) -> new PulledTree("sha256:" + "1".repeat(64), "amd64",
+                .withPullAndFlatten((resolved, tree, c) -> new PulledTree("sha256:" + "1".repeat(64), "amd64",
                         new FlattenResult(0, 0, 0, 0, 0, 0, 0, List.of())));
     }
 

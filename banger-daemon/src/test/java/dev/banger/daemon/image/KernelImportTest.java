@@ -18,6 +18,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import dev.banger.daemon.image.oci.MediaTypes;
+import dev.banger.daemon.image.testing.FakeRegistry;
+import dev.banger.daemon.image.testing.TestImage;
+import dev.banger.daemon.image.testing.TestLayer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -47,8 +51,21 @@ class KernelImportTest {
         Files.writeString(prepared.resolve("modules/6.1.0-test/kernel/drivers/virtio_blk.ko"), "module");
     }
 
+    /** Pulls resolve their reference for real (once each); the seams stand in for the layers. */
+    final FakeRegistry registry = serveSmallImage("app");
+
+    static FakeRegistry serveSmallImage(String... repos) {
+        FakeRegistry fake = new FakeRegistry();
+        TestImage image = TestImage.image(List.of(new TestLayer().file("hello", "hi").gzip()), MediaTypes.OCI_LAYER_GZIP);
+        for (String repo : repos) {
+            fake.serve(repo, "v1", image);
+        }
+        return fake;
+    }
+
     @AfterEach
     void close() {
+        registry.close();
         store.close();
     }
 
@@ -93,10 +110,10 @@ class KernelImportTest {
         images = new ImageService(store, runner, layout, config, Clock.systemUTC(), ImageSteps.real(runner, layout, config)
                 .withFinalizer((tree, pulled, rootfs, size, name, c) -> writeQuietly(rootfs))
                 .withWorkSeedBuilder((tree, out) -> writeQuietly(out))
-                .withPullAndFlatten((ref, tree, c) -> new PulledTree("sha256:" + "1".repeat(64), "amd64",
+                .withPullAndFlatten((resolved, tree, c) -> new PulledTree("sha256:" + "1".repeat(64), "amd64",
                         new FlattenResult(0, 0, 0, 0, 0, 0, 0, List.of()))));
         importKernel("in-use", prepared);
-        ImageInfo image = images.pull(new ImageRpc.PullParams("localhost:1/app:v1", "app", "in-use", null), ctx());
+        ImageInfo image = images.pull(new ImageRpc.PullParams(registry.host() + "/app:v1", "app", "in-use", null), ctx());
         assertThat(image.kernelName()).isEqualTo("in-use");
 
         assertThatThrownBy(() -> images.deleteKernel("in-use")).hasMessageContaining("used by image(s) app");

@@ -88,12 +88,12 @@ class ScratchSpaceTest {
         ScratchSpace scratch = new ScratchSpace(ScratchSpace.SHM, 0, record);
         AtomicReference<Path> root = new AtomicReference<>();
         PullAndFlatten real = realSteps().pullAndFlatten();
-        ImageService images = service(scratch, (ref, tree, ctx) -> {
+        ImageService images = service(scratch, (resolved, tree, ctx) -> {
             root.set(made(tree.getParent()));
             assertThat(tree.getParent()).isEqualTo(scratch.currentRoot());
             assertThat(Files.readString(record)).as("recorded for the next daemon's cleanup").isEqualTo(root.get().toString());
             assertPrivate(root.get());
-            return real.pull(ref, tree, ctx);
+            return real.pull(resolved, tree, ctx);
         });
 
         ImageInfo image = pull(images);
@@ -112,7 +112,7 @@ class ScratchSpaceTest {
         ScratchSpace scratch = new ScratchSpace(ScratchSpace.SHM, 0, layout.stateDir().resolve("tmpfs-scratch"));
         PullAndFlatten real = realSteps().pullAndFlatten();
         List<String> attempts = new ArrayList<>();
-        ImageService images = service(scratch, (ref, tree, ctx) -> {
+        ImageService images = service(scratch, (resolved, tree, ctx) -> {
             Path root = made(tree.getParent());
             assertThat(root.getParent()).isEqualTo(ScratchSpace.SHM);
             attack(attempts, "ln", "-s", outside.toString(), root.resolve("tree-evil").toString());
@@ -121,7 +121,7 @@ class ScratchSpaceTest {
             attack(attempts, "ln", "-s", outside.toString(), tree.resolve("usr").toString());
             attack(attempts, "mkdir", tree.resolve("usr").toString());
             attack(attempts, "mv", root.toString(), ScratchSpace.SHM.resolve("stolen-" + root.getFileName()).toString());
-            PulledTree pulled = real.pull(ref, tree, ctx);
+            PulledTree pulled = real.pull(resolved, tree, ctx);
             // A world-writable dir from the image is still out of reach: its parents are 0700.
             assertThat(Files.getPosixFilePermissions(tree.resolve("pub"))).isEqualTo(PosixFilePermissions.fromString("rwxrwxrwx"));
             attack(attempts, "ln", "-s", outside.toString(), tree.resolve("pub/link").toString());
@@ -185,9 +185,9 @@ class ScratchSpaceTest {
             ScratchSpace scratch = new ScratchSpace(small, 0, layout.stateDir().resolve("tmpfs-scratch"));
             List<Path> trees = new ArrayList<>();
             PullAndFlatten real = realSteps().pullAndFlatten();
-            ImageService images = service(scratch, (ref, tree, ctx) -> {
+            ImageService images = service(scratch, (resolved, tree, ctx) -> {
                 trees.add(tree);
-                return real.pull(ref, tree, ctx);
+                return real.pull(resolved, tree, ctx);
             });
 
             ImageInfo image = images.pull(new ImageRpc.PullParams(registry.host() + "/big:v1", "big", null, null), ctx());

@@ -61,8 +61,8 @@ class VmGuardTest {
 
     @Test
     void defaultVmsReachTheHostButNotEachOtherNeitherAcrossTheBridgeNorThroughTheHostsRouting() throws Exception {
-        VmInfo a = running("a");
-        VmInfo b = running("b");
+        VmInfo a = running("ga");
+        VmInfo b = running("gb");
         assertThat(count(guardTable(), "\"banger:" + a.id() + "\"")).as(guardTable()).isEqualTo(7);
         assertThat(reaches(a, host)).as("the host, by the bridge's address").isTrue();
         assertThat(reaches(b, host)).isTrue();
@@ -88,8 +88,8 @@ class VmGuardTest {
 
     @Test
     void aGuestSendingFromAnotherAddressOrMacGetsNothingToTheHostWhichItWouldWithoutTheGuard() throws Exception {
-        VmInfo a = running("a");
-        VmInfo b = running("b");
+        VmInfo a = running("ga");
+        VmInfo b = running("gb");
         probeTable(a, b);
         try {
             spoof(a, b);
@@ -114,8 +114,8 @@ class VmGuardTest {
 
     @Test
     void twoNoIsolateVmsTalkAndAnIsolatedOneStaysApartFromAnOpenOne() {
-        VmInfo a = running("a");
-        VmInfo b = running("b");
+        VmInfo a = running("ga");
+        VmInfo b = running("gb");
         try {
             for (VmInfo vm : new VmInfo[] {a, b}) {
                 rig.vms.stop(vm.id(), rig.ctx("vm.stop"));
@@ -126,22 +126,22 @@ class VmGuardTest {
             assertThat(reaches(a, b.guestIp())).as("both --no-isolate").isTrue();
             assertThat(reaches(b, a.guestIp())).isTrue();
 
-            rig.vms.stop("a", rig.ctx("vm.stop"));
-            rig.vms.set(new VMService.SetParams("a", null, null, null, null, true));
-            rig.vms.start("a", rig.ctx("vm.start"));
+            rig.vms.stop("ga", rig.ctx("vm.stop"));
+            rig.vms.set(new VMService.SetParams("ga", null, null, null, null, true));
+            rig.vms.start("ga", rig.ctx("vm.start"));
             assertThat(reaches(b, a.guestIp())).as("an open VM does not reach an isolated one").isFalse();
             assertThat(reaches(a, b.guestIp())).as("nor the isolated one an open one").isFalse();
             assertThat(reaches(a, host)).isTrue();
         } finally {
-            running("a");
-            running("b");
+            running("ga");
+            running("gb");
         }
     }
 
     @Test
     void theGuardIsRebuiltOnAdoptAndGoneAfterStopAFailedStartAndDelete() {
-        VmInfo a = running("a");
-        VmInfo b = running("b");
+        VmInfo a = running("ga");
+        VmInfo b = running("gb");
         rig.runner.run("nft", "delete", "table", "bridge", "banger"); // a firewall reload while bangerd is down
         rig.restart();
         assertThat(count(guardTable(), "\"banger:" + a.id() + "\"")).as("rebuilt when the running VM is adopted").isEqualTo(7);
@@ -149,20 +149,20 @@ class VmGuardTest {
         rig.restart();
         assertThat(count(guardTable(), "\"banger:" + a.id() + "\"")).as("an adopt with the rules in place adds none").isEqualTo(7);
 
-        rig.vms.stop("a", rig.ctx("vm.stop"));
+        rig.vms.stop("ga", rig.ctx("vm.stop"));
         assertThat(guardTable()).as("stop").doesNotContain(a.id()).contains("banger:" + b.id());
 
         Capabilities base = rig.vms.capabilities;
         rig.vms.capabilities = new Capabilities(Stream.concat(base.all().stream(), Stream.of(new FailingAfterGuard())).toList());
         try {
-            assertThatThrownBy(() -> rig.vms.start("a", rig.ctx("vm.start"))).hasMessageContaining("refused after the guard");
+            assertThatThrownBy(() -> rig.vms.start("ga", rig.ctx("vm.start"))).hasMessageContaining("refused after the guard");
         } finally {
             rig.vms.capabilities = base;
         }
         assertThat(guardTable()).as("a failed start").doesNotContain(a.id());
 
-        rig.vms.delete("b", rig.ctx("vm.delete"));
-        rig.vms.delete("a", rig.ctx("vm.delete"));
+        rig.vms.delete("gb", rig.ctx("vm.delete"));
+        rig.vms.delete("ga", rig.ctx("vm.delete"));
         assertThat(guardTable()).as("delete").doesNotContain("banger:");
     }
 
