@@ -11,6 +11,7 @@ import dev.banger.daemon.doctor.Doctor;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.fs.FileModes;
 import dev.banger.daemon.fs.StateDirs;
+import dev.banger.daemon.image.ImageRpc;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.network.HostNetwork;
 import dev.banger.daemon.ops.OperationContext;
@@ -143,16 +144,16 @@ public final class Daemon implements AutoCloseable {
                 .add(Methods.SHUTDOWN, true, (p, ctx) -> requestStop(p, ctx))
                 .add(Methods.OPERATIONS_LIST, false,
                         (p, ctx) -> Map.of("operations", ops.list(p.as(OperationsListParams.class).limitOr(DEFAULT_OPERATIONS_LIMIT))))
-                .add(Methods.IMAGE_PULL, true, (p, ctx) -> img.pull(p.as(ImageService.PullParams.class), ctx))
+                .add(Methods.IMAGE_PULL, true, (p, ctx) -> img.pull(p.as(ImageRpc.PullParams.class), ctx))
                 .add(Methods.IMAGE_LIST, false, (p, ctx) -> Map.of("images", img.list()))
                 .add(Methods.IMAGE_SHOW, false, (p, ctx) -> img.show(p.as(NameParams.class).required()))
                 .add(Methods.IMAGE_DELETE, true, (p, ctx) -> img.delete(p.as(NameParams.class).required()))
-                .add(Methods.IMAGE_BUNDLE_PULL, true, (p, ctx) -> img.pullBundle(p.as(ImageService.BundlePullParams.class), ctx))
-                .add(Methods.IMAGE_BUNDLE_MAKE, true, (p, ctx) -> img.makeBundle(p.as(ImageService.BundleMakeParams.class), ctx))
-                .add(Methods.IMAGE_REGISTER, true, (p, ctx) -> img.register(p.as(ImageService.RegisterParams.class), ctx))
+                .add(Methods.IMAGE_BUNDLE_PULL, true, (p, ctx) -> img.pullBundle(p.as(ImageRpc.BundlePullParams.class), ctx))
+                .add(Methods.IMAGE_BUNDLE_MAKE, true, (p, ctx) -> img.makeBundle(p.as(ImageRpc.BundleMakeParams.class), ctx))
+                .add(Methods.IMAGE_REGISTER, true, (p, ctx) -> img.register(p.as(ImageRpc.RegisterParams.class), ctx))
                 .add(Methods.IMAGE_PROMOTE, true, (p, ctx) -> img.promote(p.as(NameParams.class).required(), ctx))
-                .add(Methods.IMAGE_CACHE_PRUNE, true, (p, ctx) -> img.pruneCache(p.as(ImageService.CachePruneParams.class)))
-                .add(Methods.KERNEL_IMPORT, true, (p, ctx) -> img.importKernel(p.as(ImageService.KernelImportParams.class), ctx))
+                .add(Methods.IMAGE_CACHE_PRUNE, true, (p, ctx) -> img.pruneCache(p.as(ImageRpc.CachePruneParams.class)))
+                .add(Methods.KERNEL_IMPORT, true, (p, ctx) -> img.importKernel(p.as(ImageRpc.KernelImportParams.class), ctx))
                 .add(Methods.KERNEL_LIST, false, (p, ctx) -> Map.of("kernels", img.listKernels()))
                 .add(Methods.KERNEL_SHOW, false, (p, ctx) -> img.showKernel(p.as(NameParams.class).required()))
                 .add(Methods.KERNEL_DELETE, true, (p, ctx) -> img.deleteKernel(p.as(NameParams.class).required()))

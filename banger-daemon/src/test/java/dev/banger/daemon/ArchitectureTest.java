@@ -16,6 +16,7 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
 import dev.banger.core.config.Config;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.image.ImageService;
 import java.net.URL;
 import java.util.List;
 import java.util.stream.Stream;
@@ -125,6 +126,15 @@ class ArchitectureTest {
                 .should().dependOnClassesThat().resideInAPackage("dev.banger.daemon.rpc..")
                 .orShould().dependOnClassesThat().belongToAnyOf(Daemon.class, Bangerd.class)
                 .because("services are called by RPC handlers, never the other way round")
+                .check(classes);
+    }
+
+    @Test
+    void thePartsOfImageDoNotKnowTheirFront() {
+        noClasses().that().resideInAPackage("dev.banger.daemon.image..")
+                .and(DescribedPredicate.not(classOrNested(ImageService.class)))
+                .should().dependOnClassesThat(classOrNested(ImageService.class))
+                .because("the parts get what they need through their constructors and return results; the front calls them")
                 .check(classes);
     }
 }

@@ -4,16 +4,14 @@ import dev.banger.core.Layout;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.fs.FileModes;
+import dev.banger.daemon.fs.FileTrees;
+import dev.banger.daemon.fs.Sha256;
 import dev.banger.daemon.image.rootfs.GuestInjector;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -73,7 +71,7 @@ final class BuiltRootfsCache {
             log.debug("not caching the rootfs of {}: {}", manifestDigest, e.getMessage());
         } finally {
             if (tmp != null) {
-                runner.runAllowingFailure(Command.of("rm", "-rf", tmp.toString()));
+                FileTrees.deleteQuietly(tmp);
             }
         }
     }
@@ -95,7 +93,7 @@ final class BuiltRootfsCache {
                     }
                 }
                 if (!dryRun) {
-                    runner.run(Command.of("rm", "-rf", entry.toString()));
+                    FileTrees.delete(entry);
                 }
             }
         }
@@ -108,12 +106,7 @@ final class BuiltRootfsCache {
     }
 
     private String key(String manifestDigest) {
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest((manifestDigest + "\n" + guestVersion).getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(d, 0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.hex(manifestDigest + "\n" + guestVersion).substring(0, 32);
     }
 
     private void link(Path from, Path to) throws IOException {

@@ -1,11 +1,12 @@
 package dev.banger.daemon.image;
 
-import dev.banger.core.units.Sizes;
 import dev.banger.core.config.UnpackLimits;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.KernelInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.core.units.Sizes;
+import dev.banger.daemon.fs.FileTrees;
 import dev.banger.daemon.image.bundle.BundleFetcher;
 import dev.banger.daemon.image.bundle.BundleManifest;
 import dev.banger.daemon.image.bundle.BundleReader;
@@ -14,6 +15,7 @@ import dev.banger.daemon.image.layers.FlattenResult;
 import dev.banger.daemon.image.layers.LayerFlattener;
 import dev.banger.daemon.image.rootfs.Ext4Images;
 import dev.banger.daemon.ops.OperationContext;
+import dev.banger.daemon.store.Ids;
 import dev.banger.daemon.store.Store;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,12 +27,12 @@ import java.nio.file.Path;
 import java.time.Clock;
 
 /**
- * Image bundles, both ways. {@code image.bundle.pull}: fetch ({@code bundleFetch} seam) into a
+ * Image bundles, both ways. {@code image.bundle.pull}: fetch ({@link BundleFetch}) into a
  * staging dir, unpack while checking the sha256, resolve the manifest's kernel, build a work-seed
  * from the rootfs's {@code /root} when the bundle has none, publish. {@code image.bundle.make}:
  * flatten a rootfs tar as one layer, then the OCI pull's own steps (guest files, ext4, debugfs
- * fixups, work-seed) and pack. The formats live in {@code image.bundle}; staging, seams and the
- * publication window are ImageService's.
+ * fixups, work-seed) and pack. The formats live in {@code image.bundle}; staging and the publication
+ * window are {@link ImagePublisher}'s.
  *
  * <p>Host paths (a bundle file, the rootfs tar, {@code out}) only for a caller with bangerd's
  * rights; anyone else uploads the files and downloads the bundle ({@link Uploads}).
@@ -40,21 +42,28 @@ import java.time.Clock;
  */
 final class BundleImages {
 
-    private final ImageService images;
+    private final ImagePublisher publisher;
+    private final WorkSeeds workSeeds;
+    private final FinalizePulledRootfs finalizer;
+    private final BundleFetch bundleFetch;
     private final Store store;
     private final Clock clock;
     private final boolean applyOwnership;
     private final UnpackLimits unpackLimits;
 
-    BundleImages(ImageService images, Store store, Clock clock, boolean applyOwnership, UnpackLimits unpackLimits) {
-        this.images = images;
+    BundleImages(ImagePublisher publisher, WorkSeeds workSeeds, FinalizePulledRootfs finalizer, BundleFetch bundleFetch, Store store,
+                 Clock clock, boolean applyOwnership, UnpackLimits unpackLimits) {
+        this.publisher = publisher;
+        this.workSeeds = workSeeds;
+        this.finalizer = finalizer;
+        this.bundleFetch = bundleFetch;
         this.store = store;
         this.clock = clock;
         this.applyOwnership = applyOwnership;
         this.unpackLimits = unpackLimits;
     }
 
-    ImageInfo pull(ImageService.BundlePullParams p, OperationContext ctx) {
+    ImageInfo pull(ImageRpc.BundlePullParams p, OperationContext ctx) {
         if ((p.bundle() == null || p.bundle().isBlank()) == (p.bundleStream() == null)) {
             throw BangerException.badRequest("image pull --bundle needs a URL, an absolute file path or an uploaded file "
                     + "(bundle_stream), exactly one");
@@ -69,13 +78,13 @@ final class BundleImages {
         String sha256 = BundleReader.normalizeSha256(p.sha256());
         String requested = p.name() == null ? null : Names.validate("image", p.name());
         if (requested != null) {
-            images.requireNameFree(requested);
+            publisher.requireImageNameFree(requested);
         }
         InputStream upload = p.bundleStream() == null ? null : Uploads.claim(ctx, p.bundleStream());
-        Path staging = images.newStagingDir("bundle");
+        Path staging = publisher.newStagingDir("bundle");
         try {
             Path fetched = upload != null ? Uploads.save(upload, "the bundle", staging.resolve("bundle.upload"))
-                    : images.bundleFetch.fetch(p.bundle(), staging, ctx);
+                    : bundleFetch.fetch(p.bundle(), staging, ctx);
             ctx.checkCancelled();
             Path dir = Files.createDirectory(staging.resolve("image"));
             long total = Files.size(fetched);
@@ -89,7 +98,7 @@ final class BundleImages {
                 throw BangerException.badRequest("the bundle's manifest.json names no image: pass --name");
             }
             String name = requested != null ? requested : Names.validate("image", m.name());
-            images.requireNameFree(name);
+            publisher.requireImageNameFree(name);
             KernelInfo kernel = m.kernelRef() == null ? null : store.kernels().find(m.kernelRef())
                     .orElseThrow(() -> BangerException.notFound("the bundle boots kernel '" + m.kernelRef()
                             + "', which is not imported (see `banger kernel list`; import it first)"));
@@ -100,15 +109,15 @@ final class BundleImages {
             boolean seeded = c.workSeed() != null;
             if (!seeded) {
                 ctx.progress("build work-seed");
-                seeded = images.buildWorkSeedFromImage(c.rootfs(), staging.resolve("seed"), dir.resolve(BundleReader.WORK_SEED), name);
+                seeded = workSeeds.buildFromImage(c.rootfs(), staging.resolve("seed"), dir.resolve(BundleReader.WORK_SEED), name);
                 ctx.checkCancelled();
             }
             ctx.progress("publish");
-            ImageInfo draft = new ImageInfo(ImageService.newId(), name, "bundle:" + shown, "sha256:" + c.sha256(),
+            ImageInfo draft = new ImageInfo(Ids.newId(), name, "bundle:" + shown, "sha256:" + c.sha256(),
                     m.distro(), m.normalizedArch(), null, BundleReader.ROOTFS, seeded ? BundleReader.WORK_SEED : null,
                     kernel == null ? null : kernel.id(), kernel == null ? null : kernel.name(), true,
                     Files.size(c.rootfs()), clock.instant());
-            return images.publishImage(dir, draft);
+            return publisher.publishImage(dir, draft);
         } catch (IOException e) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "pull of bundle " + shown + " failed: " + e.getMessage(), e);
         } catch (InterruptedException e) {
@@ -116,11 +125,11 @@ final class BundleImages {
             throw new BangerException(ErrorCode.CANCELLED, "pull of bundle " + shown + " cancelled");
         } finally {
             Uploads.closeQuietly(upload);
-            images.deleteTreeQuietly(staging);
+            FileTrees.deleteQuietly(staging);
         }
     }
 
-    ImageService.BundleMade make(ImageService.BundleMakeParams p, OperationContext ctx) {
+    ImageRpc.BundleMade make(ImageRpc.BundleMakeParams p, OperationContext ctx) {
         String name = Names.validate("image", p.name());
         if (p.kernelRef() == null) {
             throw BangerException.badRequest("make-bundle needs --kernel-ref: the kernel VMs from the bundle boot");
@@ -156,7 +165,7 @@ final class BundleImages {
         Long size = p.size() == null ? null : Sizes.parse("--size", p.size());
         InputStream upload = tar == null ? Uploads.claim(ctx, p.rootfsTarStream()) : null;
         OutputStream download = out == null ? ctx.client().streams().download(p.outStream()) : null;
-        Path staging = images.newStagingDir("make-bundle-" + name);
+        Path staging = publisher.newStagingDir("make-bundle-" + name);
         try {
             Path tree = Files.createDirectory(staging.resolve("tree"));
             ctx.progress("unpack rootfs tar");
@@ -167,12 +176,12 @@ final class BundleImages {
             FlattenResult flat = flattener.finish();
             ctx.checkCancelled();
             Path rootfs = staging.resolve(BundleReader.ROOTFS);
-            images.finalizePulledRootfs.finish(tree, new ImageService.PulledTree(null, "amd64", flat), rootfs, size, name, ctx);
+            finalizer.finish(tree, new PulledTree(null, "amd64", flat), rootfs, size, name, ctx);
             ctx.checkCancelled();
             ctx.progress("build work-seed");
             Path seed = staging.resolve(BundleReader.WORK_SEED);
-            boolean seeded = images.buildWorkSeed(tree, seed, name);
-            images.deleteTreeQuietly(tree);
+            boolean seeded = workSeeds.build(tree, seed, name);
+            FileTrees.deleteQuietly(tree);
             ctx.checkCancelled();
             long total = Files.size(rootfs) + (seeded ? Files.size(seed) : 0);
             ctx.progress("write bundle", 0, total);
@@ -185,12 +194,12 @@ final class BundleImages {
                 Files.copy(written, download);
                 download.close(); // the clean end: the CLI keeps the file only after it
             }
-            return new ImageService.BundleMade(out == null ? null : out.toString(), sha256, bytes, name, kernelRef, seeded);
+            return new ImageRpc.BundleMade(out == null ? null : out.toString(), sha256, bytes, name, kernelRef, seeded);
         } catch (IOException e) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "make-bundle " + name + " failed: " + e.getMessage(), e);
         } finally {
             Uploads.closeQuietly(upload);
-            images.deleteTreeQuietly(staging);
+            FileTrees.deleteQuietly(staging);
         }
     }
 

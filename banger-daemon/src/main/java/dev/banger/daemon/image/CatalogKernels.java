@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
  * {@code kernel.catalog}, {@code kernel.pull} and the catalog fallback of {@code image pull
  * --kernel-ref}: catalog entries ({@link KernelCatalog}, the embedded one or the file the config
  * key {@code kernel_catalog} names, read at each use), their artifacts verified and cached by
- * sha256 ({@link KernelPackageCache}), imported through {@link ImageService#importDeb} (KernelImports) (staging
- * dir, no lock; then the usual publish). Pulls of one name run one at a time (a per-name lock held
+ * sha256 ({@link KernelPackageCache}), imported through {@link KernelImports#importDeb} (staging dir, no lock;
+ * then the usual publish). Pulls of one name run one at a time (a per-name lock held
  * for the pull, waited for interruptibly), so two image pulls naming the same missing kernel import
  * it once.
  */
@@ -31,15 +31,15 @@ final class CatalogKernels {
 
     private static final Logger log = LoggerFactory.getLogger(CatalogKernels.class);
 
-    private final ImageService images;
+    private final KernelImports kernelImports;
     private final Store store;
     private final Path override;
     private final KernelPackageCache cache;
     private final AptKernelPackages apt;
     private final ConcurrentMap<String, ReentrantLock> pulls = new ConcurrentHashMap<>();
 
-    CatalogKernels(ImageService images, Store store, Layout layout, Path override, AptKernelPackages apt) {
-        this.images = images;
+    CatalogKernels(KernelImports kernelImports, Store store, Layout layout, Path override, AptKernelPackages apt) {
+        this.kernelImports = kernelImports;
         this.store = store;
         this.override = override;
         this.cache = new KernelPackageCache(layout.kernelCacheDir());
@@ -66,22 +66,22 @@ final class CatalogKernels {
         return c;
     }
 
-    ImageService.KernelCatalogList list() {
+    ImageRpc.KernelCatalogList list() {
         KernelCatalog c = catalog();
-        List<ImageService.CatalogKernel> rows = c.kernels().stream().map(e -> {
+        List<ImageRpc.CatalogKernel> rows = c.kernels().stream().map(e -> {
             Optional<KernelInfo> imported = store.kernels().find(e.name());
-            return new ImageService.CatalogKernel(e.name(), e.kind().wire(), e.version(), e.distro(), e.arch(), e.url(),
+            return new ImageRpc.CatalogKernel(e.name(), e.kind().wire(), e.version(), e.distro(), e.arch(), e.url(),
                     e.sha256(), e.size(), e.description(), imported.isPresent(), imported.map(KernelInfo::sha256).orElse(null),
                     e.kind() == KernelCatalog.Kind.APT ? apt.isCached(e) : cache.isCached(e), e.aptPackage());
         }).toList();
-        return new ImageService.KernelCatalogList(c.origin(), rows);
+        return new ImageRpc.KernelCatalogList(c.origin(), rows);
     }
 
     /** {@code kernel pull NAME}: a name already imported is {@code already_exists}, as for {@code kernel import}. */
     KernelInfo pull(String name, OperationContext ctx) {
         KernelCatalog.Entry e = entry(name);
         if (store.kernels().find(name).isPresent()) {
-            throw ImageService.alreadyExists("kernel", name);
+            throw ImagePublisher.alreadyExists("kernel", name);
         }
         return pullOnce(e, false, ctx);
     }
@@ -122,18 +122,18 @@ final class CatalogKernels {
                 if (reuse) {
                     return done.get();
                 }
-                throw ImageService.alreadyExists("kernel", e.name());
+                throw ImagePublisher.alreadyExists("kernel", e.name());
             }
             return switch (e.kind()) {
                 case DEB -> {
                     Path artifact = cache.get(e, ctx);
                     ctx.checkCancelled();
-                    yield images.importDeb(e.name(), artifact, e.version(), e.distro(), "deb:" + e.url(), ctx);
+                    yield kernelImports.importDeb(e.name(), artifact, e.version(), e.distro(), "deb:" + e.url(), ctx);
                 }
                 case APT -> {
                     Path artifact = apt.get(e, ctx);
                     ctx.checkCancelled();
-                    yield images.importDeb(e.name(), artifact, null, e.distro(), "apt:" + e.aptPackage() + " ("
+                    yield kernelImports.importDeb(e.name(), artifact, null, e.distro(), "apt:" + e.aptPackage() + " ("
                             + artifact.getFileName() + ")", ctx);
                 }
             };

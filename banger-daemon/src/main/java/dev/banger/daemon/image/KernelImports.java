@@ -7,10 +7,12 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
-import dev.banger.daemon.image.ImageService.KernelImportParams;
+import dev.banger.daemon.fs.FileTrees;
+import dev.banger.daemon.image.ImageRpc.KernelImportParams;
 import dev.banger.daemon.image.kernel.DebKernelImporter;
 import dev.banger.daemon.image.layers.LayerFlattener;
 import dev.banger.daemon.ops.OperationContext;
+import dev.banger.daemon.store.Ids;
 import dev.banger.daemon.store.Store;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,11 +27,11 @@ import java.util.stream.Stream;
 /**
  * {@code kernel import}: a prepared directory or a Debian linux-image package made into a kernel
  * entry in a staging dir, with no lock held, then published through
- * {@link ImageService#publishKernel} (the only part under imageOpsMu).
+ * {@link ImagePublisher#publishKernel} (the only part under imageOpsMu).
  */
 final class KernelImports {
 
-    private final ImageService images;
+    private final ImagePublisher publisher;
     private final Store store;
     private final CommandRunner runner;
     private final Layout layout;
@@ -38,9 +40,9 @@ final class KernelImports {
     /** Caps on an uploaded kernel directory, as on an image: a member's upload cannot fill the disk unchecked. */
     private final UnpackLimits unpackLimits;
 
-    KernelImports(ImageService images, Store store, CommandRunner runner, Layout layout, Clock clock, DebKernelImporter debImporter,
+    KernelImports(ImagePublisher publisher, Store store, CommandRunner runner, Layout layout, Clock clock, DebKernelImporter debImporter,
                   UnpackLimits unpackLimits) {
-        this.images = images;
+        this.publisher = publisher;
         this.store = store;
         this.runner = runner;
         this.layout = layout;
@@ -57,7 +59,7 @@ final class KernelImports {
                     + "and --deb FILE (a Debian linux-image package)");
         }
         if (store.kernels().find(name).isPresent()) {
-            throw ImageService.alreadyExists("kernel", name); // before an upload of 100 MB
+            throw ImagePublisher.alreadyExists("kernel", name); // before an upload of 100 MB
         }
         if (p.deb() != null) {
             ctx.client().requireHostPathRights("deb", "deb_stream");
@@ -77,7 +79,7 @@ final class KernelImports {
         }
         String source = Uploads.source("dir:", p.label());
         InputStream tar = Uploads.claim(ctx, p.fromStream());
-        Path upload = images.newStagingDir("kernel-upload-" + name);
+        Path upload = publisher.newStagingDir("kernel-upload-" + name);
         try {
             Path tree = Files.createDirectory(upload.resolve("tree"));
             ctx.progress("receive kernel files");
@@ -88,7 +90,7 @@ final class KernelImports {
         } catch (IOException e) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "kernel import " + name + " failed: " + e.getMessage(), e);
         } finally {
-            images.deleteTreeQuietly(upload);
+            FileTrees.deleteQuietly(upload);
         }
     }
 
@@ -107,7 +109,7 @@ final class KernelImports {
                         + (part.equals("modules") ? "directory" : "regular file") + ", not a link or anything else");
             }
         }
-        Path staging = images.newStagingDir("kernel-" + name);
+        Path staging = publisher.newStagingDir("kernel-" + name);
         try {
             ctx.progress("copy kernel files");
             for (String part : List.of("vmlinuz", "vmlinux", "initrd.img", "modules")) {
@@ -116,13 +118,13 @@ final class KernelImports {
                 }
             }
             Path dir = layout.kernelsDir().resolve(name);
-            KernelInfo k = new KernelInfo(ImageService.newId(), name, p.version(), p.distro(), "x86_64", dir.toString(),
+            KernelInfo k = new KernelInfo(Ids.newId(), name, p.version(), p.distro(), "x86_64", dir.toString(),
                     dir.resolve("vmlinuz").toString(), existing(staging, dir, "vmlinux"), existing(staging, dir, "initrd.img"),
                     existing(staging, dir, "modules"), true, source, null, clock.instant());
             ctx.progress("publish");
-            return images.publishKernel(staging, k);
+            return publisher.publishKernel(staging, k);
         } finally {
-            images.deleteTreeQuietly(staging);
+            FileTrees.deleteQuietly(staging);
         }
     }
 
@@ -169,33 +171,33 @@ final class KernelImports {
     private KernelInfo importUploadedDeb(String name, KernelImportParams p, OperationContext ctx) {
         String source = Uploads.source("deb:", p.label() == null ? null : p.label().substring(p.label().lastIndexOf('/') + 1));
         InputStream in = Uploads.claim(ctx, p.debStream());
-        Path upload = images.newStagingDir("kernel-upload-" + name);
+        Path upload = publisher.newStagingDir("kernel-upload-" + name);
         try {
             ctx.progress("receive package");
             Path deb = Uploads.save(in, "--deb", upload.resolve("kernel.deb"));
             return importDeb(name, deb, p.version(), p.distro(), source, ctx);
         } finally {
-            images.deleteTreeQuietly(upload);
+            FileTrees.deleteQuietly(upload);
         }
     }
 
     /** A .deb as kernel {@code name}: DebKernelImporter's work, in a staging dir with no lock held; then the usual publish. */
     KernelInfo importDeb(String name, Path deb, String version, String distro, String source, OperationContext ctx) {
         if (store.kernels().find(name).isPresent()) {
-            throw ImageService.alreadyExists("kernel", name);
+            throw ImagePublisher.alreadyExists("kernel", name);
         }
-        Path staging = images.newStagingDir("kernel-" + name);
+        Path staging = publisher.newStagingDir("kernel-" + name);
         try {
             DebKernelImporter.Result r = debImporter.build(deb, staging, version, ctx);
             Path dir = layout.kernelsDir().resolve(name);
-            KernelInfo k = new KernelInfo(ImageService.newId(), name, r.version(), distro != null ? distro : "debian", "x86_64",
+            KernelInfo k = new KernelInfo(Ids.newId(), name, r.version(), distro != null ? distro : "debian", "x86_64",
                     dir.toString(), dir.resolve("vmlinuz").toString(), existing(staging, dir, "vmlinux"),
                     dir.resolve("initrd.img").toString(), dir.resolve("modules").toString(), true,
                     source, r.sha256(), clock.instant());
             ctx.progress("publish");
-            return images.publishKernel(staging, k);
+            return publisher.publishKernel(staging, k);
         } finally {
-            images.deleteTreeQuietly(staging);
+            FileTrees.deleteQuietly(staging);
         }
     }
 

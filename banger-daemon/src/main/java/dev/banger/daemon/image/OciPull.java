@@ -116,7 +116,7 @@ final class OciPull {
         }
 
         /** Downloads the layers (cached ones are not) and flattens them into {@code tree}. */
-        ImageService.PulledTree fetchAndFlatten(Path tree, OperationContext ctx) throws IOException {
+        PulledTree fetchAndFlatten(Path tree, OperationContext ctx) throws IOException {
             try {
                 return flatten(client, image, tree, ctx);
             } catch (RegistryException e) {
@@ -131,7 +131,7 @@ final class OciPull {
         }
     }
 
-    private ImageService.PulledTree flatten(RegistryClient client, ResolvedImage image, Path tree, OperationContext ctx)
+    private PulledTree flatten(RegistryClient client, ResolvedImage image, Path tree, OperationContext ctx)
             throws IOException {
         ImageReference ref = image.ref();
         long total = image.layerBytes();
@@ -161,7 +161,7 @@ final class OciPull {
                     flattener.apply(in, image.layers().get(i).digest());
                 }
             }
-            return new ImageService.PulledTree(image.manifestDigest(), image.architecture(), flattener.finish());
+            return new PulledTree(image.manifestDigest(), image.architecture(), flattener.finish());
         } finally {
             pool.shutdownNow();
         }

@@ -5,19 +5,18 @@ import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.KernelInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.fs.FileTrees;
+import dev.banger.daemon.fs.Sha256;
 import dev.banger.daemon.image.recipe.DebianRecipe;
 import dev.banger.daemon.image.recipe.Debootstrap;
 import dev.banger.daemon.image.recipe.HostDebianMirror;
 import dev.banger.daemon.image.recipe.TreeCounts;
 import dev.banger.daemon.ops.OperationContext;
+import dev.banger.daemon.store.Ids;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
-import java.util.HexFormat;
 import java.util.Optional;
 
 /**
@@ -32,16 +31,20 @@ import java.util.Optional;
  */
 final class RecipeImages {
 
-    private final ImageService images;
+    private final ImagePublisher publisher;
+    private final WorkSeeds workSeeds;
+    private final FinalizePulledRootfs finalizer;
     private final Debootstrap debootstrap;
     private final DebianSources sources;
     private final Path etcApt;
     private final BuiltRootfsCache builtRootfs;
     private final Clock clock;
 
-    RecipeImages(ImageService images, Debootstrap debootstrap, DebianSources sources, Path etcApt, BuiltRootfsCache builtRootfs,
+    RecipeImages(ImagePublisher publisher, WorkSeeds workSeeds, FinalizePulledRootfs finalizer, Debootstrap debootstrap, DebianSources sources, Path etcApt, BuiltRootfsCache builtRootfs,
                  Clock clock) {
-        this.images = images;
+        this.publisher = publisher;
+        this.workSeeds = workSeeds;
+        this.finalizer = finalizer;
         this.debootstrap = debootstrap;
         this.sources = sources;
         this.etcApt = etcApt;
@@ -70,10 +73,10 @@ final class RecipeImages {
 
     /** Builds {@code recipe} as image {@code name}; the caller coalesces pulls of one name and source. */
     ImageInfo build(DebianRecipe recipe, String name, KernelInfo kernel, Long size, OperationContext ctx) {
-        images.requireNameFree(name);
+        publisher.requireImageNameFree(name);
         Mirror mirror = mirror(recipe);
         String key = cacheKey(recipe, mirror.url());
-        Path staging = images.newStagingDir("recipe-" + name);
+        Path staging = publisher.newStagingDir("recipe-" + name);
         try {
             Optional<Path> built = size == null ? builtRootfs.find(key) : Optional.empty();
             boolean seeded;
@@ -84,37 +87,31 @@ final class RecipeImages {
                 Path tree = staging.resolve("tree");
                 debootstrap.build(recipe, mirror.url(), mirror.origin(), sources.keyring(), tree, ctx);
                 Path rootfs = staging.resolve(BuiltRootfsCache.ROOTFS);
-                images.finalizePulledRootfs.finish(tree, new ImageService.PulledTree(null, "amd64", TreeCounts.of(tree)), rootfs,
+                finalizer.finish(tree, new PulledTree(null, "amd64", TreeCounts.of(tree)), rootfs,
                         size, name, ctx);
                 ctx.checkCancelled();
                 ctx.progress("build work-seed");
-                seeded = images.buildWorkSeed(tree, staging.resolve(BuiltRootfsCache.WORK_SEED), name);
+                seeded = workSeeds.build(tree, staging.resolve(BuiltRootfsCache.WORK_SEED), name);
                 ctx.checkCancelled();
-                images.deleteTreeQuietly(tree);
+                FileTrees.deleteQuietly(tree);
                 if (size == null) {
                     builtRootfs.store(key, rootfs, seeded ? staging.resolve(BuiltRootfsCache.WORK_SEED) : null);
                 }
             }
             ctx.progress("publish");
-            ImageInfo draft = new ImageInfo(ImageService.newId(), name, source(recipe) + " (" + mirror.url() + ")", null, "debian",
+            ImageInfo draft = new ImageInfo(Ids.newId(), name, source(recipe) + " (" + mirror.url() + ")", null, "debian",
                     "amd64", null, BuiltRootfsCache.ROOTFS, seeded ? BuiltRootfsCache.WORK_SEED : null, kernel.id(), kernel.name(),
                     true, Files.size(staging.resolve(BuiltRootfsCache.ROOTFS)), clock.instant());
-            return images.publishImage(staging, draft);
+            return publisher.publishImage(staging, draft);
         } catch (IOException e) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "building image " + name + " failed: " + e.getMessage(), e);
         } finally {
-            images.deleteTreeQuietly(staging);
+            FileTrees.deleteQuietly(staging);
         }
     }
 
     /** One cache entry per recipe and mirror (the guest-files version is BuiltRootfsCache's part of the key). */
     private static String cacheKey(DebianRecipe recipe, String mirror) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update((recipe.toString() + "\n" + mirror).getBytes(StandardCharsets.UTF_8));
-            return "recipe:" + HexFormat.of().formatHex(md.digest(), 0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return "recipe:" + Sha256.hex(recipe.toString() + "\n" + mirror).substring(0, 32);
     }
 }

@@ -1,7 +1,7 @@
 package dev.banger.daemon.image;
 
-import dev.banger.core.units.Sizes;
 import dev.banger.core.rpc.BangerException;
+import dev.banger.core.units.Sizes;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.image.layers.FlattenResult;
 import dev.banger.daemon.image.rootfs.DebugfsFixups;
@@ -10,8 +10,8 @@ import dev.banger.daemon.image.rootfs.GuestInjector;
 import dev.banger.daemon.ops.OperationContext;
 import java.nio.file.Path;
 
-/** The default {@code finalizePulledRootfs}: guest files in, ext4 out, then what only debugfs can set. */
-final class RootfsFinalizer {
+/** bangerd's {@link FinalizePulledRootfs}: guest files in, ext4 out, then what only debugfs can set. */
+final class RootfsFinalizer implements FinalizePulledRootfs {
 
     private final Ext4Builder ext4;
     private final CommandRunner runner;
@@ -21,7 +21,8 @@ final class RootfsFinalizer {
         this.runner = runner;
     }
 
-    void finish(Path tree, ImageService.PulledTree pulled, Path rootfsImage, Long sizeBytes, String imageName,
+    @Override
+    public void finish(Path tree, PulledTree pulled, Path rootfsImage, Long sizeBytes, String imageName,
                 OperationContext ctx) {
         ctx.progress("inject guest init");
         GuestInjector.inject(tree, imageName);

@@ -1,6 +1,7 @@
 package dev.banger.daemon.image;
 
 import dev.banger.core.Layout;
+import dev.banger.daemon.exec.DaemonUser;
 import dev.banger.daemon.fs.FileModes;
 import dev.banger.daemon.fs.FileTrees;
 import java.io.IOException;
@@ -36,6 +37,8 @@ final class ScratchSpace {
     /** Below this much free tmpfs a pull unpacks on disk: big images must not exhaust memory. */
     static final long MIN_FREE_BYTES = 4L << 30;
     static final String PREFIX = "banger-";
+    /** A tmpfs with less free than this after a failed flatten was what failed it (writes go in pieces of at most 1 MiB). */
+    private static final long FULL_BELOW_BYTES = 2L << 20;
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
 
     private final Path tmpfs;
@@ -103,6 +106,22 @@ final class ScratchSpace {
         return liveTrees.contains(tree);
     }
 
+    /**
+     * True when {@code tree} is on the tmpfs and the tmpfs is (nearly) full: what a flatten that
+     * failed there ran into, so unpacking on disk may succeed. Asked of the filesystem, not read
+     * from an error message.
+     */
+    boolean isFull(Path tree) {
+        if (!inMemory(tree)) {
+            return false;
+        }
+        try {
+            return Files.getFileStore(tree).getUsableSpace() < FULL_BELOW_BYTES;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** This daemon's directory on the tmpfs, or null while it has no tree there. */
     synchronized Path currentRoot() {
         return memoryRoot;
@@ -113,7 +132,7 @@ final class ScratchSpace {
         if (memoryRoot == null) {
             Path dir = Files.createTempDirectory(tmpfs, PREFIX, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
             if (!isOurs(dir)) { // a umask can only take bits away; anything else here is not ours to use
-                throw new IOException(dir + " was not created as a private (0700) directory of uid " + ownUid());
+                throw new IOException(dir + " was not created as a private (0700) directory of uid " + DaemonUser.uid());
             }
             Path tmp = record.resolveSibling(record.getFileName() + ".tmp");
             Files.deleteIfExists(tmp);
@@ -140,7 +159,7 @@ final class ScratchSpace {
                 log.info("removing {} left by an earlier daemon", dir);
                 FileTrees.delete(dir);
             } else if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-                log.warn("not removing {}: not a private directory of uid {} in {}", dir, ownUid(), tmpfs);
+                log.warn("not removing {}: not a private directory of uid {} in {}", dir, DaemonUser.uid(), tmpfs);
             }
             Files.delete(record);
         } catch (IOException | RuntimeException e) {
@@ -155,11 +174,7 @@ final class ScratchSpace {
             return false;
         }
         Map<String, Object> a = Files.readAttributes(dir, "unix:isDirectory,mode,uid", LinkOption.NOFOLLOW_LINKS);
-        return (Boolean) a.get("isDirectory") && ((Integer) a.get("mode") & 07777) == 0700 && (Integer) a.get("uid") == ownUid();
-    }
-
-    private static long ownUid() {
-        return new com.sun.security.auth.module.UnixSystem().getUid();
+        return (Boolean) a.get("isDirectory") && ((Integer) a.get("mode") & 07777) == 0700 && (Integer) a.get("uid") == DaemonUser.uid();
     }
 
     private static boolean isTmpfs(Path dir) {

@@ -8,9 +8,11 @@ import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandFailedException;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.fs.FileTrees;
 import dev.banger.daemon.image.bundle.BundleReader;
 import dev.banger.daemon.image.rootfs.Ext4Images;
 import dev.banger.daemon.ops.OperationContext;
+import dev.banger.daemon.store.Ids;
 import dev.banger.daemon.store.ImageRows;
 import dev.banger.daemon.store.KernelRows;
 import dev.banger.daemon.store.Store;
@@ -44,14 +46,16 @@ final class UnmanagedImages {
     static final String COMPANION_SUFFIX = "-kernel";
     private static final Duration COPY_TIMEOUT = Duration.ofHours(1);
 
-    private final ImageService images;
+    private final ImagePublisher publisher;
+    private final WorkSeeds workSeeds;
     private final Store store;
     private final CommandRunner runner;
     private final Layout layout;
     private final Clock clock;
 
-    UnmanagedImages(ImageService images, Store store, CommandRunner runner, Layout layout, Clock clock) {
-        this.images = images;
+    UnmanagedImages(ImagePublisher publisher, WorkSeeds workSeeds, Store store, CommandRunner runner, Layout layout, Clock clock) {
+        this.publisher = publisher;
+        this.workSeeds = workSeeds;
         this.store = store;
         this.runner = runner;
         this.layout = layout;
@@ -62,7 +66,7 @@ final class UnmanagedImages {
      * Validation (files, ext4 superblock, kernel) without the lock; the two inserts under it. Paths
      * only from a caller with bangerd's rights; uploads make a managed image (see {@link #registerUploaded}).
      */
-    ImageInfo register(ImageService.RegisterParams p, OperationContext ctx) {
+    ImageInfo register(ImageRpc.RegisterParams p, OperationContext ctx) {
         String name = Names.validate("image", p.name());
         boolean uploads = p.rootfsStream() != null || p.kernelStream() != null || p.initrdStream() != null;
         boolean paths = p.rootfs() != null || p.kernel() != null || p.initrd() != null;
@@ -91,7 +95,7 @@ final class UnmanagedImages {
         } catch (IOException e) {
             throw BangerException.badRequest("--rootfs " + rootfs + " cannot be read: " + e.getMessage());
         }
-        String id = ImageService.newId();
+        String id = Ids.newId();
         KernelInfo kernel;
         KernelInfo companion = null;
         if (p.kernelRef() != null) {
@@ -99,7 +103,7 @@ final class UnmanagedImages {
         } else {
             Path vmlinuz = userFile("--kernel", p.kernel());
             Path initrd = p.initrd() == null ? null : userFile("--initrd", p.initrd());
-            companion = new KernelInfo(ImageService.newId(), companionName(name), null, null, "x86_64", vmlinuz.getParent().toString(),
+            companion = new KernelInfo(Ids.newId(), companionName(name), null, null, "x86_64", vmlinuz.getParent().toString(),
                     vmlinuz.toString(), null, initrd == null ? null : initrd.toString(), null, false, "image:" + id, null,
                     clock.instant());
             kernel = companion;
@@ -107,7 +111,7 @@ final class UnmanagedImages {
         ImageInfo image = new ImageInfo(id, name, "file:" + rootfs, null, null, "amd64", null, rootfs.toString(), null,
                 kernel.id(), kernel.name(), false, size(rootfs), clock.instant());
         KernelInfo newKernel = companion;
-        return images.publishing(c -> {
+        return publisher.underLock(c -> {
             requireNamesFree(c, name, newKernel == null ? null : newKernel.name());
             if (newKernel != null) {
                 KernelRows.insert(c, newKernel);
@@ -123,13 +127,13 @@ final class UnmanagedImages {
      * root may read), so the files are copied in, as {@code image promote} would: a managed image,
      * with a work-seed, and a managed companion kernel when the kernel came as files.
      */
-    private ImageInfo registerUploaded(String name, ImageService.RegisterParams p, OperationContext ctx) {
+    private ImageInfo registerUploaded(String name, ImageRpc.RegisterParams p, OperationContext ctx) {
         if (p.rootfsStream() == null) {
             throw BangerException.badRequest("image register with streams needs rootfs_stream");
         }
         String kernelName = p.kernelRef() == null ? companionName(name) : null;
         String source = Uploads.source("file:", p.label());
-        images.publishing(c -> {
+        publisher.underLock(c -> {
             requireNamesFree(c, name, kernelName); // before the upload: it may be gigabytes
             return null;
         });
@@ -137,7 +141,7 @@ final class UnmanagedImages {
         InputStream rootfsIn = Uploads.claim(ctx, p.rootfsStream());
         InputStream kernelIn = p.kernelStream() == null ? null : Uploads.claim(ctx, p.kernelStream());
         InputStream initrdIn = p.initrdStream() == null ? null : Uploads.claim(ctx, p.initrdStream());
-        Path staging = images.newStagingDir("register-" + name);
+        Path staging = publisher.newStagingDir("register-" + name);
         try {
             Path dir = Files.createDirectory(staging.resolve("image"));
             ctx.progress("receive rootfs");
@@ -145,7 +149,7 @@ final class UnmanagedImages {
             if (!Ext4Images.hasExt4Magic(rootfs)) {
                 throw BangerException.badRequest("--rootfs is not an ext4 image (no ext4 superblock at byte 1080)");
             }
-            String id = ImageService.newId();
+            String id = Ids.newId();
             Path kernelStaging = null;
             KernelInfo kernel = imported;
             if (kernelIn != null) {
@@ -156,13 +160,13 @@ final class UnmanagedImages {
                     Uploads.save(initrdIn, "--initrd", kernelStaging.resolve("initrd.img"));
                 }
                 Path kdir = layout.kernelsDir().resolve(kernelName);
-                kernel = new KernelInfo(ImageService.newId(), kernelName, null, null, "x86_64", kdir.toString(),
+                kernel = new KernelInfo(Ids.newId(), kernelName, null, null, "x86_64", kdir.toString(),
                         kdir.resolve("vmlinuz").toString(), null, initrdIn == null ? null : kdir.resolve("initrd.img").toString(),
                         null, true, "image:" + id, null, clock.instant());
             }
             ctx.checkCancelled();
             ctx.progress("build work-seed");
-            boolean seeded = images.buildWorkSeedFromImage(rootfs, staging.resolve("seed"), dir.resolve(BundleReader.WORK_SEED), name);
+            boolean seeded = workSeeds.buildFromImage(rootfs, staging.resolve("seed"), dir.resolve(BundleReader.WORK_SEED), name);
             ctx.checkCancelled();
             ctx.progress("publish");
             Path finalDir = layout.imagesDir().resolve(id);
@@ -170,30 +174,23 @@ final class UnmanagedImages {
                     finalDir.resolve(BundleReader.ROOTFS).toString(), seeded ? finalDir.resolve(BundleReader.WORK_SEED).toString() : null,
                     kernel.id(), kernel.name(), true, size(rootfs), clock.instant());
             KernelInfo newKernel = kernelIn == null ? null : kernel;
-            Path kernelFiles = kernelStaging;
-            return images.publishing(c -> {
-                requireNamesFree(c, name, newKernel == null ? null : newKernel.name());
-                List<Runnable> undo = new ArrayList<>();
-                try {
-                    if (newKernel != null) {
-                        ImageService.move(kernelFiles, Path.of(newKernel.dir()));
-                        undo.add(() -> ImageService.move(Path.of(newKernel.dir()), kernelFiles));
-                        KernelRows.insert(c, newKernel);
-                    }
-                    ImageService.move(dir, finalDir);
-                    undo.add(() -> ImageService.move(finalDir, dir));
-                    ImageRows.insert(c, image);
-                } catch (SQLException | RuntimeException e) {
-                    undo.reversed().forEach(Runnable::run); // the staging cleanup removes them
-                    throw e;
+            List<ImagePublisher.Move> moves = new ArrayList<>();
+            if (newKernel != null) {
+                moves.add(new ImagePublisher.Move(kernelStaging, Path.of(newKernel.dir())));
+            }
+            moves.add(new ImagePublisher.Move(dir, finalDir));
+            return publisher.publish(c -> requireNamesFree(c, name, newKernel == null ? null : newKernel.name()), moves, c -> {
+                if (newKernel != null) {
+                    KernelRows.insert(c, newKernel);
                 }
+                ImageRows.insert(c, image);
                 return image;
             });
         } catch (IOException e) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "register of " + name + " failed: " + e.getMessage(), e);
         } finally {
             Uploads.closeQuietly(rootfsIn, kernelIn, initrdIn);
-            images.deleteTreeQuietly(staging);
+            FileTrees.deleteQuietly(staging);
         }
     }
 
@@ -208,9 +205,7 @@ final class UnmanagedImages {
 
     /** The image's name, and its companion kernel's (null: none) when register makes one. */
     private static void requireNamesFree(Connection c, String image, String companion) throws SQLException {
-        if (ImageRows.byName(c, image).isPresent()) {
-            throw ImageService.alreadyExists("image", image);
-        }
+        ImagePublisher.requireImageNameFree(c, image);
         if (companion != null && KernelRows.byName(c, companion).isPresent()) {
             throw new BangerException(ErrorCode.ALREADY_EXISTS, "kernel '" + companion + "' already exists; "
                     + "register --kernel records the files as a kernel of that name: delete it, or use --kernel-ref "
@@ -220,7 +215,7 @@ final class UnmanagedImages {
 
     /** The copy (and a work-seed, when the image has none) without the lock; the rename and row swap under it. */
     ImageInfo promote(String ref, OperationContext ctx) {
-        ImageInfo before = images.show(ref);
+        ImageInfo before = store.images().find(ref).orElseThrow(() -> BangerException.notFound("image '" + ref + "' not found"));
         if (before.managed()) {
             throw BangerException.badRequest("image " + before.name() + " is already managed (its files are in "
                     + before.dir() + "); promote is for images added with `image register`");
@@ -229,7 +224,7 @@ final class UnmanagedImages {
         if (!Files.isRegularFile(rootfs)) {
             throw BangerException.notFound("the rootfs of image " + before.name() + ", " + rootfs + ", is gone");
         }
-        Path staging = images.newStagingDir("promote-" + before.name());
+        Path staging = publisher.newStagingDir("promote-" + before.name());
         try {
             Path dir = Files.createDirectory(staging.resolve("image"));
             ctx.progress("copy rootfs");
@@ -242,7 +237,7 @@ final class UnmanagedImages {
                 seeded = true;
             } else {
                 ctx.progress("build work-seed");
-                seeded = images.buildWorkSeedFromImage(dir.resolve(BundleReader.ROOTFS), staging.resolve("seed"),
+                seeded = workSeeds.buildFromImage(dir.resolve(BundleReader.ROOTFS), staging.resolve("seed"),
                         dir.resolve(BundleReader.WORK_SEED), before.name());
             }
             ctx.checkCancelled();
@@ -252,7 +247,8 @@ final class UnmanagedImages {
                     before.arch(), finalDir.toString(), finalDir.resolve(BundleReader.ROOTFS).toString(),
                     seeded ? finalDir.resolve(BundleReader.WORK_SEED).toString() : null, before.kernelId(), before.kernelName(),
                     true, size(dir.resolve(BundleReader.ROOTFS)), before.createdAt());
-            return images.publishing(c -> {
+            ImagePublisher.makePrivate(dir);
+            return publisher.publish(c -> {
                 Optional<ImageInfo> now = ImageRows.byName(c, before.name());
                 if (now.isEmpty() || !now.get().id().equals(before.id())) {
                     throw BangerException.notFound("image " + before.name() + " was deleted while it was being promoted");
@@ -260,20 +256,14 @@ final class UnmanagedImages {
                 if (now.get().managed()) {
                     throw BangerException.badRequest("image " + before.name() + " was promoted meanwhile by another request");
                 }
-                ImageService.makePrivate(dir);
-                ImageService.move(dir, finalDir);
-                try {
-                    ImageRows.markManaged(c, after);
-                } catch (SQLException | RuntimeException e) {
-                    ImageService.move(finalDir, dir); // the staging cleanup removes it
-                    throw e;
-                }
+            }, List.of(new ImagePublisher.Move(dir, finalDir)), c -> {
+                ImageRows.markManaged(c, after);
                 return after;
             });
         } catch (IOException e) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "promote of " + before.name() + " failed: " + e.getMessage(), e);
         } finally {
-            images.deleteTreeQuietly(staging);
+            FileTrees.deleteQuietly(staging);
         }
     }
 

@@ -3,16 +3,18 @@ package dev.banger.daemon.vm;
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.ImageInfo;
-import dev.banger.core.model.KernelInfo;
 import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.fs.FileModes;
+import dev.banger.daemon.fs.FileTrees;
+import dev.banger.daemon.image.BootableImage;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.network.HostNetwork;
 import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.ops.Uncancellable;
+import dev.banger.daemon.store.Ids;
 import dev.banger.daemon.store.Store;
 import dev.banger.daemon.store.VmRows;
 import dev.banger.daemon.vm.boot.BootContext;
@@ -48,14 +50,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -81,9 +81,9 @@ public final class VMService {
     /** For a hypervisor that exits on a guest reboot but not on its poweroff (Firecracker with reboot=k). */
     static final String REBOOT = "sync; (systemctl --no-block reboot || reboot -f || busybox reboot -f) >/dev/null 2>&1 &";
 
-    /** Phase 1's image lookup, a seam so tests can hold a create there. */
+    /** Phase 1's image lookup ({@link ImageService#resolveOrPull}), a seam so tests can hold a create there. */
     interface ImageResolver {
-        ImageInfo resolve(String ref, String kernelRef, OperationContext ctx);
+        BootableImage resolve(String ref, String kernelRef, OperationContext ctx);
     }
 
     /** The steps of one start, a seam so tests can hold a boot in phase 3 or make a step fail. */
@@ -132,7 +132,7 @@ public final class VMService {
     private final RootDisks rootDisks;
     /** The per-VM host features; a seam so tests can add one that records or fails its hooks. */
     Capabilities capabilities;
-    ImageResolver imageResolver = this::resolveImage;
+    ImageResolver imageResolver;
     BootPlan bootPlan = this::defaultSteps;
 
     public VMService(Store store, CommandRunner runner, Layout layout, Config config, HostNetwork network, ImageService images,
@@ -143,6 +143,7 @@ public final class VMService {
         this.config = config;
         this.network = network;
         this.images = images;
+        this.imageResolver = images::resolveOrPull;
         this.workspaces = workspaces;
         this.clock = clock;
         this.driver = memoize(() -> Hypervisors.select(config.vm(), runner, layout.stateDir()));
@@ -185,13 +186,12 @@ public final class VMService {
             throw new BangerException(ErrorCode.ALREADY_EXISTS, "a VM named " + name + " already exists");
         }
         ctx.progress("resolve image");
-        ImageInfo image = imageResolver.resolve(p.image() != null ? p.image() : config.vm().defaultImage(), p.kernel(), ctx);
-        kernelOf(image);
-        VmInfo vm = reserveVM(name, image, vcpu, memory, disk, nat, !Boolean.FALSE.equals(p.isolate()));
+        BootableImage image = imageResolver.resolve(p.image() != null ? p.image() : config.vm().defaultImage(), p.kernel(), ctx);
+        VmInfo vm = reserveVM(name, image.image(), vcpu, memory, disk, nat, !Boolean.FALSE.equals(p.isolate()));
         if (Boolean.TRUE.equals(p.noStart())) {
             return vm;
         }
-        return locks.with(vm.id(), () -> startVMLocked(vm, ctx));
+        return locks.with(vm.id(), () -> startVMLocked(vm, image, ctx));
     }
 
     /** Phase 2: milliseconds under createVMMu — name re-check, next free address, the {@code created} row. */
@@ -209,7 +209,7 @@ public final class VMService {
                 }
                 Inet4Address ip = network.allocate(taken);
                 var now = clock.instant();
-                VmInfo row = new VmInfo(newId(), name, VmInfo.CREATED, image.id(), image.name(), vcpu, memoryMib, diskBytes,
+                VmInfo row = new VmInfo(Ids.newId(), name, VmInfo.CREATED, image.id(), image.name(), vcpu, memoryMib, diskBytes,
                         ip.getHostAddress(), HostNetwork.macFor(ip), nat, isolate, null, now, now,
                         null);
                 VmRows.insert(c, row);
@@ -226,9 +226,13 @@ public final class VMService {
     private VmInfo startVMLocked(VmInfo vm, OperationContext ctx) {
         ImageInfo image = store.images().find(vm.imageId())
                 .orElseThrow(() -> BangerException.notFound("VM " + vm.name() + "'s image is gone"));
-        KernelInfo kernel = kernelOf(image);
+        return startVMLocked(vm, images.bootable(image), ctx);
+    }
+
+    /** As above, with the image a create resolved. */
+    private VmInfo startVMLocked(VmInfo vm, BootableImage image, OperationContext ctx) {
         Path dir = FileModes.privateDir(vmDir(vm.id())); // its disks are the guest's: no one else reads them
-        BootContext boot = new BootContext(vm, image, kernel, dir, ctx, clock.instant());
+        BootContext boot = new BootContext(vm, image.image(), image.kernel(), dir, ctx, clock.instant());
         try {
             StepRunner.run(bootPlan.steps(boot), boot);
         } catch (RuntimeException e) {
@@ -318,7 +322,7 @@ public final class VMService {
             ctx.progress(now.running() ? "kill" : "clean up");
             teardown(now, h);
             ctx.progress("remove disks");
-            Uncancellable.run("removal of VM " + now.name() + "'s files", () -> deleteTree(vmDir(now.id())));
+            Uncancellable.run("removal of VM " + now.name() + "'s files", () -> FileTrees.deleteQuietly(vmDir(now.id())));
             ssh.get().forget(List.of(now.guestIp(), now.name() + ".vm"));
             store.vms().delete(now.id());
             return now.withRuntime(null);
@@ -456,7 +460,7 @@ public final class VMService {
             }
             teardown(vm, h.orElse(null));
             if (h.isPresent() && VmHandles.FAILED.equals(h.get().phase())) {
-                h.get().made().forEach(f -> deleteTree(Path.of(f)));
+                h.get().made().forEach(f -> FileTrees.deleteQuietly(Path.of(f)));
                 removeIfEmpty(dir);
                 if (!VmInfo.ERROR.equals(vm.state())) { // the daemon died between the undo and the row's update
                     store.vms().setState(vm.id(), VmInfo.ERROR, "its start failed as bangerd stopped; start it again", clock.instant());
@@ -468,9 +472,9 @@ public final class VMService {
             if (interruptedStart) {
                 if (VmInfo.CREATED.equals(vm.state())) {
                     // Its first start: everything in the dir (disks, console log, QEMU's pid file and socket) is that start's.
-                    deleteTree(dir);
+                    FileTrees.deleteQuietly(dir);
                 } else {
-                    h.get().made().forEach(f -> deleteTree(Path.of(f)));
+                    h.get().made().forEach(f -> FileTrees.deleteQuietly(Path.of(f)));
                     removeIfEmpty(dir);
                 }
                 store.vms().setState(vm.id(), VmInfo.ERROR, "bangerd stopped while this VM was starting; start it again",
@@ -577,39 +581,6 @@ public final class VMService {
         return vms.stream().findFirst().orElseThrow(() -> BangerException.notFound("VM '" + ref + "' not found"));
     }
 
-    private ImageInfo resolveImage(String ref, String kernelRef, OperationContext ctx) {
-        Optional<ImageInfo> local = store.images().find(ref);
-        if (local.isPresent()) {
-            return local.get();
-        }
-        boolean builtIn = images.isBuiltIn(ref);
-        if (!builtIn && !ref.contains("/") && !ref.contains(":")) {
-            throw BangerException.notFound("image '" + ref + "' not found: pull it first (banger image pull REF --name " + ref
-                    + "), or pass an OCI reference to --image to pull it now");
-        }
-        ctx.progress(builtIn ? "build image " + ref + " (built in; first use only)" : "pull image " + ref);
-        try {
-            return images.pull(new ImageService.PullParams(ref, null, kernelRef, null), ctx);
-        } catch (BangerException e) {
-            // Another create's pull of the same image published it between our lookup and our pull.
-            Optional<ImageInfo> published = e.code() == ErrorCode.ALREADY_EXISTS ? store.images().find(ref) : Optional.empty();
-            return published.orElseThrow(() -> e);
-        }
-    }
-
-    private KernelInfo kernelOf(ImageInfo image) {
-        if (image.kernelName() == null) {
-            throw BangerException.badRequest("image " + image.name() + " has no kernel: pull it again with --kernel-ref NAME"
-                    + " (banger kernel list shows the kernels)");
-        }
-        KernelInfo k = store.kernels().find(image.kernelName())
-                .orElseThrow(() -> BangerException.notFound("kernel " + image.kernelName() + " of image " + image.name() + " is gone"));
-        if (k.vmlinuzPath() == null || !Files.isRegularFile(Path.of(k.vmlinuzPath()))) {
-            throw BangerException.badRequest("kernel " + k.name() + " has no vmlinuz QEMU can boot (" + k.vmlinuzPath() + ")");
-        }
-        return k;
-    }
-
     private Path vmDir(String id) {
         return layout.vmsDir().resolve(id);
     }
@@ -622,24 +593,14 @@ public final class VMService {
     }
 
 
-    private static String newId() {
-        byte[] b = new byte[8];
-        ThreadLocalRandom.current().nextBytes(b);
-        return HexFormat.of().formatHex(b);
-    }
-
     private String generatedName() {
         for (int i = 0; i < 20; i++) {
-            String name = "vm-" + newId().substring(0, 6);
+            String name = "vm-" + Ids.newId().substring(0, 6);
             if (store.vms().find(name).isEmpty()) {
                 return name;
             }
         }
         throw new IllegalStateException("cannot find a free VM name");
-    }
-
-    private void deleteTree(Path p) {
-        runner.runAllowingFailure(dev.banger.daemon.exec.Command.of("rm", "-rf", "--one-file-system", p.toString()));
     }
 
     private static void removeIfEmpty(Path dir) {

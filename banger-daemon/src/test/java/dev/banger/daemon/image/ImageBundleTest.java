@@ -68,6 +68,7 @@ class ImageBundleTest {
     @TempDir
     Path dir;
     Store store;
+    Config config;
     Layout layout;
     ImageService images;
 
@@ -84,15 +85,20 @@ class ImageBundleTest {
         smallExt4 = Files.readAllBytes(image);
     }
 
+    /** The service again, over the same store, with {@code change} made to its steps. */
+    private ImageService withSteps(java.util.function.UnaryOperator<ImageSteps> change) {
+        return new ImageService(store, RUNNER, layout, config, Clock.systemUTC(), change.apply(ImageSteps.real(RUNNER, layout, config)));
+    }
+
     @BeforeEach
     void open() throws Exception {
-        Config config = Config.under(dir.resolve("banger"));
+        config = Config.under(dir.resolve("banger"));
         layout = Layout.of(config);
         store = Store.open(layout.database());
         images = new ImageService(store, RUNNER, layout, config, Clock.systemUTC());
         Path k = Files.createDirectories(dir.resolve("kernel"));
         Files.writeString(k.resolve("vmlinuz"), "bzImage");
-        images.importKernel(new ImageService.KernelImportParams("k1", k.toString(), "6.1.0", "debian"), ctx());
+        images.importKernel(new ImageRpc.KernelImportParams("k1", k.toString(), "6.1.0", "debian"), ctx());
     }
 
     @AfterEach
@@ -105,7 +111,7 @@ class ImageBundleTest {
     }
 
     private ImageInfo pull(String bundle, String sha256, String name) {
-        return images.pullBundle(new ImageService.BundlePullParams(bundle, sha256, name), ctx());
+        return images.pullBundle(new ImageRpc.BundlePullParams(bundle, sha256, name), ctx());
     }
 
     // ---- make-bundle and pull, end to end ----
@@ -114,7 +120,7 @@ class ImageBundleTest {
     void makeBundleThenPullTheFileGivesAnImageCheckedWithDebugfs() throws Exception {
         Path tar = Files.write(dir.resolve("rootfs.tar"), ROOTFS_TAR.tar());
         Path out = dir.resolve("dev.tar.zst");
-        ImageService.BundleMade made = images.makeBundle(new ImageService.BundleMakeParams(tar.toString(), "dev", "k1", "debian",
+        ImageRpc.BundleMade made = images.makeBundle(new ImageRpc.BundleMakeParams(tar.toString(), "dev", "k1", "debian",
                 out.toString(), null), ctx());
 
         assertThat(made.path()).isEqualTo(out.toString());
@@ -179,9 +185,9 @@ class ImageBundleTest {
         ImageInfo seeded = pull(file.toString(), "SHA256:" + sha256(file).toUpperCase(), null);
         assertThat(Files.readAllBytes(Path.of(seeded.workSeedPath()))).isEqualTo(smallExt4);
 
-        images.workSeedBuilder = (tree, out) -> {
+        images = withSteps(steps -> steps.withWorkSeedBuilder((tree, out) -> {
             throw new IllegalStateException("no room");
-        };
+        }));
         Path plain = write("unseeded.tar.zst", bundle(manifest("unseeded", "k1")).zstd());
         ImageInfo unseeded = pull(plain.toString(), sha256(plain), null);
         assertThat(unseeded.workSeedPath()).isNull();
@@ -206,7 +212,7 @@ class ImageBundleTest {
 
         ImageInfo image;
         List<String> warnings;
-        try (LogCapture log = LogCapture.of(ImageService.class)) {
+        try (LogCapture log = LogCapture.of(WorkSeeds.class)) {
             image = pull(file.toString(), sha256(file), null);
             warnings = log.messages();
         }
@@ -229,7 +235,7 @@ class ImageBundleTest {
         Path file = write("linked.tar.zst", new TestLayer().file("manifest.json", manifest("linked", "k1"))
                 .file("rootfs.ext4", rootfs, 0644).zstd());
 
-        try (LogCapture log = LogCapture.of(ImageService.class)) {
+        try (LogCapture log = LogCapture.of(WorkSeeds.class)) {
             assertThat(pull(file.toString(), sha256(file), null).workSeedPath()).isNull();
             assertThat(log.messages()).anySatisfy(m -> assertThat(m).contains("the image's /root is a symbolic link (to '/etc')"));
         }
@@ -329,10 +335,10 @@ class ImageBundleTest {
 
     @Test
     void aFetchThatFailsHalfWayLeavesNothing() {
-        images.bundleFetch = (source, staging, ctx) -> {
+        images = withSteps(steps -> steps.withBundleFetch((source, staging, ctx) -> {
             Files.writeString(staging.resolve("partial"), "half a bundle");
             throw new IOException("connection reset");
-        };
+        }));
         assertRefused(() -> pull("http://127.0.0.1:1/x.tar.zst", "0".repeat(64), "x"), ErrorCode.OPERATION_FAILED,
                 "connection reset");
     }
@@ -354,14 +360,14 @@ class ImageBundleTest {
 
         assertThatThrownBy(() -> make(dir.resolve("missing.tar"), "x", out))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
-        assertThatThrownBy(() -> images.makeBundle(new ImageService.BundleMakeParams(tar.toString(), "x", null, null,
+        assertThatThrownBy(() -> images.makeBundle(new ImageRpc.BundleMakeParams(tar.toString(), "x", null, null,
                 out.toString(), null), ctx())).hasMessageContaining("--kernel-ref");
         assertThat(out).doesNotExist();
         assertNothingLeftBehind();
     }
 
-    private ImageService.BundleMade make(Path tar, String name, Path out) {
-        return images.makeBundle(new ImageService.BundleMakeParams(tar.toString(), name, "k1", null, out.toString(), "64M"), ctx());
+    private ImageRpc.BundleMade make(Path tar, String name, Path out) {
+        return images.makeBundle(new ImageRpc.BundleMakeParams(tar.toString(), name, "k1", null, out.toString(), "64M"), ctx());
     }
 
     // ---- helpers ----

@@ -76,16 +76,16 @@ class ImageCachePruneTest {
         Path b = plantBlob("bbbbbb");
         Files.writeString(blobs().resolve("not-a-blob"), "left alone");
 
-        ImageService.CachePruneResult dry = images.pruneCache(new ImageService.CachePruneParams(true));
-        assertThat(dry).isEqualTo(new ImageService.CachePruneResult(layout.downloadCacheDir().toString(), 2, 10, 0, true));
+        ImageRpc.CachePruneResult dry = images.pruneCache(new ImageRpc.CachePruneParams(true));
+        assertThat(dry).isEqualTo(new ImageRpc.CachePruneResult(layout.downloadCacheDir().toString(), 2, 10, 0, true));
         assertThat(a).exists();
         assertThat(b).exists();
 
-        ImageService.CachePruneResult real = images.pruneCache(new ImageService.CachePruneParams(null));
-        assertThat(real).isEqualTo(new ImageService.CachePruneResult(layout.downloadCacheDir().toString(), 2, 10, 0, false));
+        ImageRpc.CachePruneResult real = images.pruneCache(new ImageRpc.CachePruneParams(null));
+        assertThat(real).isEqualTo(new ImageRpc.CachePruneResult(layout.downloadCacheDir().toString(), 2, 10, 0, false));
         assertThat(blobs().toFile().list()).containsExactly("not-a-blob");
 
-        assertThat(images.pruneCache(new ImageService.CachePruneParams(false)).blobs()).isZero();
+        assertThat(images.pruneCache(new ImageRpc.CachePruneParams(false)).blobs()).isZero();
     }
 
     @Test
@@ -104,11 +104,11 @@ class ImageCachePruneTest {
             }
         };
         CompletableFuture<ImageInfo> pull = CompletableFuture.supplyAsync(() -> images.pull(
-                new ImageService.PullParams(registry.host() + "/app:v1", "app", null, null), ctx(sink)),
+                new ImageRpc.PullParams(registry.host() + "/app:v1", "app", null, null), ctx(sink)),
                 Executors.newVirtualThreadPerTaskExecutor());
         assertThat(unpacking.await(20, TimeUnit.SECONDS)).isTrue();
 
-        ImageService.CachePruneResult during = images.pruneCache(new ImageService.CachePruneParams(false));
+        ImageRpc.CachePruneResult during = images.pruneCache(new ImageRpc.CachePruneParams(false));
 
         assertThat(during.blobs()).as("only the stray blob").isEqualTo(1);
         assertThat(junk).doesNotExist();
@@ -119,7 +119,7 @@ class ImageCachePruneTest {
         release.countDown();
         assertThat(pull.get(30, TimeUnit.SECONDS).name()).isEqualTo("app");
 
-        ImageService.CachePruneResult after = images.pruneCache(new ImageService.CachePruneParams(false));
+        ImageRpc.CachePruneResult after = images.pruneCache(new ImageRpc.CachePruneParams(false));
         assertThat(after.blobs()).as("config and two layers, no longer needed").isEqualTo(3);
         assertThat(blobs().toFile().list()).isEmpty();
     }

@@ -41,17 +41,24 @@ class ImageConcurrencyTest {
     @TempDir
     Path dir;
     Store store;
+    Config config;
     Layout layout;
     ImageService images;
 
     @BeforeEach
     void open() {
-        Config config = Config.under(dir);
+        config = Config.under(dir);
         layout = Layout.of(config);
         store = Store.open(layout.database());
-        images = new ImageService(store, new CommandRunner(), layout, config, Clock.systemUTC());
-        images.finalizePulledRootfs = (tree, pulled, rootfs, size, name, ctx) -> write(rootfs);
-        images.workSeedBuilder = (tree, out) -> write(out);
+    }
+
+    /** Pulls that fetch with {@code pull}, with stand-ins for the ext4 build and the work-seed. */
+    private ImageService pullingWith(PullAndFlatten pull) {
+        CommandRunner runner = new CommandRunner();
+        return new ImageService(store, runner, layout, config, Clock.systemUTC(), ImageSteps.real(runner, layout, config)
+                .withPullAndFlatten(pull)
+                .withFinalizer((tree, pulled, rootfs, size, name, ctx) -> write(rootfs))
+                .withWorkSeedBuilder((tree, out) -> write(out)));
     }
 
     /** Pulls resolve their reference for real (once each); the seams stand in for the layers. */
@@ -80,8 +87,8 @@ class ImageConcurrencyTest {
         }
     }
 
-    private static ImageService.PulledTree pulled() {
-        return new ImageService.PulledTree("sha256:" + "0".repeat(64), "amd64", new FlattenResult(1, 1, 0, 0, 0, 10, 2, List.of()));
+    private static PulledTree pulled() {
+        return new PulledTree("sha256:" + "0".repeat(64), "amd64", new FlattenResult(1, 1, 0, 0, 0, 10, 2, List.of()));
     }
 
     private OperationContext ctx() {
@@ -90,7 +97,7 @@ class ImageConcurrencyTest {
 
     private CompletableFuture<ImageInfo> pullAsync(String ref, String name) {
         // One thread per pull: the common pool has a single worker on a 2-core machine.
-        return CompletableFuture.supplyAsync(() -> images.pull(new ImageService.PullParams(ref, name, null, null), ctx()),
+        return CompletableFuture.supplyAsync(() -> images.pull(new ImageRpc.PullParams(ref, name, null, null), ctx()),
                 Executors.newVirtualThreadPerTaskExecutor());
     }
 
@@ -98,13 +105,13 @@ class ImageConcurrencyTest {
     void pullImageDoesNotSerialiseOnDifferentNames() throws Exception {
         CountDownLatch slowInBody = new CountDownLatch(1);
         CountDownLatch releaseSlow = new CountDownLatch(1);
-        images.pullAndFlatten = (resolved, tree, ctx) -> {
+        images = pullingWith((resolved, tree, ctx) -> {
             if (resolved.image().ref().repository().endsWith("slow")) {
                 slowInBody.countDown();
                 releaseSlow.await();
             }
             return pulled();
-        };
+        });
         CompletableFuture<ImageInfo> slow = pullAsync(registry.host() + "/slow:v1", "slow");
         assertThat(slowInBody.await(10, TimeUnit.SECONDS)).isTrue();
 
@@ -120,11 +127,11 @@ class ImageConcurrencyTest {
     @Test
     void pullImageRejectsNameClashAtPublish() throws Exception {
         CountDownLatch bothInBody = new CountDownLatch(2);
-        images.pullAndFlatten = (resolved, tree, ctx) -> {
+        images = pullingWith((resolved, tree, ctx) -> {
             bothInBody.countDown();
             bothInBody.await(10, TimeUnit.SECONDS); // both passed the early name check
             return pulled();
-        };
+        });
         CompletableFuture<ImageInfo> a = pullAsync(registry.host() + "/one:v1", "clash");
         CompletableFuture<ImageInfo> b = pullAsync(registry.host() + "/two:v1", "clash");
 
@@ -152,12 +159,12 @@ class ImageConcurrencyTest {
         AtomicInteger bodies = new AtomicInteger();
         CountDownLatch inBody = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        images.pullAndFlatten = (resolved, tree, ctx) -> {
+        images = pullingWith((resolved, tree, ctx) -> {
             bodies.incrementAndGet();
             inBody.countDown();
             release.await();
             return pulled();
-        };
+        });
         CompletableFuture<ImageInfo> first = pullAsync(registry.host() + "/same:v1", "same");
         assertThat(inBody.await(10, TimeUnit.SECONDS)).isTrue();
         CompletableFuture<ImageInfo> second = pullAsync(registry.host() + "/same:v1", "same");

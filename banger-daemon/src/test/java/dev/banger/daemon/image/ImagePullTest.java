@@ -13,8 +13,8 @@ import dev.banger.daemon.image.oci.MediaTypes;
 import dev.banger.daemon.image.testing.TestImage;
 import dev.banger.daemon.image.testing.TestLayer;
 import dev.banger.daemon.image.testing.TestRegistry;
-import dev.banger.daemon.ops.Operations;
 import dev.banger.daemon.ops.OperationContext;
+import dev.banger.daemon.ops.Operations;
 import dev.banger.daemon.store.Store;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,9 +36,12 @@ class ImagePullTest {
     static Path registryDir;
     static TestRegistry registry;
 
+    private static final CommandRunner RUNNER = new CommandRunner();
+
     @TempDir
     Path dir;
     Store store;
+    Config config;
     Layout layout;
     ScratchSpace scratch;
     ImageService images;
@@ -84,11 +87,16 @@ class ImagePullTest {
 
     @BeforeEach
     void open() {
-        Config config = Config.under(dir);
+        config = Config.under(dir);
         layout = Layout.of(config);
         store = Store.open(layout.database());
         scratch = ScratchSpace.forState(layout);
-        images = new ImageService(store, new CommandRunner(), layout, config, Clock.systemUTC(), scratch);
+        images = new ImageService(store, RUNNER, layout, config, Clock.systemUTC(), steps());
+    }
+
+    /** The real steps, with a scratch space the test can look into. */
+    private ImageSteps steps() {
+        return ImageSteps.real(RUNNER, layout, config).withScratch(scratch);
     }
 
     @AfterEach
@@ -101,7 +109,7 @@ class ImagePullTest {
     }
 
     private ImageInfo pull(String ref, String name) {
-        return images.pull(new ImageService.PullParams(registry.host() + "/" + ref, name, null, null), ctx());
+        return images.pull(new ImageRpc.PullParams(registry.host() + "/" + ref, name, null, null), ctx());
     }
 
     @Test
@@ -139,7 +147,7 @@ class ImagePullTest {
         new java.util.Random(7).nextBytes(noise);
         registry.push("noisy", "v1", TestImage.image(List.of(BASE.gzip(), new TestLayer().file("noise", noise, 0644).gzip()),
                 MediaTypes.OCI_LAYER_GZIP));
-        images.pull(new ImageService.PullParams(registry.host() + "/noisy:v1", "counted", null, null), ctx);
+        images.pull(new ImageRpc.PullParams(registry.host() + "/noisy:v1", "counted", null, null), ctx);
         List<java.util.Map<String, Object>> fetch = events.stream().filter(e -> "fetch layers".equals(e.get("stage"))).toList();
         assertThat(fetch).isNotEmpty();
         long total = ((Number) fetch.getLast().get("total")).longValue();
@@ -184,9 +192,9 @@ class ImagePullTest {
         images.delete("one");
         images.delete("two");
         assertThat(Files.getAttribute(a.getFileSystem().getPath(dir.resolve("cache/rootfs").toString()), "unix:nlink")).isNotNull();
-        ImageService.CachePruneResult dry = images.pruneCache(new ImageService.CachePruneParams(true));
+        ImageRpc.CachePruneResult dry = images.pruneCache(new ImageRpc.CachePruneParams(true));
         assertThat(dry.bytes()).as("the cached rootfs is only held by the cache now").isGreaterThan(0);
-        images.pruneCache(new ImageService.CachePruneParams(false));
+        images.pruneCache(new ImageRpc.CachePruneParams(false));
         assertThat(dir.resolve("cache/rootfs").toFile().list()).isEmpty();
 
         ImageInfo three = pull("base:v1", "three");
@@ -195,9 +203,9 @@ class ImagePullTest {
 
     @Test
     void sizeOptionSetsTheRootfsSizeAndTooSmallIsRefused() {
-        ImageInfo image = images.pull(new ImageService.PullParams(registry.host() + "/base:v1", "sized", null, "1536M"), ctx());
+        ImageInfo image = images.pull(new ImageRpc.PullParams(registry.host() + "/base:v1", "sized", null, "1536M"), ctx());
         assertThat(image.sizeBytes()).isEqualTo(1536L << 20);
-        assertThatThrownBy(() -> images.pull(new ImageService.PullParams(registry.host() + "/base:v1", "tiny", null, "1M"), ctx()))
+        assertThatThrownBy(() -> images.pull(new ImageRpc.PullParams(registry.host() + "/base:v1", "tiny", null, "1M"), ctx()))
                 .isInstanceOf(BangerException.class).hasMessageContaining("--size 1M is too small");
         assertNothingLeftInStaging();
         assertThat(store.images().find("tiny")).isEmpty();
@@ -243,16 +251,16 @@ class ImagePullTest {
 
     @Test
     void unknownKernelRefIsNotFound() {
-        assertThatThrownBy(() -> images.pull(new ImageService.PullParams(registry.host() + "/base:v1", null, "no-such-kernel", null), ctx()))
+        assertThatThrownBy(() -> images.pull(new ImageRpc.PullParams(registry.host() + "/base:v1", null, "no-such-kernel", null), ctx()))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND))
                 .hasMessageContaining("kernel 'no-such-kernel'");
     }
 
     @Test
     void workSeedFailureIsNotFatal() {
-        images.workSeedBuilder = (tree, out) -> {
+        images = new ImageService(store, RUNNER, layout, config, Clock.systemUTC(), steps().withWorkSeedBuilder((tree, out) -> {
             throw new IllegalStateException("no /root in this image");
-        };
+        }));
         ImageInfo image = pull("base:v1", "seedless");
         assertThat(image.workSeedPath()).isNull();
         assertThat(Path.of(image.dir(), "work-seed.ext4")).doesNotExist();

@@ -59,7 +59,7 @@ class ImageRegisterTest {
         initrd = Files.writeString(user.resolve("initrd.img"), "cpio");
         Path k = Files.createDirectories(dir.resolve("kernel"));
         Files.writeString(k.resolve("vmlinuz"), "bzImage");
-        images.importKernel(new ImageService.KernelImportParams("k1", k.toString(), "6.1.0", "debian"), ctx());
+        images.importKernel(new ImageRpc.KernelImportParams("k1", k.toString(), "6.1.0", "debian"), ctx());
     }
 
     @AfterEach
@@ -72,7 +72,7 @@ class ImageRegisterTest {
     }
 
     private ImageInfo register(String name, Path rootfs, Path kernel, Path initrd, String kernelRef) {
-        return images.register(new ImageService.RegisterParams(name, rootfs == null ? null : rootfs.toString(),
+        return images.register(new ImageRpc.RegisterParams(name, rootfs == null ? null : rootfs.toString(),
                 kernel == null ? null : kernel.toString(), initrd == null ? null : initrd.toString(), kernelRef), ctx());
     }
 
@@ -118,7 +118,7 @@ class ImageRegisterTest {
 
         ImageInfo promoted;
         List<String> warnings;
-        try (LogCapture log = LogCapture.of(ImageService.class)) {
+        try (LogCapture log = LogCapture.of(WorkSeeds.class)) {
             promoted = images.promote("hostile", ctx());
             warnings = log.messages();
         }
@@ -159,7 +159,7 @@ class ImageRegisterTest {
         Path text = Files.writeString(user.resolve("rootfs.img"), "x".repeat(4096));
         assertRefused(() -> register("x", text, null, null, "k1"), ErrorCode.BAD_REQUEST, "is not an ext4 image");
         assertRefused(() -> register("x", Path.of("/dev/null"), null, null, "k1"), ErrorCode.BAD_REQUEST, "is not a regular file");
-        assertRefused(() -> images.register(new ImageService.RegisterParams("x", "rootfs.ext4", null, null, "k1"), ctx()),
+        assertRefused(() -> images.register(new ImageRpc.RegisterParams("x", "rootfs.ext4", null, null, "k1"), ctx()),
                 ErrorCode.BAD_REQUEST, "is not an absolute path");
     }
 
@@ -180,7 +180,7 @@ class ImageRegisterTest {
         assertThatThrownBy(() -> register("taken", rootfs, vmlinuz, null, null))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.ALREADY_EXISTS))
                 .hasMessageContaining("image 'taken' already exists");
-        images.importKernel(new ImageService.KernelImportParams("other-kernel", dir.resolve("kernel").toString(), null, null), ctx());
+        images.importKernel(new ImageRpc.KernelImportParams("other-kernel", dir.resolve("kernel").toString(), null, null), ctx());
         assertThatThrownBy(() -> register("other", rootfs, vmlinuz, null, null))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.ALREADY_EXISTS))
                 .hasMessageContaining("kernel 'other-kernel' already exists");

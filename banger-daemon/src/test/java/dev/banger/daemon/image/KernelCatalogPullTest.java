@@ -80,11 +80,18 @@ class KernelCatalogPullTest {
 
     /** An ImageService whose kernel_catalog is a file of {@code entries}. */
     private void open(String... entries) {
+        open(false, entries);
+    }
+
+    /** {@code standIns}: image pulls fetch no layers and build and seed nothing real (no mkfs). */
+    private void open(boolean standIns, String... entries) {
         Path catalog = TestKernelServer.catalog(dir.resolve("kernels.json"), entries);
         Config config = Config.under(dir.resolve("banger")).withKernelCatalog(catalog);
         layout = Layout.of(config);
         store = Store.open(layout.database());
-        images = new ImageService(store, new CommandRunner(), layout, config, Clock.systemUTC());
+        CommandRunner runner = new CommandRunner();
+        ImageSteps steps = ImageSteps.real(runner, layout, config);
+        images = new ImageService(store, runner, layout, config, Clock.systemUTC(), standIns ? standIns(steps) : steps);
     }
 
     /** Pulls resolve their reference for real (once each); the seams stand in for the layers. */
@@ -120,9 +127,9 @@ class KernelCatalogPullTest {
     void pullDownloadsVerifiesCachesAndImportsAndASecondPullDownloadsNothing() throws Exception {
         open(TestKernelServer.entry("cloud", "deb", version, url, sha256, size));
         int before = downloads().size();
-        ImageService.CatalogKernel listed = images.kernelCatalog().kernels().getFirst();
+        ImageRpc.CatalogKernel listed = images.kernelCatalog().kernels().getFirst();
         assertThat(images.kernelCatalog().catalog()).isEqualTo(dir.resolve("kernels.json").toString());
-        assertThat(listed).isEqualTo(new ImageService.CatalogKernel("cloud", "deb", version, "debian", "x86_64", url, sha256,
+        assertThat(listed).isEqualTo(new ImageRpc.CatalogKernel("cloud", "deb", version, "debian", "x86_64", url, sha256,
                 size, null, false, null, false, null));
 
         KernelInfo k = images.pullKernel("cloud", ctx());
@@ -139,8 +146,8 @@ class KernelCatalogPullTest {
         assertThat(layout.kernelCacheDir().toFile().list()).containsExactly(sha256 + ".deb");
         assertThat(Files.mismatch(cached, deb)).isEqualTo(-1L);
         assertThat(names(layout.stagingDir())).isEmpty();
-        assertThat(images.kernelCatalog().kernels().getFirst()).extracting(ImageService.CatalogKernel::imported,
-                ImageService.CatalogKernel::importedSha256, ImageService.CatalogKernel::cached).containsExactly(true, sha256, true);
+        assertThat(images.kernelCatalog().kernels().getFirst()).extracting(ImageRpc.CatalogKernel::imported,
+                ImageRpc.CatalogKernel::importedSha256, ImageRpc.CatalogKernel::cached).containsExactly(true, sha256, true);
 
         // Pulling an imported name is already_exists, as for kernel import; nothing is fetched.
         assertThatThrownBy(() -> images.pullKernel("cloud", ctx()))
@@ -182,13 +189,12 @@ class KernelCatalogPullTest {
 
     @Test
     void unknownNamesAreNotFoundAndNameTheKernel() {
-        open(TestKernelServer.entry("cloud", "deb", version, url, sha256, size));
+        open(true, TestKernelServer.entry("cloud", "deb", version, url, sha256, size));
         int before = server.requests().size();
         assertThatThrownBy(() -> images.pullKernel("nope", ctx()))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND))
                 .hasMessage("kernel 'nope' is not in the kernel catalog (see `banger kernel list --available`)");
-        installImageSeams();
-        assertThatThrownBy(() -> images.pull(new ImageService.PullParams(registry.host() + "/app:v1", "app", "nope", null), ctx()))
+        assertThatThrownBy(() -> images.pull(new ImageRpc.PullParams(registry.host() + "/app:v1", "app", "nope", null), ctx()))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND))
                 .hasMessageContaining("kernel 'nope'").hasMessageContaining("`banger kernel list --available`");
         assertThat(server.requests()).hasSize(before);
@@ -198,15 +204,14 @@ class KernelCatalogPullTest {
 
     @Test
     void imagePullWithACatalogKernelRefPullsTheKernelOnceFirst() throws Exception {
-        open(TestKernelServer.entry("cloud", "deb", version, url, sha256, size));
-        installImageSeams();
+        open(true, TestKernelServer.entry("cloud", "deb", version, url, sha256, size));
         int before = downloads().size();
         // Two image pulls naming the same missing kernel at once: one download, one import, both images use it.
         List<ImageInfo> pulled = new ArrayList<>();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<ImageInfo>> fs = new ArrayList<>();
             for (String name : List.of("app1", "app2")) {
-                fs.add(pool.submit(() -> images.pull(new ImageService.PullParams(registry.host() + "/app:v1", name, "cloud", null), ctx())));
+                fs.add(pool.submit(() -> images.pull(new ImageRpc.PullParams(registry.host() + "/app:v1", name, "cloud", null), ctx())));
             }
             for (Future<ImageInfo> f : fs) {
                 pulled.add(f.get());
@@ -222,7 +227,7 @@ class KernelCatalogPullTest {
 
         // Imported now: a third pull uses it without the catalog.
         stages.clear();
-        ImageInfo third = images.pull(new ImageService.PullParams(registry.host() + "/app:v1", "app3", "cloud", null), ctx());
+        ImageInfo third = images.pull(new ImageRpc.PullParams(registry.host() + "/app:v1", "app3", "cloud", null), ctx());
         assertThat(third.kernelId()).isEqualTo(k.id());
         assertThat(stages).doesNotContain("pull kernel cloud from the kernel catalog", "check cached kernel package");
         assertThat(names(layout.stagingDir())).isEmpty();
@@ -273,11 +278,11 @@ class KernelCatalogPullTest {
         return list == null ? List.of() : List.of(list);
     }
 
-    private void installImageSeams() {
-        images.finalizePulledRootfs = (tree, pulled, rootfs, sz, name, c) -> write(rootfs);
-        images.workSeedBuilder = (tree, out) -> write(out);
-        images.pullAndFlatten = (resolved, tree, c) -> new ImageService.PulledTree("sha256:" + "1".repeat(64), "amd64",
-                new FlattenResult(0, 0, 0, 0, 0, 0, 0, List.of()));
+    private static ImageSteps standIns(ImageSteps real) {
+        return real.withFinalizer((tree, pulled, rootfs, sz, name, c) -> write(rootfs))
+                .withWorkSeedBuilder((tree, out) -> write(out))
+                .withPullAndFlatten((resolved, tree, c) -> new PulledTree("sha256:" + "1".repeat(64), "amd64",
+                        new FlattenResult(0, 0, 0, 0, 0, 0, 0, List.of())));
     }
 
     private static void write(Path p) {

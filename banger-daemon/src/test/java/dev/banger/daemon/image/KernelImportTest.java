@@ -34,12 +34,13 @@ class KernelImportTest {
     Path dir;
     Path prepared;
     Store store;
+    Config config;
     Layout layout;
     ImageService images;
 
     @BeforeEach
     void open() throws Exception {
-        Config config = Config.under(dir.resolve("banger"));
+        config = Config.under(dir.resolve("banger"));
         layout = Layout.of(config);
         store = Store.open(layout.database());
         images = new ImageService(store, new CommandRunner(), layout, config, Clock.systemUTC());
@@ -73,7 +74,7 @@ class KernelImportTest {
     }
 
     private KernelInfo importKernel(String name, Path from) {
-        return images.importKernel(new ImageService.KernelImportParams(name, from.toString(), "6.1.0-test", "debian"), ctx());
+        return images.importKernel(new ImageRpc.KernelImportParams(name, from.toString(), "6.1.0-test", "debian"), ctx());
     }
 
     @Test
@@ -105,12 +106,14 @@ class KernelImportTest {
 
     @Test
     void aKernelInUseCannotBeDeleted() {
+        CommandRunner runner = new CommandRunner();
+        images = new ImageService(store, runner, layout, config, Clock.systemUTC(), ImageSteps.real(runner, layout, config)
+                .withFinalizer((tree, pulled, rootfs, size, name, c) -> writeQuietly(rootfs))
+                .withWorkSeedBuilder((tree, out) -> writeQuietly(out))
+                .withPullAndFlatten((resolved, tree, c) -> new PulledTree("sha256:" + "1".repeat(64), "amd64",
+                        new FlattenResult(0, 0, 0, 0, 0, 0, 0, List.of()))));
         importKernel("in-use", prepared);
-        images.finalizePulledRootfs = (tree, pulled, rootfs, size, name, c) -> writeQuietly(rootfs);
-        images.workSeedBuilder = (tree, out) -> writeQuietly(out);
-        images.pullAndFlatten = (resolved, tree, c) -> new ImageService.PulledTree("sha256:" + "1".repeat(64), "amd64",
-                new FlattenResult(0, 0, 0, 0, 0, 0, 0, List.of()));
-        ImageInfo image = images.pull(new ImageService.PullParams(registry.host() + "/app:v1", "app", "in-use", null), ctx());
+        ImageInfo image = images.pull(new ImageRpc.PullParams(registry.host() + "/app:v1", "app", "in-use", null), ctx());
         assertThat(image.kernelName()).isEqualTo("in-use");
 
         assertThatThrownBy(() -> images.deleteKernel("in-use")).hasMessageContaining("used by image(s) app");

@@ -86,16 +86,15 @@ class ScratchSpaceTest {
         assertThat(asOther("ln", "-s", outside.toString(), predictable.resolve("tree-planted").toString()).ok()).isTrue();
         Path record = layout.stateDir().resolve("tmpfs-scratch");
         ScratchSpace scratch = new ScratchSpace(ScratchSpace.SHM, 0, record);
-        ImageService images = service(scratch);
         AtomicReference<Path> root = new AtomicReference<>();
-        ImageService.PullAndFlatten real = images.pullAndFlatten;
-        images.pullAndFlatten = (resolved, tree, ctx) -> {
+        PullAndFlatten real = realSteps().pullAndFlatten();
+        ImageService images = service(scratch, (resolved, tree, ctx) -> {
             root.set(made(tree.getParent()));
             assertThat(tree.getParent()).isEqualTo(scratch.currentRoot());
             assertThat(Files.readString(record)).as("recorded for the next daemon's cleanup").isEqualTo(root.get().toString());
             assertPrivate(root.get());
             return real.pull(resolved, tree, ctx);
-        };
+        });
 
         ImageInfo image = pull(images);
 
@@ -111,10 +110,9 @@ class ScratchSpaceTest {
     @Test
     void anotherUserCanChangeNothingInTheScratchDirDuringAFlatten() throws Exception {
         ScratchSpace scratch = new ScratchSpace(ScratchSpace.SHM, 0, layout.stateDir().resolve("tmpfs-scratch"));
-        ImageService images = service(scratch);
-        ImageService.PullAndFlatten real = images.pullAndFlatten;
+        PullAndFlatten real = realSteps().pullAndFlatten();
         List<String> attempts = new ArrayList<>();
-        images.pullAndFlatten = (resolved, tree, ctx) -> {
+        ImageService images = service(scratch, (resolved, tree, ctx) -> {
             Path root = made(tree.getParent());
             assertThat(root.getParent()).isEqualTo(ScratchSpace.SHM);
             attack(attempts, "ln", "-s", outside.toString(), root.resolve("tree-evil").toString());
@@ -123,13 +121,13 @@ class ScratchSpaceTest {
             attack(attempts, "ln", "-s", outside.toString(), tree.resolve("usr").toString());
             attack(attempts, "mkdir", tree.resolve("usr").toString());
             attack(attempts, "mv", root.toString(), ScratchSpace.SHM.resolve("stolen-" + root.getFileName()).toString());
-            ImageService.PulledTree pulled = real.pull(resolved, tree, ctx);
+            PulledTree pulled = real.pull(resolved, tree, ctx);
             // A world-writable dir from the image is still out of reach: its parents are 0700.
             assertThat(Files.getPosixFilePermissions(tree.resolve("pub"))).isEqualTo(PosixFilePermissions.fromString("rwxrwxrwx"));
             attack(attempts, "ln", "-s", outside.toString(), tree.resolve("pub/link").toString());
             attack(attempts, "rm", "-f", tree.resolve("pub/readme").toString());
             return pulled;
-        };
+        });
 
         ImageInfo image = pull(images);
 
@@ -185,15 +183,14 @@ class ScratchSpaceTest {
             registry.serve("big", "v1", TestImage.image(List.of(new TestLayer().dir("usr", 0755).dir("usr/sbin", 0755)
                     .file("usr/sbin/sshd", "#!/bin/sh\n", 0755, 0, 0).file("noise", noise, 0644).gzip()), MediaTypes.OCI_LAYER_GZIP));
             ScratchSpace scratch = new ScratchSpace(small, 0, layout.stateDir().resolve("tmpfs-scratch"));
-            ImageService images = service(scratch);
             List<Path> trees = new ArrayList<>();
-            ImageService.PullAndFlatten real = images.pullAndFlatten;
-            images.pullAndFlatten = (resolved, tree, ctx) -> {
+            PullAndFlatten real = realSteps().pullAndFlatten();
+            ImageService images = service(scratch, (resolved, tree, ctx) -> {
                 trees.add(tree);
                 return real.pull(resolved, tree, ctx);
-            };
+            });
 
-            ImageInfo image = images.pull(new ImageService.PullParams(registry.host() + "/big:v1", "big", null, null), ctx());
+            ImageInfo image = images.pull(new ImageRpc.PullParams(registry.host() + "/big:v1", "big", null, null), ctx());
 
             assertThat(trees).hasSize(2);
             assertThat(trees.get(0)).startsWithRaw(small);
@@ -206,12 +203,18 @@ class ScratchSpaceTest {
         }
     }
 
-    private ImageService service(ScratchSpace scratch) {
-        return new ImageService(store, RUNNER, layout, Config.under(dir.resolve("banger")), Clock.systemUTC(), scratch);
+    private ImageSteps realSteps() {
+        return ImageSteps.real(RUNNER, layout, Config.under(dir.resolve("banger")));
+    }
+
+    /** Pulls that unpack in {@code scratch} through {@code pull} (which wraps the real one). */
+    private ImageService service(ScratchSpace scratch, PullAndFlatten pull) {
+        return new ImageService(store, RUNNER, layout, Config.under(dir.resolve("banger")), Clock.systemUTC(),
+                realSteps().withScratch(scratch).withPullAndFlatten(pull));
     }
 
     private ImageInfo pull(ImageService images) {
-        return images.pull(new ImageService.PullParams(registry.host() + "/app:v1", "app", null, null), ctx());
+        return images.pull(new ImageRpc.PullParams(registry.host() + "/app:v1", "app", null, null), ctx());
     }
 
     private OperationContext ctx() {

@@ -3,6 +3,7 @@ package dev.banger.daemon.image.bundle;
 import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.fs.Sha256;
 import dev.banger.daemon.fs.SparseFiles;
 import dev.banger.daemon.image.layers.LayerTarInputStream;
 import java.io.BufferedInputStream;
@@ -13,10 +14,8 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -79,7 +78,7 @@ public final class BundleReader {
      */
     public static Contents extract(Path bundle, String expectedSha256, Path dest, LongConsumer progress) {
         String expected = normalizeSha256(expectedSha256);
-        MessageDigest md = sha256();
+        MessageDigest md = Sha256.newDigest();
         try (InputStream file = Files.newInputStream(bundle)) {
             InputStream raw = new BufferedInputStream(new Hashing(file, md, progress), 1 << 16);
             Contents contents = null;
@@ -100,7 +99,7 @@ public final class BundleReader {
                 }
                 throw e;
             }
-            String got = HexFormat.of().formatHex(md.digest());
+            String got = Sha256.hex(md);
             if (!got.equals(expected)) {
                 BangerException mismatch = BangerException.badRequest("bundle sha256 mismatch: expected " + expected
                         + ", got " + got + " (a corrupt download, or not the bundle you meant)");
@@ -290,14 +289,6 @@ public final class BundleReader {
         StringBuilder b = new StringBuilder(t.length());
         t.codePoints().forEach(c -> b.appendCodePoint(Character.isISOControl(c) ? '?' : c));
         return b.toString();
-    }
-
-    static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK always has SHA-256", e);
-        }
     }
 
     /** Hashes and counts what passes through; stops with CANCELLED when the thread is interrupted. */

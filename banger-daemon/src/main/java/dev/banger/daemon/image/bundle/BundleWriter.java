@@ -3,6 +3,7 @@ package dev.banger.daemon.image.bundle;
 import com.github.luben.zstd.ZstdOutputStream;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.fs.Sha256;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,7 +17,6 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.function.LongConsumer;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -41,7 +41,7 @@ public final class BundleWriter {
      * @return the bundle's sha256, lower-case hex
      */
     public static String write(Path out, BundleManifest manifest, Path rootfs, Path workSeed, LongConsumer progress) {
-        MessageDigest md = BundleReader.sha256();
+        MessageDigest md = Sha256.newDigest();
         boolean created = false;
         boolean done = false;
         try (FileChannel ch = FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
@@ -67,7 +67,7 @@ public final class BundleWriter {
                 tar.finish();
             }
             done = true;
-            return HexFormat.of().formatHex(md.digest());
+            return Sha256.hex(md);
         } catch (IOException e) {
             if (Thread.currentThread().isInterrupted()) {
                 throw new BangerException(ErrorCode.CANCELLED, "writing bundle " + out + " was cancelled");

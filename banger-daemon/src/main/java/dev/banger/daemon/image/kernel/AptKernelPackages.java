@@ -6,6 +6,7 @@ import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandResult;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.exec.HostPrograms;
+import dev.banger.daemon.fs.FileTrees;
 import dev.banger.daemon.ops.OperationContext;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -160,7 +161,7 @@ public final class AptKernelPackages {
             ctx.progress(KernelPackageCache.FETCH_STAGE, d.size(), d.size());
             Files.move(got, dir.resolve(d.fileName()), StandardCopyOption.ATOMIC_MOVE);
         } finally {
-            runner.runAllowingFailure(Command.of("rm", "-rf", tmp.toString()));
+            FileTrees.deleteQuietly(tmp);
         }
     }
 

@@ -4,6 +4,7 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.CommandFailedException;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.fs.Sha256;
 import dev.banger.daemon.ops.OperationContext;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,10 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,7 +74,7 @@ public final class DebKernelImporter {
             initramfs.checkBusybox();
             HostTools.find("dpkg-deb", "dpkg");
             HostTools.find("depmod", "kmod");
-            String sha256 = sha256(deb);
+            String sha256 = Sha256.ofFile(deb);
             ctx.checkCancelled();
 
             ctx.progress("extract package");
@@ -120,23 +118,6 @@ public final class DebKernelImporter {
             // In Java, not `rm`: after a cancel the thread is interrupted and a child process would be killed at once.
             removeTree(work);
         }
-    }
-
-    private static String sha256(Path file) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        byte[] buf = new byte[1 << 16];
-        try (InputStream in = Files.newInputStream(file)) {
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                md.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
     }
 
     /** The unpacked package and other scratch files (plain files, dirs and symlinks: no mounts in there). */

@@ -3,25 +3,17 @@ package dev.banger.daemon.image.kernel;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.fs.FileModes;
+import dev.banger.daemon.fs.Sha256;
+import dev.banger.daemon.image.fetch.DownloadException;
+import dev.banger.daemon.image.fetch.HttpDownload;
 import dev.banger.daemon.ops.OperationContext;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.ConnectException;
+import java.io.InterruptedIOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.time.Duration;
-import java.util.HexFormat;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.locks.ReentrantLock;
@@ -40,8 +32,6 @@ import org.slf4j.LoggerFactory;
 public final class KernelPackageCache {
 
     private static final Logger log = LoggerFactory.getLogger(KernelPackageCache.class);
-    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
-    private static final Duration HEADERS_TIMEOUT = Duration.ofMinutes(2);
     private static final long PROGRESS_EVERY = 4L << 20;
     /** Progress stage of a download; {@code done}/{@code total} are bytes. */
     public static final String FETCH_STAGE = "fetch kernel package";
@@ -49,7 +39,7 @@ public final class KernelPackageCache {
 
     private final Path dir;
     private final ConcurrentMap<String, ReentrantLock> downloads = new ConcurrentHashMap<>();
-    private volatile HttpClient http;
+    private final HttpDownload http = new HttpDownload();
 
     public KernelPackageCache(Path dir) {
         this.dir = dir;
@@ -105,72 +95,18 @@ public final class KernelPackageCache {
         FileModes.privateDir(dir);
         Path part = file.resolveSibling(file.getFileName() + ".part");
         Files.deleteIfExists(part);
-        URI uri = URI.create(e.url());
-        long expected = e.size() == null ? 0 : e.size();
-        ctx.progress(FETCH_STAGE, 0, expected);
         try {
-            HttpResponse<InputStream> response;
-            try {
-                response = client().send(HttpRequest.newBuilder(uri).timeout(HEADERS_TIMEOUT).GET().build(),
-                        HttpResponse.BodyHandlers.ofInputStream());
-            } catch (InterruptedException x) {
-                Thread.currentThread().interrupt();
-                throw cancelled(e, x);
-            } catch (ConnectException x) {
-                throw failed(e, "cannot connect to " + uri.getHost() + (uri.getPort() > 0 ? ":" + uri.getPort() : ""), x);
-            } catch (HttpTimeoutException x) {
-                throw failed(e, "no answer within " + HEADERS_TIMEOUT.toSeconds() + " s", x);
+            HttpDownload.Result got = http.fetch(URI.create(e.url()), part, e.size() == null ? 0 : e.size(), "the catalog",
+                    FETCH_STAGE, PROGRESS_EVERY, ctx);
+            if (!got.sha256().equals(e.sha256())) {
+                throw new BangerException(ErrorCode.OPERATION_FAILED, "kernel package " + e.url() + " failed verification: "
+                        + "expected sha256 " + e.sha256() + ", got " + got.sha256() + " (nothing was kept)");
             }
-            try (InputStream body = response.body()) {
-                int status = response.statusCode();
-                if (status != 200) {
-                    throw failed(e, "HTTP " + status + (status == 404 ? " (mirrors drop superseded packages: a newer bangerd, "
-                            + "or a kernel_catalog of your own, has a current URL)" : ""), null);
-                }
-                long length = response.headers().firstValueAsLong("Content-Length").orElse(-1);
-                if (expected > 0 && length >= 0 && length != expected) {
-                    throw failed(e, "the server sends " + length + " bytes, the catalog expects " + expected, null);
-                }
-                long total = expected > 0 ? expected : Math.max(length, 0);
-                MessageDigest md = newSha256();
-                long done = 0;
-                long reported = 0;
-                byte[] buf = new byte[1 << 16];
-                try (FileChannel out = FileChannel.open(part, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-                        FileModes.privateFile())) {
-                    int n;
-                    while ((n = body.read(buf)) >= 0) {
-                        if (interrupted(ctx)) {
-                            throw cancelled(e, null);
-                        }
-                        md.update(buf, 0, n);
-                        ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
-                        while (bb.hasRemaining()) {
-                            out.write(bb);
-                        }
-                        done += n;
-                        if (expected > 0 && done > expected) {
-                            throw failed(e, "the server sends more than the " + expected + " bytes the catalog expects", null);
-                        }
-                        if (done - reported >= PROGRESS_EVERY) {
-                            reported = done;
-                            ctx.progress(FETCH_STAGE, done, total);
-                        }
-                    }
-                    out.force(true);
-                }
-                ctx.progress(FETCH_STAGE, done, total);
-                if (length >= 0 && done != length || expected > 0 && done != expected) {
-                    throw failed(e, "got " + done + " of " + (expected > 0 ? expected : length) + " bytes", null);
-                }
-                String got = HexFormat.of().formatHex(md.digest());
-                if (!got.equals(e.sha256())) {
-                    throw new BangerException(ErrorCode.OPERATION_FAILED, "kernel package " + e.url() + " failed verification: "
-                            + "expected sha256 " + e.sha256() + ", got " + got + " (nothing was kept)");
-                }
-                Files.move(part, file, StandardCopyOption.ATOMIC_MOVE);
-                log.info("kernel package {} cached as {} ({} bytes)", e.url(), file, done);
-            }
+            Files.move(part, file, StandardCopyOption.ATOMIC_MOVE);
+            log.info("kernel package {} cached as {} ({} bytes)", e.url(), file, got.bytes());
+        } catch (DownloadException x) {
+            throw failed(e, x.getMessage() + (x.status() == 404 ? " (mirrors drop superseded packages: a newer bangerd, "
+                    + "or a kernel_catalog of your own, has a current URL)" : ""), x);
         } catch (IOException x) {
             if (interrupted(ctx)) {
                 throw cancelled(e, x);
@@ -181,39 +117,18 @@ public final class KernelPackageCache {
         }
     }
 
-    private HttpClient client() {
-        HttpClient c = http;
-        if (c == null) {
-            synchronized (this) {
-                c = http;
-                if (c == null) {
-                    // Redirects are followed (mirrors redirect), never from https to http.
-                    c = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).followRedirects(HttpClient.Redirect.NORMAL).build();
-                    http = c;
-                }
-            }
-        }
-        return c;
-    }
-
     /** The hex sha256 of a cached file; checks for a cancel between reads ({@code what} names it then). */
     static String sha256(Path file, String what) throws IOException {
-        return digest(file, newSha256(), what);
+        return digest(file, Sha256.newDigest(), what);
     }
 
     /** The hex digest of {@code file} by {@code md}, checking for a cancel between reads. */
     static String digest(Path file, MessageDigest md, String what) throws IOException {
-        byte[] buf = new byte[1 << 16];
-        try (InputStream in = Files.newInputStream(file)) {
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                if (Thread.currentThread().isInterrupted()) {
-                    throw new BangerException(ErrorCode.CANCELLED, "check of " + what + " cancelled");
-                }
-                md.update(buf, 0, n);
-            }
+        try {
+            return Sha256.ofFile(file, md);
+        } catch (InterruptedIOException e) {
+            throw new BangerException(ErrorCode.CANCELLED, "check of " + what + " cancelled");
         }
-        return HexFormat.of().formatHex(md.digest());
     }
 
     private static boolean interrupted(OperationContext ctx) {
@@ -228,11 +143,4 @@ public final class KernelPackageCache {
         return new BangerException(ErrorCode.CANCELLED, "download of kernel package " + e.url() + " cancelled", cause);
     }
 
-    private static MessageDigest newSha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException x) {
-            throw new IllegalStateException("the JDK always has SHA-256", x);
-        }
-    }
 }

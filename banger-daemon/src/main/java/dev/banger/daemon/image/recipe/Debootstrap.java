@@ -6,6 +6,7 @@ import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandFailedException;
 import dev.banger.daemon.exec.CommandResult;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.exec.DaemonUser;
 import dev.banger.daemon.exec.HostPrograms;
 import dev.banger.daemon.ops.OperationContext;
 import java.io.IOException;
@@ -42,7 +43,7 @@ public final class Debootstrap {
      * {@code mirrorOrigin} says where the mirror came from, for the error a person reads.
      */
     public void build(DebianRecipe recipe, String mirror, String mirrorOrigin, Path keyring, Path target, OperationContext ctx) {
-        if (!isRoot()) {
+        if (!DaemonUser.isRoot()) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "building image " + recipe.name() + " runs debootstrap, "
                     + "which needs root: run bangerd as root (the system daemon does)");
         }
@@ -117,7 +118,4 @@ public final class Debootstrap {
         return String.join(" | ", lines.subList(Math.max(0, lines.size() - n), lines.size()));
     }
 
-    private static boolean isRoot() {
-        return new com.sun.security.auth.module.UnixSystem().getUid() == 0;
-    }
 }

@@ -1,7 +1,7 @@
 package dev.banger.daemon.image.rootfs;
 
-import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.fs.FileTrees;
 import dev.banger.daemon.image.layers.Fixup;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -46,7 +46,7 @@ public final class DebugfsFixups {
             throw new UncheckedIOException("cannot prepare debugfs fixups: " + e.getMessage(), e);
         } finally {
             if (work != null) {
-                runner.runAllowingFailure(Command.of("rm", "-rf", work.toString()));
+                FileTrees.deleteQuietly(work);
             }
         }
     }

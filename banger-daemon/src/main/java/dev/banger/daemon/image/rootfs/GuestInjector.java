@@ -1,6 +1,7 @@
 package dev.banger.daemon.image.rootfs;
 
 import dev.banger.core.rpc.BangerException;
+import dev.banger.daemon.fs.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -73,14 +74,7 @@ public final class GuestInjector {
 
     /** Changes whenever the injected files do, so rootfs builds made with other guest files are not reused. */
     public static String filesVersion() {
-        try {
-            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-            md.update(resource("banger-init"));
-            md.update(resource("banger-sshd.conf"));
-            return java.util.HexFormat.of().formatHex(md.digest(), 0, 8);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.hex(resource("banger-init"), resource("banger-sshd.conf")).substring(0, 16);
     }
 
     private static byte[] resource(String name) {

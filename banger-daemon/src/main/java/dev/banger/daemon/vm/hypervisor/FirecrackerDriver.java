@@ -8,6 +8,7 @@ import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandFailedException;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.exec.HostPrograms;
+import dev.banger.daemon.fs.FileTrees;
 import dev.banger.daemon.vm.hypervisor.FirecrackerRequests.BootSource;
 import dev.banger.daemon.vm.hypervisor.FirecrackerRequests.Drive;
 import dev.banger.daemon.vm.hypervisor.FirecrackerRequests.InstanceActionInfo;
@@ -21,7 +22,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -439,21 +439,9 @@ final class FirecrackerDriver implements HypervisorDriver {
     }
 
     private void delete(Path p) {
-        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-            // A cancelled launch or stop still cleans up: with the interrupt pending, CommandRunner would kill rm at once.
-            boolean interrupted = Thread.interrupted();
-            try {
-                // The chroot holds hard links to the VM's disks: rm unlinks them, the disks stay.
-                runner.run(Command.of("rm", "-rf", "--one-file-system", p.toString()));
-            } finally {
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return;
-        }
         try {
-            Files.deleteIfExists(p);
+            // The chroot holds hard links to the VM's disks: they are unlinked, the disks stay.
+            FileTrees.delete(p);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot remove " + p + ": " + e.getMessage(), e);
         }

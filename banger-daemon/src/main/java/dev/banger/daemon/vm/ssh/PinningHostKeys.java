@@ -4,8 +4,7 @@ import com.jcraft.jsch.HostKey;
 import com.jcraft.jsch.HostKeyRepository;
 import com.jcraft.jsch.JSchException;
 import com.jcraft.jsch.UserInfo;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import dev.banger.daemon.fs.Sha256;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -94,11 +93,7 @@ final class PinningHostKeys implements HostKeyRepository {
 
     /** As OpenSSH prints it: {@code SHA256:} and the unpadded base64 of the key's SHA-256. */
     private static String fingerprint(byte[] key) {
-        try {
-            return "SHA256:" + Base64.getEncoder().withoutPadding().encodeToString(MessageDigest.getInstance("SHA-256").digest(key));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
+        return "SHA256:" + Base64.getEncoder().withoutPadding().encodeToString(Sha256.newDigest().digest(key));
     }
 
     private static HostKey hostKey(String host, byte[] key) {
