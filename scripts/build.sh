@@ -157,6 +157,7 @@ HEAD
     printf 'built_java_version=%s\n' "'$BANGER_JAVA_VERSION'"
     printf 'cp="%s"\n' "$CLI_CP_REL"
     cat <<'BODY'
+if [ -t 0 ]; then tty_in=true; else tty_in=false; fi
 if [ -t 1 ]; then tty_out=true; else tty_out=false; fi
 if [ -t 2 ]; then tty_err=true; else tty_err=false; fi
 # shellcheck disable=SC2086
@@ -173,7 +174,7 @@ BODY
     fi
     cat <<BODY
 exec "\$BANGER_JAVA_HOME/bin/java" $CLI_FLAGS -Dbanger.home="\$home" \\
-    -Dbanger.tty.out=\$tty_out -Dbanger.tty.err=\$tty_err -cp "\$cp" "\$@"
+    -Dbanger.tty.in=\$tty_in -Dbanger.tty.out=\$tty_out -Dbanger.tty.err=\$tty_err -cp "\$cp" "\$@"
 BODY
 } >build/bin/banger
 
