@@ -140,7 +140,8 @@ class WorkspaceCliTest {
         assertThat(edit.exitCode()).as(edit.stderr()).isZero();
         String indexBefore = exec("md5sum", ".git/index");
 
-        Path patch = dir.resolve("changes.patch");
+        Path patch = Files.createDirectory(dir.resolve("patches")).resolve("changes.patch");
+        RUNNER.run("chown", USER, patch.getParent().toString());
         CommandResult export = banger("vm", "workspace", "export", "w1", "--output", patch.toString());
         assertThat(export.exitCode()).as(export.stderr()).isZero();
         assertThat(export.stdout()).isEmpty();

@@ -47,7 +47,12 @@ public final class VmWorkspaceExportCommand implements Callable<Integer> {
             return 0;
         }
         Path dir = output.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + output.getFileName() + ".", ".part");
+        Path tmp;
+        try {
+            tmp = Files.createTempFile(dir, "." + output.getFileName() + ".", ".part");
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.BAD_REQUEST, "cannot write " + output + " (" + e.getMessage() + "): choose a file you can write");
+        }
         try {
             long bytes;
             try (OutputStream out = Files.newOutputStream(tmp)) {
