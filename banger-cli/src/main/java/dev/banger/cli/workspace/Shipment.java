@@ -53,9 +53,10 @@ public final class Shipment {
     }
 
     /** What an update sends: the files to (re)send and the paths to remove first. */
-    public record Delta(List<String> send, List<String> delete, String oldHead) {
+    public record Delta(List<String> send, List<String> delete, String oldHead, String oldIndex) {
+        /** Nothing to send: the same files, HEAD and index (a `git add` changes only the index). */
         public boolean empty(Shipment s) {
-            return send.isEmpty() && delete.isEmpty() && s.head.equals(oldHead);
+            return send.isEmpty() && delete.isEmpty() && s.head.equals(oldHead) && s.index.equals(oldIndex);
         }
     }
 
@@ -64,11 +65,13 @@ public final class Shipment {
     private final String head;
     private final String branch;
     private final String from;
+    private final String index;
     private final long mtimeSeconds;
     private final Map<String, Entry> entries;
 
-    private Shipment(Git git, Path root, String head, String branch, String from, Map<String, Entry> entries) {
+    private Shipment(Git git, Path root, String head, String branch, String from, String index, Map<String, Entry> entries) {
         this.git = git;
+        this.index = index;
         this.root = root;
         this.head = head;
         this.branch = branch;
@@ -109,7 +112,8 @@ public final class Shipment {
         }
         Map<String, Entry> entries = options.from() == null ? workTreeEntries(git, options.includeUntracked())
                 : treeEntries(git, head);
-        return new Shipment(git, git.dir(), head, branch, options.from(), entries);
+        String index = options.from() != null ? "none" : sha256(readIndex(git));
+        return new Shipment(git, git.dir(), head, branch, options.from(), index, entries);
     }
 
     public Path root() {
@@ -129,18 +133,35 @@ public final class Shipment {
         return entries.size();
     }
 
-    /** The first line names HEAD; then one line per file: octal mode, size, mtime (ms) or blob id, path. */
+    /** The first lines name HEAD and the index's SHA-256; then one line per file: octal mode, size, mtime (ms) or blob id, path. */
     public String manifest() {
-        StringBuilder b = new StringBuilder("head ").append(head).append('\n');
+        StringBuilder b = new StringBuilder("head ").append(head).append('\n').append("index ").append(index).append('\n');
         entries.values().forEach(e -> b.append(e.manifestLine()).append('\n'));
         return b.toString();
     }
 
     public String manifestSha256() {
+        return sha256(manifest().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String sha256(byte[] bytes) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(manifest().getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    private static Path indexPath(Git git) {
+        return Path.of(git.text("rev-parse", "--path-format=absolute", "--git-path", "index"));
+    }
+
+    private static byte[] readIndex(Git git) {
+        Path index = indexPath(git);
+        try {
+            return Files.exists(index) ? Files.readAllBytes(index) : new byte[0];
+        } catch (IOException e) {
+            throw new WorkspaceException("cannot read the index " + index + ": " + e.getMessage());
         }
     }
 
@@ -148,9 +169,12 @@ public final class Shipment {
     public Delta against(String oldManifest, List<String> guestChanged) {
         Map<String, String> old = new HashMap<>();
         String oldHead = "";
+        String oldIndex = "";
         for (String line : oldManifest.split("\n")) {
             if (line.startsWith("head ")) {
                 oldHead = line.substring(5);
+            } else if (line.startsWith("index ")) {
+                oldIndex = line.substring(6);
             } else if (!line.isEmpty()) {
                 String[] f = line.split(" ", 4);
                 old.put(f[3], line);
@@ -176,7 +200,7 @@ public final class Shipment {
                 delete.add(p);
             }
         }
-        return new Delta(List.copyOf(send), List.copyOf(delete), oldHead);
+        return new Delta(List.copyOf(send), List.copyOf(delete), oldHead, oldIndex);
     }
 
     /**
@@ -264,7 +288,7 @@ public final class Shipment {
         if (from != null) {
             git.run(env, new byte[0], "read-tree", head);
         } else {
-            Files.copy(Path.of(git.text("rev-parse", "--path-format=absolute", "--git-path", "index")), index);
+            Files.copy(indexPath(git), index);
             // A split index or caches would name files the guest has not got.
             git.run(env, new byte[0], "update-index", "-q", "--no-split-index", "--no-untracked-cache", "--no-fsmonitor");
         }

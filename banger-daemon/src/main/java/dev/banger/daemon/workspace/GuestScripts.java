@@ -35,8 +35,8 @@ final class GuestScripts {
     private static final String SHIP = """
             P=${W%%/*}; [ -n "$P" ] || P=/
             mkdir -p "$P" || fail "cannot create $P in the guest"
-            S=$(mktemp -d "$P/.banger-ship.XXXXXX") || fail "cannot make a temporary directory in $P in the guest"
-            trap 'rm -rf "$S" "$S.old"' EXIT
+            S=$(mktemp -d "$P/.banger-ship.XXXXXX") || fail "cannot make a temporary directory in $P in the guest (is its disk full?)"
+            trap 'rm -rf "$S" "$S.old" "$S.err"' EXIT
             tar -x -f - -C "$S" 2>"$S.err" || fail "extracting the shipped files in the guest failed (is its disk full? banger vm exec VM -- df -h $P): $(tail -n 3 "$S.err")"
             rm -f "$S.err"
             if [ "$MODE" = full ]; then

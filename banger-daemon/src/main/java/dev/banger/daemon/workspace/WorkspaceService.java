@@ -3,7 +3,6 @@ package dev.banger.daemon.workspace;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.ops.OperationContext;
-import dev.banger.daemon.rpc.InvalidParamsException;
 import dev.banger.daemon.vm.ssh.ExecResult;
 import dev.banger.daemon.vm.ssh.GuestSshException;
 import java.io.ByteArrayOutputStream;
@@ -61,7 +60,7 @@ public final class WorkspaceService {
 
     public ShipRecord prepare(Guest guest, PrepareParams p, OperationContext ctx) {
         if (p.token() == null || p.token().isBlank()) {
-            throw new InvalidParamsException("param 'token' is required: the tar stream of the work tree");
+            throw BangerException.badRequest("param 'token' is required: the tar stream of the work tree");
         }
         boolean full = !"update".equals(p.mode());
         if (!full && ShipRecord.read(guest.vmDir()).isEmpty()) {
@@ -111,7 +110,7 @@ public final class WorkspaceService {
     /** Streams the guest's changes since the last ship, as a binary git patch, into the download {@code p.token()}. */
     public ExportInfo export(Guest guest, ExportParams p, OperationContext ctx) {
         if (p.token() == null || p.token().isBlank()) {
-            throw new InvalidParamsException("param 'token' is required: where the patch goes");
+            throw BangerException.badRequest("param 'token' is required: where the patch goes");
         }
         ShipRecord rec = requireRecord(guest);
         if (!rec.git()) {
@@ -164,7 +163,7 @@ public final class WorkspaceService {
         try {
             return GuestScripts.checkedPath(requested == null || requested.isBlank() ? "/root/repo" : requested);
         } catch (IllegalArgumentException e) {
-            throw new InvalidParamsException(e.getMessage());
+            throw BangerException.badRequest(e.getMessage());
         }
     }
 
