@@ -260,6 +260,7 @@ public final class Shipment {
                 tar.file(".git/banger/deleted", 0644, mtimeSeconds, (String.join("\n", delta.delete()) + "\n").getBytes(StandardCharsets.UTF_8));
             }
             tar.file(".git/banger/manifest.new", 0644, mtimeSeconds, manifest().getBytes(StandardCharsets.UTF_8));
+            tar.file(".git/banger/shipped", 0644, mtimeSeconds, new byte[0]); // last: the guest checks the stream arrived whole
             tar.close();
         } finally {
             deleteTree(tmp);

@@ -25,7 +25,8 @@ final class GuestScripts {
             """;
 
     /**
-     * Extracts the tar on stdin into a temporary directory next to the work tree, then either
+     * Extracts the tar on stdin into a temporary directory next to the work tree, checks that its
+     * last entry ({@code .git/banger/shipped}) arrived, then either
      * swaps it in whole ({@code full}) or applies it over the work tree ({@code update}: the
      * deletion list first, then the changed files). The manifest is renamed into place last, so an
      * interrupted update is re-sent by the next one. With git, the shipped state is recorded as a
@@ -39,6 +40,9 @@ final class GuestScripts {
             trap 'rm -rf "$S" "$S.old" "$S.err"' EXIT
             tar -x -f - -C "$S" 2>"$S.err" || fail "extracting the shipped files in the guest failed (is its disk full? banger vm exec VM -- df -h $P): $(tail -n 3 "$S.err")"
             rm -f "$S.err"
+            # The stream's last entry: without it the stream was cut short, whatever tar said.
+            [ -f "$S/.git/banger/shipped" ] || fail "the shipped stream was cut short; $W was left as it was"
+            rm -f "$S/.git/banger/shipped"
             if [ "$MODE" = full ]; then
                 if [ -e "$W" ]; then mv "$W" "$S.old" || fail "cannot move the old $W aside"; fi
                 mv "$S" "$W" || { [ -e "$S.old" ] && mv "$S.old" "$W"; fail "cannot move the shipped tree to $W"; }
