@@ -1,6 +1,7 @@
 package dev.banger.cli.commands;
 
 import dev.banger.cli.exec.ProcessLauncher;
+import dev.banger.cli.workspace.TempDirs;
 import dev.banger.cli.workspace.WorkspaceException;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
@@ -102,11 +103,7 @@ final class GuestCopy {
         } catch (IOException e) {
             throw new WorkspaceException("cannot place the copy at " + target + ": " + e.getMessage());
         } finally {
-            try {
-                ProcessLauncher.run(List.of("rm", "-rf", "--", tmp.toString()), null, Map.of(), new byte[0], Duration.ofMinutes(10));
-            } catch (IOException ignored) {
-                // A dot-named temp dir left next to the destination: harmless.
-            }
+            TempDirs.delete(tmp);
         }
     }
 

@@ -263,7 +263,7 @@ public final class Shipment {
             tar.file(".git/banger/shipped", 0644, mtimeSeconds, new byte[0]); // last: the guest checks the stream arrived whole
             tar.close();
         } finally {
-            deleteTree(tmp);
+            TempDirs.delete(tmp);
         }
     }
 
@@ -495,14 +495,6 @@ public final class Shipment {
 
     private static String firstLine(String s) {
         return s.strip().lines().findFirst().orElse("git said nothing");
-    }
-
-    private static void deleteTree(Path dir) {
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // A temp dir of ours: the OS cleans what is left.
-        }
     }
 
     /** Blob contents from {@code git cat-file --batch} (one process for all of them), for --from. */

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * Ships a host repository into a guest's work tree and exports the guest's changes back.
@@ -138,7 +140,7 @@ public final class WorkspaceService {
     }
 
     /** The last ship into this VM, if any (read from its dir; no guest contact). */
-    public Optional<ShipRecord> record(java.nio.file.Path vmDir) {
+    public Optional<ShipRecord> record(Path vmDir) {
         return ShipRecord.read(vmDir);
     }
 
@@ -181,7 +183,7 @@ public final class WorkspaceService {
         return err.isEmpty() ? "exit status " + r.exitCode() : err;
     }
 
-    private <T> T locked(Guest guest, java.util.function.Supplier<T> body) {
+    private <T> T locked(Guest guest, Supplier<T> body) {
         ReentrantLock lock = locks.computeIfAbsent(guest.vmDir().toString(), k -> new ReentrantLock());
         lock.lock();
         try {
