@@ -44,7 +44,10 @@ if [ -z "${WORKSPACE_BENCH_NETNS:-}" ]; then
     ns=$(cat "$NETNS_FILE")
     rm -f "$NETNS_FILE"
     if [ -n "$ns" ]; then
-        left=$(find /proc/[0-9]*/ns/net -maxdepth 0 -lname "$ns" 2>/dev/null | cut -d/ -f3 | tr '\n' ' ') || :
+        left=
+        for p in /proc/[0-9]*; do   # compared as text: the [ ] in net:[N] would be a pattern to find -lname
+            [ "$(readlink "$p/ns/net" 2>/dev/null)" != "$ns" ] || left="$left ${p#/proc/}"
+        done
         [ -z "$left" ] || die "processes still hold the benchmark's network namespace $ns: $left"
         say "network namespace $ns: gone"
     fi
@@ -71,10 +74,21 @@ secs() { printf '%d.%02d' $(($1 / 1000)) $(($1 % 1000 / 10)); }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 banger() { timeout --foreground "$TIMEOUT" build/bin/banger --socket "$TEMP_DAEMON_SOCKET" "$@"; }
 
+# qemu_pids_under DIR: QEMU processes whose command line names a path under DIR.
+qemu_pids_under() {
+    local p
+    for p in /proc/[0-9]*; do
+        { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q "^[^ ]*qemu-system[^ ]* .*$1/" && echo "${p#/proc/}"
+    done
+    return 0
+}
+
 cleanup() {
+    local p
     if [ -n "$TEMP_DAEMON_PID" ]; then
         mapfile -t vms < <(build/bin/banger --socket "$TEMP_DAEMON_SOCKET" vm list 2>/dev/null | awk 'NR > 1 { print $1 }')
         [ ${#vms[@]} -eq 0 ] || timeout 120 build/bin/banger --socket "$TEMP_DAEMON_SOCKET" vm delete "${vms[@]}" >/dev/null 2>&1 || :
+        for p in $(qemu_pids_under "$TEMP_DAEMON_DIR"); do kill -KILL "$p" 2>/dev/null || :; done
     fi
     temp_daemon_stop
     temp_registry_stop

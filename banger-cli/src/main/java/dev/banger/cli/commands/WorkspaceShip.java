@@ -3,12 +3,14 @@ package dev.banger.cli.commands;
 import dev.banger.cli.ProgressPrinter;
 import dev.banger.cli.client.ByteStream;
 import dev.banger.cli.client.RpcClient;
+import dev.banger.cli.exec.ProcessLauncher;
 import dev.banger.cli.workspace.Shipment;
 import dev.banger.cli.workspace.WorkspaceException;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.core.rpc.Methods;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -40,9 +42,10 @@ final class WorkspaceShip {
                 return new Result(same, 0, 0, false, (System.nanoTime() - t0) / 1e9, 0);
             }
         }
+        boolean guestGit = delta == null && guestHasGit(inv, vm);
         ProgressPrinter printer = new ProgressPrinter(inv.terminal());
         try (RpcClient client = RpcClient.connect(inv.root().socket(), RpcClient.LONG_TIMEOUT);
-             ByteStream up = client.upload(s.stream(delta))) {
+             ByteStream up = client.upload(s.stream(delta, guestGit))) {
             Map<String, Object> r;
             try {
                 r = Invocation.asMap(client.call(Methods.VM_WORKSPACE_PREPARE, Invocation.params("name", vm, "token", up.token(),
@@ -60,6 +63,19 @@ final class WorkspaceShip {
             return new Result(r, sent, deleted, delta == null, (System.nanoTime() - t0) / 1e9, up.bytes());
         } finally {
             printer.finish();
+        }
+    }
+
+    /**
+     * Whether the guest has git (one ssh as the user): then a full ship sends the files the index
+     * describes only inside the compressed pack, and the guest checks them out of it.
+     */
+    private static boolean guestHasGit(Invocation inv, String vm) {
+        List<String> argv = GuestShell.argv(GuestShell.info(inv, vm), List.of("-n", "-T"), "command -v git >/dev/null 2>&1");
+        try {
+            return ProcessLauncher.run(argv, null, Map.of(), new byte[0], Duration.ofMinutes(1)).exitCode() == 0;
+        } catch (IOException e) {
+            throw GuestShell.missingSsh(e);
         }
     }
 

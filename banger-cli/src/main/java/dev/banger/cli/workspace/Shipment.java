@@ -206,9 +206,11 @@ public final class Shipment {
     /**
      * The tar stream of this shipment, produced on a thread of its own while the caller's reader
      * consumes it. A failure while producing it makes the reader's read throw, so the upload is
-     * cut short (never a complete-looking stream). {@code delta} null: everything.
+     * cut short (never a complete-looking stream). {@code delta} null: everything; then, when
+     * {@code guestHasGit}, the files the index already describes travel only in the (compressed)
+     * pack and the guest checks them out of it ({@code .git/banger/checkout} lists them).
      */
-    public InputStream stream(Delta delta) {
+    public InputStream stream(Delta delta, boolean guestHasGit) {
         PipedInputStream in = new PipedInputStream(1 << 20);
         FailingInput result = new FailingInput(in);
         PipedOutputStream out;
@@ -219,7 +221,7 @@ public final class Shipment {
         }
         Thread.ofVirtual().name("banger-ship").start(() -> {
             try (out) {
-                write(out, delta);
+                write(out, delta, delta == null && guestHasGit);
             } catch (IOException | RuntimeException e) {
                 result.failure = e;
             }
@@ -227,14 +229,42 @@ public final class Shipment {
         return result;
     }
 
-    private void write(OutputStream out, Delta delta) throws IOException {
+    /** Which files go in the tar, which the guest checks out of the pack, which it deletes. */
+    private record Plan(List<String> send, List<String> checkout, List<String> delete) {
+    }
+
+    private Plan plan(Delta delta, boolean checkout, Path index) {
+        if (delta != null) {
+            return new Plan(delta.send(), List.of(), delta.delete());
+        }
+        if (!checkout) {
+            return new Plan(List.copyOf(entries.keySet()), List.of(), List.of());
+        }
+        if (from != null) {
+            return new Plan(List.of(), List.copyOf(entries.keySet()), List.of());
+        }
+        Map<String, String> env = Map.of("GIT_INDEX_FILE", index.toString());
+        Set<String> indexed = new java.util.HashSet<>(Git.nulSeparated(git.run(env, new byte[0], "ls-files", "-z")));
+        // Files whose content is not the index's (modified or deleted on disk); stat data was refreshed in the copy.
+        Set<String> differ = new java.util.HashSet<>(Git.nulSeparated(git.run(env, new byte[0], "diff-files", "--name-only", "-z",
+                "--ignore-submodules")));
+        List<String> send = new ArrayList<>();
+        List<String> fromPack = new ArrayList<>();
+        for (String p : entries.keySet()) {
+            (indexed.contains(p) && !differ.contains(p) ? fromPack : send).add(p);
+        }
+        List<String> delete = differ.stream().filter(p -> !entries.containsKey(p)).sorted().toList();
+        return new Plan(send, fromPack, delete);
+    }
+
+    private void write(OutputStream out, Delta delta, boolean checkout) throws IOException {
         Path tmp = Files.createTempDirectory("banger-ship-");
         try {
             GitDir gitDir = gitDir(tmp, delta == null ? null : delta.oldHead());
+            Plan plan = plan(delta, checkout, tmp.resolve("index"));
             TarWriter tar = new TarWriter(new java.io.BufferedOutputStream(out, 1 << 16));
-            List<String> paths = delta == null ? List.copyOf(entries.keySet()) : delta.send();
-            try (ContentReader contents = new ContentReader(git, from != null)) {
-                for (String p : paths) {
+            try (ContentReader contents = new ContentReader(git, from != null && !checkout)) {
+                for (String p : plan.send()) {
                     Entry e = entries.get(p);
                     if (e.symlink()) {
                         tar.symlink(p, e.linkTarget(), stampSeconds(e));
@@ -254,10 +284,15 @@ public final class Shipment {
                 tar.file(f.getKey(), 0644, mtimeSeconds, f.getValue());
             }
             for (Path pack : gitDir.packs) {
-                tar.file(".git/objects/pack/" + pack.getFileName(), 0444, mtimeSeconds, Files.size(pack), Files.newInputStream(pack));
+                try (InputStream in = Files.newInputStream(pack)) {
+                    tar.file(".git/objects/pack/" + pack.getFileName(), 0444, mtimeSeconds, Files.size(pack), in);
+                }
             }
-            if (delta != null && !delta.delete().isEmpty()) {
-                tar.file(".git/banger/deleted", 0644, mtimeSeconds, (String.join("\n", delta.delete()) + "\n").getBytes(StandardCharsets.UTF_8));
+            if (!plan.checkout().isEmpty()) {
+                tar.file(".git/banger/checkout", 0644, mtimeSeconds, nulJoined(plan.checkout()));
+            }
+            if (!plan.delete().isEmpty()) {
+                tar.file(".git/banger/deleted", 0644, mtimeSeconds, (String.join("\n", plan.delete()) + "\n").getBytes(StandardCharsets.UTF_8));
             }
             tar.file(".git/banger/manifest.new", 0644, mtimeSeconds, manifest().getBytes(StandardCharsets.UTF_8));
             tar.file(".git/banger/shipped", 0644, mtimeSeconds, new byte[0]); // last: the guest checks the stream arrived whole
@@ -265,6 +300,15 @@ public final class Shipment {
         } finally {
             TempDirs.delete(tmp);
         }
+    }
+
+    private static byte[] nulJoined(List<String> paths) {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        for (String p : paths) {
+            b.writeBytes(p.getBytes(StandardCharsets.UTF_8));
+            b.write(0);
+        }
+        return b.toByteArray();
     }
 
     private long stampSeconds(Entry e) {
@@ -292,6 +336,8 @@ public final class Shipment {
             Files.copy(indexPath(git), index);
             // A split index or caches would name files the guest has not got.
             git.run(env, new byte[0], "update-index", "-q", "--no-split-index", "--no-untracked-cache", "--no-fsmonitor");
+            // Fresh stat data in the copy: the guest then re-reads no file whose content is the index's.
+            git.runAllowingFailure(env, new byte[0], "update-index", "-q", "--refresh");
         }
         files.put(".git/index", Files.readAllBytes(index));
 

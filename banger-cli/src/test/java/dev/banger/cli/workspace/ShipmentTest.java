@@ -38,7 +38,7 @@ class ShipmentTest {
 
         Shipment s = Shipment.plan(repo.resolve("sub"), new Shipment.Options(true, null));
         assertThat(s.root()).isEqualTo(repo.toRealPath());
-        Path guest = unpack(s.stream(null), Files.createDirectory(tmp.resolve("guest")));
+        Path guest = unpack(s.stream(null, false), Files.createDirectory(tmp.resolve("guest")));
 
         assertThat(guest.resolve("ignored.log")).doesNotExist();
         assertThat(guest.resolve("gone.txt")).doesNotExist();
@@ -61,7 +61,7 @@ class ShipmentTest {
         Shipment.Delta delta = again.against(Files.readString(guest.resolve(".git/banger/manifest")), List.of());
         assertThat(delta.send()).containsExactlyInAnyOrder("b.txt", "d.txt");
         assertThat(delta.delete()).containsExactly("sub/c.txt");
-        Path staging = unpack(again.stream(delta), Files.createDirectory(tmp.resolve("staging")));
+        Path staging = unpack(again.stream(delta, true), Files.createDirectory(tmp.resolve("staging")));
         for (String gone : Files.readAllLines(staging.resolve(".git/banger/deleted"))) {
             Files.delete(guest.resolve(gone));
         }
@@ -71,11 +71,33 @@ class ShipmentTest {
     }
 
     @Test
+    void toAGuestWithGitOnlyWhatTheIndexDoesNotDescribeTravelsAsFiles() throws Exception {
+        Path repo = repo();
+        Files.writeString(repo.resolve("a.txt"), "edited\n");
+        Files.delete(repo.resolve("gone.txt"));
+        Files.writeString(repo.resolve("new.txt"), "untracked\n");
+        Shipment s = Shipment.plan(repo, new Shipment.Options(true, null));
+        Path guest = unpack(s.stream(null, true), Files.createDirectory(tmp.resolve("guest")));
+        assertThat(guest.resolve("b.txt")).as("in the pack only").doesNotExist();
+        assertThat(Files.readString(guest.resolve("a.txt"))).isEqualTo("edited\n");
+        assertThat(guest.resolve(".git/banger/checkout")).content().contains("b.txt", "sub/tool.sh").doesNotContain("a.txt", "new.txt");
+        assertThat(Files.readString(guest.resolve(".git/banger/deleted"))).isEqualTo("gone.txt\n");
+
+        // What the guest's script does with them (GuestScripts): check out, then delete.
+        ProcessLauncher.Output co = ProcessLauncher.run(List.of("sh", "-c", "git checkout-index -q -u -z --stdin < .git/banger/checkout"
+                + " && rm -f gone.txt .git/banger/checkout .git/banger/deleted"), guest, Map.of(), new byte[0], Duration.ofMinutes(1));
+        assertThat(co.exitCode()).as(co.stderr()).isZero();
+        assertThat(Files.readString(guest.resolve("b.txt"))).isEqualTo("two\n");
+        assertThat(Files.isExecutable(guest.resolve("sub/tool.sh"))).isTrue();
+        assertThat(git(guest, "status", "--porcelain")).isEqualTo(git(repo, "status", "--porcelain"));
+    }
+
+    @Test
     void fromShipsACommittedTreeWithHeadDetachedThere() throws Exception {
         Path repo = repo();
         Files.writeString(repo.resolve("a.txt"), "not committed\n");
         Shipment s = Shipment.plan(repo, new Shipment.Options(false, "HEAD"));
-        Path guest = unpack(s.stream(null), Files.createDirectory(tmp.resolve("guest")));
+        Path guest = unpack(s.stream(null, false), Files.createDirectory(tmp.resolve("guest")));
         assertThat(Files.readString(guest.resolve("a.txt"))).isEqualTo("one\n");
         assertThat(git(guest, "status", "--porcelain")).isEmpty();
         assertThat(git(guest, "rev-parse", "HEAD")).isEqualTo(git(repo, "rev-parse", "HEAD"));

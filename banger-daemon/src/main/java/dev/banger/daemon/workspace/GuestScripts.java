@@ -26,8 +26,9 @@ final class GuestScripts {
 
     /**
      * Extracts the tar on stdin into a temporary directory next to the work tree, checks that its
-     * last entry ({@code .git/banger/shipped}) arrived, then either
-     * swaps it in whole ({@code full}) or applies it over the work tree ({@code update}: the
+     * last entry ({@code .git/banger/shipped}) arrived, then either swaps it in whole ({@code full}:
+     * after checking out of the shipped pack the files {@code .git/banger/checkout} lists, and
+     * removing those the host deleted) or applies it over the work tree ({@code update}: the
      * deletion list first, then the changed files). The manifest is renamed into place last, so an
      * interrupted update is re-sent by the next one. With git, the shipped state is recorded as a
      * tree object and an index (written through a temporary index; the guest's own index is the
@@ -44,6 +45,16 @@ final class GuestScripts {
             [ -f "$S/.git/banger/shipped" ] || fail "the shipped stream was cut short; $W was left as it was"
             rm -f "$S/.git/banger/shipped"
             if [ "$MODE" = full ]; then
+                if [ -f "$S/.git/banger/checkout" ]; then
+                    command -v git >/dev/null 2>&1 || fail "this ship checks files out of its pack, and the guest has no git"
+                    (cd "$S" && git checkout-index -q -u -z --stdin < .git/banger/checkout) \
+                        || fail "checking the shipped files out in the guest failed (is its disk full? banger vm exec VM -- df -h $P)"
+                    rm -f "$S/.git/banger/checkout"
+                fi
+                if [ -f "$S/.git/banger/deleted" ]; then
+                    (cd "$S" && while IFS= read -r f; do rm -rf "./$f"; done < .git/banger/deleted)
+                    rm -f "$S/.git/banger/deleted"
+                fi
                 if [ -e "$W" ]; then mv "$W" "$S.old" || fail "cannot move the old $W aside"; fi
                 mv "$S" "$W" || { [ -e "$S.old" ] && mv "$S.old" "$W"; fail "cannot move the shipped tree to $W"; }
             else
