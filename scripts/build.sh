@@ -198,6 +198,9 @@ fi
 # part keeps the tools' messages in English, as the daemon's error handling reads them.
 LC_ALL=C.UTF-8
 export LC_ALL
+# Defence in depth: what bangerd and its tools create is private unless the code says otherwise
+# (it sets state dirs 0700, disks 0600 explicitly; the systemd unit has UMask=0077 too).
+umask 077
 exec "$BANGER_JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dbanger.home="$home" -cp "$cp" "$@"
 BODY
 } >build/bin/bangerd

@@ -4,6 +4,7 @@
 #     needs no network and takes well under a second);
 #   - group `banger` (members may use bangerd's socket) and user `banger-test` (no login shell,
 #     with a home, member of `banger`), which tests use to exercise the socket's access rules;
+#   - system user `banger-vmm` (no login shell, no home): QEMU and Firecracker's jailer drop to it;
 #   - a Debian bookworm root filesystem tarball (debootstrap, once) for the VM tests' systemd guest;
 #   - a JDK >= 21 must already be there: apt cannot provide one on Debian 12.
 # Not root: says what it would do and exits 0 with a warning (the JDK check still runs).
@@ -59,6 +60,7 @@ if [ "$(id -u)" -ne 0 ]; then
     fi
     getent group banger >/dev/null || warn "  create group banger"
     id banger-test >/dev/null 2>&1 || warn "  create user banger-test (member of banger)"
+    id banger-vmm >/dev/null 2>&1 || warn "  create system user banger-vmm (VMMs run as it)"
     warn "run: sudo $0"
 else
     if [ ${#missing[@]} -gt 0 ]; then
@@ -96,6 +98,13 @@ else
     elif ! id -nG banger-test | tr ' ' '\n' | grep -qx banger; then
         usermod -aG banger banger-test || die "usermod -aG banger banger-test failed"
         say "added banger-test to group banger"
+    fi
+    if ! id banger-vmm >/dev/null 2>&1; then
+        nologin=/usr/sbin/nologin
+        [ -x "$nologin" ] || nologin=/bin/false
+        useradd --system --no-create-home --home-dir /nonexistent --shell "$nologin" --user-group \
+            --comment "banger VMMs (QEMU -runas, Firecracker jailer)" banger-vmm || die "useradd banger-vmm failed"
+        say "created system user banger-vmm (the unprivileged user VMMs run as)"
     fi
     home=$(getent passwd banger-test | cut -d: -f6)
     if [ -n "$home" ] && [ ! -d "$home" ]; then

@@ -64,6 +64,6 @@ class KernelDebCliTest {
         assertThat(neither.exit()).isEqualTo(Banger.EXIT_FAILED);
         assertThat(neither.err()).contains("exactly one of --from DIR", "--deb FILE");
         CliRun notDeb = d.cli("kernel", "import", "k", "--deb", dir.toString());
-        assertThat(notDeb.err()).contains("--deb " + dir + " is not an absolute path to a file");
+        assertThat(notDeb.err()).contains("--deb " + dir + " is not a regular file");
     }
 }

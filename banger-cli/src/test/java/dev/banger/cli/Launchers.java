@@ -55,6 +55,18 @@ final class Launchers {
     }
 
     /**
+     * One raw JSON-RPC line sent to {@code socket} by {@code asUser} (through socat), without the
+     * CLI: what a member could send by hand. The daemon's answer line, parsed.
+     */
+    static java.util.Map<?, ?> rawRequest(String asUser, Path socket, String json) throws IOException {
+        CommandResult r = RUNNER.runAllowingFailure(new Command(argv(asUser, "socat", "-t", "30", "-",
+                "UNIX-CONNECT:" + socket), COMMAND_TIMEOUT, null, java.util.Map.of(),
+                (json + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        String line = r.stdout().lines().reduce((a, b) -> b).orElseThrow(() -> new IOException("no answer: " + r.stderr()));
+        return (java.util.Map<?, ?>) dev.banger.core.rpc.Json.parse(line);
+    }
+
+    /**
      * Starts build/bin/banger as {@code asUser} in a process group of its own, as a shell runs a
      * foreground job: {@link #interrupt} then reaches it and its children as Ctrl-C would.
      */

@@ -20,9 +20,10 @@ import java.util.Optional;
  *
  * @param config  the config file the unit passes to bangerd, or null for the built-in defaults
  * @param files   every file and link the install wrote, absolute paths on the target system
+ * @param createdVmmUser the VMM account an install created (uninstall --purge deletes it), or null when it was there before
  */
 public record InstallRecord(String owner, int uid, int gid, String version, String commit, String built,
-                           String installedAt, Path prefix, Path config, List<Path> files) {
+                           String installedAt, Path prefix, Path config, List<Path> files, String createdVmmUser) {
 
     /** Where the record lives on the target system. */
     public static final Path PATH = Path.of("/etc/banger/install.toml");
@@ -54,6 +55,9 @@ public record InstallRecord(String owner, int uid, int gid, String version, Stri
         if (config != null) {
             n.put("config", config.toString());
         }
+        if (createdVmmUser != null) {
+            n.put("created_vmm_user", createdVmmUser);
+        }
         ArrayNode list = n.putArray("files");
         files.forEach(f -> list.add(f.toString()));
         try {
@@ -75,7 +79,7 @@ public record InstallRecord(String owner, int uid, int gid, String version, Stri
         String config = n.path("config").asText(null);
         return new InstallRecord(text(n, "owner"), n.path("uid").asInt(-1), n.path("gid").asInt(-1), text(n, "version"),
                 text(n, "commit"), text(n, "built"), text(n, "installed_at"), Path.of(text(n, "prefix")),
-                config == null ? null : Path.of(config), files);
+                config == null ? null : Path.of(config), files, n.path("created_vmm_user").asText(null));
     }
 
     private static String text(JsonNode n, String key) {

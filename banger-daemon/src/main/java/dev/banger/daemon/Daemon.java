@@ -9,6 +9,8 @@ import dev.banger.core.rpc.Methods;
 import dev.banger.core.rpc.Protocol;
 import dev.banger.daemon.doctor.Doctor;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.fs.FileModes;
+import dev.banger.daemon.fs.StateDirs;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.network.HostNetwork;
 import dev.banger.daemon.ops.OperationContext;
@@ -32,9 +34,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -147,7 +149,7 @@ public final class Daemon implements AutoCloseable {
                 .add(Methods.IMAGE_DELETE, true, (p, ctx) -> img.delete(p.as(NameParams.class).required()))
                 .add(Methods.IMAGE_BUNDLE_PULL, true, (p, ctx) -> img.pullBundle(p.as(ImageService.BundlePullParams.class), ctx))
                 .add(Methods.IMAGE_BUNDLE_MAKE, true, (p, ctx) -> img.makeBundle(p.as(ImageService.BundleMakeParams.class), ctx))
-                .add(Methods.IMAGE_REGISTER, true, (p, ctx) -> img.register(p.as(ImageService.RegisterParams.class)))
+                .add(Methods.IMAGE_REGISTER, true, (p, ctx) -> img.register(p.as(ImageService.RegisterParams.class), ctx))
                 .add(Methods.IMAGE_PROMOTE, true, (p, ctx) -> img.promote(p.as(NameParams.class).required(), ctx))
                 .add(Methods.IMAGE_CACHE_PRUNE, true, (p, ctx) -> img.pruneCache(p.as(ImageService.CachePruneParams.class)))
                 .add(Methods.KERNEL_IMPORT, true, (p, ctx) -> img.importKernel(p.as(ImageService.KernelImportParams.class), ctx))
@@ -188,7 +190,7 @@ public final class Daemon implements AutoCloseable {
 
     record OperationsListParams(Integer limit) {
         int limitOr(int fallback) {
-            return limit == null || limit <= 0 ? fallback : Math.min(limit, 1000);
+            return limit == null || limit <= 0 ? fallback : Math.min(limit, dev.banger.daemon.store.Store.OPERATIONS_KEPT);
         }
     }
 
@@ -289,7 +291,7 @@ public final class Daemon implements AutoCloseable {
         Path file = layout.stateDir().resolve("bangerd.lock");
         FileChannel ch = null;
         try {
-            ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            ch = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), FileModes.privateFile());
             FileLock lock = ch.tryLock();
             if (lock != null) {
                 return lock;
@@ -318,10 +320,7 @@ public final class Daemon implements AutoCloseable {
 
     private static void createDirectories(Layout layout) {
         try {
-            for (Path dir : List.of(layout.stateDir(), layout.cacheDir(), layout.imagesDir(), layout.kernelsDir(),
-                    layout.vmsDir(), layout.stagingDir())) {
-                Files.createDirectories(dir);
-            }
+            StateDirs.prepare(layout);
             // Group members must reach the socket inside it. A directory that already exists (say
             // /run) keeps its mode: loosening or tightening someone else's directory is not ours to do.
             if (!Files.isDirectory(layout.runtimeDir())) {

@@ -62,6 +62,48 @@ class DaemonTest {
     }
 
     @Test
+    void startTightensTheDirectoriesAndFilesAnOlderBangerLeftOpen() throws IOException {
+        Layout layout = Layout.of(Config.under(root));
+        for (Path dir : List.of(layout.stateDir(), layout.cacheDir(), layout.imagesDir(), layout.kernelsDir(), layout.vmsDir(),
+                layout.stagingDir())) {
+            Files.createDirectories(dir);
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        for (Path file : List.of(layout.database(), layout.stateDir().resolve("bangerd.lock"), layout.daemonLog())) {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")));
+        }
+
+        daemon = Daemon.open(Config.under(root));
+
+        boolean group = dev.banger.daemon.fs.FileModes.bangerGroup().isPresent();
+        assertThat(mode(layout.stateDir())).as("members' CLI reaches ssh/ through it").isEqualTo(group ? "rwxr-x---" : "rwx------");
+        for (Path dir : List.of(layout.cacheDir(), layout.imagesDir(), layout.kernelsDir(), layout.vmsDir(), layout.stagingDir())) {
+            assertThat(mode(dir)).as(dir.toString()).isEqualTo("rwx------");
+        }
+        for (Path file : List.of(layout.database(), layout.stateDir().resolve("bangerd.lock"), layout.daemonLog())) {
+            assertThat(mode(file)).as(file.toString()).isEqualTo("rw-------");
+        }
+    }
+
+    @Test
+    void aNewStoreIsPrivate() throws IOException {
+        Layout layout = Layout.of(Config.under(root));
+
+        daemon = Daemon.open(Config.under(root));
+
+        assertThat(mode(layout.database())).isEqualTo("rw-------");
+        daemon.store.write(c -> c.createStatement().executeUpdate("CREATE TABLE t (x)")); // -wal and -shm exist now
+        for (String suffix : List.of("-wal", "-shm")) {
+            Path f = layout.database().resolveSibling(layout.database().getFileName() + suffix);
+            assertThat(mode(f)).as("SQLite gives %s the database's mode", f).isEqualTo("rw-------");
+        }
+    }
+
+    private static String mode(Path p) throws IOException {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+    }
+
+    @Test
     void theRuntimeDirIsReachableByGroupMembers() throws IOException {
         daemon = Daemon.open(Config.under(root));
 

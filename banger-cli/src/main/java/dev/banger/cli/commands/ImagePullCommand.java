@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
         "Pull an OCI image and make it a bootable VM image (ext4 rootfs, banger's guest init, /root work-seed).",
         "REF: registry/repo:tag, repo@sha256:..., or a Docker Hub short form such as debian:bookworm.",
         "Or a built-in image, which bangerd builds itself: debian-bookworm (debootstrap from the host's Debian mirror).",
-        "Or a bundle (.tar.zst/.tar.gz with rootfs.ext4 and manifest.json, e.g. from make-bundle): --bundle URL|FILE --sha256 HEX."})
+        "Or a bundle (.tar.zst/.tar.gz with rootfs.ext4 and manifest.json, e.g. from make-bundle): --bundle URL|FILE --sha256 HEX",
+        "(bangerd fetches a URL; a FILE is read with your rights and sent to it)."})
 public final class ImagePullCommand implements Callable<Integer> {
 
     @Spec
@@ -67,11 +68,18 @@ public final class ImagePullCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--bundle needs --sha256 HEX (the bundle is checked against it)");
         }
         String lower = bundle.toLowerCase(java.util.Locale.ROOT);
-        String source = lower.startsWith("http://") || lower.startsWith("https://") || bundle.contains("://") ? bundle
-                : Path.of(bundle).toAbsolutePath().normalize().toString();
         Invocation inv = Invocation.of(spec);
-        Map<String, Object> image = inv.callWithProgress(Methods.IMAGE_BUNDLE_PULL,
-                Invocation.params("bundle", source, "sha256", sha256, "name", name));
+        Map<String, Object> image;
+        if (lower.startsWith("http://") || lower.startsWith("https://") || bundle.contains("://")) {
+            image = inv.callWithProgress(Methods.IMAGE_BUNDLE_PULL, Invocation.params("bundle", bundle, "sha256", sha256, "name", name));
+        } else {
+            Path file = Path.of(bundle).toAbsolutePath().normalize();
+            try (FileStreams files = new FileStreams(inv)) {
+                image = inv.callWithProgress(Methods.IMAGE_BUNDLE_PULL, Invocation.params("bundle_stream",
+                        files.upload("--bundle", file), "label", file.toString(), "sha256", sha256, "name", name));
+                files.await();
+            }
+        }
         inv.render(image, () -> ImageListCommand.describe(inv, image));
         return 0;
     }

@@ -9,9 +9,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "register", description = {
-        "Record an ext4 rootfs you keep where it is: an unmanaged image (banger never writes, moves or deletes its files).",
-        "Its kernel: files (--kernel, optional --initrd; recorded as kernel NAME-kernel) or an imported kernel (--kernel-ref).",
-        "`banger image promote` copies it into banger's images dir later."})
+        "As root: record an ext4 rootfs you keep where it is, an unmanaged image (banger never writes, moves or deletes its files);",
+        "`banger image promote` copies it into banger's images dir later.",
+        "As anyone else: the files are read with your rights and copied in, a managed image (register and promote in one step):",
+        "bangerd runs as root and never opens a path you name (docs/privileges.md).",
+        "Its kernel: files (--kernel, optional --initrd; recorded as kernel NAME-kernel) or an imported kernel (--kernel-ref)."})
 public final class ImageRegisterCommand implements Callable<Integer> {
 
     private final Invocation inv;
@@ -37,8 +39,20 @@ public final class ImageRegisterCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Map<String, Object> image = inv.call(Methods.IMAGE_REGISTER, Invocation.params("name", name, "rootfs", absolute(rootfs),
-                "kernel", absolute(kernel), "initrd", absolute(initrd), "kernel_ref", kernelRef));
+        Map<String, Object> image;
+        if (FileStreams.asRoot()) {
+            image = inv.call(Methods.IMAGE_REGISTER, Invocation.params("name", name, "rootfs", absolute(rootfs),
+                    "kernel", absolute(kernel), "initrd", absolute(initrd), "kernel_ref", kernelRef));
+        } else {
+            try (FileStreams files = new FileStreams(inv)) {
+                image = inv.callWithProgress(Methods.IMAGE_REGISTER, Invocation.params("name", name,
+                        "rootfs_stream", files.upload("--rootfs", rootfs),
+                        "kernel_stream", kernel == null ? null : files.upload("--kernel", kernel),
+                        "initrd_stream", initrd == null ? null : files.upload("--initrd", initrd),
+                        "kernel_ref", kernelRef, "label", absolute(rootfs)));
+                files.await();
+            }
+        }
         inv.render(image, () -> ImageListCommand.describe(inv, image));
         return 0;
     }

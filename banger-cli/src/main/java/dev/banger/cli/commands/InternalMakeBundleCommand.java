@@ -3,7 +3,18 @@ package dev.banger.cli.commands;
 import dev.banger.cli.Banger;
 import dev.banger.core.units.Sizes;
 import dev.banger.core.rpc.Methods;
+import dev.banger.core.rpc.BangerException;
+import dev.banger.core.rpc.ErrorCode;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -11,7 +22,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "make-bundle", description = {
         "Build an image bundle (.tar.zst: rootfs.ext4, work-seed.ext4, manifest.json) from a rootfs tar, e.g. `docker export`.",
-        "bangerd does the work (guest files, ext4, work-seed) and writes --out; it prints the bundle's sha256."})
+        "bangerd does the work (guest files, ext4, work-seed); the tar is read and --out written with your rights. Prints the bundle's sha256."})
 public final class InternalMakeBundleCommand implements Callable<Integer> {
 
     private final Invocation inv;
@@ -38,20 +49,54 @@ public final class InternalMakeBundleCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE.tar.zst", required = true, description = "Where to write the bundle (must not exist).")
     Path out;
 
+    /** A new file, created with the user's rights: never overwriting, never through a link. */
+    private static OutputStream create(Path target) {
+        try {
+            return Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+        } catch (FileAlreadyExistsException e) {
+            throw new BangerException(ErrorCode.ALREADY_EXISTS, "--out " + target + " already exists; bundles are never overwritten");
+        } catch (NoSuchFileException e) {
+            throw BangerException.notFound("--out " + target + ": directory " + target.getParent() + " does not exist");
+        } catch (AccessDeniedException e) {
+            throw new BangerException(ErrorCode.UNAUTHORIZED, "--out " + target + ": permission denied (banger writes the "
+                    + "bundle with your own rights)");
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "cannot create --out " + target + ": " + e.getMessage());
+        }
+    }
+
     @Override
     public Integer call() {
         if (size != null) {
             Sizes.parse("--size", size);
         }
-        Map<String, Object> b = inv.callWithProgress(Methods.IMAGE_BUNDLE_MAKE, Invocation.params(
-                "rootfs_tar", ImageRegisterCommand.absolute(rootfsTar), "name", name, "kernel_ref", kernelRef, "distro", distro,
-                "size", size, "out", ImageRegisterCommand.absolute(out)));
-        inv.render(b, () -> {
+        Path target = out.toAbsolutePath().normalize();
+        Map<String, Object> b;
+        try (FileStreams files = new FileStreams(inv); OutputStream sink = create(target)) {
+            boolean kept = false;
+            try {
+                b = new LinkedHashMap<>(inv.callWithProgress(Methods.IMAGE_BUNDLE_MAKE, Invocation.params(
+                        "rootfs_tar_stream", files.upload("--rootfs-tar", rootfsTar), "name", name, "kernel_ref", kernelRef,
+                        "distro", distro, "size", size, "out_stream", files.download(sink))));
+                files.await();
+                kept = true;
+            } finally {
+                if (!kept) {
+                    files.close();
+                    Files.deleteIfExists(target); // never a partial bundle
+                }
+            }
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "cannot write --out " + target + ": " + e.getMessage());
+        }
+        b.put("path", target.toString());
+        Map<String, Object> made = b;
+        inv.render(made, () -> {
             var t = inv.terminal();
-            t.println("bundle  " + b.get("path") + " (" + Sizes.format(((Number) b.get("size_bytes")).longValue())
-                    + (Boolean.TRUE.equals(b.get("work_seed")) ? ", with work-seed" : ", no work-seed") + ")");
-            t.println("sha256  " + b.get("sha256"));
-            t.println("pull it with: banger image pull --bundle " + b.get("path") + " --sha256 " + b.get("sha256"));
+            t.println("bundle  " + made.get("path") + " (" + Sizes.format(((Number) made.get("size_bytes")).longValue())
+                    + (Boolean.TRUE.equals(made.get("work_seed")) ? ", with work-seed" : ", no work-seed") + ")");
+            t.println("sha256  " + made.get("sha256"));
+            t.println("pull it with: banger image pull --bundle " + made.get("path") + " --sha256 " + made.get("sha256"));
         });
         return 0;
     }

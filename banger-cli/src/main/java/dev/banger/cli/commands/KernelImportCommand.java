@@ -1,6 +1,7 @@
 package dev.banger.cli.commands;
 
 import dev.banger.cli.Banger;
+import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.Methods;
 import java.nio.file.Path;
 import java.util.Map;
@@ -10,7 +11,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "import", description = {"Import a kernel from a prepared directory (--from DIR: vmlinuz; optional vmlinux, initrd.img, modules/)",
-        "or from a Debian linux-image package (--deb FILE: the initramfs, vmlinux and virtio modules are made from it)."})
+        "or from a Debian linux-image package (--deb FILE: the initramfs, vmlinux and virtio modules are made from it).",
+        "The files are read with your rights and sent to bangerd (--from as a tar made by the system tar)."})
 public final class KernelImportCommand implements Callable<Integer> {
 
     private final Invocation inv;
@@ -36,13 +38,23 @@ public final class KernelImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Map<String, Object> k = inv.callWithProgress(Methods.KERNEL_IMPORT, Invocation.params("name", name,
-                "from", absolute(from), "version", version, "distro", distro, "deb", absolute(deb)));
+        if ((from == null) == (deb == null)) {
+            throw BangerException.badRequest("kernel import needs exactly one of --from DIR (a directory with vmlinuz) "
+                    + "and --deb FILE (a Debian linux-image package)");
+        }
+        Map<String, Object> k;
+        try (FileStreams files = new FileStreams(inv)) {
+            k = inv.callWithProgress(Methods.KERNEL_IMPORT, Invocation.params("name", name, "version", version, "distro", distro,
+                    "from_stream", from == null ? null : files.uploadTar("--from", from),
+                    "deb_stream", deb == null ? null : files.upload("--deb", deb),
+                    "label", absolute(from != null ? from : deb)));
+            files.await();
+        }
         inv.render(k, () -> KernelListCommand.describe(inv, k));
         return 0;
     }
 
-    /** The daemon resolves nothing against the client's working directory. */
+    /** How the kernel's source is recorded. */
     private static String absolute(Path p) {
         return p == null ? null : p.toAbsolutePath().normalize().toString();
     }

@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * The only place in the CLI that starts processes (ArchitectureTest enforces it): a background
- * bangerd for {@code banger daemon start}, and the system {@code ssh} for {@code vm ssh}/{@code vm run}.
+ * bangerd for {@code banger daemon start}, the system {@code ssh} for {@code vm ssh}/{@code vm run},
+ * and {@code tar} for a directory the CLI uploads.
  * The daemon's own tools go through its CommandRunner.
  */
 public final class ProcessLauncher {
@@ -67,6 +68,53 @@ public final class ProcessLauncher {
             Thread.currentThread().interrupt();
             return 130;
         }
+    }
+
+    /**
+     * Starts {@code argv} and returns its stdout (stderr passes through to ours). The stream's end
+     * waits for the exit: a non-zero status is an IOException there, so a failed run is never
+     * taken for complete output.
+     */
+    public static java.io.InputStream readOutput(List<String> argv) throws IOException {
+        Process p = new ProcessBuilder(argv)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+        return new java.io.FilterInputStream(p.getInputStream()) {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n = super.read(b, off, len);
+                if (n < 0) {
+                    exited();
+                }
+                return n;
+            }
+
+            private void exited() throws IOException {
+                try {
+                    int status = p.waitFor();
+                    if (status != 0) {
+                        throw new IOException(argv.getFirst() + " exited with status " + status);
+                    }
+                } catch (InterruptedException e) {
+                    p.destroyForcibly();
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while running " + argv.getFirst(), e);
+                }
+            }
+
+            @Override
+            public void close() throws IOException {
+                super.close();
+                p.destroy(); // closed early: the reader gave up
+            }
+        };
     }
 
     /** What a run printed (stdout as bytes: git's -z lists and packs are not text) and how it exited. */

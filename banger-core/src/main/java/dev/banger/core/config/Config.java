@@ -11,7 +11,7 @@ import java.util.Set;
  */
 public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketPath, String logLevel,
                      Path registryAuthFile, List<String> insecureRegistries, Path kernelCatalog, VmSettings vm,
-                     DebianSources debian) {
+                     DebianSources debian, UnpackLimits unpack) {
 
     public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/banger");
     public static final Path DEFAULT_CACHE_DIR = Path.of("/var/cache/banger");
@@ -27,7 +27,7 @@ public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketP
     public Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketPath, String logLevel,
                   Path registryAuthFile, List<String> insecureRegistries) {
         this(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, null, VmSettings.defaults(),
-                DebianSources.defaults());
+                DebianSources.defaults(), UnpackLimits.defaults());
     }
 
     public Config {
@@ -40,6 +40,7 @@ public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketP
         insecureRegistries = List.copyOf(insecureRegistries);
         vm = vm != null ? vm : VmSettings.defaults();
         debian = debian != null ? debian : DebianSources.defaults();
+        unpack = unpack != null ? unpack : UnpackLimits.defaults();
         if (!LOG_LEVELS.contains(logLevel)) {
             throw new ConfigException("log_level must be one of trace, debug, info, warn, error; got '" + logLevel + "'");
         }
@@ -58,21 +59,26 @@ public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketP
     }
 
     public Config withLogLevel(String level) {
-        return new Config(stateDir, cacheDir, runtimeDir, socketPath, level, registryAuthFile, insecureRegistries, kernelCatalog, vm, debian);
+        return new Config(stateDir, cacheDir, runtimeDir, socketPath, level, registryAuthFile, insecureRegistries, kernelCatalog, vm, debian, unpack);
     }
 
     /** {@code kernel_catalog}: a JSON file that replaces the embedded kernel catalog (null: the embedded one). */
     public Config withKernelCatalog(Path catalog) {
-        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, catalog, vm, debian);
+        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, catalog, vm, debian, unpack);
     }
 
     /** The VM keys (hypervisor, bridge, VM defaults). */
     public Config withVm(VmSettings settings) {
-        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, kernelCatalog, settings, debian);
+        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, kernelCatalog, settings, debian, unpack);
     }
 
     /** {@code debian_mirror}, {@code debian_keyring}, {@code kernel_apt_sources}: where the built-in defaults come from. */
     public Config withDebian(DebianSources sources) {
-        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, kernelCatalog, vm, sources);
+        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, kernelCatalog, vm, sources, unpack);
+    }
+
+    /** {@code max_unpacked_image_size}, {@code max_unpacked_image_entries}. */
+    public Config withUnpackLimits(UnpackLimits limits) {
+        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, kernelCatalog, vm, debian, limits);
     }
 }

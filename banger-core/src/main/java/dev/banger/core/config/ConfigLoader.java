@@ -84,6 +84,9 @@ public final class ConfigLoader {
         Boolean jailerEnabled = null;
         Integer jailerUid = fd.jailerUid(), jailerGid = fd.jailerGid();
         String dnsListen = VmSettings.DEFAULT_DNS_LISTEN;
+        String vmmUser = vd.vmmUser();
+        long maxUnpackedBytes = UnpackLimits.DEFAULT_MAX_BYTES;
+        long maxUnpackedEntries = UnpackLimits.DEFAULT_MAX_ENTRIES;
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             String key = e.getKey();
@@ -113,6 +116,9 @@ public final class ConfigLoader {
                 case "jailer_uid" -> jailerUid = integer(key, value);
                 case "jailer_gid" -> jailerGid = integer(key, value);
                 case "dns_listen" -> dnsListen = string(key, value);
+                case "vmm_user" -> vmmUser = string(key, value);
+                case "max_unpacked_image_size" -> maxUnpackedBytes = size(key, value);
+                case "max_unpacked_image_entries" -> maxUnpackedEntries = longInteger(key, value);
                 case "vm_defaults" -> {
                     if (!value.isObject()) {
                         throw new ConfigException("key 'vm_defaults' must be a table, got " + describe(value));
@@ -135,9 +141,10 @@ public final class ConfigLoader {
             return new Config(state, cache, runtime, socket != null ? socket : runtime.resolve(Config.SOCKET_NAME), level,
                     authFile, insecure, kernelCatalog, new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr,
                     defaultImage, vcpu, memoryMib, diskBytes, bootTimeout, new FirecrackerSettings(firecrackerBin, jailerBin,
-                    jailerEnabled != null ? jailerEnabled : jailerBin != null, jailerUid, jailerGid),
-                    VmSettings.parseDnsListen(dnsListen)),
-                    new DebianSources(debianMirror, debianKeyring, kernelAptSources));
+                    jailerEnabled, jailerUid, jailerGid),
+                    VmSettings.parseDnsListen(dnsListen), vmmUser),
+                    new DebianSources(debianMirror, debianKeyring, kernelAptSources),
+                    new UnpackLimits(maxUnpackedBytes, maxUnpackedEntries));
         } catch (ConfigException e) {
             throw new ConfigException("key " + e.getMessage());
         }
@@ -148,6 +155,13 @@ public final class ConfigLoader {
             throw new ConfigException("key '" + key + "' must be an integer, got " + describe(value));
         }
         return value.intValue();
+    }
+
+    private static long longInteger(String key, JsonNode value) {
+        if (!value.canConvertToLong() || !value.isIntegralNumber()) {
+            throw new ConfigException("key '" + key + "' must be an integer, got " + describe(value));
+        }
+        return value.longValue();
     }
 
     private static boolean bool(String key, JsonNode value) {

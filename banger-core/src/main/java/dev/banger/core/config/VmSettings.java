@@ -24,10 +24,12 @@ import java.util.Set;
  * @param bootTimeout  how long a start waits for the guest's SSH before giving up
  * @param firecracker  the Firecracker and jailer keys
  * @param dnsListen    where the {@code .vm} DNS server listens (UDP and TCP); null: no DNS server ({@code dns_listen = "off"})
+ * @param vmmUser      the unprivileged system account VMMs run as (QEMU's {@code -runas}, the jailer's uid/gid);
+ *                     {@code root} runs them as root, an explicit opt-out that {@code banger doctor} warns about
  */
 public record VmSettings(String hypervisor, String qemuBin, String bridgeName, String bridgeIp, int cidr,
                          String defaultImage, int vcpu, int memoryMib, long diskBytes, Duration bootTimeout,
-                         FirecrackerSettings firecracker, DnsListen dnsListen) {
+                         FirecrackerSettings firecracker, DnsListen dnsListen, String vmmUser) {
 
     public static final Set<String> HYPERVISORS = Set.of("auto", "qemu", "firecracker");
     public static final int MAX_VCPU = 32;
@@ -36,6 +38,7 @@ public record VmSettings(String hypervisor, String qemuBin, String bridgeName, S
     public static final long MIN_DISK_BYTES = 64L << 20;
     public static final long MAX_DISK_BYTES = 2L << 40;
     public static final String DEFAULT_DNS_LISTEN = "127.0.0.1:42069";
+    public static final String DEFAULT_VMM_USER = "banger-vmm";
 
     public VmSettings {
         hypervisor = hypervisor.toLowerCase(Locale.ROOT);
@@ -63,13 +66,18 @@ public record VmSettings(String hypervisor, String qemuBin, String bridgeName, S
             throw new ConfigException("'boot_timeout' must be positive; got " + bootTimeout);
         }
         firecracker = firecracker != null ? firecracker : FirecrackerSettings.defaults();
+        vmmUser = vmmUser != null ? vmmUser : DEFAULT_VMM_USER;
+        if (!vmmUser.matches("[a-z_][a-z0-9_-]{0,31}")) {
+            throw new ConfigException("'vmm_user' must be a user name (lower-case letters, digits, _ and -, at most 32); got '"
+                    + vmmUser + "'");
+        }
     }
 
     /** The settings with Firecracker's defaults and the default {@code dns_listen}. */
     public VmSettings(String hypervisor, String qemuBin, String bridgeName, String bridgeIp, int cidr,
                       String defaultImage, int vcpu, int memoryMib, long diskBytes, Duration bootTimeout) {
         this(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout, null,
-                parseDnsListen(DEFAULT_DNS_LISTEN));
+                parseDnsListen(DEFAULT_DNS_LISTEN), DEFAULT_VMM_USER);
     }
 
     public static VmSettings defaults() {
@@ -79,22 +87,32 @@ public record VmSettings(String hypervisor, String qemuBin, String bridgeName, S
 
     public VmSettings withBridge(String name, String ip, int prefix) {
         return new VmSettings(hypervisor, qemuBin, name, ip, prefix, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout,
-                firecracker, dnsListen);
+                firecracker, dnsListen, vmmUser);
     }
 
     public VmSettings withBootTimeout(Duration timeout) {
         return new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, timeout,
-                firecracker, dnsListen);
+                firecracker, dnsListen, vmmUser);
     }
 
     public VmSettings withHypervisor(String name, String qemu) {
         return new VmSettings(name, qemu, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout,
-                firecracker, dnsListen);
+                firecracker, dnsListen, vmmUser);
     }
 
     public VmSettings withFirecracker(FirecrackerSettings settings) {
         return new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout,
-                settings, dnsListen);
+                settings, dnsListen, vmmUser);
+    }
+
+    public VmSettings withVmmUser(String user) {
+        return new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout,
+                firecracker, dnsListen, user);
+    }
+
+    /** True when VMMs run as root by the config's choice ({@code vmm_user = "root"}). */
+    public boolean vmmAsRoot() {
+        return vmmUser.equals("root");
     }
 
     /** Where the .vm DNS server listens, UDP and TCP. */
@@ -108,7 +126,7 @@ public record VmSettings(String hypervisor, String qemuBin, String bridgeName, S
     /** {@code dns_listen} as the config file writes it ({@code IPv4:port}, or {@code off}). */
     public VmSettings withDnsListen(String listen) {
         return new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout,
-                firecracker, parseDnsListen(listen));
+                firecracker, parseDnsListen(listen), vmmUser);
     }
 
     /**

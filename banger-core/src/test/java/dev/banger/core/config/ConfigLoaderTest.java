@@ -329,6 +329,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theUnpackCapsAreReadAndRefusedWhenNotAboveZero() throws IOException {
+        assertThat(load(file("")).unpack()).isEqualTo(new UnpackLimits(64L << 30, 4_000_000));
+        assertThat(load(file("max_unpacked_image_size = \"100G\"\nmax_unpacked_image_entries = 10000000\n")).unpack())
+                .isEqualTo(new UnpackLimits(100L << 30, 10_000_000));
+        Path zero = file("max_unpacked_image_size = 0\n");
+        assertThatThrownBy(() -> load(zero)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'max_unpacked_image_size' must be above zero; got 0");
+        Path negative = file("max_unpacked_image_entries = -1\n");
+        assertThatThrownBy(() -> load(negative)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'max_unpacked_image_entries' must be above zero; got -1");
+    }
+
+    @Test
     void badVmKeysAreRejectedNamingTheKeyAndTheRule() throws IOException {
         Map<String, String> cases = new java.util.LinkedHashMap<>();
         cases.put("hypervisor = \"xen\"", "'hypervisor' must be auto, qemu or firecracker; got 'xen'");
@@ -349,27 +362,35 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void theFirecrackerKeysAreReadAndTheJailerIsOnWhenItsBinaryIsSet() throws IOException {
-        assertThat(load(file("")).vm().firecracker()).isEqualTo(new FirecrackerSettings("firecracker", null, false, null, null));
+    void theFirecrackerKeysAreReadAndTheJailerIsLeftToWhetherItIsInstalledUnlessTurnedOff() throws IOException {
+        FirecrackerSettings defaults = load(file("")).vm().firecracker();
+        assertThat(defaults).isEqualTo(new FirecrackerSettings("firecracker", "jailer", null, null, null));
+        assertThat(defaults.jailerRefused()).isFalse();
+        assertThat(load(file("")).vm().vmmUser()).isEqualTo("banger-vmm");
         assertThat(load(file("""
                 firecracker_bin = "/opt/fc/firecracker"
                 jailer_bin = "/opt/fc/jailer"
                 jailer_uid = 990
                 jailer_gid = 991
-                """)).vm().firecracker()).isEqualTo(new FirecrackerSettings("/opt/fc/firecracker", "/opt/fc/jailer", true, 990, 991));
-        assertThat(load(file("""
+                """)).vm().firecracker()).isEqualTo(new FirecrackerSettings("/opt/fc/firecracker", "/opt/fc/jailer", null, 990, 991));
+        FirecrackerSettings off = load(file("""
                 jailer_bin = "/opt/fc/jailer"
                 jailer_enabled = false
-                """)).vm().firecracker().jailerEnabled()).isFalse();
+                """)).vm().firecracker();
+        assertThat(off.jailerEnabled()).isFalse();
+        assertThat(off.jailerRefused()).isTrue();
+        assertThat(load(file("vmm_user = \"root\"\n")).vm().vmmAsRoot()).isTrue();
+        assertThat(load(file("vmm_user = \"qemu-runner\"\n")).vm().vmmUser()).isEqualTo("qemu-runner");
     }
 
     @Test
     void badFirecrackerKeysAreRejectedNamingTheKeyAndTheRule() throws IOException {
         Map<String, String> cases = new java.util.LinkedHashMap<>();
-        cases.put("jailer_enabled = true", "'jailer_enabled' is true but 'jailer_bin' is not set");
+        cases.put("vmm_user = \"\"", "'vmm_user' must be a user name");
+        cases.put("vmm_user = \"../etc\"", "'vmm_user' must be a user name");
+        cases.put("vmm_user = 999", "'vmm_user' must be a string");
+        cases.put("jailer_bin = \"\"", "'jailer_bin' must name the jailer binary");
         cases.put("jailer_enabled = \"yes\"", "'jailer_enabled' must be true or false, got string");
-        cases.put("jailer_bin = \"/opt/jailer\"", "'jailer_uid' must be set when the jailer is enabled");
-        cases.put("jailer_bin = \"/opt/jailer\"\njailer_uid = 990", "'jailer_gid' must be set when the jailer is enabled");
         cases.put("jailer_bin = \"/opt/jailer\"\njailer_uid = 0\njailer_gid = 990", "'jailer_uid' must be a positive id; got 0 (root");
         cases.put("jailer_uid = -5", "'jailer_uid' must be a positive id; got -5");
         cases.put("jailer_gid = \"990\"", "'jailer_gid' must be an integer, got string");

@@ -46,6 +46,7 @@ public final class Doctor {
                 new StoreCheck(store),
                 new QemuCheck(config.vm(), tools),
                 new FirecrackerCheck(config.vm(), FirecrackerProbe.forHost(config.vm().firecracker(), runner, layout.stateDir())),
+                new VmmConfinementCheck(config.vm(), tools, runner),
                 AccelerationCheck.forHost(layout.stateDir()),
                 TunCheck.forHost(),
                 new BridgeToolsCheck(config.vm(), tools),

@@ -3,6 +3,7 @@ package dev.banger.daemon.image;
 import dev.banger.core.Layout;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.fs.FileModes;
 import dev.banger.daemon.image.rootfs.GuestInjector;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -60,7 +61,7 @@ final class BuiltRootfsCache {
         Path entry = dir.resolve(key(manifestDigest));
         Path tmp = null;
         try {
-            Files.createDirectories(dir);
+            FileModes.privateDir(dir);
             tmp = Files.createTempDirectory(dir, "new-");
             link(rootfs, tmp.resolve(ROOTFS));
             if (workSeed != null) {
@@ -121,5 +122,6 @@ final class BuiltRootfsCache {
         } catch (FileSystemException crossDevice) {
             runner.run(Command.of("cp", "--reflink=auto", "--sparse=always", from.toString(), to.toString()));
         }
+        FileModes.privateFile(to); // a disk image: 0600 (a link shares the inode, so the image's own file is too)
     }
 }

@@ -1,6 +1,7 @@
 package dev.banger.daemon.image;
 
 import dev.banger.core.units.Sizes;
+import dev.banger.core.config.UnpackLimits;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.KernelInfo;
 import dev.banger.core.rpc.BangerException;
@@ -16,6 +17,7 @@ import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.store.Store;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -30,6 +32,9 @@ import java.time.Clock;
  * fixups, work-seed) and pack. The formats live in {@code image.bundle}; staging, seams and the
  * publication window are ImageService's.
  *
+ * <p>Host paths (a bundle file, the rootfs tar, {@code out}) only for a caller with bangerd's
+ * rights; anyone else uploads the files and downloads the bundle ({@link Uploads}).
+ *
  * <p>A pulled bundle's rootfs is used as it is: no guest files are injected (it is already an
  * ext4). Bundles are meant to come from {@code make-bundle}, which injects them.
  */
@@ -39,18 +44,25 @@ final class BundleImages {
     private final Store store;
     private final Clock clock;
     private final boolean applyOwnership;
+    private final UnpackLimits unpackLimits;
 
-    BundleImages(ImageService images, Store store, Clock clock, boolean applyOwnership) {
+    BundleImages(ImageService images, Store store, Clock clock, boolean applyOwnership, UnpackLimits unpackLimits) {
         this.images = images;
         this.store = store;
         this.clock = clock;
         this.applyOwnership = applyOwnership;
+        this.unpackLimits = unpackLimits;
     }
 
     ImageInfo pull(ImageService.BundlePullParams p, OperationContext ctx) {
-        if (p.bundle() == null || p.bundle().isBlank()) {
-            throw BangerException.badRequest("image pull --bundle needs a URL or an absolute file path");
+        if ((p.bundle() == null || p.bundle().isBlank()) == (p.bundleStream() == null)) {
+            throw BangerException.badRequest("image pull --bundle needs a URL, an absolute file path or an uploaded file "
+                    + "(bundle_stream), exactly one");
         }
+        if (p.bundle() != null && !BundleFetcher.isUrl(p.bundle())) {
+            ctx.client().requireHostPathRights("bundle", "bundle_stream");
+        }
+        String shown = p.bundle() != null ? displaySource(p.bundle()) : Uploads.source("", p.label());
         if (p.sha256() == null) {
             throw BangerException.badRequest("image pull --bundle needs --sha256 HEX: the bundle is checked against it");
         }
@@ -59,9 +71,11 @@ final class BundleImages {
         if (requested != null) {
             images.requireNameFree(requested);
         }
+        InputStream upload = p.bundleStream() == null ? null : Uploads.claim(ctx, p.bundleStream());
         Path staging = images.newStagingDir("bundle");
         try {
-            Path fetched = images.bundleFetch.fetch(p.bundle(), staging, ctx);
+            Path fetched = upload != null ? Uploads.save(upload, "the bundle", staging.resolve("bundle.upload"))
+                    : images.bundleFetch.fetch(p.bundle(), staging, ctx);
             ctx.checkCancelled();
             Path dir = Files.createDirectory(staging.resolve("image"));
             long total = Files.size(fetched);
@@ -90,18 +104,18 @@ final class BundleImages {
                 ctx.checkCancelled();
             }
             ctx.progress("publish");
-            ImageInfo draft = new ImageInfo(ImageService.newId(), name, "bundle:" + displaySource(p.bundle()), "sha256:" + c.sha256(),
+            ImageInfo draft = new ImageInfo(ImageService.newId(), name, "bundle:" + shown, "sha256:" + c.sha256(),
                     m.distro(), m.normalizedArch(), null, BundleReader.ROOTFS, seeded ? BundleReader.WORK_SEED : null,
                     kernel == null ? null : kernel.id(), kernel == null ? null : kernel.name(), true,
                     Files.size(c.rootfs()), clock.instant());
             return images.publishImage(dir, draft);
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.OPERATION_FAILED, "pull of bundle " + displaySource(p.bundle()) + " failed: "
-                    + e.getMessage(), e);
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "pull of bundle " + shown + " failed: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new BangerException(ErrorCode.CANCELLED, "pull of bundle " + displaySource(p.bundle()) + " cancelled");
+            throw new BangerException(ErrorCode.CANCELLED, "pull of bundle " + shown + " cancelled");
         } finally {
+            Uploads.closeQuietly(upload);
             images.deleteTreeQuietly(staging);
         }
     }
@@ -112,25 +126,43 @@ final class BundleImages {
             throw BangerException.badRequest("make-bundle needs --kernel-ref: the kernel VMs from the bundle boot");
         }
         String kernelRef = Names.validate("kernel", p.kernelRef());
-        Path tar = absolute("--rootfs-tar", p.rootfsTar());
-        if (!Files.isRegularFile(tar)) {
-            throw BangerException.notFound("--rootfs-tar " + tar + " does not exist (or is not a file)");
+        if ((p.rootfsTar() == null) == (p.rootfsTarStream() == null)) {
+            throw BangerException.badRequest("make-bundle needs its rootfs tar as a path (rootfs_tar) or an upload "
+                    + "(rootfs_tar_stream), exactly one");
         }
-        Path out = absolute("--out", p.out());
-        if (Files.exists(out, LinkOption.NOFOLLOW_LINKS)) {
-            throw new BangerException(ErrorCode.ALREADY_EXISTS, "--out " + out + " already exists; bundles are never overwritten");
+        if ((p.out() == null) == (p.outStream() == null)) {
+            throw BangerException.badRequest("make-bundle needs where to write the bundle as a path (out) or a download "
+                    + "(out_stream), exactly one");
         }
-        if (out.getParent() == null || !Files.isDirectory(out.getParent())) {
-            throw BangerException.notFound("--out " + out + ": directory " + out.getParent() + " does not exist");
+        Path tar = null;
+        if (p.rootfsTar() != null) {
+            ctx.client().requireHostPathRights("rootfs_tar", "rootfs_tar_stream");
+            tar = absolute("--rootfs-tar", p.rootfsTar());
+            if (!Files.isRegularFile(tar)) {
+                throw BangerException.notFound("--rootfs-tar " + tar + " does not exist (or is not a file)");
+            }
+        }
+        Path out = null;
+        if (p.out() != null) {
+            ctx.client().requireHostPathRights("out", "out_stream");
+            out = absolute("--out", p.out());
+            if (Files.exists(out, LinkOption.NOFOLLOW_LINKS)) {
+                throw new BangerException(ErrorCode.ALREADY_EXISTS, "--out " + out + " already exists; bundles are never overwritten");
+            }
+            if (out.getParent() == null || !Files.isDirectory(out.getParent())) {
+                throw BangerException.notFound("--out " + out + ": directory " + out.getParent() + " does not exist");
+            }
         }
         Long size = p.size() == null ? null : Sizes.parse("--size", p.size());
+        InputStream upload = tar == null ? Uploads.claim(ctx, p.rootfsTarStream()) : null;
+        OutputStream download = out == null ? ctx.client().streams().download(p.outStream()) : null;
         Path staging = images.newStagingDir("make-bundle-" + name);
         try {
             Path tree = Files.createDirectory(staging.resolve("tree"));
             ctx.progress("unpack rootfs tar");
-            LayerFlattener flattener = new LayerFlattener(tree, applyOwnership);
-            try (InputStream in = Files.newInputStream(tar)) {
-                flattener.apply(in, tar.getFileName().toString());
+            LayerFlattener flattener = new LayerFlattener(tree, applyOwnership, unpackLimits);
+            try (InputStream in = tar != null ? Files.newInputStream(tar) : upload) {
+                flattener.apply(in, tar != null ? tar.getFileName().toString() : "rootfs tar");
             }
             FlattenResult flat = flattener.finish();
             ctx.checkCancelled();
@@ -145,11 +177,19 @@ final class BundleImages {
             long total = Files.size(rootfs) + (seeded ? Files.size(seed) : 0);
             ctx.progress("write bundle", 0, total);
             BundleManifest manifest = new BundleManifest(name, p.distro(), "amd64", kernelRef);
-            String sha256 = BundleWriter.write(out, manifest, rootfs, seeded ? seed : null, n -> ctx.progress("write bundle", n, total));
-            return new ImageService.BundleMade(out.toString(), sha256, Files.size(out), name, kernelRef, seeded);
+            Path written = out != null ? out : staging.resolve("bundle.tar.zst");
+            String sha256 = BundleWriter.write(written, manifest, rootfs, seeded ? seed : null, n -> ctx.progress("write bundle", n, total));
+            long bytes = Files.size(written);
+            if (download != null) {
+                ctx.progress("send bundle");
+                Files.copy(written, download);
+                download.close(); // the clean end: the CLI keeps the file only after it
+            }
+            return new ImageService.BundleMade(out == null ? null : out.toString(), sha256, bytes, name, kernelRef, seeded);
         } catch (IOException e) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "make-bundle " + name + " failed: " + e.getMessage(), e);
         } finally {
+            Uploads.closeQuietly(upload);
             images.deleteTreeQuietly(staging);
         }
     }

@@ -9,6 +9,7 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.fs.FileModes;
 import dev.banger.daemon.image.bundle.BundleFetcher;
 import dev.banger.daemon.image.kernel.AptKernelPackages;
 import dev.banger.daemon.image.kernel.DebKernelImporter;
@@ -19,7 +20,7 @@ import dev.banger.daemon.image.recipe.DebianRecipe;
 import dev.banger.daemon.image.recipe.Debootstrap;
 import dev.banger.daemon.image.recipe.HostDebianMirror;
 import dev.banger.daemon.image.rootfs.Ext4Builder;
-import dev.banger.daemon.image.rootfs.Ext4Images;
+import dev.banger.daemon.image.rootfs.Ext4Extractor;
 import dev.banger.daemon.image.rootfs.Ext4WorkSeedBuilder;
 import dev.banger.daemon.image.rootfs.WorkSeedBuilder;
 import dev.banger.daemon.ops.OperationContext;
@@ -70,6 +71,7 @@ public final class ImageService {
     private final UnmanagedImages unmanaged;
     private final CatalogKernels catalogKernels;
     private final RecipeImages recipes;
+    private final Ext4Extractor rootExtractor = new Ext4Extractor(Ext4Extractor.Limits.DEFAULT, isRoot());
 
     // Seams named as in the original: tests replace them before wireServices.
     PullAndFlatten pullAndFlatten;
@@ -103,9 +105,17 @@ public final class ImageService {
 
     /**
      * {@code kernel.import} params: exactly one of {@code from}, a prepared kernel directory (vmlinuz,
-     * optional vmlinux, initrd.img, modules/), and {@code deb}, a Debian linux-image package.
+     * optional vmlinux, initrd.img, modules/), {@code deb}, a Debian linux-image package (both host
+     * paths: root only), {@code from_stream}, the token of an uploaded tar of such a directory, and
+     * {@code deb_stream}, the token of an uploaded package. {@code label}: with a stream, how its
+     * source is recorded (the path the user named; never opened).
      */
-    public record KernelImportParams(String name, String from, String version, String distro, String deb) {
+    public record KernelImportParams(String name, String from, String version, String distro, String deb,
+                                     String fromStream, String debStream, String label) {
+        public KernelImportParams(String name, String from, String version, String distro, String deb) {
+            this(name, from, version, distro, deb, null, null, null);
+        }
+
         public KernelImportParams(String name, String from, String version, String distro) {
             this(name, from, version, distro, null);
         }
@@ -117,20 +127,44 @@ public final class ImageService {
         Path fetch(String source, Path staging, OperationContext ctx) throws IOException, InterruptedException;
     }
 
-    /** {@code image.bundle.pull} params: {@code bundle} a URL or absolute path, {@code sha256} its hex digest. */
-    public record BundlePullParams(String bundle, String sha256, String name) {
+    /**
+     * {@code image.bundle.pull} params: {@code bundle} a URL or an absolute path (root only), or
+     * {@code bundle_stream} the token of the uploaded file (and {@code label}, how it is recorded);
+     * {@code sha256} its hex digest.
+     */
+    public record BundlePullParams(String bundle, String sha256, String name, String bundleStream, String label) {
+        public BundlePullParams(String bundle, String sha256, String name) {
+            this(bundle, sha256, name, null, null);
+        }
     }
 
-    /** {@code image.bundle.make} params: absolute paths; the daemon writes {@code out} (never overwriting). */
-    public record BundleMakeParams(String rootfsTar, String name, String kernelRef, String distro, String out, String size) {
+    /**
+     * {@code image.bundle.make} params: the rootfs tar as {@code rootfs_tar} (an absolute path, root
+     * only) or {@code rootfs_tar_stream} (an upload's token); the bundle to {@code out} (an absolute
+     * path, root only, never overwritten) or {@code out_stream} (a download's token).
+     */
+    public record BundleMakeParams(String rootfsTar, String name, String kernelRef, String distro, String out, String size,
+                                   String rootfsTarStream, String outStream) {
+        public BundleMakeParams(String rootfsTar, String name, String kernelRef, String distro, String out, String size) {
+            this(rootfsTar, name, kernelRef, distro, out, size, null, null);
+        }
     }
 
-    /** What {@code image.bundle.make} wrote. */
+    /** What {@code image.bundle.make} wrote ({@code path} null when it went to {@code out_stream}). */
     public record BundleMade(String path, String sha256, long sizeBytes, String name, String kernelRef, boolean workSeed) {
     }
 
-    /** {@code image.register} params: absolute paths; {@code kernel_ref} or {@code kernel} (+ {@code initrd}). */
-    public record RegisterParams(String name, String rootfs, String kernel, String initrd, String kernelRef) {
+    /**
+     * {@code image.register} params: {@code kernel_ref} or {@code kernel} (+ {@code initrd}). The
+     * files as absolute paths (root only: recorded in place, an unmanaged image) or as the tokens of
+     * uploads, {@code rootfs_stream}, {@code kernel_stream}, {@code initrd_stream} (copied in: a
+     * managed image; {@code label}, how its source is recorded).
+     */
+    public record RegisterParams(String name, String rootfs, String kernel, String initrd, String kernelRef,
+                                 String rootfsStream, String kernelStream, String initrdStream, String label) {
+        public RegisterParams(String name, String rootfs, String kernel, String initrd, String kernelRef) {
+            this(name, rootfs, kernel, initrd, kernelRef, null, null, null, null);
+        }
     }
 
     public record CachePruneParams(Boolean dryRun) {
@@ -158,6 +192,11 @@ public final class ImageService {
     }
 
     public ImageService(Store store, CommandRunner runner, Layout layout, Config config, Clock clock) {
+        this(store, runner, layout, config, clock, ScratchSpace.forState(layout));
+    }
+
+    /** {@code scratch}: where pulls unpack layers (tests give a small tmpfs of their own). */
+    ImageService(Store store, CommandRunner runner, Layout layout, Config config, Clock clock, ScratchSpace scratch) {
         this.store = store;
         this.runner = runner;
         this.layout = layout;
@@ -168,34 +207,35 @@ public final class ImageService {
         this.pullAndFlatten = oci::pullAndFlatten;
         this.finalizePulledRootfs = new RootfsFinalizer(ext4, runner)::finish;
         this.bundleFetch = new BundleFetcher(runner)::fetch;
-        this.bundles = new BundleImages(this, store, clock, isRoot());
+        this.bundles = new BundleImages(this, store, clock, isRoot(), config.unpack());
         this.unmanaged = new UnmanagedImages(this, store, runner, layout, clock);
-        this.kernelImports = new KernelImports(this, store, runner, layout, clock, new DebKernelImporter(runner));
+        this.kernelImports = new KernelImports(this, store, runner, layout, clock, new DebKernelImporter(runner),
+                config.unpack());
         this.catalogKernels = new CatalogKernels(this, store, layout, config.kernelCatalog(), new AptKernelPackages(runner,
                 layout.cacheDir().resolve("apt"), layout.kernelCacheDir().resolve("apt"), config.debian().kernelAptSources()));
-        this.scratch = new ScratchSpace(layout);
+        this.scratch = scratch;
         this.builtRootfs = new BuiltRootfsCache(layout, runner);
         this.recipes = new RecipeImages(this, new Debootstrap(runner), config.debian(), HostDebianMirror.ETC_APT, builtRootfs, clock);
     }
 
     /**
-     * Removes what a daemon that died mid-pull left: staging dirs and tmpfs scratch trees. Only
+     * Removes what a daemon that died mid-pull left: staging dirs and its tmpfs scratch dir. Only
      * safe while holding the state dir's lock (Daemon.open does), since a live pull's staging
      * dir looks the same.
      */
     public void removeLeftovers() {
-        for (Path dir : new Path[] {layout.stagingDir(), scratch.memoryRoot()}) {
-            if (dir != null && Files.isDirectory(dir)) {
-                try (java.util.stream.Stream<Path> children = Files.list(dir)) {
-                    children.forEach(p -> {
-                        log.info("removing {} left by an earlier daemon", p);
-                        deleteTreeQuietly(p);
-                    });
-                } catch (IOException e) {
-                    log.warn("cannot list {}: {}", dir, e.getMessage());
-                }
+        Path dir = layout.stagingDir();
+        if (Files.isDirectory(dir)) {
+            try (java.util.stream.Stream<Path> children = Files.list(dir)) {
+                children.forEach(p -> {
+                    log.info("removing {} left by an earlier daemon", p);
+                    deleteTreeQuietly(p);
+                });
+            } catch (IOException e) {
+                log.warn("cannot list {}: {}", dir, e.getMessage());
             }
         }
+        scratch.removeLeftover();
     }
 
     // ---- images ----
@@ -274,7 +314,7 @@ public final class ImageService {
                     throw e;
                 }
                 log.info("image {} does not fit the tmpfs scratch space; unpacking on disk", name);
-                deleteTree(tree);
+                scratch.release(tree);
                 tree = Files.createDirectory(staging.resolve("tree"));
                 pulled = pullAndFlatten.pull(ref, tree, ctx);
             }
@@ -284,7 +324,7 @@ public final class ImageService {
             ctx.checkCancelled();
             ctx.progress("build work-seed");
             boolean seeded = buildWorkSeed(tree, staging.resolve("work-seed.ext4"), name);
-            deleteTree(tree);
+            scratch.release(tree);
             if (size == null && pulled.digest() != null) {
                 builtRootfs.store(pulled.digest(), rootfs, seeded ? staging.resolve("work-seed.ext4") : null);
             }
@@ -299,7 +339,7 @@ public final class ImageService {
             Thread.currentThread().interrupt();
             throw new BangerException(ErrorCode.CANCELLED, "pull of " + ref + " cancelled");
         } finally {
-            trees.forEach(this::deleteTreeQuietly);
+            trees.forEach(scratch::release);
             deleteTreeQuietly(staging);
         }
     }
@@ -315,8 +355,8 @@ public final class ImageService {
     }
 
     /** {@code image register}: see {@link UnmanagedImages}. */
-    public ImageInfo register(RegisterParams p) {
-        return unmanaged.register(p);
+    public ImageInfo register(RegisterParams p, OperationContext ctx) {
+        return unmanaged.register(p, ctx);
     }
 
     /** {@code image promote}: see {@link UnmanagedImages}. */
@@ -348,11 +388,14 @@ public final class ImageService {
         }
     }
 
-    /** As {@link #buildWorkSeed}, from the /root of an ext4 image (debugfs rdump into {@code scratch}). */
+    /**
+     * As {@link #buildWorkSeed}, from the /root of an untrusted ext4 image, copied into {@code scratch}
+     * by {@link Ext4Extractor} (never a tool that trusts the names in the image).
+     */
     boolean buildWorkSeedFromImage(Path rootfs, Path scratch, Path out, String name) {
         try {
             Files.createDirectory(scratch);
-            Ext4Images.dumpRoot(runner, rootfs, scratch);
+            rootExtractor.extractRoot(rootfs, scratch);
             return buildWorkSeed(scratch, out, name);
         } catch (IOException | RuntimeException e) {
             log.warn("image {}: no work-seed ({}); VMs from it start with an empty /root", name, e.getMessage());
@@ -389,6 +432,7 @@ public final class ImageService {
                 if (ImageRows.byName(c, draft.name()).isPresent()) {
                     throw alreadyExists("image", draft.name());
                 }
+                makePrivate(staging);
                 move(staging, dir);
                 try {
                     ImageRows.insert(c, published);
@@ -414,6 +458,7 @@ public final class ImageService {
     /** Lookup, reference check and row delete under the lock; the files go after it is released. */
     public ImageInfo delete(String ref) {
         ImageInfo image;
+        List<KernelInfo> companion = new java.util.ArrayList<>();
         imageOpsMu.lock();
         try {
             image = store.write(c -> {
@@ -425,7 +470,7 @@ public final class ImageService {
                             + ": delete them first");
                 }
                 ImageRows.delete(c, i.id());
-                UnmanagedImages.dropCompanionKernel(c, i);
+                UnmanagedImages.dropCompanionKernel(c, i).ifPresent(companion::add);
                 return i;
             });
         } finally {
@@ -434,6 +479,7 @@ public final class ImageService {
         if (image.managed() && image.dir() != null) {
             deleteTreeQuietly(Path.of(image.dir()));
         }
+        companion.stream().filter(KernelInfo::managed).forEach(k -> deleteTreeQuietly(Path.of(k.dir())));
         return image;
     }
 
@@ -457,6 +503,7 @@ public final class ImageService {
                     throw alreadyExists("kernel", k.name());
                 }
                 Path dir = Path.of(k.dir());
+                privateDirs(staging);
                 move(staging, dir);
                 try {
                     KernelRows.insert(c, k);
@@ -548,6 +595,32 @@ public final class ImageService {
 
     static String newId() {
         return UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+    }
+
+    /**
+     * An image dir is 0700 and its files (rootfs.ext4, work-seed.ext4: what a guest's disks start
+     * from) 0600, whichever tool made them: mkfs.ext4, cp and friends create files by the daemon's umask.
+     */
+    static void makePrivate(Path imageDir) {
+        FileModes.privateDir(imageDir);
+        try (java.util.stream.Stream<Path> files = Files.list(imageDir)) {
+            files.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).forEach(FileModes::privateFile);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + imageDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A kernel's directories (its own, modules/...) are 0700; its files stay as made (0644), as
+     * Firecracker's jailer hard-links vmlinux and initrd.img into a chroot where the jail's uid must
+     * read them. The 0700 directories keep everyone else out.
+     */
+    private static void privateDirs(Path kernelDir) {
+        try (java.util.stream.Stream<Path> all = Files.walk(kernelDir)) {
+            all.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).forEach(FileModes::privateDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + kernelDir + ": " + e.getMessage(), e);
+        }
     }
 
     static void move(Path from, Path to) {

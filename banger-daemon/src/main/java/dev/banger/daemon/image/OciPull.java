@@ -100,7 +100,7 @@ final class OciPull {
                         }
                     }));
                 }
-                LayerFlattener flattener = new LayerFlattener(tree, applyOwnership);
+                LayerFlattener flattener = new LayerFlattener(tree, applyOwnership, config.unpack());
                 for (int i = 0; i < blobs.size(); i++) {
                     Path blob = await(blobs.get(i));
                     ctx.checkCancelled();

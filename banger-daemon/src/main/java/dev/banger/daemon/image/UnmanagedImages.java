@@ -15,6 +15,7 @@ import dev.banger.daemon.store.ImageRows;
 import dev.banger.daemon.store.KernelRows;
 import dev.banger.daemon.store.Store;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +23,8 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -31,6 +34,10 @@ import java.util.Optional;
  * <em>companion kernel</em> named {@code <image>-kernel} pointing at those files; its
  * {@code source} is {@code image:<image id>}, and it goes when its image's row goes (unless another
  * image was registered with it since).
+ *
+ * <p>Only a caller with bangerd's own rights (root) may name paths. Any other caller's files
+ * arrive as uploads and are registered and promoted in one step: a managed image, and a managed
+ * companion kernel whose files go with it.
  */
 final class UnmanagedImages {
 
@@ -51,18 +58,31 @@ final class UnmanagedImages {
         this.clock = clock;
     }
 
-    /** Validation (files, ext4 superblock, kernel) without the lock; the two inserts under it. */
-    ImageInfo register(ImageService.RegisterParams p) {
+    /**
+     * Validation (files, ext4 superblock, kernel) without the lock; the two inserts under it. Paths
+     * only from a caller with bangerd's rights; uploads make a managed image (see {@link #registerUploaded}).
+     */
+    ImageInfo register(ImageService.RegisterParams p, OperationContext ctx) {
         String name = Names.validate("image", p.name());
-        boolean kernelFiles = p.kernel() != null || p.initrd() != null;
+        boolean uploads = p.rootfsStream() != null || p.kernelStream() != null || p.initrdStream() != null;
+        boolean paths = p.rootfs() != null || p.kernel() != null || p.initrd() != null;
+        if (uploads && paths) {
+            throw BangerException.badRequest("image register takes its files either all as paths (rootfs, kernel, initrd) "
+                    + "or all as streams (rootfs_stream, kernel_stream, initrd_stream), not both");
+        }
+        boolean kernelFiles = p.kernel() != null || p.initrd() != null || p.kernelStream() != null || p.initrdStream() != null;
         if (p.kernelRef() != null && kernelFiles) {
             throw BangerException.badRequest("--kernel-ref cannot be combined with --kernel or --initrd: name an imported "
                     + "kernel, or give the kernel's files");
         }
-        if (p.kernelRef() == null && p.kernel() == null) {
-            throw BangerException.badRequest(p.initrd() != null ? "--initrd needs --kernel"
+        if (p.kernelRef() == null && p.kernel() == null && p.kernelStream() == null) {
+            throw BangerException.badRequest(p.initrd() != null || p.initrdStream() != null ? "--initrd needs --kernel"
                     : "image register needs --kernel FILE (optionally with --initrd FILE) or --kernel-ref KERNEL");
         }
+        if (uploads) {
+            return registerUploaded(name, p, ctx);
+        }
+        ctx.client().requireHostPathRights("rootfs", "rootfs_stream");
         Path rootfs = userFile("--rootfs", p.rootfs());
         try {
             if (!Ext4Images.hasExt4Magic(rootfs)) {
@@ -75,13 +95,11 @@ final class UnmanagedImages {
         KernelInfo kernel;
         KernelInfo companion = null;
         if (p.kernelRef() != null) {
-            kernel = store.kernels().find(p.kernelRef()).orElseThrow(() -> BangerException.notFound("kernel '" + p.kernelRef()
-                    + "' is not imported (see `banger kernel list`)"));
+            kernel = importedKernel(p.kernelRef());
         } else {
             Path vmlinuz = userFile("--kernel", p.kernel());
             Path initrd = p.initrd() == null ? null : userFile("--initrd", p.initrd());
-            String kernelName = Names.validate("kernel", name + COMPANION_SUFFIX);
-            companion = new KernelInfo(ImageService.newId(), kernelName, null, null, "x86_64", vmlinuz.getParent().toString(),
+            companion = new KernelInfo(ImageService.newId(), companionName(name), null, null, "x86_64", vmlinuz.getParent().toString(),
                     vmlinuz.toString(), null, initrd == null ? null : initrd.toString(), null, false, "image:" + id, null,
                     clock.instant());
             kernel = companion;
@@ -90,20 +108,114 @@ final class UnmanagedImages {
                 kernel.id(), kernel.name(), false, size(rootfs), clock.instant());
         KernelInfo newKernel = companion;
         return images.publishing(c -> {
-            if (ImageRows.byName(c, name).isPresent()) {
-                throw ImageService.alreadyExists("image", name);
-            }
+            requireNamesFree(c, name, newKernel == null ? null : newKernel.name());
             if (newKernel != null) {
-                if (KernelRows.byName(c, newKernel.name()).isPresent()) {
-                    throw new BangerException(ErrorCode.ALREADY_EXISTS, "kernel '" + newKernel.name() + "' already exists; "
-                            + "register --kernel records the files as a kernel of that name: delete it, or use --kernel-ref "
-                            + newKernel.name());
-                }
                 KernelRows.insert(c, newKernel);
             }
             ImageRows.insert(c, image);
             return image;
         });
+    }
+
+    /**
+     * {@code image register} with the files' bytes uploaded (every caller but root): bangerd cannot
+     * keep re-opening a path the caller controls at each boot (it could become a link to a file only
+     * root may read), so the files are copied in, as {@code image promote} would: a managed image,
+     * with a work-seed, and a managed companion kernel when the kernel came as files.
+     */
+    private ImageInfo registerUploaded(String name, ImageService.RegisterParams p, OperationContext ctx) {
+        if (p.rootfsStream() == null) {
+            throw BangerException.badRequest("image register with streams needs rootfs_stream");
+        }
+        String kernelName = p.kernelRef() == null ? companionName(name) : null;
+        String source = Uploads.source("file:", p.label());
+        images.publishing(c -> {
+            requireNamesFree(c, name, kernelName); // before the upload: it may be gigabytes
+            return null;
+        });
+        KernelInfo imported = p.kernelRef() == null ? null : importedKernel(p.kernelRef());
+        InputStream rootfsIn = Uploads.claim(ctx, p.rootfsStream());
+        InputStream kernelIn = p.kernelStream() == null ? null : Uploads.claim(ctx, p.kernelStream());
+        InputStream initrdIn = p.initrdStream() == null ? null : Uploads.claim(ctx, p.initrdStream());
+        Path staging = images.newStagingDir("register-" + name);
+        try {
+            Path dir = Files.createDirectory(staging.resolve("image"));
+            ctx.progress("receive rootfs");
+            Path rootfs = Uploads.save(rootfsIn, "--rootfs", dir.resolve(BundleReader.ROOTFS));
+            if (!Ext4Images.hasExt4Magic(rootfs)) {
+                throw BangerException.badRequest("--rootfs is not an ext4 image (no ext4 superblock at byte 1080)");
+            }
+            String id = ImageService.newId();
+            Path kernelStaging = null;
+            KernelInfo kernel = imported;
+            if (kernelIn != null) {
+                ctx.progress("receive kernel");
+                kernelStaging = Files.createDirectory(staging.resolve("kernel"));
+                Uploads.save(kernelIn, "--kernel", kernelStaging.resolve("vmlinuz"));
+                if (initrdIn != null) {
+                    Uploads.save(initrdIn, "--initrd", kernelStaging.resolve("initrd.img"));
+                }
+                Path kdir = layout.kernelsDir().resolve(kernelName);
+                kernel = new KernelInfo(ImageService.newId(), kernelName, null, null, "x86_64", kdir.toString(),
+                        kdir.resolve("vmlinuz").toString(), null, initrdIn == null ? null : kdir.resolve("initrd.img").toString(),
+                        null, true, "image:" + id, null, clock.instant());
+            }
+            ctx.checkCancelled();
+            ctx.progress("build work-seed");
+            boolean seeded = images.buildWorkSeedFromImage(rootfs, staging.resolve("seed"), dir.resolve(BundleReader.WORK_SEED), name);
+            ctx.checkCancelled();
+            ctx.progress("publish");
+            Path finalDir = layout.imagesDir().resolve(id);
+            ImageInfo image = new ImageInfo(id, name, source, null, null, "amd64", finalDir.toString(),
+                    finalDir.resolve(BundleReader.ROOTFS).toString(), seeded ? finalDir.resolve(BundleReader.WORK_SEED).toString() : null,
+                    kernel.id(), kernel.name(), true, size(rootfs), clock.instant());
+            KernelInfo newKernel = kernelIn == null ? null : kernel;
+            Path kernelFiles = kernelStaging;
+            return images.publishing(c -> {
+                requireNamesFree(c, name, newKernel == null ? null : newKernel.name());
+                List<Runnable> undo = new ArrayList<>();
+                try {
+                    if (newKernel != null) {
+                        ImageService.move(kernelFiles, Path.of(newKernel.dir()));
+                        undo.add(() -> ImageService.move(Path.of(newKernel.dir()), kernelFiles));
+                        KernelRows.insert(c, newKernel);
+                    }
+                    ImageService.move(dir, finalDir);
+                    undo.add(() -> ImageService.move(finalDir, dir));
+                    ImageRows.insert(c, image);
+                } catch (SQLException | RuntimeException e) {
+                    undo.reversed().forEach(Runnable::run); // the staging cleanup removes them
+                    throw e;
+                }
+                return image;
+            });
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "register of " + name + " failed: " + e.getMessage(), e);
+        } finally {
+            Uploads.closeQuietly(rootfsIn, kernelIn, initrdIn);
+            images.deleteTreeQuietly(staging);
+        }
+    }
+
+    private static String companionName(String image) {
+        return Names.validate("kernel", image + COMPANION_SUFFIX);
+    }
+
+    private KernelInfo importedKernel(String ref) {
+        return store.kernels().find(ref).orElseThrow(() -> BangerException.notFound("kernel '" + ref
+                + "' is not imported (see `banger kernel list`)"));
+    }
+
+    /** The image's name, and its companion kernel's (null: none) when register makes one. */
+    private static void requireNamesFree(Connection c, String image, String companion) throws SQLException {
+        if (ImageRows.byName(c, image).isPresent()) {
+            throw ImageService.alreadyExists("image", image);
+        }
+        if (companion != null && KernelRows.byName(c, companion).isPresent()) {
+            throw new BangerException(ErrorCode.ALREADY_EXISTS, "kernel '" + companion + "' already exists; "
+                    + "register --kernel records the files as a kernel of that name: delete it, or use --kernel-ref "
+                    + companion);
+        }
     }
 
     /** The copy (and a work-seed, when the image has none) without the lock; the rename and row swap under it. */
@@ -148,6 +260,7 @@ final class UnmanagedImages {
                 if (now.get().managed()) {
                     throw BangerException.badRequest("image " + before.name() + " was promoted meanwhile by another request");
                 }
+                ImageService.makePrivate(dir);
                 ImageService.move(dir, finalDir);
                 try {
                     ImageRows.markManaged(c, after);
@@ -166,17 +279,20 @@ final class UnmanagedImages {
 
     /**
      * Called in the transaction that deletes {@code image}'s row: drops its companion kernel's row
-     * when nothing else boots it. Files of unmanaged kernels are never touched.
+     * when nothing else boots it, and returns it (the caller removes a managed one's files after
+     * the transaction). Files of unmanaged kernels are never touched.
      */
-    static void dropCompanionKernel(Connection c, ImageInfo image) throws SQLException {
+    static Optional<KernelInfo> dropCompanionKernel(Connection c, ImageInfo image) throws SQLException {
         if (image.kernelName() == null) {
-            return;
+            return Optional.empty();
         }
         Optional<KernelInfo> k = KernelRows.byName(c, image.kernelName());
-        if (k.isPresent() && !k.get().managed() && ("image:" + image.id()).equals(k.get().source())
+        if (k.isPresent() && ("image:" + image.id()).equals(k.get().source())
                 && KernelRows.imagesUsing(c, k.get().id()).isEmpty()) {
             KernelRows.delete(c, k.get().id());
+            return k;
         }
+        return Optional.empty();
     }
 
     private void copy(Path from, Path to) {

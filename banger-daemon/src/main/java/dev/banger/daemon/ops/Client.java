@@ -42,6 +42,30 @@ public record Client(long pid, int uid, int gid, Streams streams) {
         return new Client(ProcessHandle.current().pid(), -1, -1, Streams.NONE);
     }
 
+    /** bangerd's own uid: a caller with it (a development daemon run by its user) has bangerd's rights already. */
+    private static final int DAEMON_UID = (int) new com.sun.security.auth.module.UnixSystem().getUid();
+
+    /**
+     * Whether bangerd may open a host path this client names: only when the client's own rights
+     * are already bangerd's (root, bangerd's own user, or bangerd itself). Anyone else sends the
+     * bytes as a stream, read with their own rights (docs/privileges.md).
+     */
+    public boolean mayNameHostPaths() {
+        return uid < 0 || uid == 0 || uid == DAEMON_UID;
+    }
+
+    /**
+     * Refuses {@code param}, a host path, unless {@link #mayNameHostPaths}; {@code streamParam} is
+     * the param that carries the same bytes as a stream instead.
+     */
+    public void requireHostPathRights(String param, String streamParam) {
+        if (!mayNameHostPaths()) {
+            throw new BangerException(ErrorCode.UNAUTHORIZED, "'" + param + "' names a host path, and bangerd opens "
+                    + "host paths only for root: send the bytes as a stream in '" + streamParam
+                    + "' (the banger CLI does, reading the file with your rights)");
+        }
+    }
+
     public String describe() {
         return uid < 0 ? "bangerd" : "uid " + uid + " pid " + pid;
     }

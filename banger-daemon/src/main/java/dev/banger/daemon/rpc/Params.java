@@ -24,6 +24,13 @@ public final class Params {
         if (!node.isObject()) {
             throw new InvalidParamsException(method + ": params must be an object");
         }
+        String bad = fieldWithBadText(node, null);
+        if (bad != null) {
+            // No name, path, reference or size banger takes can hold these; refused here, before a
+            // handler passes one to Path.of or a command line (which would fail without saying why).
+            throw new InvalidParamsException(method + ": param '" + bad + "' is not valid text"
+                    + " (it holds a NUL character or a lone UTF-16 surrogate)");
+        }
         try {
             return mapper.treeToValue(node, type);
         } catch (UnrecognizedPropertyException e) {
@@ -31,6 +38,59 @@ public final class Params {
         } catch (JacksonException e) {
             throw new InvalidParamsException(method + ": bad params: " + e.getOriginalMessage());
         }
+    }
+
+    /**
+     * The first top-level field whose name, or any string inside it, holds a NUL or a lone
+     * surrogate (JSON's \\u escapes can spell both; neither can be a file name or be encoded as
+     * UTF-8); null when there is none. The name comes back printable.
+     */
+    private static String fieldWithBadText(JsonNode n, String field) {
+        if (n.isTextual()) {
+            return isBadText(n.textValue()) ? field : null;
+        }
+        for (var it = n.properties().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            String top = field != null ? field : printable(e.getKey());
+            if (isBadText(e.getKey())) {
+                return top;
+            }
+            String found = fieldWithBadText(e.getValue(), top);
+            if (found != null) {
+                return found;
+            }
+        }
+        if (n.isArray()) {
+            for (JsonNode element : n) {
+                String found = fieldWithBadText(element, field);
+                if (found != null) {
+                    return found;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static boolean isBadText(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == 0 || Character.isLowSurrogate(c)) {
+                return true;
+            }
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 == s.length() || !Character.isLowSurrogate(s.charAt(i + 1))) {
+                    return true;
+                }
+                i++;
+            }
+        }
+        return false;
+    }
+
+    private static String printable(String s) {
+        StringBuilder sb = new StringBuilder();
+        s.chars().forEach(c -> sb.append(c == 0 || Character.isSurrogate((char) c) ? String.format("\\u%04x", c) : String.valueOf((char) c)));
+        return sb.toString();
     }
 
     /** For methods without params: any param given is a mistake worth reporting. */

@@ -1,6 +1,7 @@
 package dev.banger.daemon.store;
 
 import dev.banger.core.model.OperationInfo;
+import dev.banger.daemon.fs.FileModes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -56,6 +57,7 @@ public final class Store implements AutoCloseable {
         Connection c = null;
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
+            createPrivate(file);
             c = connect(file, false);
             checkIntegrity(file, c);
             migrate(file, c);
@@ -63,6 +65,15 @@ public final class Store implements AutoCloseable {
         } catch (Exception e) {
             closeQuietly(c);
             throw e instanceof StoreException se ? se : explain(file, e);
+        }
+    }
+
+    /** SQLite gives its -wal and -shm files the database's mode: a database born 0600 keeps all three private. */
+    private static void createPrivate(Path file) throws java.io.IOException {
+        try {
+            Files.createFile(file, FileModes.privateFile());
+        } catch (java.nio.file.FileAlreadyExistsException existing) {
+            // Opened before: its mode is the daemon's start-up business (StateDirs).
         }
     }
 
@@ -131,6 +142,9 @@ public final class Store implements AutoCloseable {
 
     // ---- operations ----
 
+    /** Finished operations kept in the history (running ones are always kept). */
+    public static final int OPERATIONS_KEPT = 1000;
+
     public void insertOperation(OperationInfo op) {
         write(c -> {
             try (PreparedStatement s = c.prepareStatement(
@@ -142,6 +156,13 @@ public final class Store implements AutoCloseable {
                 s.setString(5, op.startedAt().toString());
                 s.setString(6, op.finishedAt() == null ? null : op.finishedAt().toString());
                 s.setString(7, op.error());
+                s.executeUpdate();
+            }
+            // Any group member can add rows (one per state-changing request, even a refused one):
+            // the history keeps the newest OPERATIONS_KEPT, as many as daemon.operations.list can show.
+            try (PreparedStatement s = c.prepareStatement(
+                    "DELETE FROM operations WHERE state <> 'running' AND rowid <= (SELECT max(rowid) FROM operations) - ?")) {
+                s.setInt(1, OPERATIONS_KEPT);
                 return s.executeUpdate();
             }
         });

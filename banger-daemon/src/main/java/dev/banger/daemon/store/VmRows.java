@@ -49,13 +49,25 @@ public final class VmRows {
 
     /** A VM by exact name, exact id, or a unique id prefix. */
     public Optional<VmInfo> find(String ref) {
+        List<VmInfo> vms = matching(ref);
+        return vms.size() == 1 ? Optional.of(vms.getFirst()) : Optional.empty();
+    }
+
+    /**
+     * The VMs {@code ref} may name: the one with that exact name, else every VM whose id starts
+     * with it. The prefix is compared literally (not LIKE, where {@code %} and {@code _} are
+     * wildcards: {@code vm delete %} would name every VM); an empty one names none.
+     */
+    public List<VmInfo> matching(String ref) {
+        if (ref == null || ref.isEmpty()) {
+            return List.of();
+        }
         return store.read(c -> {
             Optional<VmInfo> v = byName(c, ref);
             if (v.isPresent()) {
-                return v;
+                return List.of(v.get());
             }
-            List<VmInfo> byId = all(c, SELECT + "WHERE v.id LIKE ? || '%' ORDER BY v.id", ref);
-            return byId.size() == 1 ? Optional.of(byId.getFirst()) : Optional.empty();
+            return all(c, SELECT + "WHERE substr(v.id, 1, length(?1)) = ?1 ORDER BY v.id", ref);
         });
     }
 

@@ -90,6 +90,8 @@ public final class SystemInstaller {
         Optional<InstallRecord> previous = InstallRecord.read(t.root());
         ensureGroup(t);
         addToGroup(t, owner);
+        String createdVmmUser = ensureVmmUser(t, config.vm().vmmUser())
+                .orElse(previous.map(InstallRecord::createdVmmUser).orElse(null));
 
         Journal journal = new Journal(t);
         Layout layout = Layout.of(config);
@@ -107,7 +109,8 @@ public final class SystemInstaller {
             files.add(InstallRecord.PATH);
             BuildInfo b = BuildInfo.current();
             InstallRecord record = new InstallRecord(owner, Integer.parseInt(account[2]), Integer.parseInt(account[3]),
-                    b.version(), b.commit(), b.built(), clock.instant().toString(), t.prefix(), configFile, List.copyOf(files));
+                    b.version(), b.commit(), b.built(), clock.instant().toString(), t.prefix(), configFile, List.copyOf(files),
+                    createdVmmUser);
             journal.file(InstallRecord.PATH, record.toToml());
             journal.commit();
             say.accept("installed banger " + b.version() + " for " + owner + " under " + t.local(t.tree()));
@@ -177,13 +180,43 @@ public final class SystemInstaller {
         return line.split(":");
     }
 
+    /** Whether {@code name} is in the {@code passwd} or {@code group} database: NSS on the host, ROOT/etc/ elsewhere. */
+    private boolean hasEntry(Target t, String database, String name) {
+        return t.isHost() ? runner.runAllowingFailure(Command.of("getent", database, name)).ok()
+                : readLines(t.local(Path.of("/etc", database))).stream().anyMatch(l -> l.startsWith(name + ":"));
+    }
+
     private void ensureGroup(Target t) {
-        boolean exists = t.isHost() ? runner.runAllowingFailure(Command.of("getent", "group", GROUP)).ok()
-                : readLines(t.local(Path.of("/etc/group"))).stream().anyMatch(l -> l.startsWith(GROUP + ":"));
-        if (!exists) {
+        if (!hasEntry(t, "group", GROUP)) {
             runner.run(withPrefix(t, "groupadd", "--system", GROUP));
             say.accept("created group " + GROUP);
         }
+    }
+
+    /**
+     * The unprivileged system account VMMs run as ({@code vmm_user}): no login shell, no home, a group
+     * of its own. Returns its name when this install created it; nothing for {@code root} (the opt-out)
+     * or an account that exists.
+     */
+    private Optional<String> ensureVmmUser(Target t, String user) {
+        if (user.equals("root") || hasEntry(t, "passwd", user)) {
+            return Optional.empty();
+        }
+        runner.run(withPrefix(t, "useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell",
+                "/usr/sbin/nologin", "--user-group", "--comment", "banger VMMs (QEMU -runas, Firecracker jailer)", user));
+        say.accept("created system user " + user + " (QEMU and the Firecracker jailer drop to it)");
+        return Optional.of(user);
+    }
+
+    /** The user and the group useradd --user-group made (userdel leaves it where login.defs has no USERGROUPS_ENAB). */
+    private void removeVmmUser(Target t, String user) {
+        if (hasEntry(t, "passwd", user)) {
+            runner.run(withPrefix(t, "userdel", user));
+        }
+        if (hasEntry(t, "group", user)) {
+            runner.run(withPrefix(t, "groupdel", user));
+        }
+        say.accept("removed system user " + user);
     }
 
     private void addToGroup(Target t, String owner) {
@@ -243,7 +276,8 @@ public final class SystemInstaller {
     /**
      * Stops and disables the unit, then removes every file and link the record lists (the
      * directories only when empty); {@code purge} also removes the state, cache and runtime dirs.
-     * The group, its members and the users' own files stay.
+     * The group, its members and the users' own files stay; so does the VMM user without {@code purge},
+     * or when install found it there.
      */
     public void uninstall(Target t, Layout layout, boolean purge) {
         InstallRecord rec = requireInstalled(t);
@@ -259,6 +293,9 @@ public final class SystemInstaller {
             if (purge) { // first, so the directories install made around them empty out and go too
                 for (Path dir : List.of(layout.stateDir(), layout.cacheDir(), layout.runtimeDir())) {
                     FileTrees.delete(t.local(dir));
+                }
+                if (rec.createdVmmUser() != null) { // its files were VM disks under the state dir, gone now
+                    removeVmmUser(t, rec.createdVmmUser());
                 }
             }
             for (Path f : files) {

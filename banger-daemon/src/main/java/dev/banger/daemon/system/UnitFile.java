@@ -19,12 +19,42 @@ public final class UnitFile {
     public static final Path PATH = Path.of("/etc/systemd/system", NAME);
 
     /**
+     * The capabilities bangerd and what it starts (QEMU, the jailer, debootstrap, ip, nft) use, each
+     * with why; the unit's {@code CapabilityBoundingSet}. Every other capability is gone for the
+     * whole process tree, whatever runs as root in it.
+     */
+    public static final Map<String, String> CAPABILITIES = capabilities();
+
+    /**
      * The hardening doctor expects to find. Not here, on purpose: {@code RestrictSUIDSGID} (image
-     * pulls recreate the guest's setuid/setgid files, e.g. sudo, /var/mail) and the
-     * {@code Private*}/{@code Protect*} settings that would hide devices, network or kernel
-     * tunables a VM manager needs (/dev/kvm, /dev/net/tun, bridges, ip_forward).
+     * pulls recreate the guest's setuid/setgid files, e.g. sudo, /var/mail),
+     * {@code ProtectKernelTunables} (bangerd turns on net.ipv4.ip_forward for NAT),
+     * {@code MemoryDenyWriteExecute} (the JVM's JIT), {@code PrivateDevices}/{@code PrivateNetwork}
+     * (a VM manager needs /dev/kvm, /dev/net/tun and the host's bridges), and {@code SystemCallFilter}
+     * (QEMU and debootstrap inherit it; QEMU brings its own, {@code -sandbox}), {@code ProtectProc}
+     * (bangerd must see the VMM user's QEMU in /proc to adopt it) and {@code ProcSubset} (/proc/cpuinfo).
      */
     public static final Map<String, String> HARDENING = hardening();
+
+    private static Map<String, String> capabilities() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("CAP_NET_ADMIN", "bridge, taps, nft/iptables NAT rules, net.ipv4.ip_forward");
+        m.put("CAP_NET_RAW", "iptables (legacy) opens a raw socket to load its rules");
+        m.put("CAP_NET_BIND_SERVICE", "a dns_listen port below 1024 (e.g. 53)");
+        m.put("CAP_SYS_ADMIN", "debootstrap's private mount namespace (unshare --mount) and its proc/sys mounts; the jailer's mount namespace");
+        m.put("CAP_SYS_CHROOT", "QEMU -chroot, the jailer, debootstrap's chroot");
+        m.put("CAP_SETUID", "QEMU -runas and the jailer drop to vmm_user; apt inside debootstrap drops to _apt");
+        m.put("CAP_SETGID", "as CAP_SETUID, with the groups");
+        m.put("CAP_SETPCAP", "lets a child drop capabilities from its bounding set before it runs untrusted work");
+        m.put("CAP_KILL", "stopping QEMU and Firecracker, which run as vmm_user");
+        m.put("CAP_CHOWN", "jail disks owned by the VMM user; files of unpacked images keep their owners");
+        m.put("CAP_FOWNER", "modes and times of unpacked image files owned by other users");
+        m.put("CAP_FSETID", "setuid/setgid bits of image files survive their chown");
+        m.put("CAP_DAC_OVERRIDE", "root's files of other owners: image trees, VM dirs, the state dir");
+        m.put("CAP_DAC_READ_SEARCH", "reading image trees whose directories deny root's group and others");
+        m.put("CAP_MKNOD", "debootstrap creates the image's /dev/null, /dev/console, ...");
+        return m;
+    }
 
     private static Map<String, String> hardening() {
         Map<String, String> m = new LinkedHashMap<>();
@@ -33,8 +63,28 @@ public final class UnitFile {
         m.put("ProtectHome", "read-only");
         m.put("PrivateTmp", "yes");
         m.put("LockPersonality", "yes");
+        m.put("UMask", "0077");
+        m.put("CapabilityBoundingSet", String.join(" ", CAPABILITIES.keySet()));
+        // closed: the pseudo devices (/dev/null, zero, full, random, urandom, tty, ptmx, pts) and these.
+        m.put("DevicePolicy", "closed");
+        m.put("ProtectKernelModules", "yes");
+        m.put("ProtectKernelLogs", "yes");
+        m.put("ProtectControlGroups", "yes");
+        m.put("ProtectClock", "yes");
+        m.put("ProtectHostname", "yes");
+        m.put("PrivateMounts", "yes");
+        m.put("RestrictRealtime", "yes");
+        m.put("RestrictNamespaces", "mnt");
+        m.put("RestrictAddressFamilies", "AF_UNIX AF_INET AF_INET6 AF_NETLINK");
+        m.put("SystemCallArchitectures", "native");
         return m;
     }
+
+    /** {@code DeviceAllow} lines (a key systemd takes many times, so not in {@link #HARDENING}). */
+    public static final List<String> DEVICES = List.of(
+            "/dev/kvm rw",      // KVM, where the host has it
+            "/dev/net/tun rw",  // taps
+            "/dev/console m");  // debootstrap's mknod of the image's /dev/console (the rest are in closed's list)
 
     private UnitFile() {
     }
@@ -69,10 +119,14 @@ public final class UnitFile {
             b.append("RuntimeDirectoryMode=0755\n");
             b.append("RuntimeDirectoryPreserve=yes\n");
         }
+        b.append("# docs/privileges.md says why each capability is here:\n");
+        CAPABILITIES.forEach((cap, why) -> b.append("#   ").append(cap).append(": ").append(why).append('\n'));
         HARDENING.forEach((k, v) -> b.append(k).append('=').append(v).append('\n'));
+        DEVICES.forEach(d -> b.append("DeviceAllow=").append(d).append('\n'));
         b.append("ReadWritePaths=").append(String.join(" ", List.of(layout.stateDir().toString(), layout.cacheDir().toString(),
                 layout.runtimeDir().toString()))).append('\n');
-        b.append("# Not RestrictSUIDSGID: image pulls recreate the guest's setuid and setgid files.\n\n");
+        b.append("# Not RestrictSUIDSGID: image pulls recreate the guest's setuid and setgid files.\n");
+        b.append("# Not ProtectKernelTunables: NAT turns on net.ipv4.ip_forward.\n\n");
         b.append("[Install]\n");
         b.append("WantedBy=multi-user.target\n");
         return b.toString();

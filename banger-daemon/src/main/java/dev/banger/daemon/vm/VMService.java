@@ -8,6 +8,7 @@ import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.fs.FileModes;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.network.HostNetwork;
 import dev.banger.daemon.ops.OperationContext;
@@ -57,6 +58,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -225,12 +227,7 @@ public final class VMService {
         ImageInfo image = store.images().find(vm.imageId())
                 .orElseThrow(() -> BangerException.notFound("VM " + vm.name() + "'s image is gone"));
         KernelInfo kernel = kernelOf(image);
-        Path dir = vmDir(vm.id());
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + dir + ": " + e.getMessage(), e);
-        }
+        Path dir = FileModes.privateDir(vmDir(vm.id())); // its disks are the guest's: no one else reads them
         BootContext boot = new BootContext(vm, image, kernel, dir, ctx, clock.instant());
         try {
             StepRunner.run(bootPlan.steps(boot), boot);
@@ -557,7 +554,13 @@ public final class VMService {
     }
 
     private VmInfo find(String ref) {
-        return store.vms().find(required(ref)).orElseThrow(() -> BangerException.notFound("VM '" + ref + "' not found"));
+        List<VmInfo> vms = store.vms().matching(required(ref));
+        if (vms.size() > 1) {
+            throw BangerException.badRequest("VM id prefix '" + ref + "' is ambiguous: it matches "
+                    + vms.stream().map(v -> v.name() + " (" + v.id() + ")").collect(Collectors.joining(", "))
+                    + "; give more of the id, or the name");
+        }
+        return vms.stream().findFirst().orElseThrow(() -> BangerException.notFound("VM '" + ref + "' not found"));
     }
 
     private ImageInfo resolveImage(String ref, String kernelRef, OperationContext ctx) {

@@ -36,7 +36,8 @@ final class VmRequests {
         if (memory == null || memory.isBlank()) {
             mib = fallback;
         } else if (memory.strip().matches("-?\\d+")) {
-            mib = Long.parseLong(memory.strip());
+            // More digits than a long holds is as out of range as any other too-large number.
+            mib = memory.strip().length() > 18 ? Long.MAX_VALUE : Long.parseLong(memory.strip());
         } else {
             mib = Sizes.parse("--memory", memory) >> 20;
         }

@@ -56,8 +56,42 @@ class DoctorTest {
                 .anySatisfy(f -> assertThat(f).contains("qemu_bin"));
         // Every check still ran: one row each, in order.
         assertThat(rows).extracting(DoctorCheck::name).containsExactly("architecture", "state store", "hypervisor qemu",
-                "hypervisor firecracker", "acceleration", "tun device", "bridge and tap tools", "nat", "copy-on-write disks",
+                "hypervisor firecracker", "vmm confinement", "acceleration", "tun device", "bridge and tap tools", "nat", "copy-on-write disks",
                 "disk tools", "dns listener", "default image and kernel", "/root work disk", "daemon socket", "system install");
+    }
+
+    @Test
+    void theVmmRowPassesForTheVmmUserWithSeccompAndWarnsOrFailsForEachWayAVmmWouldRunAsRootOrUnfiltered() throws Exception {
+        VmSettings vm = VmSettings.defaults().withHypervisor("qemu", "qemu-system-x86_64");
+        DoctorCheck ok = new VmmConfinementCheck(vm, tools, RUNNER).run();
+        assertThat(ok.status()).as(ok.toString()).isEqualTo(DoctorCheck.PASS);
+        assertThat(ok.details()).anySatisfy(d -> assertThat(d).startsWith("vmm_user banger-vmm: uid "))
+                .anySatisfy(d -> assertThat(d).startsWith("QEMU seccomp: -sandbox on,"));
+
+        DoctorCheck missing = new VmmConfinementCheck(vm.withVmmUser("no-such-vmm-user"), tools, RUNNER).run();
+        assertThat(missing.status()).isEqualTo(DoctorCheck.FAIL);
+        assertThat(missing.details().getFirst()).contains("`no-such-vmm-user` (config key vmm_user) does not exist");
+        assertThat(missing.fix()).anySatisfy(f -> assertThat(f).contains("useradd --system").endsWith("no-such-vmm-user"));
+
+        DoctorCheck root = new VmmConfinementCheck(vm.withVmmUser("root"), tools, RUNNER).run();
+        assertThat(root.status()).isEqualTo(DoctorCheck.WARN);
+        assertThat(root.details()).anySatisfy(d -> assertThat(d).contains("vmm_user = \"root\": VMMs run as root"));
+
+        Path noSeccomp = dir.resolve("qemu-without-seccomp");
+        Files.writeString(noSeccomp, "#!/bin/sh\n[ \"$1\" = -sandbox ] && { echo '-sandbox is not supported by this QEMU binary' >&2;"
+                + " exit 1; }\necho 'QEMU emulator version 7.2.0'\n");
+        Files.setPosixFilePermissions(noSeccomp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        DoctorCheck unfiltered = new VmmConfinementCheck(vm.withHypervisor("qemu", noSeccomp.toString()), tools, RUNNER).run();
+        assertThat(unfiltered.status()).isEqualTo(DoctorCheck.WARN);
+        assertThat(unfiltered.details()).anySatisfy(d -> assertThat(d).contains("has no seccomp support (-sandbox)"));
+
+        VmSettings unjailed = vm.withHypervisor("firecracker", "qemu-system-x86_64")
+                .withFirecracker(new FirecrackerSettings("firecracker", null, false, null, null));
+        DoctorCheck fc = new VmmConfinementCheck(unjailed, tools, RUNNER).run();
+        assertThat(fc.status()).isEqualTo(DoctorCheck.WARN);
+        assertThat(fc.details()).anySatisfy(d -> assertThat(d).contains("jailer_enabled = false: Firecracker runs unjailed, as root"));
+        VmSettings jailerDefault = unjailed.withFirecracker(FirecrackerSettings.defaults());
+        assertThat(new VmmConfinementCheck(jailerDefault, tools, RUNNER).run().status()).isEqualTo(DoctorCheck.PASS);
     }
 
     @Test

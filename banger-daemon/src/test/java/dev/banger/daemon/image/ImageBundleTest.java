@@ -13,6 +13,8 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.image.testing.LogCapture;
+import dev.banger.daemon.image.testing.TestExt4;
 import dev.banger.daemon.image.testing.TestLayer;
 import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.ops.Operations;
@@ -166,7 +168,7 @@ class ImageBundleTest {
     void gzipBundleWithoutWorkSeedGetsOneFromTheRootfsRoot() throws Exception {
         Path file = write("plain.tar.gz", bundle(manifest("plain", "k1")).gzip());
         ImageInfo image = pull(file.toString(), sha256(file), null);
-        assertThat(image.workSeedPath()).as("built with debugfs rdump /root").isNotNull();
+        assertThat(image.workSeedPath()).as("built from the rootfs's /root").isNotNull();
         assertThat(new Ext4Inspector(Path.of(image.workSeedPath())).cat("/.profile")).isEqualTo("echo from-the-rootfs\n");
         assertNothingLeftBehind();
     }
@@ -194,6 +196,44 @@ class ImageBundleTest {
         ImageInfo image = pull(file.toString(), sha256(file), "named");
         assertThat(image.kernelName()).isNull();
         assertThat(image.distro()).isEqualTo("alpine");
+    }
+
+    @Test
+    void aTraversalNameInTheRootfsRootGivesNoSeedAndWritesNothingOutside() throws Exception {
+        byte[] hostile = Files.readAllBytes(TestExt4.withTraversalEntry(Files.createDirectory(dir.resolve("craft"))));
+        Path file = write("hostile.tar.zst", new TestLayer().file("manifest.json", manifest("hostile", "k1"))
+                .file("rootfs.ext4", hostile, 0644).zstd());
+
+        ImageInfo image;
+        List<String> warnings;
+        try (LogCapture log = LogCapture.of(ImageService.class)) {
+            image = pull(file.toString(), sha256(file), null);
+            warnings = log.messages();
+        }
+
+        assertThat(layout.stateDir().resolve("PWNED")).as("where debugfs rdump wrote it").doesNotExist();
+        assertThat(TestExt4.findPwned(Integer.MAX_VALUE, dir, layout.stateDir(), layout.cacheDir())).isEmpty();
+        assertThat(TestExt4.findPwned(3, Path.of(System.getProperty("java.io.tmpdir")), Path.of("/dev/shm"))).isEmpty();
+        assertThat(image.workSeedPath()).as("the seed is refused, the image still usable").isNull();
+        assertThat(warnings).anySatisfy(m -> assertThat(m)
+                .contains("image hostile: no work-seed (ext4 image rootfs.ext4: directory /root holds an entry named "
+                        + "'../../../../PWNED'"));
+        assertNothingLeftBehind();
+    }
+
+    @Test
+    void aSymlinkedRootfsRootGivesNoSeed() throws Exception {
+        Path tree = Files.createDirectories(dir.resolve("linked"));
+        Files.createSymbolicLink(tree.resolve("root"), Path.of("/etc"));
+        byte[] rootfs = Files.readAllBytes(TestExt4.build(tree, dir.resolve("linked.ext4"), "4M"));
+        Path file = write("linked.tar.zst", new TestLayer().file("manifest.json", manifest("linked", "k1"))
+                .file("rootfs.ext4", rootfs, 0644).zstd());
+
+        try (LogCapture log = LogCapture.of(ImageService.class)) {
+            assertThat(pull(file.toString(), sha256(file), null).workSeedPath()).isNull();
+            assertThat(log.messages()).anySatisfy(m -> assertThat(m).contains("the image's /root is a symbolic link (to '/etc')"));
+        }
+        assertNothingLeftBehind();
     }
 
     // ---- refused bundles: a clear error and nothing left ----

@@ -40,6 +40,7 @@ class ImagePullTest {
     Path dir;
     Store store;
     Layout layout;
+    ScratchSpace scratch;
     ImageService images;
 
     static final TestLayer BASE = new TestLayer()
@@ -86,7 +87,8 @@ class ImagePullTest {
         Config config = Config.under(dir);
         layout = Layout.of(config);
         store = Store.open(layout.database());
-        images = new ImageService(store, new CommandRunner(), layout, config, Clock.systemUTC());
+        scratch = ScratchSpace.forState(layout);
+        images = new ImageService(store, new CommandRunner(), layout, config, Clock.systemUTC(), scratch);
     }
 
     @AfterEach
@@ -275,10 +277,7 @@ class ImagePullTest {
 
     private void assertNothingLeftInStaging() {
         assertThat(layout.stagingDir().toFile().list()).isEmpty();
-        Path scratch = new ScratchSpace(layout).memoryRoot();
-        if (scratch != null && Files.isDirectory(scratch)) {
-            assertThat(scratch.toFile().list()).as("trees on the tmpfs").isEmpty();
-        }
+        assertThat(scratch.currentRoot()).as("no tree nor dir left on the tmpfs").isNull();
         List<String> rows = store.images().list().stream().map(ImageInfo::id).sorted().toList();
         String[] dirs = layout.imagesDir().toFile().list();
         assertThat(dirs == null ? List.of() : Stream.of(dirs).sorted().toList()).isEqualTo(rows);

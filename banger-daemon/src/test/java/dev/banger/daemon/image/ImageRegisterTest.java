@@ -11,6 +11,8 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.image.testing.LogCapture;
+import dev.banger.daemon.image.testing.TestExt4;
 import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.ops.Operations;
 import dev.banger.daemon.store.Store;
@@ -71,7 +73,7 @@ class ImageRegisterTest {
 
     private ImageInfo register(String name, Path rootfs, Path kernel, Path initrd, String kernelRef) {
         return images.register(new ImageService.RegisterParams(name, rootfs == null ? null : rootfs.toString(),
-                kernel == null ? null : kernel.toString(), initrd == null ? null : initrd.toString(), kernelRef));
+                kernel == null ? null : kernel.toString(), initrd == null ? null : initrd.toString(), kernelRef), ctx());
     }
 
     @Test
@@ -110,6 +112,29 @@ class ImageRegisterTest {
     }
 
     @Test
+    void promotingARegisteredImageWithATraversalNameGivesNoSeedAndWritesNothingOutside() throws Exception {
+        Path hostile = TestExt4.withTraversalEntry(Files.createDirectory(dir.resolve("craft")));
+        register("hostile", hostile, vmlinuz, null, null);
+
+        ImageInfo promoted;
+        List<String> warnings;
+        try (LogCapture log = LogCapture.of(ImageService.class)) {
+            promoted = images.promote("hostile", ctx());
+            warnings = log.messages();
+        }
+
+        assertThat(promoted.managed()).isTrue();
+        assertThat(layout.stateDir().resolve("PWNED")).as("where debugfs rdump wrote it").doesNotExist();
+        assertThat(TestExt4.findPwned(Integer.MAX_VALUE, dir, layout.stateDir(), layout.cacheDir())).isEmpty();
+        assertThat(TestExt4.findPwned(3, Path.of(System.getProperty("java.io.tmpdir")), Path.of("/dev/shm"))).isEmpty();
+        assertThat(promoted.workSeedPath()).as("the seed is refused, the image still usable").isNull();
+        assertThat(warnings).anySatisfy(m -> assertThat(m)
+                .contains("image hostile: no work-seed (ext4 image rootfs.ext4: directory /root holds an entry named "
+                        + "'../../../../PWNED'"));
+        assertThat(layout.stagingDir().toFile().list()).isEmpty();
+    }
+
+    @Test
     void deleteOfAnUnmanagedImageRemovesOnlyTheRow() throws Exception {
         ImageInfo image = register("kept", rootfs, null, null, "k1");
         assertThat(image.kernelName()).isEqualTo("k1");
@@ -134,7 +159,7 @@ class ImageRegisterTest {
         Path text = Files.writeString(user.resolve("rootfs.img"), "x".repeat(4096));
         assertRefused(() -> register("x", text, null, null, "k1"), ErrorCode.BAD_REQUEST, "is not an ext4 image");
         assertRefused(() -> register("x", Path.of("/dev/null"), null, null, "k1"), ErrorCode.BAD_REQUEST, "is not a regular file");
-        assertRefused(() -> images.register(new ImageService.RegisterParams("x", "rootfs.ext4", null, null, "k1")),
+        assertRefused(() -> images.register(new ImageService.RegisterParams("x", "rootfs.ext4", null, null, "k1"), ctx()),
                 ErrorCode.BAD_REQUEST, "is not an absolute path");
     }
 

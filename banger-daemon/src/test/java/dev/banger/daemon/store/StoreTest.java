@@ -3,7 +3,9 @@ package dev.banger.daemon.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.OperationInfo;
+import dev.banger.core.model.VmInfo;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -264,6 +266,22 @@ class StoreTest {
         return file;
     }
 
+    @Test
+    void theOperationsHistoryKeepsTheNewestThousandFinishedAndEveryRunningOne() {
+        Store store = open(db());
+        store.insertOperation(op("long-running", T0));
+        for (int i = 0; i < Store.OPERATIONS_KEPT + 50; i++) {
+            store.insertOperation(new OperationInfo("op" + i, "vm.delete", OperationInfo.FAILED, "uid 1000 pid 42",
+                    T0.plusSeconds(i + 1), T0.plusSeconds(i + 1), "not found"));
+        }
+
+        List<OperationInfo> kept = store.listOperations(Integer.MAX_VALUE);
+
+        assertThat(kept).hasSize(Store.OPERATIONS_KEPT + 1);
+        assertThat(kept).extracting(OperationInfo::id).contains("long-running", "op" + (Store.OPERATIONS_KEPT + 49), "op50")
+                .doesNotContain("op49", "op0");
+    }
+
     // ---- transactions ----
 
     @Test
@@ -408,7 +426,48 @@ class StoreTest {
         assertThat(all.get(2).finishedAt()).isEqualTo(T0.plusSeconds(1));
     }
 
+    // ---- VM references ----
+
+    @Test
+    void sqlWildcardsInAnIdPrefixMatchNothing() {
+        Store store = open(db());
+        addVm(store, "only", "ab12cd34ef560001");
+
+        for (String wildcard : List.of("%", "_", "%%", "a%", "ab1_", "a_12", "\\", "")) {
+            assertThat(store.vms().matching(wildcard)).as("'%s' is a literal prefix", wildcard).isEmpty();
+            assertThat(store.vms().find(wildcard)).as("'%s' is a literal prefix", wildcard).isEmpty();
+        }
+        assertThat(store.vms().find("ab12")).map(v -> v.name()).contains("only");
+        assertThat(store.vms().find("ab12cd34ef560001")).map(v -> v.name()).contains("only");
+        assertThat(store.vms().find("only")).map(v -> v.id()).contains("ab12cd34ef560001");
+    }
+
+    @Test
+    void aPrefixSharedByTwoVmsMatchesBothAndFindsNeither() {
+        Store store = open(db());
+        addVm(store, "one", "ab12cd34ef560001");
+        addVm(store, "two", "ab12cd34ef560002");
+
+        assertThat(store.vms().matching("ab12")).map(v -> v.name()).containsExactly("one", "two");
+        assertThat(store.vms().find("ab12")).isEmpty();
+        assertThat(store.vms().find("ab12cd34ef560002")).map(v -> v.name()).contains("two");
+        assertThat(store.vms().matching("two")).as("an exact name wins over id prefixes").map(v -> v.id())
+                .containsExactly("ab12cd34ef560002");
+    }
+
     // ---- helpers ----
+
+    private static void addVm(Store store, String name, String id) {
+        store.write(c -> {
+            if (ImageRows.byName(c, "img").isEmpty()) {
+                ImageRows.insert(c, new ImageInfo("img0000000000000", "img", "test", null, null, "amd64", null, "/x/rootfs.ext4",
+                        null, null, null, false, 1, T0));
+            }
+            VmRows.insert(c, new VmInfo(id, name, VmInfo.CREATED, "img0000000000000", "img", 1, 256, 1L << 30, null, null,
+                    false, null, T0, T0, null));
+            return null;
+        });
+    }
 
     private static OperationInfo op(String id, Instant started) {
         return new OperationInfo(id, "shutdown", OperationInfo.RUNNING, "uid 1000 pid 42", started, null, null);

@@ -12,6 +12,7 @@ import dev.banger.daemon.exec.CommandResult;
 import dev.banger.daemon.exec.CommandRunner;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Instant;
@@ -88,7 +89,15 @@ class SystemInstallerTest {
                 .containsEntry("RuntimeDirectory", "banger").containsEntry("RuntimeDirectoryPreserve", "yes")
                 .containsEntry("ExecStart", "/usr/local/lib/banger/bin/bangerd")
                 .containsEntry("ReadWritePaths", "/var/lib/banger /var/cache/banger /run/banger")
-                .containsAllEntriesOf(UnitFile.HARDENING).doesNotContainKey("RestrictSUIDSGID");
+                .containsAllEntriesOf(UnitFile.HARDENING).doesNotContainKey("RestrictSUIDSGID")
+                .containsEntry("UMask", "0077").containsEntry("DevicePolicy", "closed").containsEntry("ProtectKernelModules", "yes")
+                .containsEntry("ProtectKernelLogs", "yes").containsEntry("ProtectControlGroups", "yes")
+                .containsEntry("RestrictNamespaces", "mnt").containsEntry("RestrictAddressFamilies", "AF_UNIX AF_INET AF_INET6 AF_NETLINK")
+                .containsEntry("SystemCallArchitectures", "native");
+        assertThat(s.get("CapabilityBoundingSet").split(" ")).contains("CAP_NET_ADMIN", "CAP_SYS_CHROOT", "CAP_SETUID", "CAP_KILL")
+                .doesNotContain("CAP_SYS_MODULE", "CAP_SYS_PTRACE", "CAP_SYS_RAWIO", "CAP_SYS_BOOT", "CAP_BPF", "CAP_SYS_TIME");
+        assertThat(Files.readAllLines(unit)).as("systemd takes DeviceAllow many times")
+                .contains("DeviceAllow=/dev/kvm rw", "DeviceAllow=/dev/net/tun rw");
 
         Path toml = root.resolve("etc/banger/install.toml");
         assertThat(mode(toml)).isEqualTo("rw-r--r--");
@@ -103,6 +112,21 @@ class SystemInstallerTest {
                 Path.of("/etc/systemd/system/bangerd.service"), Path.of("/etc/banger/install.toml"), Path.of("/etc/banger"));
 
         assertThat(Files.readAllLines(root.resolve("etc/group"))).anySatisfy(l -> assertThat(l).matches("banger:x:\\d+:alice"));
+        assertThat(Files.readAllLines(root.resolve("etc/passwd"))).as("the VMM user: a system account, no login, no home")
+                .anySatisfy(l -> assertThat(l).matches("banger-vmm:[^:]*:\\d{1,3}:\\d+:[^:]*:/nonexistent:/usr/sbin/nologin"));
+        assertThat(read.createdVmmUser()).isEqualTo("banger-vmm");
+    }
+
+    @Test
+    void systemdAnalyzeSecurityRatesTheUnitAtMostMedium() throws Exception {
+        install();
+        CommandResult r = RUNNER.run(Command.of("systemd-analyze", "security", "--offline=yes", "--no-pager",
+                root.resolve("etc/systemd/system/bangerd.service").toString()));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("Overall exposure level for bangerd.service: (\\d+\\.\\d)")
+                .matcher(r.stdout());
+        assertThat(m.find()).as(r.stdout()).isTrue();
+        // 8.9 (EXPOSED) before the capability, device, kernel, namespace and address family settings; docs/privileges.md.
+        assertThat(Double.parseDouble(m.group(1))).isLessThanOrEqualTo(5.5);
     }
 
     private static String mode(Path p) throws Exception {
@@ -136,6 +160,15 @@ class SystemInstallerTest {
         installer.uninstall(target, Layout.of(Config.defaults()), true);
         assertThat(listing(root, true)).isEqualTo(before);
         assertThat(Files.readString(root.resolve("etc/group"))).contains("banger:x:"); // the group stays
+        assertThat(Files.readString(root.resolve("etc/passwd"))).as("purge removes the VMM user install made").doesNotContain("banger-vmm");
+        assertThat(Files.readString(root.resolve("etc/group"))).doesNotContain("banger-vmm");
+
+        // A VMM user that was there before the install is not the install's to remove.
+        Files.writeString(root.resolve("etc/passwd"), "banger-vmm:x:990:990::/nonexistent:/usr/sbin/nologin\n", StandardOpenOption.APPEND);
+        install();
+        assertThat(InstallRecord.read(root).orElseThrow().createdVmmUser()).isNull();
+        installer.uninstall(target, Layout.of(Config.defaults()), true);
+        assertThat(Files.readString(root.resolve("etc/passwd"))).contains("banger-vmm:x:990:990:");
 
         install();
         Files.writeString(root.resolve("var/lib/banger/banger.db"), "state");

@@ -7,6 +7,7 @@ import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.KernelInfo;
 import dev.banger.core.model.VmInfo;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.fs.StateDirs;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.image.testing.TestImage;
 import dev.banger.daemon.image.testing.TestKernelDeb;
@@ -146,12 +147,11 @@ final class VmRig implements AutoCloseable {
                 .toList();
     }
 
+    /** The daemon's own directories with their modes (as Daemon.open makes them), and the runtime dir. */
     private static Layout mkdirs(Layout layout) {
+        StateDirs.prepare(layout);
         try {
-            for (Path d : List.of(layout.stateDir(), layout.cacheDir(), layout.imagesDir(), layout.kernelsDir(), layout.vmsDir(),
-                    layout.stagingDir(), layout.runtimeDir())) {
-                Files.createDirectories(d);
-            }
+            Files.createDirectories(layout.runtimeDir());
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -25,8 +25,8 @@ import java.util.Locale;
 /**
  * The default {@code bundleFetch}: brings a bundle into the pull's staging directory. An
  * {@code http://} or {@code https://} URL is downloaded with the JDK's HttpClient (redirects
- * followed, never from https to http); anything else must be an absolute path to a file, which is
- * copied ({@code cp --reflink=auto}, so a copy on the same btrfs/xfs costs nothing). The bytes are
+ * followed, never from https to http); anything else must be an absolute path to a file (named
+ * only by a caller with bangerd's rights: BundleImages checks), which is copied ({@code cp --reflink=auto}, so a copy on the same btrfs/xfs costs nothing). The bytes are
  * not checked here: {@link BundleReader} hashes them as it unpacks.
  */
 public final class BundleFetcher {

@@ -3,18 +3,15 @@ package dev.banger.daemon.image.bundle;
 import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.fs.SparseFiles;
 import dev.banger.daemon.image.layers.LayerTarInputStream;
 import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -53,8 +50,6 @@ public final class BundleReader {
     private static final String EXPECTED = "a bundle holds exactly rootfs.ext4 and manifest.json, optionally work-seed.ext4";
     private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
     private static final int BUFFER = 1 << 20;
-    private static final int BLOCK = 4096;
-    private static final byte[] ZEROS = new byte[BLOCK];
     private static final long PROGRESS_EVERY = 16L << 20;
 
     /** What a bundle held; {@code workSeed} is null when it had none. {@code sha256} is lower-case hex. */
@@ -266,54 +261,20 @@ public final class BundleReader {
 
     /** Copies the entry to a new file, leaving holes where whole blocks are zero. */
     private static void writeSparse(InputStream in, Path out) {
-        byte[] buf = new byte[BUFFER];
-        try (FileChannel ch = FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                LinkOption.NOFOLLOW_LINKS)) {
-            long pos = 0;
-            int n;
-            while ((n = fill(in, buf)) > 0) {
-                int runStart = -1;
-                for (int off = 0; off < n; off += BLOCK) {
-                    int len = Math.min(BLOCK, n - off);
-                    boolean zero = Arrays.mismatch(buf, off, off + len, ZEROS, 0, len) < 0;
-                    if (!zero && runStart < 0) {
-                        runStart = off;
-                    } else if (zero && runStart >= 0) {
-                        writeAt(ch, buf, runStart, off, pos);
-                        runStart = -1;
-                    }
-                }
-                if (runStart >= 0) {
-                    writeAt(ch, buf, runStart, n, pos);
-                }
-                pos += n;
+        InputStream entry = new FilterInputStream(in) {
+            @Override
+            public int read(byte[] b, int off, int len) {
+                return BundleReader.read(in, b, off, len); // a read failure is a corrupt bundle, not a write failure
             }
-            if (ch.size() < pos) {
-                ch.write(ByteBuffer.wrap(new byte[1]), pos - 1); // the length, after a trailing hole
-            }
+        };
+        try {
+            SparseFiles.write(entry, out);
         } catch (IOException e) {
             if (Thread.currentThread().isInterrupted()) {
                 throw new BangerException(ErrorCode.CANCELLED, "unpacking the bundle was cancelled");
             }
             throw new BangerException(ErrorCode.OPERATION_FAILED, "cannot write " + out + ": " + e.getMessage(), e);
         }
-    }
-
-    private static void writeAt(FileChannel ch, byte[] buf, int from, int to, long base) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(buf, from, to - from);
-        while (b.hasRemaining()) {
-            ch.write(b, base + b.position());
-        }
-    }
-
-    /** Fills {@code buf} unless the entry ends first; 0 at its end. */
-    private static int fill(InputStream in, byte[] buf) {
-        int n = 0;
-        int r;
-        while (n < buf.length && (r = read(in, buf, n, buf.length - n)) > 0) {
-            n += r;
-        }
-        return n;
     }
 
     private static BangerException bad(String entry, String why) {

@@ -2,6 +2,7 @@ package dev.banger.daemon.image.kernel;
 
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.fs.FileModes;
 import dev.banger.daemon.ops.OperationContext;
 import java.io.IOException;
 import java.io.InputStream;
@@ -101,7 +102,7 @@ public final class KernelPackageCache {
     }
 
     private void download(KernelCatalog.Entry e, Path file, OperationContext ctx) throws IOException {
-        Files.createDirectories(dir);
+        FileModes.privateDir(dir);
         Path part = file.resolveSibling(file.getFileName() + ".part");
         Files.deleteIfExists(part);
         URI uri = URI.create(e.url());
@@ -135,7 +136,8 @@ public final class KernelPackageCache {
                 long done = 0;
                 long reported = 0;
                 byte[] buf = new byte[1 << 16];
-                try (FileChannel out = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                try (FileChannel out = FileChannel.open(part, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                        FileModes.privateFile())) {
                     int n;
                     while ((n = body.read(buf)) >= 0) {
                         if (interrupted(ctx)) {

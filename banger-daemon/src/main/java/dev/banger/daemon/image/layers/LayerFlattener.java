@@ -1,8 +1,10 @@
 package dev.banger.daemon.image.layers;
 
 import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
+import dev.banger.core.config.UnpackLimits;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.core.units.Sizes;
 import dev.banger.daemon.fs.FileTrees;
 import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
@@ -85,6 +87,11 @@ public final class LayerFlattener {
 
     private final Path root;
     private final boolean applyOwnership;
+    private final UnpackLimits limits;
+    /** Over all layers: decompressed bytes read plus the holes of sparse files, and entries made. */
+    private long unpackedBytes;
+    private long unpackedEntries;
+    private String layerDigest = "";
     /** Owner and group that new entries get without a chown (the daemon's, or a setgid root's group). */
     private final int ownUid;
     private final int ownGid;
@@ -125,8 +132,17 @@ public final class LayerFlattener {
      *                       false, ownership that differs from the daemon's is returned as fixups
      */
     public LayerFlattener(Path root, boolean applyOwnership) {
+        this(root, applyOwnership, UnpackLimits.defaults());
+    }
+
+    /**
+     * @param limits caps on the whole image (all layers applied through this flattener): a layer
+     *               that passes one is refused with BAD_REQUEST naming the cap and the layer
+     */
+    public LayerFlattener(Path root, boolean applyOwnership, UnpackLimits limits) {
         this.root = root.toAbsolutePath().normalize();
         this.applyOwnership = applyOwnership;
+        this.limits = Objects.requireNonNull(limits, "limits");
         try {
             BasicFileAttributes a = Files.readAttributes(this.root, BasicFileAttributes.class, NOFOLLOW);
             if (!a.isDirectory()) {
@@ -174,6 +190,7 @@ public final class LayerFlattener {
             throw new IllegalStateException("an earlier layer failed; the staging directory must be discarded");
         }
         layer = display(layerName);
+        layerDigest = clean(layerName);
         verifiedDirs.clear();
         layerEntries.clear();
         layerAncestors.clear();
@@ -189,7 +206,7 @@ public final class LayerFlattener {
         try {
             try {
                 format = detect(source);
-                data = decompress(source, format);
+                data = new Metered(decompress(source, format));
             } catch (IOException | RuntimeException e) {
                 throw corrupt(format, e);
             }
@@ -286,6 +303,8 @@ public final class LayerFlattener {
     private int read(InputStream in, String format) {
         try {
             return in.read(buffer, 0, buffer.length);
+        } catch (BangerException e) {
+            throw e; // an unpack cap, not a corrupt layer
         } catch (IOException | RuntimeException e) { // zstd-jni throws ZstdException, a RuntimeException
             throw corrupt(format, e);
         }
@@ -294,6 +313,8 @@ public final class LayerFlattener {
     private TarArchiveEntry next(LayerTarInputStream tar, String format) {
         try {
             return tar.getNextEntry();
+        } catch (BangerException e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
             throw corrupt(format, e);
         }
@@ -329,6 +350,10 @@ public final class LayerFlattener {
             }
             if (comps.length == 0 && !e.isDirectory()) {
                 throw bad(raw, "would replace the image root, which must stay a directory");
+            }
+            if (++unpackedEntries > limits.maxEntries()) {
+                throw overCap("more than " + limits.maxEntries() + " files, directories and links",
+                        "max_unpacked_image_entries");
             }
             int uid = id(e.getLongUserId(), raw, "uid");
             int gid = id(e.getLongGroupId(), raw, "gid");
@@ -372,8 +397,11 @@ public final class LayerFlattener {
     private void regular(LayerTarInputStream tar, TarArchiveEntry e, String[] comps, String rel, String raw,
                          int uid, int gid, int mode, FileTime mtime, Map<String, byte[]> xattrs, String format)
             throws IOException {
-        Path p = prepare(comps, rel, raw);
         long expected = e.isSparse() ? e.getRealSize() : e.getSize();
+        if (expected > e.getSize()) {
+            chargeBytes(expected - e.getSize()); // a sparse file's holes come out of no compressed byte
+        }
+        Path p = prepare(comps, rel, raw);
         long written = 0;
         try (FileChannel ch = createFile(rel, p)) {
             while (true) {
@@ -735,6 +763,48 @@ public final class LayerFlattener {
 
     // ---- streams ------------------------------------------------------------------------------
 
+    /** The decompressed layer, each byte charged against {@link UnpackLimits#maxBytes()} as it is read. */
+    private final class Metered extends FilterInputStream {
+        Metered(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                chargeBytes(1);
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+                chargeBytes(n);
+            }
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            long skipped = super.skip(n);
+            if (skipped > 0) {
+                chargeBytes(skipped);
+            }
+            return skipped;
+        }
+    }
+
+    private void chargeBytes(long n) {
+        unpackedBytes += n;
+        if (unpackedBytes > limits.maxBytes()) {
+            throw overCap("more than " + Sizes.format(limits.maxBytes()) + " (" + limits.maxBytes() + " bytes)",
+                    "max_unpacked_image_size");
+        }
+    }
+
     private static String detect(InputStream source) throws IOException {
         source.mark(4);
         byte[] magic = source.readNBytes(4);
@@ -782,6 +852,12 @@ public final class LayerFlattener {
         };
         return new BangerException(ErrorCode.BAD_REQUEST,
                 "layer " + layer + " is corrupt or truncated (read as " + kind + "): " + describe(e), e);
+    }
+
+    private BangerException overCap(String what, String key) {
+        return new BangerException(ErrorCode.BAD_REQUEST, "layer " + layerDigest + " unpacks the image to " + what
+                + ", over the cap " + key + " in bangerd's config; a decompression bomb is refused here (raise the cap"
+                + " if the image is real)");
     }
 
     private BangerException cancelled() {

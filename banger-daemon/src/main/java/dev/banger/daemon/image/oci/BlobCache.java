@@ -2,6 +2,7 @@ package dev.banger.daemon.image.oci;
 
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.fs.FileModes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -104,7 +105,7 @@ public final class BlobCache {
             if (isComplete(p, d)) {
                 return p; // another caller finished it between our check and our claim
             }
-            Files.createDirectories(blobs);
+            FileModes.privateDir(blobs);
             if (Files.exists(p)) {
                 log.warn("cached blob {} has {} bytes, not {}: downloading it again", p, Files.size(p), d.size());
                 Files.delete(p);
@@ -112,6 +113,7 @@ public final class BlobCache {
             Files.deleteIfExists(part);
             source.fetch(d, part);
             verify(d, part, !source.checksDigest());
+            FileModes.privateFile(part); // the source writes by the daemon's umask
             Files.move(part, p, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return p;
         } catch (IOException e) {

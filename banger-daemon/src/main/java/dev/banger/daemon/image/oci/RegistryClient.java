@@ -554,9 +554,15 @@ public final class RegistryClient implements AutoCloseable {
         }
         String realmHost = realmUri.getPort() >= 0 ? realmUri.getHost() + ":" + realmUri.getPort() : realmUri.getHost();
         boolean https = "https".equals(realmUri.getScheme());
-        if (realmUri.getHost() == null || !https && !("http".equals(realmUri.getScheme()) && plainHttpAllowed(realmHost))) {
+        // A token service on another host is normal (Docker Hub's is auth.docker.io), but it gets the
+        // registry's credentials: plain HTTP only to the registry's own host, and only where the
+        // registry itself is reached over plain HTTP (loopback, insecure_registries).
+        boolean sameHost = realmUri.getHost() != null && realmUri.getHost().equalsIgnoreCase(baseUri(ref).getHost());
+        if (realmUri.getHost() == null
+                || !https && !("http".equals(realmUri.getScheme()) && sameHost && plainHttpAllowed(realmHost))) {
             throw failed("registry " + ref.registry() + " names token service " + realm
-                    + ", which banger does not use (HTTPS is required unless the host is loopback or in insecure_registries)");
+                    + ", which banger does not use (a token service gets the registry's credentials: HTTPS is required,"
+                    + " plain HTTP only on the registry's own host when that is loopback or in insecure_registries)");
         }
         String scope = bearer.param("scope") != null ? bearer.param("scope") : "repository:" + ref.repository() + ":pull";
         StringBuilder query = new StringBuilder();

@@ -1,19 +1,37 @@
 package dev.banger.daemon.vm.boot;
 
+import dev.banger.daemon.vm.hypervisor.ConsoleLogCap;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
-/** The last lines of a VM's serial console, and what the usual boot failures in them mean. */
+/**
+ * The last lines of a VM's serial console, and what the usual boot failures in them mean. Lines a
+ * rotation just moved to {@code console.log.1} ({@link ConsoleLogCap}) count too.
+ */
 public record ConsoleTail(List<String> lines) {
 
     private static final int MAX_BYTES = 64 * 1024;
 
     public static ConsoleTail read(Path log, int maxLines) {
-        if (log == null || !Files.isRegularFile(log)) {
+        if (log == null) {
             return new ConsoleTail(List.of());
+        }
+        List<String> current = tail(log, maxLines);
+        if (current.size() >= maxLines) {
+            return new ConsoleTail(current);
+        }
+        List<String> all = new ArrayList<>(tail(ConsoleLogCap.rotated(log), maxLines - current.size()));
+        all.addAll(current);
+        return new ConsoleTail(List.copyOf(all));
+    }
+
+    private static List<String> tail(Path log, int maxLines) {
+        if (!Files.isRegularFile(log)) {
+            return List.of();
         }
         try {
             long size = Files.size(log);
@@ -24,9 +42,9 @@ public record ConsoleTail(List<String> lines) {
             }
             List<String> all = new String(bytes, StandardCharsets.UTF_8).replace("\r", "").lines()
                     .filter(l -> !l.isBlank()).toList();
-            return new ConsoleTail(all.subList(Math.max(0, all.size() - maxLines), all.size()));
+            return all.subList(Math.max(0, all.size() - maxLines), all.size());
         } catch (IOException e) {
-            return new ConsoleTail(List.of("(cannot read " + log + ": " + e.getMessage() + ")"));
+            return List.of("(cannot read " + log + ": " + e.getMessage() + ")");
         }
     }
 

@@ -3,6 +3,7 @@ package dev.banger.daemon.vm.boot;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.banger.daemon.fs.FileModes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -38,6 +39,7 @@ public final class HandlesFile {
         Path tmp = vmDir.resolve(NAME + ".tmp");
         try {
             JSON.writeValue(tmp.toFile(), handles);
+            FileModes.privateFile(tmp);
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);

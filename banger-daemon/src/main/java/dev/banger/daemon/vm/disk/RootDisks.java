@@ -3,6 +3,7 @@ package dev.banger.daemon.vm.disk;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandFailedException;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.fs.FileModes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,7 +11,8 @@ import java.util.Optional;
 
 /**
  * Makes a VM's copy-on-write root disk over its image's read-only {@code rootfs.ext4}. The
- * image file is never written: every strategy leaves it byte-for-byte as pulled.
+ * image file is never written: every strategy leaves it byte-for-byte as pulled. The disk is
+ * made 0600 whatever mode the tool gave it (the daemon's umask is not ours to rely on).
  */
 public final class RootDisks {
 
@@ -40,15 +42,15 @@ public final class RootDisks {
             Path overlay = vmDir.resolve(RootDiskStrategy.QCOW2_OVERLAY.fileName());
             runner.run(Command.of("qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", image.toAbsolutePath().toString(),
                     overlay.toString()));
-            return new RootDisk(overlay, RootDiskStrategy.QCOW2_OVERLAY);
+            return new RootDisk(FileModes.privateFile(overlay), RootDiskStrategy.QCOW2_OVERLAY);
         }
         Path raw = vmDir.resolve(RootDiskStrategy.REFLINK_CLONE.fileName());
         try {
             runner.run(Command.of("cp", "--reflink=always", image.toString(), raw.toString()));
-            return new RootDisk(raw, RootDiskStrategy.REFLINK_CLONE);
+            return new RootDisk(FileModes.privateFile(raw), RootDiskStrategy.REFLINK_CLONE);
         } catch (CommandFailedException noReflink) {
             runner.run(Command.of("cp", "--sparse=always", image.toString(), raw.toString()).withTimeout(Duration.ofMinutes(30)));
-            return new RootDisk(raw, RootDiskStrategy.SPARSE_COPY);
+            return new RootDisk(FileModes.privateFile(raw), RootDiskStrategy.SPARSE_COPY);
         }
     }
 }

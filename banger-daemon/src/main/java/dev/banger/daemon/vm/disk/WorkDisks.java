@@ -4,6 +4,7 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.fs.FileModes;
 import dev.banger.daemon.image.rootfs.Debugfs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,9 +41,11 @@ public final class WorkDisks {
         }
         if (seed != null && Files.isRegularFile(seed)) {
             runner.run(Command.of("cp", "--reflink=auto", "--sparse=always", seed.toString(), disk.toString()).withTimeout(SLOW));
+            FileModes.privateFile(disk); // the guest's /root: 0600 whatever the umask gave it
             grow(disk, sizeBytes);
         } else {
             runner.run(Command.of("truncate", "-s", Long.toString(sizeBytes), disk.toString()));
+            FileModes.privateFile(disk);
             runner.run(Command.of("mkfs.ext4", "-q", "-F", "-E", "root_owner=0:0,lazy_itable_init=1,lazy_journal_init=1",
                     disk.toString()).withTimeout(SLOW));
         }

@@ -67,14 +67,42 @@ final class FirecrackerDriver implements HypervisorDriver {
     private final CommandRunner runner;
     private final AccelerationProbe probe;
     private final Duration socketTimeout;
+    private final String vmmUser;
+    private final ConsoleLogCap consoleCap;
     private volatile Acceleration acceleration;
 
-    /** {@code socketTimeout}: how long a started Firecracker may take to answer on its API socket. */
-    FirecrackerDriver(FirecrackerSettings settings, CommandRunner runner, AccelerationProbe probe, Duration socketTimeout) {
+    /**
+     * {@code socketTimeout}: how long a started Firecracker may take to answer on its API socket;
+     * {@code vmmUser}: whose uid and gid the jailer drops to unless jailer_uid/jailer_gid say.
+     */
+    FirecrackerDriver(FirecrackerSettings settings, CommandRunner runner, AccelerationProbe probe, Duration socketTimeout,
+                      String vmmUser, ConsoleLogCap consoleCap) {
         this.settings = settings;
         this.runner = runner;
         this.probe = probe;
         this.socketTimeout = socketTimeout;
+        this.vmmUser = vmmUser;
+        this.consoleCap = consoleCap;
+    }
+
+    /** The jailer runs Firecracker when the config says so, or, unless it says jailer_enabled = false, whenever it is installed. */
+    private boolean jailerOn() {
+        return settings.jailerEnabled() != null ? settings.jailerEnabled() : HostPrograms.locate(settings.jailerBin()).isPresent();
+    }
+
+    /** The jail's uid and gid: jailer_uid/jailer_gid where set, else the VMM user's. */
+    private int[] jailIds() {
+        if (settings.jailerUid() != null && settings.jailerGid() != null) {
+            return new int[] {settings.jailerUid(), settings.jailerGid()};
+        }
+        VmmUser user = VmmUser.lookUp(vmmUser, runner);
+        if (user.isRoot()) {
+            throw BangerException.badRequest("the jailer drops root's privileges, but vmm_user = \"root\": set vmm_user (or"
+                    + " jailer_uid and jailer_gid) to an unprivileged account, or set jailer_enabled = false to run Firecracker"
+                    + " unjailed as root");
+        }
+        return new int[] {settings.jailerUid() != null ? settings.jailerUid() : user.uid(),
+                settings.jailerGid() != null ? settings.jailerGid() : user.gid()};
     }
 
     @Override
@@ -94,7 +122,7 @@ final class FirecrackerDriver implements HypervisorDriver {
 
     @Override
     public Optional<int[]> unprivilegedIds() {
-        return settings.jailerEnabled() ? Optional.of(new int[] {settings.jailerUid(), settings.jailerGid()}) : Optional.empty();
+        return jailerOn() ? Optional.of(jailIds()) : Optional.empty();
     }
 
     @Override
@@ -116,8 +144,9 @@ final class FirecrackerDriver implements HypervisorDriver {
     @Override
     public void prepare(MachineSpec spec) {
         firecrackerBinary();
-        if (settings.jailerEnabled()) {
+        if (jailerOn()) {
             jailerBinary();
+            jailIds();
             if (!spec.vmId().matches("[A-Za-z0-9-]{1,64}")) {
                 throw BangerException.badRequest("VM " + spec.name() + ": its id " + spec.vmId() + " is not a jailer id "
                         + "(letters, digits and hyphens, at most 64)");
@@ -193,7 +222,7 @@ final class FirecrackerDriver implements HypervisorDriver {
             Path firecracker = firecrackerBinary();
             Path logFile = fresh(run.resolve(LOG_FILE));
             Path metricsFile = fresh(run.resolve(METRICS_FILE));
-            Paths seen = settings.jailerEnabled() ? jailed(firecracker, logFile, metricsFile) : direct(logFile, metricsFile);
+            Paths seen = jailerOn() ? jailed(firecracker, logFile, metricsFile) : direct(logFile, metricsFile);
             if (!Files.exists(console)) {
                 made.add(Files.createFile(console));
             }
@@ -217,6 +246,7 @@ final class FirecrackerDriver implements HypervisorDriver {
             configure(api, seen);
             MachineProcess p = new MachineProcess(NAME, process.pid(), startTicks, socket, console, Acceleration.KVM);
             log.info("VM {} runs as pid {}", spec.name(), p.pid());
+            consoleCap.watch(p);
             return p;
         }
 
@@ -229,7 +259,8 @@ final class FirecrackerDriver implements HypervisorDriver {
         }
 
         private Paths jailed(Path firecracker, Path logFile, Path metricsFile) throws IOException {
-            jail = new JailerLayout(run, firecracker.getFileName().toString(), spec.vmId(), settings.jailerUid(), settings.jailerGid());
+            int[] ids = jailIds();
+            jail = new JailerLayout(run, firecracker.getFileName().toString(), spec.vmId(), ids[0], ids[1]);
             made.add(jail.chrootBase());
             jail.create();
             // The API socket's short name: a symlink into the chroot, where the jailed Firecracker binds it.
@@ -395,7 +426,9 @@ final class FirecrackerDriver implements HypervisorDriver {
         if (!NAME.equals(recorded.driver())) {
             return Optional.empty();
         }
-        return VmmProcesses.adopt(recorded, "--api-sock " + recorded.controlSocket());
+        Optional<MachineProcess> adopted = VmmProcesses.adopt(recorded, "--api-sock " + recorded.controlSocket());
+        adopted.ifPresent(consoleCap::watch);
+        return adopted;
     }
 
     /** What a run leaves that the next one must not find: its sockets, pid file and chroot. */

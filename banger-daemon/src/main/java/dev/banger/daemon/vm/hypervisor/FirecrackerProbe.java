@@ -73,13 +73,17 @@ public final class FirecrackerProbe {
     }
 
     private HostFinding jailer() {
-        if (!settings.jailerEnabled()) {
-            return HostFinding.ok("jailer", "not used (jailer_enabled is false or jailer_bin is not set): Firecracker runs as root, "
-                    + "unjailed; set jailer_bin, jailer_uid and jailer_gid to jail it");
+        if (settings.jailerRefused()) {
+            return HostFinding.ok("jailer", "off (jailer_enabled = false): Firecracker runs as root, unjailed");
         }
+        String ids = settings.jailerUid() != null && settings.jailerGid() != null
+                ? "uid " + settings.jailerUid() + " gid " + settings.jailerGid() : "the vmm_user account's uid and gid";
         return HostPrograms.locate(settings.jailerBin())
-                .map(p -> HostFinding.ok("jailer", p + ", dropping to uid " + settings.jailerUid() + " gid " + settings.jailerGid()))
-                .orElseGet(() -> HostFinding.problem("jailer", "`" + settings.jailerBin() + "` (jailer_bin) is not installed or not "
-                        + "executable", "install the jailer of the same Firecracker release, or set jailer_enabled = false"));
+                .map(p -> HostFinding.ok("jailer", p + ", dropping to " + ids))
+                .orElseGet(() -> Boolean.TRUE.equals(settings.jailerEnabled())
+                        ? HostFinding.problem("jailer", "`" + settings.jailerBin() + "` (jailer_bin) is not installed or not "
+                                + "executable", "install the jailer of the same Firecracker release, or set jailer_enabled = false")
+                        : HostFinding.ok("jailer", "`" + settings.jailerBin() + "` (jailer_bin) is not installed: Firecracker would run"
+                                + " unjailed as root; install the jailer of the same Firecracker release"));
     }
 }

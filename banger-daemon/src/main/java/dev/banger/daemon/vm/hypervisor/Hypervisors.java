@@ -24,12 +24,15 @@ public final class Hypervisors {
      */
     public static HypervisorDriver select(VmSettings settings, CommandRunner runner, Path stateDir) {
         AccelerationProbe probe = AccelerationProbe.forHost(stateDir);
-        HypervisorDriver firecracker = new FirecrackerDriver(settings.firecracker(), runner, probe, FIRECRACKER_SOCKET_TIMEOUT);
+        ConsoleLogCap consoleCap = new ConsoleLogCap();
+        HypervisorDriver firecracker = new FirecrackerDriver(settings.firecracker(), runner, probe, FIRECRACKER_SOCKET_TIMEOUT,
+                settings.vmmUser(), consoleCap);
+        HypervisorDriver qemu = new QemuDriver(settings.qemuBin(), runner, probe, settings.vmmUser(), consoleCap);
         return switch (settings.hypervisor()) {
             case "firecracker" -> firecracker;
             case "auto" -> HostPrograms.locate(settings.firecracker().firecrackerBin()).isPresent() && firecracker.acceleration().isKvm()
-                    ? firecracker : new QemuDriver(settings.qemuBin(), runner, probe);
-            default -> new QemuDriver(settings.qemuBin(), runner, probe);
+                    ? firecracker : qemu;
+            default -> qemu;
         };
     }
 }

@@ -9,19 +9,30 @@ import java.util.Locale;
  * The QEMU argv for one VM: {@code -M microvm} with its virtio-mmio devices (root disk first, so
  * it is /dev/vda; the work disk /dev/vdb), daemonized with a pid file, the serial console appended
  * to a file, QMP on a Unix socket. Values inside QEMU's comma-separated options have their commas
- * doubled, QEMU's escape. Paths are made absolute: a daemonized QEMU changes to /.
+ * doubled, QEMU's escape. Paths are made absolute: a daemonized QEMU changes to /. Confined, it
+ * opens all of these as root, then chroots into an empty directory and becomes the VMM user.
  */
 final class QemuCommandLine {
 
     static final String PID_FILE = "qemu.pid";
     static final String QMP_SOCKET = "qmp.sock";
     static final String CONSOLE_LOG = "console.log";
+    /** The empty, root-owned directory a confined QEMU chroots into: an escaped process sees no files. */
+    static final String CHROOT = "chroot";
+
+    /**
+     * How QEMU is fenced in: {@code runAs} (a user name for -runas) and {@code chroot} or both null,
+     * and the {@code -sandbox} options or null where the host's QEMU has no seccomp.
+     */
+    record Confinement(String runAs, Path chroot, String sandbox) {
+        static final Confinement NONE = new Confinement(null, null, null);
+    }
 
     private QemuCommandLine() {
     }
 
     /** {@code tscKhz}: the host clock rate, passed to TCG guests (without it they can hang calibrating the TSC under load). */
-    static List<String> build(Path qemu, MachineSpec spec, Acceleration accel, long tscKhz) {
+    static List<String> build(Path qemu, MachineSpec spec, Acceleration accel, long tscKhz, Confinement confinement) {
         Path run = spec.runDir().toAbsolutePath();
         List<String> a = new ArrayList<>(List.of(qemu.toString(),
                 "-name", "banger-" + escape(spec.name()),
@@ -33,6 +44,12 @@ final class QemuCommandLine {
                 "-chardev", "file,id=console,append=on,path=" + escape(run.resolve(CONSOLE_LOG)),
                 "-serial", "chardev:console",
                 "-qmp", qmpOption(run.resolve(QMP_SOCKET))));
+        if (confinement.runAs() != null) {
+            a.addAll(List.of("-runas", confinement.runAs(), "-chroot", confinement.chroot().toAbsolutePath().toString()));
+        }
+        if (confinement.sandbox() != null) {
+            a.addAll(List.of("-sandbox", confinement.sandbox()));
+        }
         if (accel.isKvm()) {
             a.addAll(List.of("-accel", "kvm", "-cpu", "host"));
         } else {

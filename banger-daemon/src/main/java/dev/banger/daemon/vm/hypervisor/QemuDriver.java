@@ -21,6 +21,9 @@ import org.slf4j.LoggerFactory;
  * Runs VMs with QEMU's microvm machine. QEMU daemonizes: the VM outlives the daemon, and the
  * parent exits only once the child is set up, so a bad disk or option comes back as its exit
  * status and stderr. The pid file, the QMP socket and the console log live in the VM's run dir.
+ * When bangerd is root, QEMU opens those, the disks and the tap as root, then chroots into the
+ * empty {@code RUN/chroot} and becomes the VMM user ({@code vmm_user}); with seccomp where the
+ * host's QEMU has it ({@link QemuSandbox}). The console log is capped by {@link ConsoleLogCap}.
  */
 final class QemuDriver implements HypervisorDriver {
 
@@ -36,12 +39,18 @@ final class QemuDriver implements HypervisorDriver {
     private final String qemuBin;
     private final CommandRunner runner;
     private final AccelerationProbe probe;
+    private final String vmmUser;
+    private final ConsoleLogCap consoleCap;
     private volatile Acceleration acceleration;
+    private volatile Boolean seccomp;
 
-    QemuDriver(String qemuBin, CommandRunner runner, AccelerationProbe probe) {
+    /** {@code vmmUser}: the account QEMU drops to when bangerd is root ({@code root}: it keeps root). */
+    QemuDriver(String qemuBin, CommandRunner runner, AccelerationProbe probe, String vmmUser, ConsoleLogCap consoleCap) {
         this.qemuBin = qemuBin;
         this.runner = runner;
         this.probe = probe;
+        this.vmmUser = vmmUser;
+        this.consoleCap = consoleCap;
     }
 
     @Override
@@ -86,6 +95,46 @@ final class QemuDriver implements HypervisorDriver {
             throw BangerException.badRequest("VM " + spec.name() + ": its control socket path " + socket + " is longer than "
                     + MAX_SOCKET_PATH + " bytes, the limit for Unix sockets: use a shorter state directory");
         }
+        dropsTo();
+    }
+
+    /** The user QEMU becomes, or empty when it keeps bangerd's uid (bangerd is not root, or vmm_user = "root"). */
+    private Optional<VmmUser> dropsTo() {
+        if (!VmmUser.daemonIsRoot()) {
+            return Optional.empty();
+        }
+        return Optional.of(VmmUser.lookUp(vmmUser, runner)).filter(u -> !u.isRoot());
+    }
+
+    private QemuCommandLine.Confinement confinement(Path run) throws IOException {
+        Optional<VmmUser> user = dropsTo();
+        String sandbox = hasSeccomp() ? QemuSandbox.OPTIONS : null;
+        if (user.isEmpty()) {
+            return new QemuCommandLine.Confinement(null, null, sandbox);
+        }
+        Path chroot = run.resolve(QemuCommandLine.CHROOT);
+        Files.createDirectories(chroot);
+        // Root's, readable and searchable, writable by nobody: the escaped process can put nothing there either.
+        Files.setPosixFilePermissions(chroot, java.nio.file.attribute.PosixFilePermissions.fromString("r-xr-xr-x"));
+        try (var entries = Files.list(chroot)) {
+            if (entries.findAny().isPresent()) {
+                throw new IOException(chroot + " is not empty; QEMU's chroot must be");
+            }
+        }
+        return new QemuCommandLine.Confinement(user.get().name(), chroot, sandbox);
+    }
+
+    /** Whether this host's QEMU has seccomp; probed once. */
+    private boolean hasSeccomp() {
+        Boolean s = seccomp;
+        if (s == null) {
+            s = QemuSandbox.supported(binary(), runner);
+            seccomp = s;
+            if (!s) {
+                log.warn("{} has no seccomp support (-sandbox): VMs start without QEMU's system call filter", binary());
+            }
+        }
+        return s;
     }
 
     @Override
@@ -106,15 +155,17 @@ final class QemuDriver implements HypervisorDriver {
         Path run = spec.runDir().toAbsolutePath();
         Path pidFile = run.resolve(QemuCommandLine.PID_FILE);
         Path socket = run.resolve(QemuCommandLine.QMP_SOCKET);
+        QemuCommandLine.Confinement confinement;
         try {
             Files.createDirectories(run);
-            // Left by an earlier run that was killed; QEMU would refuse to bind the socket.
+            // Left by an earlier run (a chrooted QEMU cannot remove them when it exits); QEMU would refuse to bind the socket.
             Files.deleteIfExists(socket);
             Files.deleteIfExists(pidFile);
+            confinement = confinement(run);
         } catch (IOException e) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "VM " + spec.name() + ": cannot prepare " + run + ": " + e, e);
         }
-        Command command = Command.of(QemuCommandLine.build(binary(), spec, accel, probe.tscKhz()).toArray(String[]::new))
+        Command command = Command.of(QemuCommandLine.build(binary(), spec, accel, probe.tscKhz(), confinement).toArray(String[]::new))
                 .withTimeout(START_TIMEOUT);
         log.info("starting VM {} ({}): {}", spec.name(), accel.mode(), command.display());
         CommandResult result;
@@ -149,7 +200,8 @@ final class QemuDriver implements HypervisorDriver {
             kill(p);
             throw new KvmUnusable("VM " + spec.name() + ": KVM internal error while starting the guest");
         }
-        log.info("VM {} runs as pid {}", spec.name(), p.pid());
+        log.info("VM {} runs as pid {}{}", spec.name(), p.pid(), confinement.runAs() == null ? "" : ", user " + confinement.runAs());
+        consoleCap.watch(p);
         return p;
     }
 
@@ -205,7 +257,9 @@ final class QemuDriver implements HypervisorDriver {
         if (!NAME.equals(recorded.driver())) {
             return Optional.empty();
         }
-        return VmmProcesses.adopt(recorded, QemuCommandLine.qmpOption(recorded.controlSocket()));
+        Optional<MachineProcess> adopted = VmmProcesses.adopt(recorded, QemuCommandLine.qmpOption(recorded.controlSocket()));
+        adopted.ifPresent(consoleCap::watch);
+        return adopted;
     }
 
     private static boolean namesSocket(ProcEntry e, Path socket) {

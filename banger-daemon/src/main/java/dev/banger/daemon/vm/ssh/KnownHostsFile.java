@@ -1,12 +1,12 @@
 package dev.banger.daemon.vm.ssh;
 
+import dev.banger.daemon.fs.FileModes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -113,10 +113,10 @@ final class KnownHostsFile {
                 return;
             }
             try {
-                Path tmp = Files.createTempFile(file.getParent(), ".known_hosts-", ".tmp",
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")));
+                Path tmp = Files.createTempFile(file.getParent(), ".known_hosts-", ".tmp", FileModes.privateFile());
                 try {
                     Files.write(tmp, after);
+                    FileModes.groupFile(tmp); // members' ssh reads it (0640, group banger)
                     Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 } finally {
                     Files.deleteIfExists(tmp);

@@ -1,6 +1,7 @@
 package dev.banger.daemon.vm.ssh;
 
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.fs.FileModes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -9,7 +10,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.util.Comparator;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -24,7 +24,7 @@ import java.util.stream.Stream;
  */
 public final class SshKeys {
 
-    static final String GROUP = "banger";
+    static final String GROUP = FileModes.GROUP;
     private static final String KEY_NAME = "id_ed25519";
 
     private final Path privateKey;
@@ -45,17 +45,19 @@ public final class SshKeys {
         Path pub = sshDir.resolve(KEY_NAME + ".pub");
         Path knownHosts = sshDir.resolve("known_hosts");
         try {
-            Files.createDirectories(sshDir);
-            Files.setPosixFilePermissions(sshDir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            // Members' ssh reads the group key and known_hosts in here: 0750, group banger.
+            FileModes.groupDir(sshDir);
             if (!Files.exists(key) || !Files.exists(pub)) {
                 generate(sshDir, key, pub, runner);
             }
-            Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+            FileModes.privateFile(key);
+            FileModes.privateFile(pub);
             // Every time, not only on generation: the group may have been created since.
             Path groupKey = shareWithGroup(key, sshDir.resolve(KEY_NAME + "-group"));
             if (!Files.exists(knownHosts)) {
-                Files.createFile(knownHosts, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")));
+                Files.createFile(knownHosts, FileModes.privateFile());
             }
+            FileModes.groupFile(knownHosts);
             return new SshKeys(key, groupKey, knownHosts, Files.readString(pub).strip());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot set up banger's SSH key in " + sshDir + ": " + e.getMessage(), e);
@@ -101,7 +103,7 @@ public final class SshKeys {
 
     /** A 0640 copy with group {@code banger} when that group exists (written aside, then renamed); else none. */
     private static Path shareWithGroup(Path key, Path copy) throws IOException {
-        Optional<GroupPrincipal> group = bangerGroup(key);
+        Optional<GroupPrincipal> group = FileModes.bangerGroup();
         if (group.isEmpty()) {
             Files.deleteIfExists(copy);
             return null;
@@ -114,11 +116,4 @@ public final class SshKeys {
         return copy;
     }
 
-    private static Optional<GroupPrincipal> bangerGroup(Path onFileSystemOf) throws IOException {
-        try {
-            return Optional.of(onFileSystemOf.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(GROUP));
-        } catch (UserPrincipalNotFoundException e) {
-            return Optional.empty();
-        }
-    }
 }

@@ -55,6 +55,8 @@ public final class FakeRegistry implements AutoCloseable {
     private final AtomicInteger tokensIssued = new AtomicInteger();
     private volatile boolean bearer;
     private volatile String tokenBasic; // the Basic credentials the token service demands, or null for anonymous
+    private volatile String realm; // the token service a challenge names; null: this registry's own /token
+    private final Map<String, String> redirects = new ConcurrentHashMap<>();
 
     public FakeRegistry() {
         try {
@@ -124,6 +126,21 @@ public final class FakeRegistry implements AutoCloseable {
         bearer = true;
     }
 
+    /** The token service the Bearer challenge names from now on (see {@link #storageTokenRealm()}). */
+    public void tokenRealm(String url) {
+        realm = url;
+    }
+
+    /** A token service on the storage server: another host than the registry, over plain HTTP. */
+    public String storageTokenRealm() {
+        return "http://" + storageHost + "/token";
+    }
+
+    /** Requests for {@code digestOrTag} are answered 307 to {@code location}, whatever it is. */
+    public void redirect(String digestOrTag, String location) {
+        redirects.put(digestOrTag, location);
+    }
+
     public List<Request> requests() {
         return List.copyOf(requests);
     }
@@ -143,13 +160,7 @@ public final class FakeRegistry implements AutoCloseable {
             requests.add(new Request("registry", x.getRequestMethod(), path, x.getRequestURI().getQuery(),
                     x.getRequestHeaders().getFirst("Authorization")));
             if (path.equals("/token")) {
-                String given = x.getRequestHeaders().getFirst("Authorization");
-                if (tokenBasic != null && !tokenBasic.equals(given)) {
-                    send(x, 401, "application/json", "{\"details\":\"incorrect username or password\"}".getBytes(StandardCharsets.UTF_8));
-                    return;
-                }
-                String token = "token-" + tokensIssued.incrementAndGet();
-                send(x, 200, "application/json", ("{\"token\":\"" + token + "\",\"expires_in\":300}").getBytes(StandardCharsets.UTF_8));
+                issueToken(x);
                 return;
             }
             if (!path.startsWith("/v2/")) {
@@ -159,13 +170,20 @@ public final class FakeRegistry implements AutoCloseable {
             String auth = x.getRequestHeaders().getFirst("Authorization");
             if (bearer && (auth == null || !auth.startsWith("Bearer token-"))) {
                 String name = path.replaceFirst("^/v2/(.*)/(manifests|blobs)/[^/]+$", "$1");
-                x.getResponseHeaders().add("WWW-Authenticate", "Bearer realm=\"http://" + host() + "/token\",service=\"fake-registry\","
+                String tokenService = realm != null ? realm : "http://" + host() + "/token";
+                x.getResponseHeaders().add("WWW-Authenticate", "Bearer realm=\"" + tokenService + "\",service=\"fake-registry\","
                         + "scope=\"repository:" + name + ":pull\"");
                 error(x, 401, "UNAUTHORIZED", "authentication required");
                 return;
             }
             int slash = path.lastIndexOf('/');
             String reference = path.substring(slash + 1);
+            String location = redirects.get(reference);
+            if (location != null) {
+                x.getResponseHeaders().add("Location", location);
+                send(x, 307, "text/plain", new byte[0]);
+                return;
+            }
             Fault fault = faults.get(reference);
             if (fault == Fault.SERVER_ERROR) {
                 error(x, 500, "UNKNOWN", "the storage backend is down");
@@ -203,6 +221,10 @@ public final class FakeRegistry implements AutoCloseable {
             String path = x.getRequestURI().getPath();
             requests.add(new Request("storage", x.getRequestMethod(), path, x.getRequestURI().getQuery(),
                     x.getRequestHeaders().getFirst("Authorization")));
+            if (path.equals("/token")) {
+                issueToken(x);
+                return;
+            }
             byte[] blob = blobs.get(path.substring(path.lastIndexOf('/') + 1));
             if (blob == null) {
                 send(x, 404, "text/plain", new byte[0]);
@@ -210,6 +232,16 @@ public final class FakeRegistry implements AutoCloseable {
             }
             send(x, 200, "application/octet-stream", blob);
         }
+    }
+
+    private void issueToken(HttpExchange x) throws IOException {
+        String given = x.getRequestHeaders().getFirst("Authorization");
+        if (tokenBasic != null && !tokenBasic.equals(given)) {
+            send(x, 401, "application/json", "{\"details\":\"incorrect username or password\"}".getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        String token = "token-" + tokensIssued.incrementAndGet();
+        send(x, 200, "application/json", ("{\"token\":\"" + token + "\",\"expires_in\":300}").getBytes(StandardCharsets.UTF_8));
     }
 
     private static void sendWithFault(HttpExchange x, String type, byte[] body, Fault fault) throws IOException {

@@ -73,7 +73,16 @@ class FirecrackerDriverTest {
     }
 
     FirecrackerDriver driver(FirecrackerSettings settings, Duration socketTimeout) throws IOException {
-        return new FirecrackerDriver(settings, runner, fc.kvmProbe(), socketTimeout);
+        return driver(settings, socketTimeout, VmSettings.DEFAULT_VMM_USER);
+    }
+
+    FirecrackerDriver driver(FirecrackerSettings settings, Duration socketTimeout, String vmmUser) throws IOException {
+        return new FirecrackerDriver(settings, runner, fc.kvmProbe(), socketTimeout, vmmUser, new ConsoleLogCap());
+    }
+
+    /** The config without any jailer key, but for where the jailer binary is. */
+    FirecrackerSettings jailerByDefault(String jailerBin) {
+        return new FirecrackerSettings(fc.firecrackerBin().toString(), jailerBin, null, null, null);
     }
 
     FirecrackerSettings unjailed() {
@@ -190,6 +199,31 @@ class FirecrackerDriverTest {
     }
 
     @Test
+    void withoutJailerKeysAnInstalledJailerRunsFirecrackerAsTheVmmUserAndAMissingOneLeavesItUnjailed() throws Exception {
+        String[] vmm = runner.run(Command.of("getent", "passwd", VmSettings.DEFAULT_VMM_USER)).stdout().strip().split(":");
+        driver = driver(jailerByDefault(fc.jailerBin().toString()), SOCKET_TIMEOUT);
+        Path run = dir.resolve("vms/vm-1");
+        assertThat(driver.unprivilegedIds()).as("the tap's owner").hasValueSatisfying(ids ->
+                assertThat(ids).containsExactly(Integer.parseInt(vmm[2]), Integer.parseInt(vmm[3])));
+
+        running = driver.launch(spec(run));
+
+        assertThat(fc.events("jailer")).as("jailed without jailer_enabled").hasSize(1);
+        assertThat(fc.events("jailer").getFirst().get("argv")).map(JsonNode::asText)
+                .containsSequence("--uid", vmm[2], "--gid", vmm[3]);
+        assertThat(owner(root)).as("the root disk belongs to " + VmSettings.DEFAULT_VMM_USER).isEqualTo(vmm[2] + ":" + vmm[3]);
+        driver.kill(running);
+        running = null;
+
+        FirecrackerDriver noJailer = driver(jailerByDefault("/nonexistent/jailer"), SOCKET_TIMEOUT);
+        assertThat(noJailer.unprivilegedIds()).isEmpty();
+        driver = noJailer;
+        running = driver.launch(spec(run));
+        assertThat(fc.events("jailer")).as("no new jailer run").hasSize(1);
+        assertThat(fc.events("start").getLast().get("argv")).map(JsonNode::asText).startsWith("--id", "vm-1");
+    }
+
+    @Test
     void aBodyTheContractRejectsFailsTheLaunchAndIsRecorded() throws Exception {
         driver = driver(unjailed(), SOCKET_TIMEOUT);
         Path run = dir.resolve("vms/vm-1");
@@ -294,9 +328,17 @@ class FirecrackerDriverTest {
         cases.put("Firecracker needs KVM", new Object[] {unjailed(), spec(run), new AccelerationProbe(dir.resolve("no-kvm"),
                 Path.of("/proc/cpuinfo"), dir.resolve("probe.json"))});
         cases.put("its socket path", new Object[] {unjailed(), spec(dir.resolve("d".repeat(110))), fc.kvmProbe()});
+        for (var c : Map.of(
+                "the VMM user `no-such-vmm-user` (config key vmm_user) does not exist on this host", "no-such-vmm-user",
+                "the jailer drops root's privileges, but vmm_user = \"root\"", "root").entrySet()) {
+            FirecrackerDriver d = driver(jailerByDefault(fc.jailerBin().toString()), SOCKET_TIMEOUT, c.getValue());
+            assertThatThrownBy(() -> d.launch(spec(run))).as(c.getKey()).isInstanceOf(BangerException.class)
+                    .hasMessageContaining(c.getKey())
+                    .extracting(e -> ((BangerException) e).code()).isEqualTo(ErrorCode.BAD_REQUEST);
+        }
         for (var c : cases.entrySet()) {
             FirecrackerDriver d = new FirecrackerDriver((FirecrackerSettings) c.getValue()[0], runner,
-                    (AccelerationProbe) c.getValue()[2], SOCKET_TIMEOUT);
+                    (AccelerationProbe) c.getValue()[2], SOCKET_TIMEOUT, VmSettings.DEFAULT_VMM_USER, new ConsoleLogCap());
             assertThatThrownBy(() -> d.launch((MachineSpec) c.getValue()[1])).as(c.getKey()).isInstanceOf(BangerException.class)
                     .hasMessageContaining(c.getKey())
                     .extracting(e -> ((BangerException) e).code()).isEqualTo(ErrorCode.BAD_REQUEST);

@@ -84,6 +84,7 @@ class QemuDriverTest {
             MachineProcess p = driver.launch(spec);
             try {
                 assertThat(driver.isAlive(p)).isTrue();
+                ConfinedQemu.assertConfined(p.pid(), spec.runDir());
                 assertThat(p.driver()).isEqualTo("qemu");
                 assertThat(p.accel()).isEqualTo(driver.acceleration().mode());
                 String console = awaitConsole(p, "disks ");
@@ -127,10 +128,13 @@ class QemuDriverTest {
                 """);
         MachineSpec spec = new MachineSpec("vm-2", "poweroff", 1, 256, kernel, initrd, "init=/sbin/hv-test-init", root,
                 DiskFormat.RAW, null, null, null, runDir("poweroff"));
-        MachineProcess first = driver.launch(spec);
-        assertThat(driver.awaitExit(first, BOOT)).isTrue();
-        assertThat(driver.isAlive(first)).isFalse();
-        MachineProcess second = driver.launch(spec); // the same run dir: a restarted VM
+        // vmm_user = "root", the explicit opt-out: QEMU keeps root (no -runas, no chroot), still under seccomp.
+        HypervisorDriver asRoot = Hypervisors.select(settings.withVmmUser("root"), runner, dir.resolve("state"));
+        MachineProcess first = asRoot.launch(spec);
+        assertThat(asRoot.awaitExit(first, BOOT)).isTrue();
+        assertThat(asRoot.isAlive(first)).isFalse();
+        assertThat(runDir("poweroff").resolve("chroot")).doesNotExist();
+        MachineProcess second = driver.launch(spec); // the same run dir: a restarted VM, now confined
         assertThat(driver.awaitExit(second, BOOT)).isTrue();
         assertThat(Files.readString(second.consoleLog())).containsSubsequence("HV-MARKER bye", "HV-MARKER bye");
     }
@@ -187,6 +191,11 @@ class QemuDriverTest {
         assertBadRequest(noQemu, fine, "`/nonexistent/qemu` (config key qemu_bin) is not installed");
         assertThatThrownBy(() -> noQemu.launch(fine)).hasMessageContaining("install the Debian package qemu-system-x86");
         assertThat(runDir("bad").resolve("console.log")).doesNotExist();
+
+        HypervisorDriver noUser = Hypervisors.select(settings.withVmmUser("no-such-vmm-user"), runner, dir.resolve("state"));
+        assertBadRequest(noUser, fine, "the VMM user `no-such-vmm-user` (config key vmm_user) does not exist on this host");
+        assertThatThrownBy(() -> noUser.launch(fine)).hasMessageContaining("useradd --system").hasMessageContaining("vmm_user = \"root\"");
+        assertThat(liveProcessesNaming(runDir("bad").resolve("qmp.sock"))).isEmpty();
     }
 
     private static void assertBadRequest(HypervisorDriver d, MachineSpec spec, String message) {

@@ -2,8 +2,11 @@ package dev.banger.daemon.vm.ssh;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.banger.daemon.fs.FileModes;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -50,5 +53,20 @@ class KnownHostsFileTest {
         new KnownHostsFile(file).pin(List.of("dev.vm"), "ssh-ed25519", KEY);
 
         assertThat(Files.readAllLines(file)).containsExactly("172.16.0.2 ssh-ed25519 OLD", "dev.vm ssh-ed25519 " + KEY);
+    }
+
+    @Test
+    void aRewrittenFileIsReadableByGroupBangerOnly() throws Exception {
+        Path file = dir.resolve("known_hosts");
+        Files.writeString(file, "");
+
+        new KnownHostsFile(file).pin(List.of("dev.vm"), "ssh-ed25519", KEY);
+
+        var group = FileModes.bangerGroup();
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).as("members' ssh reads it; others do not")
+                .isEqualTo(group.isPresent() ? "rw-r-----" : "rw-------");
+        if (group.isPresent()) {
+            assertThat(Files.readAttributes(file, PosixFileAttributes.class).group()).isEqualTo(group.get());
+        }
     }
 }

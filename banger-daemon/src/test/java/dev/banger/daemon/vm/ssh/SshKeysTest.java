@@ -37,12 +37,15 @@ class SshKeysTest {
     void filesHaveTheModesSshAndTheBangerGroupNeed() throws Exception {
         SshKeys keys = SshKeys.ensure(dir.resolve("ssh"), runner);
 
-        assertThat(mode(dir.resolve("ssh"))).isEqualTo("rwxr-xr-x");
-        assertThat(mode(keys.knownHosts())).isEqualTo("rw-r--r--");
+        GroupPrincipal banger = bangerGroup();
+        assertThat(mode(dir.resolve("ssh"))).as("members' ssh reaches in, no one else").isEqualTo(banger != null ? "rwxr-x---" : "rwx------");
+        assertThat(mode(keys.knownHosts())).isEqualTo(banger != null ? "rw-r-----" : "rw-------");
         assertThat(keys.knownHosts()).isEmptyFile();
         assertThat(mode(keys.privateKey())).as("OpenSSH refuses its own user a key others can read").isEqualTo("rw-------");
-        GroupPrincipal banger = bangerGroup();
+        assertThat(mode(keys.privateKey().resolveSibling("id_ed25519.pub"))).isEqualTo("rw-------");
         if (banger != null) {
+            assertThat(attributes(dir.resolve("ssh")).group()).isEqualTo(banger);
+            assertThat(attributes(keys.knownHosts()).group()).isEqualTo(banger);
             Path shared = keys.groupKey().orElseThrow();
             assertThat(mode(shared)).isEqualTo("rw-r-----");
             assertThat(attributes(shared).group()).isEqualTo(banger);
