@@ -161,7 +161,8 @@ say "repository: $(git -C "$REPO" ls-files | wc -l) files, $(du -sm --exclude=.g
 
 temp_registry_start "$WORK/registry" || die "docker-registry did not start on 127.0.0.1"
 build_guest_image
-temp_daemon_start "$ROOT/build/bin/bangerd" || die "cannot start a temporary bangerd"
+# Info level: the daemon logs where each ship's guest-side seconds went.
+BANGER_LOG_LEVEL=info temp_daemon_start "$ROOT/build/bin/bangerd" || die "cannot start a temporary bangerd"
 banger kernel import cloud --deb "$KERNEL_DEB" >"$WORK/kernel.out" 2>&1 || die "kernel import: $(cat "$WORK/kernel.out")"
 banger image pull "$TEMP_REGISTRY/bench/bbgit:v1" --name bbgit --kernel-ref cloud >"$WORK/pull.out" 2>&1 \
     || die "image pull: $(cat "$WORK/pull.out")"
@@ -180,6 +181,7 @@ t=$(now_ms)
 banger vm workspace prepare ws "$REPO" >"$WORK/ship.out" 2>&1 || die "vm workspace prepare: $(cat "$WORK/ship.out")"
 SHIP_MS=$(($(now_ms) - t))
 say "banger    vm workspace prepare (first):      $(secs "$SHIP_MS") s   ($(sed -n 's/^shipped //p' "$WORK/ship.out"))"
+say "          in the guest: $(sed -n 's/.*shipped .* (full); seconds: //p' "$TEMP_DAEMON_LOG" | tail -n 1)"
 [ "$(banger vm exec ws -- git status --porcelain | wc -l)" -eq 0 ] || die "the guest's git status is not clean after the ship"
 
 for f in $(git -C "$REPO" ls-files | shuf -n 10 --random-source=<(yes)); do echo "touched" >>"$REPO/$f"; done
@@ -187,6 +189,7 @@ t=$(now_ms)
 banger vm workspace prepare ws "$REPO" >"$WORK/update.out" 2>&1 || die "incremental prepare: $(cat "$WORK/update.out")"
 UPDATE_MS=$(($(now_ms) - t))
 say "banger    vm workspace prepare (10 touched): $(secs "$UPDATE_MS") s   ($(sed -n 's/^shipped //p' "$WORK/update.out"))"
+say "          in the guest: $(sed -n 's/.*shipped .* (update); seconds: //p' "$TEMP_DAEMON_LOG" | tail -n 1)"
 [ "$(banger vm exec ws -- git status --porcelain | wc -l)" -eq 10 ] || die "the guest does not show the 10 touched files"
 banger vm delete ws >/dev/null
 

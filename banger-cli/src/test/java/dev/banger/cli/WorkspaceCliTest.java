@@ -175,8 +175,11 @@ class WorkspaceCliTest {
         assertThat(exec("git", "status", "--porcelain")).isEqualTo(host("git", "status", "--porcelain"));
         assertThat(exec("cat", "src/a.txt")).isEqualTo("edited on the host\nagain\n");
 
-        CommandResult same = banger("vm", "workspace", "prepare", "w1", repo.toString(), "--include-untracked");
+        CommandResult same = banger("vm", "workspace", "prepare", "w1", repo.toString(), "--include-untracked",
+                "--sync", repo.resolve("src/tool.sh") + ":/root/bin-tool");
         assertThat(same.stdout()).contains("nothing changed since the last ship into w1");
+        assertThat(exec("sh", "-c", "stat -c %a /root/bin-tool; cat /root/bin-tool")).as("--sync copied it, mode kept")
+                .isEqualTo("755\n#!/bin/sh\n");
 
         // A full guest disk: the ship fails saying so, and the tree in the guest stays as it was.
         banger("vm", "exec", "w1", "--", "sh", "-c", "dd if=/dev/zero of=/root/fill bs=1M 2>/dev/null; true");

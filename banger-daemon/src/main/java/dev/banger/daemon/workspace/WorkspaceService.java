@@ -21,6 +21,8 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Ships a host repository into a guest's work tree and exports the guest's changes back.
@@ -32,6 +34,7 @@ import java.util.function.Supplier;
  */
 public final class WorkspaceService {
 
+    private static final Logger LOG = LoggerFactory.getLogger(WorkspaceService.class);
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(15);
 
     private final Clock clock;
@@ -85,6 +88,8 @@ public final class WorkspaceService {
             }
             ShipRecord rec = new ShipRecord(path, p.head(), p.branch(), p.manifestSha256(), p.files() == null ? 0 : p.files(),
                     in.count, said.startsWith("git "), clock.instant());
+            LOG.info("shipped {} bytes into {}:{} ({}); {}", in.count, guest.name(), path, full ? "full" : "update",
+                    said.lines().filter(l -> l.startsWith("seconds: ")).findFirst().orElse(""));
             rec.write(guest.vmDir());
             return rec;
         });
