@@ -40,13 +40,13 @@ final class GuestScripts {
             mkdir -p "$P" || fail "cannot create $P in the guest"
             S=$(mktemp -d "$P/.banger-ship.XXXXXX") || fail "cannot make a temporary directory in $P in the guest (is its disk full?)"
             trap 'rm -rf "$S" "$S.old" "$S.err"' EXIT
-            T0=$(date +%s)
+            T0=$(date +%%s)
             tar -x -f - -C "$S" 2>"$S.err" || fail "extracting the shipped files in the guest failed (is its disk full? banger vm exec VM -- df -h $P): $(tail -n 3 "$S.err")"
             rm -f "$S.err"
             # The stream's last entry: without it the stream was cut short, whatever tar said.
             [ -f "$S/.git/banger/shipped" ] || fail "the shipped stream was cut short; $W was left as it was"
             rm -f "$S/.git/banger/shipped"
-            T1=$(date +%s)
+            T1=$(date +%%s)
             if [ "$MODE" = full ]; then
                 if [ -f "$S/.git/banger/checkout" ]; then
                     command -v git >/dev/null 2>&1 || fail "this ship checks files out of its pack, and the guest has no git"
@@ -68,7 +68,7 @@ final class GuestScripts {
                 fi
                 cp -a "$S/." "$W/" || fail "copying the changed files into $W failed (is the guest disk full?)"
             fi
-            T2=$(date +%s)
+            T2=$(date +%%s)
             cd "$W" || fail "cannot enter $W"
             mv .git/banger/manifest.new .git/banger/manifest || fail "cannot record the manifest in $W/.git/banger"
             if command -v git >/dev/null 2>&1; then
@@ -81,7 +81,7 @@ final class GuestScripts {
                 rm -f .git/banger/base-tree .git/banger/base-index
                 echo nogit
             fi
-            echo "seconds: receive+extract $((T1 - T0)), checkout+place $((T2 - T1)), record $(($(date +%s) - T2))"
+            echo "seconds: receive+extract $((T1 - T0)), checkout+place $((T2 - T1)), record $(($(date +%%s) - T2))"
             """;
 
     /**
