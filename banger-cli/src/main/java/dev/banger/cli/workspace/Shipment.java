@@ -357,9 +357,11 @@ public final class Shipment {
             objects.addAll(stagedBlobs());
         }
         List<Path> packs = new ArrayList<>();
+        // No delta search (--window=0): one commit's files rarely delta against each other, and the
+        // search costs host seconds per thousand files; deltas already in the user's packs are reused.
         if (!objects.isEmpty()) {
             byte[] list = (String.join("\n", objects) + "\n").getBytes(StandardCharsets.UTF_8);
-            String name = new String(git.run(Map.of(), list, "pack-objects", "-q", tmp.resolve("pack").toString()), StandardCharsets.UTF_8).strip();
+            String name = new String(git.run(Map.of(), list, "pack-objects", "-q", "--window=0", tmp.resolve("pack").toString()), StandardCharsets.UTF_8).strip();
             packs.add(tmp.resolve("pack-" + name + ".pack"));
             packs.add(tmp.resolve("pack-" + name + ".idx"));
         }
