@@ -125,7 +125,7 @@ public final class Daemon implements AutoCloseable {
             d.img = new ImageService(d.store, d.runner, d.layout, d.config, d.clock);
         }
         if (d.ws == null) {
-            d.ws = new WorkspaceService(d.clock);
+            d.ws = new WorkspaceService(d.runner, d.clock);
         }
         if (d.vm == null) {
             d.vm = new VMService(d.store, d.runner, d.layout, d.config, d.net, d.img, d.ws, d.clock);

@@ -408,7 +408,8 @@ public final class VMService {
     private Guest guest(String ref) {
         VmInfo vm = find(required(ref));
         requireRunning(vm);
-        return new Guest(vm.name(), vm.guestIp(), ReadinessStep.SSH_PORT, vmDir(vm.id()), ssh.get());
+        SshKeys k = keys.get();
+        return new Guest(vm.name(), vm.guestIp(), ReadinessStep.SSH_PORT, vmDir(vm.id()), k.privateKey(), k.knownHosts());
     }
 
     /** The key files and known_hosts every guest's SSH uses, for {@code banger ssh-config}. */

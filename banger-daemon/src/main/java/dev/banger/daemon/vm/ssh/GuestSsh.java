@@ -118,40 +118,6 @@ public final class GuestSsh {
         }
     }
 
-    /**
-     * Runs one command as root with {@code stdin} as its standard input (closed at its end) and
-     * its standard output copied into {@code stdout} as it comes; returns its exit status and
-     * standard error (stdout empty in the result). No overall deadline: a ship of a large tree
-     * takes as long as it takes; an interrupt (a cancelled operation) ends it at once.
-     */
-    public ExecResult stream(String host, int port, String command, InputStream stdin, OutputStream stdout, Duration connectTimeout) {
-        String where = "`" + command.lines().findFirst().orElse("") + "` on " + USER + "@" + host + ":" + port;
-        Attempt attempt = new Attempt(host, port, List.of(), connectTimeout, connectTimeout);
-        Session session;
-        try {
-            session = attempt.connect();
-        } catch (JSchException e) {
-            throw new GuestSshException("cannot run " + where + ": " + attempt.describe(e), e);
-        }
-        try {
-            ChannelExec channel = (ChannelExec) session.openChannel("exec");
-            ByteArrayOutputStream err = new ByteArrayOutputStream();
-            channel.setCommand(command);
-            channel.setInputStream(stdin, false);
-            channel.setOutputStream(stdout, true);
-            channel.setErrStream(err);
-            channel.connect(millis(connectTimeout));
-            while (!channel.isClosed()) {
-                sleep(EXEC_POLL, "running " + where);
-            }
-            return new ExecResult(channel.getExitStatus(), "", err.toString(StandardCharsets.UTF_8));
-        } catch (JSchException e) {
-            throw new GuestSshException("cannot run " + where + ": " + e.getMessage(), e);
-        } finally {
-            session.disconnect();
-        }
-    }
-
     /** Removes every known_hosts entry for these names or addresses, bare or as {@code [host]:port}. */
     public void forget(Collection<String> hosts) {
         knownHosts.forget(hosts);
