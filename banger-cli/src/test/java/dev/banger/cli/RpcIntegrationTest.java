@@ -150,6 +150,37 @@ class RpcIntegrationTest {
     }
 
     @Test
+    void aSecondRequestOnTheSameLineIsRefusedNotDropped() throws Exception {
+        try (RawClient c = new RawClient(d.socket)) {
+            c.send("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"} {\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"shutdown\"}\n");
+            Map<String, Object> err = field(c.readMessage(), "error");
+            assertThat(err.get("code")).isEqualTo(Protocol.INVALID_REQUEST);
+            assertThat((String) err.get("message")).contains("one JSON request per line");
+        }
+        assertPingStillWorks();
+    }
+
+    @Test
+    void aLineJustOverOneMebibyteIsRefusedToo() throws Exception {
+        try (RawClient c = new RawClient(d.socket)) {
+            // Over the limit by less than the reader's 4 KiB buffer: it used to slip through.
+            byte[] line = ("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"pad\":\"" + "x".repeat(Protocol.MAX_LINE_BYTES) + "\"}\n")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            Thread sender = Thread.ofVirtual().start(() -> {
+                try {
+                    c.send(line);
+                } catch (Exception closedUnderUs) {
+                    // the daemon may close before the last bytes are sent
+                }
+            });
+            Map<String, Object> err = field(c.readMessage(), "error");
+            sender.join();
+            assertThat((String) err.get("message")).contains("longer than " + Protocol.MAX_LINE_BYTES);
+        }
+        assertPingStillWorks();
+    }
+
+    @Test
     void lineOverOneMebibyteIsAnsweredThenClosed() throws Exception {
         try (RawClient c = new RawClient(d.socket)) {
             byte[] huge = new byte[Protocol.MAX_LINE_BYTES + 100_000];

@@ -169,6 +169,26 @@ class VmCliTest {
     }
 
     @Test
+    void isolationIsOnByDefaultOffWithNoIsolateAndSwitchedWithSet() {
+        CliRun plain = d.cli("vm", "create", "--name", "i1", "--no-start");
+        assertThat(plain.exit()).as(plain.err()).isZero();
+        assertThat(plain.out()).contains("isolate    on");
+        assertThat(json("vm", "show", "i1").get("isolate")).isEqualTo(true);
+
+        CliRun open = d.cli("vm", "create", "--name", "i2", "--no-isolate", "--no-start");
+        assertThat(open.exit()).as(open.err()).isZero();
+        assertThat(open.out()).contains("isolate    off");
+        assertThat(json("vm", "show", "i2").get("isolate")).isEqualTo(false);
+
+        assertThat(d.cli("vm", "set", "i1", "--no-isolate").out()).contains("isolate    off");
+        assertThat(d.cli("vm", "show", "i1").out()).contains("isolate    off");
+        assertThat(d.cli("vm", "set", "i1", "--isolate").out()).contains("isolate    on");
+        for (String name : List.of("i1", "i2")) {
+            assertThat(d.cli("vm", "delete", name).exit()).isZero();
+        }
+    }
+
+    @Test
     void severalVmsStartConcurrentlyAndReportInTheOrderGiven() {
         for (String name : List.of("a", "b")) {
             CliRun create = d.cli("vm", "create", "--name", name, "--no-start");

@@ -1,5 +1,6 @@
 package dev.banger.cli.commands;
 
+import dev.banger.cli.registry.DockerCredentials;
 import dev.banger.core.units.Sizes;
 import dev.banger.core.rpc.Methods;
 import java.nio.file.Path;
@@ -54,7 +55,7 @@ public final class ImagePullCommand implements Callable<Integer> {
         }
         Invocation inv = Invocation.of(spec);
         Map<String, Object> image = inv.callWithProgress(Methods.IMAGE_PULL,
-                Invocation.params("ref", ref, "name", name, "kernel_ref", kernelRef, "size", size));
+                Invocation.params("ref", ref, "name", name, "kernel_ref", kernelRef, "size", size, "auth", login(inv)));
         inv.render(image, () -> ImageListCommand.describe(inv, image));
         return 0;
     }
@@ -82,5 +83,21 @@ public final class ImagePullCommand implements Callable<Integer> {
         }
         inv.render(image, () -> ImageListCommand.describe(inv, image));
         return 0;
+    }
+
+    /**
+     * The invoking user's credentials for the image's registry (docker config, credential
+     * helpers run as this user), for the daemon to use in this pull only; null when there are
+     * none. A config or helper that fails is reported and the pull goes on without credentials.
+     */
+    private Map<String, Object> login(Invocation inv) {
+        try {
+            return DockerCredentials.fromEnvironment(inv.root().env()).forReference(ref)
+                    .map(l -> Map.<String, Object>of("username", l.username(), "password", l.password()))
+                    .orElse(null);
+        } catch (java.io.IOException e) {
+            inv.terminal().hint("pulling without registry credentials: " + e.getMessage());
+            return null;
+        }
     }
 }

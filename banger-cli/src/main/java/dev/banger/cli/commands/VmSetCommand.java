@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "set", description = "Change a stopped VM's vCPUs, memory, work disk size (the disk only grows) or NAT.")
+@Command(name = "set", description = "Change a stopped VM's vCPUs, memory, work disk size (the disk only grows), NAT or isolation.")
 public final class VmSetCommand implements Callable<Integer> {
 
     private final Invocation inv;
@@ -28,6 +28,10 @@ public final class VmSetCommand implements Callable<Integer> {
     @Option(names = "--nat", negatable = true, description = "Give the VM outbound access through the host, or take it away (--no-nat).")
     Boolean nat;
 
+    @Option(names = "--isolate", negatable = true,
+            description = "Keep other guests from reaching the VM and it from them, or let it talk to the other non-isolated VMs (--no-isolate).")
+    Boolean isolate;
+
     VmSetCommand(Banger root) {
         this.inv = new Invocation(root);
     }
@@ -35,7 +39,7 @@ public final class VmSetCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Map<String, Object> v = inv.call(Methods.VM_SET, Invocation.params("name", vm, "vcpu", vcpu, "memory", memory,
-                "disk_size", diskSize, "nat", nat));
+                "disk_size", diskSize, "nat", nat, "isolate", isolate));
         inv.render(v, () -> VmShowCommand.describe(inv, v));
         return 0;
     }

@@ -36,6 +36,8 @@ public final class VmShowCommand implements Callable<Integer> {
         t.println("spec       " + v.get("vcpu") + " vcpu | " + v.get("memory_mib") + " MiB | "
                 + Sizes.format(((Number) v.get("disk_bytes")).longValue()) + " disk");
         t.println("nat        " + (Boolean.TRUE.equals(v.get("nat")) ? "on" : "off"));
+        t.println("isolate    " + (Boolean.FALSE.equals(v.get("isolate")) ? "off: reaches the other --no-isolate VMs"
+                : "on: no other guest reaches it"));
         if (v.get("last_error") != null) {
             t.println("error      " + v.get("last_error"));
         }

@@ -28,12 +28,18 @@ public final class VmSpecOptions {
     @Option(names = "--nat", description = "Let the VM reach the host's networks and the internet (masquerade through the host).")
     boolean nat;
 
+    @Option(names = "--isolate", negatable = true,
+            description = "Keep other guests from reaching the VM and it from reaching them (default); --no-isolate lets it talk "
+                    + "to the other --no-isolate VMs.")
+    Boolean isolate;
+
     /** The vm.create params; sizes are checked here first, so a typo costs no round trip. */
     Map<String, Object> params(boolean noStart) {
         if (diskSize != null) {
             Sizes.parse("--disk-size", diskSize);
         }
         return Invocation.params("name", name, "image", image, "kernel", kernel, "vcpu", vcpu, "memory", memory,
-                "disk_size", diskSize, "no_start", noStart ? Boolean.TRUE : null, "nat", nat ? Boolean.TRUE : null);
+                "disk_size", diskSize, "no_start", noStart ? Boolean.TRUE : null, "nat", nat ? Boolean.TRUE : null,
+                "isolate", isolate);
     }
 }

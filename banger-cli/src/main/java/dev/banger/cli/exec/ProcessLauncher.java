@@ -8,7 +8,8 @@ import java.util.List;
 /**
  * The only place in the CLI that starts processes (ArchitectureTest enforces it): a background
  * bangerd for {@code banger daemon start}, the system {@code ssh} for {@code vm ssh}/{@code vm run},
- * and {@code tar} for a directory the CLI uploads.
+ * {@code tar} for a directory the CLI uploads, and docker credential helpers for {@code image pull}
+ * (as the invoking user, who runs the CLI).
  * The daemon's own tools go through its CommandRunner.
  */
 public final class ProcessLauncher {
@@ -31,10 +32,25 @@ public final class ProcessLauncher {
 
     /** Runs {@code argv} to completion, capturing its stdout; killed after {@code timeout}. */
     public static Captured runCapturing(List<String> argv, java.time.Duration timeout) throws IOException {
+        return runCapturing(argv, null, timeout);
+    }
+
+    /**
+     * The same with {@code stdin} written to its standard input (then closed), or /dev/null when
+     * null: e.g. the registry host a {@code docker-credential-*} helper reads.
+     */
+    public static Captured runCapturing(List<String> argv, byte[] stdin, java.time.Duration timeout) throws IOException {
         Process p = new ProcessBuilder(argv)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectInput(stdin == null ? ProcessBuilder.Redirect.from(new File("/dev/null")) : ProcessBuilder.Redirect.PIPE)
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
+        if (stdin != null) {
+            try (var in = p.getOutputStream()) {
+                in.write(stdin);
+            } catch (IOException e) {
+                // it exited without reading: its exit status tells
+            }
+        }
         var out = new java.util.concurrent.CompletableFuture<String>();
         Thread.ofVirtual().start(() -> {
             try {

@@ -11,7 +11,7 @@ import java.util.Set;
  */
 public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketPath, String logLevel,
                      Path registryAuthFile, List<String> insecureRegistries, Path kernelCatalog, VmSettings vm,
-                     DebianSources debian, UnpackLimits unpack) {
+                     DebianSources debian, UnpackLimits unpack, List<RegistryMirror> registryMirrors) {
 
     public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/banger");
     public static final Path DEFAULT_CACHE_DIR = Path.of("/var/cache/banger");
@@ -30,6 +30,13 @@ public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketP
                 DebianSources.defaults(), UnpackLimits.defaults());
     }
 
+    /** Without {@code [[registry.mirror]]} entries. */
+    public Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketPath, String logLevel, Path registryAuthFile,
+                  List<String> insecureRegistries, Path kernelCatalog, VmSettings vm, DebianSources debian, UnpackLimits unpack) {
+        this(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, kernelCatalog, vm, debian,
+                unpack, List.of());
+    }
+
     public Config {
         int socketBytes = socketPath.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
         if (socketBytes > MAX_SOCKET_PATH_BYTES) {
@@ -41,6 +48,7 @@ public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketP
         vm = vm != null ? vm : VmSettings.defaults();
         debian = debian != null ? debian : DebianSources.defaults();
         unpack = unpack != null ? unpack : UnpackLimits.defaults();
+        registryMirrors = registryMirrors != null ? List.copyOf(registryMirrors) : List.of();
         if (!LOG_LEVELS.contains(logLevel)) {
             throw new ConfigException("log_level must be one of trace, debug, info, warn, error; got '" + logLevel + "'");
         }
@@ -59,26 +67,32 @@ public record Config(Path stateDir, Path cacheDir, Path runtimeDir, Path socketP
     }
 
     public Config withLogLevel(String level) {
-        return new Config(stateDir, cacheDir, runtimeDir, socketPath, level, registryAuthFile, insecureRegistries, kernelCatalog, vm, debian, unpack);
+        return new Config(stateDir, cacheDir, runtimeDir, socketPath, level, registryAuthFile, insecureRegistries, kernelCatalog, vm, debian, unpack, registryMirrors);
     }
 
     /** {@code kernel_catalog}: a JSON file that replaces the embedded kernel catalog (null: the embedded one). */
     public Config withKernelCatalog(Path catalog) {
-        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, catalog, vm, debian, unpack);
+        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, catalog, vm, debian, unpack, registryMirrors);
     }
 
     /** The VM keys (hypervisor, bridge, VM defaults). */
     public Config withVm(VmSettings settings) {
-        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, kernelCatalog, settings, debian, unpack);
+        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, kernelCatalog, settings, debian, unpack, registryMirrors);
     }
 
     /** {@code debian_mirror}, {@code debian_keyring}, {@code kernel_apt_sources}: where the built-in defaults come from. */
     public Config withDebian(DebianSources sources) {
-        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, kernelCatalog, vm, sources, unpack);
+        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, kernelCatalog, vm, sources, unpack, registryMirrors);
     }
 
     /** {@code max_unpacked_image_size}, {@code max_unpacked_image_entries}. */
     public Config withUnpackLimits(UnpackLimits limits) {
-        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, kernelCatalog, vm, debian, limits);
+        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, kernelCatalog, vm, debian, limits, registryMirrors);
+    }
+
+    /** {@code [[registry.mirror]]}: registries tried before the registry an image names. */
+    public Config withRegistryMirrors(List<RegistryMirror> mirrors) {
+        return new Config(stateDir, cacheDir, runtimeDir, socketPath, logLevel, registryAuthFile, insecureRegistries, kernelCatalog, vm,
+                debian, unpack, mirrors);
     }
 }

@@ -87,6 +87,7 @@ public final class ConfigLoader {
         String vmmUser = vd.vmmUser();
         long maxUnpackedBytes = UnpackLimits.DEFAULT_MAX_BYTES;
         long maxUnpackedEntries = UnpackLimits.DEFAULT_MAX_ENTRIES;
+        List<RegistryMirror> mirrors = List.of();
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             String key = e.getKey();
@@ -119,6 +120,7 @@ public final class ConfigLoader {
                 case "vmm_user" -> vmmUser = string(key, value);
                 case "max_unpacked_image_size" -> maxUnpackedBytes = size(key, value);
                 case "max_unpacked_image_entries" -> maxUnpackedEntries = longInteger(key, value);
+                case "registry" -> mirrors = registryTable(value);
                 case "vm_defaults" -> {
                     if (!value.isObject()) {
                         throw new ConfigException("key 'vm_defaults' must be a table, got " + describe(value));
@@ -144,10 +146,50 @@ public final class ConfigLoader {
                     jailerEnabled, jailerUid, jailerGid),
                     VmSettings.parseDnsListen(dnsListen), vmmUser),
                     new DebianSources(debianMirror, debianKeyring, kernelAptSources),
-                    new UnpackLimits(maxUnpackedBytes, maxUnpackedEntries));
+                    new UnpackLimits(maxUnpackedBytes, maxUnpackedEntries), mirrors);
         } catch (ConfigException e) {
             throw new ConfigException("key " + e.getMessage());
         }
+    }
+
+    /** {@code [registry]}: only {@code [[registry.mirror]]} entries, each {@code host} and {@code url}. */
+    private static List<RegistryMirror> registryTable(JsonNode value) {
+        if (!value.isObject()) {
+            throw new ConfigException("key 'registry' must be a table, got " + describe(value));
+        }
+        List<RegistryMirror> mirrors = new ArrayList<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = value.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getKey().equals("mirror")) {
+                throw new ConfigException("unknown key 'registry." + e.getKey() + "' (registry has [[registry.mirror]] entries)");
+            }
+            if (!e.getValue().isArray()) {
+                throw new ConfigException("key 'registry.mirror' must be an array of tables ([[registry.mirror]]), got "
+                        + describe(e.getValue()));
+            }
+            for (JsonNode entry : e.getValue()) {
+                if (!entry.isObject()) {
+                    throw new ConfigException("key 'registry.mirror' must be an array of tables ([[registry.mirror]]), got an entry "
+                            + describe(entry));
+                }
+                String host = null;
+                String url = null;
+                for (Iterator<Map.Entry<String, JsonNode>> fit = entry.fields(); fit.hasNext(); ) {
+                    Map.Entry<String, JsonNode> f = fit.next();
+                    switch (f.getKey()) {
+                        case "host" -> host = string("registry.mirror.host", f.getValue());
+                        case "url" -> url = string("registry.mirror.url", f.getValue());
+                        default -> throw new ConfigException("unknown key 'registry.mirror." + f.getKey()
+                                + "' (a [[registry.mirror]] has host and url)");
+                    }
+                }
+                if (host == null || url == null) {
+                    throw new ConfigException("a [[registry.mirror]] entry needs both host and url, got " + entry);
+                }
+                mirrors.add(RegistryMirror.of(host, url));
+            }
+        }
+        return mirrors;
     }
 
     private static int integer(String key, JsonNode value) {

@@ -5,9 +5,10 @@ import java.time.Instant;
 /**
  * A VM as {@code vm list} and {@code vm show} report it: the row the store keeps, plus what the
  * daemon knows about its running process ({@code runtime}, null when it is not running).
+ * {@code isolate}: the guest neither reaches nor is reached by other guests (default).
  */
 public record VmInfo(String id, String name, String state, String imageId, String imageName, int vcpu, int memoryMib,
-                     long diskBytes, String guestIp, String mac, boolean nat, String lastError, Instant createdAt,
+                     long diskBytes, String guestIp, String mac, boolean nat, boolean isolate, String lastError, Instant createdAt,
                      Instant updatedAt, Runtime runtime) {
 
     public static final String CREATED = "created";
@@ -21,7 +22,7 @@ public record VmInfo(String id, String name, String state, String imageId, Strin
     }
 
     public VmInfo withRuntime(Runtime r) {
-        return new VmInfo(id, name, state, imageId, imageName, vcpu, memoryMib, diskBytes, guestIp, mac, nat, lastError,
+        return new VmInfo(id, name, state, imageId, imageName, vcpu, memoryMib, diskBytes, guestIp, mac, nat, isolate, lastError,
                 createdAt, updatedAt, r);
     }
 

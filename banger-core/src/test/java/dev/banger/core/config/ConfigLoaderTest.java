@@ -362,6 +362,48 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void registryMirrorsAreReadInOrder() throws IOException {
+        assertThat(load(file("")).registryMirrors()).isEmpty();
+        assertThat(load(file("""
+                [[registry.mirror]]
+                host = "docker.io"
+                url = "http://127.0.0.1:5000"
+
+                [[registry.mirror]]
+                host = "Docker.io"
+                url = "https://mirror.example/"
+
+                [[registry.mirror]]
+                host = "ghcr.io"
+                url = "https://ghcr-cache.lan:8443"
+                """)).registryMirrors()).containsExactly(
+                RegistryMirror.of("docker.io", "http://127.0.0.1:5000"),
+                RegistryMirror.of("docker.io", "https://mirror.example/"),
+                RegistryMirror.of("ghcr.io", "https://ghcr-cache.lan:8443"));
+        assertThat(RegistryMirror.of("ghcr.io", "https://ghcr-cache.lan:8443").authority()).isEqualTo("ghcr-cache.lan:8443");
+    }
+
+    @Test
+    void badRegistryMirrorsAreRejectedNamingTheKeyAndTheRule() throws IOException {
+        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("[registry]\nmirrors = []", "unknown key 'registry.mirrors' (registry has [[registry.mirror]] entries)");
+        cases.put("registry = \"docker.io\"", "key 'registry' must be a table, got string");
+        cases.put("[registry]\nmirror = \"x\"", "key 'registry.mirror' must be an array of tables ([[registry.mirror]]), got string");
+        cases.put("[[registry.mirror]]\nhost = \"docker.io\"", "a [[registry.mirror]] entry needs both host and url");
+        cases.put("[[registry.mirror]]\nhost = \"docker.io\"\nurl = \"http://m:5000\"\nuser = \"x\"",
+                "unknown key 'registry.mirror.user' (a [[registry.mirror]] has host and url)");
+        cases.put("[[registry.mirror]]\nhost = \"docker.io\"\nurl = \"ftp://m\"", "registry.mirror url for docker.io must be http(s)://host[:port] with no path, got 'ftp://m'");
+        cases.put("[[registry.mirror]]\nhost = \"docker.io\"\nurl = \"https://m/v2/\"", "with no path, got 'https://m/v2/'");
+        cases.put("[[registry.mirror]]\nhost = \"https://docker.io\"\nurl = \"https://m\"", "registry.mirror host must be a registry host");
+        cases.put("[[registry.mirror]]\nhost = 5\nurl = \"https://m\"", "'registry.mirror.host' must be a string, got");
+        for (var c : cases.entrySet()) {
+            Path f = file(c.getKey() + "\n");
+            assertThatThrownBy(() -> load(f)).as(c.getKey()).isInstanceOf(ConfigException.class)
+                    .hasMessageContaining(f.toString()).hasMessageContaining(c.getValue());
+        }
+    }
+
+    @Test
     void theFirecrackerKeysAreReadAndTheJailerIsLeftToWhetherItIsInstalledUnlessTurnedOff() throws IOException {
         FirecrackerSettings defaults = load(file("")).vm().firecracker();
         assertThat(defaults).isEqualTo(new FirecrackerSettings("firecracker", "jailer", null, null, null));

@@ -5,7 +5,9 @@ import dev.banger.core.config.Config;
 import dev.banger.core.model.DoctorCheck;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.image.kernel.KernelCatalog;
+import dev.banger.daemon.network.HostNetwork;
 import dev.banger.daemon.network.dns.VmDns;
+import dev.banger.daemon.network.guard.GuestGuard;
 import dev.banger.daemon.network.nat.NatRules;
 import dev.banger.daemon.system.Systemd;
 import dev.banger.daemon.vm.hypervisor.FirecrackerProbe;
@@ -51,6 +53,8 @@ public final class Doctor {
                 TunCheck.forHost(),
                 new BridgeToolsCheck(config.vm(), tools),
                 new NatCheck(new NatRules(runner, config.vm().bridgeName(), NatRules.Programs.DEFAULT)),
+                new GuardCheck(new GuestGuard(runner, NatRules.Programs.DEFAULT.nft(), HostNetwork.TAP_PREFIX,
+                        config.vm().bridgeAddress(), config.vm().cidr())),
                 new CopyOnWriteCheck(config.vm(), layout.stateDir(), tools),
                 new DiskToolsCheck(tools),
                 live.<Check>map(LiveDnsCheck::new).orElseGet(() -> DnsListenerCheck.forHost(config.vm().dnsListen())),

@@ -15,6 +15,7 @@ import dev.banger.daemon.image.kernel.AptKernelPackages;
 import dev.banger.daemon.image.kernel.DebKernelImporter;
 import dev.banger.daemon.image.layers.FlattenResult;
 import dev.banger.daemon.image.oci.ImageReference;
+import dev.banger.daemon.image.oci.RegistryLogin;
 import dev.banger.daemon.image.oci.PruneReport;
 import dev.banger.daemon.image.recipe.DebianRecipe;
 import dev.banger.daemon.image.recipe.Debootstrap;
@@ -80,10 +81,10 @@ public final class ImageService {
     BundleFetch bundleFetch;
     private final KernelImports kernelImports;
 
-    /** Fetches an image and flattens its layers into {@code tree}. */
+    /** Fetches a resolved image's layers and flattens them into {@code tree}. */
     @FunctionalInterface
     interface PullAndFlatten {
-        PulledTree pull(ImageReference ref, Path tree, OperationContext ctx) throws IOException, InterruptedException;
+        PulledTree pull(OciPull.Session resolved, Path tree, OperationContext ctx) throws IOException, InterruptedException;
     }
 
     /** Makes {@code rootfsImage} (ext4, guest files injected) out of a flattened tree. */
@@ -99,8 +100,14 @@ public final class ImageService {
     private record InFlightPull(String source, CompletableFuture<ImageInfo> result) {
     }
 
-    /** {@code image.pull} params. {@code size} like "4G"; {@code kernel_ref} names an imported kernel, or one in the kernel catalog (pulled then). */
-    public record PullParams(String ref, String name, String kernelRef, String size) {
+    /**
+     * {@code image.pull} params. {@code size} like "4G"; {@code kernel_ref} names an imported kernel, or one in the kernel catalog
+     * (pulled then); {@code auth}: credentials for the reference's registry the CLI resolved as the invoking user (kept for this pull only).
+     */
+    public record PullParams(String ref, String name, String kernelRef, String size, RegistryLogin auth) {
+        public PullParams(String ref, String name, String kernelRef, String size) {
+            this(ref, name, kernelRef, size, null);
+        }
     }
 
     /**
@@ -204,7 +211,7 @@ public final class ImageService {
         Ext4Builder ext4 = new Ext4Builder(runner);
         this.workSeedBuilder = new Ext4WorkSeedBuilder(ext4);
         this.oci = new OciPull(config, layout, isRoot());
-        this.pullAndFlatten = oci::pullAndFlatten;
+        this.pullAndFlatten = OciPull.Session::fetchAndFlatten;
         this.finalizePulledRootfs = new RootfsFinalizer(ext4, runner)::finish;
         this.bundleFetch = new BundleFetcher(runner)::fetch;
         this.bundles = new BundleImages(this, store, clock, isRoot(), config.unpack());
@@ -260,7 +267,7 @@ public final class ImageService {
                 : Names.fromReference(ref.repository(), ref.tag(), ref.digest()));
         KernelInfo kernel = p.kernelRef() == null ? null : catalogKernels.resolve(p.kernelRef(), ctx);
         String source = "oci:" + ref;
-        return coalesced(name, source, ctx, () -> pullOci(ref, name, source, size, kernel, ctx));
+        return coalesced(name, source, ctx, () -> pullOci(ref, p.auth(), name, source, size, kernel, ctx));
     }
 
     /** True for the names of built-in images, which {@link #pull} builds rather than fetches. */
@@ -288,13 +295,13 @@ public final class ImageService {
         }
     }
 
-    private ImageInfo pullOci(ImageReference ref, String name, String source, Long size, KernelInfo kernel,
+    private ImageInfo pullOci(ImageReference ref, RegistryLogin login, String name, String source, Long size, KernelInfo kernel,
                               OperationContext ctx) {
         requireNameFree(name);
         Path staging = newStagingDir("pull-" + name);
         java.util.List<Path> trees = new java.util.ArrayList<>(); // the tree may live outside staging (tmpfs)
-        try {
-            String digest = size == null ? oci.currentDigest(ref) : null;
+        try (OciPull.Session resolved = oci.resolve(ref, login, ctx)) {
+            String digest = size == null ? resolved.image().manifestDigest() : null;
             java.util.Optional<Path> built = digest == null ? java.util.Optional.empty() : builtRootfs.find(digest);
             if (built.isPresent()) {
                 ctx.progress("reuse the rootfs built by an earlier pull of " + digest);
@@ -308,7 +315,7 @@ public final class ImageService {
             trees.add(tree);
             PulledTree pulled;
             try {
-                pulled = pullAndFlatten.pull(ref, tree, ctx);
+                pulled = pullAndFlatten.pull(resolved, tree, ctx);
             } catch (BangerException e) {
                 if (!scratch.inMemory(tree) || !String.valueOf(e.getMessage()).contains("No space left")) {
                     throw e;
@@ -316,7 +323,7 @@ public final class ImageService {
                 log.info("image {} does not fit the tmpfs scratch space; unpacking on disk", name);
                 scratch.release(tree);
                 tree = Files.createDirectory(staging.resolve("tree"));
-                pulled = pullAndFlatten.pull(ref, tree, ctx);
+                pulled = pullAndFlatten.pull(resolved, tree, ctx);
             }
             ctx.checkCancelled();
             Path rootfs = staging.resolve("rootfs.ext4");

@@ -6,13 +6,21 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.image.layers.LayerFlattener;
 import dev.banger.daemon.image.oci.BlobCache;
+import dev.banger.daemon.image.oci.BlobNotFoundException;
 import dev.banger.daemon.image.oci.BlobSource;
 import dev.banger.daemon.image.oci.Descriptor;
 import dev.banger.daemon.image.oci.ImageReference;
+import dev.banger.daemon.image.oci.ManifestNotFoundException;
+import dev.banger.daemon.image.oci.NoMatchingPlatformException;
 import dev.banger.daemon.image.oci.PruneReport;
+import dev.banger.daemon.image.oci.RegistryCancelledException;
 import dev.banger.daemon.image.oci.RegistryClient;
 import dev.banger.daemon.image.oci.RegistryCredentials;
+import dev.banger.daemon.image.oci.RegistryException;
+import dev.banger.daemon.image.oci.RegistryLogin;
+import dev.banger.daemon.image.oci.RegistryUnauthorizedException;
 import dev.banger.daemon.image.oci.ResolvedImage;
+import dev.banger.daemon.image.oci.RetryPolicy;
 import dev.banger.daemon.ops.OperationContext;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,17 +37,21 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * The OCI half of a pull: resolve the manifest, download layers in parallel (bounded) into the
- * digest-addressed cache, and flatten each into the tree as soon as it and every older layer are
- * there, so downloading and unpacking overlap.
+ * The OCI half of a pull, as steps over one {@link Session}: {@link #resolve} (one client, one
+ * authentication, the manifest resolved once and its blobs pinned against prunes), then
+ * {@link Session#fetchAndFlatten}: layers downloaded in parallel (bounded) into the
+ * digest-addressed cache, each flattened into the tree as soon as it and every older layer are
+ * there, so downloading and unpacking overlap. Registry failures become RPC errors here.
  */
 final class OciPull {
 
     static final int PARALLEL_DOWNLOADS = 4;
+    /** Connecting, waiting for headers, and silence mid-body; a broken or silent download is then resumed. */
+    private static final Duration REGISTRY_TIMEOUT = Duration.ofSeconds(60);
 
     private final Config config;
     private final BlobCache cache;
@@ -60,61 +72,98 @@ final class OciPull {
     }
 
     /**
-     * The digest of the linux/amd64 image manifest {@code ref} names now (tags move), or null when
-     * it cannot be resolved; the pull proper then reports why.
+     * Resolves {@code ref} to its linux/amd64 image with a client authenticated with the
+     * daemon's registry_auth_file and, for {@code ref}'s registry, {@code login} (what the CLI
+     * resolved). Close the session when the pull ends.
      */
-    String currentDigest(ImageReference ref) {
-        try (RegistryClient client = new RegistryClient(RegistryCredentials.fromDockerConfig(config.registryAuthFile()),
-                new HashSet<>(config.insecureRegistries()), Duration.ofSeconds(30))) {
-            return client.resolve(ref, cache).manifestDigest();
+    Session resolve(ImageReference ref, RegistryLogin login, OperationContext ctx) {
+        RegistryCredentials creds;
+        try {
+            creds = RegistryCredentials.fromDockerConfig(config.registryAuthFile());
+            if (login != null) {
+                creds = creds.withLogin(ref.registry(), login.username(), login.password());
+            }
+        } catch (RegistryException e) {
+            throw toBanger(e);
+        }
+        RegistryClient client = new RegistryClient(creds, new HashSet<>(config.insecureRegistries()), config.registryMirrors(),
+                REGISTRY_TIMEOUT, RetryPolicy.defaults());
+        List<String> pinned = new ArrayList<>();
+        try {
+            ctx.progress("resolve " + ref);
+            return new Session(client, resolveAndPin(client, ref, pinned), pinned);
         } catch (RuntimeException e) {
-            return null;
+            unpin(pinned);
+            client.close();
+            throw e instanceof RegistryException re ? toBanger(re) : e;
         }
     }
 
-    ImageService.PulledTree pullAndFlatten(ImageReference ref, Path tree, OperationContext ctx) throws IOException {
-        List<String> pinned = new ArrayList<>();
-        try (RegistryClient client = new RegistryClient(RegistryCredentials.fromDockerConfig(config.registryAuthFile()),
-                new HashSet<>(config.insecureRegistries()), Duration.ofMinutes(5))) {
-            ctx.progress("resolve " + ref);
-            ResolvedImage image = resolveAndPin(client, ref, pinned);
-            if (!"amd64".equals(image.architecture())) {
-                throw BangerException.badRequest(ref + " is a " + image.os() + "/" + image.architecture()
-                        + " image; banger runs linux/amd64 guests");
-            }
-            long total = image.layerBytes();
-            AtomicLong done = new AtomicLong();
-            Semaphore slots = new Semaphore(PARALLEL_DOWNLOADS);
-            ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+    /** One pull's client and resolved image; closing it unpins the blobs and closes the client. */
+    final class Session implements AutoCloseable {
+        private final RegistryClient client;
+        private final ResolvedImage image;
+        private final List<String> pinned;
+
+        private Session(RegistryClient client, ResolvedImage image, List<String> pinned) {
+            this.client = client;
+            this.image = image;
+            this.pinned = pinned;
+        }
+
+        ResolvedImage image() {
+            return image;
+        }
+
+        /** Downloads the layers (cached ones are not) and flattens them into {@code tree}. */
+        ImageService.PulledTree fetchAndFlatten(Path tree, OperationContext ctx) throws IOException {
             try {
-                List<Future<Path>> blobs = new ArrayList<>();
-                for (Descriptor layer : image.layers()) {
-                    AtomicLong layerDone = new AtomicLong(); // fetchBlob reports a running total per blob
-                    blobs.add(pool.submit(() -> {
-                        slots.acquire();
-                        try {
-                            return cache.get(layer, BlobSource.checking((d, dest) -> client.fetchBlob(ref, d, dest,
-                                    n -> ctx.progress("fetch layers", done.addAndGet(n - layerDone.getAndSet(n)), total))));
-                        } finally {
-                            slots.release();
-                        }
-                    }));
-                }
-                LayerFlattener flattener = new LayerFlattener(tree, applyOwnership, config.unpack());
-                for (int i = 0; i < blobs.size(); i++) {
-                    Path blob = await(blobs.get(i));
-                    ctx.checkCancelled();
-                    ctx.progress("unpack layer " + (i + 1) + "/" + blobs.size(), i, blobs.size());
-                    try (InputStream in = Files.newInputStream(blob)) {
-                        flattener.apply(in, image.layers().get(i).digest());
-                    }
-                }
-                return new ImageService.PulledTree(image.manifestDigest(), image.architecture(), flattener.finish());
-            } finally {
-                pool.shutdownNow();
+                return flatten(client, image, tree, ctx);
+            } catch (RegistryException e) {
+                throw toBanger(e);
             }
+        }
+
+        @Override
+        public void close() {
+            unpin(pinned);
+            client.close();
+        }
+    }
+
+    private ImageService.PulledTree flatten(RegistryClient client, ResolvedImage image, Path tree, OperationContext ctx)
+            throws IOException {
+        ImageReference ref = image.ref();
+        long total = image.layerBytes();
+        AtomicLong done = new AtomicLong();
+        Semaphore slots = new Semaphore(PARALLEL_DOWNLOADS);
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        try {
+            List<Future<Path>> blobs = new ArrayList<>();
+            for (Descriptor layer : image.layers()) {
+                AtomicLong layerDone = new AtomicLong(); // fetchBlob reports a running total per blob
+                blobs.add(pool.submit(() -> {
+                    slots.acquire();
+                    try {
+                        return cache.get(layer, BlobSource.checking((d, dest) -> client.fetchBlob(ref, d, dest,
+                                n -> ctx.progress("fetch layers", done.addAndGet(n - layerDone.getAndSet(n)), total))));
+                    } finally {
+                        slots.release();
+                    }
+                }));
+            }
+            LayerFlattener flattener = new LayerFlattener(tree, applyOwnership, config.unpack());
+            for (int i = 0; i < blobs.size(); i++) {
+                Path blob = await(blobs.get(i));
+                ctx.checkCancelled();
+                ctx.progress("unpack layer " + (i + 1) + "/" + blobs.size(), i, blobs.size());
+                try (InputStream in = Files.newInputStream(blob)) {
+                    flattener.apply(in, image.layers().get(i).digest());
+                }
+            }
+            return new ImageService.PulledTree(image.manifestDigest(), image.architecture(), flattener.finish());
         } finally {
-            pinned.forEach(d -> pins.computeIfPresent(d, (k, n) -> n == 1 ? null : n - 1));
+            pool.shutdownNow();
         }
     }
 
@@ -138,6 +187,11 @@ final class OciPull {
         }
     }
 
+    private void unpin(List<String> pinned) {
+        pinned.forEach(d -> pins.computeIfPresent(d, (k, n) -> n == 1 ? null : n - 1));
+        pinned.clear();
+    }
+
     /** Removes every cached blob that no running pull has pinned (see {@link BlobCache#prune}). */
     PruneReport prune(boolean dryRun) {
         pruneLock.writeLock().lock();
@@ -148,6 +202,22 @@ final class OciPull {
         }
     }
 
+    /**
+     * The RPC error for a registry failure. A missing platform is NOT_FOUND like a missing tag:
+     * the request was well-formed, the registry just has no linux/amd64 image under that name.
+     */
+    static BangerException toBanger(RegistryException e) {
+        ErrorCode code = switch (e) {
+            case RegistryUnauthorizedException u -> ErrorCode.UNAUTHORIZED;
+            case ManifestNotFoundException m -> ErrorCode.NOT_FOUND;
+            case BlobNotFoundException b -> ErrorCode.NOT_FOUND;
+            case NoMatchingPlatformException p -> ErrorCode.NOT_FOUND;
+            case RegistryCancelledException c -> ErrorCode.CANCELLED;
+            default -> ErrorCode.OPERATION_FAILED;
+        };
+        return new BangerException(code, e.getMessage(), e);
+    }
+
     private static Path await(Future<Path> f) {
         try {
             return f.get();
@@ -155,6 +225,9 @@ final class OciPull {
             Thread.currentThread().interrupt();
             throw new BangerException(ErrorCode.CANCELLED, "pull cancelled");
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof RegistryException re) {
+                throw toBanger(re);
+            }
             if (e.getCause() instanceof RuntimeException re) {
                 throw re;
             }

@@ -7,6 +7,7 @@ import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.CommandFailedException;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.network.dns.VmDns;
+import dev.banger.daemon.network.guard.GuestGuard;
 import dev.banger.daemon.network.nat.NatRules;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -19,13 +20,13 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Host-side networking for VMs: the bridge, per-VM taps, NAT rules and the {@code .vm} DNS
- * records. The daemon owns exactly one. Every VM's tap joins one bridge whose address is the
+ * Host-side networking for VMs: the bridge, per-VM taps, the guard on each tap, NAT rules and the
+ * {@code .vm} DNS records. The daemon owns exactly one. Every VM's tap joins one bridge whose address is the
  * guests' gateway; guest addresses come from the bridge's subnet.
  */
 public final class HostNetwork implements AutoCloseable {
 
-    static final String TAP_PREFIX = "tap-fc-";
+    public static final String TAP_PREFIX = "tap-fc-";
     /** Linux interface names hold at most 15 characters (IFNAMSIZ 16 with the NUL). */
     private static final int TAP_ID_CHARS = 8;
 
@@ -33,6 +34,7 @@ public final class HostNetwork implements AutoCloseable {
     private final CommandRunner runner;
     private final IpLinks links;
     private final NatRules nat;
+    private final GuestGuard guard;
     /** The .vm names; null when {@code dns_listen} is off. */
     private final VmDns dns;
 
@@ -40,12 +42,13 @@ public final class HostNetwork implements AutoCloseable {
         this(config, runner, NatRules.Programs.DEFAULT);
     }
 
-    /** {@code natPrograms}: the firewall tools NAT looks for (tests name missing ones). */
+    /** {@code natPrograms}: the firewall tools NAT and the guard look for (tests name missing ones). */
     public HostNetwork(Config config, CommandRunner runner, NatRules.Programs natPrograms) {
         this.vm = config.vm();
         this.runner = runner;
         this.links = new IpLinks(runner);
         this.nat = new NatRules(runner, vm.bridgeName(), natPrograms);
+        this.guard = new GuestGuard(runner, natPrograms.nft(), TAP_PREFIX, vm.bridgeAddress(), vm.cidr());
         this.dns = vm.dnsListen() == null ? null
                 : new VmDns(new InetSocketAddress(vm.dnsListen().address(), vm.dnsListen().port()), vm.bridgeName(), runner);
     }
@@ -62,6 +65,11 @@ public final class HostNetwork implements AutoCloseable {
     /** Per-VM NAT: the masquerade and forward rules of VMs created with {@code --nat}. */
     public NatRules nat() {
         return nat;
+    }
+
+    /** What each guest may send from its tap, and whether it reaches the other guests. */
+    public GuestGuard guard() {
+        return guard;
     }
 
     /** The .vm DNS names, unless {@code dns_listen} is off. */

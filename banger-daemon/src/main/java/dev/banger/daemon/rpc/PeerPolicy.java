@@ -31,9 +31,14 @@ public final class PeerPolicy {
         return new PeerPolicy(posix, posix.getuid(), GROUP);
     }
 
+    /** Root and the daemon's own user: connections are kept in reserve for them. */
+    public boolean privileged(PeerCredentials peer) {
+        return peer.uid() == 0 || peer.uid() == daemonUid;
+    }
+
     /** Null when the peer may connect, else the reason it may not. */
     public String denyReason(PeerCredentials peer) {
-        if (peer.uid() == 0 || peer.uid() == daemonUid || inGroup(peer)) {
+        if (privileged(peer) || inGroup(peer)) {
             return null;
         }
         Passwd pw = posix.getpwuid(peer.uid());

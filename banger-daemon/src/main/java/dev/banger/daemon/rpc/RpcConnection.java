@@ -1,8 +1,11 @@
 package dev.banger.daemon.rpc;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import dev.banger.core.BuildInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
@@ -16,6 +19,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,7 +34,8 @@ import org.slf4j.MDC;
 /**
  * One client connection: reads request lines, answers each (or closes), runs handlers on virtual
  * threads, and cancels them when the client hangs up. Nothing a client sends can take the daemon
- * down: every failure becomes an error response for that request.
+ * down: every failure becomes an error response for that request. Answers and progress go through
+ * the connection's {@link Outbox}, so nothing that sends ever waits for the client to read.
  */
 final class RpcConnection {
 
@@ -39,51 +44,95 @@ final class RpcConnection {
     private final UnixSocketChannel channel;
     private final MethodTable methods;
     private final Operations operations;
-    private final PeerPolicy policy;
     private final ObjectMapper mapper;
+    /** One JSON document per line: anything after it is an invalid request, never silently dropped. */
+    private final ObjectReader requestReader;
     private final StreamRendezvous streams;
+    private final PartialLineBudget lineBudget;
     private final Consumer<RpcConnection> onClose;
-    private final Object writeLock = new Object();
+    private final Outbox outbox;
+    /** A download this connection carries (when it is a stream connection). */
+    private final WriteWatch streamWatch = new WriteWatch();
     private final Map<String, OperationContext> running = new ConcurrentHashMap<>();
-    private volatile long lastActivity = System.nanoTime();
+    private final long openedAt = System.nanoTime();
+    private volatile long lastActivity = openedAt;
     /** True while a request line is being parsed and recorded: not idle, though not yet in {@code running}. */
     private volatile boolean dispatching;
     /** A stream connection moving bytes: busy for as long as the stream lasts. */
     private volatile boolean streaming;
-    private PeerCredentials peer;
-    private String denyReason;
+    /** Set when the partial-line budget picked this connection to close. */
+    private volatile boolean shed;
+    private final PeerCredentials peer;
+    private final String denyReason;
     private LineReader reader;
 
-    RpcConnection(UnixSocketChannel channel, MethodTable methods, Operations operations, PeerPolicy policy,
-                  ObjectMapper mapper, StreamRendezvous streams, Consumer<RpcConnection> onClose) {
+    RpcConnection(UnixSocketChannel channel, PeerCredentials peer, String denyReason, MethodTable methods,
+                  Operations operations, ObjectMapper mapper, StreamRendezvous streams, PartialLineBudget lineBudget,
+                  Consumer<RpcConnection> onClose) {
         this.channel = channel;
+        this.peer = peer;
+        this.denyReason = denyReason;
         this.methods = methods;
         this.operations = operations;
-        this.policy = policy;
         this.mapper = mapper;
         this.streams = streams;
+        this.lineBudget = lineBudget;
         this.onClose = onClose;
+        this.requestReader = mapper.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        this.outbox = new Outbox(channel, this::closed);
     }
 
-    void serve() {
+    /** Peer credentials of an accepted socket, from the kernel. */
+    static PeerCredentials peerOf(UnixSocketChannel channel) throws IOException {
+        Credentials c = channel.getOption(UnixSocketOptions.SO_PEERCRED);
+        return new PeerCredentials(c.getPid(), c.getUid(), c.getGid());
+    }
+
+    PeerCredentials peer() {
+        return peer;
+    }
+
+    /** Starts this connection's reader and writer threads. */
+    void start(String name) {
+        outbox.start(name + "-write");
+        Thread.ofPlatform().name(name).daemon().start(this::serve);
+    }
+
+    private void serve() {
         try {
-            Credentials c = channel.getOption(UnixSocketOptions.SO_PEERCRED);
-            peer = new PeerCredentials(c.getPid(), c.getUid(), c.getGid());
-            denyReason = policy.denyReason(peer);
             // Plain channel reads and writes: Channels.newInputStream/newOutputStream on a selectable
             // channel hold its blockingLock for the whole read, so a pending read would block every write.
-            reader = new LineReader(channel);
+            reader = new LineReader(channel, bytes -> {
+                RpcConnection victim = lineBudget.hold(this, bytes);
+                if (victim == this) {
+                    throw new PartialLinesOverBudgetException();
+                }
+                if (victim != null) {
+                    victim.shed();
+                }
+            });
+            if (denyReason != null) {
+                refuseUnauthorized();
+                return;
+            }
             String line;
             boolean open = true;
             while (open && (line = reader.next()) != null) {
+                if (line.isBlank()) {
+                    continue; // no request: neither activity that keeps the connection open nor a reply
+                }
                 lastActivity = System.nanoTime();
                 dispatching = true;
                 try {
-                    open = line.isBlank() || handle(line);
+                    outbox.awaitRoom();
+                    open = handle(line);
                 } finally {
                     lastActivity = System.nanoTime();
                     dispatching = false;
                 }
+            }
+            if (shed) {
+                throw new PartialLinesOverBudgetException();
             }
             if (open) {
                 answerHalfClosedPeer();
@@ -91,6 +140,12 @@ final class RpcConnection {
         } catch (LineReader.LineTooLongException e) {
             sendError(null, Operations.newOpId(), Protocol.INVALID_REQUEST, ErrorCode.BAD_REQUEST,
                     "request line longer than " + Protocol.MAX_LINE_BYTES + " bytes; closing the connection");
+        } catch (PartialLinesOverBudgetException e) {
+            log.warn("{} sent the longest unfinished request line while bangerd held more than {} bytes of them; closing it",
+                    peer.describe(), lineBudget.limit());
+            sendError(null, Operations.newOpId(), Protocol.SERVER_ERROR, ErrorCode.OPERATION_FAILED,
+                    "bangerd holds more than " + lineBudget.limit() / (1024 * 1024) + " MiB of unfinished request lines;"
+                            + " closing the connection with the longest (send whole lines)");
         } catch (IOException e) {
             log.debug("connection ended: {}", e.getMessage());
         } catch (InterruptedException e) {
@@ -98,8 +153,26 @@ final class RpcConnection {
         } catch (RuntimeException e) {
             log.error("connection failed", e);
         } finally {
-            cancelAndClose();
+            lineBudget.hold(this, 0);
+            cancelRunning("client hung up");
+            outbox.finish();
         }
+    }
+
+    /**
+     * A peer the policy refuses: told at once, and closed once it has sent its first line (so its
+     * request is written before the close, and it reads the reason rather than a broken pipe) or
+     * after {@link RpcServer#UNAUTHORIZED_LINGER}, whichever comes first.
+     */
+    private void refuseUnauthorized() throws IOException {
+        log.warn("refused {}: {}", peer.describe(), denyReason);
+        sendError(null, Operations.newOpId(), Protocol.SERVER_ERROR, ErrorCode.UNAUTHORIZED, denyReason);
+        reader.next();
+    }
+
+    /** True when this refused peer has had its time to send its first line. */
+    boolean unauthorizedLingerOver(long now) {
+        return denyReason != null && now - openedAt > RpcServer.UNAUTHORIZED_LINGER.toNanos();
     }
 
     /** Handles one request line; false means close the connection. */
@@ -116,20 +189,19 @@ final class RpcConnection {
     private boolean handle(String line, String opId) {
         JsonNode req;
         try {
-            req = mapper.readTree(line);
+            req = requestReader.readTree(line);
+        } catch (MismatchedInputException e) {
+            sendError(null, opId, Protocol.INVALID_REQUEST, ErrorCode.BAD_REQUEST,
+                    "one JSON request per line: found more after the first (" + e.getOriginalMessage() + ")");
+            return true;
         } catch (JacksonException e) {
             sendError(null, opId, Protocol.PARSE_ERROR, ErrorCode.BAD_REQUEST, "invalid JSON: " + e.getOriginalMessage());
-            return denyReason == null;
+            return true;
         }
         JsonNode id = req.isObject() ? req.get("id") : null;
         if (id != null && !(id.isTextual() || id.isIntegralNumber() || id.isNull())) {
             sendError(null, opId, Protocol.INVALID_REQUEST, ErrorCode.BAD_REQUEST, "id must be a string or an integer");
-            return denyReason == null;
-        }
-        if (denyReason != null) {
-            log.warn("refused {}: {}", peer.describe(), denyReason);
-            sendError(id, opId, Protocol.SERVER_ERROR, ErrorCode.UNAUTHORIZED, denyReason);
-            return false;
+            return true;
         }
         String problem = envelopeProblem(req);
         if (problem != null) {
@@ -186,7 +258,8 @@ final class RpcConnection {
         }
         streaming = true;
         try {
-            streams.serve(token.textValue(), peer, channel, reader.drainBuffered());
+            outbox.awaitDrained(); // answers to this connection's earlier requests go out before the stream's bytes
+            streams.serve(token.textValue(), peer, channel, reader.drainBuffered(), streamWatch);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -247,7 +320,7 @@ final class RpcConnection {
             if (failure != null) {
                 respondToFailure(id, ctx, failure);
             } else if (id != null) {
-                send(response(id, "result", result));
+                outbox.answer(encode(response(id, "result", result)));
             }
         } finally {
             requestStreams.finish();
@@ -279,7 +352,7 @@ final class RpcConnection {
         }
     }
 
-    private Map<String, Object> response(JsonNode id, String kind, Object body) {
+    private static Map<String, Object> response(JsonNode id, String kind, Object body) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("jsonrpc", Protocol.JSONRPC);
         m.put("id", id);
@@ -288,6 +361,10 @@ final class RpcConnection {
     }
 
     private void sendError(JsonNode id, String opId, int jsonRpcCode, ErrorCode code, String message) {
+        outbox.answer(encode(errorResponse(id, opId, jsonRpcCode, code, message)));
+    }
+
+    private static Map<String, Object> errorResponse(JsonNode id, String opId, int jsonRpcCode, ErrorCode code, String message) {
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("code", code.wire());
         data.put("op_id", opId);
@@ -295,7 +372,7 @@ final class RpcConnection {
         error.put("code", jsonRpcCode);
         error.put("message", message);
         error.put("data", data);
-        send(response(id, "error", error));
+        return response(id, "error", error);
     }
 
     private void sendProgress(JsonNode id, Map<String, Object> event) {
@@ -305,31 +382,47 @@ final class RpcConnection {
         m.put("jsonrpc", Protocol.JSONRPC);
         m.put("method", Protocol.PROGRESS);
         m.put("params", params);
-        send(m);
+        outbox.progress(encode(m));
     }
 
-    private void send(Object message) {
+    /** One message as a line. */
+    private byte[] encode(Object message) {
         try {
             byte[] json = mapper.writeValueAsBytes(message);
-            ByteBuffer buf = ByteBuffer.allocate(json.length + 1).put(json).put((byte) '\n').flip();
-            synchronized (writeLock) {
-                while (buf.hasRemaining()) {
-                    channel.write(buf);
-                }
-            }
-        } catch (IOException e) {
-            log.debug("cannot answer, client gone: {}", e.getMessage());
+            byte[] line = Arrays.copyOf(json, json.length + 1);
+            line[json.length] = '\n';
+            return line;
+        } catch (JacksonException e) {
+            throw new IllegalStateException("cannot encode an answer as JSON", e);
         }
     }
 
-    /** Answers a connection the server will not serve, then closes it. */
-    void refuse(String reason) {
-        sendError(null, Operations.newOpId(), Protocol.SERVER_ERROR, ErrorCode.OPERATION_FAILED, reason);
-        closeChannel();
+    /**
+     * Answers a socket the server will not serve, then closes it: written on the accepting thread,
+     * as one short line fits the kernel's socket buffer and so cannot block.
+     */
+    static void refuse(UnixSocketChannel channel, ObjectMapper mapper, String reason) {
+        Map<String, Object> m = errorResponse(null, Operations.newOpId(), Protocol.SERVER_ERROR, ErrorCode.OPERATION_FAILED, reason);
+        try (channel) {
+            channel.write(ByteBuffer.wrap((mapper.writeValueAsString(m) + "\n").getBytes(StandardCharsets.UTF_8)));
+        } catch (IOException e) {
+            log.debug("cannot tell a refused client why: {}", e.getMessage());
+        }
     }
 
     long idleNanos(long now) {
         return running.isEmpty() && !dispatching && !streaming ? now - lastActivity : 0;
+    }
+
+    /** How long this connection's writer has been stuck on a client that does not read. */
+    long writeStalledNanos(long now) {
+        return Math.max(outbox.stalledNanos(now), streamWatch.stalledNanos(now));
+    }
+
+    /** Chosen by the partial-line budget: stop reading; the reader then says why and closes. */
+    private void shed() {
+        shed = true;
+        hangUp();
     }
 
     /** Ends the read loop (a native read is not woken by close, but is by shutdown). */
@@ -341,11 +434,33 @@ final class RpcConnection {
         }
     }
 
-    void cancelAndClose() {
+    /** Cancels what runs and stops reading; answers already queued are still written, then the connection closes. */
+    void cancelAndFinish(String why) {
+        cancelRunning(why);
+        hangUp();
+        outbox.finish();
+    }
+
+    /** Cancels what runs and closes now, without waiting for queued answers (a client that does not read). */
+    void cancelAndClose(String why) {
+        cancelAndFinish(why);
+        try {
+            channel.shutdownOutput(); // wakes a writer blocked on a full socket
+        } catch (IOException e) {
+            log.debug("shutting down output: {}", e.getMessage());
+        }
+    }
+
+    private void cancelRunning(String why) {
         running.values().forEach(ctx -> {
-            log.info("client hung up: cancelling {} (op {})", ctx.method(), ctx.opId());
+            log.info("{}: cancelling {} (op {})", why, ctx.method(), ctx.opId());
             ctx.cancel();
         });
+    }
+
+    /** The writer is done: whatever still runs has no one to answer. */
+    private void closed() {
+        cancelRunning("client gone");
         hangUp();
         closeChannel();
         onClose.accept(this);
@@ -359,6 +474,12 @@ final class RpcConnection {
         }
     }
 
+    private static final class PartialLinesOverBudgetException extends IOException {
+        PartialLinesOverBudgetException() {
+            super("partial lines over budget");
+        }
+    }
+
     /** Reads newline-terminated lines of at most {@link Protocol#MAX_LINE_BYTES}. */
     static final class LineReader {
         static final class LineTooLongException extends IOException {
@@ -367,7 +488,13 @@ final class RpcConnection {
             }
         }
 
+        /** Told how many bytes of an unfinished line are held, and may refuse to hold more. */
+        interface Budget {
+            void holding(long bytes) throws IOException;
+        }
+
         private final ReadableByteChannel in;
+        private final Budget budget;
         // Small on purpose: jnr's read allocates a fresh heap buffer the size of what is asked for,
         // so a 64 KiB read costs a 64 KiB allocation per request line.
         private final byte[] buf = new byte[4 * 1024];
@@ -375,13 +502,14 @@ final class RpcConnection {
         private int pos;
         private int limit;
 
-        LineReader(ReadableByteChannel in) {
+        LineReader(ReadableByteChannel in, Budget budget) {
             this.in = in;
+            this.budget = budget;
         }
 
         /** What was read past the last line returned (a stream's first bytes), no longer buffered here. */
         byte[] drainBuffered() {
-            byte[] rest = java.util.Arrays.copyOfRange(buf, pos, limit);
+            byte[] rest = Arrays.copyOfRange(buf, pos, limit);
             pos = limit;
             return rest;
         }
@@ -392,6 +520,9 @@ final class RpcConnection {
             while (true) {
                 for (int i = pos; i < limit; i++) {
                     if (buf[i] == '\n') {
+                        if ((acc == null ? 0 : acc.size()) + (i - pos) > Protocol.MAX_LINE_BYTES) {
+                            throw new LineTooLongException();
+                        }
                         String line;
                         if (acc == null) {
                             line = new String(buf, pos, i - pos, StandardCharsets.UTF_8);
@@ -400,6 +531,9 @@ final class RpcConnection {
                             line = acc.toString(StandardCharsets.UTF_8);
                         }
                         pos = i + 1;
+                        if (acc != null) {
+                            budget.holding(0);
+                        }
                         return line;
                     }
                 }
@@ -409,6 +543,9 @@ final class RpcConnection {
                 acc.write(buf, pos, limit - pos);
                 if (acc.size() > Protocol.MAX_LINE_BYTES) {
                     throw new LineTooLongException();
+                }
+                if (acc.size() > 0) {
+                    budget.holding(acc.size());
                 }
                 pos = 0;
                 wrapped.clear();

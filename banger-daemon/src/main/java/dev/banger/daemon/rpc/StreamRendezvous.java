@@ -36,6 +36,8 @@ import org.slf4j.LoggerFactory;
  * same uid as the request. The stream connection's own platform thread moves the bytes (jnr reads
  * are native calls, which would pin a virtual thread's carrier) through a small bounded queue, so
  * a handler on a virtual thread only parks, and a slow side slows the other instead of buffering.
+ * A download's writes report to the connection's {@link WriteWatch}, so a client that stops reading
+ * it is closed after the write deadline (the handler's next write then fails).
  */
 final class StreamRendezvous {
 
@@ -67,7 +69,8 @@ final class StreamRendezvous {
      * On the stream connection's thread: waits for a handler to claim {@code token}, then moves the
      * bytes until the stream ends. {@code buffered} is what the line reader read past the open line.
      */
-    void serve(String token, PeerCredentials peer, UnixSocketChannel channel, byte[] buffered) throws InterruptedException {
+    void serve(String token, PeerCredentials peer, UnixSocketChannel channel, byte[] buffered, WriteWatch watch)
+            throws InterruptedException {
         Slot slot = slots.computeIfAbsent(token, t -> new Slot());
         if (!slot.arrived.complete(peer.uid())) {
             log.warn("stream token opened twice by {}; closing the second", peer.describe());
@@ -82,7 +85,7 @@ final class StreamRendezvous {
             return;
         }
         slots.remove(token, slot);
-        pump.run(channel, buffered);
+        pump.run(channel, buffered, watch);
     }
 
     /** The streams of one request from {@code peer}; {@link RequestStreams#finish} ends what its handler left open. */
@@ -157,13 +160,13 @@ final class StreamRendezvous {
         volatile UnixSocketChannel channel;
         volatile IOException failure;
 
-        abstract void move(UnixSocketChannel ch, byte[] buffered) throws IOException, InterruptedException;
+        abstract void move(UnixSocketChannel ch, byte[] buffered, WriteWatch watch) throws IOException, InterruptedException;
 
-        final void run(UnixSocketChannel ch, byte[] buffered) throws InterruptedException {
+        final void run(UnixSocketChannel ch, byte[] buffered, WriteWatch watch) throws InterruptedException {
             channel = ch;
             try {
                 if (!abandoned) {
-                    move(ch, buffered);
+                    move(ch, buffered, watch);
                 }
             } catch (IOException e) {
                 failure = e;
@@ -173,10 +176,10 @@ final class StreamRendezvous {
             }
         }
 
-        /** Puts a chunk unless the other side gave up (then false). */
+        /** Puts a chunk unless the other side gave up or the socket failed (then false). */
         final boolean put(byte[] chunk) throws InterruptedException {
             while (!queue.offer(chunk, 200, TimeUnit.MILLISECONDS)) {
-                if (abandoned) {
+                if (abandoned || failure != null) {
                     return false;
                 }
             }
@@ -209,7 +212,7 @@ final class StreamRendezvous {
     /** Client -> handler. */
     private static final class Upload extends Pump {
         @Override
-        void move(UnixSocketChannel ch, byte[] buffered) throws IOException, InterruptedException {
+        void move(UnixSocketChannel ch, byte[] buffered, WriteWatch watch) throws IOException, InterruptedException {
             InputStream raw = new SequenceInputStream(new ByteArrayInputStream(buffered), new ChannelInput(ch));
             StreamFrames.Reader frames = new StreamFrames.Reader(raw);
             byte[] buf = new byte[CHUNK];
@@ -289,8 +292,8 @@ final class StreamRendezvous {
         private volatile boolean closedByHandler;
 
         @Override
-        void move(UnixSocketChannel ch, byte[] buffered) throws IOException, InterruptedException {
-            StreamFrames.Writer frames = new StreamFrames.Writer(new ChannelOutput(ch));
+        void move(UnixSocketChannel ch, byte[] buffered, WriteWatch watch) throws IOException, InterruptedException {
+            StreamFrames.Writer frames = new StreamFrames.Writer(new ChannelOutput(ch, watch));
             while (true) {
                 byte[] next = queue.take();
                 if (next == ABORT) {
@@ -376,9 +379,11 @@ final class StreamRendezvous {
 
     private static final class ChannelOutput extends OutputStream {
         private final UnixSocketChannel ch;
+        private final WriteWatch watch;
 
-        ChannelOutput(UnixSocketChannel ch) {
+        ChannelOutput(UnixSocketChannel ch, WriteWatch watch) {
             this.ch = ch;
+            this.watch = watch;
         }
 
         @Override
@@ -389,8 +394,14 @@ final class StreamRendezvous {
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
             ByteBuffer buf = ByteBuffer.wrap(b, off, len);
-            while (buf.hasRemaining()) {
-                ch.write(buf);
+            watch.headway();
+            try {
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                    watch.headway();
+                }
+            } finally {
+                watch.idle();
             }
         }
     }

@@ -72,7 +72,10 @@ final class Migrations {
                       error        TEXT
                     )""",
                     "CREATE INDEX operations_started ON operations(started_at)",
-                    "ALTER TABLE vms ADD COLUMN nat INTEGER NOT NULL DEFAULT 0 CHECK (nat IN (0, 1))")));
+                    "ALTER TABLE vms ADD COLUMN nat INTEGER NOT NULL DEFAULT 0 CHECK (nat IN (0, 1))")),
+            // Existing VMs become isolated: the safe side; `vm set --no-isolate` opens one again.
+            new Migration(3, "per-VM isolation from other guests", List.of(
+                    "ALTER TABLE vms ADD COLUMN isolate INTEGER NOT NULL DEFAULT 1 CHECK (isolate IN (0, 1))")));
 
     private Migrations() {
     }

@@ -24,9 +24,9 @@ public final class VmRows {
     /** Inserts inside the caller's transaction, so the reservation's name and address checks share it. */
     public static void insert(Connection c, VmInfo v) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("INSERT INTO vms (id, name, image_id, state, vcpu, memory_mib, "
-                + "disk_bytes, guest_ip, mac, nat, last_error, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+                + "disk_bytes, guest_ip, mac, nat, isolate, last_error, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
             Rows.bind(s, v.id(), v.name(), v.imageId(), v.state(), v.vcpu(), v.memoryMib(), v.diskBytes(), v.guestIp(),
-                    v.mac(), v.nat(), v.lastError(), v.createdAt(), v.updatedAt());
+                    v.mac(), v.nat(), v.isolate(), v.lastError(), v.createdAt(), v.updatedAt());
             s.executeUpdate();
         }
     }
@@ -103,6 +103,15 @@ public final class VmRows {
         });
     }
 
+    public void setIsolate(String id, boolean isolate, Instant now) {
+        store.write(c -> {
+            try (PreparedStatement s = c.prepareStatement("UPDATE vms SET isolate = ?, updated_at = ? WHERE id = ?")) {
+                Rows.bind(s, isolate, now, id);
+                return s.executeUpdate();
+            }
+        });
+    }
+
     public boolean delete(String id) {
         return store.write(c -> {
             try (PreparedStatement s = c.prepareStatement("DELETE FROM vms WHERE id = ?")) {
@@ -127,7 +136,8 @@ public final class VmRows {
                 while (r.next()) {
                     out.add(new VmInfo(r.getString("id"), r.getString("name"), r.getString("state"), r.getString("image_id"),
                             r.getString("image_name"), r.getInt("vcpu"), r.getInt("memory_mib"), r.getLong("disk_bytes"),
-                            r.getString("guest_ip"), r.getString("mac"), r.getInt("nat") == 1, r.getString("last_error"),
+                            r.getString("guest_ip"), r.getString("mac"), r.getInt("nat") == 1, r.getInt("isolate") == 1,
+                            r.getString("last_error"),
                             Rows.instant(r, "created_at"), Rows.instant(r, "updated_at"), null));
                 }
             }

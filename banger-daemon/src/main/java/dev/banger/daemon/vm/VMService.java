@@ -27,6 +27,7 @@ import dev.banger.daemon.vm.boot.VmHandles;
 import dev.banger.daemon.vm.capability.Capabilities;
 import dev.banger.daemon.vm.capability.Capability;
 import dev.banger.daemon.vm.capability.DnsCapability;
+import dev.banger.daemon.vm.capability.GuardCapability;
 import dev.banger.daemon.vm.capability.NatCapability;
 import dev.banger.daemon.vm.capability.WorkDiskCapability;
 import dev.banger.daemon.vm.disk.RootDisks;
@@ -92,10 +93,10 @@ public final class VMService {
     }
 
     public record CreateParams(String name, String image, String kernel, Integer vcpu, String memory, String diskSize,
-                               Boolean noStart, Boolean nat) {
+                               Boolean noStart, Boolean nat, Boolean isolate) {
     }
 
-    public record SetParams(String name, Integer vcpu, String memory, String diskSize, Boolean nat) {
+    public record SetParams(String name, Integer vcpu, String memory, String diskSize, Boolean nat, Boolean isolate) {
     }
 
     public record LogsParams(String name, Integer lines) {
@@ -154,7 +155,8 @@ public final class VMService {
         this.rootDisks = new RootDisks(runner);
         List<Capability> all = new ArrayList<>(List.of(
                 new WorkDiskCapability(new WorkDisks(runner), () -> keys.get().publicKey()),
-                new NatCapability(network.nat())));
+                new NatCapability(network.nat()),
+                new GuardCapability(network.guard(), network.nat())));
         network.dns().ifPresent(dns -> all.add(new DnsCapability(dns)));
         this.capabilities = new Capabilities(all);
     }
@@ -179,6 +181,7 @@ public final class VMService {
         int memory = VmRequests.memoryMib(p.memory(), config.vm().memoryMib());
         long disk = VmRequests.diskBytes(p.diskSize(), config.vm().diskBytes());
         boolean nat = Boolean.TRUE.equals(p.nat());
+        network.guard().requireTool(); // no guard, no start: refused before anything is reserved
         if (nat) {
             network.nat().choose(); // no firewall tool: refused before anything is reserved
         }
@@ -188,7 +191,7 @@ public final class VMService {
         ctx.progress("resolve image");
         ImageInfo image = imageResolver.resolve(p.image() != null ? p.image() : config.vm().defaultImage(), p.kernel(), ctx);
         kernelOf(image);
-        VmInfo vm = reserveVM(name, image, vcpu, memory, disk, nat);
+        VmInfo vm = reserveVM(name, image, vcpu, memory, disk, nat, !Boolean.FALSE.equals(p.isolate()));
         if (Boolean.TRUE.equals(p.noStart())) {
             return vm;
         }
@@ -196,7 +199,7 @@ public final class VMService {
     }
 
     /** Phase 2: milliseconds under createVMMu — name re-check, next free address, the {@code created} row. */
-    VmInfo reserveVM(String name, ImageInfo image, int vcpu, int memoryMib, long diskBytes, boolean nat) {
+    VmInfo reserveVM(String name, ImageInfo image, int vcpu, int memoryMib, long diskBytes, boolean nat, boolean isolate) {
         long t0 = System.nanoTime();
         createVMMu.lock();
         try {
@@ -211,7 +214,8 @@ public final class VMService {
                 Inet4Address ip = network.allocate(taken);
                 var now = clock.instant();
                 VmInfo row = new VmInfo(newId(), name, VmInfo.CREATED, image.id(), image.name(), vcpu, memoryMib, diskBytes,
-                        ip.getHostAddress(), HostNetwork.macFor(ip), nat, null, now, now, null);
+                        ip.getHostAddress(), HostNetwork.macFor(ip), nat, isolate, null, now, now,
+                        null);
                 VmRows.insert(c, row);
                 return row;
             });
@@ -332,7 +336,7 @@ public final class VMService {
         return locks.with(vm.id(), () -> {
             VmInfo now = find(vm.id());
             if (now.running()) {
-                throw BangerException.badRequest("VM " + now.name() + " is running: stop it before changing its size or NAT");
+                throw BangerException.badRequest("VM " + now.name() + " is running: stop it before changing its size, NAT or isolation");
             }
             int vcpu = VmRequests.vcpu(p.vcpu(), now.vcpu());
             int memory = VmRequests.memoryMib(p.memory(), now.memoryMib());
@@ -349,6 +353,9 @@ public final class VMService {
                     network.nat().disable(now.id()); // rules an incomplete teardown left, which no later cleanup would see
                 }
                 store.vms().setNat(now.id(), p.nat(), clock.instant());
+            }
+            if (p.isolate() != null && p.isolate() != now.isolate()) {
+                store.vms().setIsolate(now.id(), p.isolate(), clock.instant()); // the guard is made anew at the next start
             }
             return show(now.id());
         });

@@ -10,6 +10,7 @@ import dev.banger.daemon.exec.BackgroundProcess;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.image.kernel.KernelCatalog;
+import dev.banger.daemon.network.guard.GuestGuard;
 import dev.banger.daemon.network.nat.NatRules;
 import dev.banger.daemon.store.Store;
 import dev.banger.daemon.vm.hypervisor.AccelerationProbe;
@@ -56,7 +57,8 @@ class DoctorTest {
                 .anySatisfy(f -> assertThat(f).contains("qemu_bin"));
         // Every check still ran: one row each, in order.
         assertThat(rows).extracting(DoctorCheck::name).containsExactly("architecture", "state store", "hypervisor qemu",
-                "hypervisor firecracker", "vmm confinement", "acceleration", "tun device", "bridge and tap tools", "nat", "copy-on-write disks",
+                "hypervisor firecracker", "vmm confinement", "acceleration", "tun device", "bridge and tap tools", "nat", "guest guard",
+                "copy-on-write disks",
                 "disk tools", "dns listener", "default image and kernel", "/root work disk", "daemon socket", "system install");
     }
 
@@ -149,6 +151,19 @@ class DoctorTest {
         assertThat(none.fix().getFirst()).startsWith("apt-get install nftables");
     }
 
+    @Test
+    void theGuestGuardPassesWhenTheKernelTakesBangersBridgeTableAndFailsWithoutNftNamingThePackage() {
+        DoctorCheck here = new GuardCheck(new GuestGuard(new CommandRunner(), "nft", "tap-fc-", VmSettings.defaults().bridgeAddress(), 24)).run();
+        assertThat(here.status()).as(here.details().toString()).isEqualTo(DoctorCheck.PASS);
+        assertThat(here.details().getFirst()).contains("/nft").contains("table bridge banger can be applied");
+
+        DoctorCheck none = new GuardCheck(new GuestGuard(new CommandRunner(), "/nonexistent/nft", "tap-fc-",
+                VmSettings.defaults().bridgeAddress(), 24)).run();
+        assertThat(none.status()).isEqualTo(DoctorCheck.FAIL);
+        assertThat(none.details().getFirst()).contains("`/nonexistent/nft` is not installed");
+        assertThat(none.fix().getFirst()).startsWith("apt-get install nftables").contains("VMs do not start");
+    }
+
     private Path fakeTool(String name, String versionLine) throws Exception {
         Path p = dir.resolve(name);
         Files.writeString(p, "#!/bin/sh\necho '" + versionLine + "'\n");
@@ -231,7 +246,7 @@ class DoctorTest {
         List<DoctorCheck> rows = Doctor.forHost(c, RUNNER, dir, java.util.Optional.empty()).run();
 
         assertThat(row(rows, "state store").status()).isEqualTo(DoctorCheck.PASS);
-        assertThat(row(rows, "state store").details().getFirst()).contains("opened read-only, schema version 2, this build's 2");
+        assertThat(row(rows, "state store").details().getFirst()).contains("opened read-only, schema version 3, this build's 3");
         DoctorCheck work = row(rows, "/root work disk");
         assertThat(work.status()).isEqualTo(DoctorCheck.WARN);
         assertThat(work.details()).contains("image no-seed has no work-seed: guest /root will be empty");

@@ -22,6 +22,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import dev.banger.daemon.image.oci.MediaTypes;
+import dev.banger.daemon.image.testing.FakeRegistry;
+import dev.banger.daemon.image.testing.TestImage;
+import dev.banger.daemon.image.testing.TestLayer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -50,8 +54,21 @@ class ImageConcurrencyTest {
         images.workSeedBuilder = (tree, out) -> write(out);
     }
 
+    /** Pulls resolve their reference for real (once each); the seams stand in for the layers. */
+    final FakeRegistry registry = serveSmallImage("slow", "fast", "one", "two", "same");
+
+    static FakeRegistry serveSmallImage(String... repos) {
+        FakeRegistry fake = new FakeRegistry();
+        TestImage image = TestImage.image(List.of(new TestLayer().file("hello", "hi").gzip()), MediaTypes.OCI_LAYER_GZIP);
+        for (String repo : repos) {
+            fake.serve(repo, "v1", image);
+        }
+        return fake;
+    }
+
     @AfterEach
     void close() {
+        registry.close();
         store.close();
     }
 
@@ -81,18 +98,18 @@ class ImageConcurrencyTest {
     void pullImageDoesNotSerialiseOnDifferentNames() throws Exception {
         CountDownLatch slowInBody = new CountDownLatch(1);
         CountDownLatch releaseSlow = new CountDownLatch(1);
-        images.pullAndFlatten = (ref, tree, ctx) -> {
-            if (ref.repository().endsWith("slow")) {
+        images.pullAndFlatten = (resolved, tree, ctx) -> {
+            if (resolved.image().ref().repository().endsWith("slow")) {
                 slowInBody.countDown();
                 releaseSlow.await();
             }
             return pulled();
         };
-        CompletableFuture<ImageInfo> slow = pullAsync("localhost:1/slow:v1", "slow");
+        CompletableFuture<ImageInfo> slow = pullAsync(registry.host() + "/slow:v1", "slow");
         assertThat(slowInBody.await(10, TimeUnit.SECONDS)).isTrue();
 
         // Would time out if the body of a pull ran under imageOpsMu.
-        ImageInfo fast = pullAsync("localhost:1/fast:v1", "fast").get(10, TimeUnit.SECONDS);
+        ImageInfo fast = pullAsync(registry.host() + "/fast:v1", "fast").get(10, TimeUnit.SECONDS);
         assertThat(fast.name()).isEqualTo("fast");
         assertThat(slow).isNotDone();
 
@@ -103,13 +120,13 @@ class ImageConcurrencyTest {
     @Test
     void pullImageRejectsNameClashAtPublish() throws Exception {
         CountDownLatch bothInBody = new CountDownLatch(2);
-        images.pullAndFlatten = (ref, tree, ctx) -> {
+        images.pullAndFlatten = (resolved, tree, ctx) -> {
             bothInBody.countDown();
             bothInBody.await(10, TimeUnit.SECONDS); // both passed the early name check
             return pulled();
         };
-        CompletableFuture<ImageInfo> a = pullAsync("localhost:1/one:v1", "clash");
-        CompletableFuture<ImageInfo> b = pullAsync("localhost:1/two:v1", "clash");
+        CompletableFuture<ImageInfo> a = pullAsync(registry.host() + "/one:v1", "clash");
+        CompletableFuture<ImageInfo> b = pullAsync(registry.host() + "/two:v1", "clash");
 
         int winners = 0;
         int losers = 0;
@@ -135,15 +152,15 @@ class ImageConcurrencyTest {
         AtomicInteger bodies = new AtomicInteger();
         CountDownLatch inBody = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        images.pullAndFlatten = (ref, tree, ctx) -> {
+        images.pullAndFlatten = (resolved, tree, ctx) -> {
             bodies.incrementAndGet();
             inBody.countDown();
             release.await();
             return pulled();
         };
-        CompletableFuture<ImageInfo> first = pullAsync("localhost:1/same:v1", "same");
+        CompletableFuture<ImageInfo> first = pullAsync(registry.host() + "/same:v1", "same");
         assertThat(inBody.await(10, TimeUnit.SECONDS)).isTrue();
-        CompletableFuture<ImageInfo> second = pullAsync("localhost:1/same:v1", "same");
+        CompletableFuture<ImageInfo> second = pullAsync(registry.host() + "/same:v1", "same");
         Thread.sleep(200);
         assertThat(second).isNotDone();
         release.countDown();

@@ -28,6 +28,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
+import dev.banger.daemon.image.oci.MediaTypes;
+import dev.banger.daemon.image.testing.FakeRegistry;
+import dev.banger.daemon.image.testing.TestImage;
+import dev.banger.daemon.image.testing.TestLayer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -83,8 +87,21 @@ class KernelCatalogPullTest {
         images = new ImageService(store, new CommandRunner(), layout, config, Clock.systemUTC());
     }
 
+    /** Pulls resolve their reference for real (once each); the seams stand in for the layers. */
+    final FakeRegistry registry = serveSmallImage("app");
+
+    static FakeRegistry serveSmallImage(String... repos) {
+        FakeRegistry fake = new FakeRegistry();
+        TestImage image = TestImage.image(List.of(new TestLayer().file("hello", "hi").gzip()), MediaTypes.OCI_LAYER_GZIP);
+        for (String repo : repos) {
+            fake.serve(repo, "v1", image);
+        }
+        return fake;
+    }
+
     @AfterEach
     void close() {
+        registry.close();
         if (store != null) {
             store.close();
         }
@@ -171,7 +188,7 @@ class KernelCatalogPullTest {
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND))
                 .hasMessage("kernel 'nope' is not in the kernel catalog (see `banger kernel list --available`)");
         installImageSeams();
-        assertThatThrownBy(() -> images.pull(new ImageService.PullParams("localhost:1/app:v1", "app", "nope", null), ctx()))
+        assertThatThrownBy(() -> images.pull(new ImageService.PullParams(registry.host() + "/app:v1", "app", "nope", null), ctx()))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND))
                 .hasMessageContaining("kernel 'nope'").hasMessageContaining("`banger kernel list --available`");
         assertThat(server.requests()).hasSize(before);
@@ -189,7 +206,7 @@ class KernelCatalogPullTest {
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<ImageInfo>> fs = new ArrayList<>();
             for (String name : List.of("app1", "app2")) {
-                fs.add(pool.submit(() -> images.pull(new ImageService.PullParams("localhost:1/app:v1", name, "cloud", null), ctx())));
+                fs.add(pool.submit(() -> images.pull(new ImageService.PullParams(registry.host() + "/app:v1", name, "cloud", null), ctx())));
             }
             for (Future<ImageInfo> f : fs) {
                 pulled.add(f.get());
@@ -205,7 +222,7 @@ class KernelCatalogPullTest {
 
         // Imported now: a third pull uses it without the catalog.
         stages.clear();
-        ImageInfo third = images.pull(new ImageService.PullParams("localhost:1/app:v1", "app3", "cloud", null), ctx());
+        ImageInfo third = images.pull(new ImageService.PullParams(registry.host() + "/app:v1", "app3", "cloud", null), ctx());
         assertThat(third.kernelId()).isEqualTo(k.id());
         assertThat(stages).doesNotContain("pull kernel cloud from the kernel catalog", "check cached kernel package");
         assertThat(names(layout.stagingDir())).isEmpty();
@@ -259,7 +276,7 @@ class KernelCatalogPullTest {
     private void installImageSeams() {
         images.finalizePulledRootfs = (tree, pulled, rootfs, sz, name, c) -> write(rootfs);
         images.workSeedBuilder = (tree, out) -> write(out);
-        images.pullAndFlatten = (ref, tree, c) -> new ImageService.PulledTree("sha256:" + "1".repeat(64), "amd64",
+        images.pullAndFlatten = (resolved, tree, c) -> new ImageService.PulledTree("sha256:" + "1".repeat(64), "amd64",
                 new FlattenResult(0, 0, 0, 0, 0, 0, 0, List.of()));
     }
 

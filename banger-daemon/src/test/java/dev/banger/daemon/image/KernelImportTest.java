@@ -18,6 +18,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import dev.banger.daemon.image.oci.MediaTypes;
+import dev.banger.daemon.image.testing.FakeRegistry;
+import dev.banger.daemon.image.testing.TestImage;
+import dev.banger.daemon.image.testing.TestLayer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,8 +50,21 @@ class KernelImportTest {
         Files.writeString(prepared.resolve("modules/6.1.0-test/kernel/drivers/virtio_blk.ko"), "module");
     }
 
+    /** Pulls resolve their reference for real (once each); the seams stand in for the layers. */
+    final FakeRegistry registry = serveSmallImage("app");
+
+    static FakeRegistry serveSmallImage(String... repos) {
+        FakeRegistry fake = new FakeRegistry();
+        TestImage image = TestImage.image(List.of(new TestLayer().file("hello", "hi").gzip()), MediaTypes.OCI_LAYER_GZIP);
+        for (String repo : repos) {
+            fake.serve(repo, "v1", image);
+        }
+        return fake;
+    }
+
     @AfterEach
     void close() {
+        registry.close();
         store.close();
     }
 
@@ -91,9 +108,9 @@ class KernelImportTest {
         importKernel("in-use", prepared);
         images.finalizePulledRootfs = (tree, pulled, rootfs, size, name, c) -> writeQuietly(rootfs);
         images.workSeedBuilder = (tree, out) -> writeQuietly(out);
-        images.pullAndFlatten = (ref, tree, c) -> new ImageService.PulledTree("sha256:" + "1".repeat(64), "amd64",
+        images.pullAndFlatten = (resolved, tree, c) -> new ImageService.PulledTree("sha256:" + "1".repeat(64), "amd64",
                 new FlattenResult(0, 0, 0, 0, 0, 0, 0, List.of()));
-        ImageInfo image = images.pull(new ImageService.PullParams("localhost:1/app:v1", "app", "in-use", null), ctx());
+        ImageInfo image = images.pull(new ImageService.PullParams(registry.host() + "/app:v1", "app", "in-use", null), ctx());
         assertThat(image.kernelName()).isEqualTo("in-use");
 
         assertThatThrownBy(() -> images.deleteKernel("in-use")).hasMessageContaining("used by image(s) app");

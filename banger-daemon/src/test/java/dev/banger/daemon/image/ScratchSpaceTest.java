@@ -89,12 +89,12 @@ class ScratchSpaceTest {
         ImageService images = service(scratch);
         AtomicReference<Path> root = new AtomicReference<>();
         ImageService.PullAndFlatten real = images.pullAndFlatten;
-        images.pullAndFlatten = (ref, tree, ctx) -> {
+        images.pullAndFlatten = (resolved, tree, ctx) -> {
             root.set(made(tree.getParent()));
             assertThat(tree.getParent()).isEqualTo(scratch.currentRoot());
             assertThat(Files.readString(record)).as("recorded for the next daemon's cleanup").isEqualTo(root.get().toString());
             assertPrivate(root.get());
-            return real.pull(ref, tree, ctx);
+            return real.pull(resolved, tree, ctx);
         };
 
         ImageInfo image = pull(images);
@@ -114,7 +114,7 @@ class ScratchSpaceTest {
         ImageService images = service(scratch);
         ImageService.PullAndFlatten real = images.pullAndFlatten;
         List<String> attempts = new ArrayList<>();
-        images.pullAndFlatten = (ref, tree, ctx) -> {
+        images.pullAndFlatten = (resolved, tree, ctx) -> {
             Path root = made(tree.getParent());
             assertThat(root.getParent()).isEqualTo(ScratchSpace.SHM);
             attack(attempts, "ln", "-s", outside.toString(), root.resolve("tree-evil").toString());
@@ -123,7 +123,7 @@ class ScratchSpaceTest {
             attack(attempts, "ln", "-s", outside.toString(), tree.resolve("usr").toString());
             attack(attempts, "mkdir", tree.resolve("usr").toString());
             attack(attempts, "mv", root.toString(), ScratchSpace.SHM.resolve("stolen-" + root.getFileName()).toString());
-            ImageService.PulledTree pulled = real.pull(ref, tree, ctx);
+            ImageService.PulledTree pulled = real.pull(resolved, tree, ctx);
             // A world-writable dir from the image is still out of reach: its parents are 0700.
             assertThat(Files.getPosixFilePermissions(tree.resolve("pub"))).isEqualTo(PosixFilePermissions.fromString("rwxrwxrwx"));
             attack(attempts, "ln", "-s", outside.toString(), tree.resolve("pub/link").toString());
@@ -188,9 +188,9 @@ class ScratchSpaceTest {
             ImageService images = service(scratch);
             List<Path> trees = new ArrayList<>();
             ImageService.PullAndFlatten real = images.pullAndFlatten;
-            images.pullAndFlatten = (ref, tree, ctx) -> {
+            images.pullAndFlatten = (resolved, tree, ctx) -> {
                 trees.add(tree);
-                return real.pull(ref, tree, ctx);
+                return real.pull(resolved, tree, ctx);
             };
 
             ImageInfo image = images.pull(new ImageService.PullParams(registry.host() + "/big:v1", "big", null, null), ctx());

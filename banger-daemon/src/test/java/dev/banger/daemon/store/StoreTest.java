@@ -130,8 +130,10 @@ class StoreTest {
         assertThat(store.schemaVersion()).isEqualTo(Migrations.latestVersion());
         assertThat(query(store, "SELECT name FROM kernels WHERE id = 'k1'")).isEqualTo("generic");
         assertThat(query(store, "SELECT kernel_id FROM images WHERE id = 'i1'")).isEqualTo("k1");
-        assertThat(query(store, "SELECT name || ':' || state || ':' || disk_bytes || ':' || nat FROM vms WHERE id = 'v1'"))
-                .isEqualTo("devbox:stopped:8589934592:0");
+        assertThat(query(store, "SELECT name || ':' || state || ':' || disk_bytes || ':' || nat || ':' || isolate FROM vms WHERE id = 'v1'"))
+                .as("a VM from before isolation existed is isolated").isEqualTo("devbox:stopped:8589934592:0:1");
+        assertThatThrownBy(() -> store.write(c -> c.createStatement().executeUpdate("UPDATE vms SET isolate = 2 WHERE id = 'v1'")))
+                .isInstanceOf(StoreException.class).hasMessageContaining("CHECK");
 
         store.write(c -> c.createStatement().executeUpdate("UPDATE vms SET nat = 1 WHERE id = 'v1'"));
         assertThat(query(store, "SELECT nat FROM vms WHERE id = 'v1'")).isEqualTo("1");
@@ -464,7 +466,7 @@ class StoreTest {
                         null, null, null, false, 1, T0));
             }
             VmRows.insert(c, new VmInfo(id, name, VmInfo.CREATED, "img0000000000000", "img", 1, 256, 1L << 30, null, null,
-                    false, null, T0, T0, null));
+                    false, true, null, T0, T0, null));
             return null;
         });
     }

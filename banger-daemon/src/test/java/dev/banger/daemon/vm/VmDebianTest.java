@@ -36,7 +36,7 @@ class VmDebianTest {
             timed("pull image", () -> rig.pull(registry, "debian", debian));
 
             VmInfo vm = timed("create (boot to SSH)", () -> rig.vms.create(
-                    new VMService.CreateParams("deb", "debian", null, 1, "512", "256M", false, null), rig.ctx("vm.create")));
+                    new VMService.CreateParams("deb", "debian", null, 1, "512", "256M", false, null, null), rig.ctx("vm.create")));
             assertThat(vm.state()).isEqualTo(VmInfo.RUNNING);
             String system = timed("systemd settled", () -> rig.ssh(vm, "systemctl is-system-running --wait",
                     Duration.ofSeconds(120)).stdout().strip());

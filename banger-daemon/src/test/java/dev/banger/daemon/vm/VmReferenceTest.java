@@ -69,7 +69,7 @@ class VmReferenceTest {
                         "/nonexistent/rootfs.ext4", null, null, null, false, 1, T0));
             }
             VmRows.insert(c, new VmInfo(id, name, VmInfo.CREATED, "img0000000000000", "img", 1, 256, 1L << 30, null, null,
-                    false, null, T0, T0, null));
+                    false, true, null, T0, T0, null));
             return null;
         });
     }

@@ -124,7 +124,7 @@ final class VmRig implements AutoCloseable {
     }
 
     static VMService.CreateParams create(String name, String image) {
-        return new VMService.CreateParams(name, image, null, 1, "256", "256M", false, null);
+        return new VMService.CreateParams(name, image, null, 1, "256", "256M", false, null, null);
     }
 
     /** Runs {@code command} in the guest as root with banger's own key, as {@code banger vm ssh} would. */

@@ -79,12 +79,15 @@ public final class BlobCache {
                 throw new BangerException(ErrorCode.CANCELLED, "waiting for blob " + d.digest() + " was cancelled");
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause();
-                if (cause instanceof BangerException be && be.code() == ErrorCode.CANCELLED) {
+                if (cause instanceof BangerException be && be.code() == ErrorCode.CANCELLED || cause instanceof RegistryCancelledException) {
                     inFlight.remove(d.digest(), running);
                     continue; // the downloader was cancelled, not us: download it ourselves
                 }
                 if (cause instanceof BangerException be) {
                     throw new BangerException(be.code(), be.getMessage(), be); // a fresh stack for this caller
+                }
+                if (cause instanceof RegistryException re) {
+                    throw re; // typed: the image service maps it
                 }
                 throw new BangerException(ErrorCode.OPERATION_FAILED, "downloading blob " + d.digest() + " failed: " + cause, cause);
             }

@@ -2,8 +2,6 @@ package dev.banger.daemon.image.oci;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.banger.core.rpc.BangerException;
-import dev.banger.core.rpc.ErrorCode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * {@code registry_auth_file} names): {@code "auths": {"host[:port]": {"auth": base64(user:pass)}}}
  * or {@code {"username": ..., "password": ...}}. Keys may also be written as URLs
  * ({@code https://index.docker.io/v1/}); every docker hub alias means {@link ImageReference#DOCKER_HUB}.
- * Credential helpers ({@code credsStore}, {@code credHelpers}) are not run.
+ * The daemon runs no credential helpers ({@code credsStore}, {@code credHelpers}): they would run as
+ * root. The CLI runs them as the invoking user and passes what they return with the pull request
+ * ({@link #withLogin}).
  */
 public final class RegistryCredentials {
 
@@ -57,7 +57,8 @@ public final class RegistryCredentials {
             throw failed(configJson, "it is not a JSON object");
         }
         if (root.has("credsStore") || root.has("credHelpers")) {
-            log.warn("{} names docker credential helpers; banger does not run them and uses only its \"auths\"", configJson);
+            log.warn("{} names docker credential helpers; the daemon does not run them (the banger CLI does, as the invoking user)"
+                    + " and uses only its \"auths\"", configJson);
         }
         JsonNode auths = root.path("auths");
         Map<String, String> byHost = new HashMap<>();
@@ -85,10 +86,23 @@ public final class RegistryCredentials {
                     continue; // an empty entry: docker keeps these credentials in a helper
                 }
             }
-            String basic = "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
-            byHost.put(normalise(e.getKey()), basic);
+            byHost.put(normalise(e.getKey()), basic(user, password));
         }
         return new RegistryCredentials(byHost);
+    }
+
+    /**
+     * These credentials with {@code user}/{@code password} for {@code registryHost} instead of
+     * whatever the file had for it: the ones the CLI resolved for one pull.
+     */
+    public RegistryCredentials withLogin(String registryHost, String user, String password) {
+        Map<String, String> byHost = new HashMap<>(basicByHost);
+        byHost.put(normalise(registryHost), basic(user, password));
+        return new RegistryCredentials(byHost);
+    }
+
+    private static String basic(String user, String password) {
+        return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 
     /** The {@code Authorization} header value ({@code Basic ...}) for a registry, if the file has one. */
@@ -113,8 +127,8 @@ public final class RegistryCredentials {
         };
     }
 
-    private static BangerException failed(Path file, String why) {
-        return new BangerException(ErrorCode.OPERATION_FAILED,
+    private static RegistryException failed(Path file, String why) {
+        return new RegistryException(
                 "cannot read registry credentials from " + file + " (registry_auth_file): " + why);
     }
 

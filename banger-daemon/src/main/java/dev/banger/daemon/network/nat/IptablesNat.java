@@ -10,16 +10,18 @@ import java.util.stream.Stream;
 /**
  * NAT with iptables, for hosts without nft or whose iptables FORWARD chain drops by default
  * (docker): banger's chains {@code BANGER-POSTROUTING} (nat) and {@code BANGER-FORWARD} (filter),
- * jumped to from the top of the built-in ones, so banger's accepts come before a drop. Each rule
- * carries {@code -m comment --comment TAG}; a rule is checked ({@code -C}) before it is appended.
+ * jumped to from the top of the built-in ones, so banger's accepts come before a drop. A VM's
+ * forward accepts are inserted at the top of {@code BANGER-FORWARD}, above the two confining drops
+ * at its end (anything else forwarded between the bridge and elsewhere). Each rule carries
+ * {@code -m comment --comment TAG}; a rule is checked ({@code -C}) before it is added.
  */
 final class IptablesNat implements NatBackend {
 
     static final String POSTROUTING = "BANGER-POSTROUTING";
     static final String FORWARD = "BANGER-FORWARD";
 
-    /** A rule in one of banger's chains. */
-    private record Rule(String table, String chain, List<String> spec) {
+    /** A rule in one of banger's chains; {@code first}: inserted at the chain's top rather than appended. */
+    private record Rule(String table, String chain, List<String> spec, boolean first) {
     }
 
     private final CommandRunner runner;
@@ -47,13 +49,31 @@ final class IptablesNat implements NatBackend {
         String host = guest + "/32";
         List<String> comment = List.of("-m", "comment", "--comment", tag);
         List<Rule> rules = List.of(
-                new Rule("nat", POSTROUTING, join(List.of("-s", host, "!", "-o", bridge), comment, List.of("-j", "MASQUERADE"))),
-                new Rule("filter", FORWARD, join(List.of("-s", host, "-i", bridge, "!", "-o", bridge), comment, List.of("-j", "ACCEPT"))),
+                new Rule("nat", POSTROUTING, join(List.of("-s", host, "!", "-o", bridge), comment, List.of("-j", "MASQUERADE")), false),
+                new Rule("filter", FORWARD, join(List.of("-s", host, "-i", bridge, "!", "-o", bridge), comment, List.of("-j", "ACCEPT")),
+                        true),
                 new Rule("filter", FORWARD, join(List.of("-d", host, "-o", bridge, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"),
-                        comment, List.of("-j", "ACCEPT"))));
+                        comment, List.of("-j", "ACCEPT")), true));
+        addMissing(rules);
+    }
+
+    @Override
+    public void confine(String tag, String bridge) {
+        ensureChain("filter", FORWARD, "FORWARD");
+        List<String> comment = List.of("-m", "comment", "--comment", tag);
+        addMissing(List.of(
+                new Rule("filter", FORWARD, join(List.of("-i", bridge, "!", "-o", bridge), comment, List.of("-j", "DROP")), false),
+                new Rule("filter", FORWARD, join(List.of("!", "-i", bridge, "-o", bridge), comment, List.of("-j", "DROP")), false)));
+    }
+
+    private void addMissing(List<Rule> rules) {
         for (Rule r : rules) {
             if (!ok(r.table(), "-C", r.chain(), r.spec())) {
-                run(r.table(), "-A", r.chain(), r.spec());
+                if (r.first()) {
+                    run(r.table(), "-I", r.chain(), join(List.of("1"), r.spec()));
+                } else {
+                    run(r.table(), "-A", r.chain(), r.spec());
+                }
             }
         }
     }
@@ -85,7 +105,7 @@ final class IptablesNat implements NatBackend {
                 int at = words.indexOf("--comment");
                 if (words.size() > 2 && words.getFirst().equals("-A") && at > 0 && at + 1 < words.size()
                         && words.get(at + 1).equals(tag)) {
-                    found.add(new Rule(place[0], place[1], words.subList(2, words.size())));
+                    found.add(new Rule(place[0], place[1], words.subList(2, words.size()), false));
                 }
             }
         }

@@ -17,6 +17,13 @@ interface NatBackend {
     /** Masquerade {@code guest} going out of anything but {@code bridge}, and let that traffic (and its replies) be forwarded. */
     void add(String tag, String guest, String bridge);
 
+    /**
+     * Drops whatever is forwarded between {@code bridge} and another interface that no VM's
+     * {@link #add} accepts (a guest that is not NAT'ed, a spoofed source, another host or container
+     * reaching a guest by routing), in rules carrying {@code tag}; made once, kept below every VM's accepts.
+     */
+    void confine(String tag, String bridge);
+
     /** Removes every rule carrying {@code tag}; none is fine. */
     void remove(String tag);
 }

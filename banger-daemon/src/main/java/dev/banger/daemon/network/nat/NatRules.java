@@ -15,7 +15,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Per-VM NAT on the host: IPv4 forwarding on, plus a masquerade rule for the guest's address going
  * out of anything but the bridge and forward accepts for it and its replies, all tagged
- * {@code banger:<vm id>}. The firewall tool is chosen at each call from what is installed:
+ * {@code banger:<vm id>}, above two drops tagged {@code banger:confine} that keep anything else from
+ * being forwarded between the bridge and elsewhere (see {@link #confine}). The firewall tool is
+ * chosen at each call from what is installed:
  * nftables (banger's own table), or iptables when nft is missing or iptables' FORWARD chain drops
  * by default (docker), since an accept in another nftables table cannot overrule that drop.
  */
@@ -23,6 +25,8 @@ public final class NatRules {
 
     private static final Logger LOG = LoggerFactory.getLogger(NatRules.class);
     static final String TAG_PREFIX = "banger:";
+    /** The confining drops' tag; VM ids are hex, so no VM's tag is this. */
+    static final String CONFINE_TAG = TAG_PREFIX + "confine";
 
     /** The firewall programs looked for (names in the search path, or absolute paths); tests point them elsewhere. */
     public record Programs(String nft, String iptables) {
@@ -48,6 +52,7 @@ public final class NatRules {
         List<NatBackend> installed = installed();
         NatBackend chosen = choose(installed).backend();
         IpForwarding.ensureOn();
+        confine(installed, chosen);
         for (NatBackend other : installed) {
             if (other != chosen) {
                 other.remove(tag(vmId)); // rules a start under another choice left (docker came or went)
@@ -56,6 +61,27 @@ public final class NatRules {
         chosen.add(tag(vmId), guest.getHostAddress(), bridge);
         LOG.info("VM {}: NAT for {} with {}", vmId, guest.getHostAddress(), chosen.name());
         return chosen.name();
+    }
+
+    /**
+     * Makes the forward chain of the tool {@link #enable} would use drop whatever the host forwards
+     * between the bridge and elsewhere that no NAT VM's rules accept: a guest without NAT (its
+     * packets would leave unmasqueraded), anything routed in to a guest from another interface.
+     * Every VM start asks for it, NAT or not; made once, it stays, like the chains.
+     */
+    public synchronized void confine() {
+        List<NatBackend> installed = installed();
+        confine(installed, choose(installed).backend());
+    }
+
+    /** The drops only in the chosen tool: in the other one, they would drop what the chosen one accepts. */
+    private void confine(List<NatBackend> installed, NatBackend chosen) {
+        for (NatBackend other : installed) {
+            if (other != chosen) {
+                other.remove(CONFINE_TAG);
+            }
+        }
+        chosen.confine(CONFINE_TAG, bridge);
     }
 
     /** Removes {@code vmId}'s rules from every installed backend; none there is fine, and so is no firewall tool at all. */

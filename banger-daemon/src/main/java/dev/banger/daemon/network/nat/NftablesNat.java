@@ -1,32 +1,25 @@
 package dev.banger.daemon.network.nat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.banger.daemon.exec.Command;
-import dev.banger.daemon.exec.CommandFailedException;
 import dev.banger.daemon.exec.CommandRunner;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import dev.banger.daemon.network.nft.NftTable;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * NAT in banger's own nftables table, {@code ip banger}: a {@code postrouting} chain (nat hook)
  * with one masquerade rule per VM, a {@code forward} chain (filter hook) with two accept rules per
- * VM. Every change is one {@code nft -f -} batch, which the kernel applies whole or not at all, so
- * a VM never has half its rules; adding deletes the VM's old rules in the same batch.
+ * VM, inserted at its top, above the two confining drops (anything else forwarded between the
+ * bridge and elsewhere). Every change is one {@code nft -f -} batch, which the kernel applies whole or not at
+ * all, so a VM never has half its rules; adding deletes the VM's old rules in the same batch.
  */
 final class NftablesNat implements NatBackend {
 
     static final String TABLE = "banger";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final CommandRunner runner;
+    private final NftTable table;
     private final Path nft;
 
     NftablesNat(CommandRunner runner, Path nft) {
-        this.runner = runner;
+        this.table = new NftTable(runner, nft, "ip", TABLE);
         this.nft = nft;
     }
 
@@ -42,63 +35,49 @@ final class NftablesNat implements NatBackend {
 
     @Override
     public void add(String tag, String guest, String bridge) {
-        String comment = " comment \"" + tag + "\"\n";
-        String script = "add table ip " + TABLE + "\n"
-                + "add chain ip " + TABLE + " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
-                + "add chain ip " + TABLE + " forward { type filter hook forward priority filter; policy accept; }\n"
-                + deletions(tag)
-                + "add rule ip " + TABLE + " postrouting ip saddr " + guest + " oifname != \"" + bridge + "\" masquerade" + comment
-                + "add rule ip " + TABLE + " forward iifname \"" + bridge + "\" oifname != \"" + bridge + "\" ip saddr " + guest
-                + " accept" + comment
-                + "add rule ip " + TABLE + " forward oifname \"" + bridge + "\" ip daddr " + guest
-                + " ct state established,related accept" + comment;
-        apply(script);
+        table.apply(chains() + table.deletions(tag) + addRules(tag, guest, bridge));
+    }
+
+    @Override
+    public void confine(String tag, String bridge) {
+        if (!table.has(tag)) {
+            table.apply(chains() + confineRules(tag, bridge));
+        }
     }
 
     @Override
     public void remove(String tag) {
-        String script = deletions(tag);
+        String script = table.deletions(tag);
         if (!script.isEmpty()) {
-            apply(script);
+            table.apply(script);
         }
     }
 
-    /** {@code delete rule} lines for the rules carrying {@code tag}; empty when there are none (or no table). */
-    private String deletions(String tag) {
-        StringBuilder lines = new StringBuilder();
-        for (JsonNode rule : rules()) {
-            if (tag.equals(rule.path("comment").asText(null))) {
-                lines.append("delete rule ip ").append(TABLE).append(' ').append(rule.path("chain").asText())
-                        .append(" handle ").append(rule.path("handle").asLong()).append('\n');
-            }
-        }
-        return lines.toString();
+    private static String chains() {
+        return "add table ip " + TABLE + "\n"
+                + "add chain ip " + TABLE + " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
+                + "add chain ip " + TABLE + " forward { type filter hook forward priority filter; policy accept; }\n";
     }
 
-    private List<JsonNode> rules() {
-        String listed;
-        try {
-            listed = runner.run(nft.toString(), "-j", "-a", "list", "table", "ip", TABLE).stdout();
-        } catch (CommandFailedException e) {
-            if (e.result() != null && e.result().stderr().contains("No such file or directory")) {
-                return List.of(); // no table: banger never made a NAT rule here
-            }
-            throw e;
-        }
-        List<JsonNode> rules = new ArrayList<>();
-        try {
-            for (JsonNode item : JSON.readTree(listed).path("nftables")) {
-                if (item.has("rule")) {
-                    rules.add(item.get("rule"));
-                }
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("`nft -j list table ip " + TABLE + "` printed JSON that does not parse: " + e.getMessage(), e);
-        }
-        return rules;
+    /** A VM's masquerade and forward accepts; the accepts are inserted, so they come before the confining drops. */
+    static String addRules(String tag, String guest, String bridge) {
+        String comment = " comment \"" + tag + "\"\n";
+        return "add rule ip " + TABLE + " postrouting ip saddr " + guest + " oifname != \"" + bridge + "\" masquerade" + comment
+                + "insert rule ip " + TABLE + " forward oifname \"" + bridge + "\" ip daddr " + guest
+                + " ct state established,related accept" + comment
+                + "insert rule ip " + TABLE + " forward iifname \"" + bridge + "\" oifname != \"" + bridge + "\" ip saddr " + guest
+                + " accept" + comment;
     }
 
-    private void apply(String script) {
-        runner.run(Command.of(nft.toString(), "-f", "-").withStdin(script.getBytes(StandardCharsets.UTF_8)));
+    /**
+     * The drops at the end of the forward chain: what no VM's accept let through never crosses the
+     * host between the bridge and elsewhere. Bridge to bridge is left alone: with br_netfilter, frames
+     * bridged between two taps pass this hook too (the guard on the taps decides about those).
+     */
+    static String confineRules(String tag, String bridge) {
+        String comment = " comment \"" + tag + "\"\n";
+        String quoted = "\"" + bridge + "\"";
+        return "add rule ip " + TABLE + " forward iifname " + quoted + " oifname != " + quoted + " drop" + comment
+                + "add rule ip " + TABLE + " forward iifname != " + quoted + " oifname " + quoted + " drop" + comment;
     }
 }

@@ -5,10 +5,10 @@ import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.boot.VmHandles;
 
 /**
- * A per-VM host feature (the /root work disk, NAT, the {@code .vm} DNS name) with hooks around the
- * boot flow. {@link Capabilities} turns the hooks into boot steps and calls {@link #cleanup} from
- * every path that ends a VM's run. What each needs of the host is probed by its mechanics (NatRules,
- * the DNS server, the disk tools) and printed by {@code banger doctor}.
+ * A per-VM host feature (the /root work disk, NAT, the network guard, the {@code .vm} DNS name) with
+ * hooks around the boot flow. {@link Capabilities} turns the hooks into boot steps and calls
+ * {@link #cleanup} from every path that ends a VM's run. What each needs of the host is probed by its
+ * mechanics (NatRules, GuestGuard, the DNS server, the disk tools) and printed by {@code banger doctor}.
  */
 public interface Capability {
 

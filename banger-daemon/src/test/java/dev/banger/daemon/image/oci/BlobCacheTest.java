@@ -169,7 +169,7 @@ class BlobCacheTest {
             BlobSource source = (blob, dest) -> client.fetchBlob(fake.ref("app:v1"), blob, dest, n -> { });
 
             assertThatThrownBy(() -> cache.get(d, source))
-                    .isInstanceOf(BangerException.class)
+                    .isInstanceOf(UnexpectedBlobDigestException.class)
                     .hasMessageContaining("failed verification");
             assertThat(cachedFiles()).isEmpty();
 

@@ -3,8 +3,6 @@ package dev.banger.daemon.image.oci;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.banger.core.rpc.BangerException;
-import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.image.testing.FakeRegistry;
 import dev.banger.daemon.image.testing.FakeRegistry.Fault;
 import dev.banger.daemon.image.testing.TestImage;
@@ -40,17 +38,19 @@ import org.junit.jupiter.api.io.TempDir;
 class RegistryClientTest {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    /** Quick retries, so that the tests of failures that stay failures end soon. */
+    static final RetryPolicy FAST = new RetryPolicy(3, Duration.ofMillis(20), Duration.ofMillis(100), Duration.ofSeconds(5));
 
     static byte[] gzipLayer(String name, String content) {
         return new TestLayer().dir("etc", 0755).file("etc/" + name, content).gzip();
     }
 
     static RegistryClient client() {
-        return new RegistryClient(RegistryCredentials.none(), Set.of(), TIMEOUT);
+        return new RegistryClient(RegistryCredentials.none(), Set.of(), List.of(), TIMEOUT, FAST);
     }
 
     static RegistryClient client(Path dockerConfig) {
-        return new RegistryClient(RegistryCredentials.fromDockerConfig(dockerConfig), Set.of(), TIMEOUT);
+        return new RegistryClient(RegistryCredentials.fromDockerConfig(dockerConfig), Set.of(), List.of(), TIMEOUT, FAST);
     }
 
     static Path dockerConfig(Path dir, String host, String user, String password) throws IOException {
@@ -60,11 +60,8 @@ class RegistryClientTest {
         return f;
     }
 
-    static void assertError(ThrowingCallable call, ErrorCode code, String... messageParts) {
-        assertThatThrownBy(call)
-                .isInstanceOf(BangerException.class)
-                .satisfies(e -> assertThat(((BangerException) e).code()).as(e.getMessage()).isEqualTo(code))
-                .message().contains(messageParts);
+    static void assertError(ThrowingCallable call, Class<? extends RegistryException> type, String... messageParts) {
+        assertThatThrownBy(call).isInstanceOf(type).message().contains(messageParts);
     }
 
     static List<String> filesIn(Path dir) throws IOException {
@@ -212,7 +209,7 @@ class RegistryClientTest {
                     MediaTypes.OCI_MANIFEST, TestImage.Config.of("linux", "s390x"));
             registry.push("armonly/app", "v1", TestImage.index(MediaTypes.OCI_INDEX, List.of(arm64, s390x)));
 
-            assertError(() -> client.resolve(registry.ref("armonly/app:v1")), ErrorCode.NOT_FOUND,
+            assertError(() -> client.resolve(registry.ref("armonly/app:v1")), NoMatchingPlatformException.class,
                     registry.host() + "/armonly/app:v1 has no linux/amd64 image (available: linux/arm64, linux/s390x)");
         }
 
@@ -221,7 +218,7 @@ class RegistryClientTest {
             registry.push("armsingle/app", "v1", TestImage.image(List.of(gzipLayer("a", "arm")), MediaTypes.OCI_LAYER_GZIP,
                     MediaTypes.OCI_MANIFEST, TestImage.Config.of("linux", "arm64")));
 
-            assertError(() -> client.resolve(registry.ref("armsingle/app:v1")), ErrorCode.NOT_FOUND,
+            assertError(() -> client.resolve(registry.ref("armsingle/app:v1")), NoMatchingPlatformException.class,
                     "armsingle/app:v1 is a linux/arm64 image; banger runs linux/amd64 images");
         }
 
@@ -230,13 +227,13 @@ class RegistryClientTest {
             registry.push("tags/app", "v1", TestImage.image(List.of(gzipLayer("a", "1")), MediaTypes.OCI_LAYER_GZIP));
             registry.push("tags/app", "v2", TestImage.image(List.of(gzipLayer("a", "2")), MediaTypes.OCI_LAYER_GZIP));
 
-            assertError(() -> client.resolve(registry.ref("tags/app:v3")), ErrorCode.NOT_FOUND,
+            assertError(() -> client.resolve(registry.ref("tags/app:v3")), ManifestNotFoundException.class,
                     "tag 'v3' not found in " + registry.host() + "/tags/app (it has v1, v2)");
         }
 
         @Test
         void anUnknownRepositoryIsNotFound() {
-            assertError(() -> client.resolve(registry.ref("nobody/here:v1")), ErrorCode.NOT_FOUND,
+            assertError(() -> client.resolve(registry.ref("nobody/here:v1")), ManifestNotFoundException.class,
                     "repository nobody/here not found in " + registry.host());
         }
 
@@ -245,7 +242,7 @@ class RegistryClientTest {
             registry.push("digests/app", "v1", TestImage.image(List.of(gzipLayer("a", "1")), MediaTypes.OCI_LAYER_GZIP));
             String missing = "sha256:" + "0".repeat(64);
 
-            assertError(() -> client.resolve(registry.ref("digests/app@" + missing)), ErrorCode.NOT_FOUND,
+            assertError(() -> client.resolve(registry.ref("digests/app@" + missing)), ManifestNotFoundException.class,
                     "manifest " + missing + " not found in " + registry.host() + "/digests/app");
         }
 
@@ -257,7 +254,7 @@ class RegistryClientTest {
             String mapped = "[::ffff:7f00:1]:" + registry.host().substring(registry.host().lastIndexOf(':') + 1);
             ImageReference ref = ImageReference.parse(mapped + "/tls/app:v1");
 
-            assertError(() -> client.resolve(ref), ErrorCode.OPERATION_FAILED,
+            assertError(() -> client.resolve(ref), RegistryUnreachableException.class,
                     "cannot reach registry " + mapped + ": TLS failed", "(if " + mapped + " serves plain HTTP, list it in insecure_registries)");
 
             try (RegistryClient insecure = new RegistryClient(null, Set.of(mapped), TIMEOUT)) {
@@ -271,7 +268,7 @@ class RegistryClientTest {
             Descriptor missing = new Descriptor(MediaTypes.OCI_LAYER_GZIP, "sha256:" + "1".repeat(64), 10);
 
             assertError(() -> client.fetchBlob(registry.ref("blobs/app:v1"), missing, tmp.resolve("blob"), n -> { }),
-                    ErrorCode.NOT_FOUND, "blob " + missing.digest() + " not found in " + registry.host() + "/blobs/app");
+                    BlobNotFoundException.class, "blob " + missing.digest() + " not found in " + registry.host() + "/blobs/app");
             assertThat(filesIn(tmp)).isEmpty();
         }
     }
@@ -300,16 +297,16 @@ class RegistryClientTest {
         @Test
         void withoutCredentialsAccessIsRefusedWithAHint() {
             try (RegistryClient client = client()) {
-                assertError(() -> client.resolve(registry.ref("private/app:v1")), ErrorCode.UNAUTHORIZED,
-                        "registry " + registry.host() + " refused access to private/app (add credentials to the docker config.json named by registry_auth_file");
+                assertError(() -> client.resolve(registry.ref("private/app:v1")), RegistryUnauthorizedException.class,
+                        "registry " + registry.host() + " refused access to private/app (add credentials to your ~/.docker/config.json");
             }
         }
 
         @Test
         void wrongCredentialsAreRefusedAndNamed(@TempDir Path tmp) throws IOException {
             try (RegistryClient client = client(dockerConfig(tmp, registry.host(), "alice", "wrong"))) {
-                assertError(() -> client.resolve(registry.ref("private/app:v1")), ErrorCode.UNAUTHORIZED,
-                        "refused access to private/app with the credentials for " + registry.host() + " in the docker config.json");
+                assertError(() -> client.resolve(registry.ref("private/app:v1")), RegistryUnauthorizedException.class,
+                        "refused access to private/app with the credentials banger has for " + registry.host() + " (from your ~/.docker/config.json");
             }
         }
 
@@ -346,7 +343,7 @@ class RegistryClientTest {
             port = s.getLocalPort();
         }
         try (RegistryClient client = client()) {
-            assertError(() -> client.resolve(ImageReference.parse("127.0.0.1:" + port + "/app:v1")), ErrorCode.OPERATION_FAILED,
+            assertError(() -> client.resolve(ImageReference.parse("127.0.0.1:" + port + "/app:v1")), RegistryUnreachableException.class,
                     "cannot reach registry 127.0.0.1:" + port + ": connection refused");
         }
     }
@@ -354,7 +351,7 @@ class RegistryClientTest {
     @Test
     void anUnknownHostIsUnreachable() {
         try (RegistryClient client = client()) {
-            assertError(() -> client.resolve(ImageReference.parse("nonexistent.invalid/app:v1")), ErrorCode.OPERATION_FAILED,
+            assertError(() -> client.resolve(ImageReference.parse("nonexistent.invalid/app:v1")), RegistryUnreachableException.class,
                     "cannot reach registry nonexistent.invalid: unknown host");
         }
     }
@@ -431,8 +428,8 @@ class RegistryClientTest {
             fake.serve("secure/app", "v1", image).requireBearer("bob", "hunter2");
 
             try (RegistryClient client = client(dockerConfig(tmp, fake.host(), "bob", "wrong"))) {
-                assertError(() -> client.resolve(fake.ref("secure/app:v1")), ErrorCode.UNAUTHORIZED,
-                        "registry " + fake.host() + " refused access to secure/app with the credentials for " + fake.host());
+                assertError(() -> client.resolve(fake.ref("secure/app:v1")), RegistryUnauthorizedException.class,
+                        "registry " + fake.host() + " refused access to secure/app with the credentials banger has for " + fake.host());
             }
         }
 
@@ -442,7 +439,7 @@ class RegistryClientTest {
             Path dest = tmp.resolve("layer");
 
             try (RegistryClient client = client()) {
-                assertError(() -> client.fetchBlob(fake.ref("app:v1"), bigLayer, dest, n -> { }), ErrorCode.OPERATION_FAILED,
+                assertError(() -> client.fetchBlob(fake.ref("app:v1"), bigLayer, dest, n -> { }), UnexpectedBlobDigestException.class,
                         "blob " + bigLayer.digest() + " from " + fake.host() + "/app failed verification (got sha256:");
             }
             assertThat(filesIn(tmp)).isEmpty();
@@ -453,7 +450,7 @@ class RegistryClientTest {
             fake.serve("app", "v1", image).fault("v1", Fault.CORRUPT);
 
             try (RegistryClient client = client()) {
-                assertError(() -> client.resolve(fake.ref("app:v1")), ErrorCode.OPERATION_FAILED,
+                assertError(() -> client.resolve(fake.ref("app:v1")), UnexpectedBlobDigestException.class,
                         "manifest " + image.digest() + " from " + fake.host() + "/app failed verification (got sha256:");
             }
         }
@@ -465,7 +462,7 @@ class RegistryClientTest {
 
             try (RegistryClient client = client()) {
                 assertThatThrownBy(() -> client.fetchBlob(fake.ref("app:v1"), bigLayer, tmp.resolve("layer"), progress::set))
-                        .isInstanceOf(BangerException.class)
+                        .isInstanceOf(RegistryException.class)
                         .satisfies(e -> assertThat(e.getMessage()).startsWith("blob " + bigLayer.digest() + " from " + fake.host()
                                 + "/app ended after " + progress.get() + " of " + bigLayer.size() + " bytes"));
             }
@@ -478,7 +475,7 @@ class RegistryClientTest {
             fake.serve("app", "v1", image).fault("v1", Fault.SERVER_ERROR);
 
             try (RegistryClient client = client()) {
-                assertError(() -> client.resolve(fake.ref("app:v1")), ErrorCode.OPERATION_FAILED,
+                assertError(() -> client.resolve(fake.ref("app:v1")), RegistryException.class,
                         "registry " + fake.host() + " answered 500 for tag 'v1' in app: the storage backend is down");
             }
         }
@@ -508,9 +505,9 @@ class RegistryClientTest {
             fake.serve("app", "v1", image).fault(bigLayer.digest(), Fault.STALL);
             long started = System.nanoTime();
 
-            try (RegistryClient client = new RegistryClient(null, Set.of(), Duration.ofMillis(500))) {
+            try (RegistryClient client = new RegistryClient(null, Set.of(), List.of(), Duration.ofMillis(500), FAST)) {
                 assertError(() -> client.fetchBlob(fake.ref("app:v1"), bigLayer, tmp.resolve("layer"), n -> { }),
-                        ErrorCode.OPERATION_FAILED, "blob " + bigLayer.digest() + " from " + fake.host() + "/app stalled: no data for 500 ms after ");
+                        RegistryException.class, "blob " + bigLayer.digest() + " from " + fake.host() + "/app stalled: no data for 500 ms after ");
             }
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
             assertThat(Thread.currentThread().isInterrupted()).as("the watchdog's interrupt is not left behind").isFalse();
@@ -542,9 +539,8 @@ class RegistryClientTest {
                 assertThat(t.isAlive()).isFalse();
                 assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
             }
-            assertThat(thrown.get()).isInstanceOf(BangerException.class)
+            assertThat(thrown.get()).isInstanceOf(RegistryCancelledException.class)
                     .hasMessageContaining("download of blob " + bigLayer.digest() + " from " + fake.host() + "/app was cancelled");
-            assertThat(((BangerException) thrown.get()).code()).isEqualTo(ErrorCode.CANCELLED);
             assertThat(stillInterrupted).isTrue();
             assertThat(filesIn(tmp)).isEmpty();
         }
@@ -558,11 +554,22 @@ class RegistryClientTest {
             fake.serve("charts/x", "v1", helm).serve("win/x", "v1", foreign);
 
             try (RegistryClient client = client()) {
-                assertError(() -> client.resolve(fake.ref("charts/x:v1")), ErrorCode.OPERATION_FAILED,
+                assertError(() -> client.resolve(fake.ref("charts/x:v1")), RegistryException.class,
                         "has a layer of media type application/vnd.cncf.helm.chart.content.v1.tar+gzip",
                         "which banger cannot unpack");
-                assertError(() -> client.resolve(fake.ref("win/x:v1")), ErrorCode.OPERATION_FAILED,
+                assertError(() -> client.resolve(fake.ref("win/x:v1")), RegistryException.class,
                         "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip");
+            }
+        }
+
+        @Test
+        void anImageWhoseConfigNamesNoPlatformIsRefusedLikeAForeignOne() {
+            fake.serve("bare/x", "v1", TestImage.image(List.of(gzipLayer("b", "bare")), MediaTypes.OCI_LAYER_GZIP,
+                    MediaTypes.OCI_MANIFEST, TestImage.Config.of("", "")));
+
+            try (RegistryClient client = client()) {
+                assertError(() -> client.resolve(fake.ref("bare/x:v1")), NoMatchingPlatformException.class,
+                        "bare/x:v1 is a platform-less (its config names no os or architecture) image; banger runs linux/amd64 images");
             }
         }
 

@@ -3,7 +3,7 @@ package dev.banger.daemon.image.oci;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.banger.core.rpc.BangerException;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -59,13 +59,13 @@ class RegistryCredentialsTest {
         Path badAuth = Files.writeString(dir.resolve("bad.json"), "{\"auths\": {\"h\": {\"auth\": \"%%%\"}}}");
 
         assertThatThrownBy(() -> RegistryCredentials.fromDockerConfig(missing))
-                .isInstanceOf(BangerException.class)
+                .isInstanceOf(RegistryException.class)
                 .hasMessage("cannot read registry credentials from " + missing + " (registry_auth_file): the file does not exist");
         assertThatThrownBy(() -> RegistryCredentials.fromDockerConfig(garbage))
-                .isInstanceOf(BangerException.class)
+                .isInstanceOf(RegistryException.class)
                 .hasMessageStartingWith("cannot read registry credentials from " + garbage + " (registry_auth_file): ");
         assertThatThrownBy(() -> RegistryCredentials.fromDockerConfig(badAuth))
-                .isInstanceOf(BangerException.class)
+                .isInstanceOf(RegistryException.class)
                 .hasMessageEndingWith("the \"auth\" of \"h\" is not base64");
     }
 

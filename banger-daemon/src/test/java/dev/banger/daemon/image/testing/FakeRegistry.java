@@ -21,8 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A small in-test registry on {@code 127.0.0.1} (JDK HttpServer) for what docker-registry cannot
  * do: a bearer-token challenge with its token service, and misbehaviour on request (a corrupt,
- * truncated, stalled or failing blob, a redirect to another host). It serves GET of manifests
- * and blobs only; every request is recorded with its Authorization header.
+ * truncated, stalled or failing blob, a redirect to another host, rate limiting), each for every
+ * request or the next few. It serves GET of manifests and blobs only (ignoring Range: every
+ * answer is the whole blob); every request is recorded with its Authorization and Range headers.
  */
 public final class FakeRegistry implements AutoCloseable {
 
@@ -37,11 +38,14 @@ public final class FakeRegistry implements AutoCloseable {
         /** 500 with a registry error body. */
         SERVER_ERROR,
         /** 307 to the same path on the "blob storage" server, another host (127.0.0.2, else another port). */
-        REDIRECT
+        REDIRECT,
+        /** 429 Too Many Requests with {@code Retry-After: 1}. */
+        TOO_MANY_REQUESTS
     }
 
-    /** One request as received. */
-    public record Request(String server, String method, String path, String query, String authorization) {
+    /** One request as received, with its Range header and when it came ({@link System#nanoTime}). */
+    public record Request(String server, String method, String path, String query, String authorization, String range,
+                          long receivedNanos) {
     }
 
     private final HttpServer server;
@@ -51,6 +55,8 @@ public final class FakeRegistry implements AutoCloseable {
     private final Map<String, TestImage> manifests = new ConcurrentHashMap<>(); // "repo/reference" -> manifest
     private final Map<String, byte[]> blobs = new ConcurrentHashMap<>();
     private final Map<String, Fault> faults = new ConcurrentHashMap<>();
+    /** How many more requests a fault applies to; absent: every request. */
+    private final Map<String, AtomicInteger> faultsLeft = new ConcurrentHashMap<>();
     private final List<Request> requests = new CopyOnWriteArrayList<>();
     private final AtomicInteger tokensIssued = new AtomicInteger();
     private volatile boolean bearer;
@@ -108,11 +114,27 @@ public final class FakeRegistry implements AutoCloseable {
 
     /** Requests for the blob or manifest named {@code digestOrTag} misbehave as {@code fault}; null clears. */
     public void fault(String digestOrTag, Fault fault) {
+        faultsLeft.remove(digestOrTag);
         if (fault == null) {
             faults.remove(digestOrTag);
         } else {
             faults.put(digestOrTag, fault);
         }
+    }
+
+    /** As {@link #fault(String, Fault)}, for the next {@code times} requests only; later ones are answered normally. */
+    public void fault(String digestOrTag, Fault fault, int times) {
+        fault(digestOrTag, fault);
+        faultsLeft.put(digestOrTag, new AtomicInteger(times));
+    }
+
+    private Fault takeFault(String reference) {
+        Fault f = faults.get(reference);
+        AtomicInteger left = faultsLeft.get(reference);
+        if (f != null && left != null && left.getAndDecrement() <= 0) {
+            return null;
+        }
+        return f;
     }
 
     /**
@@ -158,7 +180,7 @@ public final class FakeRegistry implements AutoCloseable {
         try (x) {
             String path = x.getRequestURI().getPath();
             requests.add(new Request("registry", x.getRequestMethod(), path, x.getRequestURI().getQuery(),
-                    x.getRequestHeaders().getFirst("Authorization")));
+                    x.getRequestHeaders().getFirst("Authorization"), x.getRequestHeaders().getFirst("Range"), System.nanoTime()));
             if (path.equals("/token")) {
                 issueToken(x);
                 return;
@@ -184,7 +206,12 @@ public final class FakeRegistry implements AutoCloseable {
                 send(x, 307, "text/plain", new byte[0]);
                 return;
             }
-            Fault fault = faults.get(reference);
+            Fault fault = takeFault(reference);
+            if (fault == Fault.TOO_MANY_REQUESTS) {
+                x.getResponseHeaders().add("Retry-After", "1");
+                error(x, 429, "TOOMANYREQUESTS", "slow down");
+                return;
+            }
             if (fault == Fault.SERVER_ERROR) {
                 error(x, 500, "UNKNOWN", "the storage backend is down");
                 return;
@@ -220,7 +247,7 @@ public final class FakeRegistry implements AutoCloseable {
         try (x) {
             String path = x.getRequestURI().getPath();
             requests.add(new Request("storage", x.getRequestMethod(), path, x.getRequestURI().getQuery(),
-                    x.getRequestHeaders().getFirst("Authorization")));
+                    x.getRequestHeaders().getFirst("Authorization"), x.getRequestHeaders().getFirst("Range"), System.nanoTime()));
             if (path.equals("/token")) {
                 issueToken(x);
                 return;

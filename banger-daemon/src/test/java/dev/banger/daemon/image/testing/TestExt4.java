@@ -50,7 +50,7 @@ public final class TestExt4 {
             throw new IllegalArgumentException("'" + name + "' is not as long as '" + placeholder + "'");
         }
         byte[] bytes = Files.readAllBytes(image);
-        int at = only(bytes, from);
+        int at = onlyEntry(bytes, from);
         System.arraycopy(to, 0, bytes, at, to.length);
         Files.write(image, bytes);
     }
@@ -58,7 +58,7 @@ public final class TestExt4 {
     /** Points the one directory entry named {@code name} at another inode (its 4 bytes sit 8 before the name). */
     public static void repoint(Path image, String name, long inode) throws IOException {
         byte[] bytes = Files.readAllBytes(image);
-        int at = only(bytes, name.getBytes(StandardCharsets.UTF_8)) - 8;
+        int at = onlyEntry(bytes, name.getBytes(StandardCharsets.UTF_8)) - 8;
         ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(at, (int) inode);
         Files.write(image, bytes);
     }
@@ -109,10 +109,16 @@ public final class TestExt4 {
         return found;
     }
 
-    private static int only(byte[] bytes, byte[] needle) {
+    /**
+     * Where the one directory entry named {@code needle} has its name: the bytes of the name, preceded
+     * by the entry's name length and a file type (1 to 7), so that a short name is not found in
+     * random bytes (a UUID, a checksum) elsewhere in the image.
+     */
+    private static int onlyEntry(byte[] bytes, byte[] needle) {
         int found = -1;
-        for (int i = 0; i + needle.length <= bytes.length; i++) {
-            if (bytes[i] == needle[0] && java.util.Arrays.equals(bytes, i, i + needle.length, needle, 0, needle.length)) {
+        for (int i = 2; i + needle.length <= bytes.length; i++) {
+            if (bytes[i] == needle[0] && (bytes[i - 2] & 0xff) == needle.length && bytes[i - 1] >= 1 && bytes[i - 1] <= 7
+                    && java.util.Arrays.equals(bytes, i, i + needle.length, needle, 0, needle.length)) {
                 if (found >= 0) {
                     throw new IllegalStateException("'" + new String(needle, StandardCharsets.UTF_8) + "' appears twice in the image");
                 }

@@ -11,6 +11,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -108,14 +109,56 @@ class NatRulesTest {
         assertThat(choice.reason()).contains("drops by default");
         assertThat(nat.enable("aaaa", ip("172.16.0.2"))).isEqualTo("iptables");
 
-        assertThat(nft("list", "table", "ip", "banger")).doesNotContain("banger:aaaa");
+        assertThat(nft("list", "table", "ip", "banger")).doesNotContain("banger:aaaa")
+                .as("nftables' drops would drop what iptables accepts").doesNotContain(NatRules.CONFINE_TAG);
         String saved = iptablesSave();
         assertThat(count(saved, "banger:aaaa")).isEqualTo(3);
+        assertThat(count(saved, NatRules.CONFINE_TAG)).isEqualTo(2);
         assertThat(saved.lines().filter(l -> l.startsWith("-A FORWARD")).findFirst()).as("banger's accepts come before any drop")
                 .contains("-A FORWARD -j BANGER-FORWARD");
 
         nat.disable("aaaa");
         assertThat(iptablesSave()).doesNotContain("banger:aaaa");
+    }
+
+    @Test
+    void nftablesForwardChainAcceptsEachVmsTrafficAndThenDropsAnythingElseBetweenTheBridgeAndElsewhereOnce() throws Exception {
+        NatRules nat = new NatRules(RUNNER, BRIDGE, NatRules.Programs.DEFAULT);
+        nat.confine(); // a start of a VM without NAT: the drops alone
+        assertThat(nft("list", "chain", "ip", "banger", "forward"))
+                .contains("iifname \"br-fc\" oifname != \"br-fc\" drop comment \"banger:confine\"")
+                .contains("iifname != \"br-fc\" oifname \"br-fc\" drop comment \"banger:confine\"");
+        nat.enable("aaaa", ip("172.16.0.2"));
+        nat.confine();
+        nat.enable("bbbb", ip("172.16.0.3"));
+        nat.enable("aaaa", ip("172.16.0.2"));
+
+        List<String> forward = nft("list", "chain", "ip", "banger", "forward").lines().map(String::strip)
+                .filter(l -> l.contains("comment")).toList();
+        assertThat(forward).as("four accepts, then the two drops, once\n" + forward).hasSize(6);
+        assertThat(forward.subList(0, 4)).allMatch(l -> l.endsWith("accept comment \"banger:aaaa\"")
+                || l.endsWith("accept comment \"banger:bbbb\""));
+        assertThat(forward.subList(4, 6)).allMatch(l -> l.endsWith("drop comment \"banger:confine\""));
+
+        nat.disable("aaaa");
+        nat.disable("bbbb");
+        assertThat(count(nft("list", "table", "ip", "banger"), NatRules.CONFINE_TAG)).as("the drops outlive the last VM, like the chains")
+                .isEqualTo(2);
+    }
+
+    @Test
+    void iptablesForwardChainAcceptsEachVmsTrafficAndThenDropsAnythingElseBetweenTheBridgeAndElsewhereOnce() throws Exception {
+        NatRules nat = new NatRules(RUNNER, BRIDGE, NO_NFT);
+        nat.enable("aaaa", ip("172.16.0.2"));
+        nat.confine();
+        nat.enable("bbbb", ip("172.16.0.3"));
+
+        List<String> forward = RUNNER.run("iptables", "-w", "-S", IptablesNat.FORWARD).stdout().lines()
+                .filter(l -> l.startsWith("-A")).toList();
+        assertThat(forward).as(String.join("\n", forward)).hasSize(6);
+        assertThat(forward.subList(0, 4)).allMatch(l -> l.endsWith("-j ACCEPT"));
+        assertThat(forward.get(4)).isEqualTo("-A BANGER-FORWARD -i br-fc ! -o br-fc -m comment --comment \"banger:confine\" -j DROP");
+        assertThat(forward.get(5)).isEqualTo("-A BANGER-FORWARD ! -i br-fc -o br-fc -m comment --comment \"banger:confine\" -j DROP");
     }
 
     @Test

@@ -1,0 +1,92 @@
+package dev.banger.daemon.network.nft;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.banger.daemon.exec.Command;
+import dev.banger.daemon.exec.CommandFailedException;
+import dev.banger.daemon.exec.CommandRunner;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One of banger's own nftables tables ({@code ip banger} for NAT, {@code bridge banger} for the
+ * guest guard), changed only by whole {@code nft -f -} batches, which the kernel applies all or
+ * nothing, and read back as JSON ({@code nft -j -a}) to find the handles of the rules carrying a tag
+ * (their comment).
+ */
+public final class NftTable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final CommandRunner runner;
+    private final Path nft;
+    private final String family;
+    private final String name;
+
+    public NftTable(CommandRunner runner, Path nft, String family, String name) {
+        this.runner = runner;
+        this.nft = nft;
+        this.family = family;
+        this.name = name;
+    }
+
+    /** {@code ip banger}, as scripts and listings name it. */
+    public String qualifiedName() {
+        return family + " " + name;
+    }
+
+    /** {@code delete rule} lines for the rules carrying {@code tag}; empty when there are none (or no table). */
+    public String deletions(String tag) {
+        StringBuilder lines = new StringBuilder();
+        for (JsonNode rule : rules()) {
+            if (tag.equals(rule.path("comment").asText(null))) {
+                lines.append("delete rule ").append(qualifiedName()).append(' ').append(rule.path("chain").asText())
+                        .append(" handle ").append(rule.path("handle").asLong()).append('\n');
+            }
+        }
+        return lines.toString();
+    }
+
+    /** Whether any rule carries {@code tag}. */
+    public boolean has(String tag) {
+        return rules().stream().anyMatch(r -> tag.equals(r.path("comment").asText(null)));
+    }
+
+    /** The table's rules as {@code nft -j} prints them; none when the table does not exist. */
+    public List<JsonNode> rules() {
+        String listed;
+        try {
+            listed = runner.run(nft.toString(), "-j", "-a", "list", "table", family, name).stdout();
+        } catch (CommandFailedException e) {
+            if (e.result() != null && e.result().stderr().contains("No such file or directory")) {
+                return List.of(); // no table: banger never made a rule here
+            }
+            throw e;
+        }
+        List<JsonNode> rules = new ArrayList<>();
+        try {
+            for (JsonNode item : JSON.readTree(listed).path("nftables")) {
+                if (item.has("rule")) {
+                    rules.add(item.get("rule"));
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("`nft -j list table " + qualifiedName() + "` printed JSON that does not parse: "
+                    + e.getMessage(), e);
+        }
+        return rules;
+    }
+
+    /** Applies {@code script} as one atomic batch. */
+    public void apply(String script) {
+        runner.run(Command.of(nft.toString(), "-f", "-").withStdin(script.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** Checks {@code script} with the kernel ({@code nft -c}) without applying it. */
+    public void check(String script) {
+        runner.run(Command.of(nft.toString(), "-c", "-f", "-").withStdin(script.getBytes(StandardCharsets.UTF_8)));
+    }
+}
