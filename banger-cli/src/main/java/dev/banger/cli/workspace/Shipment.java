@@ -112,7 +112,8 @@ public final class Shipment {
         }
         Map<String, Entry> entries = options.from() == null ? workTreeEntries(git, options.includeUntracked())
                 : treeEntries(git, head);
-        String index = options.from() != null ? "none" : sha256(readIndex(git));
+        // The staged state (paths, modes, blobs, stages), not the index file: a host `git status` rewrites stat data only.
+        String index = options.from() != null ? "none" : sha256(git.run(Map.of(), new byte[0], "ls-files", "-s", "-z"));
         return new Shipment(git, git.dir(), head, branch, options.from(), index, entries);
     }
 
@@ -133,7 +134,7 @@ public final class Shipment {
         return entries.size();
     }
 
-    /** The first lines name HEAD and the index's SHA-256; then one line per file: octal mode, size, mtime (ms) or blob id, path. */
+    /** The first lines name HEAD and the SHA-256 of the staged state (`git ls-files -s`); then one line per file: octal mode, size, mtime (ms) or blob id, path. */
     public String manifest() {
         StringBuilder b = new StringBuilder("head ").append(head).append('\n').append("index ").append(index).append('\n');
         entries.values().forEach(e -> b.append(e.manifestLine()).append('\n'));
@@ -156,14 +157,6 @@ public final class Shipment {
         return Path.of(git.text("rev-parse", "--path-format=absolute", "--git-path", "index"));
     }
 
-    private static byte[] readIndex(Git git) {
-        Path index = indexPath(git);
-        try {
-            return Files.exists(index) ? Files.readAllBytes(index) : new byte[0];
-        } catch (IOException e) {
-            throw new WorkspaceException("cannot read the index " + index + ": " + e.getMessage());
-        }
-    }
 
     /** What changed against the last ship's manifest, plus what the guest changed itself (re-sent, or removed). */
     public Delta against(String oldManifest, List<String> guestChanged) {
@@ -281,6 +274,11 @@ public final class Shipment {
                 tar.directory(dir, 0755, mtimeSeconds);
             }
             for (Map.Entry<String, byte[]> f : gitDir.files.entrySet()) {
+                if (f.getKey().equals(".git/index") && delta != null && index.equals(delta.oldIndex())) {
+                    // Same staged state: the guest's own index stays, with the guest's stat data, so
+                    // its git re-reads only the files this update sends, not every file.
+                    continue;
+                }
                 tar.file(f.getKey(), 0644, mtimeSeconds, f.getValue());
             }
             for (Path pack : gitDir.packs) {
