@@ -166,6 +166,13 @@ HEAD
     printf 'built_java_version=%s\n' "'$BANGER_JAVA_VERSION'"
     printf 'cp="%s"\n' "$CLI_CP_REL"
     cat <<'BODY'
+# File names are bytes; Java maps them through the locale's charset, and under C/POSIX a name like
+# é.txt cannot even be opened (vm run PATH, vm cp). Only the character type is made UTF-8.
+case "${LC_ALL:-${LC_CTYPE:-${LANG:-}}}" in
+*[Uu][Tt][Ff]-8* | *[Uu][Tt][Ff]8*) ;;
+*) if [ -n "${LC_ALL:-}" ]; then export LC_ALL=C.UTF-8; else export LC_CTYPE=C.UTF-8; fi ;;
+esac
+if [ -t 0 ]; then tty_in=true; else tty_in=false; fi
 if [ -t 1 ]; then tty_out=true; else tty_out=false; fi
 if [ -t 2 ]; then tty_err=true; else tty_err=false; fi
 # shellcheck disable=SC2086
@@ -182,7 +189,7 @@ BODY
     fi
     cat <<BODY
 exec "\$BANGER_JAVA_HOME/bin/java" $CLI_FLAGS -Dbanger.home="\$home" \\
-    -Dbanger.tty.out=\$tty_out -Dbanger.tty.err=\$tty_err -cp "\$cp" "\$@"
+    -Dbanger.tty.in=\$tty_in -Dbanger.tty.out=\$tty_out -Dbanger.tty.err=\$tty_err -cp "\$cp" "\$@"
 BODY
 } >build/bin/banger
 

@@ -262,7 +262,7 @@ fi
 # metapackage, Packages and Release from apt-ftparchive, signed with a key made here whose public
 # half is keyring.gpg. Built once; rebuilt when the kernel package changes. Not root: said, not done.
 MIRROR_DIR=/var/cache/banger-test/debian-mirror
-MIRROR_INCLUDE=systemd-sysv,openssh-server,iproute2,udev,dbus
+MIRROR_INCLUDE=systemd-sysv,openssh-server,iproute2,udev,dbus,git
 MIRROR_PACKAGES=(
     apt-utils      # apt-ftparchive: Packages and Release of the test mirror
     gpg            # signs the test mirror's Release (debootstrap and apt check it)
@@ -283,7 +283,8 @@ else
             || die "apt-get install ${mirror_missing[*]} failed"
     fi
     kpkg=${kpkg:-$(kernel_package)}
-    if [ -s "$MIRROR_DIR/dists/bookworm/InRelease" ] && compgen -G "$MIRROR_DIR/pool/main/${kpkg}_*.deb" >/dev/null; then
+    if [ -s "$MIRROR_DIR/dists/bookworm/InRelease" ] && compgen -G "$MIRROR_DIR/pool/main/${kpkg}_*.deb" >/dev/null \
+        && compgen -G "$MIRROR_DIR/pool/main/git_*.deb" >/dev/null; then # a mirror from before git joined the recipe is rebuilt
         say "test Debian mirror: $MIRROR_DIR present"
     else
         mirror=$(debian_mirror | head -n 1)

@@ -190,6 +190,10 @@ public final class Banger implements Runnable {
                 terminal.error(e.getMessage(), e.opId());
                 yield EXIT_FAILED;
             }
+            case dev.banger.cli.workspace.WorkspaceException e -> { // the user's tree, not banger, needs a change
+                terminal.error(e.getMessage(), null);
+                yield EXIT_USAGE;
+            }
             default -> {
                 terminal.error("unexpected error: " + ex, null);
                 yield EXIT_FAILED;

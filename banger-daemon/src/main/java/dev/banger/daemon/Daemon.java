@@ -126,7 +126,7 @@ public final class Daemon implements AutoCloseable {
             d.img = new ImageService(d.store, d.runner, d.layout, d.config, d.clock);
         }
         if (d.ws == null) {
-            d.ws = new WorkspaceService(d.runner, d.layout);
+            d.ws = new WorkspaceService(d.runner, d.clock);
         }
         if (d.vm == null) {
             d.vm = new VMService(d.store, d.runner, d.layout, d.config, d.net, d.img, d.ws, d.clock);
@@ -171,6 +171,9 @@ public final class Daemon implements AutoCloseable {
                 .add(Methods.VM_SET, true, (p, ctx) -> vm.set(p.as(VMService.SetParams.class)))
                 .add(Methods.VM_PRUNE, true, (p, ctx) -> Map.of("deleted", vm.prune(ctx)))
                 .add(Methods.VM_SSH, false, (p, ctx) -> vm.sshInfo(p.as(NameParams.class).required()))
+                .add(Methods.VM_WORKSPACE_PREPARE, true, (p, ctx) -> vm.prepareWorkspace(p.as(WorkspaceService.PrepareParams.class), ctx))
+                .add(Methods.VM_WORKSPACE_MANIFEST, true, (p, ctx) -> vm.workspaceManifest(p.as(NameParams.class).required(), ctx))
+                .add(Methods.VM_WORKSPACE_EXPORT, true, (p, ctx) -> vm.exportWorkspace(p.as(WorkspaceService.ExportParams.class), ctx))
                 .add(Methods.DOCTOR, false, (p, ctx) -> doctor(p))
                 .add(Methods.VM_PORTS, true, (p, ctx) -> vm.ports(p.as(NameParams.class).required(), ctx))
                 .add(Methods.SSH_CONFIG, false, (p, ctx) -> sshConfig(p));

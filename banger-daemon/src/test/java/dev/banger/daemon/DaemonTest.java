@@ -129,7 +129,7 @@ class DaemonTest {
         daemon = infrastructureOnly();
         ImageService images = new ImageService(daemon.store, daemon.runner, daemon.layout, daemon.config, java.time.Clock.systemUTC());
         HostNetwork network = new HostNetwork(daemon.config, daemon.runner);
-        WorkspaceService workspaces = new WorkspaceService(daemon.runner, daemon.layout);
+        WorkspaceService workspaces = new WorkspaceService(daemon.runner, java.time.Clock.systemUTC());
         daemon.img = images;
         daemon.net = network;
         daemon.ws = workspaces;

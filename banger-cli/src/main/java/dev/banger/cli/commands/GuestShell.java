@@ -26,13 +26,26 @@ final class GuestShell {
     /** Runs {@code command} in the VM (an interactive shell when empty); returns ssh's exit status, which is the command's. */
     static int run(Invocation inv, String vm, List<String> command) {
         Map<String, Object> info = inv.call(Methods.VM_SSH, Map.of("name", vm));
-        List<String> argv = argv(info, command);
+        return exec(argv(info, command));
+    }
+
+    /** The {@code vm.ssh} answer: address, key, known_hosts, and the last ship's guest path (or null). */
+    static Map<String, Object> info(Invocation inv, String vm) {
+        return inv.call(Methods.VM_SSH, Map.of("name", vm));
+    }
+
+    /** Runs the system ssh (or a pipeline's argv) on our terminal; its exit status. */
+    static int exec(List<String> argv) {
         try {
             return ProcessLauncher.runInteractive(argv);
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.OPERATION_FAILED, "cannot run ssh (" + e.getMessage()
-                    + "): install the openssh-client package");
+            throw missingSsh(e);
         }
+    }
+
+    static BangerException missingSsh(IOException e) {
+        return new BangerException(ErrorCode.OPERATION_FAILED, "cannot run ssh (" + e.getMessage()
+                + "): install the openssh-client package");
     }
 
     /** The key file whose mode OpenSSH accepts for us: the 0600 one if we own it, else the group's copy. */
@@ -49,20 +62,35 @@ final class GuestShell {
         return String.valueOf(group);
     }
 
+    /**
+     * One word after {@code --} is a command line for the guest's login shell, as with ssh
+     * ({@code vm ssh VM -- 'echo a; echo b'}); several words are run exactly as given.
+     */
     static List<String> argv(Map<String, Object> info, List<String> command) {
+        if (command.isEmpty()) {
+            return argv(info, List.of("-t"), null);
+        }
+        return argv(info, List.of(), command.size() == 1 ? command.getFirst() : remoteCommand(command));
+    }
+
+    /** ssh with banger's key and pinned known_hosts, {@code flags} before the destination, then the remote command (if any). */
+    static List<String> argv(Map<String, Object> info, List<String> flags, String remote) {
         List<String> argv = new ArrayList<>(List.of("ssh", "-i", identity(info),
                 "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=" + info.get("known_hosts_file"),
                 "-o", "StrictHostKeyChecking=yes", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
                 "-p", String.valueOf(info.get("port"))));
-        if (command.isEmpty()) {
-            argv.add("-t");
-        }
+        argv.addAll(flags);
         argv.add(info.get("user") + "@" + info.get("ip"));
-        if (!command.isEmpty()) {
+        if (remote != null) {
             argv.add("--");
-            argv.add(remoteCommand(command));
+            argv.add(remote);
         }
         return argv;
+    }
+
+    /** A word quoted for the guest's sh (as is when it needs no quoting). */
+    static String quote(String word) {
+        return SHELL_SAFE.matcher(word).matches() ? word : "'" + word.replace("'", "'\\''") + "'";
     }
 
     /**
@@ -73,7 +101,7 @@ final class GuestShell {
     static String remoteCommand(List<String> command) {
         List<String> words = new ArrayList<>();
         for (String word : command) {
-            words.add(SHELL_SAFE.matcher(word).matches() ? word : "'" + word.replace("'", "'\\''") + "'");
+            words.add(quote(word));
         }
         return String.join(" ", words);
     }

@@ -2,6 +2,9 @@ package dev.banger.cli.commands;
 
 import dev.banger.cli.Banger;
 import dev.banger.core.rpc.Methods;
+import dev.banger.cli.workspace.Shipment;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -14,7 +17,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "run", description = {"Create a VM, wait for SSH, then open a shell in it or run a command:",
-        "  banger vm run -- make test     (exits with the command's status)"})
+        "  banger vm run . -- make test   ships the git work tree at . to /root/repo and runs make test there",
+        "  banger vm run -- uname -a      no PATH: runs in /root",
+        "Exits with the command's status. What is shipped: tracked files as they are on disk (see",
+        "`banger vm workspace prepare --help`); one word after -- is a command line for the guest's shell."})
 public final class VmRunCommand implements Callable<Integer> {
 
     private final Invocation inv;
@@ -31,8 +37,15 @@ public final class VmRunCommand implements Callable<Integer> {
     @Option(names = {"-d", "--detach"}, description = "Create and boot, then exit (no shell).")
     boolean detach;
 
-    @Parameters(paramLabel = "CMD", arity = "0..*", description = "The command to run, after --.")
-    List<String> command = List.of();
+    @Mixin
+    WorkspaceOptions ws;
+
+    @Parameters(paramLabel = "[PATH] [-- CMD]", arity = "0..*",
+            description = "A directory in a git work tree to ship to /root/repo, then the command to run there, after --.")
+    List<String> words = List.of();
+
+    private Path path;
+    private List<String> command = List.of();
 
     VmRunCommand(Banger root) {
         this.inv = new Invocation(root);
@@ -41,15 +54,12 @@ public final class VmRunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         validate();
+        Shipment shipment = path == null ? null : Shipment.plan(path, ws.options()); // a bad PATH costs no VM
         long t0 = System.nanoTime();
         Map<String, Object> vm = inv.callWithProgress(Methods.VM_CREATE, spec.params(false));
         String name = String.valueOf(vm.get("name"));
         inv.terminal().hint(String.format("%s ready in %.1f s (%s | %s vcpu | %s MiB)", name, (System.nanoTime() - t0) / 1e9,
                 vm.get("guest_ip"), vm.get("vcpu"), vm.get("memory_mib")));
-        if (detach) {
-            inv.render(vm, () -> inv.terminal().println(name));
-            return 0;
-        }
         // Ctrl-C ends the JVM through its shutdown hooks, never reaching a finally block: a hook
         // keeps the promise of --rm then.
         DeleteOnce cleanup = new DeleteOnce(name);
@@ -58,7 +68,18 @@ public final class VmRunCommand implements Callable<Integer> {
             Runtime.getRuntime().addShutdownHook(hook);
         }
         try {
-            int status = GuestShell.run(inv, name, command);
+            if (shipment != null) {
+                WorkspaceShip.Result shipped = WorkspaceShip.ship(inv, name, shipment, ws.guestPath(), false, false);
+                inv.terminal().hint(shipped.summary(name));
+                WorkspaceShip.noGitHint(inv, shipped);
+            }
+            FileSync.copy(inv, name, ws.sync);
+            if (detach) {
+                inv.render(vm, () -> inv.terminal().println(name));
+                return 0;
+            }
+            int status = GuestShell.exec(GuestShell.argv(GuestShell.info(inv, name), command.isEmpty() ? List.of("-t") : List.of(),
+                    remote()));
             if (!rm && command.isEmpty()) {
                 inv.terminal().hint("vm " + name + " is still running (banger vm stop " + name + " stops it)");
             }
@@ -101,19 +122,48 @@ public final class VmRunCommand implements Callable<Integer> {
         }
     }
 
+    /** In the work tree when one was shipped: CMD there, or a login shell there. */
+    private String remote() {
+        if (path == null) {
+            return command.isEmpty() ? null : command.size() == 1 ? command.getFirst() : GuestShell.remoteCommand(command);
+        }
+        String cd = "cd " + GuestShell.quote(ws.guestPath()) + " && ";
+        if (command.isEmpty()) {
+            return cd + "exec \"${SHELL:-/bin/sh}\" -l";
+        }
+        return cd + (command.size() == 1 ? command.getFirst() : "exec " + GuestShell.remoteCommand(command));
+    }
+
+    /** Splits PATH from CMD: the words after -- are the command. */
+    private void splitWords() {
+        List<String> original = commandSpec.commandLine().getParseResult().originalArgs();
+        int dashes = original.indexOf("--");
+        int commandWords = dashes < 0 ? 0 : original.size() - dashes - 1;
+        command = words.subList(words.size() - commandWords, words.size());
+        List<String> before = words.subList(0, words.size() - commandWords);
+        if (before.size() > 1 || dashes < 0 && before.size() == 1 && looksLikeCommand(before.getFirst())) {
+            throw new ParameterException(commandSpec.commandLine(), "put the command after --, e.g. banger vm run "
+                    + (before.size() > 1 && Files.isDirectory(Path.of(before.getFirst()))
+                    ? before.getFirst() + " -- " + String.join(" ", before.subList(1, before.size()))
+                    : "-- " + String.join(" ", before)));
+        }
+        path = before.isEmpty() ? null : Path.of(before.getFirst());
+    }
+
+    /** A lone word that is no directory but looks like a program (vm run make): the user forgot --. */
+    private static boolean looksLikeCommand(String word) {
+        return !word.contains("/") && !word.equals(".") && !word.equals("..") && !Files.exists(Path.of(word));
+    }
+
     /** Every contradiction is refused before a VM exists. */
     private void validate() {
+        splitWords();
         var cl = commandSpec.commandLine();
         if (detach && rm) {
             throw new ParameterException(cl, "-d and --rm contradict each other: a detached VM outlives this command");
         }
         if (detach && !command.isEmpty()) {
             throw new ParameterException(cl, "-d takes no command: use `banger vm ssh NAME -- CMD` once it runs");
-        }
-        List<String> original = cl.getParseResult().originalArgs();
-        if (!command.isEmpty() && !original.contains("--")) {
-            throw new ParameterException(cl, "put the command after --, e.g. banger vm run -- " + String.join(" ", command)
-                    + " (running a local directory in the VM is not supported yet)");
         }
     }
 }

@@ -132,4 +132,76 @@ public final class ProcessLauncher {
             }
         };
     }
+
+    /** What a run printed (stdout as bytes: git's -z lists and packs are not text) and how it exited. */
+    public record Output(int exitCode, byte[] stdout, String stderr) {
+    }
+
+    /**
+     * Runs {@code argv} in {@code dir} with {@code env} added to ours, {@code input} on its stdin,
+     * capturing stdout and stderr; killed after {@code timeout}.
+     */
+    public static Output run(List<String> argv, Path dir, java.util.Map<String, String> env, byte[] input,
+                             java.time.Duration timeout) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(argv);
+        if (dir != null) {
+            pb.directory(dir.toFile());
+        }
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        Thread.ofVirtual().start(() -> {
+            try (var in = p.getOutputStream()) {
+                in.write(input);
+            } catch (IOException ignored) {
+                // It exited without reading all of it: its status says why.
+            }
+        });
+        var out = new java.util.concurrent.CompletableFuture<byte[]>();
+        var err = new java.util.concurrent.CompletableFuture<byte[]>();
+        Thread.ofVirtual().start(() -> readAll(p.getInputStream(), out));
+        Thread.ofVirtual().start(() -> readAll(p.getErrorStream(), err));
+        try {
+            if (!p.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly();
+                throw new IOException(argv.getFirst() + " did not finish within " + timeout.toSeconds() + " s");
+            }
+            return new Output(p.exitValue(), out.get(), new String(err.get(), java.nio.charset.StandardCharsets.UTF_8));
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while running " + argv.getFirst(), e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException("cannot read the output of " + argv.getFirst() + ": " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    /** Starts {@code argv} in {@code dir} with pipes on stdin and stdout (stderr passes through), for a streaming exchange. */
+    public static Process startPiped(List<String> argv, Path dir) throws IOException {
+        return new ProcessBuilder(argv).directory(dir.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    }
+
+    /**
+     * Runs {@code producer | consumer} with our stdin going to the producer and the consumer's
+     * output to ours (stderr of both too); returns both exit statuses.
+     */
+    public static int[] runPipeline(List<String> producer, List<String> consumer) throws IOException {
+        List<Process> ps = ProcessBuilder.startPipeline(List.of(
+                new ProcessBuilder(producer).redirectInput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT),
+                new ProcessBuilder(consumer).redirectOutput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT)));
+        try {
+            return new int[] {ps.get(0).waitFor(), ps.get(1).waitFor()};
+        } catch (InterruptedException e) {
+            ps.forEach(Process::destroy);
+            Thread.currentThread().interrupt();
+            return new int[] {130, 130};
+        }
+    }
+
+    private static void readAll(java.io.InputStream in, java.util.concurrent.CompletableFuture<byte[]> into) {
+        try (in) {
+            into.complete(in.readAllBytes());
+        } catch (IOException e) {
+            into.completeExceptionally(e);
+        }
+    }
 }

@@ -34,6 +34,9 @@ public final class Methods {
     public static final String VM_SET = "vm.set";
     public static final String VM_PRUNE = "vm.prune";
     public static final String VM_SSH = "vm.ssh";
+    public static final String VM_WORKSPACE_PREPARE = "vm.workspace.prepare";
+    public static final String VM_WORKSPACE_MANIFEST = "vm.workspace.manifest";
+    public static final String VM_WORKSPACE_EXPORT = "vm.workspace.export";
     public static final String DOCTOR = "doctor";
     public static final String VM_PORTS = "vm.ports";
     public static final String SSH_CONFIG = "ssh.config";

@@ -88,6 +88,57 @@ public class CommandRunner {
     }
 
     /**
+     * Runs the command with {@code stdin} streamed into it (closed at its end, or when reading it
+     * fails) and its stdout copied into {@code stdout} as it comes, for data too large to hold (a
+     * repository's tar on its way to a guest, a patch on its way back). Returns the exit status and
+     * stderr (stdout is empty in the result). Timeout and interrupt as {@link #run}.
+     */
+    public CommandResult stream(Command command, java.io.InputStream stdin, java.io.OutputStream stdout) {
+        long started = System.nanoTime();
+        ProcessBuilder pb = new ProcessBuilder(command.argv());
+        if (command.workDir() != null) {
+            pb.directory(command.workDir().toFile());
+        }
+        pb.environment().putAll(command.env());
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            throw CommandFailedException.cannotStart(command, e);
+        }
+        log.debug("started pid {}: {}", p.pid(), command.display());
+        Capture err = new Capture(p.getErrorStream(), null);
+        Thread.ofVirtual().name("stdin-" + p.pid()).start(() -> {
+            try (java.io.OutputStream in = p.getOutputStream()) {
+                stdin.transferTo(in);
+            } catch (IOException e) {
+                // The source failed (its caller knows) or the process stopped reading (its status says why).
+            }
+        });
+        Thread copier = Thread.ofVirtual().name("stdout-" + p.pid()).start(() -> {
+            try (java.io.InputStream out = p.getInputStream()) {
+                out.transferTo(stdout);
+            } catch (IOException e) {
+                p.destroyForcibly(); // nobody takes its output any more: it would block on a full pipe
+            }
+        });
+        try {
+            if (!p.waitFor(command.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                kill(p);
+                throw CommandFailedException.timedOut(command, err.text());
+            }
+            copier.join();
+        } catch (InterruptedException e) {
+            kill(p);
+            Thread.currentThread().interrupt();
+            throw CommandFailedException.interrupted(command);
+        }
+        CommandResult result = new CommandResult(command, p.exitValue(), "", err.text(), Duration.ofNanos(System.nanoTime() - started));
+        log.debug("exit {} in {} ms: {}", result.exitCode(), result.elapsed().toMillis(), command.display());
+        return result;
+    }
+
+    /**
      * Starts a long-running process (a server, a VMM) and returns without waiting for it. Its
      * stdout and stderr go, interleaved, to {@code logFile} (created or truncated); stdin is
      * /dev/null. The command's timeout does not apply: the process runs until

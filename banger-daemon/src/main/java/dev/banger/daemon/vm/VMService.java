@@ -40,6 +40,8 @@ import dev.banger.daemon.vm.hypervisor.Hypervisors;
 import dev.banger.daemon.vm.ports.GuestPorts;
 import dev.banger.daemon.vm.ssh.GuestSsh;
 import dev.banger.daemon.vm.ssh.SshKeys;
+import dev.banger.daemon.workspace.Guest;
+import dev.banger.daemon.workspace.ShipRecord;
 import dev.banger.daemon.workspace.WorkspaceService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -109,9 +111,12 @@ public final class VMService {
     public record PortsInfo(String name, List<GuestPorts.Port> ports) {
     }
 
-    /** {@code identity_file} serves its owner (the daemon's user); members of group banger use {@code group_identity_file}. */
+    /**
+     * {@code identity_file} serves its owner (the daemon's user); members of group banger use {@code group_identity_file}.
+     * {@code workspace} is the guest path of the last ship (null when none): {@code vm exec}'s default directory.
+     */
     public record SshInfo(String name, String ip, int port, String user, String identityFile, String groupIdentityFile,
-                          String knownHostsFile) {
+                          String knownHostsFile, String workspace) {
     }
 
     private final Store store;
@@ -394,7 +399,29 @@ public final class VMService {
         requireRunning(vm);
         SshConfigInfo c = sshConfig();
         return new SshInfo(vm.name(), vm.guestIp(), ReadinessStep.SSH_PORT, c.user(), c.identityFile(), c.groupIdentityFile(),
-                c.knownHostsFile());
+                c.knownHostsFile(), workspaces.record(vmDir(vm.id())).map(ShipRecord::guestPath).orElse(null));
+    }
+
+    /** Ships a work tree the CLI streams into the running VM (see {@link WorkspaceService#prepare}). */
+    public ShipRecord prepareWorkspace(WorkspaceService.PrepareParams p, OperationContext ctx) {
+        return workspaces.prepare(guest(p.name()), p, ctx);
+    }
+
+    /** The last ship's manifest and the guest's changes since. */
+    public WorkspaceService.ManifestInfo workspaceManifest(String ref, OperationContext ctx) {
+        return workspaces.manifest(guest(ref), ctx);
+    }
+
+    /** The guest's changes since the last ship, as a patch streamed to the CLI. */
+    public WorkspaceService.ExportInfo exportWorkspace(WorkspaceService.ExportParams p, OperationContext ctx) {
+        return workspaces.export(guest(p.name()), p, ctx);
+    }
+
+    private Guest guest(String ref) {
+        VmInfo vm = find(required(ref));
+        requireRunning(vm);
+        SshKeys k = keys.get();
+        return new Guest(vm.name(), vm.guestIp(), ReadinessStep.SSH_PORT, vmDir(vm.id()), k.privateKey(), k.knownHosts());
     }
 
     /** The key files and known_hosts every guest's SSH uses, for {@code banger ssh-config}. */

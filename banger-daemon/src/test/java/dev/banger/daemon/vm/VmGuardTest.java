@@ -170,7 +170,7 @@ class VmGuardTest {
     void withoutNftCreateAndStartAreRefusedNamingThePackageAndLeaveNothing() {
         VMService noNft = new VMService(rig.store, rig.runner, rig.layout, rig.config,
                 new HostNetwork(rig.config, rig.runner, new NatRules.Programs("/nonexistent/nft", "iptables")),
-                rig.images, new WorkspaceService(rig.runner, rig.layout), Clock.systemUTC());
+                rig.images, new WorkspaceService(rig.runner, Clock.systemUTC()), Clock.systemUTC());
         assertThatThrownBy(() -> noNft.create(VmRig.create("early", "bb"), rig.ctx("vm.create")))
                 .hasMessageContaining("`/nonexistent/nft` is not installed").hasMessageContaining("apt-get install nftables");
         assertThat(rig.store.vms().find("early")).as("refused before anything is reserved").isEmpty();

@@ -164,7 +164,7 @@ class VmLifecycleTest {
     void aGuestThatNeverAnswersSshFailsTheStartWithItsConsoleAndLeavesNothingRunning() {
         VMService impatient = new VMService(rig.store, rig.runner, rig.layout,
                 rig.config.withVm(rig.config.vm().withBootTimeout(Duration.ofMillis(1500))), rig.network, rig.images,
-                new dev.banger.daemon.workspace.WorkspaceService(rig.runner, rig.layout), java.time.Clock.systemUTC());
+                new dev.banger.daemon.workspace.WorkspaceService(rig.runner, java.time.Clock.systemUTC()), java.time.Clock.systemUTC());
 
         assertThatThrownBy(() -> impatient.create(VmRig.create("mute", "bb"), rig.ctx("vm.create")))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.OPERATION_FAILED))

@@ -124,7 +124,7 @@ class VmNatTest {
     void withoutNftOrIptablesNatIsRefusedWithThePackageToInstallAndNothingIsLeft() {
         VMService noTools = new VMService(rig.store, rig.runner, rig.layout, rig.config,
                 new HostNetwork(rig.config, rig.runner, new NatRules.Programs("/nonexistent/nft", "/nonexistent/iptables")),
-                rig.images, new WorkspaceService(rig.runner, rig.layout), Clock.systemUTC());
+                rig.images, new WorkspaceService(rig.runner, Clock.systemUTC()), Clock.systemUTC());
 
         assertThatThrownBy(() -> noTools.create(nat("early"), rig.ctx("vm.create")))
                 .isInstanceOf(BangerException.class).hasMessageContaining("apt-get install nftables");

@@ -95,7 +95,7 @@ final class VmRig implements AutoCloseable {
     }
 
     VMService newService() {
-        return new VMService(store, runner, layout, config, network, images, new WorkspaceService(runner, layout), Clock.systemUTC());
+        return new VMService(store, runner, layout, config, network, images, new WorkspaceService(runner, Clock.systemUTC()), Clock.systemUTC());
     }
 
     /** A daemon restart: a new service and network on the same state, reconciled. */

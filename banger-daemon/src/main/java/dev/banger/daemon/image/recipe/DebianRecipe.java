@@ -6,14 +6,14 @@ import java.util.Optional;
 /**
  * A built-in image banger makes itself rather than pulls: Debian {@code suite} debootstrapped from
  * a Debian mirror with {@code packages} (systemd as init, OpenSSH, the network tools banger-init
- * uses), booting the catalog kernel {@code kernelRef}. {@code image pull NAME} and the auto-pull of
+ * uses, git for workspaces: a shipped repository's history and {@code vm workspace export}), booting the catalog kernel {@code kernelRef}. {@code image pull NAME} and the auto-pull of
  * {@code vm create} build it; scripts/host-setup.sh mirrors the same package list for the tests.
  */
 public record DebianRecipe(String name, String suite, String variant, List<String> packages, String kernelRef) {
 
     /** The default image ({@code default_image_name}'s default). */
     public static final DebianRecipe BOOKWORM = new DebianRecipe("debian-bookworm", "bookworm", "minbase",
-            List.of("systemd-sysv", "openssh-server", "iproute2", "udev", "dbus"), "debian-cloud");
+            List.of("systemd-sysv", "openssh-server", "iproute2", "udev", "dbus", "git"), "debian-cloud");
 
     private static final List<DebianRecipe> BUILT_IN = List.of(BOOKWORM);
 

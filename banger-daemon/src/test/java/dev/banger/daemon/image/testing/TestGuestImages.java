@@ -25,6 +25,7 @@ public final class TestGuestImages {
 
     private static final Path BUSYBOX = Path.of("/bin/busybox");
     private static final List<Path> DROPBEAR = List.of(Path.of("/usr/sbin/dropbear"), Path.of("/usr/bin/dropbearkey"));
+    private static final Path GIT = Path.of("/usr/bin/git");
     private static final Pattern LDD_PATH = Pattern.compile("(/\\S+) \\(0x");
 
     private TestGuestImages() {
@@ -36,6 +37,27 @@ public final class TestGuestImages {
      * that logs in with a key only. No init of its own: banger-init runs dropbear and reaps.
      */
     public static TestImage busyboxImage() {
+        return TestImage.image(List.of(busyboxLayer()), MediaTypes.OCI_LAYER_GZIP);
+    }
+
+    /**
+     * {@link #busyboxImage} with the host's git (and what it links against) on top: the smallest
+     * guest a workspace can be shipped into with history and exported from.
+     */
+    public static TestImage busyboxGitImage() {
+        requireHostFile(GIT, "git");
+        TestLayer layer = new TestLayer();
+        List<Path> libs = sharedLibraries(List.of(GIT));
+        Set<String> libDirs = new LinkedHashSet<>();
+        libs.forEach(lib -> libDirs.add(lib.getParent().toString().substring(1)));
+        layer.dir("usr", 0755).dir("usr/bin", 0755);
+        libDirs.forEach(dir -> layer.dir(dir, 0755));
+        libs.forEach(lib -> layer.file(lib.toString().substring(1), read(lib), 0755));
+        layer.file("usr/bin/git", read(GIT), 0755);
+        return TestImage.image(List.of(busyboxLayer(), layer.gzip()), MediaTypes.OCI_LAYER_GZIP);
+    }
+
+    private static byte[] busyboxLayer() {
         requireHostFile(BUSYBOX, "busybox-static");
         DROPBEAR.forEach(p -> requireHostFile(p, "dropbear-bin"));
         TestLayer layer = new TestLayer();
@@ -51,7 +73,7 @@ public final class TestGuestImages {
             }
         }
         Set<String> libDirs = new LinkedHashSet<>();
-        List<Path> libs = sharedLibraries();
+        List<Path> libs = sharedLibraries(DROPBEAR);
         libs.forEach(lib -> libDirs.add(lib.getParent().toString().substring(1)));
         libDirs.forEach(dir -> layer.dir(dir, 0755));
         libs.forEach(lib -> layer.file(lib.toString().substring(1), read(lib), 0755));
@@ -64,7 +86,7 @@ public final class TestGuestImages {
                 .file("etc/shells", "/bin/sh\n")
                 .file("etc/nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\nhosts: files\n")
                 .file("etc/hosts", "127.0.0.1 localhost\n");
-        return TestImage.image(List.of(layer.gzip()), MediaTypes.OCI_LAYER_GZIP);
+        return layer.gzip();
     }
 
     /**
@@ -80,10 +102,10 @@ public final class TestGuestImages {
         return TestImage.image(List.of(read(DEBIAN_ROOTFS)), MediaTypes.OCI_LAYER_GZIP);
     }
 
-    /** What dropbear and dropbearkey link against, the dynamic loader included, as ldd resolves them. */
-    private static List<Path> sharedLibraries() {
+    /** What these programs link against, the dynamic loader included, as ldd resolves them. */
+    private static List<Path> sharedLibraries(List<Path> programs) {
         Set<Path> libs = new LinkedHashSet<>();
-        for (Path bin : DROPBEAR) {
+        for (Path bin : programs) {
             Matcher m = LDD_PATH.matcher(new CommandRunner().run(Command.of("ldd", bin.toString())).stdout());
             while (m.find()) {
                 libs.add(Path.of(m.group(1)));
