@@ -79,7 +79,7 @@ class VmUndoTest {
         RefusesATapDelete refusing = new RefusesATapDelete();
         HostNetwork network = new HostNetwork(rig.config, refusing);
         VMService service = new VMService(rig.store, refusing, rig.layout, rig.config, network, rig.images,
-                new WorkspaceService(refusing, rig.layout), Clock.systemUTC());
+                new WorkspaceService(refusing, Clock.systemUTC()), Clock.systemUTC());
         VMService.BootPlan real = service.bootPlan;
         service.bootPlan = boot -> { // the real steps up to the launch, which fails
             List<BootStep> steps = new ArrayList<>(real.steps(boot).stream().takeWhile(s -> !s.name().equals("launch")).toList());
