@@ -94,6 +94,11 @@ class RpcFuzzTest {
             Map.entry(Methods.VM_SET, List.of("name", "vcpu", "memory", "disk_size", "nat")),
             Map.entry(Methods.VM_PRUNE, List.of()),
             Map.entry(Methods.VM_SSH, List.of("name")),
+            // The fuzzing daemon has no VM: these fail at the lookup, before any stream is claimed.
+            Map.entry(Methods.VM_WORKSPACE_PREPARE, List.of("name", "token", "guest_path", "mode", "head", "branch",
+                    "manifest_sha256", "files")),
+            Map.entry(Methods.VM_WORKSPACE_MANIFEST, List.of("name")),
+            Map.entry(Methods.VM_WORKSPACE_EXPORT, List.of("name", "token")),
             Map.entry(Methods.DOCTOR, List.of()),
             Map.entry(Methods.VM_PORTS, List.of("name")),
             Map.entry(Methods.SSH_CONFIG, List.of()));
