@@ -51,19 +51,10 @@ public class CommandRunner {
     public CommandResult runAllowingFailure(Command command, java.util.function.Consumer<String> stdoutLines) {
         long started = System.nanoTime();
         ProcessBuilder pb = new ProcessBuilder(command.argv());
-        if (command.workDir() != null) {
-            pb.directory(command.workDir().toFile());
-        }
-        pb.environment().putAll(command.env());
         if (command.stdin() == null) {
             pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         }
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            throw CommandFailedException.cannotStart(command, e);
-        }
+        Process p = start(command, pb);
         log.debug("started pid {}: {}", p.pid(), command.display());
         Capture out = new Capture(p.getInputStream(), stdoutLines);
         Capture err = new Capture(p.getErrorStream(), null);
@@ -95,17 +86,7 @@ public class CommandRunner {
      */
     public CommandResult stream(Command command, java.io.InputStream stdin, java.io.OutputStream stdout) {
         long started = System.nanoTime();
-        ProcessBuilder pb = new ProcessBuilder(command.argv());
-        if (command.workDir() != null) {
-            pb.directory(command.workDir().toFile());
-        }
-        pb.environment().putAll(command.env());
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            throw CommandFailedException.cannotStart(command, e);
-        }
+        Process p = start(command, new ProcessBuilder(command.argv()));
         log.debug("started pid {}: {}", p.pid(), command.display());
         Capture err = new Capture(p.getErrorStream(), null);
         Thread.ofVirtual().name("stdin-" + p.pid()).start(() -> {
@@ -171,18 +152,22 @@ public class CommandRunner {
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectOutput(output)
                 .redirectErrorStream(true);
+        Process p = start(command, pb);
+        log.debug("started background pid {} (output in {}): {}", p.pid(), logFile, command.display());
+        return new BackgroundProcess(command, p);
+    }
+
+    /** Starts {@code pb} in the command's working directory with its environment added. */
+    private static Process start(Command command, ProcessBuilder pb) {
         if (command.workDir() != null) {
             pb.directory(command.workDir().toFile());
         }
         pb.environment().putAll(command.env());
-        Process p;
         try {
-            p = pb.start();
+            return pb.start();
         } catch (IOException e) {
             throw CommandFailedException.cannotStart(command, e);
         }
-        log.debug("started background pid {} (output in {}): {}", p.pid(), logFile, command.display());
-        return new BackgroundProcess(command, p);
     }
 
     private static void feed(Process p, byte[] input) {
