@@ -1,7 +1,6 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
-import dev.banger.cli.Table;
+import dev.banger.cli.console.Table;
 import dev.banger.core.rpc.Methods;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -13,7 +12,7 @@ public final class DaemonOperationsCommand implements Callable<Integer> {
 
     private final Invocation inv;
 
-    DaemonOperationsCommand(Banger root) {
+    DaemonOperationsCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

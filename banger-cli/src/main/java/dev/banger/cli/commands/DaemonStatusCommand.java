@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.core.rpc.Methods;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -12,7 +11,7 @@ public final class DaemonStatusCommand implements Callable<Integer> {
 
     private final Invocation inv;
 
-    DaemonStatusCommand(Banger root) {
+    DaemonStatusCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

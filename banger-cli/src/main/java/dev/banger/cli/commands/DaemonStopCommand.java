@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.cli.client.DaemonUnreachableException;
 import dev.banger.cli.client.RpcClient;
 import dev.banger.core.rpc.Methods;
@@ -16,7 +15,7 @@ public final class DaemonStopCommand implements Callable<Integer> {
 
     private final Invocation inv;
 
-    DaemonStopCommand(Banger root) {
+    DaemonStopCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 
@@ -48,6 +47,6 @@ public final class DaemonStopCommand implements Callable<Integer> {
             Thread.sleep(50);
         }
         inv.terminal().error("bangerd (pid " + pid + ") has not exited " + WAIT.toSeconds() + " s after shutdown", null);
-        return Banger.EXIT_FAILED;
+        return RootCommand.EXIT_FAILED;
     }
 }

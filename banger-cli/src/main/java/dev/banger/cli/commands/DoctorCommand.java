@@ -1,7 +1,6 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
-import dev.banger.cli.Terminal;
+import dev.banger.cli.console.Terminal;
 import dev.banger.cli.client.DaemonUnreachableException;
 import dev.banger.cli.client.RpcClient;
 import dev.banger.cli.doctor.ClientChecks;
@@ -38,7 +37,7 @@ public final class DoctorCommand implements Callable<Integer> {
 
     private final Invocation inv;
 
-    DoctorCommand(Banger root) {
+    DoctorCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 
@@ -48,7 +47,7 @@ public final class DoctorCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Banger root = inv.root();
+        RootCommand root = inv.root();
         Path socket = root.socket();
         Map<String, Object> version = null;
         Map<String, Object> host = null;
@@ -92,11 +91,11 @@ public final class DoctorCommand implements Callable<Integer> {
         out.put("checks", rows.stream().map(DoctorCommand::asJson).toList());
         String from = source.equals("daemon") ? "bangerd (as " + host.get("ran_as") + ")" : "this process (as " + host.get("ran_as") + "; bangerd is down)";
         inv.render(out, () -> print(inv.terminal(), rows, from));
-        return rows.stream().anyMatch(DoctorCheck::failed) ? Banger.EXIT_FAILED : 0;
+        return rows.stream().anyMatch(DoctorCheck::failed) ? RootCommand.EXIT_FAILED : 0;
     }
 
     /** {@code bangerd doctor --json} in a child process, as this user; a row saying why when it cannot run. */
-    private static Map<String, Object> localHostChecks(Banger root, Path configFile, List<DoctorCheck> rows) {
+    private static Map<String, Object> localHostChecks(RootCommand root, Path configFile, List<DoctorCheck> rows) {
         List<String> argv = new ArrayList<>();
         try {
             argv.add(DaemonStartCommand.locateDaemon(root).toString());

@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.core.units.Sizes;
 import dev.banger.core.rpc.Methods;
 import java.util.Map;
@@ -15,7 +14,7 @@ public final class ImageCachePruneCommand implements Callable<Integer> {
 
     private final Invocation inv;
 
-    ImageCachePruneCommand(Banger root) {
+    ImageCachePruneCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.core.rpc.Methods;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -13,7 +12,7 @@ public final class ImagePromoteCommand implements Callable<Integer> {
 
     private final Invocation inv;
 
-    ImagePromoteCommand(Banger root) {
+    ImagePromoteCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.core.rpc.Methods;
 import java.nio.file.Path;
 import java.util.Map;
@@ -18,7 +17,7 @@ public final class ImageRegisterCommand implements Callable<Integer> {
 
     private final Invocation inv;
 
-    ImageRegisterCommand(Banger root) {
+    ImageRegisterCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.core.rpc.Methods;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -11,7 +10,7 @@ public final class ImageShowCommand implements Callable<Integer> {
 
     private final Invocation inv;
 
-    ImageShowCommand(Banger root) {
+    ImageShowCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

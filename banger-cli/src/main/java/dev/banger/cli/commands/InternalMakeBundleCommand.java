@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.core.units.Sizes;
 import dev.banger.core.rpc.Methods;
 import dev.banger.core.rpc.BangerException;
@@ -27,7 +26,7 @@ public final class InternalMakeBundleCommand implements Callable<Integer> {
 
     private final Invocation inv;
 
-    InternalMakeBundleCommand(Banger root) {
+    InternalMakeBundleCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

@@ -1,8 +1,7 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
-import dev.banger.cli.ProgressPrinter;
-import dev.banger.cli.Terminal;
+import dev.banger.cli.console.ProgressPrinter;
+import dev.banger.cli.console.Terminal;
 import dev.banger.cli.client.RpcClient;
 import dev.banger.core.rpc.Json;
 import java.util.List;
@@ -10,10 +9,10 @@ import java.util.Map;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** What every subcommand needs from the root: the socket, --json, the terminal. */
-record Invocation(Banger root) {
+record Invocation(RootCommand root) {
 
     static Invocation of(CommandSpec spec) {
-        return new Invocation((Banger) spec.root().userObject());
+        return new Invocation((RootCommand) spec.root().userObject());
     }
 
     Terminal terminal() {

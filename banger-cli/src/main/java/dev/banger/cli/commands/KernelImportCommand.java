@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.Methods;
 import java.nio.file.Path;
@@ -17,7 +16,7 @@ public final class KernelImportCommand implements Callable<Integer> {
 
     private final Invocation inv;
 
-    KernelImportCommand(Banger root) {
+    KernelImportCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

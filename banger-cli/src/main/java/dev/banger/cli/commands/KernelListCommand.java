@@ -1,7 +1,6 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
-import dev.banger.cli.Table;
+import dev.banger.cli.console.Table;
 import dev.banger.core.rpc.Methods;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -14,7 +13,7 @@ public final class KernelListCommand implements Callable<Integer> {
 
     private final Invocation inv;
 
-    KernelListCommand(Banger root) {
+    KernelListCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

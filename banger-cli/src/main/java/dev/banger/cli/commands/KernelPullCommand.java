@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.core.rpc.Methods;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -12,7 +11,7 @@ public final class KernelPullCommand implements Callable<Integer> {
 
     private final Invocation inv;
 
-    KernelPullCommand(Banger root) {
+    KernelPullCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

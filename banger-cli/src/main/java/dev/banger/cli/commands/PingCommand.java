@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.core.rpc.Methods;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -11,7 +10,7 @@ public final class PingCommand implements Callable<Integer> {
 
     private final Invocation inv;
 
-    PingCommand(Banger root) {
+    PingCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

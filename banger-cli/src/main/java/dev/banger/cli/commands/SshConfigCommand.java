@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.cli.sshconfig.HostBlock;
 import dev.banger.cli.sshconfig.UserSshConfig;
 import dev.banger.core.rpc.BangerException;
@@ -36,7 +35,7 @@ public final class SshConfigCommand implements Callable<Integer> {
     @Option(names = "--uninstall", description = "Remove banger's Include from ~/.ssh/config, and nothing else.")
     boolean uninstall;
 
-    SshConfigCommand(Banger root) {
+    SshConfigCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.core.rpc.Methods;
@@ -34,7 +33,7 @@ public final class SshProxyCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "PORT", defaultValue = "22", description = "The guest's port (default 22).")
     int port;
 
-    SshProxyCommand(Banger root) {
+    SshProxyCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

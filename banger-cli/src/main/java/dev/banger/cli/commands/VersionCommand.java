@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.cli.client.DaemonUnreachableException;
 import dev.banger.core.BuildInfo;
 import dev.banger.core.rpc.Methods;
@@ -15,7 +14,7 @@ public final class VersionCommand implements Callable<Integer> {
 
     private final Invocation inv;
 
-    VersionCommand(Banger root) {
+    VersionCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

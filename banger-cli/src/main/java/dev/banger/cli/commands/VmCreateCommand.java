@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.core.rpc.Methods;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -19,7 +18,7 @@ public final class VmCreateCommand implements Callable<Integer> {
     @Option(names = "--no-start", description = "Only reserve the VM (name, address); `banger vm start` boots it.")
     boolean noStart;
 
-    VmCreateCommand(Banger root) {
+    VmCreateCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +43,7 @@ public final class VmExecCommand implements Callable<Integer> {
     @Option(names = {"-t", "--tty"}, negatable = true, description = "Give the command a TTY (default: when stdin and stdout are terminals).")
     Boolean tty;
 
-    VmExecCommand(Banger root) {
+    VmExecCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.core.rpc.Json;
@@ -31,7 +30,7 @@ abstract class VmFanOut implements Callable<Integer> {
     @Parameters(paramLabel = "VM", arity = "1..*", description = "VM names or ids.")
     List<String> refs;
 
-    VmFanOut(Banger root, String method, String done) {
+    VmFanOut(RootCommand root, String method, String done) {
         this.inv = new Invocation(root);
         this.method = method;
         this.done = done;
@@ -83,7 +82,7 @@ abstract class VmFanOut implements Callable<Integer> {
         } else {
             printed();
         }
-        return failed == 0 ? 0 : Banger.EXIT_FAILED;
+        return failed == 0 ? 0 : RootCommand.EXIT_FAILED;
     }
 
     /** The human output for one VM's result: "started NAME (running)" and the like. */

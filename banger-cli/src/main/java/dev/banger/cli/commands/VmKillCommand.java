@@ -1,13 +1,12 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.core.rpc.Methods;
 import picocli.CommandLine.Command;
 
 @Command(name = "kill", description = "Kill VMs at once (for when stop hangs); they end up stopped.")
 public final class VmKillCommand extends VmFanOut {
 
-    VmKillCommand(Banger root) {
+    VmKillCommand(RootCommand root) {
         super(root, Methods.VM_KILL, "killed");
     }
 }

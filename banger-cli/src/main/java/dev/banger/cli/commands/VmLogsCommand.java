@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.core.rpc.Methods;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -19,7 +18,7 @@ public final class VmLogsCommand implements Callable<Integer> {
     @Option(names = {"-n", "--lines"}, description = "Only the last N lines.")
     Integer lines;
 
-    VmLogsCommand(Banger root) {
+    VmLogsCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

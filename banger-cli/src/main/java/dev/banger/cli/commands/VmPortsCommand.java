@@ -1,7 +1,6 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
-import dev.banger.cli.Table;
+import dev.banger.cli.console.Table;
 import dev.banger.core.rpc.Methods;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -14,7 +13,7 @@ public final class VmPortsCommand extends VmFanOut {
     private int rows;
     private int answered;
 
-    VmPortsCommand(Banger root) {
+    VmPortsCommand(RootCommand root) {
         super(root, Methods.VM_PORTS, "");
     }
 

@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.Methods;
 import java.io.BufferedReader;
@@ -20,7 +19,7 @@ public final class VmPruneCommand implements Callable<Integer> {
     @Option(names = {"-f", "--force"}, description = "Do not ask for confirmation.")
     boolean force;
 
-    VmPruneCommand(Banger root) {
+    VmPruneCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.core.rpc.Methods;
 import dev.banger.cli.workspace.Shipment;
 import java.nio.file.Files;
@@ -47,7 +46,7 @@ public final class VmRunCommand implements Callable<Integer> {
     private Path path;
     private List<String> command = List.of();
 
-    VmRunCommand(Banger root) {
+    VmRunCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.core.rpc.Methods;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -32,7 +31,7 @@ public final class VmSetCommand implements Callable<Integer> {
             description = "Keep other guests from reaching the VM and it from them, or let it talk to the other non-isolated VMs (--no-isolate).")
     Boolean isolate;
 
-    VmSetCommand(Banger root) {
+    VmSetCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.core.units.Sizes;
 import dev.banger.core.rpc.Methods;
 import java.util.Map;
@@ -16,7 +15,7 @@ public final class VmShowCommand implements Callable<Integer> {
     @Parameters(paramLabel = "VM", description = "VM name or id.")
     String vm;
 
-    VmShowCommand(Banger root) {
+    VmShowCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

@@ -1,13 +1,12 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.core.rpc.Methods;
 import picocli.CommandLine.Command;
 
 @Command(name = "stop", description = "Stop VMs: sync and power off over SSH, kill after a grace period.")
 public final class VmStopCommand extends VmFanOut {
 
-    VmStopCommand(Banger root) {
+    VmStopCommand(RootCommand root) {
         super(root, Methods.VM_STOP, "stopped");
     }
 }

@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.cli.client.ByteStream;
 import dev.banger.cli.client.RpcClient;
 import dev.banger.core.rpc.BangerException;
@@ -33,7 +32,7 @@ public final class VmWorkspaceExportCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the patch to FILE (whole or not at all) instead of stdout.")
     Path output;
 
-    VmWorkspaceExportCommand(Banger root) {
+    VmWorkspaceExportCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

@@ -1,6 +1,6 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.ProgressPrinter;
+import dev.banger.cli.console.ProgressPrinter;
 import dev.banger.cli.client.ByteStream;
 import dev.banger.cli.client.RpcClient;
 import dev.banger.cli.exec.ProcessLauncher;
