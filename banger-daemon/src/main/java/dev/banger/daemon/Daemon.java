@@ -129,7 +129,8 @@ public final class Daemon implements AutoCloseable {
             d.ws = new WorkspaceService(d.runner, d.clock);
         }
         if (d.vm == null) {
-            d.vm = new VMService(d.store, d.runner, d.layout, d.config, d.net, d.img, d.ws, d.clock);
+            d.vm = new VMService(d.store, d.layout, d.config, d.net, d.img, d.ws, d.clock,
+                    VMService.Parts.forHost(d.config, d.layout, d.runner, d.net, d.img));
         }
         if (d.ops == null) {
             d.ops = new Operations(d.store, d.clock);

@@ -67,10 +67,6 @@ final class OciPull {
         this.applyOwnership = applyOwnership;
     }
 
-    BlobCache cache() {
-        return cache;
-    }
-
     /**
      * Resolves {@code ref} to its linux/amd64 image with a client authenticated with the
      * daemon's registry_auth_file and, for {@code ref}'s registry, {@code login} (what the CLI

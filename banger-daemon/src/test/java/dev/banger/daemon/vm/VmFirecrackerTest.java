@@ -48,9 +48,8 @@ class VmFirecrackerTest {
                 .withFirecracker(new FirecrackerSettings(firecracker.toString(), jailer.toString(), true, 4242, 4343)))) {
             Assumptions.assumeTrue(rig.kernel.vmlinuxPath() != null, "the test kernel has no extracted vmlinux");
             List<String> tapOwners = new ArrayList<>();
-            VMService.BootPlan real = rig.vms.bootPlan;
-            rig.vms.bootPlan = boot -> {
-                List<BootStep> steps = new ArrayList<>(real.steps(boot));
+            rig.vms = rig.newService(parts -> parts.withBootPlan((boot, standard) -> {
+                List<BootStep> steps = new ArrayList<>(standard);
                 steps.add(steps.indexOf(steps.stream().filter(st -> st.name().equals("network")).findFirst().orElseThrow()) + 1,
                         new BootStep() {
                             @Override
@@ -66,7 +65,7 @@ class VmFirecrackerTest {
                             }
                         });
                 return steps;
-            };
+            }));
 
             assertThatThrownBy(() -> rig.vms.create(VmRig.create("fc", "bb"), rig.ctx("vm.create")))
                     .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))

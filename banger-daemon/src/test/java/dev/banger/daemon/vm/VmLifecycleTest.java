@@ -162,9 +162,8 @@ class VmLifecycleTest {
 
     @Test
     void aGuestThatNeverAnswersSshFailsTheStartWithItsConsoleAndLeavesNothingRunning() {
-        VMService impatient = new VMService(rig.store, rig.runner, rig.layout,
-                rig.config.withVm(rig.config.vm().withBootTimeout(Duration.ofMillis(1500))), rig.network, rig.images,
-                new dev.banger.daemon.workspace.WorkspaceService(rig.runner, java.time.Clock.systemUTC()), java.time.Clock.systemUTC());
+        VMService impatient = rig.newService(rig.config.withVm(rig.config.vm().withBootTimeout(Duration.ofMillis(1500))), rig.network,
+                rig.runner, java.util.function.UnaryOperator.identity());
 
         assertThatThrownBy(() -> impatient.create(VmRig.create("mute", "bb"), rig.ctx("vm.create")))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.OPERATION_FAILED))

@@ -13,9 +13,7 @@ import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.boot.BootStep;
 import dev.banger.daemon.vm.boot.HandlesFile;
 import dev.banger.daemon.vm.boot.VmHandles;
-import dev.banger.daemon.workspace.WorkspaceService;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -78,11 +76,9 @@ class VmUndoTest {
     void anUndoThatFailsIsFinishedByTheNextDaemonStart() {
         RefusesATapDelete refusing = new RefusesATapDelete();
         HostNetwork network = new HostNetwork(rig.config, refusing);
-        VMService service = new VMService(rig.store, refusing, rig.layout, rig.config, network, rig.images,
-                new WorkspaceService(refusing, Clock.systemUTC()), Clock.systemUTC());
-        VMService.BootPlan real = service.bootPlan;
-        service.bootPlan = boot -> { // the real steps up to the launch, which fails
-            List<BootStep> steps = new ArrayList<>(real.steps(boot).stream().takeWhile(s -> !s.name().equals("launch")).toList());
+        VMService service = rig.newService(rig.config, network, refusing, parts -> parts.withBootPlan((boot, standard) -> {
+            // the real steps up to the launch, which fails
+            List<BootStep> steps = new ArrayList<>(standard.stream().takeWhile(s -> !s.name().equals("launch")).toList());
             steps.add(new BootStep() {
                 public String name() {
                     return "launch";
@@ -93,7 +89,7 @@ class VmUndoTest {
                 }
             });
             return steps;
-        };
+        }));
         refusing.armed.set(true);
         assertThatThrownBy(() -> service.create(VmRig.create("half", "bb"), rig.ctx("vm.create"))).hasMessageContaining("qemu refused");
         network.close();
