@@ -142,7 +142,7 @@ class VmCapabilityHooksTest {
         assertThat(vm.state()).isEqualTo(VmInfo.ERROR);
         assertThat(vm.lastError()).contains("recorder's after refused");
         assertThat(rec.trail).contains("cleanup sour starting");
-        assertThat(rig.network.taps()).doesNotContain(HostNetwork.tapName(vm.id()));
+        assertThat(rig.taps()).doesNotContain(HostNetwork.tapName(vm.id()));
         assertThat(rig.hypervisorProcesses()).isEmpty();
         Path vmDir = rig.layout.vmsDir().resolve(vm.id());
         assertThat(vmDir.resolve("work.ext4")).as("the work disk this start made").doesNotExist();
@@ -159,7 +159,7 @@ class VmCapabilityHooksTest {
         assertThatThrownBy(() -> rig.vms.stop("stuck", rig.ctx("vm.stop")))
                 .hasMessageContaining("teardown of VM stuck was incomplete").hasMessageContaining("recorder's cleanup refused");
         assertThat(rig.hypervisorProcesses()).as("the VM is ended all the same").isEmpty();
-        assertThat(rig.network.taps()).doesNotContain(HostNetwork.tapName(vm.id()));
+        assertThat(rig.taps()).doesNotContain(HostNetwork.tapName(vm.id()));
         VmInfo after = rig.vms.show("stuck");
         assertThat(after.state()).isEqualTo(VmInfo.ERROR);
         assertThat(after.lastError()).contains("recorder's cleanup refused");

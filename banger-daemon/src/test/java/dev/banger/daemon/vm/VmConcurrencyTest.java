@@ -74,7 +74,7 @@ class VmConcurrencyTest {
             rig.vms.delete(vm.id(), rig.ctx("vm.delete"));
         }
         rig.vms = rig.newService();
-        assertThat(rig.network.taps()).isEmpty();
+        assertThat(rig.taps()).isEmpty();
         assertThat(rig.hypervisorProcesses()).isEmpty();
     }
 
@@ -210,7 +210,7 @@ class VmConcurrencyTest {
         assertThat(held.tap()).isEqualTo(HostNetwork.tapName(vm.id()));
         assertThat(held.machine()).as("QEMU ran when the step failed").isNotNull();
         assertThat(held.made()).as("the disks this start made").hasSize(2);
-        assertThat(rig.network.taps()).doesNotContain(held.tap());
+        assertThat(rig.taps()).doesNotContain(held.tap());
         assertThat(rig.hypervisorProcesses()).as("QEMU, killed by the launch step's undo").isEmpty();
         Path vmDir = rig.layout.vmsDir().resolve(vm.id());
         assertThat(held.made()).allSatisfy(f -> assertThat(Path.of(f)).doesNotExist());

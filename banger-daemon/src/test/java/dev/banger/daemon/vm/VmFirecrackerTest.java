@@ -76,7 +76,7 @@ class VmFirecrackerTest {
             VmInfo row = rig.store.vms().list().getFirst();
             assertThat(row.state()).isEqualTo(VmInfo.ERROR);
             assertThat(rig.progress).anyMatch(p -> p.contains("launch"));
-            assertThat(rig.network.taps()).as("the tap made for it").isEmpty();
+            assertThat(rig.taps()).as("the tap made for it").isEmpty();
             assertThat(VmRig.hypervisorProcesses(rig.layout.vmsDir())).isEmpty();
             Path vmDir = rig.layout.vmsDir().resolve(row.id());
             if (Files.exists(vmDir)) {

@@ -171,7 +171,7 @@ class VmGuardTest {
             assertThatThrownBy(() -> noNft.start("unguarded", rig.ctx("vm.start")))
                     .hasMessageContaining("`/nonexistent/nft` is not installed").hasMessageContaining("apt-get install nftables");
             assertThat(rig.vms.show("unguarded").lastError()).contains("apt-get install nftables");
-            assertThat(rig.network.taps()).doesNotContain(HostNetwork.tapName(vm.id()));
+            assertThat(rig.taps()).doesNotContain(HostNetwork.tapName(vm.id()));
             assertThat(VmRig.hypervisorProcesses(rig.layout.vmsDir())).noneMatch(p -> p.info().arguments()
                     .map(args -> String.join(" ", args).contains(vm.id())).orElse(false));
             assertThat(guardTable()).doesNotContain(vm.id());

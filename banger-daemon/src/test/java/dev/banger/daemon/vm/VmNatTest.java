@@ -133,7 +133,7 @@ class VmNatTest {
                 rig.ctx("vm.create"));
         assertThatThrownBy(() -> noTools.start("later", rig.ctx("vm.start")))
                 .hasMessageContaining("NAT needs nftables or iptables").hasMessageContaining("apt-get install nftables");
-        assertThat(rig.network.taps()).doesNotContain(HostNetwork.tapName(created.id()));
+        assertThat(rig.taps()).doesNotContain(HostNetwork.tapName(created.id()));
         assertThat(rig.hypervisorProcesses()).isEmpty();
         assertThat(ruleset()).doesNotContain(created.guestIp() + " ");
         assertThat(rig.vms.show("later").lastError()).contains("apt-get install nftables");

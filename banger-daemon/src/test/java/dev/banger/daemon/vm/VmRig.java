@@ -151,6 +151,11 @@ final class VmRig implements AutoCloseable {
                 .exec(vm.guestIp(), 22, command, Duration.ofSeconds(5), timeout);
     }
 
+    /** Every banger tap on the host (this test's network namespace). */
+    List<String> taps() {
+        return dev.banger.daemon.network.HostTaps.all(runner);
+    }
+
     /** QEMU processes working on this rig's VMs (their command lines name the VMs dir). */
     List<ProcessHandle> hypervisorProcesses() {
         return hypervisorProcesses(layout.vmsDir());

@@ -104,7 +104,7 @@ class VmUndoTest {
             rig.restart();
             assertThat(log.messages()).anyMatch(m -> m.contains("VM half: finished the undo of its failed start"));
         }
-        assertThat(rig.network.taps()).doesNotContain(tap);
+        assertThat(rig.taps()).doesNotContain(tap);
         assertThat(HandlesFile.read(vmDir)).isEmpty();
         assertThat(vmDir.resolve("root.qcow2")).as("the root disk the failed start made").doesNotExist();
         assertThat(vmDir.resolve("work.ext4")).as("the work disk the failed start made").doesNotExist();
@@ -125,7 +125,7 @@ class VmUndoTest {
                 assertThat(log.messages()).contains("removed tap " + orphan + ": no running VM holds it")
                         .noneMatch(m -> m.contains(elsewhere) || m.contains(HostNetwork.tapName(keeper.id())));
             }
-            assertThat(rig.network.taps()).doesNotContain(orphan).contains(HostNetwork.tapName(keeper.id()), elsewhere);
+            assertThat(rig.taps()).doesNotContain(orphan).contains(HostNetwork.tapName(keeper.id()), elsewhere);
             assertThat(rig.vms.show("keeper").state()).isEqualTo(VmInfo.RUNNING);
         } finally {
             rig.runner.runAllowingFailure(Command.of("ip", "link", "del", elsewhere));
