@@ -50,8 +50,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Daemon implements AutoCloseable {
 
-    static final Duration IDLE_TIMEOUT = Duration.ofMinutes(5);
-    static final int MAX_CONNECTIONS = 1024;
+    private static final Duration IDLE_TIMEOUT = Duration.ofMinutes(5);
+    private static final int MAX_CONNECTIONS = 1024;
     private static final int DEFAULT_OPERATIONS_LIMIT = 50;
 
     // Infrastructure, set before wireServices.
@@ -70,8 +70,6 @@ public final class Daemon implements AutoCloseable {
     Operations ops;
 
     // Serving.
-    Duration idleTimeout = IDLE_TIMEOUT;
-    PeerPolicy peerPolicy;
     private RpcServer rpc;
     private FileLock stateLock;
     private final long startedNanos = System.nanoTime();
@@ -129,14 +127,15 @@ public final class Daemon implements AutoCloseable {
             d.ws = new WorkspaceService(d.runner, d.clock);
         }
         if (d.vm == null) {
-            d.vm = new VMService(d.store, d.runner, d.layout, d.config, d.net, d.img, d.ws, d.clock);
+            d.vm = new VMService(d.store, d.layout, d.config, d.net, d.img, d.ws, d.clock,
+                    VMService.Parts.forHost(d.config, d.layout, d.runner, d.net, d.img));
         }
         if (d.ops == null) {
             d.ops = new Operations(d.store, d.clock);
         }
     }
 
-    /** The RPC surface. Each handler is one line into a service. */
+    /** The RPC surface: a service call for most methods; ping, version, shutdown, doctor and ssh-config are answered here. */
     MethodTable methods() {
         return new MethodTable()
                 .add(Methods.PING, false, (p, ctx) -> ping(p))
@@ -226,8 +225,8 @@ public final class Daemon implements AutoCloseable {
 
     /** Starts answering on the socket and records the pid. */
     public void serve() throws IOException {
-        rpc = new RpcServer(layout.socketPath(), methods(), ops,
-                peerPolicy != null ? peerPolicy : PeerPolicy.forThisProcess(), Wire.mapper(), idleTimeout, MAX_CONNECTIONS, RpcServer.STREAM_WAIT);
+        rpc = new RpcServer(layout.socketPath(), methods(), ops, PeerPolicy.forThisProcess(), Wire.mapper(), IDLE_TIMEOUT, MAX_CONNECTIONS,
+                RpcServer.STREAM_WAIT);
         rpc.start();
         Files.writeString(layout.pidFile(), ProcessHandle.current().pid() + "\n");
         log.info("bangerd {} ready (state {}, protocol {})", BuildInfo.current().version(), layout.stateDir(), Protocol.VERSION);

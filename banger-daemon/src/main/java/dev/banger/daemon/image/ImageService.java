@@ -2,6 +2,7 @@ package dev.banger.daemon.image;
 
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
+import dev.banger.core.image.ImageReference;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.KernelInfo;
 import dev.banger.core.rpc.BangerException;
@@ -18,7 +19,6 @@ import dev.banger.daemon.image.ImageRpc.KernelCatalogList;
 import dev.banger.daemon.image.ImageRpc.KernelImportParams;
 import dev.banger.daemon.image.ImageRpc.PullParams;
 import dev.banger.daemon.image.ImageRpc.RegisterParams;
-import dev.banger.daemon.image.oci.ImageReference;
 import dev.banger.daemon.image.oci.PruneReport;
 import dev.banger.daemon.image.oci.RegistryLogin;
 import dev.banger.daemon.image.recipe.DebianRecipe;

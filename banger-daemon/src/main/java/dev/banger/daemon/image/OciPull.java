@@ -2,6 +2,7 @@ package dev.banger.daemon.image;
 
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
+import dev.banger.core.image.ImageReference;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.image.layers.LayerFlattener;
@@ -9,7 +10,6 @@ import dev.banger.daemon.image.oci.BlobCache;
 import dev.banger.daemon.image.oci.BlobNotFoundException;
 import dev.banger.daemon.image.oci.BlobSource;
 import dev.banger.daemon.image.oci.Descriptor;
-import dev.banger.daemon.image.oci.ImageReference;
 import dev.banger.daemon.image.oci.ManifestNotFoundException;
 import dev.banger.daemon.image.oci.NoMatchingPlatformException;
 import dev.banger.daemon.image.oci.PruneReport;
@@ -65,10 +65,6 @@ final class OciPull {
         this.config = config;
         this.cache = new BlobCache(layout.downloadCacheDir());
         this.applyOwnership = applyOwnership;
-    }
-
-    BlobCache cache() {
-        return cache;
     }
 
     /**

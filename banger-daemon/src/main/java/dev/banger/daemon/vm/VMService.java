@@ -65,9 +65,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * VM lifecycle: the three-phase create, start/stop/restart/kill/delete/set and reconcile. Holds
- * its peers by reference, so a service a test pre-installs on the daemon before wiring is the one
- * it calls.
+ * VM lifecycle: the three-phase create, start/stop/restart/kill/delete/set and reconcile. Its
+ * peer services and its {@link Parts} come through the constructor.
  *
  * <p>Locks: {@code createVMMu} only around the reservation (name check, address, row insert);
  * a per-VM lock around every state change of that VM, boot included. Image resolution and
@@ -83,14 +82,48 @@ public final class VMService {
     /** For a hypervisor that exits on a guest reboot but not on its poweroff (Firecracker with reboot=k). */
     static final String REBOOT = "sync; (systemctl --no-block reboot || reboot -f || busybox reboot -f) >/dev/null 2>&1 &";
 
-    /** Phase 1's image lookup ({@link ImageService#resolveOrPull}), a seam so tests can hold a create there. */
-    interface ImageResolver {
+    /** Phase 1's image lookup ({@link ImageService#resolveOrPull}); tests hold a create there. */
+    public interface ImageResolver {
         BootableImage resolve(String ref, String kernelRef, OperationContext ctx);
     }
 
-    /** The steps of one start, a seam so tests can hold a boot in phase 3 or make a step fail. */
-    interface BootPlan {
-        List<BootStep> steps(BootContext boot);
+    /** The steps of one start, given the standard ones; tests hold a boot in phase 3 or make a step fail. */
+    public interface BootPlan {
+        BootPlan STANDARD = (boot, standard) -> standard;
+
+        List<BootStep> steps(BootContext boot, List<BootStep> standard);
+    }
+
+    /**
+     * What the service drives, built by {@link #forHost} for the daemon; a test passes its own
+     * (a plan that holds a boot, a capability that records its hooks).
+     */
+    public record Parts(Supplier<HypervisorDriver> driver, Supplier<SshKeys> keys, RootDisks rootDisks, Capabilities capabilities,
+                        ImageResolver images, BootPlan bootPlan) {
+
+        /** The host's hypervisor and SSH key (each made at first use), its disks, and every capability. */
+        public static Parts forHost(Config config, Layout layout, CommandRunner runner, HostNetwork network, ImageService images) {
+            Supplier<HypervisorDriver> driver = memoize(() -> Hypervisors.select(config.vm(), runner, layout.stateDir()));
+            Supplier<SshKeys> keys = memoize(() -> SshKeys.ensure(layout.stateDir().resolve("ssh"), runner));
+            List<Capability> all = new ArrayList<>(List.of(
+                    new WorkDiskCapability(new WorkDisks(runner), () -> keys.get().publicKey()),
+                    new NatCapability(network.nat()),
+                    new GuardCapability(network.guard(), network.nat())));
+            network.dns().ifPresent(dns -> all.add(new DnsCapability(dns)));
+            return new Parts(driver, keys, new RootDisks(runner), new Capabilities(all), images::resolveOrPull, BootPlan.STANDARD);
+        }
+
+        public Parts withCapabilities(Capabilities capabilities) {
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan);
+        }
+
+        public Parts withImages(ImageResolver images) {
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan);
+        }
+
+        public Parts withBootPlan(BootPlan bootPlan) {
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan);
+        }
     }
 
     public record CreateParams(String name, String image, String kernel, Integer vcpu, String memory, String diskSize,
@@ -120,7 +153,6 @@ public final class VMService {
     }
 
     private final Store store;
-    private final CommandRunner runner;
     private final Layout layout;
     private final Config config;
     private final HostNetwork network;
@@ -135,44 +167,26 @@ public final class VMService {
     private final Supplier<SshKeys> keys;
     private final Supplier<GuestSsh> ssh;
     private final RootDisks rootDisks;
-    /** The per-VM host features; a seam so tests can add one that records or fails its hooks. */
-    Capabilities capabilities;
-    ImageResolver imageResolver;
-    BootPlan bootPlan = this::defaultSteps;
+    private final Capabilities capabilities;
+    private final ImageResolver imageResolver;
+    private final BootPlan bootPlan;
 
-    public VMService(Store store, CommandRunner runner, Layout layout, Config config, HostNetwork network, ImageService images,
-                     WorkspaceService workspaces, Clock clock) {
+    public VMService(Store store, Layout layout, Config config, HostNetwork network, ImageService images, WorkspaceService workspaces,
+                     Clock clock, Parts parts) {
         this.store = store;
-        this.runner = runner;
         this.layout = layout;
         this.config = config;
         this.network = network;
         this.images = images;
-        this.imageResolver = images::resolveOrPull;
         this.workspaces = workspaces;
         this.clock = clock;
-        this.driver = memoize(() -> Hypervisors.select(config.vm(), runner, layout.stateDir()));
-        this.keys = memoize(() -> SshKeys.ensure(layout.stateDir().resolve("ssh"), runner));
+        this.driver = parts.driver();
+        this.keys = parts.keys();
         this.ssh = memoize(() -> new GuestSsh(keys.get()));
-        this.rootDisks = new RootDisks(runner);
-        List<Capability> all = new ArrayList<>(List.of(
-                new WorkDiskCapability(new WorkDisks(runner), () -> keys.get().publicKey()),
-                new NatCapability(network.nat()),
-                new GuardCapability(network.guard(), network.nat())));
-        network.dns().ifPresent(dns -> all.add(new DnsCapability(dns)));
-        this.capabilities = new Capabilities(all);
-    }
-
-    public HostNetwork network() {
-        return network;
-    }
-
-    public ImageService images() {
-        return images;
-    }
-
-    public WorkspaceService workspaces() {
-        return workspaces;
+        this.rootDisks = parts.rootDisks();
+        this.capabilities = parts.capabilities();
+        this.imageResolver = parts.images();
+        this.bootPlan = parts.bootPlan();
     }
 
     // ---- create: resolve (no lock), reserve (createVMMu), start (per-VM lock) ----
@@ -239,7 +253,7 @@ public final class VMService {
         Path dir = FileModes.privateDir(vmDir(vm.id())); // its disks are the guest's: no one else reads them
         BootContext boot = new BootContext(vm, image.image(), image.kernel(), dir, ctx, clock.instant());
         try {
-            StepRunner.run(bootPlan.steps(boot), boot);
+            StepRunner.run(bootPlan.steps(boot, standardSteps(boot)), boot);
         } catch (RuntimeException e) {
             removeIfEmpty(dir);
             store.vms().setState(vm.id(), VmInfo.ERROR, e.getMessage(), clock.instant());
@@ -253,7 +267,7 @@ public final class VMService {
     }
 
     /** Root disk and tap, the capabilities' host side (work disk, ...), the hypervisor, SSH, then their after-start side. */
-    private List<BootStep> defaultSteps(BootContext boot) {
+    private List<BootStep> standardSteps(BootContext boot) {
         HypervisorDriver d = driver.get();
         List<BootStep> steps = new ArrayList<>();
         steps.add(new RootDiskStep(rootDisks, d.readsQcow2()));

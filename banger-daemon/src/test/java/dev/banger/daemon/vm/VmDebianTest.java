@@ -58,7 +58,7 @@ class VmDebianTest {
 
             rig.vms.delete("deb", rig.ctx("vm.delete"));
             assertThat(rig.store.vms().list()).isEmpty();
-            assertThat(rig.network.taps()).isEmpty();
+            assertThat(rig.taps()).isEmpty();
             assertThat(rig.hypervisorProcesses()).isEmpty();
         }
     }

@@ -9,17 +9,14 @@ import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.network.HostNetwork;
 import dev.banger.daemon.network.nat.NatRules;
 import dev.banger.daemon.vm.boot.BootContext;
-import dev.banger.daemon.vm.capability.Capabilities;
 import dev.banger.daemon.vm.capability.Capability;
-import dev.banger.daemon.workspace.WorkspaceService;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -152,13 +149,8 @@ class VmGuardTest {
         rig.vms.stop("ga", rig.ctx("vm.stop"));
         assertThat(guardTable()).as("stop").doesNotContain(a.id()).contains("banger:" + b.id());
 
-        Capabilities base = rig.vms.capabilities;
-        rig.vms.capabilities = new Capabilities(Stream.concat(base.all().stream(), Stream.of(new FailingAfterGuard())).toList());
-        try {
-            assertThatThrownBy(() -> rig.vms.start("ga", rig.ctx("vm.start"))).hasMessageContaining("refused after the guard");
-        } finally {
-            rig.vms.capabilities = base;
-        }
+        VMService sour = rig.newService(VmRig.withCapability(new FailingAfterGuard()));
+        assertThatThrownBy(() -> sour.start("ga", rig.ctx("vm.start"))).hasMessageContaining("refused after the guard");
         assertThat(guardTable()).as("a failed start").doesNotContain(a.id());
 
         rig.vms.delete("gb", rig.ctx("vm.delete"));
@@ -168,9 +160,8 @@ class VmGuardTest {
 
     @Test
     void withoutNftCreateAndStartAreRefusedNamingThePackageAndLeaveNothing() {
-        VMService noNft = new VMService(rig.store, rig.runner, rig.layout, rig.config,
-                new HostNetwork(rig.config, rig.runner, new NatRules.Programs("/nonexistent/nft", "iptables")),
-                rig.images, new WorkspaceService(rig.runner, Clock.systemUTC()), Clock.systemUTC());
+        VMService noNft = rig.newService(rig.config, new HostNetwork(rig.config, rig.runner, new NatRules.Programs("/nonexistent/nft", "iptables")),
+                rig.runner, UnaryOperator.identity());
         assertThatThrownBy(() -> noNft.create(VmRig.create("early", "bb"), rig.ctx("vm.create")))
                 .hasMessageContaining("`/nonexistent/nft` is not installed").hasMessageContaining("apt-get install nftables");
         assertThat(rig.store.vms().find("early")).as("refused before anything is reserved").isEmpty();
@@ -180,7 +171,7 @@ class VmGuardTest {
             assertThatThrownBy(() -> noNft.start("unguarded", rig.ctx("vm.start")))
                     .hasMessageContaining("`/nonexistent/nft` is not installed").hasMessageContaining("apt-get install nftables");
             assertThat(rig.vms.show("unguarded").lastError()).contains("apt-get install nftables");
-            assertThat(rig.network.taps()).doesNotContain(HostNetwork.tapName(vm.id()));
+            assertThat(rig.taps()).doesNotContain(HostNetwork.tapName(vm.id()));
             assertThat(VmRig.hypervisorProcesses(rig.layout.vmsDir())).noneMatch(p -> p.info().arguments()
                     .map(args -> String.join(" ", args).contains(vm.id())).orElse(false));
             assertThat(guardTable()).doesNotContain(vm.id());

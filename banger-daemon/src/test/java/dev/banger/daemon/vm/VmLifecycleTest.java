@@ -47,7 +47,7 @@ class VmLifecycleTest {
     void nothingLeaks() {
         List<VmInfo> vms = rig.store.vms().list();
         List<String> runningIds = vms.stream().filter(VmInfo::running).map(VmInfo::id).toList();
-        assertThat(rig.network.taps()).as("taps of VMs that are not running")
+        assertThat(rig.taps()).as("taps of VMs that are not running")
                 .allMatch(t -> runningIds.stream().anyMatch(id -> t.equals(dev.banger.daemon.network.HostNetwork.tapName(id))));
         assertThat(rig.hypervisorProcesses()).as("QEMU processes of VMs that are not running").hasSize(runningIds.size());
         List<String> ids = vms.stream().map(VmInfo::id).toList();
@@ -120,7 +120,7 @@ class VmLifecycleTest {
 
         VmInfo after = rig.restart().show("gone");
         assertThat(after.state()).isEqualTo("stopped");
-        assertThat(rig.network.taps()).doesNotContain(vm.runtime().tap());
+        assertThat(rig.taps()).doesNotContain(vm.runtime().tap());
         rig.vms.delete("gone", rig.ctx("vm.delete"));
     }
 
@@ -162,9 +162,8 @@ class VmLifecycleTest {
 
     @Test
     void aGuestThatNeverAnswersSshFailsTheStartWithItsConsoleAndLeavesNothingRunning() {
-        VMService impatient = new VMService(rig.store, rig.runner, rig.layout,
-                rig.config.withVm(rig.config.vm().withBootTimeout(Duration.ofMillis(1500))), rig.network, rig.images,
-                new dev.banger.daemon.workspace.WorkspaceService(rig.runner, java.time.Clock.systemUTC()), java.time.Clock.systemUTC());
+        VMService impatient = rig.newService(rig.config.withVm(rig.config.vm().withBootTimeout(Duration.ofMillis(1500))), rig.network,
+                rig.runner, java.util.function.UnaryOperator.identity());
 
         assertThatThrownBy(() -> impatient.create(VmRig.create("mute", "bb"), rig.ctx("vm.create")))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.OPERATION_FAILED))

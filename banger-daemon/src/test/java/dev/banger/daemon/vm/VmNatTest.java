@@ -10,13 +10,12 @@ import dev.banger.daemon.network.HostNetwork;
 import dev.banger.daemon.network.nat.NatRules;
 import dev.banger.daemon.network.nat.TestInternet;
 import dev.banger.daemon.vm.ssh.ExecResult;
-import dev.banger.daemon.workspace.WorkspaceService;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -122,9 +121,9 @@ class VmNatTest {
 
     @Test
     void withoutNftOrIptablesNatIsRefusedWithThePackageToInstallAndNothingIsLeft() {
-        VMService noTools = new VMService(rig.store, rig.runner, rig.layout, rig.config,
+        VMService noTools = rig.newService(rig.config,
                 new HostNetwork(rig.config, rig.runner, new NatRules.Programs("/nonexistent/nft", "/nonexistent/iptables")),
-                rig.images, new WorkspaceService(rig.runner, Clock.systemUTC()), Clock.systemUTC());
+                rig.runner, UnaryOperator.identity());
 
         assertThatThrownBy(() -> noTools.create(nat("early"), rig.ctx("vm.create")))
                 .isInstanceOf(BangerException.class).hasMessageContaining("apt-get install nftables");
@@ -134,7 +133,7 @@ class VmNatTest {
                 rig.ctx("vm.create"));
         assertThatThrownBy(() -> noTools.start("later", rig.ctx("vm.start")))
                 .hasMessageContaining("NAT needs nftables or iptables").hasMessageContaining("apt-get install nftables");
-        assertThat(rig.network.taps()).doesNotContain(HostNetwork.tapName(created.id()));
+        assertThat(rig.taps()).doesNotContain(HostNetwork.tapName(created.id()));
         assertThat(rig.hypervisorProcesses()).isEmpty();
         assertThat(ruleset()).doesNotContain(created.guestIp() + " ");
         assertThat(rig.vms.show("later").lastError()).contains("apt-get install nftables");

@@ -95,7 +95,24 @@ final class VmRig implements AutoCloseable {
     }
 
     VMService newService() {
-        return new VMService(store, runner, layout, config, network, images, new WorkspaceService(runner, Clock.systemUTC()), Clock.systemUTC());
+        return newService(UnaryOperator.identity());
+    }
+
+    /** A service on this rig's state whose parts {@code change} alters (a capability added, the boot plan replaced). */
+    VMService newService(UnaryOperator<VMService.Parts> change) {
+        return newService(config, network, runner, change);
+    }
+
+    /** Parts with {@code extra} after the host's capabilities. */
+    static UnaryOperator<VMService.Parts> withCapability(dev.banger.daemon.vm.capability.Capability extra) {
+        return p -> p.withCapabilities(new dev.banger.daemon.vm.capability.Capabilities(
+                java.util.stream.Stream.concat(p.capabilities().all().stream(), java.util.stream.Stream.of(extra)).toList()));
+    }
+
+    /** A service on this rig's state with a config, host network or runner of its own. */
+    VMService newService(Config config, HostNetwork network, CommandRunner runner, UnaryOperator<VMService.Parts> change) {
+        return new VMService(store, layout, config, network, images, new WorkspaceService(runner, Clock.systemUTC()), Clock.systemUTC(),
+                change.apply(VMService.Parts.forHost(config, layout, runner, network, images)));
     }
 
     /** A daemon restart: a new service and network on the same state, reconciled. */
@@ -132,6 +149,11 @@ final class VmRig implements AutoCloseable {
     ExecResult ssh(VmInfo vm, String command, Duration timeout) {
         return new GuestSsh(SshKeys.ensure(layout.stateDir().resolve("ssh"), runner))
                 .exec(vm.guestIp(), 22, command, Duration.ofSeconds(5), timeout);
+    }
+
+    /** Every banger tap on the host (this test's network namespace). */
+    List<String> taps() {
+        return dev.banger.daemon.network.HostTaps.all(runner);
     }
 
     /** QEMU processes working on this rig's VMs (their command lines name the VMs dir). */
