@@ -9,6 +9,7 @@ import dev.banger.core.rpc.ErrorCode;
 import dev.banger.core.units.Sizes;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.fs.FileTrees;
+import dev.banger.daemon.fs.NoSpaceException;
 import dev.banger.daemon.image.ImageRpc.BundleMade;
 import dev.banger.daemon.image.ImageRpc.BundleMakeParams;
 import dev.banger.daemon.image.ImageRpc.BundlePullParams;
@@ -118,6 +119,19 @@ public final class ImageService {
      * built here (its kernel, the catalog's, pulled first when missing).
      */
     public ImageInfo pull(PullParams p, OperationContext ctx) {
+        try {
+            return pullOrBuild(p, ctx);
+        } catch (NoSpaceException e) {
+            throw noSpace(e);
+        }
+    }
+
+    /** The RPC error for a write that found the disk full (the message names the path and the purpose). */
+    static BangerException noSpace(NoSpaceException e) {
+        return new BangerException(ErrorCode.NO_SPACE, e.getMessage(), e);
+    }
+
+    private ImageInfo pullOrBuild(PullParams p, OperationContext ctx) {
         if (p.ref() == null || p.ref().isBlank()) {
             throw BangerException.badRequest("image pull needs an image reference");
         }
@@ -249,7 +263,7 @@ public final class ImageService {
             PulledTree pulled;
             try {
                 pulled = steps.pullAndFlatten().pull(resolved, tree, ctx);
-            } catch (BangerException e) {
+            } catch (BangerException | NoSpaceException e) {
                 if (!steps.scratch().isFull(tree)) {
                     throw e;
                 }

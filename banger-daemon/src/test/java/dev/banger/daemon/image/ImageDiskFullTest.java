@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -75,6 +76,12 @@ class ImageDiskFullTest {
         if (disk != null) {
             disk.close();
         }
+    }
+
+    /** Each test downloads and builds from scratch: nothing cached by another test's pull. */
+    @BeforeEach
+    void emptyCaches() {
+        images.pruneCache(new ImageRpc.CachePruneParams(false));
     }
 
     private static OperationContext ctx() {
