@@ -119,19 +119,6 @@ public final class ImageService {
      * built here (its kernel, the catalog's, pulled first when missing).
      */
     public ImageInfo pull(PullParams p, OperationContext ctx) {
-        try {
-            return pullOrBuild(p, ctx);
-        } catch (NoSpaceException e) {
-            throw noSpace(e);
-        }
-    }
-
-    /** The RPC error for a write that found the disk full (the message names the path and the purpose). */
-    static BangerException noSpace(NoSpaceException e) {
-        return new BangerException(ErrorCode.NO_SPACE, e.getMessage(), e);
-    }
-
-    private ImageInfo pullOrBuild(PullParams p, OperationContext ctx) {
         if (p.ref() == null || p.ref().isBlank()) {
             throw BangerException.badRequest("image pull needs an image reference");
         }

@@ -7,10 +7,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.ImageInfo;
-import dev.banger.core.rpc.BangerException;
-import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.fs.NoSpaceException;
 import dev.banger.daemon.image.oci.MediaTypes;
 import dev.banger.daemon.image.testing.FakeRegistry;
 import dev.banger.daemon.image.testing.SmallFilesystem;
@@ -31,8 +30,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Pulls into a state dir on a small ext4 that fills up: each fails with {@code no_space} and a
- * message naming the path and what needed the space, leaves no staging dir, partial blob, row or
+ * Pulls into a state dir on a small ext4 that fills up: each fails with a {@link NoSpaceException}
+ * (the RPC error {@code no_space}) naming the path and what needed the space, leaves no staging dir, partial blob, row or
  * image dir, and the service keeps answering; once space is back the same pull succeeds.
  */
 class ImageDiskFullTest {
@@ -117,8 +116,9 @@ class ImageDiskFullTest {
     }
 
     private void assertNoSpace(String what) {
-        assertThatThrownBy(ImageDiskFullTest::pullBig).isInstanceOfSatisfying(BangerException.class, e -> {
-            assertThat(e.code()).isEqualTo(ErrorCode.NO_SPACE);
+        assertThatThrownBy(ImageDiskFullTest::pullBig).isInstanceOfSatisfying(NoSpaceException.class, e -> {
+            System.out.println(e.getMessage());
+            assertThat(e.path()).startsWithRaw(disk.root());
             assertThat(e.getMessage()).startsWith("no space left on " + disk.root()).contains(what);
         });
         assertThat(layout.stagingDir().toFile().list()).as("staging").isEmpty();
