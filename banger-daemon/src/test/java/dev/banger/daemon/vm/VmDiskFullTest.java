@@ -66,6 +66,6 @@ class VmDiskFullTest {
         }
         VmInfo vm = rig.vms.create(VmRig.create("full", "bb"), rig.ctx("vm.create"));
         assertThat(vm.state()).as("the same create once space is back").isEqualTo(VmInfo.RUNNING);
-        assertThat(rig.ssh(vm, "echo up", Duration.ofSeconds(30)).out()).isEqualTo("up\n");
+        assertThat(rig.ssh(vm, "echo up", Duration.ofSeconds(30)).stdout()).isEqualTo("up\n");
     }
 }
