@@ -17,17 +17,32 @@ public final class NoSpaceException extends RuntimeException {
     /** A filesystem with less free than this after a failed write is what failed it (writes go in pieces of at most 1 MiB). */
     private static final long FULL_BELOW_BYTES = 2L << 20;
 
-    private final transient Path path;
+    private final String path;
     private final String purpose;
 
+    /** {@code path} on this host ran out of space (the message adds its filesystem and what is free there). */
     public NoSpaceException(Path path, String purpose, Throwable cause) {
-        super("no space left on " + path + " while " + purpose + mountNote(path)
-                + ": free some space there and try again", cause);
+        this(path.toString(), purpose, mountNote(path) + ": free some space there and try again", cause);
+    }
+
+    private NoSpaceException(String path, String purpose, String tail, Throwable cause) {
+        super("no space left on " + path + " while " + purpose + tail, cause);
         this.path = path;
         this.purpose = purpose;
     }
 
-    public Path path() {
+    /**
+     * {@code guestPath} in VM {@code vm} ran out of space, as {@code guestError} (what the guest's
+     * tools said) tells; the message says how to look and how to grow the VM's /root disk.
+     */
+    public static NoSpaceException inGuest(String vm, String guestPath, String purpose, String guestError) {
+        return new NoSpaceException(guestPath + " in VM " + vm, purpose, " (" + guestError + "): free some space there"
+                + " (banger vm exec " + vm + " -- df -h " + guestPath + ") or give the VM a bigger /root disk"
+                + " (banger vm set " + vm + " --disk-size SIZE, then restart it)", null);
+    }
+
+    /** Where the space ran out: a host path, or a guest path and its VM. */
+    public String path() {
         return path;
     }
 
@@ -60,9 +75,14 @@ public final class NoSpaceException extends RuntimeException {
         }
     }
 
+    /** True when {@code text} (a tool's stderr) reports ENOSPC. */
+    public static boolean saysNoSpace(String text) {
+        return text != null && text.contains(ENOSPC);
+    }
+
     private static boolean saysNoSpace(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t.getMessage() != null && t.getMessage().contains(ENOSPC)) {
+            if (saysNoSpace(t.getMessage())) {
                 return true;
             }
             for (Throwable s : t.getSuppressed()) {
