@@ -79,9 +79,11 @@ class VmDiskFullTest {
     /** The guest's /root (its work disk) full: the ship fails naming the guest path; freed, the same ship lands. */
     private void shipIntoAFullGuestDiskFailsNamingTheGuestPathAndTheVmStaysUsable(VmInfo vm) throws Exception {
         Path tar = shipment();
-        // fallocate writes nothing, so the host's copy of the disk stays small; root may use the reserved blocks too.
-        ExecResult fill = rig.ssh(vm, "fallocate -l $(( $(stat -f -c '%f * %S' /root) - 65536 )) /root/fill && echo filled",
-                Duration.ofSeconds(60));
+        // fallocate writes nothing, so the host's copy of the disk stays small. Halving sizes until
+        // 4 KiB does not fit: root's reserved blocks and ext4's own reserve make "free" a guess.
+        ExecResult fill = rig.ssh(vm, "s=268435456; i=0; while [ $s -ge 4096 ]; do"
+                + " if fallocate -l $s /root/fill.$i 2>/dev/null; then i=$((i+1)); else s=$((s/2)); fi; done; echo filled",
+                Duration.ofSeconds(120));
         assertThat(fill.stdout()).as(fill.stderr()).isEqualTo("filled\n");
 
         assertThatThrownBy(() -> rig.vms.prepareWorkspace(shipParams(), shipContext(tar)))
@@ -91,7 +93,7 @@ class VmDiskFullTest {
         assertThat(rig.ssh(vm, "ls -a /root", Duration.ofSeconds(30)).stdout()).as("nothing half-shipped")
                 .doesNotContain("banger-ship", "ws");
 
-        assertThat(rig.ssh(vm, "rm /root/fill && echo up", Duration.ofSeconds(30)).stdout()).isEqualTo("up\n");
+        assertThat(rig.ssh(vm, "rm /root/fill.* && echo up", Duration.ofSeconds(30)).stdout()).isEqualTo("up\n");
         rig.vms.prepareWorkspace(shipParams(), shipContext(tar));
         assertThat(rig.ssh(vm, "wc -c < /root/ws/big", Duration.ofSeconds(30)).stdout().strip()).isEqualTo("1048576");
     }
