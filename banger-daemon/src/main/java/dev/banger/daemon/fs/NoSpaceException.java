@@ -7,8 +7,9 @@ import java.nio.file.Path;
 
 /**
  * A write that found its filesystem full, naming where ({@link #path}) and what needed the space
- * ({@link #purpose}). Raised where banger writes (a blob, a rootfs, a VM's disks, a workspace);
- * each service maps it to the {@code no_space} RPC error.
+ * ({@link #purpose}). Raised where banger writes (a blob, a rootfs, a VM's disks, a workspace),
+ * passed through the services untouched, and mapped once, to the {@code no_space} RPC error, by
+ * {@code rpc.RpcConnection}.
  */
 public final class NoSpaceException extends RuntimeException {
 
@@ -89,9 +90,6 @@ public final class NoSpaceException extends RuntimeException {
                 if (saysNoSpace(s)) {
                     return true;
                 }
-            }
-            if (t.getCause() == t) {
-                break;
             }
         }
         return false;
