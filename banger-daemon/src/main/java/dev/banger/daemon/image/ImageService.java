@@ -10,6 +10,7 @@ import dev.banger.core.rpc.ErrorCode;
 import dev.banger.core.units.Sizes;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.fs.FileTrees;
+import dev.banger.daemon.fs.NoSpaceException;
 import dev.banger.daemon.image.ImageRpc.BundleMade;
 import dev.banger.daemon.image.ImageRpc.BundleMakeParams;
 import dev.banger.daemon.image.ImageRpc.BundlePullParams;
@@ -249,7 +250,7 @@ public final class ImageService {
             PulledTree pulled;
             try {
                 pulled = steps.pullAndFlatten().pull(resolved, tree, ctx);
-            } catch (BangerException e) {
+            } catch (BangerException | NoSpaceException e) {
                 if (!steps.scratch().isFull(tree)) {
                     throw e;
                 }

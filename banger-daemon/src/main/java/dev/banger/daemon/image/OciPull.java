@@ -5,6 +5,7 @@ import dev.banger.core.config.Config;
 import dev.banger.core.image.ImageReference;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.fs.NoSpaceException;
 import dev.banger.daemon.image.layers.LayerFlattener;
 import dev.banger.daemon.image.oci.BlobCache;
 import dev.banger.daemon.image.oci.BlobNotFoundException;
@@ -143,6 +144,9 @@ final class OciPull {
                     try {
                         return cache.get(layer, BlobSource.checking((d, dest) -> client.fetchBlob(ref, d, dest,
                                 n -> ctx.progress("fetch layers", done.addAndGet(n - layerDone.getAndSet(n)), total))));
+                    } catch (RuntimeException e) {
+                        NoSpaceException.throwIfFull(e, cache.path(layer.digest()), "downloading layer " + layer.digest() + " of " + ref);
+                        throw e;
                     } finally {
                         slots.release();
                     }
@@ -155,6 +159,9 @@ final class OciPull {
                 ctx.progress("unpack layer " + (i + 1) + "/" + blobs.size(), i, blobs.size());
                 try (InputStream in = Files.newInputStream(blob)) {
                     flattener.apply(in, image.layers().get(i).digest());
+                } catch (RuntimeException e) {
+                    NoSpaceException.throwIfFull(e, tree, "unpacking layer " + image.layers().get(i).digest() + " of " + ref);
+                    throw e;
                 }
             }
             return new PulledTree(image.manifestDigest(), image.architecture(), flattener.finish());

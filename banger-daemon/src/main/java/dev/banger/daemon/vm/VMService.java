@@ -8,6 +8,7 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.fs.FileModes;
+import dev.banger.daemon.fs.NoSpaceException;
 import dev.banger.daemon.fs.FileTrees;
 import dev.banger.daemon.image.BootableImage;
 import dev.banger.daemon.image.ImageService;
@@ -210,7 +211,16 @@ public final class VMService {
         if (Boolean.TRUE.equals(p.noStart())) {
             return vm;
         }
-        return locks.with(vm.id(), () -> startVMLocked(vm, image, ctx));
+        try {
+            return locks.with(vm.id(), () -> startVMLocked(vm, image, ctx));
+        } catch (NoSpaceException e) {
+            // Nothing of a VM whose disks found no room is left once its start was undone: its row
+            // goes too, so the same create works once there is space.
+            if (!Files.exists(vmDir(vm.id()))) {
+                store.vms().delete(vm.id());
+            }
+            throw e;
+        }
     }
 
     /** Phase 2: milliseconds under createVMMu — name re-check, next free address, the {@code created} row. */

@@ -7,6 +7,7 @@ import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandFailedException;
 import dev.banger.daemon.exec.CommandResult;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.fs.NoSpaceException;
 import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -92,6 +93,9 @@ public final class WorkspaceService {
                         + in.failure.getMessage() + "); " + path + " in VM " + guest.name() + " was left as it was");
             }
             String said = out.toString(StandardCharsets.UTF_8).strip();
+            if (r.exitCode() != 0 && NoSpaceException.saysNoSpace(r.stderr())) {
+                throw NoSpaceException.inGuest(guest.name(), path, "shipping the workspace (" + in.count + " bytes)", guestError(r));
+            }
             if (r.exitCode() != 0) {
                 throw new BangerException(ErrorCode.OPERATION_FAILED, "shipping into " + path + " in VM " + guest.name()
                         + " failed: " + guestError(r));
