@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.banger.daemon.network.HostTaps;
 import dev.banger.core.model.VmInfo;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.fs.NoSpaceException;
@@ -68,7 +69,7 @@ class VmDiskFullTest {
         }
         assertThat(rig.vms.list()).as("no VM row; the service answers").isEmpty();
         assertThat(rig.layout.vmsDir().toFile().list()).as("VM dirs").isEmpty();
-        assertThat(rig.network.taps()).as("taps").isEmpty();
+        assertThat(HostTaps.all(rig.runner)).as("taps").isEmpty();
         assertThat(rig.hypervisorProcesses()).as("QEMU processes").isEmpty();
 
         VmInfo vm = rig.vms.create(VmRig.create("full", "bb"), rig.ctx("vm.create"));
