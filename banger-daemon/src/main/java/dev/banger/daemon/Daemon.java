@@ -2,6 +2,9 @@ package dev.banger.daemon;
 
 import dev.banger.core.BuildInfo;
 import dev.banger.core.Layout;
+import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.KernelApi;
+import dev.banger.core.api.NameParams;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.PingResult;
 import dev.banger.core.model.VersionInfo;
@@ -11,11 +14,11 @@ import dev.banger.daemon.doctor.Doctor;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.fs.FileModes;
 import dev.banger.daemon.fs.StateDirs;
-import dev.banger.daemon.image.ImageRpc;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.network.HostNetwork;
 import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.ops.Operations;
+import dev.banger.daemon.rpc.InvalidParamsException;
 import dev.banger.daemon.rpc.MethodTable;
 import dev.banger.daemon.rpc.Params;
 import dev.banger.daemon.rpc.PeerPolicy;
@@ -144,48 +147,53 @@ public final class Daemon implements AutoCloseable {
                 .add(Methods.SHUTDOWN, true, (p, ctx) -> requestStop(p, ctx))
                 .add(Methods.OPERATIONS_LIST, false,
                         (p, ctx) -> Map.of("operations", ops.list(p.as(OperationsListParams.class).limitOr(DEFAULT_OPERATIONS_LIMIT))))
-                .add(Methods.IMAGE_PULL, true, (p, ctx) -> img.pull(p.as(ImageRpc.PullParams.class), ctx))
-                .add(Methods.IMAGE_LIST, false, (p, ctx) -> Map.of("images", img.list()))
-                .add(Methods.IMAGE_SHOW, false, (p, ctx) -> img.show(p.as(NameParams.class).required()))
-                .add(Methods.IMAGE_DELETE, true, (p, ctx) -> img.delete(p.as(NameParams.class).required()))
-                .add(Methods.IMAGE_BUNDLE_PULL, true, (p, ctx) -> img.pullBundle(p.as(ImageRpc.BundlePullParams.class), ctx))
-                .add(Methods.IMAGE_BUNDLE_MAKE, true, (p, ctx) -> img.makeBundle(p.as(ImageRpc.BundleMakeParams.class), ctx))
-                .add(Methods.IMAGE_REGISTER, true, (p, ctx) -> img.register(p.as(ImageRpc.RegisterParams.class), ctx))
-                .add(Methods.IMAGE_PROMOTE, true, (p, ctx) -> img.promote(p.as(NameParams.class).required(), ctx))
-                .add(Methods.IMAGE_CACHE_PRUNE, true, (p, ctx) -> img.pruneCache(p.as(ImageRpc.CachePruneParams.class)))
-                .add(Methods.KERNEL_IMPORT, true, (p, ctx) -> img.importKernel(p.as(ImageRpc.KernelImportParams.class), ctx))
-                .add(Methods.KERNEL_LIST, false, (p, ctx) -> Map.of("kernels", img.listKernels()))
-                .add(Methods.KERNEL_SHOW, false, (p, ctx) -> img.showKernel(p.as(NameParams.class).required()))
-                .add(Methods.KERNEL_DELETE, true, (p, ctx) -> img.deleteKernel(p.as(NameParams.class).required()))
-                .add(Methods.KERNEL_CATALOG, false, (p, ctx) -> img.kernelCatalog())
-                .add(Methods.KERNEL_PULL, true, (p, ctx) -> img.pullKernel(p.as(NameParams.class).required(), ctx))
+                .add(ImageApi.PULL, (p, ctx) -> img.pull(p, ctx))
+                .add(ImageApi.LIST, (p, ctx) -> new ImageApi.ImageList(img.list()))
+                .add(ImageApi.SHOW, (p, ctx) -> img.show(required(p)))
+                .add(ImageApi.DELETE, (p, ctx) -> img.delete(required(p)))
+                .add(ImageApi.BUNDLE_PULL, (p, ctx) -> img.pullBundle(p, ctx))
+                .add(ImageApi.BUNDLE_MAKE, (p, ctx) -> img.makeBundle(p, ctx))
+                .add(ImageApi.REGISTER, (p, ctx) -> img.register(p, ctx))
+                .add(ImageApi.PROMOTE, (p, ctx) -> img.promote(required(p), ctx))
+                .add(ImageApi.CACHE_PRUNE, (p, ctx) -> img.pruneCache(p))
+                .add(KernelApi.IMPORT, (p, ctx) -> img.importKernel(p, ctx))
+                .add(KernelApi.LIST, (p, ctx) -> new KernelApi.KernelList(img.listKernels()))
+                .add(KernelApi.SHOW, (p, ctx) -> img.showKernel(required(p)))
+                .add(KernelApi.DELETE, (p, ctx) -> img.deleteKernel(required(p)))
+                .add(KernelApi.CATALOG_LIST, (p, ctx) -> img.kernelCatalog())
+                .add(KernelApi.PULL, (p, ctx) -> img.pullKernel(required(p), ctx))
                 .add(Methods.VM_CREATE, true, (p, ctx) -> vm.create(p.as(VMService.CreateParams.class), ctx))
-                .add(Methods.VM_START, true, (p, ctx) -> vm.start(p.as(NameParams.class).required(), ctx))
-                .add(Methods.VM_STOP, true, (p, ctx) -> vm.stop(p.as(NameParams.class).required(), ctx))
-                .add(Methods.VM_RESTART, true, (p, ctx) -> vm.restart(p.as(NameParams.class).required(), ctx))
-                .add(Methods.VM_KILL, true, (p, ctx) -> vm.kill(p.as(NameParams.class).required(), ctx))
-                .add(Methods.VM_DELETE, true, (p, ctx) -> vm.delete(p.as(NameParams.class).required(), ctx))
+                .add(Methods.VM_START, true, (p, ctx) -> vm.start(p.as(LegacyNameParams.class).required(), ctx))
+                .add(Methods.VM_STOP, true, (p, ctx) -> vm.stop(p.as(LegacyNameParams.class).required(), ctx))
+                .add(Methods.VM_RESTART, true, (p, ctx) -> vm.restart(p.as(LegacyNameParams.class).required(), ctx))
+                .add(Methods.VM_KILL, true, (p, ctx) -> vm.kill(p.as(LegacyNameParams.class).required(), ctx))
+                .add(Methods.VM_DELETE, true, (p, ctx) -> vm.delete(p.as(LegacyNameParams.class).required(), ctx))
                 .add(Methods.VM_LIST, false, (p, ctx) -> Map.of("vms", vm.list()))
-                .add(Methods.VM_SHOW, false, (p, ctx) -> vm.show(p.as(NameParams.class).required()))
+                .add(Methods.VM_SHOW, false, (p, ctx) -> vm.show(p.as(LegacyNameParams.class).required()))
                 .add(Methods.VM_LOGS, false, (p, ctx) -> vm.logs(p.as(VMService.LogsParams.class)))
                 .add(Methods.VM_SET, true, (p, ctx) -> vm.set(p.as(VMService.SetParams.class)))
                 .add(Methods.VM_PRUNE, true, (p, ctx) -> Map.of("deleted", vm.prune(ctx)))
-                .add(Methods.VM_SSH, false, (p, ctx) -> vm.sshInfo(p.as(NameParams.class).required()))
+                .add(Methods.VM_SSH, false, (p, ctx) -> vm.sshInfo(p.as(LegacyNameParams.class).required()))
                 .add(Methods.VM_WORKSPACE_PREPARE, true, (p, ctx) -> vm.prepareWorkspace(p.as(WorkspaceService.PrepareParams.class), ctx))
-                .add(Methods.VM_WORKSPACE_MANIFEST, true, (p, ctx) -> vm.workspaceManifest(p.as(NameParams.class).required(), ctx))
+                .add(Methods.VM_WORKSPACE_MANIFEST, true, (p, ctx) -> vm.workspaceManifest(p.as(LegacyNameParams.class).required(), ctx))
                 .add(Methods.VM_WORKSPACE_EXPORT, true, (p, ctx) -> vm.exportWorkspace(p.as(WorkspaceService.ExportParams.class), ctx))
                 .add(Methods.DOCTOR, false, (p, ctx) -> doctor(p))
-                .add(Methods.VM_PORTS, true, (p, ctx) -> vm.ports(p.as(NameParams.class).required(), ctx))
+                .add(Methods.VM_PORTS, true, (p, ctx) -> vm.ports(p.as(LegacyNameParams.class).required(), ctx))
                 .add(Methods.SSH_CONFIG, false, (p, ctx) -> sshConfig(p));
     }
 
-    /** Params of the methods that act on one named thing. */
-    record NameParams(String name) {
+    /** The name a method that acts on one named thing cannot do without. */
+    private static String required(NameParams p) {
+        if (p.name() == null || p.name().isBlank()) {
+            throw new InvalidParamsException("param 'name' is required");
+        }
+        return p.name();
+    }
+
+    /** Params of the methods not yet on a core contract. */
+    record LegacyNameParams(String name) {
         String required() {
-            if (name == null || name.isBlank()) {
-                throw new dev.banger.daemon.rpc.InvalidParamsException("param 'name' is required");
-            }
-            return name;
+            return Daemon.required(new NameParams(name));
         }
     }
 

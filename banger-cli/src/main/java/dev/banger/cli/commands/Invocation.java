@@ -3,9 +3,12 @@ package dev.banger.cli.commands;
 import dev.banger.cli.console.ProgressPrinter;
 import dev.banger.cli.console.Terminal;
 import dev.banger.cli.client.RpcClient;
+import dev.banger.core.api.NameParams;
+import dev.banger.core.api.RpcMethod;
 import dev.banger.core.rpc.Json;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** What every subcommand needs from the root: the socket, --json, the terminal. */
@@ -17,6 +20,43 @@ record Invocation(RootCommand root) {
 
     Terminal terminal() {
         return root.terminal();
+    }
+
+    /** One request on a fresh connection. */
+    <P, R> R call(RpcMethod<P, R> method, P params) {
+        try (RpcClient client = RpcClient.connect(root.socket())) {
+            return client.call(method, params);
+        }
+    }
+
+    /** A long request: progress goes to stderr (a live line on a terminal) until the answer arrives. */
+    <P, R> R callWithProgress(RpcMethod<P, R> method, P params) {
+        ProgressPrinter printer = new ProgressPrinter(terminal());
+        try (RpcClient client = RpcClient.connect(root.socket(), RpcClient.LONG_TIMEOUT)) {
+            return client.call(method, params, root.json() ? RpcClient.ProgressListener.IGNORE : printer);
+        } finally {
+            printer.finish();
+        }
+    }
+
+    /** A long request whose progress nobody watches, e.g. one of several VM boots at once. */
+    <P, R> R callQuietly(RpcMethod<P, R> method, P params) {
+        try (RpcClient client = RpcClient.connect(root.socket(), RpcClient.LONG_TIMEOUT)) {
+            return client.call(method, params);
+        }
+    }
+
+    /** The common shape of show/delete/promote/pull: one name to one method, the answer rendered. */
+    <R> int callOnName(RpcMethod<NameParams, R> method, String name, boolean longRunning, BiConsumer<Invocation, R> human) {
+        NameParams params = new NameParams(name);
+        R r = longRunning ? callWithProgress(method, params) : call(method, params);
+        render(method, r, () -> human.accept(this, r));
+        return 0;
+    }
+
+    /** Prints the result as the daemon sent it under --json, else runs the human rendering. */
+    <R> void render(RpcMethod<?, R> method, R result, Runnable human) {
+        render(method.result().write(result), human);
     }
 
     /** One request on a fresh connection; the result as a JSON object. */
@@ -44,7 +84,7 @@ record Invocation(RootCommand root) {
     }
 
     /** The common shape of show/delete/promote/pull: one name to one method, the answer rendered. */
-    int callOnName(String method, String name, boolean longRunning, java.util.function.BiConsumer<Invocation, Map<String, Object>> human) {
+    int callOnName(String method, String name, boolean longRunning, BiConsumer<Invocation, Map<String, Object>> human) {
         Map<String, Object> params = Map.of("name", name);
         Map<String, Object> r = longRunning ? callWithProgress(method, params) : call(method, params);
         render(r, () -> human.accept(this, r));

@@ -1,5 +1,6 @@
 package dev.banger.daemon.vm;
 
+import dev.banger.core.api.KernelApi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -7,7 +8,6 @@ import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
-import dev.banger.daemon.image.ImageRpc;
 import dev.banger.daemon.image.oci.MediaTypes;
 import dev.banger.daemon.image.testing.TestImage;
 import dev.banger.daemon.image.testing.TestLayer;
@@ -39,7 +39,7 @@ class VmImageReferenceTest {
             registry.push("other/debian", "12", image);
             Path kernel = Files.createDirectories(dir.resolve("kernel"));
             Files.writeString(kernel.resolve("vmlinuz"), "bzImage");
-            rig.images.importKernel(new ImageRpc.KernelImportParams("k", kernel.toString(), null, null), rig.ctx("kernel.import"));
+            rig.images.importKernel(new KernelApi.KernelImportParams("k", kernel.toString(), null, null), rig.ctx("kernel.import"));
             String ref = registry.host() + "/library/debian:12";
 
             VmInfo first = rig.vms.create(noStart("first", ref), rig.ctx("vm.create"));

@@ -1,5 +1,7 @@
 package dev.banger.daemon.vm;
 
+import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.KernelApi;
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.config.VmSettings;
@@ -8,7 +10,6 @@ import dev.banger.core.model.KernelInfo;
 import dev.banger.core.model.VmInfo;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.fs.StateDirs;
-import dev.banger.daemon.image.ImageRpc;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.image.testing.TestImage;
 import dev.banger.daemon.image.testing.TestKernelDeb;
@@ -109,14 +110,14 @@ final class VmRig implements AutoCloseable {
     }
 
     KernelInfo importKernel() {
-        kernel = images.importKernel(new ImageRpc.KernelImportParams("cloud", null, null, null, TestKernelDeb.require().toString()),
+        kernel = images.importKernel(new KernelApi.KernelImportParams("cloud", null, null, null, TestKernelDeb.require().toString()),
                 ctx("kernel.import"));
         return kernel;
     }
 
     ImageInfo pull(TestRegistry registry, String name, TestImage image) {
         registry.push(name, "v1", image);
-        return images.pull(new ImageRpc.PullParams(registry.host() + "/" + name + ":v1", name, kernel.name(), null), ctx("image.pull"));
+        return images.pull(new ImageApi.PullParams(registry.host() + "/" + name + ":v1", name, kernel.name(), null), ctx("image.pull"));
     }
 
     OperationContext ctx(String method) {
