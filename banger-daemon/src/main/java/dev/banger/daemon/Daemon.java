@@ -5,10 +5,15 @@ import dev.banger.core.Layout;
 import dev.banger.core.api.ImageApi;
 import dev.banger.core.api.KernelApi;
 import dev.banger.core.api.NameParams;
+import dev.banger.core.api.SystemApi;
+import dev.banger.core.api.SystemApi.DoctorReport;
+import dev.banger.core.api.SystemApi.OperationList;
+import dev.banger.core.api.SystemApi.Stopping;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.api.WorkspaceApi;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.PingResult;
 import dev.banger.core.model.VersionInfo;
-import dev.banger.core.rpc.Methods;
 import dev.banger.core.rpc.Protocol;
 import dev.banger.daemon.doctor.Doctor;
 import dev.banger.daemon.exec.CommandRunner;
@@ -20,7 +25,6 @@ import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.ops.Operations;
 import dev.banger.daemon.rpc.InvalidParamsException;
 import dev.banger.daemon.rpc.MethodTable;
-import dev.banger.daemon.rpc.Params;
 import dev.banger.daemon.rpc.PeerPolicy;
 import dev.banger.daemon.rpc.RpcServer;
 import dev.banger.daemon.rpc.Wire;
@@ -33,12 +37,11 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -139,14 +142,13 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
-    /** The RPC surface. Each handler is one line into a service. */
+    /** The RPC surface: each method's contract (core.api) to its handler, one line into a service. */
     MethodTable methods() {
         return new MethodTable()
-                .add(Methods.PING, false, (p, ctx) -> ping(p))
-                .add(Methods.VERSION, false, (p, ctx) -> version(p))
-                .add(Methods.SHUTDOWN, true, (p, ctx) -> requestStop(p, ctx))
-                .add(Methods.OPERATIONS_LIST, false,
-                        (p, ctx) -> Map.of("operations", ops.list(p.as(OperationsListParams.class).limitOr(DEFAULT_OPERATIONS_LIMIT))))
+                .add(SystemApi.PING, (p, ctx) -> ping())
+                .add(SystemApi.VERSION, (p, ctx) -> version())
+                .add(SystemApi.SHUTDOWN, (p, ctx) -> requestStop(ctx))
+                .add(SystemApi.OPERATIONS_LIST, (p, ctx) -> new OperationList(ops.list(limitOr(p.limit(), DEFAULT_OPERATIONS_LIMIT))))
                 .add(ImageApi.PULL, (p, ctx) -> img.pull(p, ctx))
                 .add(ImageApi.LIST, (p, ctx) -> new ImageApi.ImageList(img.list()))
                 .add(ImageApi.SHOW, (p, ctx) -> img.show(required(p)))
@@ -162,24 +164,24 @@ public final class Daemon implements AutoCloseable {
                 .add(KernelApi.DELETE, (p, ctx) -> img.deleteKernel(required(p)))
                 .add(KernelApi.CATALOG_LIST, (p, ctx) -> img.kernelCatalog())
                 .add(KernelApi.PULL, (p, ctx) -> img.pullKernel(required(p), ctx))
-                .add(Methods.VM_CREATE, true, (p, ctx) -> vm.create(p.as(VMService.CreateParams.class), ctx))
-                .add(Methods.VM_START, true, (p, ctx) -> vm.start(p.as(LegacyNameParams.class).required(), ctx))
-                .add(Methods.VM_STOP, true, (p, ctx) -> vm.stop(p.as(LegacyNameParams.class).required(), ctx))
-                .add(Methods.VM_RESTART, true, (p, ctx) -> vm.restart(p.as(LegacyNameParams.class).required(), ctx))
-                .add(Methods.VM_KILL, true, (p, ctx) -> vm.kill(p.as(LegacyNameParams.class).required(), ctx))
-                .add(Methods.VM_DELETE, true, (p, ctx) -> vm.delete(p.as(LegacyNameParams.class).required(), ctx))
-                .add(Methods.VM_LIST, false, (p, ctx) -> Map.of("vms", vm.list()))
-                .add(Methods.VM_SHOW, false, (p, ctx) -> vm.show(p.as(LegacyNameParams.class).required()))
-                .add(Methods.VM_LOGS, false, (p, ctx) -> vm.logs(p.as(VMService.LogsParams.class)))
-                .add(Methods.VM_SET, true, (p, ctx) -> vm.set(p.as(VMService.SetParams.class)))
-                .add(Methods.VM_PRUNE, true, (p, ctx) -> Map.of("deleted", vm.prune(ctx)))
-                .add(Methods.VM_SSH, false, (p, ctx) -> vm.sshInfo(p.as(LegacyNameParams.class).required()))
-                .add(Methods.VM_WORKSPACE_PREPARE, true, (p, ctx) -> vm.prepareWorkspace(p.as(WorkspaceService.PrepareParams.class), ctx))
-                .add(Methods.VM_WORKSPACE_MANIFEST, true, (p, ctx) -> vm.workspaceManifest(p.as(LegacyNameParams.class).required(), ctx))
-                .add(Methods.VM_WORKSPACE_EXPORT, true, (p, ctx) -> vm.exportWorkspace(p.as(WorkspaceService.ExportParams.class), ctx))
-                .add(Methods.DOCTOR, false, (p, ctx) -> doctor(p))
-                .add(Methods.VM_PORTS, true, (p, ctx) -> vm.ports(p.as(LegacyNameParams.class).required(), ctx))
-                .add(Methods.SSH_CONFIG, false, (p, ctx) -> sshConfig(p));
+                .add(VmApi.CREATE, (p, ctx) -> vm.create(p, ctx))
+                .add(VmApi.START, (p, ctx) -> vm.start(required(p), ctx))
+                .add(VmApi.STOP, (p, ctx) -> vm.stop(required(p), ctx))
+                .add(VmApi.RESTART, (p, ctx) -> vm.restart(required(p), ctx))
+                .add(VmApi.KILL, (p, ctx) -> vm.kill(required(p), ctx))
+                .add(VmApi.DELETE, (p, ctx) -> vm.delete(required(p), ctx))
+                .add(VmApi.LIST, (p, ctx) -> new VmApi.VmList(vm.list()))
+                .add(VmApi.SHOW, (p, ctx) -> vm.show(required(p)))
+                .add(VmApi.LOGS, (p, ctx) -> vm.logs(p))
+                .add(VmApi.SET, (p, ctx) -> vm.set(p))
+                .add(VmApi.PRUNE, (p, ctx) -> new VmApi.Pruned(vm.prune(ctx)))
+                .add(VmApi.SSH, (p, ctx) -> vm.sshInfo(required(p)))
+                .add(WorkspaceApi.PREPARE, (p, ctx) -> vm.prepareWorkspace(p, ctx))
+                .add(WorkspaceApi.MANIFEST, (p, ctx) -> vm.workspaceManifest(required(p), ctx))
+                .add(WorkspaceApi.EXPORT, (p, ctx) -> vm.exportWorkspace(p, ctx))
+                .add(SystemApi.DOCTOR, (p, ctx) -> doctor())
+                .add(VmApi.PORTS_LIST, (p, ctx) -> vm.ports(required(p), ctx))
+                .add(SystemApi.SSH_CONFIG, (p, ctx) -> vm.sshConfig());
     }
 
     /** The name a method that acts on one named thing cannot do without. */
@@ -190,46 +192,28 @@ public final class Daemon implements AutoCloseable {
         return p.name();
     }
 
-    /** Params of the methods not yet on a core contract. */
-    record LegacyNameParams(String name) {
-        String required() {
-            return Daemon.required(new NameParams(name));
-        }
+    private static int limitOr(Integer limit, int fallback) {
+        return limit == null || limit <= 0 ? fallback : Math.min(limit, Store.OPERATIONS_KEPT);
     }
 
-    record OperationsListParams(Integer limit) {
-        int limitOr(int fallback) {
-            return limit == null || limit <= 0 ? fallback : Math.min(limit, dev.banger.daemon.store.Store.OPERATIONS_KEPT);
-        }
-    }
-
-    private PingResult ping(Params p) {
-        p.expectNone();
+    private PingResult ping() {
         return new PingResult(BuildInfo.current().version(), ProcessHandle.current().pid(),
                 Duration.ofNanos(System.nanoTime() - startedNanos).toMillis());
     }
 
-    private VMService.SshConfigInfo sshConfig(Params p) {
-        p.expectNone();
-        return vm.sshConfig();
-    }
-
-    private static VersionInfo version(Params p) {
-        p.expectNone();
+    private static VersionInfo version() {
         BuildInfo b = BuildInfo.current();
         return new VersionInfo(b.version(), b.commit(), b.built(), Protocol.VERSION);
     }
 
     /** The host checks as this daemon's user (root on a system install); read-only, so untracked. */
-    private Doctor.Report doctor(Params p) {
-        p.expectNone();
+    private DoctorReport doctor() {
         return Doctor.forHost(config, runner, Path.of("/"), net == null ? Optional.empty() : net.dns()).report();
     }
 
-    private Map<String, Object> requestStop(Params p, OperationContext ctx) {
-        p.expectNone();
+    private Stopping requestStop(OperationContext ctx) {
         ctx.afterResponse(() -> Thread.ofPlatform().name("shutdown").start(this::close));
-        return Map.of("stopping", true);
+        return new Stopping(true);
     }
 
     /** Starts answering on the socket and records the pid. */

@@ -1,5 +1,6 @@
 package dev.banger.daemon;
 
+import dev.banger.core.api.SystemApi.DoctorReport;
 import dev.banger.core.config.Config;
 import dev.banger.core.config.ConfigException;
 import dev.banger.core.config.ConfigLoader;
@@ -39,7 +40,7 @@ final class DoctorCommand implements Callable<Integer> {
             System.err.println("bangerd: " + e.getMessage());
             return 2;
         }
-        Doctor.Report report = Doctor.forHost(config, new CommandRunner(), root, Optional.empty()).report();
+        DoctorReport report = Doctor.forHost(config, new CommandRunner(), root, Optional.empty()).report();
         if (json) {
             System.out.println(Wire.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(report));
         } else {

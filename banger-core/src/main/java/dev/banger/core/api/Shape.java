@@ -82,6 +82,15 @@ public final class Shape<T> implements WireType<T> {
         return Collections.unmodifiableList(fields);
     }
 
+    @Override
+    public List<WireType<?>> parts() {
+        List<WireType<?>> types = new ArrayList<>();
+        for (Field<T> f : fields) {
+            types.add(f.type());
+        }
+        return types;
+    }
+
     /** The record as a JSON object, every field in order, nulls included (as the daemon writes it). */
     @Override
     public Map<String, Object> write(T value) {

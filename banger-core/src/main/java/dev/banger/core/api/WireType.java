@@ -20,6 +20,11 @@ public interface WireType<T> {
         return "";
     }
 
+    /** The types this one is made of (a list's element, a record's fields), for docs/rpc.md to find the named records. */
+    default List<WireType<?>> parts() {
+        return List.of();
+    }
+
     WireType<String> STRING = scalar(v -> v instanceof String s ? s : String.valueOf(v));
     WireType<Integer> INT = scalar(v -> ((Number) v).intValue());
     WireType<Long> LONG = scalar(v -> ((Number) v).longValue());
@@ -65,6 +70,11 @@ public interface WireType<T> {
                     out.add(element.read(e));
                 }
                 return List.copyOf(out);
+            }
+
+            @Override
+            public List<WireType<?>> parts() {
+                return List.of(element);
             }
 
             @Override

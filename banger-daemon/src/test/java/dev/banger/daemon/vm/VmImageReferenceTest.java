@@ -1,9 +1,10 @@
 package dev.banger.daemon.vm;
 
-import dev.banger.core.api.KernelApi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.banger.core.api.KernelApi;
+import dev.banger.core.api.VmApi;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
@@ -64,7 +65,7 @@ class VmImageReferenceTest {
         }
     }
 
-    private static VMService.CreateParams noStart(String name, String image) {
-        return new VMService.CreateParams(name, image, "k", 1, "256", "256M", true, null, null);
+    private static VmApi.CreateParams noStart(String name, String image) {
+        return new VmApi.CreateParams(name, image, "k", 1, "256", "256M", true, null, null);
     }
 }

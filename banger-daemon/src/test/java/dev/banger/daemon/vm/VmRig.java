@@ -1,8 +1,9 @@
 package dev.banger.daemon.vm;
 
+import dev.banger.core.Layout;
 import dev.banger.core.api.ImageApi;
 import dev.banger.core.api.KernelApi;
-import dev.banger.core.Layout;
+import dev.banger.core.api.VmApi;
 import dev.banger.core.config.Config;
 import dev.banger.core.config.VmSettings;
 import dev.banger.core.model.ImageInfo;
@@ -125,8 +126,8 @@ final class VmRig implements AutoCloseable {
                 e -> progress.add(String.valueOf(e)));
     }
 
-    static VMService.CreateParams create(String name, String image) {
-        return new VMService.CreateParams(name, image, null, 1, "256", "256M", false, null, null);
+    static VmApi.CreateParams create(String name, String image) {
+        return new VmApi.CreateParams(name, image, null, 1, "256", "256M", false, null, null);
     }
 
     /** Runs {@code command} in the guest as root with banger's own key, as {@code banger vm ssh} would. */
