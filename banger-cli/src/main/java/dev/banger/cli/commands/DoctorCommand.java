@@ -113,7 +113,7 @@ public final class DoctorCommand implements Callable<Integer> {
         try {
             ProcessLauncher.Captured r = ProcessLauncher.runCapturing(argv, LOCAL_TIMEOUT);
             return SystemApi.DOCTOR.result().read(Json.parse(r.stdout()));
-        } catch (IOException e) {
+        } catch (IOException | IllegalArgumentException e) { // no JSON, or not a doctor report
             rows.add(DoctorCheck.fail("host checks", List.of(String.join(" ", argv) + ": " + e.getMessage()),
                     "run it yourself to see why: " + String.join(" ", argv)));
             return NO_HOST_CHECKS;

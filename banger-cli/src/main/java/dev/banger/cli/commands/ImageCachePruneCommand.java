@@ -1,7 +1,7 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.api.ImageApi.CachePruneResult;
 import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.ImageApi.CachePruneResult;
 import dev.banger.core.units.Sizes;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,9 +1,9 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.model.ImageInfo;
-import dev.banger.core.api.NoParams;
-import dev.banger.core.api.ImageApi;
 import dev.banger.cli.console.Table;
+import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.NoParams;
+import dev.banger.core.model.ImageInfo;
 import dev.banger.core.units.Sizes;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,16 +1,16 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.model.ImageInfo;
-import dev.banger.core.api.RegistryLogin;
-import dev.banger.core.api.ImageApi;
 import dev.banger.cli.registry.DockerCredentials;
+import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.RegistryLogin;
+import dev.banger.core.model.ImageInfo;
 import dev.banger.core.units.Sizes;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 

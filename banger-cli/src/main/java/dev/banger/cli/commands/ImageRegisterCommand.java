@@ -1,8 +1,8 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.model.ImageInfo;
-import dev.banger.core.api.ImageApi.RegisterParams;
 import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.ImageApi.RegisterParams;
+import dev.banger.core.model.ImageInfo;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,11 +1,11 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.units.Sizes;
 import dev.banger.core.api.ImageApi;
 import dev.banger.core.api.ImageApi.BundleMade;
 import dev.banger.core.api.ImageApi.BundleMakeParams;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.core.units.Sizes;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.AccessDeniedException;

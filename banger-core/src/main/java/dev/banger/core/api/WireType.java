@@ -25,7 +25,7 @@ public interface WireType<T> {
         return List.of();
     }
 
-    WireType<String> STRING = scalar(v -> v instanceof String s ? s : String.valueOf(v));
+    WireType<String> STRING = scalar(v -> (String) v);
     WireType<Integer> INT = scalar(v -> ((Number) v).intValue());
     WireType<Long> LONG = scalar(v -> ((Number) v).longValue());
     WireType<Boolean> BOOLEAN = scalar(v -> (Boolean) v);
