@@ -25,7 +25,7 @@ public final class MethodTable {
         return put(new Method(method.name(), method.tracked(), method, bound));
     }
 
-    /** A method without a contract, reading its params itself (tests' ad-hoc methods). */
+    /** A method without a contract, reading its params itself: a test server's ad-hoc method (the daemon's all have one). */
     public MethodTable add(String name, boolean tracked, Method.Handler handler) {
         return put(new Method(name, tracked, null, handler));
     }
