@@ -1,5 +1,6 @@
 package dev.banger.daemon;
 
+import dev.banger.core.api.SystemApi.DoctorReport;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.DoctorCheck;
 import dev.banger.daemon.doctor.Doctor;
@@ -35,7 +36,7 @@ final class DoctorCommand implements Callable<Integer> {
             return 2;
         }
         Config config = loaded.get();
-        Doctor.Report report = Doctor.forHost(config, new CommandRunner(), root, Optional.empty()).report();
+        DoctorReport report = Doctor.forHost(config, new CommandRunner(), root, Optional.empty()).report();
         if (json) {
             System.out.println(Wire.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(report));
         } else {

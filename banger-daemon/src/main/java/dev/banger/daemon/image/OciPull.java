@@ -18,7 +18,7 @@ import dev.banger.daemon.image.oci.RegistryCancelledException;
 import dev.banger.daemon.image.oci.RegistryClient;
 import dev.banger.daemon.image.oci.RegistryCredentials;
 import dev.banger.daemon.image.oci.RegistryException;
-import dev.banger.daemon.image.oci.RegistryLogin;
+import dev.banger.core.api.RegistryLogin;
 import dev.banger.daemon.image.oci.RegistryUnauthorizedException;
 import dev.banger.daemon.image.oci.ResolvedImage;
 import dev.banger.daemon.image.oci.RetryPolicy;

@@ -1,6 +1,18 @@
 package dev.banger.daemon.vm;
 
 import dev.banger.core.Layout;
+import dev.banger.core.api.SystemApi.SshConfigInfo;
+import dev.banger.core.api.VmApi.CreateParams;
+import dev.banger.core.api.VmApi.Logs;
+import dev.banger.core.api.VmApi.LogsParams;
+import dev.banger.core.api.VmApi.PortsInfo;
+import dev.banger.core.api.VmApi.SetParams;
+import dev.banger.core.api.VmApi.SshInfo;
+import dev.banger.core.api.WorkspaceApi.ExportInfo;
+import dev.banger.core.api.WorkspaceApi.ExportParams;
+import dev.banger.core.api.WorkspaceApi.ManifestInfo;
+import dev.banger.core.api.WorkspaceApi.PrepareParams;
+import dev.banger.core.api.WorkspaceApi.ShipRecord;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.VmInfo;
@@ -42,7 +54,6 @@ import dev.banger.daemon.vm.ports.GuestPorts;
 import dev.banger.daemon.vm.ssh.GuestSsh;
 import dev.banger.daemon.vm.ssh.SshKeys;
 import dev.banger.daemon.workspace.Guest;
-import dev.banger.daemon.workspace.ShipRecord;
 import dev.banger.daemon.workspace.WorkspaceService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -54,7 +65,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -125,32 +135,6 @@ public final class VMService {
         public Parts withBootPlan(BootPlan bootPlan) {
             return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan);
         }
-    }
-
-    public record CreateParams(String name, String image, String kernel, Integer vcpu, String memory, String diskSize,
-                               Boolean noStart, Boolean nat, Boolean isolate) {
-    }
-
-    public record SetParams(String name, Integer vcpu, String memory, String diskSize, Boolean nat, Boolean isolate) {
-    }
-
-    public record LogsParams(String name, Integer lines) {
-    }
-
-    /** What a {@code Host *.vm} block in the user's ssh_config needs: banger's key (two copies, as in SshInfo) and known_hosts. */
-    public record SshConfigInfo(String user, String identityFile, String groupIdentityFile, String knownHostsFile) {
-    }
-
-    /** The listening ports of one running VM. */
-    public record PortsInfo(String name, List<GuestPorts.Port> ports) {
-    }
-
-    /**
-     * {@code identity_file} serves its owner (the daemon's user); members of group banger use {@code group_identity_file}.
-     * {@code workspace} is the guest path of the last ship (null when none): {@code vm exec}'s default directory.
-     */
-    public record SshInfo(String name, String ip, int port, String user, String identityFile, String groupIdentityFile,
-                          String knownHostsFile, String workspace) {
     }
 
     private final Store store;
@@ -410,11 +394,11 @@ public final class VMService {
     }
 
     /** The console's last {@code lines} lines (all of them up to 64 KiB when not given). */
-    public Map<String, Object> logs(LogsParams p) {
+    public Logs logs(LogsParams p) {
         VmInfo vm = find(required(p.name()));
         Path log = vmDir(vm.id()).resolve("console.log");
         int lines = p.lines() == null || p.lines() <= 0 ? Integer.MAX_VALUE : p.lines();
-        return Map.of("name", vm.name(), "path", log.toString(), "lines", ConsoleTail.read(log, lines).lines());
+        return new Logs(vm.name(), log.toString(), ConsoleTail.read(log, lines).lines());
     }
 
     /** What {@code banger vm ssh} needs to exec the system ssh with banger's key and known_hosts. */
@@ -427,17 +411,17 @@ public final class VMService {
     }
 
     /** Ships a work tree the CLI streams into the running VM (see {@link WorkspaceService#prepare}). */
-    public ShipRecord prepareWorkspace(WorkspaceService.PrepareParams p, OperationContext ctx) {
+    public ShipRecord prepareWorkspace(PrepareParams p, OperationContext ctx) {
         return workspaces.prepare(guest(p.name()), p, ctx);
     }
 
     /** The last ship's manifest and the guest's changes since. */
-    public WorkspaceService.ManifestInfo workspaceManifest(String ref, OperationContext ctx) {
+    public ManifestInfo workspaceManifest(String ref, OperationContext ctx) {
         return workspaces.manifest(guest(ref), ctx);
     }
 
     /** The guest's changes since the last ship, as a patch streamed to the CLI. */
-    public WorkspaceService.ExportInfo exportWorkspace(WorkspaceService.ExportParams p, OperationContext ctx) {
+    public ExportInfo exportWorkspace(ExportParams p, OperationContext ctx) {
         return workspaces.export(guest(p.name()), p, ctx);
     }
 

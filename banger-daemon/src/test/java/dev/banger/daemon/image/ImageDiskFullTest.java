@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.banger.core.api.ImageApi;
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.ImageInfo;
@@ -80,7 +81,7 @@ class ImageDiskFullTest {
     /** Each test downloads and builds from scratch: nothing cached by another test's pull. */
     @BeforeEach
     void emptyCaches() {
-        images.pruneCache(new ImageRpc.CachePruneParams(false));
+        images.pruneCache(new ImageApi.CachePruneParams(false));
     }
 
     private static OperationContext ctx() {
@@ -88,7 +89,7 @@ class ImageDiskFullTest {
     }
 
     private static ImageInfo pullBig() {
-        return images.pull(new ImageRpc.PullParams(registry.host() + "/big:v1", "big", null, null), ctx());
+        return images.pull(new ImageApi.PullParams(registry.host() + "/big:v1", "big", null, null), ctx());
     }
 
     @Test

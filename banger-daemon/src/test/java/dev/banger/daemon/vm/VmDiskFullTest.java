@@ -13,7 +13,7 @@ import dev.banger.daemon.ops.Client;
 import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.ops.Operations;
 import dev.banger.daemon.vm.ssh.ExecResult;
-import dev.banger.daemon.workspace.WorkspaceService;
+import dev.banger.core.api.WorkspaceApi;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -99,8 +99,8 @@ class VmDiskFullTest {
         assertThat(rig.ssh(vm, "wc -c < /root/ws/big", Duration.ofSeconds(30)).stdout().strip()).isEqualTo("1048576");
     }
 
-    private static WorkspaceService.PrepareParams shipParams() {
-        return new WorkspaceService.PrepareParams("full", "tree", "/root/ws", "full", null, null, null, 1L);
+    private static WorkspaceApi.PrepareParams shipParams() {
+        return new WorkspaceApi.PrepareParams("full", "tree", "/root/ws", "full", null, null, null, 1L);
     }
 
     /** A work tree as the CLI streams it: a 1 MiB file, the manifest, the end marker last. */

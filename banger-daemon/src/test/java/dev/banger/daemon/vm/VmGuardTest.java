@@ -3,6 +3,7 @@ package dev.banger.daemon.vm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.banger.core.api.VmApi;
 import dev.banger.core.model.VmInfo;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
@@ -116,7 +117,7 @@ class VmGuardTest {
         try {
             for (VmInfo vm : new VmInfo[] {a, b}) {
                 rig.vms.stop(vm.id(), rig.ctx("vm.stop"));
-                assertThat(rig.vms.set(new VMService.SetParams(vm.name(), null, null, null, null, false)).isolate()).isFalse();
+                assertThat(rig.vms.set(new VmApi.SetParams(vm.name(), null, null, null, null, false)).isolate()).isFalse();
                 rig.vms.start(vm.id(), rig.ctx("vm.start"));
             }
             assertThat(count(guardTable(), "\"banger:" + a.id() + "\"")).as("no isolation drops\n" + guardTable()).isEqualTo(3);
@@ -124,7 +125,7 @@ class VmGuardTest {
             assertThat(reaches(b, a.guestIp())).isTrue();
 
             rig.vms.stop("ga", rig.ctx("vm.stop"));
-            rig.vms.set(new VMService.SetParams("ga", null, null, null, null, true));
+            rig.vms.set(new VmApi.SetParams("ga", null, null, null, null, true));
             rig.vms.start("ga", rig.ctx("vm.start"));
             assertThat(reaches(b, a.guestIp())).as("an open VM does not reach an isolated one").isFalse();
             assertThat(reaches(a, b.guestIp())).as("nor the isolated one an open one").isFalse();
@@ -165,7 +166,7 @@ class VmGuardTest {
         assertThatThrownBy(() -> noNft.create(VmRig.create("early", "bb"), rig.ctx("vm.create")))
                 .hasMessageContaining("`/nonexistent/nft` is not installed").hasMessageContaining("apt-get install nftables");
         assertThat(rig.store.vms().find("early")).as("refused before anything is reserved").isEmpty();
-        VmInfo vm = rig.vms.create(new VMService.CreateParams("unguarded", "bb", null, 1, "256", "256M", true, null, null),
+        VmInfo vm = rig.vms.create(new VmApi.CreateParams("unguarded", "bb", null, 1, "256", "256M", true, null, null),
                 rig.ctx("vm.create"));
         try {
             assertThatThrownBy(() -> noNft.start("unguarded", rig.ctx("vm.start")))
@@ -215,7 +216,7 @@ class VmGuardTest {
         if (vm.running()) {
             rig.vms.stop(name, rig.ctx("vm.stop"));
         }
-        rig.vms.set(new VMService.SetParams(name, null, null, null, null, true));
+        rig.vms.set(new VmApi.SetParams(name, null, null, null, null, true));
         return rig.vms.start(name, rig.ctx("vm.start"));
     }
 

@@ -1,6 +1,9 @@
 package dev.banger.daemon.vm;
 
 import dev.banger.core.Layout;
+import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.KernelApi;
+import dev.banger.core.api.VmApi;
 import dev.banger.core.config.Config;
 import dev.banger.core.config.VmSettings;
 import dev.banger.core.model.ImageInfo;
@@ -8,7 +11,6 @@ import dev.banger.core.model.KernelInfo;
 import dev.banger.core.model.VmInfo;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.fs.StateDirs;
-import dev.banger.daemon.image.ImageRpc;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.image.testing.TestImage;
 import dev.banger.daemon.image.testing.TestKernelDeb;
@@ -126,14 +128,14 @@ final class VmRig implements AutoCloseable {
     }
 
     KernelInfo importKernel() {
-        kernel = images.importKernel(new ImageRpc.KernelImportParams("cloud", null, null, null, TestKernelDeb.require().toString()),
+        kernel = images.importKernel(new KernelApi.KernelImportParams("cloud", null, null, null, TestKernelDeb.require().toString()),
                 ctx("kernel.import"));
         return kernel;
     }
 
     ImageInfo pull(TestRegistry registry, String name, TestImage image) {
         registry.push(name, "v1", image);
-        return images.pull(new ImageRpc.PullParams(registry.host() + "/" + name + ":v1", name, kernel.name(), null), ctx("image.pull"));
+        return images.pull(new ImageApi.PullParams(registry.host() + "/" + name + ":v1", name, kernel.name(), null), ctx("image.pull"));
     }
 
     OperationContext ctx(String method) {
@@ -141,8 +143,8 @@ final class VmRig implements AutoCloseable {
                 e -> progress.add(String.valueOf(e)));
     }
 
-    static VMService.CreateParams create(String name, String image) {
-        return new VMService.CreateParams(name, image, null, 1, "256", "256M", false, null, null);
+    static VmApi.CreateParams create(String name, String image) {
+        return new VmApi.CreateParams(name, image, null, 1, "256", "256M", false, null, null);
     }
 
     /** Runs {@code command} in the guest as root with banger's own key, as {@code banger vm ssh} would. */
