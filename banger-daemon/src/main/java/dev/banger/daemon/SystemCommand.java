@@ -68,6 +68,9 @@ final class SystemCommand {
         @Option(names = "--config", paramLabel = "FILE", description = "A bangerd config the unit passes to bangerd (default: none, built-in defaults).")
         Path configFile;
 
+        @Option(names = "--release-key", paramLabel = "PEM", description = "The Ed25519 public key `banger update` checks release bundles against.")
+        Path releaseKey;
+
         @Override
         int run() throws Exception {
             String home = System.getProperty("banger.home");
@@ -76,8 +79,13 @@ final class SystemCommand {
             }
             String who = owner != null ? owner : System.getenv("SUDO_USER");
             Path cfg = configFile == null ? null : configFile.toAbsolutePath();
+            String keyPem = null;
+            if (releaseKey != null) {
+                dev.banger.daemon.update.ReleaseBundle.readPublicKey(releaseKey); // refuses anything but an Ed25519 public key
+                keyPem = java.nio.file.Files.readString(releaseKey);
+            }
             installer().install(Path.of(home), new SystemInstaller.Target(root.toAbsolutePath(), prefix), who, cfg,
-                    ConfigLoader.load(cfg, Map.of()), true);
+                    ConfigLoader.load(cfg, Map.of()), keyPem, true);
             return 0;
         }
     }
