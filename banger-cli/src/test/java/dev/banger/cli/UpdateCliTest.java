@@ -68,7 +68,27 @@ class UpdateCliTest {
     @Test
     void anUpdateServesTheNewVersionPassesDoctorAndRollbackGoesBack() throws Exception {
         Path bundle = bundle("0.2.0", key, tree -> { });
-        CommandResult r = ok(installed("update", "--root", root.toString(), "--from", bundle.toString()));
+        // over HTTP from a loopback server, as a URL --from is fetched
+        com.sun.net.httpserver.HttpServer http = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        byte[] bytes = Files.readAllBytes(bundle);
+        http.createContext("/banger.bundle", ex -> {
+            ex.sendResponseHeaders(200, bytes.length);
+            try (var body = ex.getResponseBody()) {
+                body.write(bytes);
+            }
+        });
+        http.start();
+        CommandResult r;
+        try {
+            String base = "http://127.0.0.1:" + http.getAddress().getPort();
+            CommandResult missing = installed("update", "--root", root.toString(), "--from", base + "/nothing-here");
+            assertThat(missing.exitCode()).isEqualTo(1);
+            assertThat(missing.stderr()).contains("answered HTTP 404");
+            r = ok(installed("update", "--root", root.toString(), "--from", base + "/banger.bundle"));
+        } finally {
+            http.stop(0);
+        }
         assertThat(r.stdout()).contains("updated banger " + OLD + " -> 0.2.0");
         assertThat(daemonVersion()).isEqualTo("0.2.0");
         assertThat(ok(installed("--socket", socket.toString(), "version")).stdout()).contains("banger    0.2.0").contains("bangerd   0.2.0");
@@ -134,6 +154,17 @@ class UpdateCliTest {
         CommandResult rollback = installed("update", "--root", root.toString(), "--rollback");
         assertThat(rollback.exitCode()).isEqualTo(1);
         assertThat(rollback.stderr()).contains("no previous release");
+    }
+
+    @Test
+    void aReleaseWhoseDoctorFailsIsRolledBack() throws Exception {
+        Path failing = bundle("0.4.0", key, tree -> Files.writeString(tree.resolve("bin/banger"),
+                "#!/bin/sh\necho 'FAIL  planted check'\nexit 1\n"));
+        CommandResult r = installed("update", "--root", root.toString(), "--from", failing.toString());
+        assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isEqualTo(1);
+        assertThat(r.stderr()).contains("banger 0.4.0 failed (doctor: FAIL  planted check); rolled back to " + OLD);
+        assertThat(daemonVersion()).isEqualTo(OLD);
+        assertThat(ok(installed("--socket", socket.toString(), "version")).stdout()).contains("banger    " + OLD);
     }
 
     // ---- helpers ------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
 
 /**
  * A release bundle: a gzipped tar of a build tree (bin/, lib/, completion/, release.properties)
@@ -208,7 +209,8 @@ public final class ReleaseBundle {
                 }
                 if (e.isDirectory()) {
                     directories(dest, target);
-                } else if (e.isFile()) {
+                } else if (e.getLinkFlag() == TarConstants.LF_NORMAL || e.getLinkFlag() == TarConstants.LF_OLDNORM) {
+                    // not isFile(): commons-compress counts links and devices as files too
                     directories(dest, target.getParent());
                     try (OutputStream out = Files.newOutputStream(target)) {
                         tar.transferTo(out);
