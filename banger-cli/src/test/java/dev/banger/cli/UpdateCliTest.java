@@ -106,6 +106,7 @@ class UpdateCliTest {
         ok(installed("--socket", socket.toString(), "daemon", "stop"));
         ok(Launchers.banger(null, "system", "uninstall", "--root", root.toString()));
         assertThat(root.resolve("usr")).doesNotExist();
+        assertThat(root.resolve("etc/banger")).as("the release key and install.toml went too").doesNotExist();
     }
 
     @Test
