@@ -137,8 +137,44 @@ class UpdateCliTest {
             assertThat(member.exitCode()).isEqualTo(1);
             assertThat(member.stderr()).contains("must run as root: sudo banger update");
         }
+
+        // While an operation runs (a pull from a loopback registry that does not answer yet), update waits for none.
+        java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+        com.sun.net.httpserver.HttpServer registry = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        registry.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        registry.createContext("/", ex -> {
+            try {
+                answer.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ex.sendResponseHeaders(404, -1);
+            ex.close();
+        });
+        registry.start();
+        try (var pull = Launchers.startBanger(null, dir.resolve("pull.log"), "--socket", socket.toString(), "image", "pull",
+                "127.0.0.1:" + registry.getAddress().getPort() + "/hang:latest")) {
+            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+            while (!runningOperations().contains("image.pull") && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            CommandResult busy = installed("update", "--root", root.toString(), "--from", good.toString());
+            assertThat(busy.exitCode()).as(busy.stdout() + busy.stderr()).isEqualTo(1);
+            assertThat(busy.stderr()).contains("bangerd is running image.pull").contains("Nothing was changed");
+            answer.countDown();
+            pull.stop();
+        } finally {
+            answer.countDown();
+            registry.stop(0);
+        }
         assertThat(listing()).isEqualTo(before);
         assertThat(daemonPid()).as("the old daemon was never stopped").isEqualTo(pid);
+    }
+
+    private String runningOperations() throws IOException {
+        Map<?, ?> r = Launchers.rawRequest(null, socket, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"daemon.operations.list\"}");
+        return String.valueOf(r.get("result"));
     }
 
     @Test

@@ -18,8 +18,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code bangerd update --from FILE|URL | --rollback}, which {@code banger update} runs; and {@code bangerd release}, which build.sh runs. */
-@Command(name = "update", description = {"Install a signed release bundle (as root), checking it against /etc/banger/release-key.pem;",
-        "the daemon is restarted on it and checked with doctor, and the previous release comes back if it fails."})
+@Command(name = "update", description = {"Install a signed release bundle as root, or go back to the previous release.",
+        "The bundle is checked against /etc/banger/release-key.pem; the daemon is restarted on it and checked",
+        "with doctor, and the previous release comes back if it fails (docs/update.md)."})
 final class UpdateCommand implements Callable<Integer> {
 
     static final class Source {

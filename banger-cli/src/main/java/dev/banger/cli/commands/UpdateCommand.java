@@ -9,8 +9,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code banger update}: runs {@code bangerd update} (next to this launcher), like {@code banger system ...}. */
-@Command(name = "update", description = {"Install a signed release bundle as root (docs/update.md): checks its Ed25519 signature,",
-        "restarts bangerd on it when no operation runs, runs doctor, and goes back to the previous release if either fails."})
+@Command(name = "update", description = {"Install a signed release bundle as root, or go back to the previous release.",
+        "Checks the bundle's Ed25519 signature, restarts bangerd on it when no operation runs, runs doctor,",
+        "and goes back to the previous release by itself if the daemon does not answer or doctor FAILs (docs/update.md)."})
 public final class UpdateCommand implements Callable<Integer> {
 
     private final RootCommand root;
