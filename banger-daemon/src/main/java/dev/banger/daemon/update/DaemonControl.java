@@ -57,7 +57,11 @@ final class DaemonControl {
         Object result;
         try {
             result = DaemonPing.call(socket(), Methods.OPERATIONS_LIST, Map.of("limit", 1000));
-        } catch (IOException down) {
+        } catch (IOException e) {
+            if (DaemonPing.answers(socket())) {
+                throw new BangerException(ErrorCode.OPERATION_FAILED, "bangerd answers but not about its operations ("
+                        + e.getMessage() + "); stop it with `banger daemon stop` first. Nothing was changed");
+            }
             return; // not running: nothing to interrupt
         }
         List<String> running = new ArrayList<>();
