@@ -9,6 +9,8 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.system.SystemInstaller;
 import dev.banger.daemon.system.Systemd;
+import dev.banger.daemon.update.ReleaseBundle;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
@@ -81,8 +83,8 @@ final class SystemCommand {
             Path cfg = configFile == null ? null : configFile.toAbsolutePath();
             String keyPem = null;
             if (releaseKey != null) {
-                dev.banger.daemon.update.ReleaseBundle.readPublicKey(releaseKey); // refuses anything but an Ed25519 public key
-                keyPem = java.nio.file.Files.readString(releaseKey);
+                ReleaseBundle.readPublicKey(releaseKey); // refuses anything but an Ed25519 public key
+                keyPem = Files.readString(releaseKey);
             }
             installer().install(Path.of(home), new SystemInstaller.Target(root.toAbsolutePath(), prefix), who, cfg,
                     ConfigLoader.load(cfg, Map.of()), keyPem, true);

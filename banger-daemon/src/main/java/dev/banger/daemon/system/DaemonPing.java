@@ -1,5 +1,6 @@
 package dev.banger.daemon.system;
 
+import dev.banger.core.rpc.Json;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -11,6 +12,8 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Waits for a daemon to answer {@code ping} on its socket: install, restart and update block on this
@@ -34,7 +37,7 @@ public final class DaemonPing {
 
     /** One JSON-RPC request; its {@code result}, or an IOException when the daemon does not answer or answers an error. */
     public static Object call(Path socket, String method, Object params) throws IOException {
-        java.util.Map<String, Object> request = new java.util.LinkedHashMap<>();
+        Map<String, Object> request = new LinkedHashMap<>();
         request.put("jsonrpc", "2.0");
         request.put("id", 1);
         request.put("method", method);
@@ -52,7 +55,7 @@ public final class DaemonPing {
                 }
             });
             try {
-                return exchange(ch, socket, dev.banger.core.rpc.Json.write(request) + "\n");
+                return exchange(ch, socket, Json.write(request) + "\n");
             } finally {
                 watchdog.interrupt();
             }
@@ -64,7 +67,7 @@ public final class DaemonPing {
         ch.write(ByteBuffer.wrap(request.getBytes(StandardCharsets.UTF_8)));
         var reader = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
         String line = reader.readLine();
-        if (line == null || !(dev.banger.core.rpc.Json.parse(line) instanceof java.util.Map<?, ?> answer) || !answer.containsKey("result")) {
+        if (line == null || !(Json.parse(line) instanceof Map<?, ?> answer) || !answer.containsKey("result")) {
             throw new IOException("no result from " + socket + ": " + line);
         }
         return answer.get("result");

@@ -21,6 +21,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.PublicKey;
 import java.time.Clock;
 import java.time.Duration;
@@ -157,7 +159,8 @@ public final class Updater {
         releases.switchBack(version, previous);
         if (!daemon.startAndAwait()) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "rolled back to banger " + version
-                    + ", but its daemon does not answer on " + daemon.socket() + " either; see " + "the daemon log");
+                    + ", but its daemon does not answer on " + daemon.socket() + " either; see its log (journalctl -u bangerd, or "
+                    + "bangerd.log in the state dir)");
         }
     }
 
@@ -178,8 +181,8 @@ public final class Updater {
         Path file = t.local(InstallRecord.PATH);
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.writeString(tmp, now.toToml());
-        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     private static InstallRecord installed(Target t) {
