@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 /** {@code bangerd --config FILE}: runs the daemon in the foreground until shutdown or SIGTERM. */
 @Command(name = "bangerd", mixinStandardHelpOptions = true, versionProvider = Bangerd.Version.class,
         description = "banger's host daemon: serves JSON-RPC on a Unix socket.",
-        subcommands = {DoctorCommand.class, SystemCommand.class})
+        subcommands = {DoctorCommand.class, SystemCommand.class, UpdateCommand.class, UpdateCommand.Release.class})
 public final class Bangerd implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE",
