@@ -10,6 +10,7 @@ import dev.banger.core.api.SystemApi.DoctorReport;
 import dev.banger.core.api.SystemApi.OperationList;
 import dev.banger.core.api.SystemApi.Stopping;
 import dev.banger.core.api.VmApi;
+import dev.banger.core.api.VmStatsApi;
 import dev.banger.core.api.WorkspaceApi;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.PingResult;
@@ -180,6 +181,7 @@ public final class Daemon implements AutoCloseable {
                 .add(WorkspaceApi.EXPORT, (p, ctx) -> vm.exportWorkspace(p, ctx))
                 .add(SystemApi.DOCTOR, (p, ctx) -> doctor())
                 .add(VmApi.PORTS_LIST, (p, ctx) -> vm.ports(required(p), ctx))
+                .add(VmStatsApi.STATS, (p, ctx) -> vm.stats(p))
                 .add(SystemApi.SSH_CONFIG, (p, ctx) -> vm.sshConfig());
     }
 

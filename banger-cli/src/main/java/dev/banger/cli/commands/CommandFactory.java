@@ -52,6 +52,7 @@ public record CommandFactory(RootCommand root) implements CommandLine.IFactory {
                 Map.entry(VmShowCommand.class, VmShowCommand::new),
                 Map.entry(VmSshCommand.class, VmSshCommand::new),
                 Map.entry(VmStartCommand.class, VmStartCommand::new),
+                Map.entry(VmStatsCommand.class, VmStatsCommand::new),
                 Map.entry(VmStopCommand.class, VmStopCommand::new),
                 Map.entry(VmCommand.class, root -> new VmCommand()),
                 Map.entry(VmExecCommand.class, VmExecCommand::new),

@@ -39,6 +39,7 @@ public final class Methods {
     public static final String VM_WORKSPACE_EXPORT = "vm.workspace.export";
     public static final String DOCTOR = "doctor";
     public static final String VM_PORTS = "vm.ports";
+    public static final String VM_STATS = "vm.stats";
     public static final String SSH_CONFIG = "ssh.config";
 
     private Methods() {

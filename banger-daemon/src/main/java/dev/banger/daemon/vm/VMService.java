@@ -8,6 +8,8 @@ import dev.banger.core.api.VmApi.LogsParams;
 import dev.banger.core.api.VmApi.PortsInfo;
 import dev.banger.core.api.VmApi.SetParams;
 import dev.banger.core.api.VmApi.SshInfo;
+import dev.banger.core.api.VmStatsApi.Stats;
+import dev.banger.core.api.VmStatsApi.StatsParams;
 import dev.banger.core.api.WorkspaceApi.ExportInfo;
 import dev.banger.core.api.WorkspaceApi.ExportParams;
 import dev.banger.core.api.WorkspaceApi.ManifestInfo;
@@ -155,6 +157,7 @@ public final class VMService {
     private final Capabilities capabilities;
     private final ImageResolver imageResolver;
     private final BootPlan bootPlan;
+    private final VmStatsSampler statsSampler;
 
     public VMService(Store store, Layout layout, Config config, HostNetwork network, ImageService images, WorkspaceService workspaces,
                      Clock clock, Parts parts) {
@@ -172,6 +175,7 @@ public final class VMService {
         this.capabilities = parts.capabilities();
         this.imageResolver = parts.images();
         this.bootPlan = parts.bootPlan();
+        this.statsSampler = new VmStatsSampler(driver, clock);
     }
 
     // ---- create: resolve (no lock), reserve (createVMMu), start (per-VM lock) ----
@@ -444,6 +448,14 @@ public final class VMService {
         VmInfo vm = find(ref);
         requireRunning(vm);
         return new PortsInfo(vm.name(), new GuestPorts(ssh.get(), ReadinessStep.SSH_PORT).list(vm.name(), vm.guestIp(), ctx::progress));
+    }
+
+    /** Counters of the VMs named (each must exist; a stopped one reads as zeros), or of every running VM when none is named. */
+    public Stats stats(StatsParams p) {
+        List<VmInfo> vms = p.names() == null || p.names().isEmpty()
+                ? store.vms().list().stream().filter(VmInfo::running).toList()
+                : p.names().stream().map(this::find).toList();
+        return new Stats(vms.stream().map(vm -> statsSampler.sample(vm, running.get(vm.id()))).toList());
     }
 
     // ---- reconcile ----

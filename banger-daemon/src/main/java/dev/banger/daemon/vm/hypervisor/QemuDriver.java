@@ -1,5 +1,6 @@
 package dev.banger.daemon.vm.hypervisor;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
@@ -232,6 +233,25 @@ final class QemuDriver implements HypervisorDriver {
         } catch (IOException e) {
             log.info("power button for pid {} not pressed: {}", p.pid(), e.getMessage());
         }
+    }
+
+    /** The process's CPU and memory, plus {@code query-blockstats} summed over its drives (rd_bytes, wr_bytes as the guest issued them). */
+    @Override
+    public Optional<MachineUsage> usage(MachineProcess p) {
+        return VmmProcesses.usage(p).map(u -> {
+            try (QmpClient qmp = QmpClient.connect(p.controlSocket(), QMP_TIMEOUT)) {
+                long read = 0;
+                long written = 0;
+                for (JsonNode drive : qmp.execute("query-blockstats", QMP_TIMEOUT)) {
+                    read += drive.path("stats").path("rd_bytes").asLong();
+                    written += drive.path("stats").path("wr_bytes").asLong();
+                }
+                return u.withBlocks(read, written);
+            } catch (IOException e) {
+                log.debug("query-blockstats for pid {}: {}", p.pid(), e.getMessage());
+                return u; // disks unknown this once; CPU and memory still count
+            }
+        });
     }
 
     @Override
