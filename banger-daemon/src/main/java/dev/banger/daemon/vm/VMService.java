@@ -201,10 +201,14 @@ public final class VMService {
         }
         try {
             return locks.with(vm.id(), () -> startVMLocked(vm, image, ctx));
-        } catch (NoSpaceException e) {
-            // Nothing of a VM whose disks found no room is left once its start was undone: its row
-            // goes too, so the same create works once there is space.
-            if (!Files.exists(vmDir(vm.id()))) {
+        } catch (RuntimeException e) {
+            // A create its client cancelled, or whose disks found no room, leaves nothing once its
+            // start was undone: the user never got this VM, and the same create must work again.
+            // Other failures keep the row in `error`, with the reason and the console for diagnosis.
+            // An undo that did not finish (handles in `failed`) keeps both for the next reconcile.
+            boolean undone = HandlesFile.read(vmDir(vm.id())).isEmpty();
+            if ((ctx.isCancelled() || e instanceof NoSpaceException) && undone) {
+                Uncancellable.run("removal of VM " + vm.name() + "'s files", () -> FileTrees.deleteQuietly(vmDir(vm.id())));
                 store.vms().delete(vm.id());
             }
             throw e;

@@ -49,7 +49,7 @@ class VmCrashTest {
     }
 
     @Test
-    void aClientThatHangsUpWhileTheGuestBootsLeavesNoTapNoQemuNoDisk() throws Exception {
+    void aClientThatHangsUpWhileTheGuestBootsLeavesNoVmNoTapNoQemuNoDisk() throws Exception {
         Path root = prepared("h");
         Path vmsDir = root.resolve("state/vms");
         Path log = root.resolve("bangerd.log");
@@ -66,10 +66,8 @@ class VmCrashTest {
             assertThat(Files.readString(log)).as("bangerd's log").doesNotContain("was cancelled").doesNotContain("undo of step");
         }
         try (VmRig rig = new VmRig(root, BOOT_TIMEOUT)) {
-            VmInfo vm = rig.vms.show("cx");
-            assertThat(vm.state()).isEqualTo(VmInfo.ERROR);
-            assertThat(vmsDir.resolve(vm.id()).resolve("root.qcow2")).as("the root disk the start made").doesNotExist();
-            assertThat(vmsDir.resolve(vm.id()).resolve("work.ext4")).as("the work disk the start made").doesNotExist();
+            assertThat(rig.vms.list()).as("a cancelled create leaves no VM: the same create works again").isEmpty();
+            assertThat(vmsDir.toFile().list()).as("VM dirs").isEmpty();
         }
     }
 
