@@ -135,6 +135,7 @@ public final class VMService {
     private final Supplier<SshKeys> keys;
     private final Supplier<GuestSsh> ssh;
     private final RootDisks rootDisks;
+    private final Orphans orphans;
     /** The per-VM host features; a seam so tests can add one that records or fails its hooks. */
     Capabilities capabilities;
     ImageResolver imageResolver;
@@ -155,6 +156,7 @@ public final class VMService {
         this.keys = memoize(() -> SshKeys.ensure(layout.stateDir().resolve("ssh"), runner));
         this.ssh = memoize(() -> new GuestSsh(keys.get()));
         this.rootDisks = new RootDisks(runner);
+        this.orphans = new Orphans(config.vm(), runner);
         List<Capability> all = new ArrayList<>(List.of(
                 new WorkDiskCapability(new WorkDisks(runner), () -> keys.get().publicKey()),
                 new NatCapability(network.nat()),
@@ -560,7 +562,7 @@ public final class VMService {
             }
         }
         try {
-            Orphans.kill(dir);
+            orphans.kill(dir);
         } catch (RuntimeException e) {
             problems.add(e);
         }

@@ -209,6 +209,26 @@ public final class BlobCache {
         return new PruneReport(count, bytes, dryRun);
     }
 
+    /**
+     * The leftovers of downloads a killed daemon never finished ({@code <hex>.part},
+     * {@code <hex>.part.tmp}) in the blob cache under {@code dir}; for the startup sweep, when no
+     * download runs.
+     */
+    public static List<Path> partials(Path dir) {
+        Path blobs = dir.resolve("blobs").resolve("sha256");
+        if (!Files.isDirectory(blobs)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(blobs)) {
+            return s.filter(p -> {
+                Matcher m = ENTRY.matcher(p.getFileName().toString());
+                return m.matches() && m.group(2) != null && Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            }).sorted().toList();
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "cannot list the blob cache " + blobs + ": " + e.getMessage(), e);
+        }
+    }
+
     private static void requireSha256(String digest) {
         if (!Digests.isSha256(digest)) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "blob digest '" + digest + "' is not sha256: and 64 hex digits");
