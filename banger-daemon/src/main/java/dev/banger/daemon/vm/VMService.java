@@ -444,33 +444,21 @@ public final class VMService {
 
     /**
      * After a daemon (re)start: adopt every VM whose recorded process still runs and is the right
-     * process; tear down what is left of the others (an interrupted start included) and settle their rows.
+     * process; tear down what is left of the others (an interrupted start included) and settle their
+     * rows. Then the sweeps of what no row accounts for: VM dirs, taps, firewall rules.
      */
     public void reconcile() {
-        for (VmInfo vm : store.vms().list()) {
+        List<VmInfo> vms = store.vms().list();
+        for (VmInfo vm : vms) {
             try {
                 reconcile(vm);
             } catch (RuntimeException e) {
                 LOG.error("VM {}: reconcile failed: {}", vm.name(), e.getMessage(), e);
             }
         }
-        sweepOrphanTaps();
-    }
-
-    /** Taps on banger's bridge that no running VM holds: left by a daemon that died mid-start, or an undo that never ran. */
-    private void sweepOrphanTaps() {
-        Set<String> held = running.values().stream().map(VmHandles::tap).filter(t -> t != null).collect(Collectors.toSet());
-        for (String tap : network.bridgeTaps()) {
-            if (held.contains(tap)) {
-                continue;
-            }
-            try {
-                network.deleteTap(tap);
-                LOG.warn("removed tap {}: no running VM holds it", tap);
-            } catch (RuntimeException e) {
-                LOG.error("cannot remove orphan tap {}: {}", tap, e.getMessage());
-            }
-        }
+        new VmDirSweep(layout.vmsDir(), orphans::kill).run(vms.stream().map(VmInfo::id).collect(Collectors.toSet()));
+        new OrphanTapSweep(network).run(running.values().stream().map(VmHandles::tap).filter(t -> t != null).collect(Collectors.toSet()));
+        new FirewallRuleSweep(network).run(Set.copyOf(running.keySet()));
     }
 
     private void reconcile(VmInfo vm) {
