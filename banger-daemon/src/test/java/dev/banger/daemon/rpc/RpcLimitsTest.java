@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.banger.core.model.OperationInfo;
+import dev.banger.core.rpc.BangerException;
+import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.BackgroundProcess;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
@@ -87,6 +89,15 @@ class RpcLimitsTest {
                     }
                     return Map.of("sent", true);
                 })
+                .add("test.upload", true, (p, ctx) -> {
+                    String token = (String) p.as(Map.class).get("token");
+                    try (var in = ctx.client().streams().upload(token)) {
+                        return Map.of("received", in.readAllBytes().length);
+                    } catch (IOException e) {
+                        throw new BangerException(ErrorCode.OPERATION_FAILED,
+                                "cannot receive the upload: " + e.getMessage(), e);
+                    }
+                })
                 .add("test.burst", true, (p, ctx) -> {
                     long t0 = System.nanoTime();
                     vmLock.lock();
@@ -110,7 +121,11 @@ class RpcLimitsTest {
     }
 
     private void startServer(Duration idle, Duration writeDeadline) throws IOException {
-        RpcServer.Limits limits = RpcServer.Limits.of(idle, 1024, RpcServer.STREAM_WAIT)
+        startServer(idle, writeDeadline, RpcServer.STREAM_WAIT);
+    }
+
+    private void startServer(Duration idle, Duration writeDeadline, Duration streamWait) throws IOException {
+        RpcServer.Limits limits = RpcServer.Limits.of(idle, 1024, streamWait)
                 .withWriteDeadline(writeDeadline).withPartialLineBytes(PARTIAL_LINE_BYTES);
         server = new RpcServer(socket, methods, new Operations(store, Clock.systemUTC()),
                 new PeerPolicy(POSIXFactory.getNativePOSIX(), 0, "banger"), Wire.mapper(), limits);
@@ -155,6 +170,23 @@ class RpcLimitsTest {
             assertThat(answer).contains("\"error\"").contains("stopped reading its download");
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(WRITE_DEADLINE.plusSeconds(8));
             assertThat(stream.drainUntilClosed(Duration.ofSeconds(10))).isTrue();
+        }
+    }
+
+    @Test
+    void anUploadThatStallsFailsWithAClearErrorAndItsStreamIsClosed() throws Exception {
+        server.close();
+        startServer(IDLE, WRITE_DEADLINE, Duration.ofSeconds(2));
+        String token = "upload-token-0123456789";
+        try (Raw request = new Raw(socket); Raw stream = new Raw(socket)) {
+            long t0 = System.nanoTime();
+            request.send("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"test.upload\",\"params\":{\"token\":\"" + token + "\"}}\n");
+            stream.send("{\"jsonrpc\":\"2.0\",\"method\":\"stream.open\",\"params\":{\"token\":\"" + token + "\"}}\n");
+            // ... and not one byte more, but the connection stays open
+            String answer = request.lineWith("\"id\":4", Duration.ofSeconds(15));
+            assertThat(answer).contains("\"error\"").contains("the client's stream stalled: nothing arrived for 2 s");
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
+            assertThat(stream.drainUntilClosed(Duration.ofSeconds(10))).as("the stalled stream is closed").isTrue();
         }
     }
 
