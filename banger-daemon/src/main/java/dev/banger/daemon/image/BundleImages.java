@@ -88,7 +88,6 @@ final class BundleImages {
             ctx.checkCancelled();
             Path dir = Files.createDirectory(staging.resolve("image"));
             long total = Files.size(fetched);
-            ctx.progress("check bundle", 0, total);
             BundleReader.Contents c = BundleReader.extract(fetched, sha256, dir, n -> ctx.progress("check bundle", n, total),
                     n -> ctx.progress("unpack bundle", n, total));
             if (fetched.toAbsolutePath().normalize().startsWith(staging.toAbsolutePath().normalize())) {

@@ -72,13 +72,14 @@ public final class BundleReader {
      * existing empty directory). The hash comes first, over the whole file: a wrong or corrupt
      * bundle is refused before one byte of it reaches the unpacker or the disk.
      *
-     * @param checked  bytes of the bundle file hashed so far, now and then
-     * @param unpacked bytes of the bundle file unpacked so far, now and then
+     * @param checked  bytes of the bundle file hashed so far: 0 first, then now and then
+     * @param unpacked bytes of the bundle file unpacked so far: 0 first (once the hash is right), then now and then
      */
     public static Contents extract(Path bundle, String expectedSha256, Path dest, LongConsumer checked, LongConsumer unpacked) {
         String expected = normalizeSha256(expectedSha256);
         MessageDigest md = Sha256.newDigest();
         try {
+            checked.accept(0);
             try (InputStream file = new Reading(Files.newInputStream(bundle), md, checked)) {
                 file.transferTo(OutputStream.nullOutputStream());
             }
@@ -87,6 +88,7 @@ public final class BundleReader {
                 throw BangerException.badRequest("bundle sha256 mismatch: expected " + expected + ", got " + got
                         + " (a corrupt download, or not the bundle you meant); nothing was unpacked");
             }
+            unpacked.accept(0);
             try (InputStream file = new Reading(Files.newInputStream(bundle), null, unpacked)) {
                 Contents contents = unpack(new BufferedInputStream(file, 1 << 16), dest);
                 return new Contents(contents.manifest(), contents.rootfs(), contents.workSeed(), got);
