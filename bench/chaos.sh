@@ -121,7 +121,7 @@ qemu_procs() {
 cleanup() {
     local pid _
     if [ -n "$DPID" ]; then
-        mapfile -t vms < <(build/bin/banger --socket "$SOCKET" vm list --json 2>/dev/null | jq -r '.[].name' 2>/dev/null)
+        mapfile -t vms < <(build/bin/banger --socket "$SOCKET" vm list --json 2>/dev/null | jq -r '.vms[].name' 2>/dev/null)
         [ ${#vms[@]} -eq 0 ] || timeout 120 build/bin/banger --socket "$SOCKET" vm delete "${vms[@]}" >/dev/null 2>&1 || :
         kill "$DPID" 2>/dev/null || :
         wait "$DPID" 2>/dev/null || :
@@ -143,7 +143,7 @@ leak() { LEAKS=$((LEAKS + 1)); printf 'chaos: LEAK after cycle %s: %s\n' "$CYCLE
 # snapshot: the store's VMs as "id name state pid last_error" lines, into $WORK/vms.
 snapshot() {
     banger vm list --json >"$WORK/vms.json" || die "vm list failed: $(cat "$WORK/vms.json")"
-    jq -r '.[] | [.id, .name, .state, ((.runtime // {}).pid // 0), (.last_error // "" | gsub("\\s"; "_"))] | @tsv' \
+    jq -r '.vms[] | [.id, .name, .state, ((.runtime // {}).pid // 0), (.last_error // "" | gsub("\\s"; "_"))] | @tsv' \
         "$WORK/vms.json" >"$WORK/vms"
 }
 
@@ -184,12 +184,12 @@ check() {
         [ -e "$dir" ] || continue
         [ -n "${known[$(basename "$dir")]:-}" ] || leak "VM directory $dir with no VM"
     done
-    banger image list --json | jq -r '.[].dir' >"$WORK/image-dirs"
+    banger image list --json | jq -r '.images[].dir' >"$WORK/image-dirs"
     for dir in "$STATE"/images/*; do
         [ -e "$dir" ] || continue
         grep -qxF "$dir" "$WORK/image-dirs" || leak "image directory $dir with no image"
     done
-    banger kernel list --json | jq -r '.[].dir' >"$WORK/kernel-dirs"
+    banger kernel list --json | jq -r '.kernels[].dir' >"$WORK/kernel-dirs"
     for dir in "$STATE"/kernels/*; do
         [ -e "$dir" ] || continue
         grep -qxF "$dir" "$WORK/kernel-dirs" || leak "kernel directory $dir with no kernel"
@@ -245,7 +245,7 @@ choose_op() {
         OP=delete
     elif [ "$r" -lt 92 ]; then
         SEQ=$((SEQ + 1)); OP=pull; ARGS=(image pull "$REGISTRY_REF" --name "p$SEQ" --kernel-ref cloud)
-    elif name=$(banger image list --json | jq -r '.[].name | select(startswith("p"))' | shuf -n 1) && [ -n "$name" ]; then
+    elif name=$(banger image list --json | jq -r '.images[].name | select(startswith("p"))' | shuf -n 1) && [ -n "$name" ]; then
         OP=image-delete; ARGS=(image delete "$name"); name=
     elif name=$(pick running stopped error created) && [ -n "$name" ]; then
         OP=delete
