@@ -498,7 +498,9 @@ public final class VMService {
                         clock.instant());
                 LOG.warn("VM {}: its start was cut short by the previous daemon's exit; cleaned up", vm.name());
             } else {
-                store.vms().setState(vm.id(), VmInfo.STOPPED, null, clock.instant());
+                // The reason stays on the row: a VM that ran before the restart must say why it no longer does.
+                store.vms().setState(vm.id(), VmInfo.STOPPED, "its hypervisor process ended while bangerd was not running",
+                        clock.instant());
                 LOG.warn("VM {}: its process is gone; cleaned up and marked stopped", vm.name());
             }
         }
