@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -39,10 +40,10 @@ final class HalfPublishedSweep {
         Set<Path> images = store.images().list().stream().map(ImageInfo::dir).map(HalfPublishedSweep::normal).collect(Collectors.toSet());
         sweep(layout.imagesDir(), "image", images, name -> IMAGE_DIR.matcher(name).matches());
         Set<Path> kernels = store.kernels().list().stream().map(KernelInfo::dir).map(HalfPublishedSweep::normal).collect(Collectors.toSet());
-        sweep(layout.kernelsDir(), "kernel", kernels, HalfPublishedSweep::isKernelName);
+        sweep(layout.kernelsDir(), "kernel", kernels, Names::isValid);
     }
 
-    private static void sweep(Path dir, String kind, Set<Path> named, java.util.function.Predicate<String> ours) {
+    private static void sweep(Path dir, String kind, Set<Path> named, Predicate<String> ours) {
         if (!Files.isDirectory(dir)) {
             return;
         }
@@ -54,15 +55,6 @@ final class HalfPublishedSweep {
             });
         } catch (IOException e) {
             log.warn("cannot list {}: {}", dir, e.getMessage());
-        }
-    }
-
-    private static boolean isKernelName(String name) {
-        try {
-            Names.validate("kernel", name);
-            return true;
-        } catch (RuntimeException e) {
-            return false;
         }
     }
 

@@ -6,6 +6,7 @@ import dev.banger.daemon.fs.FileModes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -222,7 +223,7 @@ public final class BlobCache {
         try (Stream<Path> s = Files.list(blobs)) {
             return s.filter(p -> {
                 Matcher m = ENTRY.matcher(p.getFileName().toString());
-                return m.matches() && m.group(2) != null && Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                return m.matches() && m.group(2) != null && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS);
             }).sorted().toList();
         } catch (IOException e) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "cannot list the blob cache " + blobs + ": " + e.getMessage(), e);
