@@ -316,4 +316,6 @@ printf '  adoptions   %d (VMs running before a kill, running the same QEMU after
 printf '  lost        %d (VMs that stopped running across a restart without a reason; target 0)\n' "$LOST"
 printf '  cancelled   %d creates cut by the client hanging up\n' "$CANCELS"
 printf '  failures    %d operations failed with no kill\n' "$FAILS"
+printf '  swept       %d leftovers removed by bangerd at its restarts (its log: removed tap / staging / part files / half-published / rules / VM dirs / orphan VMMs)\n' \
+    "$(grep -c -E 'removed tap |staging left by|download cut short|half-published|removed the (NAT|tap guard) rules|no VM row names it|killing orphan VMM|finished the undo|cut short by the previous daemon' "$LOG" || :)"
 [ "$LEAKS" -eq 0 ] && [ "$LOST" -eq 0 ]
