@@ -4,7 +4,7 @@
 #
 #   each cycle: one of create / stop / start / delete / cancelled create (the client hangs up
 #   mid-boot) / image pull (from a docker-registry on loopback) / image delete; in about 40 % of
-#   cycles bangerd is SIGKILLed 0.1-3 s into the operation (during a boot, a pull, a delete) and
+#   cycles bangerd is SIGKILLed 0-2 s into the operation (during a boot, a pull, a delete) and
 #   started again on the same state dir.
 #   after each restart and at the end, a leak is anything the store does not account for: a
 #   tap-fc-* tap, a firewall rule tagged banger:<id>, a QEMU process, a VM, image or kernel
@@ -241,8 +241,8 @@ choose_op() {
         OP=stop
     elif [ "$r" -lt 65 ] && name=$(pick stopped error created) && [ -n "$name" ]; then
         OP=start
-    elif [ "$r" -lt 80 ] && name=$(pick running stopped error created) && [ -n "$name" ]; then
-        OP=delete
+    elif [ "$r" -lt 80 ] && [ "$(count_vms)" -ge 2 ] && name=$(pick running stopped error created) && [ -n "$name" ]; then
+        OP=delete   # keeps a VM or two running, for the kills to find something to adopt
     elif [ "$r" -lt 92 ]; then
         SEQ=$((SEQ + 1)); OP=pull; ARGS=(image pull "$REGISTRY_REF" --name "p$SEQ" --kernel-ref cloud)
     elif name=$(banger image list --json | jq -r '.images[].name | select(startswith("p"))' | shuf -n 1) && [ -n "$name" ]; then
@@ -282,8 +282,7 @@ for ((CYCLE = 1; CYCLE <= CYCLES; CYCLE++)); do
         cp "$WORK/vms" "$WORK/vms.before"
         banger "${ARGS[@]}" >"$WORK/op.out" 2>&1 &
         op=$!
-        sleep "$((RANDOM % 30 / 10)).$((RANDOM % 10))"
-        sleep 0.1
+        sleep "$((RANDOM % 2)).$((RANDOM % 10))$((RANDOM % 10))"   # 0-2 s: most operations take 1-5 s here
         daemon_kill
         KILLS=$((KILLS + 1)); KILLED_IN[$OP]=$((${KILLED_IN[$OP]:-0} + 1))
         wait "$op" 2>/dev/null || :
