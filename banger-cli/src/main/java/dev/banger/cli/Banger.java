@@ -1,66 +1,20 @@
 package dev.banger.cli;
 
 import dev.banger.cli.client.DaemonUnreachableException;
-import dev.banger.cli.commands.CommandFactory;
-import dev.banger.cli.commands.CompletionCommand;
-import dev.banger.cli.commands.DaemonCommand;
-import dev.banger.cli.commands.DoctorCommand;
-import dev.banger.cli.commands.SystemCommand;
-import dev.banger.cli.commands.ImageCommand;
-import dev.banger.cli.commands.InternalCommand;
-import dev.banger.cli.commands.KernelCommand;
-import dev.banger.cli.commands.PingCommand;
-import dev.banger.cli.commands.PsCommand;
-import dev.banger.cli.commands.SshConfigCommand;
-import dev.banger.cli.commands.SshProxyCommand;
-import dev.banger.cli.commands.VmCommand;
-import dev.banger.cli.commands.VersionCommand;
-import dev.banger.core.BuildInfo;
+import dev.banger.cli.commands.RootCommand;
+import dev.banger.cli.console.Terminal;
+import dev.banger.cli.workspace.WorkspaceException;
 import dev.banger.core.rpc.BangerException;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.OptionSpec;
-import picocli.CommandLine.ScopeType;
 
 /**
- * {@code banger}: the thin client. Each subcommand is one class that sends one request to bangerd
- * and renders the answer. Exit codes: 0 ok, 1 operation failed, 2 usage, 3 daemon unreachable.
+ * {@code banger}'s entry point: runs one command line and turns what went wrong into a message
+ * and an exit code (0 ok, 1 operation failed, 2 usage, 3 daemon unreachable).
  */
-@Command(name = "banger", versionProvider = Banger.Version.class,
-        description = "One-command development sandboxes on microVMs.",
-        exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:ok", "1:the operation failed", "2:usage error", "3:bangerd unreachable"})
-public final class Banger implements Runnable {
+public final class Banger {
 
-    public static final int EXIT_FAILED = 1;
-    public static final int EXIT_USAGE = 2;
-    public static final int EXIT_UNREACHABLE = 3;
-    public static final String SOCKET_ENV = "BANGER_SOCKET";
-    public static final Path DEFAULT_SOCKET = Path.of("/run/banger/bangerd.sock");
-
-    /**
-     * The top-level commands, in help order. Only the one a command line names gets a picocli
-     * model: building the model of every command costs more start-up than the command itself.
-     */
-    private static final List<Class<?>> COMMANDS = List.of(VmCommand.class, PsCommand.class, PingCommand.class, VersionCommand.class, ImageCommand.class,
-            KernelCommand.class, DaemonCommand.class, DoctorCommand.class, SystemCommand.class, CompletionCommand.class,
-            InternalCommand.class, SshConfigCommand.class, SshProxyCommand.class);
-
-    // The root's options are declared in rootOptions(), not with @Option: every annotation type
-    // picocli reads costs a dynamic proxy class at start-up (~10 ms each, which no AOT cache keeps).
-    Path socket;
-    boolean json;
-
-    private final Map<String, String> env;
-    private final Terminal terminal;
-
-    public Banger(Map<String, String> env, Terminal terminal) {
-        this.env = env;
-        this.terminal = terminal;
+    private Banger() {
     }
 
     public static void main(String[] args) {
@@ -69,142 +23,30 @@ public final class Banger implements Runnable {
 
     /** Runs one command line; tests call this with their own environment and terminal. */
     public static int execute(Map<String, String> env, Terminal terminal, String... args) {
-        Banger root = new Banger(env, terminal);
-        CommandLine cl = commandLine(root, commandWord(args));
-        cl.setOut(terminal.out());
-        cl.setErr(terminal.err());
-        cl.setExecutionExceptionHandler((ex, line, parse) -> root.report(ex));
+        CommandLine cl = new RootCommand(env, terminal).commandLine(args);
+        cl.setExecutionExceptionHandler((ex, line, parse) -> report(terminal, ex));
         return cl.execute(args);
     }
 
-    /** The command tree with every top-level command, as help and completion scripts need it. */
-    public static CommandLine fullCommandLine(Banger root) {
-        return commandLine(root, null);
-    }
-
-    private static CommandLine commandLine(Banger root, String word) {
-        CommandLine cl = new CommandLine(root, new CommandFactory(root));
-        rootOptions(root, cl.getCommandSpec());
-        List<Class<?>> named = COMMANDS.stream().filter(c -> names(c).contains(word)).toList();
-        for (Class<?> c : named.isEmpty() ? COMMANDS : named) { // no or unknown word: all, for help and suggestions
-            cl.addSubcommand(c);
-        }
-        withHelpOptions(cl);
-        return cl;
-    }
-
-    private static void rootOptions(Banger root, CommandLine.Model.CommandSpec spec) {
-        spec.addOption(helpOption());
-        spec.addOption(OptionSpec.builder("-V", "--version").versionHelp(true).description("Print version information and exit.").build());
-        spec.addOption(OptionSpec.builder("--socket").paramLabel("PATH").type(Path.class).scopeType(ScopeType.INHERIT)
-                .description("bangerd's socket (default: $BANGER_SOCKET, else /run/banger/bangerd.sock).")
-                .setter(new Setter<Path>(v -> root.socket = v)).build());
-        spec.addOption(OptionSpec.builder("--json").type(boolean.class).arity("0").scopeType(ScopeType.INHERIT)
-                .description("Print machine-readable JSON.")
-                .setter(new Setter<Boolean>(v -> root.json = v)).build());
-    }
-
-    private static OptionSpec helpOption() {
-        return OptionSpec.builder("-h", "--help").usageHelp(true).description("Show this help message and exit.").build();
-    }
-
-    /** A picocli setter writing into a field of the root. */
-    private record Setter<T>(java.util.function.Consumer<T> write) implements CommandLine.Model.ISetter {
-        @Override
-        @SuppressWarnings("unchecked")
-        public <V> V set(V value) {
-            if (value != null) { // picocli also "sets" the initial value, which is null here
-                write.accept((T) value);
-            }
-            return null;
-        }
-    }
-
-    /** -h/--help on every command, set once here rather than on each command class. */
-    private static void withHelpOptions(CommandLine cl) {
-        for (CommandLine sub : new java.util.LinkedHashSet<>(cl.getSubcommands().values())) { // aliases repeat entries
-            if (sub.getCommandSpec().findOption("--help") == null) {
-                sub.getCommandSpec().addOption(helpOption());
-                withHelpOptions(sub);
-            }
-        }
-    }
-
-    private static List<String> names(Class<?> command) {
-        Command c = command.getAnnotation(Command.class);
-        List<String> names = new ArrayList<>(List.of(c.aliases()));
-        names.add(c.name());
-        return names;
-    }
-
-    /** The first argument that is not a root option (or its value). */
-    private static String commandWord(String[] args) {
-        for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--socket")) {
-                i++;
-            } else if (!args[i].startsWith("-")) {
-                return args[i];
-            }
-        }
-        return null;
-    }
-
-    @Override
-    public void run() {
-        throw new CommandLine.ParameterException(new CommandLine(this), "missing command: try `banger --help`");
-    }
-
-    /** The socket the user chose: flag, then $BANGER_SOCKET, then the system default. */
-    public Path socket() {
-        if (socket != null) {
-            return socket;
-        }
-        String fromEnv = env.get(SOCKET_ENV);
-        return fromEnv != null && !fromEnv.isBlank() ? Path.of(fromEnv) : DEFAULT_SOCKET;
-    }
-
-    public boolean socketChosen() {
-        return socket != null || (env.get(SOCKET_ENV) != null && !env.get(SOCKET_ENV).isBlank());
-    }
-
-    public boolean json() {
-        return json;
-    }
-
-    public Map<String, String> env() {
-        return env;
-    }
-
-    public Terminal terminal() {
-        return terminal;
-    }
-
-    private int report(Exception ex) {
+    private static int report(Terminal terminal, Exception ex) {
         return switch (ex) {
             case DaemonUnreachableException e -> {
                 terminal.error(e.getMessage(), null);
                 terminal.hint("start it with `banger daemon start` (or `sudo banger system install` on a systemd host)");
-                yield EXIT_UNREACHABLE;
+                yield RootCommand.EXIT_UNREACHABLE;
             }
             case BangerException e -> {
                 terminal.error(e.getMessage(), e.opId());
-                yield EXIT_FAILED;
+                yield RootCommand.EXIT_FAILED;
             }
-            case dev.banger.cli.workspace.WorkspaceException e -> { // the user's tree, not banger, needs a change
+            case WorkspaceException e -> { // the user's tree, not banger, needs a change
                 terminal.error(e.getMessage(), null);
-                yield EXIT_USAGE;
+                yield RootCommand.EXIT_USAGE;
             }
             default -> {
                 terminal.error("unexpected error: " + ex, null);
-                yield EXIT_FAILED;
+                yield RootCommand.EXIT_FAILED;
             }
         };
-    }
-
-    static final class Version implements CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            return new String[] {BuildInfo.current().oneLine("banger")};
-        }
     }
 }

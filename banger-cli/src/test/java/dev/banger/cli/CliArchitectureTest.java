@@ -33,6 +33,6 @@ class CliArchitectureTest {
 
     @Test
     void noPackageCycles() {
-        SlicesRuleDefinition.slices().matching("dev.banger.cli.(**)").should().beFreeOfCycles().check(CLI);
+        SlicesRuleDefinition.slices().matching("dev.banger.(**)").should().beFreeOfCycles().check(CLI);
     }
 }

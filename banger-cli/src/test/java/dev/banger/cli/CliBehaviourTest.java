@@ -1,5 +1,7 @@
 package dev.banger.cli;
 
+import dev.banger.cli.console.Terminal;
+import dev.banger.cli.commands.RootCommand;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
@@ -12,23 +14,23 @@ class CliBehaviourTest {
 
     @Test
     void unreachableDaemonExitsThreeWithAHint() {
-        CliRun r = CliRun.run(Map.of(Banger.SOCKET_ENV, "/nonexistent/bangerd.sock"), "ping");
-        assertThat(r.exit()).isEqualTo(Banger.EXIT_UNREACHABLE);
+        CliRun r = CliRun.run(Map.of(RootCommand.SOCKET_ENV, "/nonexistent/bangerd.sock"), "ping");
+        assertThat(r.exit()).isEqualTo(RootCommand.EXIT_UNREACHABLE);
         assertThat(r.err()).startsWith("banger: bangerd is not running (no socket at /nonexistent/bangerd.sock)")
                 .contains("banger daemon start");
     }
 
     @Test
     void socketFlagWinsOverEnvironment() {
-        CliRun r = CliRun.run(Map.of(Banger.SOCKET_ENV, "/env/bangerd.sock"), "--socket", "/flag/bangerd.sock", "ping");
+        CliRun r = CliRun.run(Map.of(RootCommand.SOCKET_ENV, "/env/bangerd.sock"), "--socket", "/flag/bangerd.sock", "ping");
         assertThat(r.err()).contains("/flag/bangerd.sock").doesNotContain("/env/");
     }
 
     @Test
     void usageErrorsExitTwo() {
-        assertThat(CliRun.run(Map.of(), "no-such-command").exit()).isEqualTo(Banger.EXIT_USAGE);
-        assertThat(CliRun.run(Map.of()).exit()).isEqualTo(Banger.EXIT_USAGE);
-        assertThat(CliRun.run(Map.of(), "completion", "fish").exit()).isEqualTo(Banger.EXIT_USAGE);
+        assertThat(CliRun.run(Map.of(), "no-such-command").exit()).isEqualTo(RootCommand.EXIT_USAGE);
+        assertThat(CliRun.run(Map.of()).exit()).isEqualTo(RootCommand.EXIT_USAGE);
+        assertThat(CliRun.run(Map.of(), "completion", "fish").exit()).isEqualTo(RootCommand.EXIT_USAGE);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.banger.cli;
 
+import dev.banger.cli.console.Terminal;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.HashMap;

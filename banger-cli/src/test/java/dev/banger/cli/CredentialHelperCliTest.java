@@ -1,5 +1,6 @@
 package dev.banger.cli;
 
+import dev.banger.cli.commands.RootCommand;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -98,7 +99,7 @@ class CredentialHelperCliTest {
     void withoutTheHelperTheRegistryRefusesThePull() throws Exception {
         CommandResult r = pullAsUser("{\"auths\": {}}", "refused-app");
 
-        assertThat(r.exitCode()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(r.exitCode()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(r.stderr()).contains("registry " + registry.host() + " refused access to private/app");
     }
 }

@@ -1,5 +1,6 @@
 package dev.banger.cli;
 
+import dev.banger.cli.commands.RootCommand;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.banger.daemon.exec.CommandResult;
@@ -62,7 +63,7 @@ class DaemonLifecycleCliTest {
         assertThat(dir.resolve("run/bangerd.pid")).doesNotExist();
 
         CommandResult down = Launchers.banger(null, "--socket", socket.toString(), "daemon", "status");
-        assertThat(down.exitCode()).isEqualTo(Banger.EXIT_UNREACHABLE);
+        assertThat(down.exitCode()).isEqualTo(RootCommand.EXIT_UNREACHABLE);
         assertThat(down.stderr()).contains("bangerd is not running").contains("banger daemon start");
     }
 
@@ -70,7 +71,7 @@ class DaemonLifecycleCliTest {
     void badConfigIsRejectedNamingTheKey() throws Exception {
         Files.writeString(config, "stat_dir = \"/tmp/x\"\n");
         CommandResult r = Launchers.banger(null, "daemon", "start", "--config", config.toString());
-        assertThat(r.exitCode()).isEqualTo(Banger.EXIT_USAGE);
+        assertThat(r.exitCode()).isEqualTo(RootCommand.EXIT_USAGE);
         assertThat(r.stderr()).contains("unknown key 'stat_dir'");
     }
 
@@ -79,7 +80,7 @@ class DaemonLifecycleCliTest {
         Files.createDirectories(dir.resolve("state"));
         Files.writeString(dir.resolve("state/banger.db"), "this is not a database, it is a text file ".repeat(100));
         CommandResult r = Launchers.banger(null, "daemon", "start", "--config", config.toString());
-        assertThat(r.exitCode()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(r.exitCode()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(r.stderr()).contains("bangerd exited during start-up").contains("not a valid SQLite database");
     }
 }

@@ -1,5 +1,6 @@
 package dev.banger.cli;
 
+import dev.banger.cli.commands.RootCommand;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -121,18 +122,18 @@ class HostPathRightsCliTest {
     void aMemberCannotRegisterFilesOnlyRootMayRead() throws Exception {
         List<String> kernels = entries(layout.kernelsDir());
         CommandResult shadow = member("image", "register", "--name", "stolen", "--rootfs", "/etc/shadow", "--kernel-ref", "k1");
-        assertThat(shadow.exitCode()).as(shadow.stderr()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(shadow.exitCode()).as(shadow.stderr()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(shadow.stderr()).contains("--rootfs /etc/shadow: permission denied");
 
         CommandResult ext4 = member("image", "register", "--name", "stolen", "--rootfs", secret.toString(), "--kernel-ref", "k1");
-        assertThat(ext4.exitCode()).as(ext4.stderr()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(ext4.exitCode()).as(ext4.stderr()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(ext4.stderr()).contains("--rootfs " + secret + ": permission denied");
 
         Path mine = home.resolve("mine.ext4");
         ext4(mine);
         own(mine);
         CommandResult kernel = member("image", "register", "--name", "stolen", "--rootfs", mine.toString(), "--kernel", "/etc/shadow");
-        assertThat(kernel.exitCode()).as(kernel.stderr()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(kernel.exitCode()).as(kernel.stderr()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(kernel.stderr()).contains("--kernel /etc/shadow: permission denied");
         assertNothingCreated("stolen", kernels);
         assertThat(d.cli("kernel", "list").out()).doesNotContain("stolen-kernel");
@@ -169,7 +170,7 @@ class HostPathRightsCliTest {
     void aMemberCannotImportFromRootsHomeNorWriteABundleIntoEtc() throws Exception {
         List<String> kernels = entries(layout.kernelsDir());
         CommandResult root = member("kernel", "import", "stolen", "--from", "/root");
-        assertThat(root.exitCode()).as(root.stderr()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(root.exitCode()).as(root.stderr()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(root.stderr()).contains("--from /root: permission denied");
 
         // The member's directory holding a file only root may read: tar fails on it, and the import with it.
@@ -178,22 +179,22 @@ class HostPathRightsCliTest {
         Files.setPosixFilePermissions(Files.writeString(mixed.resolve("initrd.img"), "root's"),
                 PosixFilePermissions.fromString("rw-------"));
         CommandResult partial = member("kernel", "import", "stolen", "--from", mixed.toString());
-        assertThat(partial.exitCode()).as(partial.stderr()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(partial.exitCode()).as(partial.stderr()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(partial.stderr()).contains("initrd.img", "Permission denied");
 
         CommandResult deb = member("kernel", "import", "stolen", "--deb", "/etc/shadow");
-        assertThat(deb.exitCode()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(deb.exitCode()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(deb.stderr()).contains("--deb /etc/shadow: permission denied");
 
         CommandResult bundle = member("image", "pull", "--bundle", "/etc/shadow", "--sha256", "0".repeat(64));
-        assertThat(bundle.exitCode()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(bundle.exitCode()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(bundle.stderr()).contains("--bundle /etc/shadow: permission denied");
 
         Path tar = own(Files.write(home.resolve("etc.tar"), new TestLayer().dir("etc", 0755).file("etc/hostname", "x").tar()));
         Path etcOut = Path.of("/etc/banger-paths-test.tar.zst");
         CommandResult make = member("internal", "make-bundle", "--rootfs-tar", tar.toString(), "--name", "x", "--kernel-ref", "k1",
                 "--size", "64M", "--out", etcOut.toString());
-        assertThat(make.exitCode()).as(make.stderr()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(make.exitCode()).as(make.stderr()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(make.stderr()).contains("--out " + etcOut + ": permission denied");
         assertThat(etcOut).doesNotExist();
         assertNothingCreated("stolen", kernels);
@@ -254,7 +255,7 @@ class HostPathRightsCliTest {
         assertThat(make.stdout()).contains("bundle  " + out);
         CommandResult again = member("internal", "make-bundle", "--rootfs-tar", tar.toString(), "--name", "app",
                 "--kernel-ref", "k1", "--size", "64M", "--out", out.toString());
-        assertThat(again.exitCode()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(again.exitCode()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(again.stderr()).contains("already exists; bundles are never overwritten");
 
         CommandResult pull = member("image", "pull", "--bundle", out.toString(), "--sha256", m.group(1), "--name", "app");
@@ -268,7 +269,7 @@ class HostPathRightsCliTest {
         Path out = home.resolve("broken.tar.zst");
         CommandResult make = member("internal", "make-bundle", "--rootfs-tar", tar.toString(), "--name", "broken",
                 "--kernel-ref", "k1", "--size", "64M", "--out", out.toString());
-        assertThat(make.exitCode()).as(make.stderr()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(make.exitCode()).as(make.stderr()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(make.stderr()).contains("escapes the image root");
         assertThat(out).doesNotExist();
     }

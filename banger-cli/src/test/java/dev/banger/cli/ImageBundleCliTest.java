@@ -1,5 +1,6 @@
 package dev.banger.cli;
 
+import dev.banger.cli.commands.RootCommand;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
@@ -79,7 +80,7 @@ class ImageBundleCliTest {
             assertThat(image.get("digest")).isEqualTo("sha256:" + sha);
 
             CliRun wrong = d.cli("image", "pull", "--bundle", url, "--sha256", "f".repeat(64), "--name", "wrong");
-            assertThat(wrong.exit()).isEqualTo(Banger.EXIT_FAILED);
+            assertThat(wrong.exit()).isEqualTo(RootCommand.EXIT_FAILED);
             assertThat(wrong.err()).contains("banger: bundle sha256 mismatch").contains("(op ");
         } finally {
             server.stop(0);
@@ -88,14 +89,14 @@ class ImageBundleCliTest {
 
     @Test
     void bundleUsageErrors() {
-        assertThat(d.cli("image", "pull", "--bundle", "/x.tar.zst").exit()).isEqualTo(Banger.EXIT_USAGE);
+        assertThat(d.cli("image", "pull", "--bundle", "/x.tar.zst").exit()).isEqualTo(RootCommand.EXIT_USAGE);
         CliRun both = d.cli("image", "pull", "debian:bookworm", "--bundle", "/x.tar.zst", "--sha256", "0".repeat(64));
-        assertThat(both.exit()).isEqualTo(Banger.EXIT_USAGE);
+        assertThat(both.exit()).isEqualTo(RootCommand.EXIT_USAGE);
         assertThat(both.err()).contains("--bundle takes no REF");
         assertThat(d.cli("image", "pull").err()).contains("Missing required parameter: 'REF'");
         assertThat(d.cli("--help").out()).doesNotContain("internal");
         CliRun make = d.cli("internal", "make-bundle", "--name", "x");
-        assertThat(make.exit()).isEqualTo(Banger.EXIT_USAGE);
+        assertThat(make.exit()).isEqualTo(RootCommand.EXIT_USAGE);
         assertThat(make.err()).contains("--rootfs-tar").contains("--out");
     }
 
@@ -110,7 +111,7 @@ class ImageBundleCliTest {
 
         CliRun both = d.cli("image", "register", "--name", "mine", "--rootfs", rootfs.toString(), "--kernel", vmlinuz.toString(),
                 "--kernel-ref", "k1");
-        assertThat(both.exit()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(both.exit()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(both.err()).contains("--kernel-ref cannot be combined with --kernel or --initrd");
 
         CliRun reg = d.cli("image", "register", "--name", "mine", "--rootfs", rootfs.toString(), "--kernel", vmlinuz.toString());

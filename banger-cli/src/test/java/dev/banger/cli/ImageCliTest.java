@@ -1,5 +1,6 @@
 package dev.banger.cli;
 
+import dev.banger.cli.commands.RootCommand;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.banger.core.rpc.Json;
@@ -55,7 +56,7 @@ class ImageCliTest {
         assertThat((String) image.get("rootfs_path")).endsWith("/rootfs.ext4");
 
         CliRun again = d.cli("image", "pull", registry.host() + "/app:v1", "--name", "app");
-        assertThat(again.exit()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(again.exit()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(again.err()).startsWith("banger: image 'app' already exists").containsPattern("\\(op [0-9a-f]{12}\\)");
 
         CliRun delete = d.cli("image", "delete", "app");
@@ -67,11 +68,11 @@ class ImageCliTest {
     @Test
     void badInputIsRefusedBeforeAndByTheDaemon() {
         CliRun size = d.cli("image", "pull", registry.host() + "/app:v1", "--size", "4GiB");
-        assertThat(size.exit()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(size.exit()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(size.err()).startsWith("banger: --size '4GiB' is not a size");
 
         CliRun tag = d.cli("image", "pull", registry.host() + "/app:nope");
-        assertThat(tag.exit()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(tag.exit()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(tag.err()).contains("nope").contains("(op ");
 
         CliRun ref = d.cli("image", "pull", "UPPER/Case");

@@ -1,5 +1,6 @@
 package dev.banger.cli;
 
+import dev.banger.cli.commands.RootCommand;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.banger.core.config.Config;
@@ -74,18 +75,18 @@ class KernelCatalogCliTest {
         assertThat(d.cli("kernel", "list").out()).contains("cloud");
 
         CliRun again = d.cli("kernel", "pull", "cloud");
-        assertThat(again.exit()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(again.exit()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(again.err()).startsWith("banger: kernel 'cloud' already exists");
     }
 
     @Test
     void unknownAndCorruptEntriesFailNamingWhy() {
         CliRun unknown = d.cli("kernel", "pull", "nope");
-        assertThat(unknown.exit()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(unknown.exit()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(unknown.err()).contains("kernel 'nope' is not in the kernel catalog", "banger kernel list --available");
 
         CliRun broken = d.cli("kernel", "pull", "broken");
-        assertThat(broken.exit()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(broken.exit()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(broken.err()).contains("failed verification", "expected sha256 " + "0".repeat(64), "got ");
     }
 }

@@ -1,5 +1,6 @@
 package dev.banger.cli;
 
+import dev.banger.cli.commands.RootCommand;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.banger.core.rpc.Json;
@@ -50,7 +51,7 @@ class KernelDebCliTest {
         assertThat((String) k.get("modules_path")).endsWith("/kernels/cloud/modules");
 
         CliRun again = d.cli("kernel", "import", "cloud", "--deb", deb.toString());
-        assertThat(again.exit()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(again.exit()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(again.err()).startsWith("banger: kernel 'cloud' already exists");
         assertThat(d.cli("kernel", "delete", "cloud").out()).startsWith("deleted kernel cloud");
     }
@@ -58,10 +59,10 @@ class KernelDebCliTest {
     @Test
     void fromAndDebTogetherOrNeitherAreRefusedNamingTheFlags() {
         CliRun both = d.cli("kernel", "import", "k", "--deb", deb.toString(), "--from", dir.toString());
-        assertThat(both.exit()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(both.exit()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(both.err()).contains("exactly one of --from DIR", "--deb FILE");
         CliRun neither = d.cli("kernel", "import", "k");
-        assertThat(neither.exit()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(neither.exit()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(neither.err()).contains("exactly one of --from DIR", "--deb FILE");
         CliRun notDeb = d.cli("kernel", "import", "k", "--deb", dir.toString());
         assertThat(notDeb.err()).contains("--deb " + dir + " is not a regular file");

@@ -1,5 +1,6 @@
 package dev.banger.cli;
 
+import dev.banger.cli.commands.RootCommand;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -49,7 +50,7 @@ class PeerAuthTest {
     @Test
     void strangerCannotOpenTheSocket() {
         CommandResult r = Launchers.banger("nobody", "--socket", d.socket.toString(), "ping");
-        assertThat(r.exitCode()).as(r.stderr()).isEqualTo(Banger.EXIT_UNREACHABLE);
+        assertThat(r.exitCode()).as(r.stderr()).isEqualTo(RootCommand.EXIT_UNREACHABLE);
         assertThat(r.stderr()).contains("permission denied on " + d.socket).contains("group 'banger'");
     }
 
@@ -58,7 +59,7 @@ class PeerAuthTest {
         Files.setPosixFilePermissions(d.socket, PosixFilePermissions.fromString("rw-rw-rw-"));
         try {
             CommandResult r = Launchers.banger("nobody", "--socket", d.socket.toString(), "ping");
-            assertThat(r.exitCode()).as(r.stderr()).isEqualTo(Banger.EXIT_FAILED);
+            assertThat(r.exitCode()).as(r.stderr()).isEqualTo(RootCommand.EXIT_FAILED);
             assertThat(r.stderr()).startsWith("banger: user nobody").contains("may not use bangerd")
                     .containsPattern("\\(op [0-9a-f]{12}\\)");
             assertThat(r.stdout()).isEmpty();

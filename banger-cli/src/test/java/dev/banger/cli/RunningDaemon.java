@@ -1,5 +1,6 @@
 package dev.banger.cli;
 
+import dev.banger.cli.commands.RootCommand;
 import dev.banger.core.config.Config;
 import dev.banger.daemon.Daemon;
 import java.nio.file.Path;
@@ -32,7 +33,7 @@ final class RunningDaemon implements AutoCloseable {
     }
 
     CliRun cli(String... args) {
-        return CliRun.run(Map.of(Banger.SOCKET_ENV, socket.toString()), args);
+        return CliRun.run(Map.of(RootCommand.SOCKET_ENV, socket.toString()), args);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.banger.cli;
 
+import dev.banger.cli.commands.RootCommand;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -139,23 +140,23 @@ class SshConfigCliTest {
         Map<String, String> before = snapshot(home);
 
         CommandResult oneMarker = sshConfig("--install");
-        assertThat(oneMarker.exitCode()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(oneMarker.exitCode()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(oneMarker.stderr()).contains("~/.ssh/config has one '# >>> banger >>>' line and no '# <<< banger <<<' lines",
                 "edited by hand");
         assertThat(sshConfig("--uninstall").stderr()).contains("edited by hand");
         assertThat(snapshot(home)).as("a refusal changes nothing").isEqualTo(before);
 
         CommandResult both = sshConfig("--install", "--uninstall");
-        assertThat(both.exitCode()).isEqualTo(Banger.EXIT_USAGE);
+        assertThat(both.exitCode()).isEqualTo(RootCommand.EXIT_USAGE);
         assertThat(both.stderr()).contains("--install and --uninstall contradict each other");
 
         CommandResult noDaemon = Launchers.banger(USER, Map.of("HOME", home.toString()), "--socket", dir.resolve("none.sock").toString(),
                 "ssh-config", "--install");
-        assertThat(noDaemon.exitCode()).isEqualTo(Banger.EXIT_UNREACHABLE);
+        assertThat(noDaemon.exitCode()).isEqualTo(RootCommand.EXIT_UNREACHABLE);
 
         CommandResult relativeHome = Launchers.banger(USER, Map.of("HOME", "relative/home"), "--socket", d.socket.toString(),
                 "ssh-config", "--install");
-        assertThat(relativeHome.exitCode()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(relativeHome.exitCode()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(relativeHome.stderr()).contains("HOME is 'relative/home', not an absolute path");
         assertThat(snapshot(home)).isEqualTo(before);
 
@@ -165,7 +166,7 @@ class SshConfigCliTest {
         Files.setPosixFilePermissions(ssh, PosixFilePermissions.fromString("rwxr-xr-x"));
         Map<String, String> readOnly = snapshot(home);
         CommandResult denied = sshConfig("--install");
-        assertThat(denied.exitCode()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(denied.exitCode()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(denied.stderr()).contains("cannot write ~/.ssh/config: permission denied (nothing was changed)");
         assertThat(snapshot(home)).as("no ~/.config/banger left behind").isEqualTo(readOnly);
     }
@@ -173,7 +174,7 @@ class SshConfigCliTest {
     @Test
     void sshProxyToAVmThatIsNotThereSaysSo() {
         CliRun proxy = d.cli("ssh-proxy", "nope.vm", "22");
-        assertThat(proxy.exit()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(proxy.exit()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(proxy.err()).contains("VM 'nope' not found");
         assertThat(proxy.out()).as("nothing on the SSH stream").isEmpty();
     }

@@ -1,5 +1,6 @@
 package dev.banger.cli;
 
+import dev.banger.cli.commands.RootCommand;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -115,7 +116,7 @@ class VmCliTest {
         assertThat(logs.stdout().lines().toList()).hasSize(5);
 
         CommandResult stop = banger("vm", "stop", "c1", "c2-missing");
-        assertThat(stop.exitCode()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(stop.exitCode()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(stop.stderr()).contains("c2-missing", "not found");
         assertThat(stop.stdout()).contains("stopped c1");
         assertThat(banger("vm", "show", "c1").stdout()).contains("state      stopped");
@@ -188,7 +189,7 @@ class VmCliTest {
                 new Refusal(List.of("vm", "create", "--name", "Bad_Name"), "VM name 'Bad_Name' is not allowed"),
                 new Refusal(List.of("vm", "create", "--disk-size", "huge"), "--disk-size 'huge' is not a size"))) {
             CliRun run = d.cli(r.args().toArray(String[]::new));
-            assertThat(run.exit()).as(r.args() + ": " + run.err()).isIn(Banger.EXIT_USAGE, Banger.EXIT_FAILED);
+            assertThat(run.exit()).as(r.args() + ": " + run.err()).isIn(RootCommand.EXIT_USAGE, RootCommand.EXIT_FAILED);
             assertThat(run.err()).as(r.args().toString()).contains(r.message());
             assertThat(vmNames()).as(r.args() + " created nothing").isEmpty();
         }
@@ -300,13 +301,13 @@ class VmCliTest {
                 .containsEntry("url", "http://p1.vm:8080/"));
 
         CommandResult withMissing = banger("vm", "ports", "p1", "nope");
-        assertThat(withMissing.exitCode()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(withMissing.exitCode()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(withMissing.stderr()).contains("VM 'nope' not found");
         assertThat(withMissing.stdout()).contains("p1.vm:8080");
 
         assertThat(banger("vm", "stop", "p1").exitCode()).isZero();
         CommandResult stopped = banger("vm", "ports", "p1");
-        assertThat(stopped.exitCode()).isEqualTo(Banger.EXIT_FAILED);
+        assertThat(stopped.exitCode()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(stopped.stderr()).contains("VM p1 is not running");
         assertThat(banger("vm", "delete", "p1").exitCode()).isZero();
     }

@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import java.util.Map;
 import java.util.function.Function;
 import picocli.CommandLine;
@@ -10,9 +9,9 @@ import picocli.CommandLine;
  * whose first use spins method-handle classes that cost ~25 ms of each command's start-up; the
  * commands that act on the daemon get the root (socket, --json, terminal) this way too.
  */
-public record CommandFactory(Banger root) implements CommandLine.IFactory {
+public record CommandFactory(RootCommand root) implements CommandLine.IFactory {
 
-    private static final Map<Class<?>, Function<Banger, Object>> COMMANDS = Map.ofEntries(
+    private static final Map<Class<?>, Function<RootCommand, Object>> COMMANDS = Map.ofEntries(
                 Map.entry(DaemonOperationsCommand.class, DaemonOperationsCommand::new),
                 Map.entry(DaemonStartCommand.class, DaemonStartCommand::new),
                 Map.entry(DaemonStatusCommand.class, DaemonStatusCommand::new),
@@ -72,7 +71,7 @@ public record CommandFactory(Banger root) implements CommandLine.IFactory {
 
     @Override
     public <K> K create(Class<K> cls) throws Exception {
-        Function<Banger, Object> make = COMMANDS.get(cls);
+        Function<RootCommand, Object> make = COMMANDS.get(cls);
         return make != null ? cls.cast(make.apply(root)) : CommandLine.defaultFactory().create(cls);
     }
 }

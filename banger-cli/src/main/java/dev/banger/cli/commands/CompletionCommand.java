@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import java.util.concurrent.Callable;
 import picocli.AutoComplete;
 import picocli.CommandLine;
@@ -25,8 +24,8 @@ public final class CompletionCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Banger current = (Banger) spec.root().userObject();
-        CommandLine root = Banger.fullCommandLine(new Banger(current.env(), current.terminal()));
+        RootCommand current = (RootCommand) spec.root().userObject();
+        CommandLine root = RootCommand.fullCommandLine(new RootCommand(current.env(), current.terminal()));
         Invocation.of(spec).terminal().out().print(AutoComplete.bash(root.getCommandName(), root));
         Invocation.of(spec).terminal().out().flush();
         return 0;

@@ -1,21 +1,21 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.cli.client.DaemonUnreachableException;
 import dev.banger.cli.client.RpcClient;
 import dev.banger.cli.exec.ProcessLauncher;
 import dev.banger.core.Layout;
+import dev.banger.core.api.NoParams;
+import dev.banger.core.api.SystemApi;
 import dev.banger.core.config.Config;
 import dev.banger.core.config.ConfigException;
 import dev.banger.core.config.ConfigLoader;
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.model.PingResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -30,7 +30,7 @@ public final class DaemonStartCommand implements Callable<Integer> {
 
     private final Invocation inv;
 
-    DaemonStartCommand(Banger root) {
+    DaemonStartCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 
@@ -43,28 +43,28 @@ public final class DaemonStartCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Banger root = inv.root();
+        RootCommand root = inv.root();
         Config cfg;
         try {
             cfg = ConfigLoader.load(config == null ? null : config.toAbsolutePath(), root.env());
         } catch (ConfigException e) {
             inv.terminal().error(e.getMessage(), null);
-            return Banger.EXIT_USAGE;
+            return RootCommand.EXIT_USAGE;
         }
         Path socket = cfg.socketPath();
         if (root.socketChosen() && !root.socket().toAbsolutePath().equals(socket)) {
             inv.terminal().error("--socket/BANGER_SOCKET (" + root.socket() + ") differs from the config's socket_path ("
                     + socket + "); the daemon listens on the latter", null);
-            return Banger.EXIT_USAGE;
+            return RootCommand.EXIT_USAGE;
         }
-        Optional<Map<String, Object>> running = ping(socket);
+        Optional<PingResult> running = ping(socket);
         if (running.isPresent()) {
-            inv.terminal().println("bangerd is already running (pid " + running.get().get("pid") + ", socket " + socket + ")");
+            inv.terminal().println("bangerd is already running (pid " + running.get().pid() + ", socket " + socket + ")");
             return 0;
         }
         if (Files.isDirectory(Path.of("/run/systemd/system")) && Files.exists(SYSTEMD_UNIT)) {
             inv.terminal().error("systemd manages bangerd on this host: run `sudo systemctl start bangerd`", null);
-            return Banger.EXIT_FAILED;
+            return RootCommand.EXIT_FAILED;
         }
         Path bangerd = locateDaemon(root);
         Layout layout = Layout.of(cfg);
@@ -74,7 +74,7 @@ public final class DaemonStartCommand implements Callable<Integer> {
         } catch (IOException e) {
             inv.terminal().error("cannot create " + log.getParent() + " for the daemon's log: " + e.getMessage()
                     + " (run as root, or pass --config with directories you own)", null);
-            return Banger.EXIT_FAILED;
+            return RootCommand.EXIT_FAILED;
         }
         List<String> argv = new ArrayList<>();
         if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
@@ -95,25 +95,25 @@ public final class DaemonStartCommand implements Callable<Integer> {
             if (ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)) {
                 inv.terminal().error("bangerd exited during start-up; the end of " + log + ":", null);
                 tail(log, 15).forEach(l -> inv.terminal().hint(l));
-                return Banger.EXIT_FAILED;
+                return RootCommand.EXIT_FAILED;
             }
             Thread.sleep(50);
         }
         inv.terminal().error("bangerd (pid " + pid + ") did not answer on " + socket + " within " + waitSeconds
                 + " s; see " + log, null);
-        return Banger.EXIT_FAILED;
+        return RootCommand.EXIT_FAILED;
     }
 
-    private static Optional<Map<String, Object>> ping(Path socket) {
+    private static Optional<PingResult> ping(Path socket) {
         try (RpcClient c = RpcClient.connect(socket)) {
-            return Optional.of(Invocation.asMap(c.call(Methods.PING, null)));
+            return Optional.of(c.call(SystemApi.PING, NoParams.NONE));
         } catch (DaemonUnreachableException e) {
             return Optional.empty();
         }
     }
 
     /** Next to our own launcher first (a build or an install), then $PATH. */
-    static Path locateDaemon(Banger root) {
+    static Path locateDaemon(RootCommand root) {
         String home = System.getProperty("banger.home");
         if (home != null) {
             Path p = Path.of(home, "bin", "bangerd");

@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
@@ -9,7 +8,7 @@ public final class PsCommand implements Callable<Integer> {
 
     private final Invocation inv;
 
-    PsCommand(Banger root) {
+    PsCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

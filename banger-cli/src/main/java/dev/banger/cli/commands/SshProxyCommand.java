@@ -1,9 +1,9 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
+import dev.banger.core.api.NameParams;
+import dev.banger.core.api.VmApi;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
-import dev.banger.core.rpc.Methods;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
@@ -12,7 +12,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -34,14 +33,14 @@ public final class SshProxyCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "PORT", defaultValue = "22", description = "The guest's port (default 22).")
     int port;
 
-    SshProxyCommand(Banger root) {
+    SshProxyCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 
     @Override
     public Integer call() throws IOException {
         String vm = host.endsWith(".vm") ? host.substring(0, host.length() - ".vm".length()) : host;
-        String ip = String.valueOf(inv.call(Methods.VM_SSH, Map.of("name", vm)).get("ip"));
+        String ip = inv.call(VmApi.SSH, new NameParams(vm)).ip();
         Socket socket = new Socket();
         try {
             socket.connect(new InetSocketAddress(ip, port), CONNECT_TIMEOUT_MS);

@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.cli.exec.ProcessLauncher;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -17,7 +16,7 @@ import picocli.CommandLine.Command;
 public final class SystemCommand {
 
     /** Runs {@code bangerd system ARGS} on our terminal; its exit status is ours. */
-    static int passThrough(Banger root, List<String> args) throws IOException {
+    static int passThrough(RootCommand root, List<String> args) throws IOException {
         List<String> argv = new ArrayList<>();
         argv.add(DaemonStartCommand.locateDaemon(root).toString());
         argv.add("system");

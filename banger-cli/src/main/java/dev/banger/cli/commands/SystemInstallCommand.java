@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,9 +12,9 @@ import picocli.CommandLine.Option;
         "then start it and wait up to 15 s for ping. Where PID 1 is not systemd, it says so."})
 public final class SystemInstallCommand implements Callable<Integer> {
 
-    private final Banger root;
+    private final RootCommand root;
 
-    SystemInstallCommand(Banger root) {
+    SystemInstallCommand(RootCommand root) {
         this.root = root;
     }
 

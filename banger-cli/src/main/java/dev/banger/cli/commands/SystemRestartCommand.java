@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,9 +10,9 @@ import picocli.CommandLine.Option;
 @Command(name = "restart", description = "Restart bangerd.service (running VMs keep running) and wait up to 15 s for ping.")
 public final class SystemRestartCommand implements Callable<Integer> {
 
-    private final Banger root;
+    private final RootCommand root;
 
-    SystemRestartCommand(Banger root) {
+    SystemRestartCommand(RootCommand root) {
         this.root = root;
     }
 

@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,9 +10,9 @@ import picocli.CommandLine.Option;
 @Command(name = "status", description = "Show the install, the state of bangerd.service and whether bangerd answers (exit 1 unless all is well).")
 public final class SystemStatusCommand implements Callable<Integer> {
 
-    private final Banger root;
+    private final RootCommand root;
 
-    SystemStatusCommand(Banger root) {
+    SystemStatusCommand(RootCommand root) {
         this.root = root;
     }
 

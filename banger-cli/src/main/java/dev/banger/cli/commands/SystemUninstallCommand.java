@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,9 +11,9 @@ import picocli.CommandLine.Option;
         "Keeps the group banger and the state (images, kernels, VMs) unless --purge."})
 public final class SystemUninstallCommand implements Callable<Integer> {
 
-    private final Banger root;
+    private final RootCommand root;
 
-    SystemUninstallCommand(Banger root) {
+    SystemUninstallCommand(RootCommand root) {
         this.root = root;
     }
 

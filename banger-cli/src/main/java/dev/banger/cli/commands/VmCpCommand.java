@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
@@ -29,7 +28,7 @@ public final class VmCpCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "DST", description = "A host path, - (a tar stream on stdout), or VM:PATH.")
     String dst;
 
-    VmCpCommand(Banger root) {
+    VmCpCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

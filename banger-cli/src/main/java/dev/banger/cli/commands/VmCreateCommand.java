@@ -1,8 +1,7 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
-import dev.banger.core.rpc.Methods;
-import java.util.Map;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.model.VmInfo;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,15 +18,15 @@ public final class VmCreateCommand implements Callable<Integer> {
     @Option(names = "--no-start", description = "Only reserve the VM (name, address); `banger vm start` boots it.")
     boolean noStart;
 
-    VmCreateCommand(Banger root) {
+    VmCreateCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 
     @Override
     public Integer call() {
         long t0 = System.nanoTime();
-        Map<String, Object> vm = inv.callWithProgress(Methods.VM_CREATE, spec.params(noStart));
-        inv.render(vm, () -> {
+        VmInfo vm = inv.callWithProgress(VmApi.CREATE, spec.params(noStart));
+        inv.render(VmApi.CREATE, vm, () -> {
             VmShowCommand.describe(inv, vm);
             if (!noStart) {
                 inv.terminal().hint(String.format("ready in %.1f s", (System.nanoTime() - t0) / 1e9));

@@ -1,13 +1,13 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.model.VmInfo;
 import picocli.CommandLine.Command;
 
 @Command(name = "kill", description = "Kill VMs at once (for when stop hangs); they end up stopped.")
-public final class VmKillCommand extends VmFanOut {
+public final class VmKillCommand extends VmFanOut<VmInfo> {
 
-    VmKillCommand(Banger root) {
-        super(root, Methods.VM_KILL, "killed");
+    VmKillCommand(RootCommand root) {
+        super(root, VmApi.KILL, "killed");
     }
 }

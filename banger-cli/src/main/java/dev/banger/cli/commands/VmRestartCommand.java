@@ -1,13 +1,13 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.model.VmInfo;
 import picocli.CommandLine.Command;
 
 @Command(name = "restart", description = "Stop and start VMs: the guest boots afresh.")
-public final class VmRestartCommand extends VmFanOut {
+public final class VmRestartCommand extends VmFanOut<VmInfo> {
 
-    VmRestartCommand(Banger root) {
-        super(root, Methods.VM_RESTART, "restarted");
+    VmRestartCommand(RootCommand root) {
+        super(root, VmApi.RESTART, "restarted");
     }
 }

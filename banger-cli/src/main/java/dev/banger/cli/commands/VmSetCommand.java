@@ -1,8 +1,7 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
-import dev.banger.core.rpc.Methods;
-import java.util.Map;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.model.VmInfo;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -32,15 +31,14 @@ public final class VmSetCommand implements Callable<Integer> {
             description = "Keep other guests from reaching the VM and it from them, or let it talk to the other non-isolated VMs (--no-isolate).")
     Boolean isolate;
 
-    VmSetCommand(Banger root) {
+    VmSetCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 
     @Override
     public Integer call() {
-        Map<String, Object> v = inv.call(Methods.VM_SET, Invocation.params("name", vm, "vcpu", vcpu, "memory", memory,
-                "disk_size", diskSize, "nat", nat, "isolate", isolate));
-        inv.render(v, () -> VmShowCommand.describe(inv, v));
+        VmInfo v = inv.call(VmApi.SET, new VmApi.SetParams(vm, vcpu, memory, diskSize, nat, isolate));
+        inv.render(VmApi.SET, v, () -> VmShowCommand.describe(inv, v));
         return 0;
     }
 }

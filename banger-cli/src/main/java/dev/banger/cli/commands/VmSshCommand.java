@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -20,7 +19,7 @@ public final class VmSshCommand implements Callable<Integer> {
     @Parameters(index = "1..*", paramLabel = "CMD", description = "Command to run instead of a shell (after --).")
     List<String> command = List.of();
 
-    VmSshCommand(Banger root) {
+    VmSshCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

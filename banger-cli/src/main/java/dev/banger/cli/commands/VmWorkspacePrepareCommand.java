@@ -1,6 +1,5 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.Banger;
 import dev.banger.cli.workspace.Shipment;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -28,7 +27,7 @@ public final class VmWorkspacePrepareCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Overwrite files the guest changed since the last ship.")
     boolean force;
 
-    VmWorkspacePrepareCommand(Banger root) {
+    VmWorkspacePrepareCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
 

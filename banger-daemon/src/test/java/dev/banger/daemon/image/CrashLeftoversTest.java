@@ -3,6 +3,7 @@ package dev.banger.daemon.image;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.banger.core.Layout;
+import dev.banger.core.api.KernelApi;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.KernelInfo;
 import dev.banger.daemon.exec.CommandRunner;
@@ -96,6 +97,6 @@ class CrashLeftoversTest {
 
     private KernelInfo importKernel(String name) {
         OperationContext ctx = new Operations(store, Clock.systemUTC()).begin(Operations.newOpId(), "kernel.import", "test", false, e -> { });
-        return images.importKernel(new ImageRpc.KernelImportParams(name, prepared.toString(), "6.1.0-test", "debian"), ctx);
+        return images.importKernel(new KernelApi.KernelImportParams(name, prepared.toString(), "6.1.0-test", "debian"), ctx);
     }
 }

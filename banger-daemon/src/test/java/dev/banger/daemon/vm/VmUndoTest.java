@@ -13,10 +13,8 @@ import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.boot.BootStep;
 import dev.banger.daemon.vm.boot.HandlesFile;
 import dev.banger.daemon.vm.boot.VmHandles;
-import dev.banger.daemon.workspace.WorkspaceService;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,11 +77,9 @@ class VmUndoTest {
     void anUndoThatFailsIsFinishedByTheNextDaemonStart() {
         RefusesATapDelete refusing = new RefusesATapDelete();
         HostNetwork network = new HostNetwork(rig.config, refusing);
-        VMService service = new VMService(rig.store, refusing, rig.layout, rig.config, network, rig.images,
-                new WorkspaceService(refusing, Clock.systemUTC()), Clock.systemUTC());
-        VMService.BootPlan real = service.bootPlan;
-        service.bootPlan = boot -> { // the real steps up to the launch, which fails
-            List<BootStep> steps = new ArrayList<>(real.steps(boot).stream().takeWhile(s -> !s.name().equals("launch")).toList());
+        VMService service = rig.newService(rig.config, network, refusing, parts -> parts.withBootPlan((boot, standard) -> {
+            // the real steps up to the launch, which fails
+            List<BootStep> steps = new ArrayList<>(standard.stream().takeWhile(s -> !s.name().equals("launch")).toList());
             steps.add(new BootStep() {
                 public String name() {
                     return "launch";
@@ -94,7 +90,7 @@ class VmUndoTest {
                 }
             });
             return steps;
-        };
+        }));
         refusing.armed.set(true);
         assertThatThrownBy(() -> service.create(VmRig.create("half", "bb"), rig.ctx("vm.create"))).hasMessageContaining("qemu refused");
         network.close();
@@ -109,7 +105,7 @@ class VmUndoTest {
             rig.restart();
             assertThat(log.messages()).anyMatch(m -> m.contains("VM half: finished the undo of its failed start"));
         }
-        assertThat(rig.network.taps()).doesNotContain(tap);
+        assertThat(rig.taps()).doesNotContain(tap);
         assertThat(HandlesFile.read(vmDir)).isEmpty();
         assertThat(vmDir.resolve("root.qcow2")).as("the root disk the failed start made").doesNotExist();
         assertThat(vmDir.resolve("work.ext4")).as("the work disk the failed start made").doesNotExist();
@@ -140,7 +136,7 @@ class VmUndoTest {
                         "removed the tap guard rules of VM id " + gone + ": it is not running").noneMatch(m -> m.contains(keeper.id()));
                 assertThat(dirs.messages()).contains("removed " + goneDir + ": no VM row names it");
             }
-            assertThat(rig.network.taps()).doesNotContain(orphan).contains(HostNetwork.tapName(keeper.id()), elsewhere);
+            assertThat(rig.taps()).doesNotContain(orphan).contains(HostNetwork.tapName(keeper.id()), elsewhere);
             assertThat(rig.network.nat().vmsWithRules()).doesNotContain(gone);
             assertThat(rig.network.guard().vmsWithRules()).doesNotContain(gone).contains(keeper.id());
             assertThat(goneDir).doesNotExist();

@@ -1,4 +1,4 @@
-package dev.banger.cli;
+package dev.banger.cli.console;
 
 import dev.banger.cli.client.RpcClient;
 import dev.banger.core.units.Sizes;

@@ -1,4 +1,4 @@
-package dev.banger.cli;
+package dev.banger.cli.console;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,0 +1,168 @@
+package dev.banger.cli.commands;
+
+import dev.banger.cli.console.Terminal;
+import dev.banger.core.BuildInfo;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ScopeType;
+
+/**
+ * The {@code banger} command itself: its root options (--socket, --json), what every subcommand
+ * reads from them, the exit codes, and the picocli tree. Each subcommand is one class that sends
+ * one request to bangerd and renders the answer.
+ */
+@Command(name = "banger", versionProvider = RootCommand.Version.class,
+        description = "One-command development sandboxes on microVMs.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:ok", "1:the operation failed", "2:usage error", "3:bangerd unreachable"})
+public final class RootCommand implements Runnable {
+
+    public static final int EXIT_FAILED = 1;
+    public static final int EXIT_USAGE = 2;
+    public static final int EXIT_UNREACHABLE = 3;
+    public static final String SOCKET_ENV = "BANGER_SOCKET";
+    public static final Path DEFAULT_SOCKET = Path.of("/run/banger/bangerd.sock");
+
+    /**
+     * The top-level commands, in help order. Only the one a command line names gets a picocli
+     * model: building the model of every command costs more start-up than the command itself.
+     */
+    private static final List<Class<?>> COMMANDS = List.of(VmCommand.class, PsCommand.class, PingCommand.class, VersionCommand.class, ImageCommand.class,
+            KernelCommand.class, DaemonCommand.class, DoctorCommand.class, SystemCommand.class, CompletionCommand.class,
+            InternalCommand.class, SshConfigCommand.class, SshProxyCommand.class);
+
+    // The root's options are declared in rootOptions(), not with @Option: every annotation type
+    // picocli reads costs a dynamic proxy class at start-up (~10 ms each, which no AOT cache keeps).
+    Path socket;
+    boolean json;
+
+    private final Map<String, String> env;
+    private final Terminal terminal;
+
+    public RootCommand(Map<String, String> env, Terminal terminal) {
+        this.env = env;
+        this.terminal = terminal;
+    }
+
+    /** The tree for one command line: only the top-level command it names gets a model. */
+    public CommandLine commandLine(String... args) {
+        CommandLine cl = commandLine(this, commandWord(args));
+        cl.setOut(terminal.out());
+        cl.setErr(terminal.err());
+        return cl;
+    }
+
+    /** The command tree with every top-level command, as help and completion scripts need it. */
+    public static CommandLine fullCommandLine(RootCommand root) {
+        return commandLine(root, null);
+    }
+
+    private static CommandLine commandLine(RootCommand root, String word) {
+        CommandLine cl = new CommandLine(root, new CommandFactory(root));
+        rootOptions(root, cl.getCommandSpec());
+        List<Class<?>> named = COMMANDS.stream().filter(c -> names(c).contains(word)).toList();
+        for (Class<?> c : named.isEmpty() ? COMMANDS : named) { // no or unknown word: all, for help and suggestions
+            cl.addSubcommand(c);
+        }
+        withHelpOptions(cl);
+        return cl;
+    }
+
+    private static void rootOptions(RootCommand root, CommandLine.Model.CommandSpec spec) {
+        spec.addOption(helpOption());
+        spec.addOption(OptionSpec.builder("-V", "--version").versionHelp(true).description("Print version information and exit.").build());
+        spec.addOption(OptionSpec.builder("--socket").paramLabel("PATH").type(Path.class).scopeType(ScopeType.INHERIT)
+                .description("bangerd's socket (default: $BANGER_SOCKET, else /run/banger/bangerd.sock).")
+                .setter(new Setter<Path>(v -> root.socket = v)).build());
+        spec.addOption(OptionSpec.builder("--json").type(boolean.class).arity("0").scopeType(ScopeType.INHERIT)
+                .description("Print machine-readable JSON.")
+                .setter(new Setter<Boolean>(v -> root.json = v)).build());
+    }
+
+    private static OptionSpec helpOption() {
+        return OptionSpec.builder("-h", "--help").usageHelp(true).description("Show this help message and exit.").build();
+    }
+
+    /** A picocli setter writing into a field of the root. */
+    private record Setter<T>(java.util.function.Consumer<T> write) implements CommandLine.Model.ISetter {
+        @Override
+        @SuppressWarnings("unchecked")
+        public <V> V set(V value) {
+            if (value != null) { // picocli also "sets" the initial value, which is null here
+                write.accept((T) value);
+            }
+            return null;
+        }
+    }
+
+    /** -h/--help on every command, set once here rather than on each command class. */
+    private static void withHelpOptions(CommandLine cl) {
+        for (CommandLine sub : new java.util.LinkedHashSet<>(cl.getSubcommands().values())) { // aliases repeat entries
+            if (sub.getCommandSpec().findOption("--help") == null) {
+                sub.getCommandSpec().addOption(helpOption());
+                withHelpOptions(sub);
+            }
+        }
+    }
+
+    private static List<String> names(Class<?> command) {
+        Command c = command.getAnnotation(Command.class);
+        List<String> names = new ArrayList<>(List.of(c.aliases()));
+        names.add(c.name());
+        return names;
+    }
+
+    /** The first argument that is not a root option (or its value). */
+    private static String commandWord(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--socket")) {
+                i++;
+            } else if (!args[i].startsWith("-")) {
+                return args[i];
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(new CommandLine(this), "missing command: try `banger --help`");
+    }
+
+    /** The socket the user chose: flag, then $BANGER_SOCKET, then the system default. */
+    public Path socket() {
+        if (socket != null) {
+            return socket;
+        }
+        String fromEnv = env.get(SOCKET_ENV);
+        return fromEnv != null && !fromEnv.isBlank() ? Path.of(fromEnv) : DEFAULT_SOCKET;
+    }
+
+    public boolean socketChosen() {
+        return socket != null || (env.get(SOCKET_ENV) != null && !env.get(SOCKET_ENV).isBlank());
+    }
+
+    public boolean json() {
+        return json;
+    }
+
+    public Map<String, String> env() {
+        return env;
+    }
+
+    public Terminal terminal() {
+        return terminal;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {BuildInfo.current().oneLine("banger")};
+        }
+    }
+}
