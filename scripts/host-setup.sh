@@ -185,6 +185,7 @@ fi
 BENCH_PACKAGES=(
     skopeo         # push/pull OCI images to/from the loopback registry
     umoci          # build OCI images (init/new/raw add-layer/config) and unpack them
+    jq             # bench/chaos.sh reads `banger ... --json`
 )
 bench_missing=()
 for p in "${BENCH_PACKAGES[@]}"; do

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test.sh: everything CI runs. Host setup (as root), the build, a smoke test of the built
-# launchers against a temporary daemon, then every module's test suite (`mvn -B test`).
+# launchers against a temporary daemon, then every module's test suite (`mvn -B test`), then a
+# 20-cycle chaos run (bench/chaos.sh; CHAOS_CYCLES to change it).
 # Exits non-zero on any failure. Ends with Maven Surefire's summaries and one total line,
 # "tests: N passed, N failed, N skipped".
 set -euo pipefail
@@ -91,4 +92,16 @@ if [ "$failed" -gt 0 ]; then
 fi
 # On a line of its own: Debian's Maven 3.8.7 ends its output with colour resets and no newline.
 printf '\ntests: %d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
-[ "$failed" -eq 0 ]
+[ "$failed" -eq 0 ] || exit 1
+
+# A short chaos run (bench/chaos.sh): random VM and image operations with bangerd SIGKILLed
+# mid-way, no leak allowed. CHAOS_CYCLES=0 skips it; it needs root (taps, QEMU).
+CHAOS_CYCLES=${CHAOS_CYCLES:-20}
+if [ "$CHAOS_CYCLES" -gt 0 ]; then
+    if [ "$(id -u)" -eq 0 ]; then
+        say "chaos run: bench/chaos.sh $CHAOS_CYCLES"
+        bench/chaos.sh "$CHAOS_CYCLES" || die "bench/chaos.sh $CHAOS_CYCLES (leaks or VMs lost; report above)"
+    else
+        echo "test.sh: WARNING: not root: skipping bench/chaos.sh" >&2
+    fi
+fi

@@ -244,11 +244,18 @@ class DaemonTest {
     void leftoversOfADaemonThatDiedMidPullAreRemovedAtStart() throws Exception {
         Daemon first = Daemon.open(Config.under(root));
         java.nio.file.Path stale = java.nio.file.Files.createDirectories(first.layout.stagingDir().resolve("pull-crashed/tree/etc"));
+        Path halfKernel = Files.createDirectories(first.layout.kernelsDir().resolve("cut-short"));
+        Path halfImage = Files.createDirectories(first.layout.imagesDir().resolve("00112233445566ff"));
+        Path part = Files.createDirectories(first.layout.downloadCacheDir().resolve("blobs/sha256")).resolve("f".repeat(64) + ".part");
+        Files.writeString(part, "half a layer");
         first.close();
         Daemon second = Daemon.open(Config.under(root));
         try {
             assertThat(second.layout.stagingDir().resolve("pull-crashed")).doesNotExist();
             assertThat(stale).doesNotExist();
+            assertThat(halfKernel).as("a kernel dir whose publish never committed").doesNotExist();
+            assertThat(halfImage).as("an image dir whose publish never committed").doesNotExist();
+            assertThat(part).doesNotExist();
         } finally {
             second.close();
         }

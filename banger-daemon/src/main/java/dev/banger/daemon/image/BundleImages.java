@@ -29,7 +29,7 @@ import java.time.Clock;
 
 /**
  * Image bundles, both ways. {@code image.bundle.pull}: fetch ({@link BundleFetch}) into a
- * staging dir, unpack while checking the sha256, resolve the manifest's kernel, build a work-seed
+ * staging dir, check its sha256 then unpack it, resolve the manifest's kernel, build a work-seed
  * from the rootfs's {@code /root} when the bundle has none, publish. {@code image.bundle.make}:
  * flatten a rootfs tar as one layer, then the OCI pull's own steps (guest files, ext4, debugfs
  * fixups, work-seed) and pack. The formats live in {@code image.bundle}; staging and the publication
@@ -89,8 +89,8 @@ final class BundleImages {
             ctx.checkCancelled();
             Path dir = Files.createDirectory(staging.resolve("image"));
             long total = Files.size(fetched);
-            ctx.progress("unpack bundle", 0, total);
-            BundleReader.Contents c = BundleReader.extract(fetched, sha256, dir, n -> ctx.progress("unpack bundle", n, total));
+            BundleReader.Contents c = BundleReader.extract(fetched, sha256, dir, n -> ctx.progress("check bundle", n, total),
+                    n -> ctx.progress("unpack bundle", n, total));
             if (fetched.toAbsolutePath().normalize().startsWith(staging.toAbsolutePath().normalize())) {
                 Files.delete(fetched); // a seam handing back a file of its own keeps it
             }

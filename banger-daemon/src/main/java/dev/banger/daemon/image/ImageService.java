@@ -93,23 +93,16 @@ public final class ImageService {
     }
 
     /**
-     * Removes what a daemon that died mid-pull left: staging dirs and its tmpfs scratch dir. Only
-     * safe while holding the state dir's lock (Daemon.open does), since a live pull's staging
-     * dir looks the same.
+     * The startup sweeps of what a killed daemon left: staging dirs, its tmpfs scratch dir, part
+     * files of downloads, images and kernels half-published (or half-deleted). Each removal is
+     * logged. Only safe while holding the state dir's lock before serving (Daemon.open does), since
+     * a live pull's leftovers look the same.
      */
     public void removeLeftovers() {
-        Path dir = layout.stagingDir();
-        if (Files.isDirectory(dir)) {
-            try (java.util.stream.Stream<Path> children = Files.list(dir)) {
-                children.forEach(p -> {
-                    log.info("removing {} left by an earlier daemon", p);
-                    FileTrees.deleteQuietly(p);
-                });
-            } catch (IOException e) {
-                log.warn("cannot list {}: {}", dir, e.getMessage());
-            }
-        }
+        new StagingSweep(layout).run();
         steps.scratch().removeLeftover();
+        new PartialDownloadSweep(layout).run();
+        new HalfPublishedSweep(store, layout).run();
     }
 
     // ---- images ----

@@ -9,6 +9,7 @@ import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.network.dns.VmDns;
 import dev.banger.daemon.network.guard.GuestGuard;
 import dev.banger.daemon.network.nat.NatRules;
+import dev.banger.daemon.ops.Uncancellable;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -98,9 +99,14 @@ public final class HostNetwork implements AutoCloseable {
 
     /**
      * Creates the bridge if it is missing, gives it its address if it lacks it, and brings it up.
-     * Safe to call before every VM start: it changes nothing that is already right.
+     * Safe to call before every VM start: it changes nothing that is already right. A cancel does
+     * not cut it between its commands (a bridge without its address would be left).
      */
     public synchronized void ensureBridge() {
+        Uncancellable.run("set-up of bridge " + vm.bridgeName(), this::ensureBridgeNow);
+    }
+
+    private void ensureBridgeNow() {
         String bridge = vm.bridgeName();
         String ip = vm.bridgeAddress().getHostAddress();
         String address = ip + "/" + vm.cidr();
@@ -128,7 +134,8 @@ public final class HostNetwork implements AutoCloseable {
 
     /**
      * Creates the VM's tap, attached to the bridge and up, and returns its name. A tap of that
-     * name left by an earlier run is deleted first.
+     * name left by an earlier run is deleted first. A cancel does not cut it between its commands:
+     * a tap off the bridge would escape the startup sweep, which looks at the bridge's taps.
      */
     public String createTap(String vmId) {
         return createTap(vmId, Optional.empty());
@@ -137,6 +144,11 @@ public final class HostNetwork implements AutoCloseable {
     /** As {@link #createTap(String)}, the tap owned by {@code ids} (uid, gid) when given, for a VM process that is not root. */
     public String createTap(String vmId, Optional<int[]> ids) {
         String tap = tapName(vmId);
+        Uncancellable.run("set-up of tap " + tap, () -> createTapNow(tap, ids));
+        return tap;
+    }
+
+    private void createTapNow(String tap, Optional<int[]> ids) {
         deleteTap(tap);
         List<String> add = new ArrayList<>(List.of("ip", "tuntap", "add", "dev", tap, "mode", "tap"));
         ids.ifPresent(id -> add.addAll(List.of("user", Integer.toString(id[0]), "group", Integer.toString(id[1]))));
@@ -152,7 +164,6 @@ public final class HostNetwork implements AutoCloseable {
             }
             throw error;
         }
-        return tap;
     }
 
     /** Deletes a tap; a tap that is already gone is fine. */

@@ -112,7 +112,7 @@ public final class VMService {
      * (a plan that holds a boot, a capability that records its hooks).
      */
     public record Parts(Supplier<HypervisorDriver> driver, Supplier<SshKeys> keys, RootDisks rootDisks, Capabilities capabilities,
-                        ImageResolver images, BootPlan bootPlan) {
+                        ImageResolver images, BootPlan bootPlan, Orphans orphans) {
 
         /** The host's hypervisor and SSH key (each made at first use), its disks, and every capability. */
         public static Parts forHost(Config config, Layout layout, CommandRunner runner, HostNetwork network, ImageService images) {
@@ -123,19 +123,20 @@ public final class VMService {
                     new NatCapability(network.nat()),
                     new GuardCapability(network.guard(), network.nat())));
             network.dns().ifPresent(dns -> all.add(new DnsCapability(dns)));
-            return new Parts(driver, keys, new RootDisks(runner), new Capabilities(all), images::resolveOrPull, BootPlan.STANDARD);
+            return new Parts(driver, keys, new RootDisks(runner), new Capabilities(all), images::resolveOrPull, BootPlan.STANDARD,
+                    new Orphans(config.vm(), runner));
         }
 
         public Parts withCapabilities(Capabilities capabilities) {
-            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan);
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans);
         }
 
         public Parts withImages(ImageResolver images) {
-            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan);
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans);
         }
 
         public Parts withBootPlan(BootPlan bootPlan) {
-            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan);
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans);
         }
     }
 
@@ -158,6 +159,7 @@ public final class VMService {
     private final ImageResolver imageResolver;
     private final BootPlan bootPlan;
     private final VmStatsSampler statsSampler;
+    private final Orphans orphans;
 
     public VMService(Store store, Layout layout, Config config, HostNetwork network, ImageService images, WorkspaceService workspaces,
                      Clock clock, Parts parts) {
@@ -176,6 +178,7 @@ public final class VMService {
         this.imageResolver = parts.images();
         this.bootPlan = parts.bootPlan();
         this.statsSampler = new VmStatsSampler(driver, clock);
+        this.orphans = parts.orphans();
     }
 
     // ---- create: resolve (no lock), reserve (createVMMu), start (per-VM lock) ----
@@ -466,33 +469,21 @@ public final class VMService {
 
     /**
      * After a daemon (re)start: adopt every VM whose recorded process still runs and is the right
-     * process; tear down what is left of the others (an interrupted start included) and settle their rows.
+     * process; tear down what is left of the others (an interrupted start included) and settle their
+     * rows. Then the sweeps of what no row accounts for: VM dirs, taps, firewall rules.
      */
     public void reconcile() {
-        for (VmInfo vm : store.vms().list()) {
+        List<VmInfo> vms = store.vms().list();
+        for (VmInfo vm : vms) {
             try {
                 reconcile(vm);
             } catch (RuntimeException e) {
                 LOG.error("VM {}: reconcile failed: {}", vm.name(), e.getMessage(), e);
             }
         }
-        sweepOrphanTaps();
-    }
-
-    /** Taps on banger's bridge that no running VM holds: left by a daemon that died mid-start, or an undo that never ran. */
-    private void sweepOrphanTaps() {
-        Set<String> held = running.values().stream().map(VmHandles::tap).filter(t -> t != null).collect(Collectors.toSet());
-        for (String tap : network.bridgeTaps()) {
-            if (held.contains(tap)) {
-                continue;
-            }
-            try {
-                network.deleteTap(tap);
-                LOG.warn("removed tap {}: no running VM holds it", tap);
-            } catch (RuntimeException e) {
-                LOG.error("cannot remove orphan tap {}: {}", tap, e.getMessage());
-            }
-        }
+        new VmDirSweep(layout.vmsDir(), orphans::kill).run(vms.stream().map(VmInfo::id).collect(Collectors.toSet()));
+        new OrphanTapSweep(network).run(running.values().stream().map(VmHandles::tap).filter(t -> t != null).collect(Collectors.toSet()));
+        new FirewallRuleSweep(network).run(Set.copyOf(running.keySet()));
     }
 
     private void reconcile(VmInfo vm) {
@@ -532,7 +523,9 @@ public final class VMService {
                         clock.instant());
                 LOG.warn("VM {}: its start was cut short by the previous daemon's exit; cleaned up", vm.name());
             } else {
-                store.vms().setState(vm.id(), VmInfo.STOPPED, null, clock.instant());
+                // The reason stays on the row: a VM that ran before the restart must say why it no longer does.
+                store.vms().setState(vm.id(), VmInfo.STOPPED, "its hypervisor process ended while bangerd was not running",
+                        clock.instant());
                 LOG.warn("VM {}: its process is gone; cleaned up and marked stopped", vm.name());
             }
         }
@@ -584,7 +577,7 @@ public final class VMService {
             }
         }
         try {
-            Orphans.kill(dir);
+            orphans.kill(dir);
         } catch (RuntimeException e) {
             problems.add(e);
         }

@@ -16,6 +16,7 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.image.bundle.BundleReader;
 import dev.banger.daemon.image.testing.LogCapture;
 import dev.banger.daemon.image.testing.TestExt4;
 import dev.banger.daemon.image.testing.TestLayer;
@@ -252,6 +253,19 @@ class ImageBundleTest {
         Path file = write("b.tar.zst", bundle(manifest("b", "k1")).zstd());
         assertRefused(() -> pull(file.toString(), "0".repeat(64), null), ErrorCode.BAD_REQUEST,
                 "bundle sha256 mismatch: expected " + "0".repeat(64) + ", got " + sha256(file));
+    }
+
+    @Test
+    void aBundleIsHashedWholeBeforeAnyOfItIsUnpacked() throws Exception {
+        Path file = write("b.tar.zst", bundle(manifest("b", "k1")).zstd());
+        Path dest = Files.createDirectories(dir.resolve("dest"));
+        List<String> seen = new ArrayList<>();
+
+        assertThatThrownBy(() -> BundleReader.extract(file, "0".repeat(64), dest,
+                n -> seen.add("checked"), n -> seen.add("unpacked")))
+                .hasMessageContaining("bundle sha256 mismatch").hasMessageContaining("nothing was unpacked");
+        assertThat(dest.toFile().list()).as("not one file of a bundle that is not the one asked for").isEmpty();
+        assertThat(seen).doesNotContain("unpacked");
     }
 
     @Test

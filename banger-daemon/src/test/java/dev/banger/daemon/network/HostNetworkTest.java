@@ -54,6 +54,28 @@ class HostNetworkTest {
     }
 
     @Test
+    void aCancelCutsNeitherTheBridgeNorTheTapSetUpHalfWay() throws Exception {
+        HostNetwork net = network(VmSettings.defaults());
+        List<Throwable> failed = new ArrayList<>();
+        Thread cancelled = new Thread(() -> {
+            Thread.currentThread().interrupt(); // the operation was cancelled as the boot's network step began
+            try {
+                net.ensureBridge();
+                net.createTap("0123456789abcdef");
+            } catch (RuntimeException e) {
+                failed.add(e);
+            }
+        });
+        cancelled.start();
+        cancelled.join();
+
+        assertThat(failed).isEmpty();
+        assertThat(addresses("br-fc")).as("the bridge has its address").containsExactly("172.16.0.1/24");
+        assertThat(net.bridgeTaps()).as("the tap is on the bridge, where the undo and the startup sweep find it")
+                .containsExactly(HostNetwork.tapName("0123456789abcdef"));
+    }
+
+    @Test
     void ensureBridgeTwiceChangesNothing() {
         HostNetwork net = network(VmSettings.defaults());
         net.ensureBridge();

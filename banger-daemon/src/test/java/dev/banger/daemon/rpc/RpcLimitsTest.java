@@ -8,6 +8,8 @@ import dev.banger.core.api.RpcMethod;
 import dev.banger.core.api.Shape;
 import dev.banger.core.api.WireType;
 import dev.banger.core.model.OperationInfo;
+import dev.banger.core.rpc.BangerException;
+import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.BackgroundProcess;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
@@ -76,6 +78,9 @@ class RpcLimitsTest {
     record Done(boolean done) {
     }
 
+    record Received(boolean received) {
+    }
+
     private static final RpcMethod<PadParams, Pong> PING = RpcMethod.untracked("test.ping",
             Shape.of(PadParams.class, v -> new PadParams(v.next())).optional("pad", WireType.STRING, PadParams::pad),
             Shape.of(Pong.class, v -> new Pong(v.next())).field("pong", WireType.FLAG, Pong::pong));
@@ -84,6 +89,9 @@ class RpcLimitsTest {
     private static final RpcMethod<TokenParams, Sent> DOWNLOAD = RpcMethod.tracked("test.download",
             Shape.of(TokenParams.class, v -> new TokenParams(v.next())).field("token", WireType.STRING, TokenParams::token),
             Shape.of(Sent.class, v -> new Sent(v.next())).field("sent", WireType.FLAG, Sent::sent));
+    private static final RpcMethod<TokenParams, Received> UPLOAD = RpcMethod.tracked("test.upload",
+            Shape.of(TokenParams.class, v -> new TokenParams(v.next())).field("token", WireType.STRING, TokenParams::token),
+            Shape.of(Received.class, v -> new Received(v.next())).field("received", WireType.FLAG, Received::received));
     private static final RpcMethod<NoParams, Done> BURST_PROGRESS = RpcMethod.tracked("test.burst", NoParams.SHAPE,
             Shape.of(Done.class, v -> new Done(v.next())).field("done", WireType.FLAG, Done::done));
 
@@ -120,6 +128,14 @@ class RpcLimitsTest {
                     }
                     return new Sent(true);
                 })
+                .add(UPLOAD, (p, ctx) -> {
+                    try (var in = ctx.client().streams().upload(p.token())) {
+                        in.readAllBytes();
+                        return new Received(true);
+                    } catch (IOException e) {
+                        throw new BangerException(ErrorCode.OPERATION_FAILED, "cannot receive the upload: " + e.getMessage(), e);
+                    }
+                })
                 .add(BURST_PROGRESS, (p, ctx) -> {
                     long t0 = System.nanoTime();
                     vmLock.lock();
@@ -143,7 +159,11 @@ class RpcLimitsTest {
     }
 
     private void startServer(Duration idle, Duration writeDeadline) throws IOException {
-        RpcServer.Limits limits = RpcServer.Limits.of(idle, 1024, RpcServer.STREAM_WAIT)
+        startServer(idle, writeDeadline, RpcServer.STREAM_WAIT);
+    }
+
+    private void startServer(Duration idle, Duration writeDeadline, Duration streamWait) throws IOException {
+        RpcServer.Limits limits = RpcServer.Limits.of(idle, 1024, streamWait)
                 .withWriteDeadline(writeDeadline).withPartialLineBytes(PARTIAL_LINE_BYTES);
         server = new RpcServer(socket, methods, new Operations(store, Clock.systemUTC()),
                 new PeerPolicy(POSIXFactory.getNativePOSIX(), 0, "banger"), Wire.mapper(), limits);
@@ -188,6 +208,23 @@ class RpcLimitsTest {
             assertThat(answer).contains("\"error\"").contains("stopped reading its download");
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(WRITE_DEADLINE.plusSeconds(8));
             assertThat(stream.drainUntilClosed(Duration.ofSeconds(10))).isTrue();
+        }
+    }
+
+    @Test
+    void anUploadThatStallsFailsWithAClearErrorAndItsStreamIsClosed() throws Exception {
+        server.close();
+        startServer(IDLE, WRITE_DEADLINE, Duration.ofSeconds(2));
+        String token = "upload-token-0123456789";
+        try (Raw request = new Raw(socket); Raw stream = new Raw(socket)) {
+            long t0 = System.nanoTime();
+            request.send("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"test.upload\",\"params\":{\"token\":\"" + token + "\"}}\n");
+            stream.send("{\"jsonrpc\":\"2.0\",\"method\":\"stream.open\",\"params\":{\"token\":\"" + token + "\"}}\n");
+            // ... and not one byte more, but the connection stays open
+            String answer = request.lineWith("\"id\":4", Duration.ofSeconds(15));
+            assertThat(answer).contains("\"error\"").contains("the client's stream stalled: nothing arrived for 2 s");
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
+            assertThat(stream.drainUntilClosed(Duration.ofSeconds(10))).as("the stalled stream is closed").isTrue();
         }
     }
 

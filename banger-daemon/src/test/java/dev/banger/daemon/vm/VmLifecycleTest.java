@@ -121,6 +121,7 @@ class VmLifecycleTest {
 
         VmInfo after = rig.restart().show("gone");
         assertThat(after.state()).isEqualTo("stopped");
+        assertThat(after.lastError()).as("why it no longer runs").isEqualTo("its hypervisor process ended while bangerd was not running");
         assertThat(rig.taps()).doesNotContain(vm.runtime().tap());
         rig.vms.delete("gone", rig.ctx("vm.delete"));
     }

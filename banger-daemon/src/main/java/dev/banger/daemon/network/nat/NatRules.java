@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,6 +91,16 @@ public final class NatRules {
         for (NatBackend b : installed()) {
             b.remove(tag(vmId));
         }
+    }
+
+    /** The VMs that have NAT rules in any installed backend (by id); none with no firewall tool at all. */
+    public synchronized Set<String> vmsWithRules() {
+        Set<String> ids = new TreeSet<>();
+        for (NatBackend b : installed()) {
+            b.tags().stream().filter(t -> t.startsWith(TAG_PREFIX) && !t.equals(CONFINE_TAG))
+                    .forEach(t -> ids.add(t.substring(TAG_PREFIX.length())));
+        }
+        return ids;
     }
 
     /** Which backend {@link #enable} would use; a clear error naming the package to install when there is none. */

@@ -3,6 +3,7 @@ package dev.banger.daemon.network.nat;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.network.nft.NftTable;
 import java.nio.file.Path;
+import java.util.Set;
 
 /**
  * NAT in banger's own nftables table, {@code ip banger}: a {@code postrouting} chain (nat hook)
@@ -43,6 +44,11 @@ final class NftablesNat implements NatBackend {
         if (!table.has(tag)) {
             table.apply(chains() + confineRules(tag, bridge));
         }
+    }
+
+    @Override
+    public Set<String> tags() {
+        return table.tags();
     }
 
     @Override
