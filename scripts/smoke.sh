@@ -49,7 +49,7 @@ SCENARIOS=(
     "workspace-run|image|par|as banger-test: vm run --rm PATH ships the git repo to /root/repo and runs there"
     "workspace-export|shared|par|vm workspace prepare, a change in the guest, vm workspace export | git apply on the host"
     "doctor|-|par|banger doctor checks this host and the daemon and exits 0"
-    "system-install|-|par|system install --root into a scratch root: unit, launchers, status, uninstall --purge"
+    "system-install|-|par|system install --root into a scratch root: unit, launchers, install.toml, status, uninstall --purge"
     "daemon-operations|-|par|daemon operations lists nothing when idle; bad RPC input answers an error, daemon keeps serving"
     "vm-run-rm-interrupt|image|alone|Ctrl-C (SIGINT to the CLI's process group) during vm run --rm: VM gone, nothing leaked"
     "vm-create-cancelled|image|alone|the client killed while vm create boots: no VM, tap, directory or QEMU left"
@@ -106,12 +106,17 @@ if [ -z "${SMOKE_NETNS:-}" ]; then
     fi
     # Everything in a fresh network namespace and under a time limit: timeout sends TERM to its
     # process group, the inner EXIT trap cleans up; KILL a minute later if that hangs.
+    # unshare and env exec: $! is timeout, which passes TERM and INT on to the suite.
     NETNS_FILE=$(mktemp)
-    set +e
     unshare --net -- env SMOKE_NETNS="$NETNS_FILE" \
-        timeout --kill-after=60 "${SMOKE_LIMIT:-1800}" bash "$0" --jobs "$JOBS" --scenario "$(IFS=,; echo "${SELECTED[*]}")"
-    rc=$?
-    set -e
+        timeout --kill-after=60 "${SMOKE_LIMIT:-1800}" bash "$0" --jobs "$JOBS" --scenario "$(IFS=,; echo "${SELECTED[*]}")" &
+    suite=$!
+    trap 'kill -TERM $suite 2>/dev/null' TERM INT HUP
+    rc=0
+    until wait "$suite"; do
+        rc=$?
+        kill -0 "$suite" 2>/dev/null || break   # a trapped signal interrupts wait: wait again
+    done
     ns=$(cat "$NETNS_FILE")
     rm -f "$NETNS_FILE"
     if [ -n "$ns" ]; then
@@ -505,13 +510,17 @@ sc_doctor() {
 
 sc_system-install() {
     local r=$WORK/sysroot
-    mkdir -p "$r"
-    ok b system install --owner "$USER_NAME" --root "$r"
+    mkdir -p "$r/etc"
+    printf 'root:x:0:0:root:/root:/bin/sh\nalice:x:1500:1500::/home/alice:/bin/sh\n' >"$r/etc/passwd"
+    printf 'root:x:0:\nalice:x:1500:\n' >"$r/etc/group"
+    ok b system install --owner alice --root "$r"
+    [ -x "$r/usr/local/lib/banger/bin/bangerd" ] || fail "no bangerd launcher under the scratch root"
     [ -n "$(find "$r" -name bangerd.service)" ] || fail "no bangerd.service under the scratch root"
-    [ -n "$(find "$r" -path '*bin/banger')" ] || fail "no banger launcher under the scratch root"
-    ok b system status --root "$r"
+    has "$(cat "$r/etc/banger/install.toml")" "owner = 'alice'" "install.toml"
+    # No systemd here: status says so and exits 1.
+    fails b system status --root "$r"; has "$OUT" "PID 1 is not systemd"
     ok b system uninstall --purge --root "$r"
-    [ -z "$(find "$r" -name bangerd.service)" ] || fail "uninstall left bangerd.service"
+    [ ! -e "$r/usr" ] && [ ! -e "$r/etc/banger" ] || fail "uninstall --purge left files: $(find "$r" | head)"
 }
 
 sc_daemon-operations() {
@@ -648,7 +657,6 @@ say "fixtures in $(secs "$FIXTURE_MS") s: registry $TEMP_REGISTRY, bangerd pid $
 
 # ---- the runner -------------------------------------------------------------------------------------
 
-declare -A PID_OF START_OF
 run_scenario() { # in the background: output to out/NAME.log, exit status to out/NAME.rc, ms to out/NAME.ms
     local name=$1 t0
     t0=$(now_ms)
@@ -661,14 +669,16 @@ for s in "${SELECTED[@]}"; do
     if [ "$(sc_field "$s" 3)" = alone ]; then ALONE+=("$s"); else PARALLEL+=("$s"); fi
 done
 T_SUITE=$(now_ms)
-running=0
+# Not a bare `wait`: the registry and the daemon are background jobs too.
+declare -A RUNNING=()
+reap() { local p; for p in "${!RUNNING[@]}"; do kill -0 "$p" 2>/dev/null || { wait "$p" || :; unset "RUNNING[$p]"; }; done; }
 for s in "${PARALLEL[@]}"; do
-    while [ "$running" -ge "$JOBS" ]; do wait -n || :; running=$((running - 1)); done
+    while [ "${#RUNNING[@]}" -ge "$JOBS" ]; do sleep 0.2; reap; done
     say "start $s"
     run_scenario "$s" &
-    running=$((running + 1))
+    RUNNING[$!]=$s
 done
-wait
+while [ "${#RUNNING[@]}" -gt 0 ]; do sleep 0.2; reap; done
 for s in "${ALONE[@]}"; do
     say "start $s (alone)"
     run_scenario "$s"
