@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test.sh: everything CI runs. Host setup (as root), the build, a smoke test of the built
-# launchers against a temporary daemon, then every module's test suite (`mvn -B test`).
-# Exits non-zero on any failure. Ends with Maven Surefire's summaries and one total line,
+# launchers against a temporary daemon, then every module's test suite (`mvn -B test`), then the
+# end-to-end smoke suite (scripts/smoke.sh, as root). Exits non-zero on any failure. Ends with Maven Surefire's summaries and one total line,
 # "tests: N passed, N failed, N skipped".
 set -euo pipefail
 
@@ -91,4 +91,15 @@ if [ "$failed" -gt 0 ]; then
 fi
 # On a line of its own: Debian's Maven 3.8.7 ends its output with colour resets and no newline.
 printf '\ntests: %d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
-[ "$failed" -eq 0 ]
+
+# The end-to-end smoke suite: real VMs through the built launchers (docs/testing.md). It needs
+# root; it runs even when Maven tests failed, and either failure fails the run.
+smoke=0
+if [ "$(id -u)" -eq 0 ]; then
+    say "smoke suite: scripts/smoke.sh --jobs 2"
+    ./scripts/smoke.sh --jobs 2 || smoke=$?
+    [ "$smoke" -eq 0 ] || echo "test.sh: FAILED: the smoke suite (exit $smoke; the failed scenarios' output is above)" >&2
+else
+    echo "test.sh: WARNING: not root: the smoke suite (scripts/smoke.sh) did not run" >&2
+fi
+[ "$failed" -eq 0 ] && [ "$smoke" -eq 0 ]
