@@ -430,7 +430,8 @@ sc_nat() {
     # route of the smoke namespace points at it. It has no route back to the guests' subnet.
     unshare --net -- busybox httpd -f -p 8080 -h "$WORK/inet" &
     ns_pid=$!
-    trap 'kill $ns_pid 2>/dev/null; ip link del smk-host 2>/dev/null' EXIT
+    # Expanded now: ns_pid is local and gone by the time the subshell exits.
+    trap "kill $ns_pid 2>/dev/null; ip link del smk-host 2>/dev/null" EXIT
     wait_until 10 "the internet's namespace" sh -c "[ \"\$(readlink /proc/$ns_pid/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]"
     ip link add smk-host type veth peer name smk-inet netns "$ns_pid"
     ip addr add 10.98.0.1/24 dev smk-host

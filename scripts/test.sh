@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test.sh: everything CI runs. Host setup (as root), the build, a smoke test of the built
 # launchers against a temporary daemon, then every module's test suite (`mvn -B test`), then the
-# end-to-end smoke suite (scripts/smoke.sh, as root). Exits non-zero on any failure. Ends with Maven Surefire's summaries and one total line,
-# "tests: N passed, N failed, N skipped".
+# end-to-end smoke suite (scripts/smoke.sh, as root). Exits non-zero on any failure. Ends with
+# Maven Surefire's summaries, one total line "tests: N passed, N failed, N skipped", then the
+# smoke suite's table.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
