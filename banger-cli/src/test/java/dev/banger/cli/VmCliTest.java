@@ -64,7 +64,7 @@ class VmCliTest {
     @AfterAll
     static void stop() {
         if (d != null) {
-            vmNames().forEach(name -> d.cli("vm", "delete", name));
+            vmNames().forEach(name -> d.cli("vm", "delete", "--force", name));
             d.close();
         }
         if (registry != null) {
@@ -121,7 +121,11 @@ class VmCliTest {
         assertThat(stop.stdout()).contains("stopped c1");
         assertThat(banger("vm", "show", "c1").stdout()).contains("state      stopped");
 
-        CommandResult delete = banger("vm", "delete", "c1");
+        CommandResult unforced = banger("vm", "delete", "c1");
+        assertThat(unforced.exitCode()).as("a running VM is deleted only with --force").isEqualTo(RootCommand.EXIT_USAGE);
+        assertThat(unforced.stderr()).contains("VM 'c1' is running", "-f/--force");
+        assertThat(json("vm", "show", "c1").get("state")).as("the VM is untouched").isEqualTo("running");
+        CommandResult delete = banger("vm", "delete", "-f", "c1");
         assertThat(delete.exitCode()).as(delete.stderr()).isZero();
         assertThat(delete.stdout()).startsWith("deleted c1");
     }
@@ -155,7 +159,7 @@ class VmCliTest {
             assertThat(Launchers.run(null, Map.of(), "ip", "-o", "link", "show").stdout()).as("links").doesNotContain("tap-fc-");
             assertThat(undo.messages()).as("undo problems in bangerd's log").isEmpty();
         }
-        assertThat(banger("vm", "delete", "cx").exitCode()).isZero();
+        assertThat(banger("vm", "delete", "-f", "cx").exitCode()).isZero();
     }
 
     private static Path vmsDir() {
@@ -187,13 +191,46 @@ class VmCliTest {
                 new Refusal(List.of("vm", "run", "-d", "--", "true"), "-d takes no command"),
                 new Refusal(List.of("vm", "run", "echo", "hi"), "put the command after --"),
                 new Refusal(List.of("vm", "create", "--name", "Bad_Name"), "VM name 'Bad_Name' is not allowed"),
-                new Refusal(List.of("vm", "create", "--disk-size", "huge"), "--disk-size 'huge' is not a size"))) {
+                new Refusal(List.of("vm", "create", "--disk-size", "huge"), "--disk-size 'huge' is not a size"),
+                new Refusal(List.of("vm", "create", "--memory", "12Q"), "--memory '12Q' is not a size"),
+                new Refusal(List.of("vm", "create", "--image", "no-such-image"), "image 'no-such-image' not found"))) {
             CliRun run = d.cli(r.args().toArray(String[]::new));
-            assertThat(run.exit()).as(r.args() + ": " + run.err()).isIn(RootCommand.EXIT_USAGE, RootCommand.EXIT_FAILED);
-            assertThat(run.err()).as(r.args().toString()).contains(r.message());
+            assertThat(run.exit()).as(r.args() + ": " + run.err()).isEqualTo(RootCommand.EXIT_USAGE);
+            assertThat(run.err().lines().toList()).as("one line and where to read more, not the whole help")
+                    .hasSize(2).satisfies(lines -> {
+                        assertThat(lines.getFirst()).startsWith("banger: ").contains(r.message());
+                        assertThat(lines.getLast()).isEqualTo("  see 'banger vm " + r.args().get(1) + " --help'");
+                    });
             assertThat(vmNames()).as(r.args() + " created nothing").isEmpty();
         }
         assertThat(d.cli("vm", "list").out()).isEqualTo("NAME  ID  STATE  IMAGE  IP  VCPU  MEM  DISK  CREATED\n");
+    }
+
+    @Test
+    void psListsRunningVmsAllWithAIdsWithQAndFormatsAndTimesForTheReader() throws IOException {
+        assertThat(d.cli("vm", "create", "--name", "q1", "--no-start").exit()).isZero();
+        String id = (String) json("vm", "show", "q1").get("id");
+
+        CommandResult ps = banger("ps");
+        assertThat(ps.exitCode()).as(ps.stderr()).isZero();
+        assertThat(ps.stdout()).as("a VM that does not run is not in plain ps").isEqualTo("NAME  ID  STATE  IMAGE  IP  VCPU  MEM  DISK  CREATED\n");
+        assertThat(banger("ps", "-a").stdout()).as("ISO-8601 when stdout is no terminal")
+                .containsPattern("(?m)^q1 +" + id + " +created +bb .* \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\S+Z$");
+        assertThat(d.cliOnTty("ps", "-a").out()).as("relative on a terminal").containsPattern("(?m)^q1 .* (\\d+ seconds?|less than a second) ago$");
+        assertThat(banger("ps", "-aq").stdout()).isEqualTo(id + "\n");
+        assertThat(banger("ps", "-q").stdout()).isEmpty();
+        assertThat(banger("vm", "list", "-q").stdout()).as("vm list lists all").isEqualTo(id + "\n");
+        assertThat(banger("ps", "-a", "--format", "{{.Name}}\\t{{ .State }} {{.Image}}").stdout()).isEqualTo("q1\tcreated bb\n");
+        CommandResult lines = banger("ps", "-a", "--format", "json");
+        assertThat(lines.stdout().lines().toList()).hasSize(1);
+        assertThat((Map<?, ?>) Json.parse(lines.stdout())).extracting(m -> m.get("name"), m -> m.get("id")).containsExactly("q1", id);
+        assertThat((List<?>) ((Map<?, ?>) Json.parse(banger("ps", "--json").stdout())).get("vms")).isEmpty();
+
+        CommandResult bad = banger("ps", "--format", "{{.Nope}}");
+        assertThat(bad.exitCode()).isEqualTo(RootCommand.EXIT_USAGE);
+        assertThat(bad.stderr()).contains("unknown field '.Nope'", ".Name, .ID, .State", "see 'banger ps --help'");
+        assertThat(banger("ps", "-q", "--format", "json").exitCode()).isEqualTo(RootCommand.EXIT_USAGE);
+        assertThat(d.cli("vm", "delete", "q1").exit()).as("a VM that does not run needs no --force").isZero();
     }
 
     @Test
@@ -206,7 +243,7 @@ class VmCliTest {
         assertThat(d.cli("vm", "set", "n1", "--no-nat").out()).contains("nat        off");
         assertThat(d.cli("vm", "show", "n1").out()).contains("nat        off");
         assertThat(d.cli("vm", "set", "n1", "--nat").out()).contains("nat        on");
-        assertThat(d.cli("vm", "delete", "n1").exit()).isZero();
+        assertThat(d.cli("vm", "delete", "-f", "n1").exit()).isZero();
     }
 
     @Test
@@ -225,7 +262,7 @@ class VmCliTest {
         assertThat(d.cli("vm", "show", "i1").out()).contains("isolate    off");
         assertThat(d.cli("vm", "set", "i1", "--isolate").out()).contains("isolate    on");
         for (String name : List.of("i1", "i2")) {
-            assertThat(d.cli("vm", "delete", name).exit()).isZero();
+            assertThat(d.cli("vm", "delete", "-f", name).exit()).isZero();
         }
     }
 
@@ -246,7 +283,7 @@ class VmCliTest {
                 .isBefore(instant(starts.get(1), "finished_at"));
         assertThat(instant(starts.get(1), "started_at")).isBefore(instant(starts.get(0), "finished_at"));
 
-        CommandResult delete = banger("vm", "delete", "b", "a");
+        CommandResult delete = banger("vm", "delete", "-f", "b", "a");
         assertThat(delete.exitCode()).as(delete.stderr()).isZero();
         assertThat(delete.stdout()).isEqualTo("deleted b\ndeleted a\n");
     }
@@ -278,7 +315,7 @@ class VmCliTest {
         CommandResult uninstall = Launchers.banger(USER, asUser, "--socket", d.socket.toString(), "ssh-config", "--uninstall");
         assertThat(uninstall.exitCode()).as(uninstall.stderr()).isZero();
         assertThat(Files.readString(config)).isEqualTo(original);
-        assertThat(banger("vm", "delete", "s1").exitCode()).isZero();
+        assertThat(banger("vm", "delete", "-f", "s1").exitCode()).isZero();
     }
 
     @Test
@@ -309,7 +346,7 @@ class VmCliTest {
         CommandResult stopped = banger("vm", "ports", "p1");
         assertThat(stopped.exitCode()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(stopped.stderr()).contains("VM p1 is not running");
-        assertThat(banger("vm", "delete", "p1").exitCode()).isZero();
+        assertThat(banger("vm", "delete", "-f", "p1").exitCode()).isZero();
     }
 
     private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {

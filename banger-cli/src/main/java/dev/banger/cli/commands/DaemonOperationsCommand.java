@@ -1,6 +1,7 @@
 package dev.banger.cli.commands;
 
 import dev.banger.cli.console.Table;
+import dev.banger.cli.console.Times;
 import dev.banger.core.rpc.Methods;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -24,9 +25,10 @@ public final class DaemonOperationsCommand implements Callable<Integer> {
         Map<String, Object> r = inv.call(Methods.OPERATIONS_LIST, Map.of("limit", limit));
         inv.render(r, () -> {
             Table t = new Table("OP", "METHOD", "STATE", "PEER", "STARTED", "FINISHED", "ERROR");
+            java.time.Instant now = java.time.Instant.now();
             for (Map<String, Object> op : Invocation.asList(r.get("operations"))) {
-                t.row(op.get("id"), op.get("method"), op.get("state"), op.get("peer"), op.get("started_at"),
-                        op.get("finished_at"), op.get("error"));
+                t.row(op.get("id"), op.get("method"), op.get("state"), op.get("peer"), Times.cell(inv.terminal(), op.get("started_at"), now),
+                        Times.cell(inv.terminal(), op.get("finished_at"), now), op.get("error"));
             }
             inv.terminal().out().print(t.render());
             inv.terminal().out().flush();

@@ -40,6 +40,14 @@ abstract class VmFanOut implements Callable<Integer> {
     private record Target(String name, String id, BangerException missing) {
     }
 
+    /**
+     * Why this command must not act on {@code vm} as written (a usage error), or null. Asked of
+     * every VM before any is acted on, so a refused command line changes nothing.
+     */
+    String refusal(Map<String, Object> vm) {
+        return null;
+    }
+
     @Override
     public Integer call() {
         List<Target> targets = resolve();
@@ -124,6 +132,10 @@ abstract class VmFanOut implements Callable<Integer> {
                         List<Map<String, Object>> byId = vms.stream().filter(v -> String.valueOf(v.get("id")).startsWith(ref)).toList();
                         return byId.size() == 1 ? Optional.of(byId.getFirst()) : Optional.empty();
                     });
+            String refused = vm.map(this::refusal).orElse(null);
+            if (refused != null) {
+                throw new UsageException(refused);
+            }
             Target t = vm.map(v -> new Target((String) v.get("name"), (String) v.get("id"), null))
                     .orElseGet(() -> new Target(ref, null, new BangerException(ErrorCode.NOT_FOUND, "VM '" + ref + "' not found")));
             out.putIfAbsent(t.id() != null ? t.id() : "\0" + ref, t);

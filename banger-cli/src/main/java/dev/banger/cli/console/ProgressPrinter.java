@@ -19,7 +19,7 @@ public final class ProgressPrinter implements RpcClient.ProgressListener {
 
     public ProgressPrinter(Terminal terminal) {
         this.terminal = terminal;
-        this.live = terminal.colourErr();
+        this.live = terminal.ttyErr(); // NO_COLOR is about colour: the live bar stays
     }
 
     @Override
