@@ -34,6 +34,26 @@ class CliBehaviourTest {
     }
 
     @Test
+    void usageErrorsAreOneLineAndWhereToReadMoreNotTheWholeHelp() {
+        CliRun r = CliRun.run(Map.of(), "vm", "create", "--zzz");
+        assertThat(r.exit()).isEqualTo(RootCommand.EXIT_USAGE);
+        assertThat(r.err()).isEqualTo("banger: Unknown option: '--zzz'\n  see 'banger vm create --help'\n");
+        assertThat(CliRun.run(Map.of(), "vm", "lsit").err()).contains("did you mean: ls").endsWith("see 'banger vm --help'\n");
+    }
+
+    @Test
+    void jsonIsRefusedWhereThereIsNoDataToParse() {
+        Map<String, String> env = Map.of(RootCommand.SOCKET_ENV, "/nonexistent/bangerd.sock");
+        for (String[] args : new String[][] {{"vm", "ssh", "x", "--json"}, {"--json", "vm", "cp", "a", "x:/b"}, {"completion", "bash", "--json"},
+                {"daemon", "stop", "--json"}, {"vm", "exec", "x", "--json", "--", "true"}}) {
+            CliRun r = CliRun.run(env, args);
+            assertThat(r.exit()).as(String.join(" ", args)).isEqualTo(RootCommand.EXIT_USAGE);
+            assertThat(r.err()).as("refused before the daemon is asked").contains("prints nothing to parse").doesNotContain("not running");
+        }
+        assertThat(CliRun.run(env, "vm", "show", "x", "--json").exit()).as("a command with data takes it").isEqualTo(RootCommand.EXIT_UNREACHABLE);
+    }
+
+    @Test
     void errorsNameTheOpIdAndUseColourOnlyWhenAllowed() {
         StringWriter plain = new StringWriter();
         new Terminal(new PrintWriter(new StringWriter()), new PrintWriter(plain), false, false).error("boom", "abc123");

@@ -86,6 +86,13 @@ class DoctorCliTest {
             CommandResult st = Launchers.banger(null, "system", "status", "--root", root.toString());
             assertThat(st.exitCode()).isEqualTo(1);
             assertThat(st.stdout()).contains("PID 1 is not systemd").contains("banger daemon start");
+            CommandResult stJson = Launchers.banger(null, "system", "status", "--json", "--root", root.toString());
+            assertThat(stJson.exitCode()).isEqualTo(1);
+            assertThat(Json.parse(stJson.stdout())).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP).containsEntry("installed", true)
+                    .containsEntry("owner", "alice").containsEntry("daemon_answers", false).containsEntry("ok", false);
+            CommandResult restartJson = Launchers.banger(null, "system", "restart", "--json", "--root", root.toString());
+            assertThat(restartJson.exitCode()).as("--json where nothing is printed to parse").isEqualTo(2);
+            assertThat(restartJson.stderr()).contains("--json", "prints nothing to parse");
 
             CommandResult out = Launchers.banger(null, "system", "uninstall", "--purge", "--root", root.toString());
             assertThat(out.exitCode()).as(out.stdout() + out.stderr()).isZero();

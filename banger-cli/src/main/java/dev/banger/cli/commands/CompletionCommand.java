@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
         "Print a shell completion script.",
         "bash: source <(banger completion bash)",
         "zsh:  source <(banger completion zsh)   (the script enables bashcompinit itself)"})
-public final class CompletionCommand implements Callable<Integer> {
+public final class CompletionCommand implements Callable<Integer>, PrintsNoData {
 
     enum Shell { bash, zsh }
 

@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
 @Command(name = "start", description = {
         "Start bangerd in the background (pid file and log file), then wait for it to answer ping.",
         "On a host where systemd manages bangerd, use `systemctl start bangerd` instead."})
-public final class DaemonStartCommand implements Callable<Integer> {
+public final class DaemonStartCommand implements Callable<Integer>, PrintsNoData {
 
     private static final Path SYSTEMD_UNIT = Path.of("/etc/systemd/system/bangerd.service");
 

@@ -52,6 +52,14 @@ public final class RootCommand implements Runnable {
     /** The tree for one command line: only the top-level command it names gets a model. */
     public CommandLine commandLine(String... args) {
         CommandLine cl = commandLine(this, commandWord(args));
+        cl.setExecutionStrategy(parse -> {
+            CommandLine command = parse.asCommandLineList().getLast();
+            if (json && command.getCommand() instanceof PrintsNoData) {
+                throw new CommandLine.ParameterException(command,
+                        "--json: `" + command.getCommandSpec().qualifiedName() + "` prints nothing to parse");
+            }
+            return new CommandLine.RunLast().execute(parse);
+        });
         cl.setOut(terminal.out());
         cl.setErr(terminal.err());
         return cl;

@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 @Command(name = "install", description = {"Install this build as a systemd service (as root): launchers and jars under PREFIX/lib/banger,",
         "links in PREFIX/bin, /etc/banger/install.toml, group banger with the owner in it, bangerd.service;",
         "then start it and wait up to 15 s for ping. Where PID 1 is not systemd, it says so."})
-public final class SystemInstallCommand implements Callable<Integer> {
+public final class SystemInstallCommand implements Callable<Integer>, PrintsNoData {
 
     private final RootCommand root;
 

@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
         "  tar -c dir | banger vm cp - dev:/srv       banger vm cp dev:/var/log - | tar -t",
         "Modes are kept; an existing directory receives the copy under its own name; directories merge.",
         "Host files are read and written by you, as you."})
-public final class VmCpCommand implements Callable<Integer> {
+public final class VmCpCommand implements Callable<Integer>, PrintsNoData {
 
     private static final Pattern VM_SIDE = Pattern.compile("([a-z0-9][a-z0-9-]*):(.*)");
 

@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
         "  banger vm exec VM -- make test",
         "It runs in the last shipped work tree (e.g. /root/repo), else in /root; the words are run exactly as given.",
         "stdin is forwarded with -i; a TTY with -t (the default when stdin and stdout are terminals)."})
-public final class VmExecCommand implements Callable<Integer> {
+public final class VmExecCommand implements Callable<Integer>, PrintsNoData {
 
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 

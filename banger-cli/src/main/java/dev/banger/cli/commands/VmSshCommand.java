@@ -9,7 +9,7 @@ import picocli.CommandLine.Parameters;
         "  banger vm ssh VM -- 'echo a; echo b'   one word: a command line for the guest's login shell, as ssh does",
         "  banger vm ssh VM -- grep -r 'a b' .    several words: run exactly as given (each word quoted for you)",
         "Exits with the command's status."})
-public final class VmSshCommand implements Callable<Integer> {
+public final class VmSshCommand implements Callable<Integer>, PrintsNoData {
 
     private final Invocation inv;
 

@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
         "deleted, renamed files, mode changes): banger vm workspace export VM | git apply",
         "Needs git in the guest. Never stages anything in the guest. Nothing but the patch goes to stdout;",
         "no changes: an empty patch, exit 0."})
-public final class VmWorkspaceExportCommand implements Callable<Integer> {
+public final class VmWorkspaceExportCommand implements Callable<Integer>, PrintsNoData {
 
     private final Invocation inv;
 

@@ -23,7 +23,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -246,21 +248,50 @@ public final class SystemInstaller {
 
     /** Prints what is installed and whether it runs; true when the unit is active and bangerd answers. */
     public boolean status(Target t, Path socket) {
+        return status(t, socket, false);
+    }
+
+    /** The same, as one JSON object with {@code json} (the keys of the lines, "ok" for the verdict). */
+    public boolean status(Target t, Path socket, boolean json) {
         Optional<InstallRecord> r = InstallRecord.read(t.root());
+        Map<String, Object> facts = new LinkedHashMap<>();
+        boolean ok = false;
         if (r.isEmpty()) {
-            say.accept("banger is not installed on this host (no " + t.local(InstallRecord.PATH) + "); `sudo banger system install`");
-            return false;
+            facts.put("installed", false);
+            if (!json) {
+                say.accept("banger is not installed on this host (no " + t.local(InstallRecord.PATH) + "); `sudo banger system install`");
+            }
+        } else {
+            InstallRecord rec = r.get();
+            boolean pid1 = t.isHost() && systemd.isPid1();
+            String unit = pid1 ? systemd.activeState(UNIT) : "unknown: " + Systemd.NOT_PID1;
+            boolean answers = DaemonPing.answers(socket);
+            ok = pid1 && unit.equals("active") && answers;
+            facts.put("installed", true);
+            facts.put("version", rec.version());
+            facts.put("commit", rec.commit());
+            facts.put("built", rec.built());
+            facts.put("owner", rec.owner());
+            facts.put("uid", rec.uid());
+            facts.put("prefix", rec.prefix().toString());
+            facts.put("installed_at", rec.installedAt());
+            facts.put("unit", UNIT);
+            facts.put("unit_state", unit);
+            facts.put("socket", socket.toString());
+            facts.put("daemon_answers", answers);
+            if (!json) {
+                say.accept("installed  banger " + rec.version() + " (commit " + rec.commit() + ", built " + rec.built() + ")");
+                say.accept("owner      " + rec.owner() + " (uid " + rec.uid() + ")");
+                say.accept("prefix     " + rec.prefix() + "   installed " + rec.installedAt());
+                say.accept("unit       " + UNIT + " " + unit);
+                say.accept("daemon     " + (answers ? "answers on " + socket : "does not answer on " + socket));
+            }
         }
-        InstallRecord rec = r.get();
-        say.accept("installed  banger " + rec.version() + " (commit " + rec.commit() + ", built " + rec.built() + ")");
-        say.accept("owner      " + rec.owner() + " (uid " + rec.uid() + ")");
-        say.accept("prefix     " + rec.prefix() + "   installed " + rec.installedAt());
-        boolean pid1 = t.isHost() && systemd.isPid1();
-        String unit = pid1 ? systemd.activeState(UNIT) : "unknown: " + Systemd.NOT_PID1;
-        say.accept("unit       " + UNIT + " " + unit);
-        boolean answers = DaemonPing.answers(socket);
-        say.accept("daemon     " + (answers ? "answers on " + socket : "does not answer on " + socket));
-        return pid1 && unit.equals("active") && answers;
+        if (json) {
+            facts.put("ok", ok);
+            say.accept(dev.banger.core.rpc.Json.writePretty(facts));
+        }
+        return ok;
     }
 
     public void restart(Target t, Path socket) throws InterruptedException {
