@@ -19,7 +19,7 @@ public final class CompletionCommand implements Callable<Integer>, PrintsNoData 
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "SHELL", description = "bash or zsh")
+    @Parameters(paramLabel = "SHELL", description = "The shell: bash or zsh.")
     Shell shell;
 
     @Override

@@ -33,7 +33,7 @@ public final class DaemonStartCommand implements Callable<Integer>, PrintsNoData
         this.inv = new Invocation(root);
     }
 
-    @Option(names = "--config", paramLabel = "FILE", description = "bangerd's TOML config (default: built-in defaults).")
+    @Option(names = "--config", paramLabel = "FILE", description = "The TOML config bangerd reads (default: built-in defaults).")
     Path config;
 
     @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "15",

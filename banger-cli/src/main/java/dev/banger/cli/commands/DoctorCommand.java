@@ -27,8 +27,8 @@ import picocli.CommandLine.Option;
  * host checks: from the daemon ({@code doctor} RPC, as root) when it answers, else from
  * {@code bangerd doctor --json} run here as this user. Read-only throughout.
  */
-@Command(name = "doctor", description = {"Check this host and this user for banger, read-only: one row per check,",
-        "PASS, WARN or FAIL, with what was found and the fix. Works while bangerd is down."},
+@Command(name = "doctor", description = {"Check this host and this user for banger, read-only.",
+        "One row per check, PASS, WARN or FAIL, with what was found and the fix. Works while bangerd is down."},
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:no check failed", "1:a check failed"})
 public final class DoctorCommand implements Callable<Integer> {
 
@@ -42,7 +42,7 @@ public final class DoctorCommand implements Callable<Integer> {
     }
 
     @Option(names = "--config", paramLabel = "FILE",
-            description = "bangerd's config for the host checks when the daemon is down (default: the installed one, else built-in defaults).")
+            description = "The config of bangerd for the host checks when the daemon is down (default: the installed one, else built-in defaults).")
     Path config;
 
     @Override

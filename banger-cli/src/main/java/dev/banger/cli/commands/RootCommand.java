@@ -85,7 +85,7 @@ public final class RootCommand implements Runnable {
         spec.addOption(helpOption());
         spec.addOption(OptionSpec.builder("-V", "--version").versionHelp(true).description("Print version information and exit.").build());
         spec.addOption(OptionSpec.builder("--socket").paramLabel("PATH").type(Path.class).scopeType(ScopeType.INHERIT)
-                .description("bangerd's socket (default: $BANGER_SOCKET, else /run/banger/bangerd.sock).")
+                .description("The socket bangerd listens on (default: $BANGER_SOCKET, else /run/banger/bangerd.sock).")
                 .setter(new Setter<Path>(v -> root.socket = v)).build());
         spec.addOption(OptionSpec.builder("--json").type(boolean.class).arity("0").scopeType(ScopeType.INHERIT)
                 .description("Print machine-readable JSON.")

@@ -29,7 +29,7 @@ abstract class VmListing implements Callable<Integer> {
     boolean quiet;
 
     @Option(names = "--format", paramLabel = "FORMAT",
-            description = "json: one JSON object per VM and line; or a template such as '{{.Name}}\\t{{.IP}}' "
+            description = "Either json, one JSON object per VM and line, or a template such as '{{.Name}}\\t{{.IP}}' "
                     + "with the fields .Name, .ID, .State, .Image, .IP, .VCPU, .Memory, .Disk and .Created.")
     String format;
 

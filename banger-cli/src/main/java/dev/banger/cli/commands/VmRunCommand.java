@@ -15,7 +15,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "run", description = {"Create a VM, wait for SSH, then open a shell in it or run a command:",
+@Command(name = "run", description = {"Create a VM, wait for SSH, then open a shell in it or run a command.",
         "  banger vm run . -- make test   ships the git work tree at . to /root/repo and runs make test there",
         "  banger vm run -- uname -a      no PATH: runs in /root",
         "Exits with the command's status. What is shipped: tracked files as they are on disk (see",
