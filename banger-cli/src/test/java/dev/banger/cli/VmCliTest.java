@@ -235,6 +235,37 @@ class VmCliTest {
     }
 
     @Test
+    void logsStripTheGuestsEscapesUnlessRawAndFollowStopsWhenTheVmIsDeleted() throws Exception {
+        assertThat(d.cli("vm", "create", "--name", "l1", "--no-start").exit()).isZero();
+        Path console = Path.of((String) json("vm", "logs", "l1").get("path"));
+        Files.createDirectories(console.getParent());
+        Files.writeString(console, "\u001b[1;32mOK\u001b[0m booted\n\u001b]0;owned\u0007plain\u001b[2J\n");
+        assertThat(banger("vm", "logs", "l1").stdout()).isEqualTo("OK booted\nplain\n");
+        assertThat(banger("vm", "logs", "l1", "--raw").stdout()).startsWith("\u001b[1;32mOK\u001b[0m booted\n");
+        assertThat(banger("vm", "logs", "l1", "--since", "10m").stderr()).contains("--since needs a running VM");
+        assertThat(banger("vm", "logs", "l1", "-f", "--json").exitCode()).isEqualTo(RootCommand.EXIT_USAGE);
+
+        Path log = dir.resolve("follow.log");
+        try (BackgroundProcess follow = Launchers.startBanger(USER, log, "--socket", d.socket.toString(), "vm", "logs", "-f", "l1")) {
+            awaitTrue(() -> read(log).contains("plain"), "the console so far");
+            Files.writeString(console, "later \u001b[31mred\u001b[0m\n", java.nio.file.StandardOpenOption.APPEND);
+            awaitTrue(() -> read(log).contains("later red"), "a line the console printed while following");
+            assertThat(d.cli("vm", "delete", "l1").exit()).isZero();
+            awaitTrue(() -> follow.exitCode().isPresent(), "following ends when the VM is deleted");
+            assertThat(follow.exitCode().getAsInt()).isZero();
+        }
+        assertThat(read(log)).isEqualTo("OK booted\nplain\nlater red\n  VM 'l1' was deleted\n");
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    @Test
     void natIsChosenAtCreateShownAndSwitchedWithSet() {
         CliRun create = d.cli("vm", "create", "--name", "n1", "--nat", "--no-start");
         assertThat(create.exit()).as(create.err()).isZero();
