@@ -28,6 +28,7 @@ public record CommandFactory(RootCommand root) implements CommandLine.IFactory {
                 Map.entry(ImageRegisterCommand.class, ImageRegisterCommand::new),
                 Map.entry(ImageShowCommand.class, ImageShowCommand::new),
                 Map.entry(InternalMakeBundleCommand.class, InternalMakeBundleCommand::new),
+                Map.entry(InternalManPagesCommand.class, InternalManPagesCommand::new),
                 Map.entry(KernelDeleteCommand.class, KernelDeleteCommand::new),
                 Map.entry(KernelImportCommand.class, KernelImportCommand::new),
                 Map.entry(KernelListCommand.class, KernelListCommand::new),

@@ -31,13 +31,16 @@ import java.util.function.Consumer;
 
 /**
  * {@code banger system install|status|restart|uninstall}: puts a built banger (the tree
- * scripts/build.sh makes: bin/, lib/, completion/) under {@code PREFIX/lib/banger} with links in
- * {@code PREFIX/bin}, the group {@code banger} with the owner in it, {@code bangerd.service} and
+ * scripts/build.sh makes: bin/, lib/, completion/, share/man/man1/) under {@code PREFIX/lib/banger} with links in
+ * {@code PREFIX/bin} and {@code PREFIX/share/man/man1}, the group {@code banger} with the owner in it, {@code bangerd.service} and
  * {@code /etc/banger/install.toml}, then starts the unit and waits for ping. Every path is taken
  * under {@link Target#root}, so tests install into a scratch directory; systemctl runs only for
  * the real root. A failed install undoes what it wrote (the group and its membership stay).
  */
 public final class SystemInstaller {
+
+    /** Where a build and an install keep the man pages, under the build and under PREFIX. */
+    static final Path MAN_PAGES = Path.of("share/man/man1");
 
     public static final String GROUP = "banger";
     static final String UNIT = UnitFile.NAME;
@@ -102,6 +105,7 @@ public final class SystemInstaller {
             journal.tree(source, t.tree());
             journal.link(t.prefix().resolve("bin/banger"), Path.of("../lib/banger/bin/banger"));
             journal.link(t.prefix().resolve("bin/bangerd"), Path.of("../lib/banger/bin/bangerd"));
+            linkManPages(source, t, journal);
             journal.directories(layout.stateDir(), layout.cacheDir());
             journal.file(UnitFile.PATH, UnitFile.render(t.tree().resolve("bin/bangerd"), configFile, layout,
                     Path.of(System.getProperty("java.home"))));
@@ -126,6 +130,22 @@ public final class SystemInstaller {
         } catch (RuntimeException e) {
             journal.rollBack();
             throw e;
+        }
+    }
+
+    /** PREFIX/share/man/man1/banger*.1 linked to the build's pages, so `man banger-vm-create` finds them. */
+    private static void linkManPages(Path source, Target t, Journal journal) throws IOException {
+        Path pages = source.resolve(MAN_PAGES);
+        if (!Files.isDirectory(pages)) {
+            return;
+        }
+        Path manDir = t.prefix().resolve(MAN_PAGES);
+        journal.directories(manDir);
+        try (var list = Files.list(pages)) {
+            for (Path page : list.filter(p -> p.getFileName().toString().endsWith(".1")).sorted().toList()) {
+                journal.link(manDir.resolve(page.getFileName().toString()),
+                        Path.of("../../../lib/banger").resolve(MAN_PAGES).resolve(page.getFileName().toString()));
+            }
         }
     }
 
