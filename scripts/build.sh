@@ -3,7 +3,7 @@
 #   build/bin/banger, build/bin/bangerd   launchers (POSIX sh; symlink them anywhere)
 #   build/lib/cli/, build/lib/daemon/     each app's jars (module jar, banger-core, runtime deps)
 #   build/lib/banger.aot (JDK >= 25) or build/lib/banger.jsa (JDK 21-24)   the CLI's start-up archive
-#   build/completion/banger.{bash,zsh}    shell completion
+#   build/completion/banger.{bash,zsh,fish} shell completion
 #   build/share/man/man1/*.1              man pages: banger(1) and one per command (system install links them)
 # Idempotent: every run rebuilds build/ from scratch. Needs a JDK >= 21 (scripts/lib/find-java.sh).
 # Env: BANGER_ARCHIVE=aot|cds|none forces the kind of start-up archive (default: aot on JDK >= 25).
@@ -264,7 +264,8 @@ fi
 # ---- completion ----------------------------------------------------------------------------
 build/bin/banger completion bash >build/completion/banger.bash || die "banger completion bash failed"
 build/bin/banger completion zsh >build/completion/banger.zsh || die "banger completion zsh failed"
-for f in build/completion/banger.bash build/completion/banger.zsh; do [ -s "$f" ] || die "empty $f"; done
+build/bin/banger completion fish >build/completion/banger.fish || die "banger completion fish failed"
+for f in build/completion/banger.bash build/completion/banger.zsh build/completion/banger.fish; do [ -s "$f" ] || die "empty $f"; done
 
 # ---- man pages -----------------------------------------------------------------------------
 build/bin/banger internal man-pages build/share/man/man1 >/dev/null || die "banger internal man-pages failed"
@@ -273,4 +274,4 @@ build/bin/banger internal man-pages build/share/man/man1 >/dev/null || die "bang
 say "done. Launchers:"
 say "  $HOME_DIR/bin/banger"
 say "  $HOME_DIR/bin/bangerd"
-say "completion: source $HOME_DIR/completion/banger.bash (bash) or banger.zsh (zsh)"
+say "completion: source $HOME_DIR/completion/banger.bash (bash) or banger.zsh (zsh); fish: source banger.fish"

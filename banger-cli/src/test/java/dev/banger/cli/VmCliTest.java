@@ -266,6 +266,30 @@ class VmCliTest {
     }
 
     @Test
+    void completionOffersVmImageAndKernelNamesFromTheDaemonInBashZshAndFish() {
+        assertThat(d.cli("vm", "create", "--name", "k1", "--no-start").exit()).isZero();
+        assertThat(d.cli("__complete", "--", "vm", "show", "").out()).isEqualTo("k1\n:none\n");
+        assertThat(d.cli("__complete", "--", "vm", "create", "--image", "").out()).isEqualTo("bb\n:none\n");
+        assertThat(d.cli("__complete", "--", "kernel", "show", "c").out()).isEqualTo("cloud\n:none\n");
+
+        Map<String, String> env = Map.of(RootCommand.SOCKET_ENV, d.socket.toString(), "HOME", dir.toString(),
+                "PATH", Launchers.BANGER.getParent() + ":/usr/local/bin:/usr/bin:/bin");
+        String bash = "source <(banger completion bash); COMP_WORDS=(banger vm start ''); COMP_CWORD=3; _banger; printf '%s\\n' \"${COMPREPLY[@]}\"";
+        // compadd and _files work only inside a zsh completion widget: stand-ins print what would be offered.
+        String zsh = "compdef() { :; }; _files() { print -r -- FILES }; compadd() { print -rl -- \"${(@P)${@[-1]}}\" }; "
+                + "source <(banger completion zsh); words=(banger image show ''); CURRENT=4; _banger";
+        for (String user : new String[] {null, USER}) {
+            CommandResult b = Launchers.run(user, env, "bash", "-c", bash);
+            assertThat(b.stdout()).as(user + " bash: " + b.stderr()).isEqualTo("k1\n");
+            CommandResult z = Launchers.run(user, env, "zsh", "-fc", zsh);
+            assertThat(z.stdout()).as(user + " zsh: " + z.stderr()).isEqualTo("bb\n");
+            CommandResult f = Launchers.run(user, env, "fish", "-c", "banger completion fish | source; complete -C 'banger kernel delete '");
+            assertThat(f.stdout()).as(user + " fish: " + f.stderr()).isEqualTo("cloud\n");
+        }
+        assertThat(d.cli("vm", "delete", "k1").exit()).isZero();
+    }
+
+    @Test
     void natIsChosenAtCreateShownAndSwitchedWithSet() {
         CliRun create = d.cli("vm", "create", "--name", "n1", "--nat", "--no-start");
         assertThat(create.exit()).as(create.err()).isZero();

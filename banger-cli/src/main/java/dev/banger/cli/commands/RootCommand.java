@@ -34,7 +34,7 @@ public final class RootCommand implements Runnable {
      */
     private static final List<Class<?>> COMMANDS = List.of(VmCommand.class, PsCommand.class, PingCommand.class, VersionCommand.class, ImageCommand.class,
             KernelCommand.class, DaemonCommand.class, DoctorCommand.class, SystemCommand.class, CompletionCommand.class,
-            InternalCommand.class, SshConfigCommand.class, SshProxyCommand.class);
+            InternalCommand.class, SshConfigCommand.class, SshProxyCommand.class, CompleteCommand.class);
 
     // The root's options are declared in rootOptions(), not with @Option: every annotation type
     // picocli reads costs a dynamic proxy class at start-up (~10 ms each, which no AOT cache keeps).
@@ -70,7 +70,8 @@ public final class RootCommand implements Runnable {
         return commandLine(root, null);
     }
 
-    private static CommandLine commandLine(RootCommand root, String word) {
+    /** The tree with only the top-level command {@code word} names (all of them for null or an unknown word). */
+    static CommandLine commandLine(RootCommand root, String word) {
         CommandLine cl = new CommandLine(root, new CommandFactory(root));
         rootOptions(root, cl.getCommandSpec());
         List<Class<?>> named = COMMANDS.stream().filter(c -> names(c).contains(word)).toList();
