@@ -188,6 +188,7 @@ class VmCliTest {
         record Refusal(List<String> args, String message) {
         }
         for (Refusal r : List.of(
+                new Refusal(List.of("vm", "run", "--json", "--", "true"), "--json: `banger vm run` prints the guest's session"),
                 new Refusal(List.of("vm", "run", "-d", "--rm"), "-d and --rm contradict each other"),
                 new Refusal(List.of("vm", "run", "-d", "--", "true"), "-d takes no command"),
                 new Refusal(List.of("vm", "run", "echo", "hi"), "put the command after --"),

@@ -164,5 +164,8 @@ public final class VmRunCommand implements Callable<Integer> {
         if (detach && !command.isEmpty()) {
             throw new ParameterException(cl, "-d takes no command: use `banger vm ssh NAME -- CMD` once it runs");
         }
+        if (!detach && inv.root().json()) {
+            throw new ParameterException(cl, "--json: `banger vm run` prints the guest's session, not data (with -d it prints the VM as JSON)");
+        }
     }
 }
