@@ -6,10 +6,10 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "completion", description = {
         "Print a shell completion script for bash, zsh or fish.",
-        "It completes commands and options, and VM, image and kernel names from the running bangerd:",
         "bash: source <(banger completion bash)",
         "zsh:  source <(banger completion zsh)",
-        "fish: banger completion fish | source"})
+        "fish: banger completion fish | source",
+        "It completes commands and options, and VM, image and kernel names from the running bangerd."})
 public final class CompletionCommand implements Callable<Integer>, PrintsNoData {
 
     enum Shell { bash, zsh, fish }
