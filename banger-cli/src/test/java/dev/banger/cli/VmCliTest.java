@@ -272,6 +272,8 @@ class VmCliTest {
         assertThat(d.cli("__complete", "--", "vm", "show", "").out()).isEqualTo("k1\n:none\n");
         assertThat(d.cli("__complete", "--", "vm", "create", "--image", "").out()).isEqualTo("bb\n:none\n");
         assertThat(d.cli("__complete", "--", "kernel", "show", "c").out()).isEqualTo("cloud\n:none\n");
+        assertThat(CliRun.run(Map.of(), "__complete", "--", "--socket", d.socket.toString(), "vm", "start", "").out())
+                .as("the daemon of the --socket being typed").isEqualTo("k1\n:none\n");
 
         Map<String, String> env = Map.of(RootCommand.SOCKET_ENV, d.socket.toString(), "HOME", dir.toString(),
                 "PATH", Launchers.BANGER.getParent() + ":/usr/local/bin:/usr/bin:/bin");

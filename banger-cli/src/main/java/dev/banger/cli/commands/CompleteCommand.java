@@ -34,6 +34,8 @@ public final class CompleteCommand implements Callable<Integer>, PrintsNoData {
             "KERNEL", new String[] {Methods.KERNEL_LIST, "kernels"});
 
     private final RootCommand root;
+    /** The --socket the command line being completed names, if any: its daemon has the names. */
+    private java.nio.file.Path socket;
 
     @Parameters(paramLabel = "WORD", arity = "0..*", description = "The words after banger; the last is the one being completed.")
     List<String> words = new ArrayList<>();
@@ -63,6 +65,9 @@ public final class CompleteCommand implements Callable<Integer>, PrintsNoData {
         boolean afterDashes = false;
         for (String w : before) {
             if (pending != null) {
+                if (pending.isOption() && ((OptionSpec) pending).longestName().equals("--socket")) {
+                    socket = java.nio.file.Path.of(w);
+                }
                 pending = null;
             } else if (afterDashes) {
                 positional++;
@@ -121,7 +126,7 @@ public final class CompleteCommand implements Callable<Integer>, PrintsNoData {
         if (list == null) {
             return true;
         }
-        try (RpcClient client = RpcClient.connect(root.socket(), DAEMON_TIMEOUT)) {
+        try (RpcClient client = RpcClient.connect(socket != null ? socket : root.socket(), DAEMON_TIMEOUT)) {
             for (Map<String, Object> item : Invocation.asList(Invocation.asMap(client.call(list[0], null)).get(list[1]))) {
                 add(out, String.valueOf(item.get("name")), current, "");
             }
