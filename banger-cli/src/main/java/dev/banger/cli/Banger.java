@@ -7,6 +7,7 @@ import dev.banger.cli.console.Terminal;
 import dev.banger.cli.workspace.WorkspaceException;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 
@@ -27,7 +28,7 @@ public final class Banger {
     public static int execute(Map<String, String> env, Terminal terminal, String... args) {
         CommandLine cl = new RootCommand(env, terminal).commandLine(args);
         cl.setParameterExceptionHandler((ex, line) -> usageError(terminal, ex.getMessage(), ex.getCommandLine(),
-                ex instanceof CommandLine.UnmatchedArgumentException u ? u.getSuggestions() : java.util.List.of()));
+                ex instanceof CommandLine.UnmatchedArgumentException u ? u.getSuggestions() : List.of()));
         cl.setExecutionExceptionHandler((ex, line, parse) -> report(terminal, ex, line));
         return cl.execute(args);
     }
@@ -36,7 +37,7 @@ public final class Banger {
      * One line saying what was wrong and where to read more, not the whole help: the help
      * would push the message itself off the screen.
      */
-    private static int usageError(Terminal terminal, String message, CommandLine command, java.util.List<String> suggestions) {
+    private static int usageError(Terminal terminal, String message, CommandLine command, List<String> suggestions) {
         terminal.error(message, null);
         if (!suggestions.isEmpty()) {
             terminal.hint("did you mean: " + String.join(", ", suggestions) + "?");
@@ -47,9 +48,9 @@ public final class Banger {
 
     private static int report(Terminal terminal, Exception ex, CommandLine command) {
         return switch (ex) {
-            case UsageException e -> usageError(terminal, e.getMessage(), command, java.util.List.of());
+            case UsageException e -> usageError(terminal, e.getMessage(), command, List.of());
             // The daemon found a value the user typed unusable (a size like 12Q, an unknown --image).
-            case BangerException e when e.code() == ErrorCode.BAD_REQUEST -> usageError(terminal, e.getMessage(), command, java.util.List.of());
+            case BangerException e when e.code() == ErrorCode.BAD_REQUEST -> usageError(terminal, e.getMessage(), command, List.of());
             case DaemonUnreachableException e -> {
                 terminal.error(e.getMessage(), null);
                 terminal.hint("start it with `banger daemon start` (or `sudo banger system install` on a systemd host)");

@@ -66,6 +66,7 @@ class CliBehaviourTest {
         System.setProperty("banger.tty.err", "true");
         try {
             assertThat(Terminal.fromSystem(Map.of("NO_COLOR", "1")).colourErr()).isFalse();
+            assertThat(Terminal.fromSystem(Map.of("NO_COLOR", "1")).ttyErr()).as("NO_COLOR is about colour: live progress stays").isTrue();
             assertThat(Terminal.fromSystem(Map.of()).colourErr()).isTrue();
         } finally {
             System.clearProperty("banger.tty.err");
