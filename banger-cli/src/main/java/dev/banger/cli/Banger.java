@@ -50,7 +50,7 @@ public final class Banger {
         return switch (ex) {
             case UsageException e -> usageError(terminal, e.getMessage(), command, List.of());
             // The daemon found a value the user typed unusable (a size like 12Q, an unknown --image).
-            case BangerException e when e.code() == ErrorCode.BAD_REQUEST -> usageError(terminal, e.getMessage(), command, List.of());
+            case BangerException e when e.code() == ErrorCode.INVALID_ARGUMENT -> usageError(terminal, e.getMessage(), command, List.of());
             case DaemonUnreachableException e -> {
                 terminal.error(e.getMessage(), null);
                 terminal.hint("start it with `banger daemon start` (or `sudo banger system install` on a systemd host)");

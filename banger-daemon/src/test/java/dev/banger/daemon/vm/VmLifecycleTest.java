@@ -132,7 +132,7 @@ class VmLifecycleTest {
         }
         assertThatThrownBy(() -> rig.vms.create(VmRig.create("x1", "no-such-image"), rig.ctx("vm.create")))
                 .as("an unknown --image is a usage error (exit 2 in the CLI)")
-                .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
+                .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT))
                 .hasMessageContaining("no-such-image");
         assertThatThrownBy(() -> rig.vms.create(new VMService.CreateParams("x2", "bb", null, 0, null, null, true, null, null), rig.ctx("vm.create")))
                 .hasMessageContaining("--vcpu 0");
