@@ -65,14 +65,12 @@ public final class VmLogsCommand implements Callable<Integer> {
             shown = shown.subList(shown.size() - lines, shown.size());
         }
         List<String> printable = shown.stream().map(this::printable).toList();
-        if (inv.root().json()) {
-            Map<String, Object> out = new java.util.LinkedHashMap<>(r);
-            out.put("lines", printable);
-            inv.render(out, () -> { });
-            return 0;
-        }
-        printable.forEach(l -> inv.terminal().out().println(l));
-        inv.terminal().out().flush();
+        Map<String, Object> result = new java.util.LinkedHashMap<>(r);
+        result.put("lines", printable);
+        inv.render(result, () -> {
+            printable.forEach(l -> inv.terminal().out().println(l));
+            inv.terminal().out().flush();
+        });
         return follow ? follow((String) r.get("name"), window) : 0;
     }
 
