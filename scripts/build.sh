@@ -7,9 +7,20 @@
 #   build/share/man/man1/*.1              man pages: banger(1) and one per command (system install links them)
 # Idempotent: every run rebuilds build/ from scratch. Needs a JDK >= 21 (scripts/lib/find-java.sh).
 # Env: BANGER_ARCHIVE=aot|cds|none forces the kind of start-up archive (default: aot on JDK >= 25).
+# --release KEY: also pack bin/, lib/, completion/ as build/banger-release.bundle, signed with the
+# Ed25519 private key in the PEM file KEY, for `banger update --from` (docs/update.md).
 set -eu -o pipefail
 LC_COLLATE=C   # stable classpath order
 
+RELEASE_KEY=
+case ${1:-} in
+    --release)
+        [ -n "${2:-}" ] || { echo "build.sh: --release needs the path of an Ed25519 private key (PEM)" >&2; exit 2; }
+        [ -r "$2" ] || { echo "build.sh: cannot read the release key $2" >&2; exit 2; }
+        RELEASE_KEY=$(cd "$(dirname "$2")" && pwd -P)/$(basename "$2") ;;
+    "") ;;
+    *) echo "build.sh: unknown argument $1 (usage: build.sh [--release KEY])" >&2; exit 2 ;;
+esac
 ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$ROOT"
 . scripts/lib/find-java.sh
@@ -270,6 +281,10 @@ for f in build/completion/banger.bash build/completion/banger.zsh build/completi
 # ---- man pages -----------------------------------------------------------------------------
 build/bin/banger internal man-pages build/share/man/man1 >/dev/null || die "banger internal man-pages failed"
 [ -s build/share/man/man1/banger-vm-create.1 ] || die "no man page for banger vm create"
+
+if [ -n "$RELEASE_KEY" ]; then
+    build/bin/bangerd release --key "$RELEASE_KEY" --out build/banger-release.bundle build || die "cannot make the release bundle"
+fi
 
 say "done. Launchers:"
 say "  $HOME_DIR/bin/banger"

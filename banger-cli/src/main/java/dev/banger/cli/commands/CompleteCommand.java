@@ -1,13 +1,20 @@
 package dev.banger.cli.commands;
 
 import dev.banger.cli.client.RpcClient;
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.KernelApi;
+import dev.banger.core.api.NoParams;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.model.ImageInfo;
+import dev.banger.core.model.KernelInfo;
+import dev.banger.core.model.VmInfo;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.ArgSpec;
@@ -28,10 +35,10 @@ public final class CompleteCommand implements Callable<Integer>, PrintsNoData {
     /** A TAB must not hang on a stuck daemon. */
     private static final Duration DAEMON_TIMEOUT = Duration.ofSeconds(2);
     /** Which daemon list holds the names a parameter of this label takes. */
-    private static final Map<String, String[]> NAMED = Map.of(
-            "VM", new String[] {Methods.VM_LIST, "vms"},
-            "IMAGE", new String[] {Methods.IMAGE_LIST, "images"},
-            "KERNEL", new String[] {Methods.KERNEL_LIST, "kernels"});
+    private static final Map<String, Function<RpcClient, List<String>>> NAMED = Map.of(
+            "VM", c -> c.call(VmApi.LIST, NoParams.NONE).vms().stream().map(VmInfo::name).toList(),
+            "IMAGE", c -> c.call(ImageApi.LIST, NoParams.NONE).images().stream().map(ImageInfo::name).toList(),
+            "KERNEL", c -> c.call(KernelApi.LIST, NoParams.NONE).kernels().stream().map(KernelInfo::name).toList());
 
     private final RootCommand root;
     /** The --socket the command line being completed names, if any: its daemon has the names. */
@@ -122,14 +129,12 @@ public final class CompleteCommand implements Callable<Integer>, PrintsNoData {
             return false;
         }
         String label = arg.paramLabel().replaceAll("[<>.]", "").toUpperCase(java.util.Locale.ROOT);
-        String[] list = NAMED.get(label);
-        if (list == null) {
+        Function<RpcClient, List<String>> names = NAMED.get(label);
+        if (names == null) {
             return true;
         }
         try (RpcClient client = RpcClient.connect(socket != null ? socket : root.socket(), DAEMON_TIMEOUT)) {
-            for (Map<String, Object> item : Invocation.asList(Invocation.asMap(client.call(list[0], null)).get(list[1]))) {
-                add(out, String.valueOf(item.get("name")), current, "");
-            }
+            names.apply(client).forEach(name -> add(out, name, current, ""));
         } catch (RuntimeException e) {
             // No daemon, no names: completion must never print an error into the user's command line.
         }

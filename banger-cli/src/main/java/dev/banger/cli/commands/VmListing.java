@@ -3,9 +3,10 @@ package dev.banger.cli.commands;
 import dev.banger.cli.console.RowTemplate;
 import dev.banger.cli.console.Table;
 import dev.banger.cli.console.Times;
+import dev.banger.core.api.NoParams;
+import dev.banger.core.api.VmApi;
 import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.Json;
-import dev.banger.core.rpc.Methods;
 import dev.banger.core.units.Sizes;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -49,20 +50,20 @@ abstract class VmListing implements Callable<Integer> {
             throw new UsageException("-q contradicts --json: choose one output");
         }
         RowTemplate template = format == null || format.equals("json") ? null : template(format);
-        List<Map<String, Object>> vms = Invocation.asList(inv.call(Methods.VM_LIST, null).get("vms")).stream()
-                .filter(v -> all() || VmInfo.RUNNING.equals(v.get("state"))).toList();
-        if (inv.root().json()) {
-            inv.terminal().println(Json.writePretty(Map.of("vms", vms)));
-        } else if (quiet) {
-            vms.forEach(v -> inv.terminal().out().println(v.get("id")));
-        } else if (template != null) {
-            vms.forEach(v -> inv.terminal().out().println(template.render(fields(v))));
-        } else if (format != null) {
-            vms.forEach(v -> inv.terminal().out().println(Json.write(v)));
-        } else {
-            inv.terminal().out().print(table(vms));
-        }
-        inv.terminal().out().flush();
+        List<VmInfo> vms = inv.call(VmApi.LIST, NoParams.NONE).vms().stream()
+                .filter(v -> all() || v.running()).toList();
+        inv.render(VmApi.LIST, new VmApi.VmList(vms), () -> {
+            if (quiet) {
+                vms.forEach(v -> inv.terminal().out().println(v.id()));
+            } else if (template != null) {
+                vms.forEach(v -> inv.terminal().out().println(template.render(fields(v))));
+            } else if (format != null) {
+                vms.forEach(v -> inv.terminal().out().println(Json.write(VmApi.VM.write(v))));
+            } else {
+                inv.terminal().out().print(table(vms));
+            }
+            inv.terminal().out().flush();
+        });
         return 0;
     }
 
@@ -74,28 +75,29 @@ abstract class VmListing implements Callable<Integer> {
         }
     }
 
-    private String table(List<Map<String, Object>> vms) {
+    private String table(List<VmInfo> vms) {
         Table t = new Table("NAME", "ID", "STATE", "IMAGE", "IP", "VCPU", "MEM", "DISK", "CREATED");
         Instant now = Instant.now();
-        for (Map<String, Object> v : vms) {
+        for (VmInfo v : vms) {
             Map<String, Object> f = fields(v);
             t.row(f.get("Name"), f.get("ID"), f.get("State"), f.get("Image"), f.get("IP"), f.get("VCPU"), f.get("Memory"),
-                    f.get("Disk"), Times.cell(inv.terminal(), v.get("created_at"), now));
+                    f.get("Disk"), Times.cell(inv.terminal(), v.createdAt(), now));
         }
         return t.render();
     }
 
-    private static Map<String, Object> fields(Map<String, Object> v) {
+    /** A VM's values by the names {@link #FIELDS} gives templates. */
+    private static Map<String, Object> fields(VmInfo v) {
         Map<String, Object> f = new LinkedHashMap<>();
-        f.put("Name", v.get("name"));
-        f.put("ID", v.get("id"));
-        f.put("State", v.get("state"));
-        f.put("Image", v.get("image_name"));
-        f.put("IP", v.get("guest_ip"));
-        f.put("VCPU", v.get("vcpu"));
-        f.put("Memory", v.get("memory_mib") + "M");
-        f.put("Disk", Sizes.format(((Number) v.get("disk_bytes")).longValue()));
-        f.put("Created", v.get("created_at"));
+        f.put("Name", v.name());
+        f.put("ID", v.id());
+        f.put("State", v.state());
+        f.put("Image", v.imageName());
+        f.put("IP", v.guestIp());
+        f.put("VCPU", v.vcpu());
+        f.put("Memory", v.memoryMib() + "M");
+        f.put("Disk", Sizes.format(v.diskBytes()));
+        f.put("Created", v.createdAt());
         return f;
     }
 }

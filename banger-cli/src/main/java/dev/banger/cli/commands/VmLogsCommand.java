@@ -1,15 +1,16 @@
 package dev.banger.cli.commands;
 
 import dev.banger.cli.console.TerminalEscapes;
+import dev.banger.core.api.NameParams;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
-import dev.banger.core.rpc.Methods;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -58,20 +59,18 @@ public final class VmLogsCommand implements Callable<Integer> {
         }
         Instant from = since == null ? null : parseSince(since, Instant.now());
         // Following compares whole windows of the console, so the first one is read without -n.
-        Map<String, Object> r = inv.call(Methods.VM_LOGS, Invocation.params("name", vm, "lines", follow ? null : lines));
-        List<String> window = strings(r.get("lines"));
+        VmApi.Logs r = inv.call(VmApi.LOGS, new VmApi.LogsParams(vm, follow ? null : lines));
+        List<String> window = r.lines();
         List<String> shown = from == null ? window : since(window, startedAt(), from);
         if (lines != null && lines > 0 && shown.size() > lines) {
             shown = shown.subList(shown.size() - lines, shown.size());
         }
-        List<String> printable = shown.stream().map(this::printable).toList();
-        Map<String, Object> result = new java.util.LinkedHashMap<>(r);
-        result.put("lines", printable);
-        inv.render(result, () -> {
-            printable.forEach(l -> inv.terminal().out().println(l));
+        VmApi.Logs printable = new VmApi.Logs(r.name(), r.path(), shown.stream().map(this::printable).toList());
+        inv.render(VmApi.LOGS, printable, () -> {
+            printable.lines().forEach(l -> inv.terminal().out().println(l));
             inv.terminal().out().flush();
         });
-        return follow ? follow((String) r.get("name"), window) : 0;
+        return follow ? follow(r.name(), window) : 0;
     }
 
     /** Polls the console and prints what is new, until the VM is gone. */
@@ -80,7 +79,7 @@ public final class VmLogsCommand implements Callable<Integer> {
             Thread.sleep(POLL);
             List<String> next;
             try {
-                next = strings(inv.call(Methods.VM_LOGS, Invocation.params("name", name)).get("lines"));
+                next = inv.call(VmApi.LOGS, new VmApi.LogsParams(name, null)).lines();
             } catch (BangerException e) {
                 if (e.code() == ErrorCode.NOT_FOUND) {
                     inv.terminal().hint("VM '" + name + "' was deleted");
@@ -115,11 +114,11 @@ public final class VmLogsCommand implements Callable<Integer> {
     }
 
     private Instant startedAt() {
-        Map<String, Object> runtime = Invocation.asMap(inv.call(Methods.VM_SHOW, Map.of("name", vm)).get("runtime"));
-        if (runtime.get("started_at") == null) {
+        VmInfo.Runtime runtime = inv.call(VmApi.SHOW, new NameParams(vm)).runtime();
+        if (runtime == null || runtime.startedAt() == null) {
             throw new UsageException("--since needs a running VM: the console's times count from the VM's start");
         }
-        return Instant.parse((String) runtime.get("started_at"));
+        return runtime.startedAt();
     }
 
     /** The lines from {@code from} on: kernel timestamps are seconds since {@code started}. */
@@ -156,9 +155,5 @@ public final class VmLogsCommand implements Callable<Integer> {
             throw new UsageException("--since '" + text + "' is neither a duration (30s, 10m, 2h, 1d) nor an ISO-8601 time "
                     + "(2026-01-31T12:00:00Z)");
         }
-    }
-
-    private static List<String> strings(Object o) {
-        return o instanceof List<?> l ? l.stream().map(String::valueOf).toList() : List.of();
     }
 }

@@ -2,27 +2,19 @@ package dev.banger.cli.console;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 
-/** A table's timestamps: "3 minutes ago" for a person at a terminal, ISO-8601 for anything that parses. */
+/** A table's timestamps: "3 minutes ago" for a person at a terminal, ISO-8601 for anything that parses output. */
 public final class Times {
 
     private Times() {
     }
 
-    /** {@code iso} as the table in {@code terminal} should show it; "-" when there is none. */
-    public static String cell(Terminal terminal, Object iso, Instant now) {
-        if (iso == null) {
+    /** {@code at} as the table in {@code terminal} should show it; "-" when there is none. */
+    public static String cell(Terminal terminal, Instant at, Instant now) {
+        if (at == null) {
             return "-";
         }
-        if (!terminal.ttyOut()) {
-            return iso.toString();
-        }
-        try {
-            return ago(Duration.between(Instant.parse(iso.toString()), now));
-        } catch (DateTimeParseException e) {
-            return iso.toString();
-        }
+        return terminal.ttyOut() ? ago(Duration.between(at, now)) : at.toString();
     }
 
     /** The largest whole unit, like docker's: "3 minutes ago", "less than a second ago" below one second. */

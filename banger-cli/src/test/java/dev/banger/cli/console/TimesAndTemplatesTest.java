@@ -20,8 +20,8 @@ class TimesAndTemplatesTest {
     @Test
     void relativeOnATerminalIsoOtherwise() {
         Instant now = Instant.parse("2026-01-01T12:00:00Z");
-        assertThat(Times.cell(terminal(true), "2026-01-01T11:57:00Z", now)).isEqualTo("3 minutes ago");
-        assertThat(Times.cell(terminal(false), "2026-01-01T11:57:00Z", now)).isEqualTo("2026-01-01T11:57:00Z");
+        assertThat(Times.cell(terminal(true), Instant.parse("2026-01-01T11:57:00Z"), now)).isEqualTo("3 minutes ago");
+        assertThat(Times.cell(terminal(false), Instant.parse("2026-01-01T11:57:00Z"), now)).isEqualTo("2026-01-01T11:57:00Z");
         assertThat(Times.cell(terminal(true), null, now)).isEqualTo("-");
         assertThat(Times.ago(Duration.ofMillis(300))).isEqualTo("less than a second ago");
         assertThat(Times.ago(Duration.ofSeconds(1))).isEqualTo("1 second ago");

@@ -6,6 +6,7 @@ import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.core.rpc.Json;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandResult;
 import dev.banger.daemon.exec.CommandRunner;
@@ -22,8 +23,8 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -43,6 +44,8 @@ public final class SystemInstaller {
     static final Path MAN_PAGES = Path.of("share/man/man1");
 
     public static final String GROUP = "banger";
+    /** The public key {@code banger update} checks release bundles against (written with --release-key). */
+    public static final Path RELEASE_KEY = Path.of("/etc/banger/release-key.pem");
     static final String UNIT = UnitFile.NAME;
 
     /** Where to install: {@code root} is "/" on a real host; {@code prefix} is on the target system. */
@@ -87,6 +90,12 @@ public final class SystemInstaller {
      */
     public InstallRecord install(Path source, Target t, String owner, Path configFile, Config config, boolean startUnit)
             throws InterruptedException {
+        return install(source, t, owner, configFile, config, null, startUnit);
+    }
+
+    /** The same, also writing {@code releaseKeyPem} (a checked Ed25519 public key, may be null) to {@link #RELEASE_KEY}. */
+    public InstallRecord install(Path source, Target t, String owner, Path configFile, Config config, String releaseKeyPem,
+                                 boolean startUnit) throws InterruptedException {
         checkSource(source);
         if (t.isHost()) {
             requireRoot("system install");
@@ -110,6 +119,9 @@ public final class SystemInstaller {
             journal.file(UnitFile.PATH, UnitFile.render(t.tree().resolve("bin/bangerd"), configFile, layout,
                     Path.of(System.getProperty("java.home"))));
             journal.directories(InstallRecord.PATH.getParent());
+            if (releaseKeyPem != null) {
+                journal.file(RELEASE_KEY, releaseKeyPem);
+            }
             LinkedHashSet<Path> files = new LinkedHashSet<>(previous.map(InstallRecord::files).orElse(List.of()));
             files.addAll(journal.made());
             files.add(InstallRecord.PATH);
@@ -309,7 +321,7 @@ public final class SystemInstaller {
         }
         if (json) {
             facts.put("ok", ok);
-            say.accept(dev.banger.core.rpc.Json.writePretty(facts));
+            say.accept(Json.writePretty(facts));
         }
         return ok;
     }
@@ -351,7 +363,8 @@ public final class SystemInstaller {
             }
             for (Path f : files) {
                 Path local = t.local(f);
-                if (f.equals(rec.prefix().resolve("lib/banger"))) {
+                // the tree, or the link to the current release and the releases update keeps side by side
+                if (f.equals(rec.prefix().resolve("lib/banger")) || f.equals(rec.prefix().resolve("lib/banger-releases"))) {
                     FileTrees.delete(local);
                 } else if (Files.isDirectory(local, LinkOption.NOFOLLOW_LINKS)) {
                     try (var entries = Files.list(local)) {
