@@ -45,7 +45,7 @@ class CliBehaviourTest {
     void jsonIsRefusedWhereThereIsNoDataToParse() {
         Map<String, String> env = Map.of(RootCommand.SOCKET_ENV, "/nonexistent/bangerd.sock");
         for (String[] args : new String[][] {{"vm", "ssh", "x", "--json"}, {"--json", "vm", "cp", "a", "x:/b"}, {"completion", "bash", "--json"},
-                {"daemon", "stop", "--json"}, {"vm", "exec", "x", "--json", "--", "true"}}) {
+                {"daemon", "stop", "--json"}, {"vm", "exec", "x", "--json", "--", "true"}, {"update", "--rollback", "--json"}}) {
             CliRun r = CliRun.run(env, args);
             assertThat(r.exit()).as(String.join(" ", args)).isEqualTo(RootCommand.EXIT_USAGE);
             assertThat(r.err()).as("refused before the daemon is asked").contains("prints nothing to parse").doesNotContain("not running");
