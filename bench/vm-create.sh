@@ -111,7 +111,7 @@ cleanup() {
     baseline_stop
     if [ -n "$TEMP_DAEMON_PID" ]; then
         mapfile -t vms < <(build/bin/banger --socket "$TEMP_DAEMON_SOCKET" vm list 2>/dev/null | awk 'NR > 1 { print $1 }')
-        [ ${#vms[@]} -eq 0 ] || timeout 120 build/bin/banger --socket "$TEMP_DAEMON_SOCKET" vm delete "${vms[@]}" >/dev/null 2>&1 || :
+        [ ${#vms[@]} -eq 0 ] || timeout 120 build/bin/banger --socket "$TEMP_DAEMON_SOCKET" vm delete -f "${vms[@]}" >/dev/null 2>&1 || :
         # What a failed delete left: the daemon's QEMUs are named by their paths in its state dir.
         for p in $(qemu_pids_under "$TEMP_DAEMON_DIR"); do kill -KILL "$p" 2>/dev/null || :; done
     fi
@@ -158,7 +158,7 @@ banger_create() {
               for (i = 1; i <= n; i++) printf "%s|%d\n", st[i], (i < n ? ts[i + 1] : t1) - ts[i] }' \
         "$WORK/progress-$1" >"$WORK/stages-$1"
 }
-banger_delete() { banger vm delete "$@" >"$WORK/delete.out" 2>&1 || die "banger vm delete $*: $(cat "$WORK/delete.out")"; }
+banger_delete() { banger vm delete -f "$@" >"$WORK/delete.out" 2>&1 || die "banger vm delete $*: $(cat "$WORK/delete.out")"; }
 
 # reserve_us NAME: the daemon's reserveVM time for that VM, in us.
 reserve_us() { sed -n "s/.*reserveVM $1 ([0-9.]*): \\([0-9]*\\) us.*/\\1/p" "$TEMP_DAEMON_LOG" | tail -n 1; }

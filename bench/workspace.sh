@@ -88,7 +88,7 @@ cleanup() {
     local p
     if [ -n "$TEMP_DAEMON_PID" ]; then
         mapfile -t vms < <(build/bin/banger --socket "$TEMP_DAEMON_SOCKET" vm list 2>/dev/null | awk 'NR > 1 { print $1 }')
-        [ ${#vms[@]} -eq 0 ] || timeout 120 build/bin/banger --socket "$TEMP_DAEMON_SOCKET" vm delete "${vms[@]}" >/dev/null 2>&1 || :
+        [ ${#vms[@]} -eq 0 ] || timeout 120 build/bin/banger --socket "$TEMP_DAEMON_SOCKET" vm delete -f "${vms[@]}" >/dev/null 2>&1 || :
         for p in $(qemu_pids_under "$TEMP_DAEMON_DIR"); do kill -KILL "$p" 2>/dev/null || :; done
     fi
     temp_daemon_stop
@@ -163,7 +163,7 @@ UPDATE_MS=$(($(now_ms) - t))
 say "banger    vm workspace prepare (10 touched): $(secs "$UPDATE_MS") s   ($(sed -n 's/^shipped //p' "$WORK/update.out"))"
 say "          in the guest: $(sed -n 's/.*shipped .* (update); seconds: //p' "$TEMP_DAEMON_LOG" | tail -n 1)"
 [ "$(banger vm exec ws -- git status --porcelain | wc -l)" -eq 10 ] || die "the guest does not show the 10 touched files"
-banger vm delete ws >/dev/null 2>&1
+banger vm delete -f ws >/dev/null 2>&1
 
 t=$(now_ms)
 banger vm run --rm --image bbgit --memory 512 --disk-size 4G -- true >/dev/null 2>&1 || die "vm run -- true failed"

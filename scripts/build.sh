@@ -3,7 +3,8 @@
 #   build/bin/banger, build/bin/bangerd   launchers (POSIX sh; symlink them anywhere)
 #   build/lib/cli/, build/lib/daemon/     each app's jars (module jar, banger-core, runtime deps)
 #   build/lib/banger.aot (JDK >= 25) or build/lib/banger.jsa (JDK 21-24)   the CLI's start-up archive
-#   build/completion/banger.{bash,zsh}    shell completion
+#   build/completion/banger.{bash,zsh,fish} shell completion
+#   build/share/man/man1/*.1              man pages: banger(1) and one per command (system install links them)
 # Idempotent: every run rebuilds build/ from scratch. Needs a JDK >= 21 (scripts/lib/find-java.sh).
 # Env: BANGER_ARCHIVE=aot|cds|none forces the kind of start-up archive (default: aot on JDK >= 25).
 # --release KEY: also pack bin/, lib/, completion/ as build/banger-release.bundle, signed with the
@@ -45,8 +46,8 @@ mvn -B -q -DskipTests -Dbanger.commit="$commit" package \
 # ---- lay out build/ ------------------------------------------------------------------------
 mkdir -p build
 HOME_DIR=$(cd build && pwd -P)   # what the launchers compute at run time via readlink -f
-rm -rf build/bin build/lib build/completion
-mkdir -p build/bin build/lib/cli build/lib/daemon build/completion
+rm -rf build/bin build/lib build/completion build/share
+mkdir -p build/bin build/lib/cli build/lib/daemon build/completion build/share/man/man1
 cp scripts/lib/find-java.sh build/lib/find-java.sh
 
 # modern_picocli DIR: replaces DIR/picocli-V.jar with picocli V compiled from its published
@@ -274,7 +275,12 @@ fi
 # ---- completion ----------------------------------------------------------------------------
 build/bin/banger completion bash >build/completion/banger.bash || die "banger completion bash failed"
 build/bin/banger completion zsh >build/completion/banger.zsh || die "banger completion zsh failed"
-for f in build/completion/banger.bash build/completion/banger.zsh; do [ -s "$f" ] || die "empty $f"; done
+build/bin/banger completion fish >build/completion/banger.fish || die "banger completion fish failed"
+for f in build/completion/banger.bash build/completion/banger.zsh build/completion/banger.fish; do [ -s "$f" ] || die "empty $f"; done
+
+# ---- man pages -----------------------------------------------------------------------------
+build/bin/banger internal man-pages build/share/man/man1 >/dev/null || die "banger internal man-pages failed"
+[ -s build/share/man/man1/banger-vm-create.1 ] || die "no man page for banger vm create"
 
 if [ -n "$RELEASE_KEY" ]; then
     build/bin/bangerd release --key "$RELEASE_KEY" --out build/banger-release.bundle build || die "cannot make the release bundle"
@@ -283,4 +289,4 @@ fi
 say "done. Launchers:"
 say "  $HOME_DIR/bin/banger"
 say "  $HOME_DIR/bin/bangerd"
-say "completion: source $HOME_DIR/completion/banger.bash (bash) or banger.zsh (zsh)"
+say "completion: source $HOME_DIR/completion/banger.bash (bash) or banger.zsh (zsh); fish: source banger.fish"

@@ -40,6 +40,9 @@ PACKAGES=(
     debootstrap    # the Debian bookworm root filesystem of the systemd test guest image (below)
     systemd        # systemd-analyze verify of the bangerd.service that `banger system install` writes
     bind9-dnsutils # dig: the .vm DNS tests ask bangerd's server with a resolver that is not dnsjava
+    man-db         # man: the man-page tests render what the build and system install make
+    zsh            # the completion tests run banger's zsh completion in zsh
+    fish           # and its fish completion in fish
 )
 
 installed() {

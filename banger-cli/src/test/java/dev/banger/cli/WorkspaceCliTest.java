@@ -72,7 +72,7 @@ class WorkspaceCliTest {
     @AfterAll
     static void stop() {
         if (d != null) {
-            vmNames().forEach(name -> d.cli("vm", "delete", name));
+            vmNames().forEach(name -> d.cli("vm", "delete", "--force", name));
             d.close();
         }
         if (registry != null) {
@@ -231,7 +231,7 @@ class WorkspaceCliTest {
         CommandResult stopped = banger("vm", "exec", "w1", "--", "true");
         assertThat(stopped.exitCode()).isEqualTo(1);
         assertThat(stopped.stderr()).contains("VM w1 is not running");
-        assertThat(banger("vm", "delete", "w1").exitCode()).isZero();
+        assertThat(banger("vm", "delete", "-f", "w1").exitCode()).isZero();
     }
 
     /** Path and checksum of every file outside .git but the ignored *.log, sorted: the same on both sides when the trees are equal. */

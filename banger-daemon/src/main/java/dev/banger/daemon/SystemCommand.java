@@ -94,10 +94,13 @@ final class SystemCommand {
 
     @Command(name = "status", description = "Show the install, the unit's state and whether bangerd answers (exit 1 unless all is well).")
     static final class Status extends Base {
+        @Option(names = "--json", description = "Print one JSON object.")
+        boolean json;
+
         @Override
         int run() {
             Config c = config(null);
-            return installer().status(new SystemInstaller.Target(root.toAbsolutePath(), Path.of("/usr/local")), c.socketPath()) ? 0 : 1;
+            return installer().status(new SystemInstaller.Target(root.toAbsolutePath(), Path.of("/usr/local")), c.socketPath(), json) ? 0 : 1;
         }
     }
 

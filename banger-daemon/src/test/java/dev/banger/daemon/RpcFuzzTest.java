@@ -229,7 +229,7 @@ class RpcFuzzTest {
             JsonNode memory = call(daemon.socketPath(), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"vm.create\","
                     + "\"params\":{\"name\":\"a\",\"memory\":\"99999999999999999999\"}}");
             assertThat(memory.at("/error/code").asInt()).isEqualTo(Protocol.SERVER_ERROR);
-            assertThat(memory.at("/error/data/code").asText()).isEqualTo("bad_request");
+            assertThat(memory.at("/error/data/code").asText()).isEqualTo("invalid_argument");
             assertThat(memory.at("/error/message").asText()).startsWith("--memory 99999999999999999999 is out of range");
 
             JsonNode nul = call(daemon.socketPath(), "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"image.register\","

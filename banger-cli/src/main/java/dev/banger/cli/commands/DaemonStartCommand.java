@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
 @Command(name = "start", description = {
         "Start bangerd in the background (pid file and log file), then wait for it to answer ping.",
         "On a host where systemd manages bangerd, use `systemctl start bangerd` instead."})
-public final class DaemonStartCommand implements Callable<Integer> {
+public final class DaemonStartCommand implements Callable<Integer>, PrintsNoData {
 
     private static final Path SYSTEMD_UNIT = Path.of("/etc/systemd/system/bangerd.service");
 
@@ -34,7 +34,7 @@ public final class DaemonStartCommand implements Callable<Integer> {
         this.inv = new Invocation(root);
     }
 
-    @Option(names = "--config", paramLabel = "FILE", description = "bangerd's TOML config (default: built-in defaults).")
+    @Option(names = "--config", paramLabel = "FILE", description = "The TOML config bangerd reads (default: built-in defaults).")
     Path config;
 
     @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "15",

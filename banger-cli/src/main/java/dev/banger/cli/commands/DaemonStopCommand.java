@@ -10,7 +10,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
 @Command(name = "stop", description = "Ask bangerd to shut down and wait until it has. Running VMs keep running.")
-public final class DaemonStopCommand implements Callable<Integer> {
+public final class DaemonStopCommand implements Callable<Integer>, PrintsNoData {
 
     private static final Duration WAIT = Duration.ofSeconds(15);
 

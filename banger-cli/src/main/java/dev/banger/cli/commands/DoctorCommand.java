@@ -30,8 +30,8 @@ import picocli.CommandLine.Option;
  * host checks: from the daemon ({@code doctor} RPC, as root) when it answers, else from
  * {@code bangerd doctor --json} run here as this user. Read-only throughout.
  */
-@Command(name = "doctor", description = {"Check this host and this user for banger, read-only: one row per check,",
-        "PASS, WARN or FAIL, with what was found and the fix. Works while bangerd is down."},
+@Command(name = "doctor", description = {"Check this host and this user for banger, read-only.",
+        "One row per check, PASS, WARN or FAIL, with what was found and the fix. Works while bangerd is down."},
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:no check failed", "1:a check failed"})
 public final class DoctorCommand implements Callable<Integer> {
 
@@ -45,7 +45,7 @@ public final class DoctorCommand implements Callable<Integer> {
     }
 
     @Option(names = "--config", paramLabel = "FILE",
-            description = "bangerd's config for the host checks when the daemon is down (default: the installed one, else built-in defaults).")
+            description = "The config of bangerd for the host checks when the daemon is down (default: the installed one, else built-in defaults).")
     Path config;
 
     /** The host checks when neither bangerd nor its local run could give them (a row says why). */

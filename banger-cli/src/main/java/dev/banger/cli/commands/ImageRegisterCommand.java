@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "register", description = {
+        "Record an ext4 rootfs and its kernel as an image.",
         "As root: record an ext4 rootfs you keep where it is, an unmanaged image (banger never writes, moves or deletes its files);",
         "`banger image promote` copies it into banger's images dir later.",
         "As anyone else: the files are read with your rights and copied in, a managed image (register and promote in one step):",

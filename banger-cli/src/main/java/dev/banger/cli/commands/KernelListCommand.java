@@ -10,8 +10,8 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "list", aliases = "ls", description = {"List imported kernels,",
-        "or with --available the kernel catalog's (what `banger kernel pull NAME` and `image pull --kernel-ref NAME` can fetch)."})
+@Command(name = "list", aliases = "ls", description = {"List imported kernels, or with --available the kernel catalog.",
+        "The catalog is what `banger kernel pull NAME` and `image pull --kernel-ref NAME` can fetch."})
 public final class KernelListCommand implements Callable<Integer> {
 
     private final Invocation inv;

@@ -5,8 +5,8 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "pull", description = {"Download a kernel of the kernel catalog (see `banger kernel list --available`),",
-        "check its sha256 and import it under its catalog name. Downloads are cached: a second pull fetches nothing."})
+@Command(name = "pull", description = {"Download a kernel of the kernel catalog, check its sha256 and import it under its catalog name.",
+        "See `banger kernel list --available` for the catalog. Downloads are cached: a second pull fetches nothing."})
 public final class KernelPullCommand implements Callable<Integer> {
 
     private final Invocation inv;

@@ -14,7 +14,7 @@ public final class KernelShowCommand implements Callable<Integer> {
         this.inv = new Invocation(root);
     }
 
-    @Parameters(paramLabel = "NAME")
+    @Parameters(paramLabel = "KERNEL", description = "The kernel's name.")
     String name;
 
     @Override

@@ -34,7 +34,7 @@ public final class RootCommand implements Runnable {
      */
     private static final List<Class<?>> COMMANDS = List.of(VmCommand.class, PsCommand.class, PingCommand.class, VersionCommand.class, ImageCommand.class,
             KernelCommand.class, DaemonCommand.class, DoctorCommand.class, SystemCommand.class, UpdateCommand.class, CompletionCommand.class,
-            InternalCommand.class, SshConfigCommand.class, SshProxyCommand.class);
+            InternalCommand.class, SshConfigCommand.class, SshProxyCommand.class, CompleteCommand.class);
 
     // The root's options are declared in rootOptions(), not with @Option: every annotation type
     // picocli reads costs a dynamic proxy class at start-up (~10 ms each, which no AOT cache keeps).
@@ -52,6 +52,14 @@ public final class RootCommand implements Runnable {
     /** The tree for one command line: only the top-level command it names gets a model. */
     public CommandLine commandLine(String... args) {
         CommandLine cl = commandLine(this, commandWord(args));
+        cl.setExecutionStrategy(parse -> {
+            CommandLine command = parse.asCommandLineList().getLast();
+            if (json && command.getCommand() instanceof PrintsNoData) {
+                throw new CommandLine.ParameterException(command,
+                        "--json: `" + command.getCommandSpec().qualifiedName() + "` prints nothing to parse");
+            }
+            return new CommandLine.RunLast().execute(parse);
+        });
         cl.setOut(terminal.out());
         cl.setErr(terminal.err());
         return cl;
@@ -62,7 +70,8 @@ public final class RootCommand implements Runnable {
         return commandLine(root, null);
     }
 
-    private static CommandLine commandLine(RootCommand root, String word) {
+    /** The tree with only the top-level command {@code word} names (all of them for null or an unknown word). */
+    static CommandLine commandLine(RootCommand root, String word) {
         CommandLine cl = new CommandLine(root, new CommandFactory(root));
         rootOptions(root, cl.getCommandSpec());
         List<Class<?>> named = COMMANDS.stream().filter(c -> names(c).contains(word)).toList();
@@ -77,7 +86,7 @@ public final class RootCommand implements Runnable {
         spec.addOption(helpOption());
         spec.addOption(OptionSpec.builder("-V", "--version").versionHelp(true).description("Print version information and exit.").build());
         spec.addOption(OptionSpec.builder("--socket").paramLabel("PATH").type(Path.class).scopeType(ScopeType.INHERIT)
-                .description("bangerd's socket (default: $BANGER_SOCKET, else /run/banger/bangerd.sock).")
+                .description("The socket bangerd listens on (default: $BANGER_SOCKET, else /run/banger/bangerd.sock).")
                 .setter(new Setter<Path>(v -> root.socket = v)).build());
         spec.addOption(OptionSpec.builder("--json").type(boolean.class).arity("0").scopeType(ScopeType.INHERIT)
                 .description("Print machine-readable JSON.")

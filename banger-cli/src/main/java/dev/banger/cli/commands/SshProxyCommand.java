@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
  * stdout to its SSH port over plain TCP, so {@code ssh NAME.vm} needs no DNS for {@code .vm}.
  */
 @Command(name = "ssh-proxy", hidden = true, description = "ProxyCommand for `ssh NAME.vm` (banger ssh-config): stdin/stdout to the VM's SSH port.")
-public final class SshProxyCommand implements Callable<Integer> {
+public final class SshProxyCommand implements Callable<Integer>, PrintsNoData {
 
     private static final int CONNECT_TIMEOUT_MS = 10_000;
 

@@ -7,10 +7,11 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "install", description = {"Install this build as a systemd service (as root): launchers and jars under PREFIX/lib/banger,",
-        "links in PREFIX/bin, /etc/banger/install.toml, group banger with the owner in it, bangerd.service;",
-        "then start it and wait up to 15 s for ping. Where PID 1 is not systemd, it says so."})
-public final class SystemInstallCommand implements Callable<Integer> {
+@Command(name = "install", description = {"Install this build as a systemd service (as root).",
+        "It puts launchers and jars under PREFIX/lib/banger, links in PREFIX/bin and man pages in PREFIX/share/man,",
+        "writes /etc/banger/install.toml, makes group banger with the owner in it and bangerd.service,",
+        "then starts it and waits up to 15 s for ping. Where PID 1 is not systemd, it says so."})
+public final class SystemInstallCommand implements Callable<Integer>, PrintsNoData {
 
     private final RootCommand root;
 

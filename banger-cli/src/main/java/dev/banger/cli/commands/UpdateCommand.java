@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 @Command(name = "update", description = {"Install a signed release bundle as root, or go back to the previous release.",
         "Checks the bundle's Ed25519 signature, restarts bangerd on it when no operation runs, runs doctor,",
         "and goes back to the previous release by itself if the daemon does not answer or doctor FAILs (docs/update.md)."})
-public final class UpdateCommand implements Callable<Integer> {
+public final class UpdateCommand implements Callable<Integer>, PrintsNoData {
 
     private final RootCommand root;
 

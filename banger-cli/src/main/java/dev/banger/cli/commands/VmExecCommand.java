@@ -12,11 +12,11 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "exec", description = {"Run a command in a running VM and exit with its status:",
+@Command(name = "exec", description = {"Run a command in a running VM and exit with its status.",
         "  banger vm exec VM -- make test",
         "It runs in the last shipped work tree (e.g. /root/repo), else in /root; the words are run exactly as given.",
         "stdin is forwarded with -i; a TTY with -t (the default when stdin and stdout are terminals)."})
-public final class VmExecCommand implements Callable<Integer> {
+public final class VmExecCommand implements Callable<Integer>, PrintsNoData {
 
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 

@@ -44,6 +44,14 @@ abstract class VmFanOut<R> implements Callable<Integer> {
     private record Target(String name, String id, BangerException missing) {
     }
 
+    /**
+     * Why this command must not act on {@code vm} as written (a usage error), or null. Asked of
+     * every VM before any is acted on, so a refused command line changes nothing.
+     */
+    String refusal(VmInfo vm) {
+        return null;
+    }
+
     @Override
     public Integer call() {
         List<Target> targets = resolve();
@@ -128,6 +136,10 @@ abstract class VmFanOut<R> implements Callable<Integer> {
                         List<VmInfo> byId = vms.stream().filter(v -> v.id().startsWith(ref)).toList();
                         return byId.size() == 1 ? Optional.of(byId.getFirst()) : Optional.empty();
                     });
+            String refused = vm.map(this::refusal).orElse(null);
+            if (refused != null) {
+                throw new UsageException(refused);
+            }
             Target t = vm.map(v -> new Target(v.name(), v.id(), null))
                     .orElseGet(() -> new Target(ref, null, new BangerException(ErrorCode.NOT_FOUND, "VM '" + ref + "' not found")));
             out.putIfAbsent(t.id() != null ? t.id() : "\0" + ref, t);

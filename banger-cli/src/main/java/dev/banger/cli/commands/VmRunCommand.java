@@ -16,7 +16,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "run", description = {"Create a VM, wait for SSH, then open a shell in it or run a command:",
+@Command(name = "run", description = {"Create a VM, wait for SSH, then open a shell in it or run a command.",
         "  banger vm run . -- make test   ships the git work tree at . to /root/repo and runs make test there",
         "  banger vm run -- uname -a      no PATH: runs in /root",
         "Exits with the command's status. What is shipped: tracked files as they are on disk (see",
@@ -164,6 +164,9 @@ public final class VmRunCommand implements Callable<Integer> {
         }
         if (detach && !command.isEmpty()) {
             throw new ParameterException(cl, "-d takes no command: use `banger vm ssh NAME -- CMD` once it runs");
+        }
+        if (!detach && inv.root().json()) {
+            throw new ParameterException(cl, "--json: `banger vm run` prints the guest's session, not data (with -d it prints the VM as JSON)");
         }
     }
 }

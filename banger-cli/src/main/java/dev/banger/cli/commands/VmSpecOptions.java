@@ -10,7 +10,7 @@ public final class VmSpecOptions {
     @Option(names = "--name", description = "VM name: lower-case letters, digits and '-' (default: generated). Reachable as NAME.vm.")
     String name;
 
-    @Option(names = "--image", description = "Image name, or an OCI reference to pull now (default: the daemon's default_image_name).")
+    @Option(names = "--image", paramLabel = "IMAGE", description = "Image name, or an OCI reference to pull now (default: the daemon's default_image_name).")
     String image;
 
     @Option(names = "--kernel-ref", paramLabel = "KERNEL", description = "Kernel for an image pulled by --image REF.")

@@ -18,11 +18,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "export", description = {"Print the guest's changes since the last ship as a binary git patch (new, modified,",
-        "deleted, renamed files, mode changes): banger vm workspace export VM | git apply",
+@Command(name = "export", description = {"Print the guest's changes since the last ship as a binary git patch.",
+        "It has new, modified, deleted and renamed files and mode changes: banger vm workspace export VM | git apply",
         "Needs git in the guest. Never stages anything in the guest. Nothing but the patch goes to stdout;",
         "no changes: an empty patch, exit 0."})
-public final class VmWorkspaceExportCommand implements Callable<Integer> {
+public final class VmWorkspaceExportCommand implements Callable<Integer>, PrintsNoData {
 
     private final Invocation inv;
 

@@ -10,6 +10,8 @@ public enum ErrorCode {
     NOT_FOUND("not_found"),
     ALREADY_EXISTS("already_exists"),
     BAD_REQUEST("bad_request"),
+    /** A value the user typed (an option's or argument's) is unusable: the CLI exits 2, as for its own usage errors. */
+    INVALID_ARGUMENT("invalid_argument"),
     NOT_RUNNING("not_running"),
     OPERATION_FAILED("operation_failed"),
     UNAUTHORIZED("unauthorized"),

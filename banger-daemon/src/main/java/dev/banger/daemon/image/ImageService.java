@@ -144,7 +144,7 @@ public final class ImageService {
         }
         boolean builtIn = DebianRecipe.builtIn(ref).isPresent();
         if (!builtIn && !ref.contains("/") && !ref.contains(":")) {
-            throw BangerException.notFound("image '" + ref + "' not found: pull it first (banger image pull REF --name " + ref
+            throw BangerException.invalidArgument("image '" + ref + "' not found: pull it first (banger image pull REF --name " + ref
                     + "), or pass an OCI reference to --image to pull it now");
         }
         String name = ref;

@@ -133,7 +133,8 @@ class VmLifecycleTest {
                     .as(name).hasMessageContaining("VM name").hasMessageContaining(name);
         }
         assertThatThrownBy(() -> rig.vms.create(VmRig.create("x1", "no-such-image"), rig.ctx("vm.create")))
-                .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND))
+                .as("an unknown --image is a usage error (exit 2 in the CLI)")
+                .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT))
                 .hasMessageContaining("no-such-image");
         assertThatThrownBy(() -> rig.vms.create(new VmApi.CreateParams("x2", "bb", null, 0, null, null, true, null, null), rig.ctx("vm.create")))
                 .hasMessageContaining("--vcpu 0");
