@@ -23,6 +23,7 @@ import dev.banger.daemon.rpc.RpcServer;
 import dev.banger.daemon.rpc.Wire;
 import dev.banger.daemon.store.Store;
 import dev.banger.daemon.vm.VMService;
+import dev.banger.daemon.vm.VmForwards;
 import dev.banger.daemon.workspace.WorkspaceService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -176,6 +177,9 @@ public final class Daemon implements AutoCloseable {
                 .add(Methods.VM_WORKSPACE_EXPORT, true, (p, ctx) -> vm.exportWorkspace(p.as(WorkspaceService.ExportParams.class), ctx))
                 .add(Methods.DOCTOR, false, (p, ctx) -> doctor(p))
                 .add(Methods.VM_PORTS, true, (p, ctx) -> vm.ports(p.as(NameParams.class).required(), ctx))
+                .add(Methods.VM_FORWARD_ADD, true, (p, ctx) -> vm.forwardAdd(p.as(VmForwards.ForwardParams.class)))
+                .add(Methods.VM_FORWARD_REMOVE, true, (p, ctx) -> vm.forwardRemove(p.as(VmForwards.ForwardParams.class)))
+                .add(Methods.VM_FORWARD_LIST, false, (p, ctx) -> vm.forwardList(p.as(NameParams.class).required()))
                 .add(Methods.SSH_CONFIG, false, (p, ctx) -> sshConfig(p));
     }
 

@@ -21,7 +21,12 @@ public final class VmShowCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return inv.callOnName(Methods.VM_SHOW, vm, false, VmShowCommand::describe);
+        return inv.callOnName(Methods.VM_SHOW, vm, false, (i, v) -> {
+            describe(i, v);
+            for (String f : VmForwardCommand.specs(i.call(Methods.VM_FORWARD_LIST, Invocation.params("name", v.get("id"))).get("forwards"))) {
+                i.terminal().println("forward    " + VmForwardCommand.describe(f, String.valueOf(v.get("name"))));
+            }
+        });
     }
 
     /** The VM's card, as `vm show` and the end of `vm create` print it. */

@@ -33,6 +33,10 @@ public final class VmSpecOptions {
                     + "to the other --no-isolate VMs.")
     Boolean isolate;
 
+    @Option(names = {"-p", "--publish"}, paramLabel = "[HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|udp]",
+            description = "Publish a host port to a guest port (repeatable); on 127.0.0.1 unless HOST_IP is written (0.0.0.0: every address).")
+    java.util.List<String> publish;
+
     /** The vm.create params; sizes are checked here first, so a typo costs no round trip. */
     Map<String, Object> params(boolean noStart) {
         if (diskSize != null) {
@@ -40,6 +44,6 @@ public final class VmSpecOptions {
         }
         return Invocation.params("name", name, "image", image, "kernel", kernel, "vcpu", vcpu, "memory", memory,
                 "disk_size", diskSize, "no_start", noStart ? Boolean.TRUE : null, "nat", nat ? Boolean.TRUE : null,
-                "isolate", isolate);
+                "isolate", isolate, "ports", publish);
     }
 }

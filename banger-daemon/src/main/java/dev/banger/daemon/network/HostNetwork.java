@@ -7,6 +7,7 @@ import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.CommandFailedException;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.network.dns.VmDns;
+import dev.banger.daemon.network.forward.ForwardRules;
 import dev.banger.daemon.network.guard.GuestGuard;
 import dev.banger.daemon.network.nat.NatRules;
 import java.net.Inet4Address;
@@ -35,6 +36,7 @@ public final class HostNetwork implements AutoCloseable {
     private final IpLinks links;
     private final NatRules nat;
     private final GuestGuard guard;
+    private final ForwardRules forwards;
     /** The .vm names; null when {@code dns_listen} is off. */
     private final VmDns dns;
 
@@ -49,6 +51,7 @@ public final class HostNetwork implements AutoCloseable {
         this.links = new IpLinks(runner);
         this.nat = new NatRules(runner, vm.bridgeName(), natPrograms);
         this.guard = new GuestGuard(runner, natPrograms.nft(), TAP_PREFIX, vm.bridgeAddress(), vm.cidr());
+        this.forwards = new ForwardRules(runner, natPrograms.nft(), vm.bridgeName());
         this.dns = vm.dnsListen() == null ? null
                 : new VmDns(new InetSocketAddress(vm.dnsListen().address(), vm.dnsListen().port()), vm.bridgeName(), runner);
     }
@@ -70,6 +73,11 @@ public final class HostNetwork implements AutoCloseable {
     /** What each guest may send from its tap, and whether it reaches the other guests. */
     public GuestGuard guard() {
         return guard;
+    }
+
+    /** Published host ports: DNAT to a guest's port. */
+    public ForwardRules forwards() {
+        return forwards;
     }
 
     /** The .vm DNS names, unless {@code dns_listen} is off. */

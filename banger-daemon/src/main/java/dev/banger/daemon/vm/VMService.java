@@ -12,6 +12,7 @@ import dev.banger.daemon.fs.FileTrees;
 import dev.banger.daemon.image.BootableImage;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.network.HostNetwork;
+import dev.banger.daemon.network.forward.PortForward;
 import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.ops.Uncancellable;
 import dev.banger.daemon.store.Ids;
@@ -30,6 +31,7 @@ import dev.banger.daemon.vm.boot.VmHandles;
 import dev.banger.daemon.vm.capability.Capabilities;
 import dev.banger.daemon.vm.capability.Capability;
 import dev.banger.daemon.vm.capability.DnsCapability;
+import dev.banger.daemon.vm.capability.ForwardCapability;
 import dev.banger.daemon.vm.capability.GuardCapability;
 import dev.banger.daemon.vm.capability.NatCapability;
 import dev.banger.daemon.vm.capability.WorkDiskCapability;
@@ -93,8 +95,13 @@ public final class VMService {
         List<BootStep> steps(BootContext boot);
     }
 
+    /** {@code ports}: forwards to publish, {@code [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|udp]} each. */
     public record CreateParams(String name, String image, String kernel, Integer vcpu, String memory, String diskSize,
-                               Boolean noStart, Boolean nat, Boolean isolate) {
+                               Boolean noStart, Boolean nat, Boolean isolate, List<String> ports) {
+        public CreateParams(String name, String image, String kernel, Integer vcpu, String memory, String diskSize,
+                            Boolean noStart, Boolean nat, Boolean isolate) {
+            this(name, image, kernel, vcpu, memory, diskSize, noStart, nat, isolate, null);
+        }
     }
 
     public record SetParams(String name, Integer vcpu, String memory, String diskSize, Boolean nat, Boolean isolate) {
@@ -107,8 +114,8 @@ public final class VMService {
     public record SshConfigInfo(String user, String identityFile, String groupIdentityFile, String knownHostsFile) {
     }
 
-    /** The listening ports of one running VM. */
-    public record PortsInfo(String name, List<GuestPorts.Port> ports) {
+    /** The listening ports of one running VM, and its published host ports ({@code 127.0.0.1:8080:80/tcp}). */
+    public record PortsInfo(String name, List<GuestPorts.Port> ports, List<String> forwards) {
     }
 
     /**
@@ -135,6 +142,7 @@ public final class VMService {
     private final Supplier<SshKeys> keys;
     private final Supplier<GuestSsh> ssh;
     private final RootDisks rootDisks;
+    private final VmForwards forwards;
     /** The per-VM host features; a seam so tests can add one that records or fails its hooks. */
     Capabilities capabilities;
     ImageResolver imageResolver;
@@ -155,10 +163,12 @@ public final class VMService {
         this.keys = memoize(() -> SshKeys.ensure(layout.stateDir().resolve("ssh"), runner));
         this.ssh = memoize(() -> new GuestSsh(keys.get()));
         this.rootDisks = new RootDisks(runner);
+        this.forwards = new VmForwards(store, network.forwards());
         List<Capability> all = new ArrayList<>(List.of(
                 new WorkDiskCapability(new WorkDisks(runner), () -> keys.get().publicKey()),
                 new NatCapability(network.nat()),
-                new GuardCapability(network.guard(), network.nat())));
+                new GuardCapability(network.guard(), network.nat()),
+                new ForwardCapability(network.forwards(), forwards::of)));
         network.dns().ifPresent(dns -> all.add(new DnsCapability(dns)));
         this.capabilities = new Capabilities(all);
     }
@@ -190,9 +200,16 @@ public final class VMService {
         if (store.vms().find(name).filter(v -> v.name().equals(name)).isPresent()) {
             throw new BangerException(ErrorCode.ALREADY_EXISTS, "a VM named " + name + " already exists");
         }
+        List<PortForward> published = forwards.check(p.ports()); // a taken host port: refused before anything is reserved
         ctx.progress("resolve image");
         BootableImage image = imageResolver.resolve(p.image() != null ? p.image() : config.vm().defaultImage(), p.kernel(), ctx);
         VmInfo vm = reserveVM(name, image.image(), vcpu, memory, disk, nat, !Boolean.FALSE.equals(p.isolate()));
+        try {
+            forwards.keep(vm, published);
+        } catch (RuntimeException e) { // another create published the port in between
+            store.vms().delete(vm.id());
+            throw e;
+        }
         if (Boolean.TRUE.equals(p.noStart())) {
             return vm;
         }
@@ -435,7 +452,24 @@ public final class VMService {
     public PortsInfo ports(String ref, OperationContext ctx) {
         VmInfo vm = find(ref);
         requireRunning(vm);
-        return new PortsInfo(vm.name(), new GuestPorts(ssh.get(), ReadinessStep.SSH_PORT).list(vm.name(), vm.guestIp(), ctx::progress));
+        return new PortsInfo(vm.name(), new GuestPorts(ssh.get(), ReadinessStep.SSH_PORT).list(vm.name(), vm.guestIp(), ctx::progress),
+                forwards.list(vm).forwards());
+    }
+
+    // ---- published ports ----
+
+    public VmForwards.ForwardsInfo forwardAdd(VmForwards.ForwardParams p) {
+        VmInfo vm = find(required(p.name()));
+        return locks.with(vm.id(), () -> forwards.add(find(vm.id()), p.spec()));
+    }
+
+    public VmForwards.ForwardsInfo forwardRemove(VmForwards.ForwardParams p) {
+        VmInfo vm = find(required(p.name()));
+        return locks.with(vm.id(), () -> forwards.remove(find(vm.id()), p.spec()));
+    }
+
+    public VmForwards.ForwardsInfo forwardList(String ref) {
+        return forwards.list(find(ref));
     }
 
     // ---- reconcile ----
