@@ -30,6 +30,8 @@ public final class HostNetwork implements AutoCloseable {
     public static final String TAP_PREFIX = "tap-fc-";
     /** Linux interface names hold at most 15 characters (IFNAMSIZ 16 with the NUL). */
     private static final int TAP_ID_CHARS = 8;
+    /** Guests' resolv.conf names the bridge address, and a nameserver line is always port 53. */
+    private static final int GUEST_DNS_PORT = 53;
 
     private final VmSettings vm;
     private final CommandRunner runner;
@@ -53,7 +55,8 @@ public final class HostNetwork implements AutoCloseable {
         this.guard = new GuestGuard(runner, natPrograms.nft(), TAP_PREFIX, vm.bridgeAddress(), vm.cidr());
         this.forwards = new ForwardRules(runner, natPrograms.nft(), vm.bridgeName());
         this.dns = vm.dnsListen() == null ? null
-                : new VmDns(new InetSocketAddress(vm.dnsListen().address(), vm.dnsListen().port()), vm.bridgeName(), runner);
+                : new VmDns(new InetSocketAddress(vm.dnsListen().address(), vm.dnsListen().port()), vm.bridgeName(), runner,
+                        new InetSocketAddress(vm.bridgeAddress(), GUEST_DNS_PORT), nat::natOn);
     }
 
     /** A guest address as the store keeps it: an IPv4 literal banger wrote, so parsing does no lookup. */
