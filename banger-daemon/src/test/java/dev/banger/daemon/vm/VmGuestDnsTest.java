@@ -9,8 +9,6 @@ import dev.banger.daemon.vm.ssh.ExecResult;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -44,11 +42,7 @@ class VmGuestDnsTest {
     void setUp() throws IOException {
         rig = VmRig.withBusybox(dir);
         internet = TestInternet.start(dir.resolve("internet"));
-        InetAddress resolver = hostResolver();
-        if (!resolver.isLoopbackAddress()) {
-            rig.runner.run("ip", "addr", "add", resolver.getHostAddress() + "/32", "dev", "lo");
-        }
-        upstream = TestUpstreamDns.start(new InetSocketAddress(resolver, 53),
+        upstream = TestUpstreamDns.atHostResolver(rig.runner,
                 Map.of("deb.debian.org", (Inet4Address) InetAddress.getByName(TestInternet.SERVER)));
     }
 
@@ -105,16 +99,5 @@ class VmGuestDnsTest {
         Matcher m = ELAPSED.matcher(r.stdout());
         assertThat(m.find()).as(r.stdout() + r.stderr()).isTrue();
         return new Timed(Integer.parseInt(m.group(1)), Double.parseDouble(m.group(3)) - Double.parseDouble(m.group(2)), r.stdout());
-    }
-
-    /** The first nameserver of the host's /etc/resolv.conf: where bangerd forwards a NAT guest's names. */
-    private static InetAddress hostResolver() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/etc/resolv.conf"))) {
-            String[] w = line.strip().split("\\s+");
-            if (w.length >= 2 && w[0].equals("nameserver") && w[1].matches("[0-9.]+")) {
-                return InetAddress.getByName(w[1]);
-            }
-        }
-        throw new IllegalStateException("/etc/resolv.conf names no IPv4 nameserver to stand in for");
     }
 }

@@ -32,6 +32,28 @@ public final class TestUpstreamDns implements AutoCloseable {
         });
     }
 
+    /**
+     * Serves {@code names} at the first IPv4 nameserver of the host's /etc/resolv.conf (where bangerd
+     * forwards NAT guests' names), port 53, made an address of the test's own network namespace.
+     */
+    public static TestUpstreamDns atHostResolver(dev.banger.daemon.exec.CommandRunner runner, Map<String, Inet4Address> names)
+            throws java.io.IOException {
+        java.net.InetAddress resolver = null;
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/etc/resolv.conf"))) {
+            String[] w = line.strip().split("\\s+");
+            if (resolver == null && w.length >= 2 && w[0].equals("nameserver") && w[1].matches("[0-9.]+")) {
+                resolver = java.net.InetAddress.getByName(w[1]);
+            }
+        }
+        if (resolver == null) {
+            throw new IllegalStateException("/etc/resolv.conf names no IPv4 nameserver to stand in for");
+        }
+        if (!resolver.isLoopbackAddress()) {
+            runner.run("ip", "addr", "replace", resolver.getHostAddress() + "/32", "dev", "lo"); // replace: an earlier test class in this JVM may have added it
+        }
+        return start(new InetSocketAddress(resolver, 53), names);
+    }
+
     /** Serves {@code names} (without the final dot) on {@code at}, UDP and TCP. */
     public static TestUpstreamDns start(InetSocketAddress at, Map<String, Inet4Address> names) {
         return new TestUpstreamDns(at, names);
