@@ -6,9 +6,20 @@
 #   build/completion/banger.{bash,zsh}    shell completion
 # Idempotent: every run rebuilds build/ from scratch. Needs a JDK >= 21 (scripts/lib/find-java.sh).
 # Env: BANGER_ARCHIVE=aot|cds|none forces the kind of start-up archive (default: aot on JDK >= 25).
+# --release KEY: also pack bin/, lib/, completion/ as build/banger-release.bundle, signed with the
+# Ed25519 private key in the PEM file KEY, for `banger update --from` (docs/update.md).
 set -eu -o pipefail
 LC_COLLATE=C   # stable classpath order
 
+RELEASE_KEY=
+case ${1:-} in
+    --release)
+        [ -n "${2:-}" ] || { echo "build.sh: --release needs the path of an Ed25519 private key (PEM)" >&2; exit 2; }
+        [ -r "$2" ] || { echo "build.sh: cannot read the release key $2" >&2; exit 2; }
+        RELEASE_KEY=$(cd "$(dirname "$2")" && pwd -P)/$(basename "$2") ;;
+    "") ;;
+    *) echo "build.sh: unknown argument $1 (usage: build.sh [--release KEY])" >&2; exit 2 ;;
+esac
 ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$ROOT"
 . scripts/lib/find-java.sh
@@ -264,6 +275,10 @@ fi
 build/bin/banger completion bash >build/completion/banger.bash || die "banger completion bash failed"
 build/bin/banger completion zsh >build/completion/banger.zsh || die "banger completion zsh failed"
 for f in build/completion/banger.bash build/completion/banger.zsh; do [ -s "$f" ] || die "empty $f"; done
+
+if [ -n "$RELEASE_KEY" ]; then
+    build/bin/bangerd release --key "$RELEASE_KEY" --out build/banger-release.bundle build || die "cannot make the release bundle"
+fi
 
 say "done. Launchers:"
 say "  $HOME_DIR/bin/banger"

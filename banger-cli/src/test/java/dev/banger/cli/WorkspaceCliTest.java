@@ -186,7 +186,8 @@ class WorkspaceCliTest {
         asUser("sh", "-c", "head -c 3000000 /dev/urandom > big.bin");
         CommandResult full = banger("vm", "workspace", "prepare", "w1", repo.toString(), "--include-untracked");
         assertThat(full.exitCode()).isEqualTo(1);
-        assertThat(full.stderr()).contains("shipping into /root/repo in VM w1 failed", "disk full");
+        assertThat(full.stderr()).contains("no space left on /root/repo in VM w1 while shipping the workspace",
+                "No space left on device", "banger vm exec w1 -- df -h /root/repo");
         assertThat(exec("cat", "src/a.txt")).isEqualTo("edited on the host\nagain\n");
         assertThat(exec("sh", "-c", "ls -a /root | grep -c banger-ship || true")).as("no temporary tree left").isEqualTo("0\n");
         exec("rm", "/root/fill");

@@ -1,5 +1,6 @@
 package dev.banger.cli.client;
 
+import dev.banger.core.api.RpcMethod;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.core.rpc.Json;
@@ -97,6 +98,15 @@ public final class RpcClient implements AutoCloseable {
 
     public Object call(String method, Map<String, Object> params) {
         return call(method, params, ProgressListener.IGNORE);
+    }
+
+    public <P, R> R call(RpcMethod<P, R> method, P params) {
+        return call(method, params, ProgressListener.IGNORE);
+    }
+
+    /** {@link #call(String, Map, ProgressListener)} with the method's params and result records. */
+    public <P, R> R call(RpcMethod<P, R> method, P params, ProgressListener progress) {
+        return method.result().read(call(method.name(), method.params().params(params), progress));
     }
 
     /** Sends one request and waits for its response; daemon errors come back as {@link BangerException}. */

@@ -18,6 +18,7 @@ public record CommandFactory(RootCommand root) implements CommandLine.IFactory {
                 Map.entry(DaemonStopCommand.class, DaemonStopCommand::new),
                 Map.entry(DoctorCommand.class, DoctorCommand::new),
                 Map.entry(SystemInstallCommand.class, SystemInstallCommand::new),
+                Map.entry(UpdateCommand.class, UpdateCommand::new),
                 Map.entry(SystemStatusCommand.class, SystemStatusCommand::new),
                 Map.entry(SystemRestartCommand.class, SystemRestartCommand::new),
                 Map.entry(SystemUninstallCommand.class, SystemUninstallCommand::new),

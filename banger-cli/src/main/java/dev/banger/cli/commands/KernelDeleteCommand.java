@@ -1,6 +1,6 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.api.KernelApi;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -19,7 +19,7 @@ public final class KernelDeleteCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return inv.callOnName(Methods.KERNEL_DELETE, name, false,
-                (inv, k) -> inv.terminal().println("deleted kernel " + k.get("name")));
+        return inv.callOnName(KernelApi.DELETE, name, false,
+                (inv, k) -> inv.terminal().println("deleted kernel " + k.name()));
     }
 }

@@ -1,6 +1,6 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.api.KernelApi;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -20,6 +20,6 @@ public final class KernelPullCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return inv.callOnName(Methods.KERNEL_PULL, name, true, KernelListCommand::describe);
+        return inv.callOnName(KernelApi.PULL, name, true, KernelListCommand::describe);
     }
 }

@@ -1,6 +1,6 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.api.KernelApi;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -19,6 +19,6 @@ public final class KernelShowCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return inv.callOnName(Methods.KERNEL_SHOW, name, false, KernelListCommand::describe);
+        return inv.callOnName(KernelApi.SHOW, name, false, KernelListCommand::describe);
     }
 }

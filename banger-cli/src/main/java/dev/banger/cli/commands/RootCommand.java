@@ -33,7 +33,7 @@ public final class RootCommand implements Runnable {
      * model: building the model of every command costs more start-up than the command itself.
      */
     private static final List<Class<?>> COMMANDS = List.of(VmCommand.class, PsCommand.class, PingCommand.class, VersionCommand.class, ImageCommand.class,
-            KernelCommand.class, DaemonCommand.class, DoctorCommand.class, SystemCommand.class, CompletionCommand.class,
+            KernelCommand.class, DaemonCommand.class, DoctorCommand.class, SystemCommand.class, UpdateCommand.class, CompletionCommand.class,
             InternalCommand.class, SshConfigCommand.class, SshProxyCommand.class);
 
     // The root's options are declared in rootOptions(), not with @Option: every annotation type

@@ -27,6 +27,9 @@ public final class SystemInstallCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "A bangerd config file for the unit (default: built-in defaults).")
     Path config;
 
+    @Option(names = "--release-key", paramLabel = "PEM", description = "The Ed25519 public key `banger update` checks release bundles against.")
+    Path releaseKey;
+
     @Option(names = "--root", paramLabel = "DIR", hidden = true, description = "Install into DIR instead of / (tests); no systemctl.")
     Path scratchRoot;
 
@@ -36,6 +39,7 @@ public final class SystemInstallCommand implements Callable<Integer> {
         if (owner != null) args.addAll(List.of("--owner", owner));
         if (prefix != null) args.addAll(List.of("--prefix", prefix.toAbsolutePath().toString()));
         if (config != null) args.addAll(List.of("--config", config.toAbsolutePath().toString()));
+        if (releaseKey != null) args.addAll(List.of("--release-key", releaseKey.toAbsolutePath().toString()));
         if (scratchRoot != null) args.addAll(List.of("--root", scratchRoot.toAbsolutePath().toString()));
         return SystemCommand.passThrough(root, args);
     }

@@ -1,8 +1,8 @@
 package dev.banger.cli.commands;
 
+import dev.banger.core.api.VmApi.SshInfo;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
@@ -56,8 +56,8 @@ public final class VmExecCommand implements Callable<Integer> {
                 throw new ParameterException(commandSpec.commandLine(), "--env '" + kv + "' is not NAME=VALUE");
             }
         }
-        Map<String, Object> info = GuestShell.info(inv, vm);
-        String dir = workdir != null ? workdir : (String) info.get("workspace");
+        SshInfo info = GuestShell.info(inv, vm);
+        String dir = workdir != null ? workdir : info.workspace();
         if (dir != null) {
             remote.append("cd ").append(GuestShell.quote(dir)).append(" && ");
         }

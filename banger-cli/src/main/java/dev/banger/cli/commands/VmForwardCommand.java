@@ -1,7 +1,8 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
-import java.util.Map;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.api.VmApi.ForwardParams;
+import dev.banger.core.api.VmApi.ForwardsInfo;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -14,19 +15,13 @@ public final class VmForwardCommand {
     String vm;
 
     /** Prints the VM's forwards, one a line, as `127.0.0.1:8080 -> web.vm:80/tcp`. */
-    static void print(Invocation inv, Map<String, Object> result) {
-        java.util.List<String> forwards = specs(result.get("forwards"));
-        if (forwards.isEmpty()) {
+    static void print(Invocation inv, ForwardsInfo result) {
+        if (result.forwards().isEmpty()) {
             inv.terminal().println("no published ports");
         }
-        for (Object f : forwards) {
-            inv.terminal().println(describe(String.valueOf(f), String.valueOf(result.get("name"))));
+        for (String f : result.forwards()) {
+            inv.terminal().println(describe(f, result.name()));
         }
-    }
-
-    /** The {@code forwards} of a daemon result as strings; none when absent. */
-    static java.util.List<String> specs(Object forwards) {
-        return forwards instanceof java.util.List<?> l ? l.stream().map(String::valueOf).toList() : java.util.List.of();
     }
 
     /** {@code 127.0.0.1:8080:80/tcp} of VM web as {@code 127.0.0.1:8080 -> web.vm:80/tcp}. */
@@ -50,8 +45,8 @@ public final class VmForwardCommand {
 
         @Override
         public Integer call() {
-            Map<String, Object> r = inv.call(Methods.VM_FORWARD_ADD, Invocation.params("name", parent.vm, "spec", spec));
-            inv.render(r, () -> print(inv, r));
+            ForwardsInfo r = inv.call(VmApi.FORWARD_ADD, new ForwardParams(parent.vm, spec));
+            inv.render(VmApi.FORWARD_ADD, r, () -> print(inv, r));
             return 0;
         }
     }
@@ -70,8 +65,8 @@ public final class VmForwardCommand {
 
         @Override
         public Integer call() {
-            Map<String, Object> r = inv.call(Methods.VM_FORWARD_REMOVE, Invocation.params("name", parent.vm, "spec", spec));
-            inv.render(r, () -> print(inv, r));
+            ForwardsInfo r = inv.call(VmApi.FORWARD_REMOVE, new ForwardParams(parent.vm, spec));
+            inv.render(VmApi.FORWARD_REMOVE, r, () -> print(inv, r));
             return 0;
         }
     }
@@ -88,9 +83,7 @@ public final class VmForwardCommand {
 
         @Override
         public Integer call() {
-            Map<String, Object> r = inv.call(Methods.VM_FORWARD_LIST, Invocation.params("name", parent.vm));
-            inv.render(r, () -> print(inv, r));
-            return 0;
+            return inv.callOnName(VmApi.FORWARD_LIST, parent.vm, false, VmForwardCommand::print);
         }
     }
 }

@@ -1,9 +1,10 @@
 package dev.banger.cli.commands;
 
 import dev.banger.cli.console.Table;
+import dev.banger.core.api.NoParams;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.model.VmInfo;
 import dev.banger.core.units.Sizes;
-import dev.banger.core.rpc.Methods;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
@@ -23,12 +24,12 @@ public final class VmListCommand implements Callable<Integer> {
 
     /** Shared with {@code banger ps}. */
     static int print(Invocation inv) {
-        Map<String, Object> r = inv.call(Methods.VM_LIST, null);
-        inv.render(r, () -> {
+        VmApi.VmList r = inv.call(VmApi.LIST, NoParams.NONE);
+        inv.render(VmApi.LIST, r, () -> {
             Table t = new Table("NAME", "ID", "STATE", "IMAGE", "IP", "VCPU", "MEM", "DISK", "CREATED");
-            for (Map<String, Object> v : Invocation.asList(r.get("vms"))) {
-                t.row(v.get("name"), v.get("id"), v.get("state"), v.get("image_name"), v.get("guest_ip"), v.get("vcpu"),
-                        v.get("memory_mib") + "M", Sizes.format(((Number) v.get("disk_bytes")).longValue()), v.get("created_at"));
+            for (VmInfo v : r.vms()) {
+                t.row(v.name(), v.id(), v.state(), v.imageName(), v.guestIp(), v.vcpu(), v.memoryMib() + "M", Sizes.format(v.diskBytes()),
+                        v.createdAt());
             }
             inv.terminal().out().print(t.render());
             inv.terminal().out().flush();

@@ -1,7 +1,6 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
-import java.util.Map;
+import dev.banger.core.api.VmApi;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -24,10 +23,10 @@ public final class VmLogsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Map<String, Object> r = inv.call(Methods.VM_LOGS, Invocation.params("name", vm, "lines", lines));
-        inv.render(r, () -> {
-            for (Object line : Invocation.asList(r.get("lines"))) {
-                inv.terminal().println(String.valueOf(line));
+        VmApi.Logs r = inv.call(VmApi.LOGS, new VmApi.LogsParams(vm, lines));
+        inv.render(VmApi.LOGS, r, () -> {
+            for (String line : r.lines()) {
+                inv.terminal().println(line);
             }
         });
         return 0;

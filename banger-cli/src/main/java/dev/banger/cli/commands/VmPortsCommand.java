@@ -1,12 +1,12 @@
 package dev.banger.cli.commands;
 
 import dev.banger.cli.console.Table;
-import dev.banger.core.rpc.Methods;
-import java.util.Map;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.api.VmApi.PortsInfo;
 import picocli.CommandLine.Command;
 
 @Command(name = "ports", description = "List the TCP and UDP ports VMs listen on, as NAME.vm:PORT, with an http:// link where a port answers HTTP.")
-public final class VmPortsCommand extends VmFanOut {
+public final class VmPortsCommand extends VmFanOut<PortsInfo> {
 
     /** One table for every VM asked about: each endpoint names its VM. */
     private final Table table = new Table("ENDPOINT", "PROTO", "PROCESS", "URL");
@@ -15,18 +15,18 @@ public final class VmPortsCommand extends VmFanOut {
     private int answered;
 
     VmPortsCommand(RootCommand root) {
-        super(root, Methods.VM_PORTS, "");
+        super(root, VmApi.PORTS_LIST, "");
     }
 
     @Override
-    void printResult(String name, Map<String, Object> result) {
+    void printResult(String name, PortsInfo result) {
         answered++;
-        for (Map<String, Object> p : Invocation.asList(result.get("ports"))) {
-            String process = String.valueOf(p.get("process"));
-            table.row(p.get("endpoint"), p.get("proto"), process.isEmpty() ? null : process, p.get("url"));
+        for (VmApi.Port p : result.ports()) {
+            String process = String.valueOf(p.process());
+            table.row(p.endpoint(), p.proto(), process.isEmpty() ? null : process, p.url());
             rows++;
         }
-        for (String f : VmForwardCommand.specs(result.get("forwards"))) {
+        for (String f : result.forwards()) {
             forwards.add(VmForwardCommand.describe(f, name));
         }
     }

@@ -1,7 +1,7 @@
 package dev.banger.cli.commands;
 
+import dev.banger.core.api.VmApi;
 import dev.banger.core.units.Sizes;
-import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** The options {@code vm create} and {@code vm run} share: which image, and how big a VM. */
@@ -38,12 +38,11 @@ public final class VmSpecOptions {
     java.util.List<String> publish;
 
     /** The vm.create params; sizes are checked here first, so a typo costs no round trip. */
-    Map<String, Object> params(boolean noStart) {
+    VmApi.CreateParams params(boolean noStart) {
         if (diskSize != null) {
             Sizes.parse("--disk-size", diskSize);
         }
-        return Invocation.params("name", name, "image", image, "kernel", kernel, "vcpu", vcpu, "memory", memory,
-                "disk_size", diskSize, "no_start", noStart ? Boolean.TRUE : null, "nat", nat ? Boolean.TRUE : null,
-                "isolate", isolate, "ports", publish);
+        return new VmApi.CreateParams(name, image, kernel, vcpu, memory, diskSize, noStart ? Boolean.TRUE : null,
+                nat ? Boolean.TRUE : null, isolate, publish);
     }
 }

@@ -14,7 +14,9 @@ public enum ErrorCode {
     OPERATION_FAILED("operation_failed"),
     UNAUTHORIZED("unauthorized"),
     BAD_VERSION("bad_version"),
-    CANCELLED("cancelled");
+    CANCELLED("cancelled"),
+    /** A write found its filesystem full; the message names the path and what needed the space. */
+    NO_SPACE("no_space");
 
     private final String wire;
 

@@ -1,5 +1,6 @@
 package dev.banger.daemon.image;
 
+import dev.banger.core.api.ImageApi;
 import dev.banger.core.config.UnpackLimits;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.KernelInfo;
@@ -63,7 +64,7 @@ final class BundleImages {
         this.unpackLimits = unpackLimits;
     }
 
-    ImageInfo pull(ImageRpc.BundlePullParams p, OperationContext ctx) {
+    ImageInfo pull(ImageApi.BundlePullParams p, OperationContext ctx) {
         if ((p.bundle() == null || p.bundle().isBlank()) == (p.bundleStream() == null)) {
             throw BangerException.badRequest("image pull --bundle needs a URL, an absolute file path or an uploaded file "
                     + "(bundle_stream), exactly one");
@@ -129,7 +130,7 @@ final class BundleImages {
         }
     }
 
-    ImageRpc.BundleMade make(ImageRpc.BundleMakeParams p, OperationContext ctx) {
+    ImageApi.BundleMade make(ImageApi.BundleMakeParams p, OperationContext ctx) {
         String name = Names.validate("image", p.name());
         if (p.kernelRef() == null) {
             throw BangerException.badRequest("make-bundle needs --kernel-ref: the kernel VMs from the bundle boot");
@@ -194,7 +195,7 @@ final class BundleImages {
                 Files.copy(written, download);
                 download.close(); // the clean end: the CLI keeps the file only after it
             }
-            return new ImageRpc.BundleMade(out == null ? null : out.toString(), sha256, bytes, name, kernelRef, seeded);
+            return new ImageApi.BundleMade(out == null ? null : out.toString(), sha256, bytes, name, kernelRef, seeded);
         } catch (IOException e) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "make-bundle " + name + " failed: " + e.getMessage(), e);
         } finally {

@@ -2,6 +2,7 @@ package dev.banger.daemon.image;
 
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
+import dev.banger.core.image.ImageReference;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.KernelInfo;
 import dev.banger.core.rpc.BangerException;
@@ -9,18 +10,18 @@ import dev.banger.core.rpc.ErrorCode;
 import dev.banger.core.units.Sizes;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.fs.FileTrees;
-import dev.banger.daemon.image.ImageRpc.BundleMade;
-import dev.banger.daemon.image.ImageRpc.BundleMakeParams;
-import dev.banger.daemon.image.ImageRpc.BundlePullParams;
-import dev.banger.daemon.image.ImageRpc.CachePruneParams;
-import dev.banger.daemon.image.ImageRpc.CachePruneResult;
-import dev.banger.daemon.image.ImageRpc.KernelCatalogList;
-import dev.banger.daemon.image.ImageRpc.KernelImportParams;
-import dev.banger.daemon.image.ImageRpc.PullParams;
-import dev.banger.daemon.image.ImageRpc.RegisterParams;
-import dev.banger.daemon.image.oci.ImageReference;
+import dev.banger.daemon.fs.NoSpaceException;
+import dev.banger.core.api.ImageApi.BundleMade;
+import dev.banger.core.api.ImageApi.BundleMakeParams;
+import dev.banger.core.api.ImageApi.BundlePullParams;
+import dev.banger.core.api.ImageApi.CachePruneParams;
+import dev.banger.core.api.ImageApi.CachePruneResult;
+import dev.banger.core.api.KernelApi.KernelCatalogList;
+import dev.banger.core.api.KernelApi.KernelImportParams;
+import dev.banger.core.api.ImageApi.PullParams;
+import dev.banger.core.api.ImageApi.RegisterParams;
 import dev.banger.daemon.image.oci.PruneReport;
-import dev.banger.daemon.image.oci.RegistryLogin;
+import dev.banger.core.api.RegistryLogin;
 import dev.banger.daemon.image.recipe.DebianRecipe;
 import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.store.Ids;
@@ -249,7 +250,7 @@ public final class ImageService {
             PulledTree pulled;
             try {
                 pulled = steps.pullAndFlatten().pull(resolved, tree, ctx);
-            } catch (BangerException e) {
+            } catch (BangerException | NoSpaceException e) {
                 if (!steps.scratch().isFull(tree)) {
                     throw e;
                 }

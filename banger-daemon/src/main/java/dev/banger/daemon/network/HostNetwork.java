@@ -187,11 +187,6 @@ public final class HostNetwork implements AutoCloseable {
         return links.find(name).isPresent();
     }
 
-    /** Every banger tap on the host, whichever VM (or earlier daemon run) made it. */
-    public List<String> taps() {
-        return links.all().stream().map(IpLinks.Link::name).filter(n -> n.startsWith(TAP_PREFIX)).toList();
-    }
-
     /** The banger taps on this daemon's bridge: the ones it (or an earlier run of it) made, not another daemon's. */
     public List<String> bridgeTaps() {
         return links.all().stream().filter(l -> l.name().startsWith(TAP_PREFIX) && vm.bridgeName().equals(l.master()))

@@ -38,6 +38,8 @@ import java.util.function.Consumer;
 public final class SystemInstaller {
 
     public static final String GROUP = "banger";
+    /** The public key {@code banger update} checks release bundles against (written with --release-key). */
+    public static final Path RELEASE_KEY = Path.of("/etc/banger/release-key.pem");
     static final String UNIT = UnitFile.NAME;
 
     /** Where to install: {@code root} is "/" on a real host; {@code prefix} is on the target system. */
@@ -82,6 +84,12 @@ public final class SystemInstaller {
      */
     public InstallRecord install(Path source, Target t, String owner, Path configFile, Config config, boolean startUnit)
             throws InterruptedException {
+        return install(source, t, owner, configFile, config, null, startUnit);
+    }
+
+    /** The same, also writing {@code releaseKeyPem} (a checked Ed25519 public key, may be null) to {@link #RELEASE_KEY}. */
+    public InstallRecord install(Path source, Target t, String owner, Path configFile, Config config, String releaseKeyPem,
+                                 boolean startUnit) throws InterruptedException {
         checkSource(source);
         if (t.isHost()) {
             requireRoot("system install");
@@ -104,6 +112,9 @@ public final class SystemInstaller {
             journal.file(UnitFile.PATH, UnitFile.render(t.tree().resolve("bin/bangerd"), configFile, layout,
                     Path.of(System.getProperty("java.home"))));
             journal.directories(InstallRecord.PATH.getParent());
+            if (releaseKeyPem != null) {
+                journal.file(RELEASE_KEY, releaseKeyPem);
+            }
             LinkedHashSet<Path> files = new LinkedHashSet<>(previous.map(InstallRecord::files).orElse(List.of()));
             files.addAll(journal.made());
             files.add(InstallRecord.PATH);
@@ -300,7 +311,8 @@ public final class SystemInstaller {
             }
             for (Path f : files) {
                 Path local = t.local(f);
-                if (f.equals(rec.prefix().resolve("lib/banger"))) {
+                // the tree, or the link to the current release and the releases update keeps side by side
+                if (f.equals(rec.prefix().resolve("lib/banger")) || f.equals(rec.prefix().resolve("lib/banger-releases"))) {
                     FileTrees.delete(local);
                 } else if (Files.isDirectory(local, LinkOption.NOFOLLOW_LINKS)) {
                     try (var entries = Files.list(local)) {

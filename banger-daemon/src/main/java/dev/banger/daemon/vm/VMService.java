@@ -1,6 +1,20 @@
 package dev.banger.daemon.vm;
 
 import dev.banger.core.Layout;
+import dev.banger.core.api.SystemApi.SshConfigInfo;
+import dev.banger.core.api.VmApi.CreateParams;
+import dev.banger.core.api.VmApi.ForwardParams;
+import dev.banger.core.api.VmApi.ForwardsInfo;
+import dev.banger.core.api.VmApi.Logs;
+import dev.banger.core.api.VmApi.LogsParams;
+import dev.banger.core.api.VmApi.PortsInfo;
+import dev.banger.core.api.VmApi.SetParams;
+import dev.banger.core.api.VmApi.SshInfo;
+import dev.banger.core.api.WorkspaceApi.ExportInfo;
+import dev.banger.core.api.WorkspaceApi.ExportParams;
+import dev.banger.core.api.WorkspaceApi.ManifestInfo;
+import dev.banger.core.api.WorkspaceApi.PrepareParams;
+import dev.banger.core.api.WorkspaceApi.ShipRecord;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.VmInfo;
@@ -8,6 +22,7 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.fs.FileModes;
+import dev.banger.daemon.fs.NoSpaceException;
 import dev.banger.daemon.fs.FileTrees;
 import dev.banger.daemon.image.BootableImage;
 import dev.banger.daemon.image.ImageService;
@@ -43,7 +58,6 @@ import dev.banger.daemon.vm.ports.GuestPorts;
 import dev.banger.daemon.vm.ssh.GuestSsh;
 import dev.banger.daemon.vm.ssh.SshKeys;
 import dev.banger.daemon.workspace.Guest;
-import dev.banger.daemon.workspace.ShipRecord;
 import dev.banger.daemon.workspace.WorkspaceService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -55,7 +69,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -67,9 +80,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * VM lifecycle: the three-phase create, start/stop/restart/kill/delete/set and reconcile. Holds
- * its peers by reference, so a service a test pre-installs on the daemon before wiring is the one
- * it calls.
+ * VM lifecycle: the three-phase create, start/stop/restart/kill/delete/set and reconcile. Its
+ * peer services and its {@link Parts} come through the constructor.
  *
  * <p>Locks: {@code createVMMu} only around the reservation (name check, address, row insert);
  * a per-VM lock around every state change of that VM, boot included. Image resolution and
@@ -85,49 +97,55 @@ public final class VMService {
     /** For a hypervisor that exits on a guest reboot but not on its poweroff (Firecracker with reboot=k). */
     static final String REBOOT = "sync; (systemctl --no-block reboot || reboot -f || busybox reboot -f) >/dev/null 2>&1 &";
 
-    /** Phase 1's image lookup ({@link ImageService#resolveOrPull}), a seam so tests can hold a create there. */
-    interface ImageResolver {
+    /** Phase 1's image lookup ({@link ImageService#resolveOrPull}); tests hold a create there. */
+    public interface ImageResolver {
         BootableImage resolve(String ref, String kernelRef, OperationContext ctx);
     }
 
-    /** The steps of one start, a seam so tests can hold a boot in phase 3 or make a step fail. */
-    interface BootPlan {
-        List<BootStep> steps(BootContext boot);
-    }
+    /** The steps of one start, given the standard ones; tests hold a boot in phase 3 or make a step fail. */
+    public interface BootPlan {
+        BootPlan STANDARD = (boot, standard) -> standard;
 
-    /** {@code ports}: forwards to publish, {@code [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|udp]} each. */
-    public record CreateParams(String name, String image, String kernel, Integer vcpu, String memory, String diskSize,
-                               Boolean noStart, Boolean nat, Boolean isolate, List<String> ports) {
-        public CreateParams(String name, String image, String kernel, Integer vcpu, String memory, String diskSize,
-                            Boolean noStart, Boolean nat, Boolean isolate) {
-            this(name, image, kernel, vcpu, memory, diskSize, noStart, nat, isolate, null);
-        }
-    }
-
-    public record SetParams(String name, Integer vcpu, String memory, String diskSize, Boolean nat, Boolean isolate) {
-    }
-
-    public record LogsParams(String name, Integer lines) {
-    }
-
-    /** What a {@code Host *.vm} block in the user's ssh_config needs: banger's key (two copies, as in SshInfo) and known_hosts. */
-    public record SshConfigInfo(String user, String identityFile, String groupIdentityFile, String knownHostsFile) {
-    }
-
-    /** The listening ports of one running VM, and its published host ports ({@code 127.0.0.1:8080:80/tcp}). */
-    public record PortsInfo(String name, List<GuestPorts.Port> ports, List<String> forwards) {
+        List<BootStep> steps(BootContext boot, List<BootStep> standard);
     }
 
     /**
-     * {@code identity_file} serves its owner (the daemon's user); members of group banger use {@code group_identity_file}.
-     * {@code workspace} is the guest path of the last ship (null when none): {@code vm exec}'s default directory.
+     * What the service drives, built by {@link #forHost} for the daemon; a test passes its own
+     * (a plan that holds a boot, a capability that records its hooks).
      */
-    public record SshInfo(String name, String ip, int port, String user, String identityFile, String groupIdentityFile,
-                          String knownHostsFile, String workspace) {
+    public record Parts(Supplier<HypervisorDriver> driver, Supplier<SshKeys> keys, RootDisks rootDisks, Capabilities capabilities,
+                        ImageResolver images, BootPlan bootPlan, VmForwards forwards) {
+
+        /** The host's hypervisor and SSH key (each made at first use), its disks, its published ports, and every capability. */
+        public static Parts forHost(Config config, Layout layout, Store store, CommandRunner runner, HostNetwork network,
+                                    ImageService images) {
+            Supplier<HypervisorDriver> driver = memoize(() -> Hypervisors.select(config.vm(), runner, layout.stateDir()));
+            Supplier<SshKeys> keys = memoize(() -> SshKeys.ensure(layout.stateDir().resolve("ssh"), runner));
+            VmForwards forwards = new VmForwards(store, network.forwards());
+            List<Capability> all = new ArrayList<>(List.of(
+                    new WorkDiskCapability(new WorkDisks(runner), () -> keys.get().publicKey()),
+                    new NatCapability(network.nat()),
+                    new GuardCapability(network.guard(), network.nat()),
+                    new ForwardCapability(network.forwards(), forwards::of)));
+            network.dns().ifPresent(dns -> all.add(new DnsCapability(dns)));
+            return new Parts(driver, keys, new RootDisks(runner), new Capabilities(all), images::resolveOrPull, BootPlan.STANDARD,
+                    forwards);
+        }
+
+        public Parts withCapabilities(Capabilities capabilities) {
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, forwards);
+        }
+
+        public Parts withImages(ImageResolver images) {
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, forwards);
+        }
+
+        public Parts withBootPlan(BootPlan bootPlan) {
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, forwards);
+        }
     }
 
     private final Store store;
-    private final CommandRunner runner;
     private final Layout layout;
     private final Config config;
     private final HostNetwork network;
@@ -143,46 +161,27 @@ public final class VMService {
     private final Supplier<GuestSsh> ssh;
     private final RootDisks rootDisks;
     private final VmForwards forwards;
-    /** The per-VM host features; a seam so tests can add one that records or fails its hooks. */
-    Capabilities capabilities;
-    ImageResolver imageResolver;
-    BootPlan bootPlan = this::defaultSteps;
+    private final Capabilities capabilities;
+    private final ImageResolver imageResolver;
+    private final BootPlan bootPlan;
 
-    public VMService(Store store, CommandRunner runner, Layout layout, Config config, HostNetwork network, ImageService images,
-                     WorkspaceService workspaces, Clock clock) {
+    public VMService(Store store, Layout layout, Config config, HostNetwork network, ImageService images, WorkspaceService workspaces,
+                     Clock clock, Parts parts) {
         this.store = store;
-        this.runner = runner;
         this.layout = layout;
         this.config = config;
         this.network = network;
         this.images = images;
-        this.imageResolver = images::resolveOrPull;
         this.workspaces = workspaces;
         this.clock = clock;
-        this.driver = memoize(() -> Hypervisors.select(config.vm(), runner, layout.stateDir()));
-        this.keys = memoize(() -> SshKeys.ensure(layout.stateDir().resolve("ssh"), runner));
+        this.driver = parts.driver();
+        this.keys = parts.keys();
         this.ssh = memoize(() -> new GuestSsh(keys.get()));
-        this.rootDisks = new RootDisks(runner);
-        this.forwards = new VmForwards(store, network.forwards());
-        List<Capability> all = new ArrayList<>(List.of(
-                new WorkDiskCapability(new WorkDisks(runner), () -> keys.get().publicKey()),
-                new NatCapability(network.nat()),
-                new GuardCapability(network.guard(), network.nat()),
-                new ForwardCapability(network.forwards(), forwards::of)));
-        network.dns().ifPresent(dns -> all.add(new DnsCapability(dns)));
-        this.capabilities = new Capabilities(all);
-    }
-
-    public HostNetwork network() {
-        return network;
-    }
-
-    public ImageService images() {
-        return images;
-    }
-
-    public WorkspaceService workspaces() {
-        return workspaces;
+        this.rootDisks = parts.rootDisks();
+        this.capabilities = parts.capabilities();
+        this.imageResolver = parts.images();
+        this.bootPlan = parts.bootPlan();
+        this.forwards = parts.forwards();
     }
 
     // ---- create: resolve (no lock), reserve (createVMMu), start (per-VM lock) ----
@@ -213,7 +212,16 @@ public final class VMService {
         if (Boolean.TRUE.equals(p.noStart())) {
             return vm;
         }
-        return locks.with(vm.id(), () -> startVMLocked(vm, image, ctx));
+        try {
+            return locks.with(vm.id(), () -> startVMLocked(vm, image, ctx));
+        } catch (NoSpaceException e) {
+            // Nothing of a VM whose disks found no room is left once its start was undone: its row
+            // goes too, so the same create works once there is space.
+            if (!Files.exists(vmDir(vm.id()))) {
+                store.vms().delete(vm.id());
+            }
+            throw e;
+        }
     }
 
     /** Phase 2: milliseconds under createVMMu — name re-check, next free address, the {@code created} row. */
@@ -256,7 +264,7 @@ public final class VMService {
         Path dir = FileModes.privateDir(vmDir(vm.id())); // its disks are the guest's: no one else reads them
         BootContext boot = new BootContext(vm, image.image(), image.kernel(), dir, ctx, clock.instant());
         try {
-            StepRunner.run(bootPlan.steps(boot), boot);
+            StepRunner.run(bootPlan.steps(boot, standardSteps(boot)), boot);
         } catch (RuntimeException e) {
             removeIfEmpty(dir);
             store.vms().setState(vm.id(), VmInfo.ERROR, e.getMessage(), clock.instant());
@@ -270,7 +278,7 @@ public final class VMService {
     }
 
     /** Root disk and tap, the capabilities' host side (work disk, ...), the hypervisor, SSH, then their after-start side. */
-    private List<BootStep> defaultSteps(BootContext boot) {
+    private List<BootStep> standardSteps(BootContext boot) {
         HypervisorDriver d = driver.get();
         List<BootStep> steps = new ArrayList<>();
         steps.add(new RootDiskStep(rootDisks, d.readsQcow2()));
@@ -403,11 +411,11 @@ public final class VMService {
     }
 
     /** The console's last {@code lines} lines (all of them up to 64 KiB when not given). */
-    public Map<String, Object> logs(LogsParams p) {
+    public Logs logs(LogsParams p) {
         VmInfo vm = find(required(p.name()));
         Path log = vmDir(vm.id()).resolve("console.log");
         int lines = p.lines() == null || p.lines() <= 0 ? Integer.MAX_VALUE : p.lines();
-        return Map.of("name", vm.name(), "path", log.toString(), "lines", ConsoleTail.read(log, lines).lines());
+        return new Logs(vm.name(), log.toString(), ConsoleTail.read(log, lines).lines());
     }
 
     /** What {@code banger vm ssh} needs to exec the system ssh with banger's key and known_hosts. */
@@ -420,17 +428,17 @@ public final class VMService {
     }
 
     /** Ships a work tree the CLI streams into the running VM (see {@link WorkspaceService#prepare}). */
-    public ShipRecord prepareWorkspace(WorkspaceService.PrepareParams p, OperationContext ctx) {
+    public ShipRecord prepareWorkspace(PrepareParams p, OperationContext ctx) {
         return workspaces.prepare(guest(p.name()), p, ctx);
     }
 
     /** The last ship's manifest and the guest's changes since. */
-    public WorkspaceService.ManifestInfo workspaceManifest(String ref, OperationContext ctx) {
+    public ManifestInfo workspaceManifest(String ref, OperationContext ctx) {
         return workspaces.manifest(guest(ref), ctx);
     }
 
     /** The guest's changes since the last ship, as a patch streamed to the CLI. */
-    public WorkspaceService.ExportInfo exportWorkspace(WorkspaceService.ExportParams p, OperationContext ctx) {
+    public ExportInfo exportWorkspace(ExportParams p, OperationContext ctx) {
         return workspaces.export(guest(p.name()), p, ctx);
     }
 
@@ -458,17 +466,17 @@ public final class VMService {
 
     // ---- published ports ----
 
-    public VmForwards.ForwardsInfo forwardAdd(VmForwards.ForwardParams p) {
+    public ForwardsInfo forwardAdd(ForwardParams p) {
         VmInfo vm = find(required(p.name()));
         return locks.with(vm.id(), () -> forwards.add(find(vm.id()), p.spec()));
     }
 
-    public VmForwards.ForwardsInfo forwardRemove(VmForwards.ForwardParams p) {
+    public ForwardsInfo forwardRemove(ForwardParams p) {
         VmInfo vm = find(required(p.name()));
         return locks.with(vm.id(), () -> forwards.remove(find(vm.id()), p.spec()));
     }
 
-    public VmForwards.ForwardsInfo forwardList(String ref) {
+    public ForwardsInfo forwardList(String ref) {
         return forwards.list(find(ref));
     }
 

@@ -1,5 +1,6 @@
 package dev.banger.daemon.vm;
 
+import dev.banger.core.api.VmApi.ForwardsInfo;
 import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
@@ -18,14 +19,6 @@ import java.util.Set;
  * DNATs at once. Callers hold the VM's lock.
  */
 public final class VmForwards {
-
-    /** vm.forward.add / vm.forward.remove: the VM and one {@code [HOST_IP:]HOST_PORT:GUEST_PORT[/proto]}. */
-    public record ForwardParams(String name, String spec) {
-    }
-
-    /** A VM's forwards as {@code 127.0.0.1:8080:80/tcp}. */
-    public record ForwardsInfo(String name, List<String> forwards) {
-    }
 
     private final Store store;
     private final ForwardRules rules;

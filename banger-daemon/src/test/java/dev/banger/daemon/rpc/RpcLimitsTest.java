@@ -3,6 +3,10 @@ package dev.banger.daemon.rpc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.banger.core.api.NoParams;
+import dev.banger.core.api.RpcMethod;
+import dev.banger.core.api.Shape;
+import dev.banger.core.api.WireType;
 import dev.banger.core.model.OperationInfo;
 import dev.banger.daemon.exec.BackgroundProcess;
 import dev.banger.daemon.exec.Command;
@@ -22,7 +26,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -53,6 +56,37 @@ class RpcLimitsTest {
     final AtomicBoolean firstPull = new AtomicBoolean(true);
     final AtomicLong burstNanos = new AtomicLong();
 
+    // The test's own methods, each with its contract like the daemon's.
+    /** test.ping takes padding, so a request line can be made as long as a test needs. */
+    record PadParams(String pad) {
+    }
+
+    record Pong(boolean pong) {
+    }
+
+    record Pulled(boolean pulled) {
+    }
+
+    record TokenParams(String token) {
+    }
+
+    record Sent(boolean sent) {
+    }
+
+    record Done(boolean done) {
+    }
+
+    private static final RpcMethod<PadParams, Pong> PING = RpcMethod.untracked("test.ping",
+            Shape.of(PadParams.class, v -> new PadParams(v.next())).optional("pad", WireType.STRING, PadParams::pad),
+            Shape.of(Pong.class, v -> new Pong(v.next())).field("pong", WireType.FLAG, Pong::pong));
+    private static final RpcMethod<NoParams, Pulled> PULL = RpcMethod.tracked("test.pull", NoParams.SHAPE,
+            Shape.of(Pulled.class, v -> new Pulled(v.next())).field("pulled", WireType.FLAG, Pulled::pulled));
+    private static final RpcMethod<TokenParams, Sent> DOWNLOAD = RpcMethod.tracked("test.download",
+            Shape.of(TokenParams.class, v -> new TokenParams(v.next())).field("token", WireType.STRING, TokenParams::token),
+            Shape.of(Sent.class, v -> new Sent(v.next())).field("sent", WireType.FLAG, Sent::sent));
+    private static final RpcMethod<NoParams, Done> BURST_PROGRESS = RpcMethod.tracked("test.burst", NoParams.SHAPE,
+            Shape.of(Done.class, v -> new Done(v.next())).field("done", WireType.FLAG, Done::done));
+
     @BeforeEach
     void start() throws Exception {
         // Reachable by banger-test (group banger), for the tests that connect as that user.
@@ -61,8 +95,8 @@ class RpcLimitsTest {
         store = Store.open(dir.resolve("banger.db"));
         String stage = "x".repeat(1000);
         MethodTable methods = new MethodTable()
-                .add("test.ping", false, (p, ctx) -> Map.of("pong", true))
-                .add("test.pull", true, (p, ctx) -> {
+                .add(PING, (p, ctx) -> new Pong(true))
+                .add(PULL, (p, ctx) -> {
                     vmLock.lockInterruptibly();
                     try {
                         if (firstPull.getAndSet(false)) {
@@ -72,22 +106,21 @@ class RpcLimitsTest {
                                 Thread.sleep(1);
                             }
                         }
-                        return Map.of("pulled", true);
+                        return new Pulled(true);
                     } finally {
                         vmLock.unlock();
                     }
                 })
-                .add("test.download", true, (p, ctx) -> {
-                    String token = (String) p.as(Map.class).get("token");
-                    try (var out = ctx.client().streams().download(token)) {
+                .add(DOWNLOAD, (p, ctx) -> {
+                    try (var out = ctx.client().streams().download(p.token())) {
                         byte[] chunk = new byte[64 * 1024];
                         for (int i = 0; i < 1024; i++) { // 64 MiB: far more than the socket and the queue hold
                             out.write(chunk);
                         }
                     }
-                    return Map.of("sent", true);
+                    return new Sent(true);
                 })
-                .add("test.burst", true, (p, ctx) -> {
+                .add(BURST_PROGRESS, (p, ctx) -> {
                     long t0 = System.nanoTime();
                     vmLock.lock();
                     try {
@@ -98,7 +131,7 @@ class RpcLimitsTest {
                         vmLock.unlock();
                     }
                     burstNanos.set(System.nanoTime() - t0);
-                    return Map.of("done", true);
+                    return new Done(true);
                 });
         this.methods = methods;
         socket = dir.resolve("t.sock");

@@ -2,6 +2,7 @@ package dev.banger.daemon.vm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.banger.core.api.VmApi;
 import dev.banger.core.model.VmInfo;
 import dev.banger.daemon.image.testing.TestDebianMirror;
 import dev.banger.daemon.image.testing.TestGuestImages;
@@ -44,7 +45,7 @@ class VmAptTest {
                          Map.of("deb.debian.org", (Inet4Address) InetAddress.getByName(MIRROR_ADDRESS)))) {
                 rig.importKernel();
                 rig.pull(registry, "debian", TestGuestImages.debianImage());
-                VmInfo vm = rig.vms.create(new VMService.CreateParams("apt", "debian", null, 1, "512", "256M", false, true, null),
+                VmInfo vm = rig.vms.create(new VmApi.CreateParams("apt", "debian", null, 1, "512", "256M", false, true, null),
                         rig.ctx("vm.create"));
 
                 String port = mirror.url().substring(mirror.url().lastIndexOf(':') + 1);

@@ -94,10 +94,10 @@ class VmCrashTest {
         assertThat(orphans).as("QEMU outlives its daemon (else this test proves nothing); bangerd's log:%n%s", tail(log)).hasSize(1);
 
         try (VmRig rig = new VmRig(root, BOOT_TIMEOUT)) {
-            assertThat(rig.network.taps()).as("the tap the dead daemon made").hasSize(1);
+            assertThat(rig.taps()).as("the tap the dead daemon made").hasSize(1);
             rig.restart();
 
-            assertThat(rig.network.taps()).as("taps after the next start").isEmpty();
+            assertThat(rig.taps()).as("taps after the next start").isEmpty();
             assertThat(rig.hypervisorProcesses()).as("QEMU processes after the next start").isEmpty();
             VmInfo vm = rig.vms.show("crash");
             assertThat(vm.state()).isEqualTo(VmInfo.ERROR);
@@ -109,7 +109,7 @@ class VmCrashTest {
             assertThat(rig.ssh(started, "hostname", Duration.ofSeconds(30)).stdout().strip()).isEqualTo("crash");
             rig.vms.delete("crash", rig.ctx("vm.delete"));
             assertThat(vmsDir.resolve(vm.id())).doesNotExist();
-            assertThat(rig.network.taps()).isEmpty();
+            assertThat(rig.taps()).isEmpty();
             assertThat(rig.hypervisorProcesses()).isEmpty();
         }
     }

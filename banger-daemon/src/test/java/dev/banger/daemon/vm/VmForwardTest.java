@@ -3,6 +3,7 @@ package dev.banger.daemon.vm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.banger.core.api.VmApi;
 import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
@@ -73,9 +74,9 @@ class VmForwardTest {
         assertThat(rig.vms.ports("web", rig.ctx("vm.ports")).forwards()).containsExactly("127.0.0.1:" + port + ":80/tcp");
 
         int any = freePort();
-        rig.vms.forwardAdd(new VmForwards.ForwardParams("web", "0.0.0.0:" + any + ":80"));
+        rig.vms.forwardAdd(new VmApi.ForwardParams("web", "0.0.0.0:" + any + ":80"));
         assertThat(get(bridge(), any)).as("0.0.0.0 reaches it on the host's other addresses too").contains(MARKER);
-        rig.vms.forwardRemove(new VmForwards.ForwardParams("web", Integer.toString(any)));
+        rig.vms.forwardRemove(new VmApi.ForwardParams("web", Integer.toString(any)));
         assertThatThrownBy(() -> get(bridge(), any)).isInstanceOf(ConnectException.class);
         assertThat(count(ruleset(), "banger-fwd:" + vm.id())).as(ruleset()).isEqualTo(2);
 
@@ -120,8 +121,8 @@ class VmForwardTest {
         }
     }
 
-    private static VMService.CreateParams params(String name, boolean noStart, List<String> ports) {
-        return new VMService.CreateParams(name, "bb", null, 1, "256", "256M", noStart, null, null, ports);
+    private static VmApi.CreateParams params(String name, boolean noStart, List<String> ports) {
+        return new VmApi.CreateParams(name, "bb", null, 1, "256", "256M", noStart, null, null, ports);
     }
 
     /** busybox httpd on the guest's port 80, serving the marker page. */

@@ -2,6 +2,7 @@ package dev.banger.daemon.vm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.banger.core.api.VmApi;
 import dev.banger.core.model.VmInfo;
 import dev.banger.daemon.network.dns.TestUpstreamDns;
 import dev.banger.daemon.network.nat.TestInternet;
@@ -62,7 +63,7 @@ class VmGuestDnsTest {
     @Test
     void withoutNatLookupsAndConnectionsFailAtOnceWithNatTheyGoOut() {
         VmInfo off = rig.vms.create(VmRig.create("off", "bb"), rig.ctx("vm.create"));
-        VmInfo on = rig.vms.create(new VMService.CreateParams("on", "bb", null, 1, "256", "256M", false, true, null),
+        VmInfo on = rig.vms.create(new VmApi.CreateParams("on", "bb", null, 1, "256", "256M", false, true, null),
                 rig.ctx("vm.create"));
 
         assertThat(rig.ssh(off, "cat /etc/resolv.conf", Duration.ofSeconds(20)).stdout())

@@ -13,9 +13,7 @@ import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.boot.BootStep;
 import dev.banger.daemon.vm.boot.HandlesFile;
 import dev.banger.daemon.vm.boot.VmHandles;
-import dev.banger.daemon.workspace.WorkspaceService;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -78,11 +76,9 @@ class VmUndoTest {
     void anUndoThatFailsIsFinishedByTheNextDaemonStart() {
         RefusesATapDelete refusing = new RefusesATapDelete();
         HostNetwork network = new HostNetwork(rig.config, refusing);
-        VMService service = new VMService(rig.store, refusing, rig.layout, rig.config, network, rig.images,
-                new WorkspaceService(refusing, Clock.systemUTC()), Clock.systemUTC());
-        VMService.BootPlan real = service.bootPlan;
-        service.bootPlan = boot -> { // the real steps up to the launch, which fails
-            List<BootStep> steps = new ArrayList<>(real.steps(boot).stream().takeWhile(s -> !s.name().equals("launch")).toList());
+        VMService service = rig.newService(rig.config, network, refusing, parts -> parts.withBootPlan((boot, standard) -> {
+            // the real steps up to the launch, which fails
+            List<BootStep> steps = new ArrayList<>(standard.stream().takeWhile(s -> !s.name().equals("launch")).toList());
             steps.add(new BootStep() {
                 public String name() {
                     return "launch";
@@ -93,7 +89,7 @@ class VmUndoTest {
                 }
             });
             return steps;
-        };
+        }));
         refusing.armed.set(true);
         assertThatThrownBy(() -> service.create(VmRig.create("half", "bb"), rig.ctx("vm.create"))).hasMessageContaining("qemu refused");
         network.close();
@@ -108,7 +104,7 @@ class VmUndoTest {
             rig.restart();
             assertThat(log.messages()).anyMatch(m -> m.contains("VM half: finished the undo of its failed start"));
         }
-        assertThat(rig.network.taps()).doesNotContain(tap);
+        assertThat(rig.taps()).doesNotContain(tap);
         assertThat(HandlesFile.read(vmDir)).isEmpty();
         assertThat(vmDir.resolve("root.qcow2")).as("the root disk the failed start made").doesNotExist();
         assertThat(vmDir.resolve("work.ext4")).as("the work disk the failed start made").doesNotExist();
@@ -129,7 +125,7 @@ class VmUndoTest {
                 assertThat(log.messages()).contains("removed tap " + orphan + ": no running VM holds it")
                         .noneMatch(m -> m.contains(elsewhere) || m.contains(HostNetwork.tapName(keeper.id())));
             }
-            assertThat(rig.network.taps()).doesNotContain(orphan).contains(HostNetwork.tapName(keeper.id()), elsewhere);
+            assertThat(rig.taps()).doesNotContain(orphan).contains(HostNetwork.tapName(keeper.id()), elsewhere);
             assertThat(rig.vms.show("keeper").state()).isEqualTo(VmInfo.RUNNING);
         } finally {
             rig.runner.runAllowingFailure(Command.of("ip", "link", "del", elsewhere));
