@@ -315,6 +315,7 @@ class VmCliTest {
         String forward = "127.0.0.1:" + published + " -> p1.vm:8080/tcp";
         assertThat(ports.stdout()).contains("published " + forward);
         assertThat(banger("vm", "show", "p1").stdout()).contains("forward    " + forward);
+        assertThat(json("vm", "show", "p1").get("forwards")).as("vm show --json").isEqualTo(List.of("127.0.0.1:" + published + ":8080/tcp"));
         try (java.net.Socket s = new java.net.Socket("127.0.0.1", published)) {
             s.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             assertThat(new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))
