@@ -195,7 +195,9 @@ class VmCliTest {
                 new Refusal(List.of("vm", "create", "--name", "Bad_Name"), "VM name 'Bad_Name' is not allowed"),
                 new Refusal(List.of("vm", "create", "--disk-size", "huge"), "--disk-size 'huge' is not a size"),
                 new Refusal(List.of("vm", "create", "--memory", "12Q"), "--memory '12Q' is not a size"),
-                new Refusal(List.of("vm", "create", "--image", "no-such-image"), "image 'no-such-image' not found"))) {
+                new Refusal(List.of("vm", "create", "--image", "no-such-image"), "image 'no-such-image' not found"),
+                new Refusal(List.of("vm", "create", "-p", "80"), "port forward '80' is not [HOST_IP:]HOST_PORT:GUEST_PORT"),
+                new Refusal(List.of("vm", "run", "-d", "-p", "8080:80/sctp"), "protocol sctp is neither tcp nor udp"))) {
             CliRun run = d.cli(r.args().toArray(String[]::new));
             assertThat(run.exit()).as(r.args() + ": " + run.err()).isEqualTo(RootCommand.EXIT_USAGE);
             assertThat(run.err()).as("one line and where to read more, not the whole help").doesNotContain("Usage:")
@@ -380,7 +382,12 @@ class VmCliTest {
     @Test
     @SuppressWarnings("unchecked")
     void vmPortsShowsEndpointsProcessesAndHttpLinks() throws Exception {
-        assertThat(banger("vm", "create", "--name", "p1").exitCode()).isZero();
+        int published;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            published = probe.getLocalPort();
+        }
+        CommandResult created = banger("vm", "create", "--name", "p1", "-p", published + ":8080");
+        assertThat(created.exitCode()).as(created.stderr()).isZero();
         CommandResult web = banger("vm", "ssh", "p1", "--", "httpd", "-p", "8080", "-h", "/tmp");
         assertThat(web.exitCode()).as(web.stderr()).isZero();
 
@@ -400,6 +407,23 @@ class VmCliTest {
         assertThat(withMissing.exitCode()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(withMissing.stderr()).contains("VM 'nope' not found");
         assertThat(withMissing.stdout()).contains("p1.vm:8080");
+
+        String forward = "127.0.0.1:" + published + " -> p1.vm:8080/tcp";
+        assertThat(ports.stdout()).contains("published " + forward);
+        assertThat(banger("vm", "show", "p1").stdout()).contains("forward    " + forward);
+        assertThat(json("vm", "show", "p1").get("forwards")).as("vm show --json").isEqualTo(List.of("127.0.0.1:" + published + ":8080/tcp"));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", published)) {
+            s.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            assertThat(new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))
+                    .as("the published port reaches the guest's httpd").startsWith("HTTP/1.");
+        }
+        CommandResult added = banger("vm", "forward", "p1", "add", "0.0.0.0:" + (published + 1) + ":22");
+        assertThat(added.exitCode()).as(added.stderr()).isZero();
+        assertThat(added.stdout()).contains(forward).contains("0.0.0.0:" + (published + 1) + " -> p1.vm:22/tcp");
+        assertThat(banger("vm", "forward", "p1", "remove", Integer.toString(published + 1)).stdout()).isEqualTo(forward + "\n");
+        CommandResult missing = banger("vm", "forward", "p1", "remove", "9");
+        assertThat(missing.exitCode()).isEqualTo(RootCommand.EXIT_FAILED);
+        assertThat(missing.stderr()).contains("VM p1 publishes no host port 9/tcp");
 
         assertThat(banger("vm", "stop", "p1").exitCode()).isZero();
         CommandResult stopped = banger("vm", "ports", "p1");

@@ -135,7 +135,7 @@ public final class Daemon implements AutoCloseable {
         }
         if (d.vm == null) {
             d.vm = new VMService(d.store, d.layout, d.config, d.net, d.img, d.ws, d.clock,
-                    VMService.Parts.forHost(d.config, d.layout, d.runner, d.net, d.img));
+                    VMService.Parts.forHost(d.config, d.layout, d.store, d.runner, d.net, d.img));
         }
         if (d.ops == null) {
             d.ops = new Operations(d.store, d.clock);
@@ -182,6 +182,9 @@ public final class Daemon implements AutoCloseable {
                 .add(SystemApi.DOCTOR, (p, ctx) -> doctor())
                 .add(VmApi.PORTS_LIST, (p, ctx) -> vm.ports(required(p), ctx))
                 .add(VmStatsApi.STATS, (p, ctx) -> vm.stats(p))
+                .add(VmApi.FORWARD_ADD, (p, ctx) -> vm.forwardAdd(p))
+                .add(VmApi.FORWARD_REMOVE, (p, ctx) -> vm.forwardRemove(p))
+                .add(VmApi.FORWARD_LIST, (p, ctx) -> vm.forwardList(required(p)))
                 .add(SystemApi.SSH_CONFIG, (p, ctx) -> vm.sshConfig());
     }
 

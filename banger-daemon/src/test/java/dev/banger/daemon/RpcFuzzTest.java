@@ -82,7 +82,7 @@ class RpcFuzzTest {
             Map.entry(Methods.KERNEL_DELETE, List.of("name")),
             Map.entry(Methods.KERNEL_CATALOG, List.of()),
             Map.entry(Methods.KERNEL_PULL, List.of("name")),
-            Map.entry(Methods.VM_CREATE, List.of("name", "image", "kernel", "vcpu", "memory", "disk_size", "no_start", "nat")),
+            Map.entry(Methods.VM_CREATE, List.of("name", "image", "kernel", "vcpu", "memory", "disk_size", "no_start", "nat", "ports")),
             Map.entry(Methods.VM_START, List.of("name")),
             Map.entry(Methods.VM_STOP, List.of("name")),
             Map.entry(Methods.VM_RESTART, List.of("name")),
@@ -101,6 +101,9 @@ class RpcFuzzTest {
             Map.entry(Methods.VM_WORKSPACE_EXPORT, List.of("name", "token")),
             Map.entry(Methods.DOCTOR, List.of()),
             Map.entry(Methods.VM_PORTS, List.of("name")),
+            Map.entry(Methods.VM_FORWARD_ADD, List.of("name", "spec")),
+            Map.entry(Methods.VM_FORWARD_REMOVE, List.of("name", "spec")),
+            Map.entry(Methods.VM_FORWARD_LIST, List.of("name")),
             Map.entry(Methods.SSH_CONFIG, List.of()));
 
     private static final String BAD_IMAGE_NAME = "\"Not A Name\"";

@@ -6,6 +6,6 @@ import picocli.CommandLine.Command;
         subcommands = {VmRunCommand.class, VmCreateCommand.class, VmListCommand.class, VmShowCommand.class, VmSshCommand.class,
                 VmStartCommand.class, VmStopCommand.class, VmRestartCommand.class, VmKillCommand.class, VmDeleteCommand.class,
                 VmLogsCommand.class, VmSetCommand.class, VmPruneCommand.class,
-                VmPortsCommand.class, VmStatsCommand.class, VmExecCommand.class, VmCpCommand.class, VmWorkspaceCommand.class})
+                VmPortsCommand.class, VmStatsCommand.class, VmForwardCommand.class, VmExecCommand.class, VmCpCommand.class, VmWorkspaceCommand.class})
 public final class VmCommand {
 }

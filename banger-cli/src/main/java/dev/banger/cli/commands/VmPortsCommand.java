@@ -10,6 +10,7 @@ public final class VmPortsCommand extends VmFanOut<PortsInfo> {
 
     /** One table for every VM asked about: each endpoint names its VM. */
     private final Table table = new Table("ENDPOINT", "PROTO", "PROCESS", "URL");
+    private final java.util.List<String> forwards = new java.util.ArrayList<>();
     private int rows;
     private int answered;
 
@@ -25,6 +26,9 @@ public final class VmPortsCommand extends VmFanOut<PortsInfo> {
             table.row(p.endpoint(), p.proto(), process.isEmpty() ? null : process, p.url());
             rows++;
         }
+        for (String f : result.forwards()) {
+            forwards.add(VmForwardCommand.describe(f, name));
+        }
     }
 
     @Override
@@ -34,6 +38,9 @@ public final class VmPortsCommand extends VmFanOut<PortsInfo> {
             inv.terminal().out().flush();
         } else if (answered > 0) {
             inv.terminal().println("no listening ports");
+        }
+        for (String f : forwards) {
+            inv.terminal().println("published " + f);
         }
     }
 }

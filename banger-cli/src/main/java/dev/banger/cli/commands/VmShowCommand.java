@@ -1,8 +1,11 @@
 package dev.banger.cli.commands;
 
+import dev.banger.core.api.NameParams;
 import dev.banger.core.api.VmApi;
+import dev.banger.core.api.VmApi.ForwardsInfo;
 import dev.banger.core.model.VmInfo;
 import dev.banger.core.units.Sizes;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -21,7 +24,17 @@ public final class VmShowCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return inv.callOnName(VmApi.SHOW, vm, false, VmShowCommand::describe);
+        VmInfo v = inv.call(VmApi.SHOW, new NameParams(vm));
+        ForwardsInfo forwards = inv.call(VmApi.FORWARD_LIST, new NameParams(v.id()));
+        Map<String, Object> json = VmApi.SHOW.result().write(v);
+        json.put("forwards", forwards.forwards());
+        inv.render(json, () -> {
+            describe(inv, v);
+            for (String f : forwards.forwards()) {
+                inv.terminal().println("forward    " + VmForwardCommand.describe(f, v.name()));
+            }
+        });
+        return 0;
     }
 
     /** The VM's card, as `vm show` and the end of `vm create` print it. */

@@ -33,12 +33,16 @@ public final class VmSpecOptions {
                     + "to the other --no-isolate VMs.")
     Boolean isolate;
 
+    @Option(names = {"-p", "--publish"}, paramLabel = "[HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|udp]",
+            description = "Publish a host port to a guest port (repeatable); on 127.0.0.1 unless HOST_IP is written (0.0.0.0: every address).")
+    java.util.List<String> publish;
+
     /** The vm.create params; sizes are checked here first, so a typo costs no round trip. */
     VmApi.CreateParams params(boolean noStart) {
         if (diskSize != null) {
             Sizes.parse("--disk-size", diskSize);
         }
         return new VmApi.CreateParams(name, image, kernel, vcpu, memory, diskSize, noStart ? Boolean.TRUE : null,
-                nat ? Boolean.TRUE : null, isolate);
+                nat ? Boolean.TRUE : null, isolate, publish);
     }
 }

@@ -20,8 +20,14 @@ public final class VmApi {
     private VmApi() {
     }
 
+    /** {@code ports}: host ports to publish, {@code [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|udp]} each. */
     public record CreateParams(String name, String image, String kernel, Integer vcpu, String memory, String diskSize,
-                               Boolean noStart, Boolean nat, Boolean isolate) {
+                               Boolean noStart, Boolean nat, Boolean isolate, List<String> ports) {
+        /** A VM that publishes no port. */
+        public CreateParams(String name, String image, String kernel, Integer vcpu, String memory, String diskSize,
+                            Boolean noStart, Boolean nat, Boolean isolate) {
+            this(name, image, kernel, vcpu, memory, diskSize, noStart, nat, isolate, null);
+        }
     }
 
     public record SetParams(String name, Integer vcpu, String memory, String diskSize, Boolean nat, Boolean isolate) {
@@ -59,8 +65,16 @@ public final class VmApi {
                        String url) {
     }
 
-    /** The listening ports of one running VM. */
-    public record PortsInfo(String name, List<Port> ports) {
+    /** The listening ports of one running VM, and its published host ports ({@code 127.0.0.1:8080:80/tcp}). */
+    public record PortsInfo(String name, List<Port> ports, List<String> forwards) {
+    }
+
+    /** {@code vm.forward.add} / {@code vm.forward.remove}: the VM and one {@code [HOST_IP:]HOST_PORT:GUEST_PORT[/proto]}. */
+    public record ForwardParams(String name, String spec) {
+    }
+
+    /** A VM's published ports as {@code 127.0.0.1:8080:80/tcp}. */
+    public record ForwardsInfo(String name, List<String> forwards) {
     }
 
     static final Shape<VmInfo.Runtime> RUNTIME = Shape.of(VmInfo.Runtime.class, v -> new VmInfo.Runtime(v.next(), v.next(),
@@ -94,7 +108,7 @@ public final class VmApi {
             .field("runtime", RUNTIME, VmInfo::runtime);
 
     static final Shape<CreateParams> CREATE_PARAMS = Shape.of(CreateParams.class, v -> new CreateParams(v.next(), v.next(),
-                    v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next()))
+                    v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next()))
             .optional("name", STRING, CreateParams::name)
             .optional("image", STRING, CreateParams::image)
             .optional("kernel", STRING, CreateParams::kernel)
@@ -103,7 +117,8 @@ public final class VmApi {
             .optional("disk_size", STRING, CreateParams::diskSize)
             .optional("no_start", BOOLEAN, CreateParams::noStart)
             .optional("nat", BOOLEAN, CreateParams::nat)
-            .optional("isolate", BOOLEAN, CreateParams::isolate);
+            .optional("isolate", BOOLEAN, CreateParams::isolate)
+            .optional("ports", listOf(STRING), CreateParams::ports);
 
     static final Shape<SetParams> SET_PARAMS = Shape.of(SetParams.class, v -> new SetParams(v.next(), v.next(), v.next(), v.next(),
                     v.next(), v.next()))
@@ -150,9 +165,18 @@ public final class VmApi {
             .field("endpoint", STRING, Port::endpoint)
             .field("url", STRING, Port::url);
 
-    static final Shape<PortsInfo> PORTS = Shape.of(PortsInfo.class, v -> new PortsInfo(v.next(), v.next()))
+    static final Shape<PortsInfo> PORTS = Shape.of(PortsInfo.class, v -> new PortsInfo(v.next(), v.next(), v.next()))
             .field("name", STRING, PortsInfo::name)
-            .field("ports", listOf(PORT), PortsInfo::ports);
+            .field("ports", listOf(PORT), PortsInfo::ports)
+            .field("forwards", listOf(STRING), PortsInfo::forwards);
+
+    static final Shape<ForwardParams> FORWARD_PARAMS = Shape.of(ForwardParams.class, v -> new ForwardParams(v.next(), v.next()))
+            .field("name", STRING, ForwardParams::name)
+            .field("spec", STRING, ForwardParams::spec);
+
+    static final Shape<ForwardsInfo> FORWARDS = Shape.of(ForwardsInfo.class, v -> new ForwardsInfo(v.next(), v.next()))
+            .field("name", STRING, ForwardsInfo::name)
+            .field("forwards", listOf(STRING), ForwardsInfo::forwards);
 
     public static final RpcMethod<CreateParams, VmInfo> CREATE = RpcMethod.tracked(Methods.VM_CREATE, CREATE_PARAMS, VM);
     public static final RpcMethod<NameParams, VmInfo> START = RpcMethod.tracked(Methods.VM_START, NameParams.SHAPE, VM);
@@ -167,4 +191,10 @@ public final class VmApi {
     public static final RpcMethod<NoParams, Pruned> PRUNE = RpcMethod.tracked(Methods.VM_PRUNE, NoParams.SHAPE, PRUNED);
     public static final RpcMethod<NameParams, SshInfo> SSH = RpcMethod.untracked(Methods.VM_SSH, NameParams.SHAPE, SSH_INFO);
     public static final RpcMethod<NameParams, PortsInfo> PORTS_LIST = RpcMethod.tracked(Methods.VM_PORTS, NameParams.SHAPE, PORTS);
+    public static final RpcMethod<ForwardParams, ForwardsInfo> FORWARD_ADD =
+            RpcMethod.tracked(Methods.VM_FORWARD_ADD, FORWARD_PARAMS, FORWARDS);
+    public static final RpcMethod<ForwardParams, ForwardsInfo> FORWARD_REMOVE =
+            RpcMethod.tracked(Methods.VM_FORWARD_REMOVE, FORWARD_PARAMS, FORWARDS);
+    public static final RpcMethod<NameParams, ForwardsInfo> FORWARD_LIST =
+            RpcMethod.untracked(Methods.VM_FORWARD_LIST, NameParams.SHAPE, FORWARDS);
 }

@@ -7,6 +7,7 @@ import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.CommandFailedException;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.network.dns.VmDns;
+import dev.banger.daemon.network.forward.ForwardRules;
 import dev.banger.daemon.network.guard.GuestGuard;
 import dev.banger.daemon.network.nat.NatRules;
 import dev.banger.daemon.ops.Uncancellable;
@@ -30,12 +31,15 @@ public final class HostNetwork implements AutoCloseable {
     public static final String TAP_PREFIX = "tap-fc-";
     /** Linux interface names hold at most 15 characters (IFNAMSIZ 16 with the NUL). */
     private static final int TAP_ID_CHARS = 8;
+    /** Guests' resolv.conf names the bridge address, and a nameserver line is always port 53. */
+    private static final int GUEST_DNS_PORT = 53;
 
     private final VmSettings vm;
     private final CommandRunner runner;
     private final IpLinks links;
     private final NatRules nat;
     private final GuestGuard guard;
+    private final ForwardRules forwards;
     /** The .vm names; null when {@code dns_listen} is off. */
     private final VmDns dns;
 
@@ -50,8 +54,10 @@ public final class HostNetwork implements AutoCloseable {
         this.links = new IpLinks(runner);
         this.nat = new NatRules(runner, vm.bridgeName(), natPrograms);
         this.guard = new GuestGuard(runner, natPrograms.nft(), TAP_PREFIX, vm.bridgeAddress(), vm.cidr());
+        this.forwards = new ForwardRules(runner, natPrograms.nft(), vm.bridgeName());
         this.dns = vm.dnsListen() == null ? null
-                : new VmDns(new InetSocketAddress(vm.dnsListen().address(), vm.dnsListen().port()), vm.bridgeName(), runner);
+                : new VmDns(new InetSocketAddress(vm.dnsListen().address(), vm.dnsListen().port()), vm.bridgeName(), runner,
+                        new InetSocketAddress(vm.bridgeAddress(), GUEST_DNS_PORT), nat::natOn);
     }
 
     /** A guest address as the store keeps it: an IPv4 literal banger wrote, so parsing does no lookup. */
@@ -71,6 +77,11 @@ public final class HostNetwork implements AutoCloseable {
     /** What each guest may send from its tap, and whether it reaches the other guests. */
     public GuestGuard guard() {
         return guard;
+    }
+
+    /** Published host ports: DNAT to a guest's port. */
+    public ForwardRules forwards() {
+        return forwards;
     }
 
     /** The .vm DNS names, unless {@code dns_listen} is off. */

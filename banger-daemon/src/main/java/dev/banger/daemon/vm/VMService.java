@@ -3,6 +3,8 @@ package dev.banger.daemon.vm;
 import dev.banger.core.Layout;
 import dev.banger.core.api.SystemApi.SshConfigInfo;
 import dev.banger.core.api.VmApi.CreateParams;
+import dev.banger.core.api.VmApi.ForwardParams;
+import dev.banger.core.api.VmApi.ForwardsInfo;
 import dev.banger.core.api.VmApi.Logs;
 import dev.banger.core.api.VmApi.LogsParams;
 import dev.banger.core.api.VmApi.PortsInfo;
@@ -27,6 +29,7 @@ import dev.banger.daemon.fs.FileTrees;
 import dev.banger.daemon.image.BootableImage;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.network.HostNetwork;
+import dev.banger.daemon.network.forward.PortForward;
 import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.ops.Uncancellable;
 import dev.banger.daemon.store.Ids;
@@ -45,6 +48,7 @@ import dev.banger.daemon.vm.boot.VmHandles;
 import dev.banger.daemon.vm.capability.Capabilities;
 import dev.banger.daemon.vm.capability.Capability;
 import dev.banger.daemon.vm.capability.DnsCapability;
+import dev.banger.daemon.vm.capability.ForwardCapability;
 import dev.banger.daemon.vm.capability.GuardCapability;
 import dev.banger.daemon.vm.capability.NatCapability;
 import dev.banger.daemon.vm.capability.WorkDiskCapability;
@@ -112,31 +116,34 @@ public final class VMService {
      * (a plan that holds a boot, a capability that records its hooks).
      */
     public record Parts(Supplier<HypervisorDriver> driver, Supplier<SshKeys> keys, RootDisks rootDisks, Capabilities capabilities,
-                        ImageResolver images, BootPlan bootPlan, Orphans orphans) {
+                        ImageResolver images, BootPlan bootPlan, Orphans orphans, VmForwards forwards) {
 
-        /** The host's hypervisor and SSH key (each made at first use), its disks, and every capability. */
-        public static Parts forHost(Config config, Layout layout, CommandRunner runner, HostNetwork network, ImageService images) {
+        /** The host's hypervisor and SSH key (each made at first use), its disks, its published ports, and every capability. */
+        public static Parts forHost(Config config, Layout layout, Store store, CommandRunner runner, HostNetwork network,
+                                    ImageService images) {
             Supplier<HypervisorDriver> driver = memoize(() -> Hypervisors.select(config.vm(), runner, layout.stateDir()));
             Supplier<SshKeys> keys = memoize(() -> SshKeys.ensure(layout.stateDir().resolve("ssh"), runner));
+            VmForwards forwards = new VmForwards(store, network.forwards());
             List<Capability> all = new ArrayList<>(List.of(
                     new WorkDiskCapability(new WorkDisks(runner), () -> keys.get().publicKey()),
                     new NatCapability(network.nat()),
-                    new GuardCapability(network.guard(), network.nat())));
+                    new GuardCapability(network.guard(), network.nat()),
+                    new ForwardCapability(network.forwards(), forwards::of)));
             network.dns().ifPresent(dns -> all.add(new DnsCapability(dns)));
             return new Parts(driver, keys, new RootDisks(runner), new Capabilities(all), images::resolveOrPull, BootPlan.STANDARD,
-                    new Orphans(config.vm(), runner));
+                    new Orphans(config.vm(), runner), forwards);
         }
 
         public Parts withCapabilities(Capabilities capabilities) {
-            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans);
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards);
         }
 
         public Parts withImages(ImageResolver images) {
-            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans);
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards);
         }
 
         public Parts withBootPlan(BootPlan bootPlan) {
-            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans);
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards);
         }
     }
 
@@ -155,6 +162,7 @@ public final class VMService {
     private final Supplier<SshKeys> keys;
     private final Supplier<GuestSsh> ssh;
     private final RootDisks rootDisks;
+    private final VmForwards forwards;
     private final Capabilities capabilities;
     private final ImageResolver imageResolver;
     private final BootPlan bootPlan;
@@ -179,6 +187,7 @@ public final class VMService {
         this.bootPlan = parts.bootPlan();
         this.statsSampler = new VmStatsSampler(driver, clock);
         this.orphans = parts.orphans();
+        this.forwards = parts.forwards();
     }
 
     // ---- create: resolve (no lock), reserve (createVMMu), start (per-VM lock) ----
@@ -196,9 +205,16 @@ public final class VMService {
         if (store.vms().find(name).filter(v -> v.name().equals(name)).isPresent()) {
             throw new BangerException(ErrorCode.ALREADY_EXISTS, "a VM named " + name + " already exists");
         }
+        List<PortForward> published = forwards.check(p.ports()); // a taken host port: refused before anything is reserved
         ctx.progress("resolve image");
         BootableImage image = imageResolver.resolve(p.image() != null ? p.image() : config.vm().defaultImage(), p.kernel(), ctx);
         VmInfo vm = reserveVM(name, image.image(), vcpu, memory, disk, nat, !Boolean.FALSE.equals(p.isolate()));
+        try {
+            forwards.keep(vm, published);
+        } catch (RuntimeException e) { // another create published the port in between
+            store.vms().delete(vm.id());
+            throw e;
+        }
         if (Boolean.TRUE.equals(p.noStart())) {
             return vm;
         }
@@ -454,7 +470,24 @@ public final class VMService {
     public PortsInfo ports(String ref, OperationContext ctx) {
         VmInfo vm = find(ref);
         requireRunning(vm);
-        return new PortsInfo(vm.name(), new GuestPorts(ssh.get(), ReadinessStep.SSH_PORT).list(vm.name(), vm.guestIp(), ctx::progress));
+        return new PortsInfo(vm.name(), new GuestPorts(ssh.get(), ReadinessStep.SSH_PORT).list(vm.name(), vm.guestIp(), ctx::progress),
+                forwards.list(vm).forwards());
+    }
+
+    // ---- published ports ----
+
+    public ForwardsInfo forwardAdd(ForwardParams p) {
+        VmInfo vm = find(required(p.name()));
+        return locks.with(vm.id(), () -> forwards.add(find(vm.id()), p.spec()));
+    }
+
+    public ForwardsInfo forwardRemove(ForwardParams p) {
+        VmInfo vm = find(required(p.name()));
+        return locks.with(vm.id(), () -> forwards.remove(find(vm.id()), p.spec()));
+    }
+
+    public ForwardsInfo forwardList(String ref) {
+        return forwards.list(find(ref));
     }
 
     /** Counters of the VMs named (each must exist; a stopped one reads as zeros), or of every running VM when none is named. */

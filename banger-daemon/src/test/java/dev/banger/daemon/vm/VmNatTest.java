@@ -86,7 +86,8 @@ class VmNatTest {
                 .as("banger's forward chain lets nothing of a guest without NAT leave, not even unmasqueraded").contains("packets 0 ");
         rig.runner.run("nft", "delete", "table", "ip", "natprobe");
         assertThat(count(natTable(), "banger:" + vm.id())).as(ruleset()).isEqualTo(3);
-        assertThat(natTable()).doesNotContain(plain.guestIp() + " ");
+        assertThat(natTable()).as("no masquerade or accept for the plain guest").doesNotContain(plain.guestIp() + " oifname")
+                .doesNotContain(plain.guestIp() + " accept").doesNotContain(plain.guestIp() + " ct state");
 
         rig.vms.stop("out", rig.ctx("vm.stop"));
         assertThat(ruleset()).as("stop leaves no trace").doesNotContain(vm.guestIp() + " ").doesNotContain(vm.id());

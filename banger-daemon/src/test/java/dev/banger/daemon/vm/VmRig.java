@@ -114,7 +114,7 @@ final class VmRig implements AutoCloseable {
     /** A service on this rig's state with a config, host network or runner of its own. */
     VMService newService(Config config, HostNetwork network, CommandRunner runner, UnaryOperator<VMService.Parts> change) {
         return new VMService(store, layout, config, network, images, new WorkspaceService(runner, Clock.systemUTC()), Clock.systemUTC(),
-                change.apply(VMService.Parts.forHost(config, layout, runner, network, images)));
+                change.apply(VMService.Parts.forHost(config, layout, store, runner, network, images)));
     }
 
     /** A daemon restart: a new service and network on the same state, reconciled. */

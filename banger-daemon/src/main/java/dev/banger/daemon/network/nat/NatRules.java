@@ -42,6 +42,8 @@ public final class NatRules {
     private final CommandRunner runner;
     private final String bridge;
     private final Programs programs;
+    /** The guests this daemon gave NAT (at start or adopt), by VM id: the DNS server forwards their names. */
+    private final java.util.Map<String, Inet4Address> natGuests = new java.util.concurrent.ConcurrentHashMap<>();
 
     public NatRules(CommandRunner runner, String bridge, Programs programs) {
         this.runner = runner;
@@ -61,6 +63,7 @@ public final class NatRules {
             }
         }
         chosen.add(tag(vmId), guest.getHostAddress(), bridge);
+        natGuests.put(vmId, guest);
         LOG.info("VM {}: NAT for {} with {}", vmId, guest.getHostAddress(), chosen.name());
         return chosen.name();
     }
@@ -88,6 +91,7 @@ public final class NatRules {
 
     /** Removes {@code vmId}'s rules from every installed backend; none there is fine, and so is no firewall tool at all. */
     public synchronized void disable(String vmId) {
+        natGuests.remove(vmId);
         for (NatBackend b : installed()) {
             b.remove(tag(vmId));
         }
@@ -101,6 +105,25 @@ public final class NatRules {
                     .forEach(t -> ids.add(t.substring(TAG_PREFIX.length())));
         }
         return ids;
+    }
+
+    /** Whether {@code guest} is the address of a VM this daemon gave NAT. */
+    public boolean natOn(java.net.InetAddress guest) {
+        return natGuests.containsValue(guest);
+    }
+
+    /**
+     * For a guest without NAT: what it sends beyond the host (not to one of the host's own
+     * addresses) is rejected with ICMP "administratively prohibited" as it arrives, so a connect
+     * fails at once instead of timing out, whether or not the host forwards at all. In nftables
+     * (the guard needs nft, so it is there), tagged like the VM's NAT rules: {@link #disable} and a
+     * later {@link #enable} take it away.
+     */
+    public synchronized void refuseOutbound(String vmId, Inet4Address guest) {
+        natGuests.remove(vmId);
+        Path nft = HostPrograms.locate(programs.nft()).orElseThrow(() -> new BangerException(ErrorCode.OPERATION_FAILED,
+                "`" + programs.nft() + "` is not installed: apt-get install nftables"));
+        new NftablesNat(runner, nft).refuse(tag(vmId), guest.getHostAddress(), bridge);
     }
 
     /** Which backend {@link #enable} would use; a clear error naming the package to install when there is none. */
