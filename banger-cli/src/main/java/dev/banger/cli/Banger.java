@@ -1,6 +1,7 @@
 package dev.banger.cli;
 
 import dev.banger.cli.client.DaemonUnreachableException;
+import dev.banger.cli.client.StartupTrace;
 import dev.banger.cli.commands.RootCommand;
 import dev.banger.cli.commands.UsageException;
 import dev.banger.cli.console.Terminal;
@@ -21,12 +22,17 @@ public final class Banger {
     }
 
     public static void main(String[] args) {
-        System.exit(execute(System.getenv(), Terminal.fromSystem(System.getenv()), args));
+        StartupTrace.mark("main");
+        int exit = execute(System.getenv(), Terminal.fromSystem(System.getenv()), args);
+        StartupTrace.mark("render");
+        StartupTrace.report();
+        System.exit(exit);
     }
 
     /** Runs one command line; tests call this with their own environment and terminal. */
     public static int execute(Map<String, String> env, Terminal terminal, String... args) {
         CommandLine cl = new RootCommand(env, terminal).commandLine(args);
+        StartupTrace.mark("model");
         cl.setParameterExceptionHandler((ex, line) -> usageError(terminal, ex.getMessage(), ex.getCommandLine(),
                 ex instanceof CommandLine.UnmatchedArgumentException u ? u.getSuggestions() : List.of()));
         cl.setExecutionExceptionHandler((ex, line, parse) -> report(terminal, ex, line));

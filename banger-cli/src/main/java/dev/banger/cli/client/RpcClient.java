@@ -65,11 +65,14 @@ public final class RpcClient implements AutoCloseable {
 
     /** A connection whose calls fail when the daemon says nothing (no answer, no progress) for {@code idleTimeout}. */
     public static RpcClient connect(Path socket, Duration idleTimeout) {
+        StartupTrace.mark("parse+command");
         SocketChannel ch = null;
         try {
             ch = SocketChannel.open(StandardProtocolFamily.UNIX);
             ch.connect(UnixDomainSocketAddress.of(socket));
-            return new RpcClient(socket, ch, idleTimeout);
+            RpcClient client = new RpcClient(socket, ch, idleTimeout);
+            StartupTrace.mark("connect");
+            return client;
         } catch (IOException e) {
             closeQuietly(ch);
             throw new DaemonUnreachableException(socket, describeConnectFailure(socket, e), e);
@@ -141,6 +144,7 @@ public final class RpcClient implements AutoCloseable {
                 if (msg.containsKey("error")) {
                     throw toException(asMap(msg.get("error")));
                 }
+                StartupTrace.mark("request");
                 return msg.get("result");
             }
         } catch (IOException e) {

@@ -56,7 +56,7 @@ public final class CompleteCommand implements Callable<Integer>, PrintsNoData {
         List<String> ws = words.isEmpty() ? List.of("") : words;
         String current = ws.getLast();
         List<String> before = ws.subList(0, ws.size() - 1);
-        CommandLine command = RootCommand.commandLine(new RootCommand(root.env(), root.terminal()), before.isEmpty() ? null : before.getFirst());
+        CommandLine command = RootCommand.commandLine(new RootCommand(root.env(), root.terminal()), before.isEmpty() ? new String[0] : new String[] {before.getFirst()});
         List<String> out = new ArrayList<>();
         boolean files = complete(command, before, current, out);
         out.forEach(root.terminal().out()::println);
