@@ -40,6 +40,7 @@ if [ -z "${CHAOS_NETNS:-}" ]; then
     LOCK=${CHAOS_LOCK:-/work/notes/vm-tests.lock}
     lock=()
     [ -d "$(dirname "$LOCK")" ] && lock=(flock "$LOCK")
+    . scripts/lib/private-netns.sh
     NETNS_FILE=$(mktemp)
     set +e
     "${lock[@]}" unshare --net -- env CHAOS_NETNS="$NETNS_FILE" \
@@ -49,7 +50,7 @@ if [ -z "${CHAOS_NETNS:-}" ]; then
     ns=$(cat "$NETNS_FILE")
     rm -f "$NETNS_FILE"
     if [ -n "$ns" ]; then
-        left=$(find /proc/[0-9]*/ns/net -maxdepth 0 -lname "$ns" 2>/dev/null | cut -d/ -f3 | tr '\n' ' ') || :
+        left=$(netns_holders "$ns")
         [ -z "$left" ] || die "processes still hold the chaos run's network namespace $ns: $left"
     fi
     exit "$rc"

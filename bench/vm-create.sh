@@ -44,6 +44,7 @@ if [ -z "${VM_CREATE_BENCH_NETNS:-}" ]; then
     fi
     # The whole run in a fresh network namespace and under a time limit: timeout sends TERM to its
     # process group, the inner EXIT trap cleans up; KILL a minute later if that hangs.
+    . scripts/lib/private-netns.sh
     NETNS_FILE=$(mktemp)
     set +e
     unshare --net -- env VM_CREATE_BENCH_NETNS="$NETNS_FILE" \
@@ -54,7 +55,7 @@ if [ -z "${VM_CREATE_BENCH_NETNS:-}" ]; then
     ns=$(cat "$NETNS_FILE")
     rm -f "$NETNS_FILE"
     if [ -n "$ns" ]; then
-        left=$(find /proc/[0-9]*/ns/net -maxdepth 0 -lname "$ns" 2>/dev/null | cut -d/ -f3 | tr '\n' ' ') || :   # find: processes come and go
+        left=$(netns_holders "$ns")
         [ -z "$left" ] || die "processes still hold the benchmark's network namespace $ns: $left"
         say "network namespace $ns: gone"
     fi

@@ -35,6 +35,7 @@ if [ -z "${WORKSPACE_BENCH_NETNS:-}" ]; then
     if [ ! -x build/bin/banger ] || [ ! -x build/bin/bangerd ]; then
         ./scripts/build.sh || die "scripts/build.sh"
     fi
+    . scripts/lib/private-netns.sh
     NETNS_FILE=$(mktemp)
     set +e
     unshare --net -- env WORKSPACE_BENCH_NETNS="$NETNS_FILE" \
@@ -44,10 +45,7 @@ if [ -z "${WORKSPACE_BENCH_NETNS:-}" ]; then
     ns=$(cat "$NETNS_FILE")
     rm -f "$NETNS_FILE"
     if [ -n "$ns" ]; then
-        left=
-        for p in /proc/[0-9]*; do   # compared as text: the [ ] in net:[N] would be a pattern to find -lname
-            [ "$(readlink "$p/ns/net" 2>/dev/null)" != "$ns" ] || left="$left ${p#/proc/}"
-        done
+        left=$(netns_holders "$ns")
         [ -z "$left" ] || die "processes still hold the benchmark's network namespace $ns: $left"
         say "network namespace $ns: gone"
     fi

@@ -107,6 +107,7 @@ if [ -z "${SMOKE_NETNS:-}" ]; then
     # Everything in a fresh network namespace and under a time limit: timeout sends TERM to its
     # process group, the inner EXIT trap cleans up; KILL a minute later if that hangs.
     # unshare and env exec: $! is timeout, which passes TERM and INT on to the suite.
+    . scripts/lib/private-netns.sh
     NETNS_FILE=$(mktemp)
     unshare --net -- env SMOKE_NETNS="$NETNS_FILE" \
         timeout --kill-after=60 "${SMOKE_LIMIT:-1800}" bash "$0" --jobs "$JOBS" --scenario "$(IFS=,; echo "${SELECTED[*]}")" &
@@ -120,7 +121,7 @@ if [ -z "${SMOKE_NETNS:-}" ]; then
     ns=$(cat "$NETNS_FILE")
     rm -f "$NETNS_FILE"
     if [ -n "$ns" ]; then
-        left=$(find /proc/[0-9]*/ns/net -maxdepth 0 -lname "$ns" 2>/dev/null | cut -d/ -f3 | tr '\n' ' ') || :
+        left=$(netns_holders "$ns")
         if [ -n "$left" ]; then
             printf 'smoke: FAILED: processes still hold the smoke network namespace %s: %s\n' "$ns" "$left" >&2
             [ "$rc" -ne 0 ] || rc=1
