@@ -1,5 +1,6 @@
 package dev.banger.cli.commands;
 
+import dev.banger.core.api.RpcMethod;
 import dev.banger.core.api.VmApi;
 import dev.banger.core.api.VmApi.ForwardParams;
 import dev.banger.core.api.VmApi.ForwardsInfo;
@@ -31,43 +32,55 @@ public final class VmForwardCommand {
         return spec.substring(0, guest) + " -> " + vm + ".vm:" + spec.substring(guest + 1);
     }
 
-    @Command(name = "add", description = "Publish HOST_PORT (on 127.0.0.1 unless HOST_IP is written) to GUEST_PORT; at once when the VM runs.")
-    static final class Add implements Callable<Integer> {
+    /** add and remove: one spec sent, the forwards left printed. */
+    abstract static class Change implements Callable<Integer> {
         private final Invocation inv;
+        private final RpcMethod<ForwardParams, ForwardsInfo> method;
         @picocli.CommandLine.ParentCommand
         VmForwardCommand parent;
-        @Parameters(paramLabel = "[HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|udp]", description = "The port to publish, e.g. 8080:80, 0.0.0.0:2222:22 or 5353:53/udp.")
-        String spec;
 
-        Add(RootCommand root) {
+        Change(RootCommand root, RpcMethod<ForwardParams, ForwardsInfo> method) {
             this.inv = new Invocation(root);
+            this.method = method;
         }
+
+        abstract String spec();
 
         @Override
         public Integer call() {
-            ForwardsInfo r = inv.call(VmApi.FORWARD_ADD, new ForwardParams(parent.vm, spec));
-            inv.render(VmApi.FORWARD_ADD, r, () -> print(inv, r));
+            ForwardsInfo r = inv.call(method, new ForwardParams(parent.vm, spec()));
+            inv.render(method, r, () -> print(inv, r));
             return 0;
         }
     }
 
+    @Command(name = "add", description = "Publish HOST_PORT (on 127.0.0.1 unless HOST_IP is written) to GUEST_PORT; at once when the VM runs.")
+    static final class Add extends Change {
+        @Parameters(paramLabel = "[HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|udp]", description = "The port to publish, e.g. 8080:80, 0.0.0.0:2222:22 or 5353:53/udp.")
+        String spec;
+
+        Add(RootCommand root) {
+            super(root, VmApi.FORWARD_ADD);
+        }
+
+        @Override
+        String spec() {
+            return spec;
+        }
+    }
+
     @Command(name = "remove", description = "Take a published host port back (named by HOST_PORT[/udp] or the whole forward).")
-    static final class Remove implements Callable<Integer> {
-        private final Invocation inv;
-        @picocli.CommandLine.ParentCommand
-        VmForwardCommand parent;
+    static final class Remove extends Change {
         @Parameters(paramLabel = "HOST_PORT[/tcp|udp]", description = "The host port, or the forward as added.")
         String spec;
 
         Remove(RootCommand root) {
-            this.inv = new Invocation(root);
+            super(root, VmApi.FORWARD_REMOVE);
         }
 
         @Override
-        public Integer call() {
-            ForwardsInfo r = inv.call(VmApi.FORWARD_REMOVE, new ForwardParams(parent.vm, spec));
-            inv.render(VmApi.FORWARD_REMOVE, r, () -> print(inv, r));
-            return 0;
+        String spec() {
+            return spec;
         }
     }
 
