@@ -135,6 +135,7 @@ fi
 
 . scripts/lib/temp-daemon.sh
 . scripts/lib/temp-registry.sh
+. scripts/lib/busybox-guest.sh
 
 readlink /proc/self/ns/net >"$SMOKE_NETNS"
 ip link set lo up
@@ -601,36 +602,8 @@ sc_daemon-restart-adopts() {
 # ---- fixtures: the guest image, the daemon, kernel smoke-k, image bb, the shared VM -------------------
 
 build_guest_image() {
-    local t=$WORK/guest bin lib applet
-    mkdir -p "$t"/{bin,etc/dropbear,usr/bin,usr/sbin,var/log,proc,sys,dev,run}
-    mkdir -m 700 "$t/root"
-    mkdir -m 1777 "$t/tmp"
-    cp /bin/busybox "$t/bin/busybox"
-    for applet in $(/bin/busybox --list); do
-        [ "$applet" = busybox ] || ln -s busybox "$t/bin/$applet"
-    done
-    for bin in /usr/sbin/dropbear /usr/bin/dropbearkey /usr/bin/git; do
-        cp "$bin" "$t$bin"
-        ldd "$bin" | sed -n 's|.*[[:space:]]\(/[^ ]*\) (0x.*|\1|p'
-    done | sort -u | while read -r lib; do
-        mkdir -p "$t$(dirname "$lib")"
-        cp -L "$lib" "$t$lib"
-    done
-    printf 'root:x:0:0:root:/root:/bin/sh\n' >"$t/etc/passwd"
-    printf 'root:x:0:\n' >"$t/etc/group"
-    printf 'root:*:19000:0:99999:7:::\n' >"$t/etc/shadow"
-    chmod 600 "$t/etc/shadow"
-    printf '/bin/sh\n' >"$t/etc/shells"
-    printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files\n' >"$t/etc/nsswitch.conf"
-    printf '127.0.0.1 localhost\n' >"$t/etc/hosts"
-    tar -C "$t" --sort=name --numeric-owner --owner=0 --group=0 -cf "$WORK/guest.tar" .
-    umoci init --layout "$WORK/oci"
-    umoci new --image "$WORK/oci:bb"
-    umoci raw add-layer --image "$WORK/oci:bb" "$WORK/guest.tar"
-    umoci config --image "$WORK/oci:bb" --config.cmd /bin/sh --config.workingdir /root
-    skopeo copy -q --insecure-policy --dest-tls-verify=false "oci:$WORK/oci:bb" "docker://$TEMP_REGISTRY/smoke/bbgit:v1" \
+    busybox_guest_push "$WORK" "$TEMP_REGISTRY/smoke/bbgit:v1" /usr/bin/git \
         || die "skopeo could not push the guest image to $TEMP_REGISTRY"
-    rm -rf "$t" "$WORK/oci"
 }
 
 cleanup() {

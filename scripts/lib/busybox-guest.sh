@@ -6,7 +6,8 @@
 #   busybox_guest_push WORK REF [BIN...]   builds the tree under WORK (removed afterwards), with
 #                                          the extra host binaries BIN and their libraries, and
 #                                          pushes it to REF (docker://REF, plain HTTP); returns 1
-#                                          when the push fails.
+#                                          when the push fails. Leaves the tree as WORK/guest.tar
+#                                          (e.g. for a bundle made from it).
 
 busybox_guest_push() {
     local work=$1 ref=$2 t bin lib applet
@@ -41,6 +42,6 @@ busybox_guest_push() {
         umoci config --image "$work/oci:bb" --config.cmd /bin/sh --config.workingdir /root &&
         skopeo copy -q --insecure-policy --dest-tls-verify=false "oci:$work/oci:bb" "docker://$ref"
     local rc=$?
-    rm -rf "$t" "$work/guest.tar" "$work/oci"
+    rm -rf "$t" "$work/oci"
     return "$rc"
 }
