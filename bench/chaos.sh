@@ -16,8 +16,9 @@
 #
 # Usage: sudo bench/chaos.sh [CYCLES]   (default 100; CI runs 20; builds first when build/bin is missing)
 # Needs root and what scripts/host-setup.sh installs (as bench/vm-create.sh, plus jq and nft).
-# Everything runs in a private network namespace with only `lo` up, holding
-# /work/notes/vm-tests.lock when it exists (CHAOS_LOCK). Bounded: CHAOS_LIMIT s (default 3600).
+# Everything runs in a private network namespace with only `lo` up, holding the lock file
+# CHAOS_LOCK when it is set (to take turns with other VM-booting runs). Bounded: CHAOS_LIMIT s
+# (default 3600).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -37,9 +38,8 @@ if [ -z "${CHAOS_NETNS:-}" ]; then
     if [ ! -x build/bin/banger ] || [ ! -x build/bin/bangerd ]; then
         ./scripts/build.sh || die "scripts/build.sh"
     fi
-    LOCK=${CHAOS_LOCK:-/work/notes/vm-tests.lock}
     lock=()
-    [ -d "$(dirname "$LOCK")" ] && lock=(flock "$LOCK")
+    [ -z "${CHAOS_LOCK:-}" ] || lock=(flock "$CHAOS_LOCK")
     . scripts/lib/private-netns.sh
     NETNS_FILE=$(mktemp)
     set +e
