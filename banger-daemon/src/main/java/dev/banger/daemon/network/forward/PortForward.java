@@ -20,16 +20,16 @@ public record PortForward(String proto, String hostIp, int hostPort, int guestPo
     /** Parses a {@code -p} value; a clear error naming what is wrong otherwise. */
     public static PortForward parse(String spec) {
         if (spec == null || spec.isBlank()) {
-            throw BangerException.badRequest("a port forward needs [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|udp], e.g. 8080:80");
+            throw BangerException.invalidArgument("a port forward needs [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|udp], e.g. 8080:80");
         }
         Matcher m = SPEC.matcher(spec.strip());
         if (!m.matches()) {
-            throw BangerException.badRequest("port forward '" + spec + "' is not [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|udp] (e.g. 8080:80, "
+            throw BangerException.invalidArgument("port forward '" + spec + "' is not [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|udp] (e.g. 8080:80, "
                     + "0.0.0.0:2222:22/tcp, 5353:53/udp)");
         }
         String proto = m.group(4) == null ? "tcp" : m.group(4).toLowerCase(Locale.ROOT);
         if (!proto.equals("tcp") && !proto.equals("udp")) {
-            throw BangerException.badRequest("port forward '" + spec + "': protocol " + m.group(4) + " is neither tcp nor udp");
+            throw BangerException.invalidArgument("port forward '" + spec + "': protocol " + m.group(4) + " is neither tcp nor udp");
         }
         String host = m.group(1) == null ? LOOPBACK : ipv4(spec, m.group(1));
         return new PortForward(proto, host, port(spec, "host", m.group(2)), port(spec, "guest", m.group(3)));
@@ -53,7 +53,7 @@ public record PortForward(String proto, String hostIp, int hostPort, int guestPo
             ok = !octets[i].isEmpty() && octets[i].length() <= 3 && Integer.parseInt(octets[i]) <= 255;
         }
         if (!ok) {
-            throw BangerException.badRequest("port forward '" + spec + "': " + literal + " is not an IPv4 address of the host");
+            throw BangerException.invalidArgument("port forward '" + spec + "': " + literal + " is not an IPv4 address of the host");
         }
         return literal.replaceAll("(^|\\.)0+(\\d)", "$1$2"); // 010.0.0.1 as 10.0.0.1, as nft and bind read it
     }
@@ -61,7 +61,7 @@ public record PortForward(String proto, String hostIp, int hostPort, int guestPo
     private static int port(String spec, String which, String digits) {
         int port = digits.length() > 5 ? -1 : Integer.parseInt(digits);
         if (port < 1 || port > 65535) {
-            throw BangerException.badRequest("port forward '" + spec + "': " + which + " port " + digits + " is not between 1 and 65535");
+            throw BangerException.invalidArgument("port forward '" + spec + "': " + which + " port " + digits + " is not between 1 and 65535");
         }
         return port;
     }
