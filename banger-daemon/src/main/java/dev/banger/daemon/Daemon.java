@@ -164,6 +164,8 @@ public final class Daemon implements AutoCloseable {
                 .add(Methods.VM_STOP, true, (p, ctx) -> vm.stop(p.as(NameParams.class).required(), ctx))
                 .add(Methods.VM_RESTART, true, (p, ctx) -> vm.restart(p.as(NameParams.class).required(), ctx))
                 .add(Methods.VM_KILL, true, (p, ctx) -> vm.kill(p.as(NameParams.class).required(), ctx))
+                .add(Methods.VM_PAUSE, true, (p, ctx) -> vm.pause(p.as(NameParams.class).required(), ctx))
+                .add(Methods.VM_RESUME, true, (p, ctx) -> vm.resume(p.as(NameParams.class).required(), ctx))
                 .add(Methods.VM_DELETE, true, (p, ctx) -> vm.delete(p.as(NameParams.class).required(), ctx))
                 .add(Methods.VM_LIST, false, (p, ctx) -> Map.of("vms", vm.list()))
                 .add(Methods.VM_SHOW, false, (p, ctx) -> vm.show(p.as(NameParams.class).required()))

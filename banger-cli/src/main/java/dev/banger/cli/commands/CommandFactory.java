@@ -42,6 +42,8 @@ public record CommandFactory(RootCommand root) implements CommandLine.IFactory {
                 Map.entry(VmDeleteCommand.class, VmDeleteCommand::new),
                 Map.entry(VmKillCommand.class, VmKillCommand::new),
                 Map.entry(VmListCommand.class, VmListCommand::new),
+                Map.entry(VmPauseCommand.class, VmPauseCommand::new),
+                Map.entry(VmResumeCommand.class, VmResumeCommand::new),
                 Map.entry(VmLogsCommand.class, VmLogsCommand::new),
                 Map.entry(VmPruneCommand.class, VmPruneCommand::new),
                 Map.entry(VmPortsCommand.class, VmPortsCommand::new),

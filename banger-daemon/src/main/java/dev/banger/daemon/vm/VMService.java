@@ -131,6 +131,8 @@ public final class VMService {
     private final VmLocks locks = new VmLocks();
     /** Handles of running VMs; handles.json is written first, so this never knows more than the disk. */
     private final ConcurrentMap<String, VmHandles> running = new ConcurrentHashMap<>();
+    /** Running VMs whose vCPUs are stopped; learnt again from the hypervisor when a restarted daemon adopts them. */
+    private final Set<String> paused = ConcurrentHashMap.newKeySet();
     private final Supplier<HypervisorDriver> driver;
     private final Supplier<SshKeys> keys;
     private final Supplier<GuestSsh> ssh;
@@ -282,6 +284,9 @@ public final class VMService {
         VmInfo vm = find(ref);
         return locks.with(vm.id(), () -> {
             VmHandles h = requireRunning(find(vm.id()));
+            if (paused.contains(vm.id())) {
+                resumeLocked(vm, h); // a paused guest cannot sync its disks nor power off
+            }
             ctx.progress("power off");
             try {
                 ssh.get().exec(vm.guestIp(), ReadinessStep.SSH_PORT, driver.get().exitsOnGuestReboot() ? REBOOT : POWEROFF, STOP_DIAL_TIMEOUT, STOP_DIAL_TIMEOUT.multipliedBy(2));
@@ -305,6 +310,34 @@ public final class VMService {
             teardownToStopped(vm, h);
             return show(vm.id());
         });
+    }
+
+    /** Stops the guest's vCPUs; memory, disks and network stay. Pausing a paused VM changes nothing. */
+    public VmInfo pause(String ref, OperationContext ctx) {
+        VmInfo vm = find(ref);
+        return locks.with(vm.id(), () -> {
+            VmHandles h = requireRunning(find(vm.id()));
+            ctx.progress("pause");
+            driver.get().pause(h.machine());
+            paused.add(vm.id());
+            return show(vm.id());
+        });
+    }
+
+    /** Runs a paused guest on from where it stopped. Resuming a VM that runs changes nothing. */
+    public VmInfo resume(String ref, OperationContext ctx) {
+        VmInfo vm = find(ref);
+        return locks.with(vm.id(), () -> {
+            VmHandles h = requireRunning(find(vm.id()));
+            ctx.progress("resume");
+            resumeLocked(vm, h);
+            return show(vm.id());
+        });
+    }
+
+    private void resumeLocked(VmInfo vm, VmHandles h) {
+        driver.get().resume(h.machine());
+        paused.remove(vm.id());
     }
 
     /** A stop and a start under one hold of the VM's lock: the guest boots afresh (new boot_id). */
@@ -396,7 +429,7 @@ public final class VMService {
     /** What {@code banger vm ssh} needs to exec the system ssh with banger's key and known_hosts. */
     public SshInfo sshInfo(String ref) {
         VmInfo vm = find(ref);
-        requireRunning(vm);
+        requireAnswering(vm);
         SshConfigInfo c = sshConfig();
         return new SshInfo(vm.name(), vm.guestIp(), ReadinessStep.SSH_PORT, c.user(), c.identityFile(), c.groupIdentityFile(),
                 c.knownHostsFile(), workspaces.record(vmDir(vm.id())).map(ShipRecord::guestPath).orElse(null));
@@ -419,7 +452,7 @@ public final class VMService {
 
     private Guest guest(String ref) {
         VmInfo vm = find(required(ref));
-        requireRunning(vm);
+        requireAnswering(vm);
         SshKeys k = keys.get();
         return new Guest(vm.name(), vm.guestIp(), ReadinessStep.SSH_PORT, vmDir(vm.id()), k.privateKey(), k.knownHosts());
     }
@@ -434,7 +467,7 @@ public final class VMService {
     /** The guest's listening TCP and UDP ports with their processes, and which answer HTTP from the host. */
     public PortsInfo ports(String ref, OperationContext ctx) {
         VmInfo vm = find(ref);
-        requireRunning(vm);
+        requireAnswering(vm);
         return new PortsInfo(vm.name(), new GuestPorts(ssh.get(), ReadinessStep.SSH_PORT).list(vm.name(), vm.guestIp(), ctx::progress));
     }
 
@@ -478,6 +511,7 @@ public final class VMService {
             if (h.isPresent() && VmHandles.RUNNING.equals(h.get().phase()) && vm.running() && h.get().machine() != null
                     && driver.get().adopt(h.get().machine()).isPresent()) {
                 running.put(vm.id(), h.get());
+                adoptPauseState(vm, h.get());
                 capabilities.adopt(vm, h.get());
                 LOG.info("VM {} is still running (pid {}): adopted", vm.name(), h.get().machine().pid());
                 return;
@@ -515,6 +549,18 @@ public final class VMService {
     }
 
     // ---- helpers ----
+
+    /** A paused VM stays paused across a daemon restart; only its hypervisor knows, so it is asked. */
+    private void adoptPauseState(VmInfo vm, VmHandles h) {
+        try {
+            if (driver.get().isPaused(h.machine())) {
+                paused.add(vm.id());
+                LOG.info("VM {} is paused", vm.name());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("VM {}: cannot tell whether it is paused ({}); reported as running", vm.name(), e.getMessage());
+        }
+    }
 
     /** The teardown, then {@code stopped}; an incomplete one leaves {@code error} with what is left, for delete to retry. */
     private void teardownToStopped(VmInfo vm, VmHandles h) {
@@ -571,6 +617,7 @@ public final class VMService {
             problems.add(e);
         }
         running.remove(vmId);
+        paused.remove(vmId);
         if (problems.isEmpty()) {
             HandlesFile.delete(dir); // else it keeps naming what is left, for delete or the next reconcile to retry
         } else {
@@ -589,12 +636,22 @@ public final class VMService {
         return h;
     }
 
+    /** Running and not paused: what needs the guest to answer (SSH, workspaces, ports). */
+    private void requireAnswering(VmInfo vm) {
+        requireRunning(vm);
+        if (paused.contains(vm.id())) {
+            throw new BangerException(ErrorCode.NOT_RUNNING, "VM " + vm.name() + " is paused: resume it first (banger vm resume "
+                    + vm.name() + ")");
+        }
+    }
+
     private VmInfo withRuntime(VmInfo vm) {
         VmHandles h = running.get(vm.id());
         if (h == null || h.machine() == null) {
             return vm;
         }
-        return vm.withRuntime(new VmInfo.Runtime(h.machine().driver(), h.machine().accel(), h.machine().pid(), h.tap(),
+        VmInfo reported = paused.contains(vm.id()) ? vm.withState(VmInfo.PAUSED) : vm;
+        return reported.withRuntime(new VmInfo.Runtime(h.machine().driver(), h.machine().accel(), h.machine().pid(), h.tap(),
                 String.valueOf(h.machine().consoleLog()), h.rootDisk(), h.workDisk(), h.startedAt()));
     }
 

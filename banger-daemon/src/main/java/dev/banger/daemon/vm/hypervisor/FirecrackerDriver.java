@@ -408,6 +408,42 @@ final class FirecrackerDriver implements HypervisorDriver {
         }
     }
 
+    @Override
+    public void pause(MachineProcess p) {
+        vmState(p, "Paused");
+    }
+
+    @Override
+    public void resume(MachineProcess p) {
+        vmState(p, "Resumed");
+    }
+
+    @Override
+    public boolean isPaused(MachineProcess p) {
+        requireAlive(p);
+        try {
+            return "Paused".equals(new FirecrackerApi(p.controlSocket(), API_TIMEOUT).get("/").path("state").asText());
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "Firecracker pid " + p.pid() + ": GET / failed: " + e.getMessage(), e);
+        }
+    }
+
+    private void vmState(MachineProcess p, String state) {
+        requireAlive(p);
+        try {
+            new FirecrackerApi(p.controlSocket(), API_TIMEOUT).patch("/vm", new FirecrackerRequests.Vm(state));
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "Firecracker pid " + p.pid() + ": PATCH /vm " + state + " failed: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private void requireAlive(MachineProcess p) {
+        if (!isAlive(p)) {
+            throw new BangerException(ErrorCode.NOT_RUNNING, "Firecracker pid " + p.pid() + " is not running");
+        }
+    }
+
     /** SIGTERM, SIGKILL after 2 s, then the sockets, pid file and chroot of that run go (its logs stay). */
     @Override
     public void kill(MachineProcess p) {

@@ -56,6 +56,15 @@ public interface HypervisorDriver {
     /** Presses the ACPI power button; best effort, and nothing happens for a VM that is gone. */
     void requestShutdown(MachineProcess p);
 
+    /** Stops the guest's vCPUs; its memory and devices stay as they are. A bad request when the process is gone. */
+    void pause(MachineProcess p);
+
+    /** Runs the vCPUs of a paused guest again, from where they stopped. */
+    void resume(MachineProcess p);
+
+    /** True when the hypervisor says the guest's vCPUs are stopped (asked, not remembered: this survives a daemon restart). */
+    boolean isPaused(MachineProcess p);
+
     /** Ends the VM: asks the hypervisor to quit, kills it if it has not within ~2 s, and waits until it is gone. Idempotent. */
     void kill(MachineProcess p);
 

@@ -1,5 +1,6 @@
 package dev.banger.daemon.vm.hypervisor;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
@@ -231,6 +232,33 @@ final class QemuDriver implements HypervisorDriver {
             qmp.execute("system_powerdown", QMP_TIMEOUT);
         } catch (IOException e) {
             log.info("power button for pid {} not pressed: {}", p.pid(), e.getMessage());
+        }
+    }
+
+    @Override
+    public void pause(MachineProcess p) {
+        qmp(p, "stop");
+    }
+
+    @Override
+    public void resume(MachineProcess p) {
+        qmp(p, "cont");
+    }
+
+    @Override
+    public boolean isPaused(MachineProcess p) {
+        return !qmp(p, "query-status").path("running").asBoolean(true);
+    }
+
+    /** One QMP command to a VM that must be running; its failure names the VM's process and QEMU's complaint. */
+    private JsonNode qmp(MachineProcess p, String command) {
+        if (!isAlive(p)) {
+            throw new BangerException(ErrorCode.NOT_RUNNING, "QEMU pid " + p.pid() + " is not running");
+        }
+        try (QmpClient qmp = QmpClient.connect(p.controlSocket(), QMP_TIMEOUT)) {
+            return qmp.execute(command, QMP_TIMEOUT);
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "QEMU pid " + p.pid() + ": " + command + " failed: " + e.getMessage(), e);
         }
     }
 
