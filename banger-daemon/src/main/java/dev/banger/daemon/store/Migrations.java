@@ -75,7 +75,26 @@ final class Migrations {
                     "ALTER TABLE vms ADD COLUMN nat INTEGER NOT NULL DEFAULT 0 CHECK (nat IN (0, 1))")),
             // Existing VMs become isolated: the safe side; `vm set --no-isolate` opens one again.
             new Migration(3, "per-VM isolation from other guests", List.of(
-                    "ALTER TABLE vms ADD COLUMN isolate INTEGER NOT NULL DEFAULT 1 CHECK (isolate IN (0, 1))")));
+                    "ALTER TABLE vms ADD COLUMN isolate INTEGER NOT NULL DEFAULT 1 CHECK (isolate IN (0, 1))")),
+            // A snapshot is removed with its VM (vm delete), so vm_id always names a row.
+            new Migration(4, "VM snapshots", List.of(
+                    """
+                    CREATE TABLE snapshots (
+                      id            TEXT PRIMARY KEY,
+                      name          TEXT NOT NULL UNIQUE,
+                      vm_id         TEXT NOT NULL REFERENCES vms(id) ON DELETE RESTRICT,
+                      image_id      TEXT NOT NULL,
+                      vcpu          INTEGER NOT NULL,
+                      memory_mib    INTEGER NOT NULL,
+                      disk_bytes    INTEGER NOT NULL,
+                      hypervisor    TEXT NOT NULL,
+                      state_format  TEXT NOT NULL,
+                      state_bytes   INTEGER NOT NULL,
+                      size_bytes    INTEGER NOT NULL,
+                      pause_millis  INTEGER NOT NULL,
+                      created_at    TEXT NOT NULL
+                    )""",
+                    "CREATE INDEX snapshots_vm ON snapshots(vm_id)")));
 
     private Migrations() {
     }

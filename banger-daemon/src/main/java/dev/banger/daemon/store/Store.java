@@ -40,6 +40,7 @@ public final class Store implements AutoCloseable {
     private final ImageRows images = new ImageRows(this);
     private final KernelRows kernels = new KernelRows(this);
     private final VmRows vms = new VmRows(this);
+    private final SnapshotRows snapshots = new SnapshotRows(this);
     private volatile boolean closed;
 
     @FunctionalInterface
@@ -91,6 +92,10 @@ public final class Store implements AutoCloseable {
 
     public VmRows vms() {
         return vms;
+    }
+
+    public SnapshotRows snapshots() {
+        return snapshots;
     }
 
     /** Runs {@code work} in a write transaction; commits on return, rolls back on throw. */

@@ -3,6 +3,7 @@ package dev.banger.daemon.vm;
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.ImageInfo;
+import dev.banger.core.model.SnapshotInfo;
 import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
@@ -37,7 +38,9 @@ import dev.banger.daemon.vm.disk.RootDisks;
 import dev.banger.daemon.vm.disk.WorkDisks;
 import dev.banger.daemon.vm.hypervisor.HypervisorDriver;
 import dev.banger.daemon.vm.hypervisor.Hypervisors;
+import dev.banger.daemon.vm.hypervisor.StateSave;
 import dev.banger.daemon.vm.ports.GuestPorts;
+import dev.banger.daemon.vm.snapshot.SnapshotFiles;
 import dev.banger.daemon.vm.ssh.GuestSsh;
 import dev.banger.daemon.vm.ssh.SshKeys;
 import dev.banger.daemon.workspace.Guest;
@@ -76,6 +79,8 @@ import org.slf4j.LoggerFactory;
 public final class VMService {
 
     private static final Logger LOG = LoggerFactory.getLogger(VMService.class);
+    private static final java.time.format.DateTimeFormatter SNAPSHOT_STAMP =
+            java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(java.time.ZoneOffset.UTC);
     static final Duration STOP_DIAL_TIMEOUT = Duration.ofSeconds(2);
     static final Duration STOP_GRACE = Duration.ofSeconds(15);
     /** sync first, so /root is on disk before the power goes; poweroff -f where no systemd would act on it. */
@@ -101,6 +106,10 @@ public final class VMService {
     }
 
     public record LogsParams(String name, Integer lines) {
+    }
+
+    /** {@code name}: the VM; {@code snapshot}: the snapshot's name (create: optional, made from the VM's name and the time). */
+    public record SnapshotParams(String name, String snapshot) {
     }
 
     /** What a {@code Host *.vm} block in the user's ssh_config needs: banger's key (two copies, as in SshInfo) and known_hosts. */
@@ -137,6 +146,7 @@ public final class VMService {
     private final Supplier<SshKeys> keys;
     private final Supplier<GuestSsh> ssh;
     private final RootDisks rootDisks;
+    private final SnapshotFiles snapshots;
     /** The per-VM host features; a seam so tests can add one that records or fails its hooks. */
     Capabilities capabilities;
     ImageResolver imageResolver;
@@ -157,6 +167,7 @@ public final class VMService {
         this.keys = memoize(() -> SshKeys.ensure(layout.stateDir().resolve("ssh"), runner));
         this.ssh = memoize(() -> new GuestSsh(keys.get()));
         this.rootDisks = new RootDisks(runner);
+        this.snapshots = new SnapshotFiles(layout.stateDir().resolve("snapshots"), runner);
         List<Capability> all = new ArrayList<>(List.of(
                 new WorkDiskCapability(new WorkDisks(runner), () -> keys.get().publicKey()),
                 new NatCapability(network.nat()),
@@ -238,8 +249,13 @@ public final class VMService {
 
     /** As above, with the image a create resolved. */
     private VmInfo startVMLocked(VmInfo vm, BootableImage image, OperationContext ctx) {
+        return startVMLocked(vm, image, ctx, null);
+    }
+
+    /** {@code restoreFrom}: a saved state the guest goes on from instead of booting, or null. */
+    private VmInfo startVMLocked(VmInfo vm, BootableImage image, OperationContext ctx, Path restoreFrom) {
         Path dir = FileModes.privateDir(vmDir(vm.id())); // its disks are the guest's: no one else reads them
-        BootContext boot = new BootContext(vm, image.image(), image.kernel(), dir, ctx, clock.instant());
+        BootContext boot = new BootContext(vm, image.image(), image.kernel(), dir, ctx, clock.instant(), restoreFrom);
         try {
             StepRunner.run(bootPlan.steps(boot), boot);
         } catch (RuntimeException e) {
@@ -340,6 +356,146 @@ public final class VMService {
         paused.remove(vm.id());
     }
 
+    // ---- snapshots ----
+
+    /**
+     * A live snapshot: the guest's memory and device state saved while it runs on (the hypervisor
+     * stops it only for its last pass), then, with the vCPUs still stopped, its disks copied; then
+     * it runs on (a VM paused by its user stays paused). Only a running VM: a stopped one has no
+     * memory to keep.
+     */
+    public SnapshotInfo snapshot(SnapshotParams p, OperationContext ctx) {
+        VmInfo vm = find(required(p.name()));
+        String name = p.snapshot() == null ? vm.name() + "-" + SNAPSHOT_STAMP.format(clock.instant()) : VmRequests.snapshotName(p.snapshot());
+        return locks.with(vm.id(), () -> {
+            VmInfo now = find(vm.id());
+            if (!now.running() || !running.containsKey(now.id())) {
+                throw new BangerException(ErrorCode.NOT_RUNNING, "VM " + now.name() + " is not running (state " + now.state()
+                        + "): a snapshot holds a running guest's memory; start it first");
+            }
+            if (store.snapshots().find(name).isPresent()) {
+                throw new BangerException(ErrorCode.ALREADY_EXISTS, "a snapshot named " + name + " already exists");
+            }
+            return takeSnapshot(now, running.get(now.id()), name, ctx);
+        });
+    }
+
+    private SnapshotInfo takeSnapshot(VmInfo vm, VmHandles h, String name, OperationContext ctx) {
+        HypervisorDriver d = driver.get();
+        String id = Ids.newId();
+        Path staging = snapshots.staging(id);
+        boolean pausedByUser = paused.contains(vm.id());
+        try {
+            ctx.progress("save memory");
+            StateSave save;
+            long stoppedAt;
+            List<String> disks = new ArrayList<>();
+            try {
+                save = d.saveState(h.machine(), SnapshotFiles.stateFile(staging));
+                stoppedAt = System.nanoTime();
+                ctx.progress("copy disks");
+                for (String disk : new String[] {h.rootDisk(), h.workDisk()}) {
+                    if (disk != null) {
+                        snapshots.copyDisk(Path.of(disk), staging);
+                        disks.add(Path.of(disk).getFileName().toString());
+                    }
+                }
+            } finally {
+                if (!pausedByUser) {
+                    Uncancellable.run("resume of VM " + vm.name(), () -> {
+                        if (d.isAlive(h.machine()) && d.isPaused(h.machine())) {
+                            d.resume(h.machine());
+                        }
+                    });
+                }
+            }
+            long pauseMillis = save.downtime().toMillis() + (System.nanoTime() - stoppedAt) / 1_000_000;
+            var now = clock.instant();
+            snapshots.writeManifest(staging, new SnapshotFiles.Manifest(SnapshotFiles.FORMAT, dev.banger.core.BuildInfo.current().version(),
+                    d.name(), d.stateFormat(), vm.id(), vm.imageId(), vm.vcpu(), vm.memoryMib(), vm.diskBytes(), disks, now));
+            Path dir = snapshots.publish(staging, id);
+            SnapshotInfo info = new SnapshotInfo(id, name, vm.id(), vm.name(), vm.imageId(), vm.vcpu(), vm.memoryMib(), vm.diskBytes(),
+                    d.name(), d.stateFormat(), save.bytes(), snapshots.sizeOnDisk(dir), pauseMillis, now);
+            try {
+                store.snapshots().insert(info);
+            } catch (RuntimeException e) {
+                snapshots.delete(id);
+                throw e;
+            }
+            LOG.info("VM {}: snapshot {} taken, paused {} ms, state {} bytes, {} bytes on disk", vm.name(), name, pauseMillis,
+                    save.bytes(), info.sizeBytes());
+            return info;
+        } catch (IOException | UncheckedIOException e) {
+            FileTrees.deleteQuietly(staging);
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "snapshot " + name + " of VM " + vm.name() + " failed: "
+                    + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            FileTrees.deleteQuietly(staging);
+            throw e;
+        }
+    }
+
+    /** Every snapshot, or those of one VM. */
+    public List<SnapshotInfo> snapshots(String vmRef) {
+        return store.snapshots().list(vmRef == null ? null : find(vmRef).id());
+    }
+
+    public SnapshotInfo deleteSnapshot(String ref) {
+        SnapshotInfo snap = findSnapshot(ref);
+        return locks.with(snap.vmId(), () -> {
+            store.snapshots().delete(snap.id());
+            snapshots.delete(snap.id());
+            return snap;
+        });
+    }
+
+    /**
+     * Rolls the VM back to one of its snapshots in place: its process ends (if it runs), the
+     * snapshot's disks replace its own, and a new process goes on from the saved memory, reported
+     * ready once SSH answers. Checked first, so a refusal leaves the VM as it was: the snapshot must
+     * be this VM's, complete, written by this format and this host's hypervisor version, and of
+     * the machine the VM is now (vCPUs, memory, disk size, image).
+     */
+    public VmInfo restore(SnapshotParams p, OperationContext ctx) {
+        VmInfo vm = find(required(p.name()));
+        if (p.snapshot() == null || p.snapshot().isBlank()) {
+            throw BangerException.badRequest("a snapshot name is required");
+        }
+        SnapshotInfo snap = findSnapshot(p.snapshot());
+        return locks.with(vm.id(), () -> {
+            VmInfo now = find(vm.id());
+            if (!snap.vmId().equals(now.id())) {
+                throw BangerException.badRequest("snapshot " + snap.name() + " is of VM " + snap.vmName() + ", not " + now.name()
+                        + ": vm restore rolls back the VM a snapshot was taken of");
+            }
+            SnapshotFiles.Manifest m = snapshots.verify(snap.id(), snap.name(), driver.get().stateFormat());
+            if (m.vcpu() != now.vcpu() || m.memoryMib() != now.memoryMib() || m.diskBytes() != now.diskBytes()
+                    || !m.imageId().equals(now.imageId())) {
+                throw BangerException.badRequest("snapshot " + snap.name() + " was taken of " + machine(m.vcpu(), m.memoryMib(),
+                        m.diskBytes()) + ", VM " + now.name() + " is now " + machine(now.vcpu(), now.memoryMib(), now.diskBytes())
+                        + (m.imageId().equals(now.imageId()) ? "" : " on another image")
+                        + ": a saved memory fits only the machine it came from (vm set the VM back first)");
+            }
+            ImageInfo image = store.images().find(now.imageId())
+                    .orElseThrow(() -> BangerException.notFound("VM " + now.name() + "'s image is gone"));
+            if (now.running()) {
+                ctx.progress("stop");
+                teardownToStopped(now, running.get(now.id()));
+            }
+            ctx.progress("restore disks");
+            snapshots.restoreDisks(snap.id(), m, vmDir(now.id()));
+            return startVMLocked(find(now.id()), images.bootable(image), ctx, SnapshotFiles.stateFile(snapshots.dirOf(snap.id())));
+        });
+    }
+
+    private static String machine(int vcpu, int memoryMib, long diskBytes) {
+        return vcpu + " vCPU, " + memoryMib + " MiB, a " + diskBytes + "-byte work disk";
+    }
+
+    private SnapshotInfo findSnapshot(String ref) {
+        return store.snapshots().find(ref).orElseThrow(() -> BangerException.notFound("snapshot '" + ref + "' not found"));
+    }
+
     /** A stop and a start under one hold of the VM's lock: the guest boots afresh (new boot_id). */
     public VmInfo restart(String ref, OperationContext ctx) {
         VmInfo vm = find(ref);
@@ -362,6 +518,10 @@ public final class VMService {
             ctx.progress("remove disks");
             Uncancellable.run("removal of VM " + now.name() + "'s files", () -> FileTrees.deleteQuietly(vmDir(now.id())));
             ssh.get().forget(List.of(now.guestIp(), now.name() + ".vm"));
+            for (SnapshotInfo snap : store.snapshots().list(now.id())) { // a snapshot lives no longer than its VM
+                store.snapshots().delete(snap.id());
+                snapshots.delete(snap.id());
+            }
             store.vms().delete(now.id());
             return now.withRuntime(null);
         });
@@ -486,6 +646,7 @@ public final class VMService {
             }
         }
         sweepOrphanTaps();
+        snapshots.sweepStaging();
     }
 
     /** Taps on banger's bridge that no running VM holds: left by a daemon that died mid-start, or an undo that never ran. */

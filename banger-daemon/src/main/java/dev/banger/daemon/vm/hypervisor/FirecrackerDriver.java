@@ -143,6 +143,9 @@ final class FirecrackerDriver implements HypervisorDriver {
 
     @Override
     public void prepare(MachineSpec spec) {
+        if (spec.restoreFrom() != null) {
+            throw BangerException.badRequest("VM " + spec.name() + ": restoring a snapshot needs hypervisor = \"qemu\"");
+        }
         firecrackerBinary();
         if (jailerOn()) {
             jailerBinary();
@@ -426,6 +429,17 @@ final class FirecrackerDriver implements HypervisorDriver {
         } catch (IOException e) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "Firecracker pid " + p.pid() + ": GET / failed: " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public String stateFormat() {
+        return NAME;
+    }
+
+    /** Refused: banger's snapshots are QEMU migration streams; Firecracker's snapshot API is not wired yet. */
+    @Override
+    public StateSave saveState(MachineProcess p, Path stateFile) {
+        throw BangerException.badRequest("snapshots need hypervisor = \"qemu\": the Firecracker driver cannot take them yet");
     }
 
     private void vmState(MachineProcess p, String state) {
