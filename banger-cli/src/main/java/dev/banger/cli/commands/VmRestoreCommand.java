@@ -1,0 +1,30 @@
+package dev.banger.cli.commands;
+
+import dev.banger.core.rpc.Methods;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "restore", description = "Roll a VM back to one of its snapshots: disks, memory and processes as they were.")
+public final class VmRestoreCommand implements Callable<Integer> {
+
+    private final Invocation inv;
+
+    VmRestoreCommand(RootCommand root) {
+        this.inv = new Invocation(root);
+    }
+
+    @Parameters(index = "0", paramLabel = "VM", description = "VM name or id.")
+    String vm;
+
+    @Parameters(index = "1", paramLabel = "SNAP", description = "Snapshot name or id.")
+    String snapshot;
+
+    @Override
+    public Integer call() {
+        Map<String, Object> v = inv.callWithProgress(Methods.VM_RESTORE, Map.of("name", vm, "snapshot", snapshot));
+        inv.render(v, () -> inv.terminal().println("restored " + v.get("name") + " from " + snapshot + " (" + v.get("state") + ")"));
+        return 0;
+    }
+}
