@@ -65,6 +65,7 @@ fi
 
 . scripts/lib/temp-daemon.sh
 . scripts/lib/temp-registry.sh
+. scripts/lib/busybox-guest.sh
 
 readlink /proc/self/ns/net >"$VM_CREATE_BENCH_NETNS"
 ip link set lo up
@@ -110,7 +111,7 @@ cleanup() {
     baseline_stop
     if [ -n "$TEMP_DAEMON_PID" ]; then
         mapfile -t vms < <(build/bin/banger --socket "$TEMP_DAEMON_SOCKET" vm list 2>/dev/null | awk 'NR > 1 { print $1 }')
-        [ ${#vms[@]} -eq 0 ] || timeout 120 build/bin/banger --socket "$TEMP_DAEMON_SOCKET" vm delete "${vms[@]}" >/dev/null 2>&1 || :
+        [ ${#vms[@]} -eq 0 ] || timeout 120 build/bin/banger --socket "$TEMP_DAEMON_SOCKET" vm delete -f "${vms[@]}" >/dev/null 2>&1 || :
         # What a failed delete left: the daemon's QEMUs are named by their paths in its state dir.
         for p in $(qemu_pids_under "$TEMP_DAEMON_DIR"); do kill -KILL "$p" 2>/dev/null || :; done
     fi
@@ -125,37 +126,7 @@ trap 'exit 143' TERM
 # ---- the guest image: busybox-static and dropbear, as the VM tests' TestGuestImages.busyboxImage --
 
 build_guest_image() {
-    local t=$WORK/guest bin lib applet
-    mkdir -p "$t"/{bin,etc/dropbear,usr/bin,usr/sbin,var/log,proc,sys,dev,run}
-    mkdir -m 700 "$t/root"
-    mkdir -m 1777 "$t/tmp"
-    cp /bin/busybox "$t/bin/busybox"
-    for applet in $(/bin/busybox --list); do
-        [ "$applet" = busybox ] || ln -s busybox "$t/bin/$applet"
-    done
-    for bin in /usr/sbin/dropbear /usr/bin/dropbearkey; do
-        cp "$bin" "$t$bin"
-        ldd "$bin" | sed -n 's|.*[[:space:]]\(/[^ ]*\) (0x.*|\1|p'
-    done | sort -u | while read -r lib; do
-        mkdir -p "$t$(dirname "$lib")"
-        cp -L "$lib" "$t$lib"
-    done
-    # Dropbear refuses locked accounts ('!') and shells not in /etc/shells; '*' is no password.
-    printf 'root:x:0:0:root:/root:/bin/sh\n' >"$t/etc/passwd"
-    printf 'root:x:0:\n' >"$t/etc/group"
-    printf 'root:*:19000:0:99999:7:::\n' >"$t/etc/shadow"
-    chmod 600 "$t/etc/shadow"
-    printf '/bin/sh\n' >"$t/etc/shells"
-    printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files\n' >"$t/etc/nsswitch.conf"
-    printf '127.0.0.1 localhost\n' >"$t/etc/hosts"
-    tar -C "$t" --sort=name --numeric-owner --owner=0 --group=0 -cf "$WORK/guest.tar" .
-    umoci init --layout "$WORK/oci"
-    umoci new --image "$WORK/oci:bb"
-    umoci raw add-layer --image "$WORK/oci:bb" "$WORK/guest.tar"
-    umoci config --image "$WORK/oci:bb" --config.cmd /bin/sh --config.workingdir /root
-    skopeo copy -q --insecure-policy --dest-tls-verify=false "oci:$WORK/oci:bb" "docker://$TEMP_REGISTRY/bench/busybox:v1" \
-        || die "skopeo could not push the guest image to $TEMP_REGISTRY"
-    rm -rf "$t" "$WORK/guest.tar" "$WORK/oci"
+    busybox_guest_push "$WORK" "$TEMP_REGISTRY/bench/busybox:v1" || die "skopeo could not push the guest image to $TEMP_REGISTRY"
 }
 
 # ---- banger ------------------------------------------------------------------------------------
@@ -187,7 +158,7 @@ banger_create() {
               for (i = 1; i <= n; i++) printf "%s|%d\n", st[i], (i < n ? ts[i + 1] : t1) - ts[i] }' \
         "$WORK/progress-$1" >"$WORK/stages-$1"
 }
-banger_delete() { banger vm delete "$@" >"$WORK/delete.out" 2>&1 || die "banger vm delete $*: $(cat "$WORK/delete.out")"; }
+banger_delete() { banger vm delete -f "$@" >"$WORK/delete.out" 2>&1 || die "banger vm delete $*: $(cat "$WORK/delete.out")"; }
 
 # reserve_us NAME: the daemon's reserveVM time for that VM, in us.
 reserve_us() { sed -n "s/.*reserveVM $1 ([0-9.]*): \\([0-9]*\\) us.*/\\1/p" "$TEMP_DAEMON_LOG" | tail -n 1; }

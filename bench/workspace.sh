@@ -58,6 +58,7 @@ fi
 
 . scripts/lib/temp-daemon.sh
 . scripts/lib/temp-registry.sh
+. scripts/lib/busybox-guest.sh
 
 readlink /proc/self/ns/net >"$WORKSPACE_BENCH_NETNS"
 ip link set lo up
@@ -87,7 +88,7 @@ cleanup() {
     local p
     if [ -n "$TEMP_DAEMON_PID" ]; then
         mapfile -t vms < <(build/bin/banger --socket "$TEMP_DAEMON_SOCKET" vm list 2>/dev/null | awk 'NR > 1 { print $1 }')
-        [ ${#vms[@]} -eq 0 ] || timeout 120 build/bin/banger --socket "$TEMP_DAEMON_SOCKET" vm delete "${vms[@]}" >/dev/null 2>&1 || :
+        [ ${#vms[@]} -eq 0 ] || timeout 120 build/bin/banger --socket "$TEMP_DAEMON_SOCKET" vm delete -f "${vms[@]}" >/dev/null 2>&1 || :
         for p in $(qemu_pids_under "$TEMP_DAEMON_DIR"); do kill -KILL "$p" 2>/dev/null || :; done
     fi
     temp_daemon_stop
@@ -101,36 +102,7 @@ trap 'exit 143' TERM
 # ---- the guest image: busybox-static, dropbear and git with what they link against -------------
 
 build_guest_image() {
-    local t=$WORK/guest bin lib applet
-    mkdir -p "$t"/{bin,etc/dropbear,usr/bin,usr/sbin,var/log,proc,sys,dev,run}
-    mkdir -m 700 "$t/root"
-    mkdir -m 1777 "$t/tmp"
-    cp /bin/busybox "$t/bin/busybox"
-    for applet in $(/bin/busybox --list); do
-        [ "$applet" = busybox ] || ln -s busybox "$t/bin/$applet"
-    done
-    for bin in /usr/sbin/dropbear /usr/bin/dropbearkey /usr/bin/git; do
-        cp "$bin" "$t$bin"
-        ldd "$bin" | sed -n 's|.*[[:space:]]\(/[^ ]*\) (0x.*|\1|p'
-    done | sort -u | while read -r lib; do
-        mkdir -p "$t$(dirname "$lib")"
-        cp -L "$lib" "$t$lib"
-    done
-    printf 'root:x:0:0:root:/root:/bin/sh\n' >"$t/etc/passwd"
-    printf 'root:x:0:\n' >"$t/etc/group"
-    printf 'root:*:19000:0:99999:7:::\n' >"$t/etc/shadow"
-    chmod 600 "$t/etc/shadow"
-    printf '/bin/sh\n' >"$t/etc/shells"
-    printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files\n' >"$t/etc/nsswitch.conf"
-    printf '127.0.0.1 localhost\n' >"$t/etc/hosts"
-    tar -C "$t" --sort=name --numeric-owner --owner=0 --group=0 -cf "$WORK/guest.tar" .
-    umoci init --layout "$WORK/oci"
-    umoci new --image "$WORK/oci:bb"
-    umoci raw add-layer --image "$WORK/oci:bb" "$WORK/guest.tar"
-    umoci config --image "$WORK/oci:bb" --config.cmd /bin/sh --config.workingdir /root
-    skopeo copy -q --insecure-policy --dest-tls-verify=false "oci:$WORK/oci:bb" "docker://$TEMP_REGISTRY/bench/bbgit:v1" \
-        || die "skopeo could not push the guest image to $TEMP_REGISTRY"
-    rm -rf "$t" "$WORK/guest.tar" "$WORK/oci"
+    busybox_guest_push "$WORK" "$TEMP_REGISTRY/bench/bbgit:v1" /usr/bin/git || die "skopeo could not push the guest image to $TEMP_REGISTRY"
 }
 
 # ---- the repository: FILES files, MB megabytes of base64 text (compresses ~25 %, as source does) --
@@ -191,7 +163,7 @@ UPDATE_MS=$(($(now_ms) - t))
 say "banger    vm workspace prepare (10 touched): $(secs "$UPDATE_MS") s   ($(sed -n 's/^shipped //p' "$WORK/update.out"))"
 say "          in the guest: $(sed -n 's/.*shipped .* (update); seconds: //p' "$TEMP_DAEMON_LOG" | tail -n 1)"
 [ "$(banger vm exec ws -- git status --porcelain | wc -l)" -eq 10 ] || die "the guest does not show the 10 touched files"
-banger vm delete ws >/dev/null 2>&1
+banger vm delete -f ws >/dev/null 2>&1
 
 t=$(now_ms)
 banger vm run --rm --image bbgit --memory 512 --disk-size 4G -- true >/dev/null 2>&1 || die "vm run -- true failed"

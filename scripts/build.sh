@@ -3,12 +3,24 @@
 #   build/bin/banger, build/bin/bangerd   launchers (POSIX sh; symlink them anywhere)
 #   build/lib/cli/, build/lib/daemon/     each app's jars (module jar, banger-core, runtime deps)
 #   build/lib/banger.aot (JDK >= 25) or build/lib/banger.jsa (JDK 21-24)   the CLI's start-up archive
-#   build/completion/banger.{bash,zsh}    shell completion
+#   build/completion/banger.{bash,zsh,fish} shell completion
+#   build/share/man/man1/*.1              man pages: banger(1) and one per command (system install links them)
 # Idempotent: every run rebuilds build/ from scratch. Needs a JDK >= 21 (scripts/lib/find-java.sh).
 # Env: BANGER_ARCHIVE=aot|cds|none forces the kind of start-up archive (default: aot on JDK >= 25).
+# --release KEY: also pack bin/, lib/, completion/ as build/banger-release.bundle, signed with the
+# Ed25519 private key in the PEM file KEY, for `banger update --from` (docs/update.md).
 set -eu -o pipefail
 LC_COLLATE=C   # stable classpath order
 
+RELEASE_KEY=
+case ${1:-} in
+    --release)
+        [ -n "${2:-}" ] || { echo "build.sh: --release needs the path of an Ed25519 private key (PEM)" >&2; exit 2; }
+        [ -r "$2" ] || { echo "build.sh: cannot read the release key $2" >&2; exit 2; }
+        RELEASE_KEY=$(cd "$(dirname "$2")" && pwd -P)/$(basename "$2") ;;
+    "") ;;
+    *) echo "build.sh: unknown argument $1 (usage: build.sh [--release KEY])" >&2; exit 2 ;;
+esac
 ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$ROOT"
 . scripts/lib/find-java.sh
@@ -34,8 +46,8 @@ mvn -B -q -DskipTests -Dbanger.commit="$commit" package \
 # ---- lay out build/ ------------------------------------------------------------------------
 mkdir -p build
 HOME_DIR=$(cd build && pwd -P)   # what the launchers compute at run time via readlink -f
-rm -rf build/bin build/lib build/completion
-mkdir -p build/bin build/lib/cli build/lib/daemon build/completion
+rm -rf build/bin build/lib build/completion build/share
+mkdir -p build/bin build/lib/cli build/lib/daemon build/completion build/share/man/man1
 cp scripts/lib/find-java.sh build/lib/find-java.sh
 
 # modern_picocli DIR: replaces DIR/picocli-V.jar with picocli V compiled from its published
@@ -220,7 +232,7 @@ BODY
 chmod 755 build/bin/banger build/bin/bangerd
 for f in build/bin/banger build/bin/bangerd; do sh -n "$f" || die "generated $f is not valid sh"; done
 
-# ---- the CLI's start-up archive: a training run of `banger ping` against a real daemon -----
+# ---- the CLI's start-up archive: a training run of everyday commands against a real daemon --
 cleanup() { temp_daemon_stop; }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -229,13 +241,19 @@ trap 'exit 143' TERM
 if [ -n "$ARCHIVE_FILE" ]; then
     say "training the CLI's start-up archive ($archive, build/lib/$ARCHIVE_FILE)"
     temp_daemon_start "$ROOT/build/bin/bangerd" || die "cannot start a temporary bangerd for the training run"
-    # The CLI has no read timeout of its own: bound each run.
+    # One JVM runs several everyday commands (AotTraining; `---` separates them), so the archive
+    # holds what each loads. Every class in it is loaded at every start, so this is a trade: a
+    # training set with `--help` (the whole command tree) made `vm list` and `--help` cheaper but
+    # `ping` dearer (ARCHITECTURE.md, CLI start-up).
+    s=$TEMP_DAEMON_SOCKET
+    # The CLI has no read timeout of its own: bound the run.
     # shellcheck disable=SC2086 # CLI_FLAGS is a list of options
     if ! train_out=$(timeout 120 "$JAVA" $CLI_FLAGS "$ARCHIVE_MAKE" -Dbanger.home="$HOME_DIR" \
-            -Dbanger.tty.out=false -Dbanger.tty.err=false -cp "$CLI_CP" "$CLI_MAIN" \
-            --socket "$TEMP_DAEMON_SOCKET" ping 2>&1); then
+            -Dbanger.tty.out=false -Dbanger.tty.err=false -cp "$CLI_CP" dev.banger.cli.AotTraining \
+            --socket "$s" ping --- --socket "$s" version --- --socket "$s" vm list --- --socket "$s" ps \
+            --- --socket "$s" image list 2>&1); then
         printf '%s\n' "$train_out" >&2
-        die "training run of banger ping failed"
+        die "the training run (banger ping, version, vm list, ps, image list) failed"
     fi
     [ -s "build/lib/$ARCHIVE_FILE" ] || { printf '%s\n' "$train_out" >&2; die "the JVM wrote no build/lib/$ARCHIVE_FILE"; }
 
@@ -263,9 +281,18 @@ fi
 # ---- completion ----------------------------------------------------------------------------
 build/bin/banger completion bash >build/completion/banger.bash || die "banger completion bash failed"
 build/bin/banger completion zsh >build/completion/banger.zsh || die "banger completion zsh failed"
-for f in build/completion/banger.bash build/completion/banger.zsh; do [ -s "$f" ] || die "empty $f"; done
+build/bin/banger completion fish >build/completion/banger.fish || die "banger completion fish failed"
+for f in build/completion/banger.bash build/completion/banger.zsh build/completion/banger.fish; do [ -s "$f" ] || die "empty $f"; done
+
+# ---- man pages -----------------------------------------------------------------------------
+build/bin/banger internal man-pages build/share/man/man1 >/dev/null || die "banger internal man-pages failed"
+[ -s build/share/man/man1/banger-vm-create.1 ] || die "no man page for banger vm create"
+
+if [ -n "$RELEASE_KEY" ]; then
+    build/bin/bangerd release --key "$RELEASE_KEY" --out build/banger-release.bundle build || die "cannot make the release bundle"
+fi
 
 say "done. Launchers:"
 say "  $HOME_DIR/bin/banger"
 say "  $HOME_DIR/bin/bangerd"
-say "completion: source $HOME_DIR/completion/banger.bash (bash) or banger.zsh (zsh)"
+say "completion: source $HOME_DIR/completion/banger.bash (bash) or banger.zsh (zsh); fish: source banger.fish"

@@ -40,6 +40,9 @@ PACKAGES=(
     debootstrap    # the Debian bookworm root filesystem of the systemd test guest image (below)
     systemd        # systemd-analyze verify of the bangerd.service that `banger system install` writes
     bind9-dnsutils # dig: the .vm DNS tests ask bangerd's server with a resolver that is not dnsjava
+    man-db         # man: the man-page tests render what the build and system install make
+    zsh            # the completion tests run banger's zsh completion in zsh
+    fish           # and its fish completion in fish
 )
 
 installed() {
@@ -185,6 +188,7 @@ fi
 BENCH_PACKAGES=(
     skopeo         # push/pull OCI images to/from the loopback registry
     umoci          # build OCI images (init/new/raw add-layer/config) and unpack them
+    jq             # bench/chaos.sh reads `banger ... --json`
 )
 bench_missing=()
 for p in "${BENCH_PACKAGES[@]}"; do

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # test.sh: everything CI runs. Host setup (as root), the build, a smoke test of the built
-# launchers against a temporary daemon, then every module's test suite (`mvn -B test`).
-# Exits non-zero on any failure. Ends with Maven Surefire's summaries and one total line,
-# "tests: N passed, N failed, N skipped".
+# launchers against a temporary daemon, then every module's test suite (`mvn -B test`), then the
+# end-to-end smoke suite (scripts/smoke.sh) and a 20-cycle chaos run (bench/chaos.sh;
+# CHAOS_CYCLES to change it), both as root. Exits non-zero on any failure. Ends with Maven
+# Surefire's summaries, one total line "tests: N passed, N failed, N skipped", the smoke
+# suite's table and the chaos report.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -91,4 +93,27 @@ if [ "$failed" -gt 0 ]; then
 fi
 # On a line of its own: Debian's Maven 3.8.7 ends its output with colour resets and no newline.
 printf '\ntests: %d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
-[ "$failed" -eq 0 ]
+
+# The end-to-end smoke suite: real VMs through the built launchers (docs/testing.md). It needs
+# root; it runs even when Maven tests failed, and either failure fails the run.
+smoke=0
+if [ "$(id -u)" -eq 0 ]; then
+    say "smoke suite: scripts/smoke.sh --jobs 2"
+    ./scripts/smoke.sh --jobs 2 || smoke=$?
+    [ "$smoke" -eq 0 ] || echo "test.sh: FAILED: the smoke suite (exit $smoke; the failed scenarios' output is above)" >&2
+else
+    echo "test.sh: WARNING: not root: the smoke suite (scripts/smoke.sh) did not run" >&2
+fi
+[ "$failed" -eq 0 ] && [ "$smoke" -eq 0 ] || exit 1
+
+# A short chaos run (bench/chaos.sh): random VM and image operations with bangerd SIGKILLed
+# mid-way, no leak allowed. CHAOS_CYCLES=0 skips it; it needs root (taps, QEMU).
+CHAOS_CYCLES=${CHAOS_CYCLES:-20}
+if [ "$CHAOS_CYCLES" -gt 0 ]; then
+    if [ "$(id -u)" -eq 0 ]; then
+        say "chaos run: bench/chaos.sh $CHAOS_CYCLES"
+        bench/chaos.sh "$CHAOS_CYCLES" || die "bench/chaos.sh $CHAOS_CYCLES (leaks or VMs lost; report above)"
+    else
+        echo "test.sh: WARNING: not root: skipping bench/chaos.sh" >&2
+    fi
+fi

@@ -5,6 +5,8 @@
 #   temp_daemon_start BANGERD_LAUNCHER   starts it; sets TEMP_DAEMON_DIR, TEMP_DAEMON_SOCKET,
 #                                        TEMP_DAEMON_PID, TEMP_DAEMON_LOG; returns 1 (log shown)
 #                                        when it does not come up within TEMP_DAEMON_WAIT seconds.
+#   temp_daemon_restart BANGERD_LAUNCHER stops it (SIGTERM) and starts it again on the same
+#                                        directory and config (running VMs stay up: it adopts them).
 #   temp_daemon_stop                     stops it (SIGTERM, then SIGKILL after 10 s) and removes
 #                                        the directory. Idempotent: call it from an EXIT trap.
 
@@ -33,7 +35,12 @@ cache_dir = "$TEMP_DAEMON_DIR/cache"
 runtime_dir = "$TEMP_DAEMON_DIR/run"
 log_level = "warn"
 TOML
-    "$1" --config "$TEMP_DAEMON_DIR/bangerd.toml" </dev/null >"$TEMP_DAEMON_LOG" 2>&1 &
+    _td_launch "$1"
+}
+
+# _td_launch BANGERD_LAUNCHER: starts bangerd on TEMP_DAEMON_DIR's config and waits for its socket.
+_td_launch() {
+    "$1" --config "$TEMP_DAEMON_DIR/bangerd.toml" </dev/null >>"$TEMP_DAEMON_LOG" 2>&1 &
     TEMP_DAEMON_PID=$!
     _td_tries=$((TEMP_DAEMON_WAIT * 20))
     while [ ! -S "$TEMP_DAEMON_SOCKET" ]; do
@@ -57,22 +64,36 @@ TOML
     return 0
 }
 
-temp_daemon_stop() {
-    if [ -n "$TEMP_DAEMON_PID" ]; then
-        if kill "$TEMP_DAEMON_PID" 2>/dev/null; then
-            _td_tries=200
-            while kill -0 "$TEMP_DAEMON_PID" 2>/dev/null && [ "$_td_tries" -gt 0 ]; do
-                _td_tries=$((_td_tries - 1))
-                sleep 0.05
-            done
-            if kill -0 "$TEMP_DAEMON_PID" 2>/dev/null; then
-                echo "temp-daemon: bangerd (pid $TEMP_DAEMON_PID) ignored SIGTERM for 10 s; killing it" >&2
-                kill -KILL "$TEMP_DAEMON_PID" 2>/dev/null || :
-            fi
-        fi
-        wait "$TEMP_DAEMON_PID" 2>/dev/null || :
-        TEMP_DAEMON_PID=
+temp_daemon_restart() {
+    if [ -z "$TEMP_DAEMON_PID" ]; then
+        echo "temp-daemon: not running" >&2
+        return 1
     fi
+    _td_end_process
+    rm -f "$TEMP_DAEMON_SOCKET"
+    _td_launch "$1"
+}
+
+# _td_end_process: SIGTERM, SIGKILL after 10 s; the directory stays.
+_td_end_process() {
+    [ -n "$TEMP_DAEMON_PID" ] || return 0
+    if kill "$TEMP_DAEMON_PID" 2>/dev/null; then
+        _td_tries=200
+        while kill -0 "$TEMP_DAEMON_PID" 2>/dev/null && [ "$_td_tries" -gt 0 ]; do
+            _td_tries=$((_td_tries - 1))
+            sleep 0.05
+        done
+        if kill -0 "$TEMP_DAEMON_PID" 2>/dev/null; then
+            echo "temp-daemon: bangerd (pid $TEMP_DAEMON_PID) ignored SIGTERM for 10 s; killing it" >&2
+            kill -KILL "$TEMP_DAEMON_PID" 2>/dev/null || :
+        fi
+    fi
+    wait "$TEMP_DAEMON_PID" 2>/dev/null || :
+    TEMP_DAEMON_PID=
+}
+
+temp_daemon_stop() {
+    _td_end_process
     case $TEMP_DAEMON_DIR in
         "${TMPDIR:-/tmp}"/bangerd.??????) rm -rf -- "$TEMP_DAEMON_DIR" ;;
     esac

@@ -30,7 +30,27 @@ class CliBehaviourTest {
     void usageErrorsExitTwo() {
         assertThat(CliRun.run(Map.of(), "no-such-command").exit()).isEqualTo(RootCommand.EXIT_USAGE);
         assertThat(CliRun.run(Map.of()).exit()).isEqualTo(RootCommand.EXIT_USAGE);
-        assertThat(CliRun.run(Map.of(), "completion", "fish").exit()).isEqualTo(RootCommand.EXIT_USAGE);
+        assertThat(CliRun.run(Map.of(), "completion", "tcsh").exit()).isEqualTo(RootCommand.EXIT_USAGE);
+    }
+
+    @Test
+    void usageErrorsAreOneLineAndWhereToReadMoreNotTheWholeHelp() {
+        CliRun r = CliRun.run(Map.of(), "vm", "create", "--zzz");
+        assertThat(r.exit()).isEqualTo(RootCommand.EXIT_USAGE);
+        assertThat(r.err()).isEqualTo("banger: Unknown option: '--zzz'\n  see 'banger vm create --help'\n");
+        assertThat(CliRun.run(Map.of(), "vm", "lsit").err()).contains("did you mean: ls").endsWith("see 'banger vm --help'\n");
+    }
+
+    @Test
+    void jsonIsRefusedWhereThereIsNoDataToParse() {
+        Map<String, String> env = Map.of(RootCommand.SOCKET_ENV, "/nonexistent/bangerd.sock");
+        for (String[] args : new String[][] {{"vm", "ssh", "x", "--json"}, {"--json", "vm", "cp", "a", "x:/b"}, {"completion", "bash", "--json"},
+                {"daemon", "stop", "--json"}, {"vm", "exec", "x", "--json", "--", "true"}, {"update", "--rollback", "--json"}}) {
+            CliRun r = CliRun.run(env, args);
+            assertThat(r.exit()).as(String.join(" ", args)).isEqualTo(RootCommand.EXIT_USAGE);
+            assertThat(r.err()).as("refused before the daemon is asked").contains("prints nothing to parse").doesNotContain("not running");
+        }
+        assertThat(CliRun.run(env, "vm", "show", "x", "--json").exit()).as("a command with data takes it").isEqualTo(RootCommand.EXIT_UNREACHABLE);
     }
 
     @Test
@@ -46,6 +66,7 @@ class CliBehaviourTest {
         System.setProperty("banger.tty.err", "true");
         try {
             assertThat(Terminal.fromSystem(Map.of("NO_COLOR", "1")).colourErr()).isFalse();
+            assertThat(Terminal.fromSystem(Map.of("NO_COLOR", "1")).ttyErr()).as("NO_COLOR is about colour: live progress stays").isTrue();
             assertThat(Terminal.fromSystem(Map.of()).colourErr()).isTrue();
         } finally {
             System.clearProperty("banger.tty.err");
@@ -54,12 +75,27 @@ class CliBehaviourTest {
     }
 
     @Test
-    void completionScriptsCoverTheCommands() {
-        for (String shell : new String[] {"bash", "zsh"}) {
-            CliRun r = CliRun.run(Map.of(), "completion", shell);
-            assertThat(r.exit()).isZero();
-            assertThat(r.out()).contains("complete -F").contains("daemon").contains("ping").contains("operations").contains("vm");
-        }
+    void completionScriptsAskBangerForTheCandidates() {
+        assertThat(CliRun.run(Map.of(), "completion", "bash").out()).contains("complete -F _banger banger", "__complete --");
+        assertThat(CliRun.run(Map.of(), "completion", "zsh").out()).startsWith("#compdef banger").contains("compadd", "compdef _banger banger")
+                .doesNotContain("bashcompinit");
+        assertThat(CliRun.run(Map.of(), "completion", "fish").out()).contains("complete -c banger", "__complete --");
+    }
+
+    @Test
+    void completionCandidatesComeFromTheCommandModel() {
+        Map<String, String> env = Map.of(RootCommand.SOCKET_ENV, "/nonexistent/bangerd.sock");
+        assertThat(CliRun.run(env, "__complete", "--", "").out()).contains("vm\t", "ps\t", "image\t").doesNotContain("internal", "__complete")
+                .endsWith(":none\n");
+        assertThat(CliRun.run(env, "__complete", "--", "vm", "cr").out().lines().toList()).as("the command and its summary")
+                .hasSize(2).first().asString().startsWith("create\tCreate a VM");
+        assertThat(CliRun.run(env, "__complete", "--", "vm", "delete", "--fo").out()).startsWith("--force\t").endsWith(":none\n");
+        assertThat(CliRun.run(env, "__complete", "--", "completion", "").out()).isEqualTo("bash\nzsh\nfish\n:none\n");
+        CliRun noDaemon = CliRun.run(env, "__complete", "--", "vm", "create", "--image", "");
+        assertThat(noDaemon.out()).as("no daemon: no names, no error").isEqualTo(":none\n");
+        assertThat(noDaemon.err()).isEmpty();
+        assertThat(CliRun.run(env, "__complete", "--", "vm", "run", "--", "l").out()).as("the guest's command line: files").isEqualTo(":files\n");
+        assertThat(CliRun.run(env, "__complete", "--", "image", "register", "--rootfs", "x").out()).isEqualTo(":files\n");
     }
 
     @Test

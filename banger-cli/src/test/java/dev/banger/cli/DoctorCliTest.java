@@ -82,14 +82,27 @@ class DoctorCliTest {
             assertThat(root.resolve("usr/local/lib/banger/bin/bangerd")).isExecutable();
             assertThat(root.resolve("usr/local/lib/banger/lib/daemon")).isDirectory();
             assertThat(root.resolve("etc/banger/install.toml")).content().contains("owner = 'alice'");
+            for (String user : new String[] {null, "banger-test"}) {
+                CommandResult man = Launchers.run(user, Map.of("MANWIDTH", "120", "MANPATH", root.resolve("usr/local/share/man").toString()),
+                        "man", "banger-vm-create");
+                assertThat(man.exitCode()).as(user + ": " + man.stderr()).isZero();
+                assertThat(man.stdout()).contains("banger-vm-create - Create", "--disk-size", "SEE ALSO");
+            }
 
             CommandResult st = Launchers.banger(null, "system", "status", "--root", root.toString());
             assertThat(st.exitCode()).isEqualTo(1);
             assertThat(st.stdout()).contains("PID 1 is not systemd").contains("banger daemon start");
+            CommandResult stJson = Launchers.banger(null, "system", "status", "--json", "--root", root.toString());
+            assertThat(stJson.exitCode()).isEqualTo(1);
+            assertThat(Json.parse(stJson.stdout())).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP).containsEntry("installed", true)
+                    .containsEntry("owner", "alice").containsEntry("daemon_answers", false).containsEntry("ok", false);
+            CommandResult restartJson = Launchers.banger(null, "system", "restart", "--json", "--root", root.toString());
+            assertThat(restartJson.exitCode()).as("--json where nothing is printed to parse").isEqualTo(2);
+            assertThat(restartJson.stderr()).contains("--json", "prints nothing to parse");
 
             CommandResult out = Launchers.banger(null, "system", "uninstall", "--purge", "--root", root.toString());
             assertThat(out.exitCode()).as(out.stdout() + out.stderr()).isZero();
-            assertThat(root.resolve("usr")).doesNotExist();
+            assertThat(root.resolve("usr")).as("binaries, links and man pages gone").doesNotExist();
             assertThat(root.resolve("etc/banger")).doesNotExist();
         } finally {
             Launchers.deleteTree(root);

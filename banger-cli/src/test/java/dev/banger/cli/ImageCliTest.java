@@ -68,8 +68,8 @@ class ImageCliTest {
     @Test
     void badInputIsRefusedBeforeAndByTheDaemon() {
         CliRun size = d.cli("image", "pull", registry.host() + "/app:v1", "--size", "4GiB");
-        assertThat(size.exit()).isEqualTo(RootCommand.EXIT_FAILED);
-        assertThat(size.err()).startsWith("banger: --size '4GiB' is not a size");
+        assertThat(size.exit()).as("a usage error").isEqualTo(RootCommand.EXIT_USAGE);
+        assertThat(size.err()).startsWith("banger: --size '4GiB' is not a size").endsWith("see 'banger image pull --help'\n");
 
         CliRun tag = d.cli("image", "pull", registry.host() + "/app:nope");
         assertThat(tag.exit()).isEqualTo(RootCommand.EXIT_FAILED);

@@ -36,6 +36,11 @@ final class RunningDaemon implements AutoCloseable {
         return CliRun.run(Map.of(RootCommand.SOCKET_ENV, socket.toString()), args);
     }
 
+    /** The same as if stdout and stderr were a terminal. */
+    CliRun cliOnTty(String... args) {
+        return CliRun.run(Map.of(RootCommand.SOCKET_ENV, socket.toString()), true, args);
+    }
+
     @Override
     public void close() {
         daemon.close();

@@ -64,7 +64,7 @@ class VmCliTest {
     @AfterAll
     static void stop() {
         if (d != null) {
-            vmNames().forEach(name -> d.cli("vm", "delete", name));
+            vmNames().forEach(name -> d.cli("vm", "delete", "--force", name));
             d.close();
         }
         if (registry != null) {
@@ -114,6 +114,11 @@ class VmCliTest {
         CommandResult logs = banger("vm", "logs", "c1", "-n", "5");
         assertThat(logs.exitCode()).as(logs.stderr()).isZero();
         assertThat(logs.stdout().lines().toList()).hasSize(5);
+
+        CommandResult unforced = banger("vm", "delete", "c1");
+        assertThat(unforced.exitCode()).as("a running VM is deleted only with --force").isEqualTo(RootCommand.EXIT_USAGE);
+        assertThat(unforced.stderr()).contains("VM 'c1' is running", "-f/--force", "see 'banger vm delete --help'");
+        assertThat(json("vm", "show", "c1").get("state")).as("the VM is untouched").isEqualTo("running");
 
         CommandResult stop = banger("vm", "stop", "c1", "c2-missing");
         assertThat(stop.exitCode()).isEqualTo(RootCommand.EXIT_FAILED);
@@ -189,7 +194,7 @@ class VmCliTest {
             assertThat(Launchers.run(null, Map.of(), "ip", "-o", "link", "show").stdout()).as("links").doesNotContain("tap-fc-");
             assertThat(undo.messages()).as("undo problems in bangerd's log").isEmpty();
         }
-        assertThat(banger("vm", "delete", "cx").exitCode()).isZero();
+        assertThat(banger("vm", "delete", "-f", "cx").exitCode()).isZero();
     }
 
     private static Path vmsDir() {
@@ -217,17 +222,110 @@ class VmCliTest {
         record Refusal(List<String> args, String message) {
         }
         for (Refusal r : List.of(
+                new Refusal(List.of("vm", "run", "--json", "--", "true"), "--json: `banger vm run` prints the guest's session"),
                 new Refusal(List.of("vm", "run", "-d", "--rm"), "-d and --rm contradict each other"),
                 new Refusal(List.of("vm", "run", "-d", "--", "true"), "-d takes no command"),
                 new Refusal(List.of("vm", "run", "echo", "hi"), "put the command after --"),
                 new Refusal(List.of("vm", "create", "--name", "Bad_Name"), "VM name 'Bad_Name' is not allowed"),
-                new Refusal(List.of("vm", "create", "--disk-size", "huge"), "--disk-size 'huge' is not a size"))) {
+                new Refusal(List.of("vm", "create", "--disk-size", "huge"), "--disk-size 'huge' is not a size"),
+                new Refusal(List.of("vm", "create", "--memory", "12Q"), "--memory '12Q' is not a size"),
+                new Refusal(List.of("vm", "create", "--image", "no-such-image"), "image 'no-such-image' not found"),
+                new Refusal(List.of("vm", "create", "-p", "80"), "port forward '80' is not [HOST_IP:]HOST_PORT:GUEST_PORT"),
+                new Refusal(List.of("vm", "run", "-d", "-p", "8080:80/sctp"), "protocol sctp is neither tcp nor udp"))) {
             CliRun run = d.cli(r.args().toArray(String[]::new));
-            assertThat(run.exit()).as(r.args() + ": " + run.err()).isIn(RootCommand.EXIT_USAGE, RootCommand.EXIT_FAILED);
-            assertThat(run.err()).as(r.args().toString()).contains(r.message());
+            assertThat(run.exit()).as(r.args() + ": " + run.err()).isEqualTo(RootCommand.EXIT_USAGE);
+            assertThat(run.err()).as("one line and where to read more, not the whole help").doesNotContain("Usage:")
+                    .containsOnlyOnce("banger: ");
+            List<String> lines = run.err().lines().toList();
+            assertThat(lines.get(lines.size() - 2)).startsWith("banger: ").contains(r.message());
+            assertThat(lines.getLast()).isEqualTo("  see 'banger vm " + r.args().get(1) + " --help'");
             assertThat(vmNames()).as(r.args() + " created nothing").isEmpty();
         }
         assertThat(d.cli("vm", "list").out()).isEqualTo("NAME  ID  STATE  IMAGE  IP  VCPU  MEM  DISK  CREATED\n");
+    }
+
+    @Test
+    void psListsRunningVmsAllWithAIdsWithQAndFormatsAndTimesForTheReader() throws IOException {
+        assertThat(d.cli("vm", "create", "--name", "q1", "--no-start").exit()).isZero();
+        String id = (String) json("vm", "show", "q1").get("id");
+
+        CommandResult ps = banger("ps");
+        assertThat(ps.exitCode()).as(ps.stderr()).isZero();
+        assertThat(ps.stdout()).as("a VM that does not run is not in plain ps").isEqualTo("NAME  ID  STATE  IMAGE  IP  VCPU  MEM  DISK  CREATED\n");
+        assertThat(banger("ps", "-a").stdout()).as("ISO-8601 when stdout is no terminal")
+                .containsPattern("(?m)^q1 +" + id + " +created +bb .* \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\S+Z$");
+        assertThat(d.cliOnTty("ps", "-a").out()).as("relative on a terminal").containsPattern("(?m)^q1 .* (\\d+ seconds?|less than a second) ago$");
+        assertThat(banger("ps", "-aq").stdout()).isEqualTo(id + "\n");
+        assertThat(banger("ps", "-q").stdout()).isEmpty();
+        assertThat(banger("vm", "list", "-q").stdout()).as("vm list lists all").isEqualTo(id + "\n");
+        assertThat(banger("ps", "-a", "--format", "{{.Name}}\\t{{ .State }} {{.Image}}").stdout()).isEqualTo("q1\tcreated bb\n");
+        CommandResult lines = banger("ps", "-a", "--format", "json");
+        assertThat(lines.stdout().lines().toList()).hasSize(1);
+        assertThat((Map<?, ?>) Json.parse(lines.stdout())).extracting(m -> m.get("name"), m -> m.get("id")).containsExactly("q1", id);
+        assertThat((List<?>) ((Map<?, ?>) Json.parse(banger("ps", "--json").stdout())).get("vms")).isEmpty();
+
+        CommandResult bad = banger("ps", "--format", "{{.Nope}}");
+        assertThat(bad.exitCode()).isEqualTo(RootCommand.EXIT_USAGE);
+        assertThat(bad.stderr()).contains("unknown field '.Nope'", ".Name, .ID, .State", "see 'banger ps --help'");
+        assertThat(banger("ps", "-q", "--format", "json").exitCode()).isEqualTo(RootCommand.EXIT_USAGE);
+        assertThat(d.cli("vm", "delete", "q1").exit()).as("a VM that does not run needs no --force").isZero();
+    }
+
+    @Test
+    void logsStripTheGuestsEscapesUnlessRawAndFollowStopsWhenTheVmIsDeleted() throws Exception {
+        assertThat(d.cli("vm", "create", "--name", "l1", "--no-start").exit()).isZero();
+        Path console = Path.of((String) json("vm", "logs", "l1").get("path"));
+        Files.createDirectories(console.getParent());
+        Files.writeString(console, "\u001b[1;32mOK\u001b[0m booted\n\u001b]0;owned\u0007plain\u001b[2J\n");
+        assertThat(banger("vm", "logs", "l1").stdout()).isEqualTo("OK booted\nplain\n");
+        assertThat(banger("vm", "logs", "l1", "--raw").stdout()).startsWith("\u001b[1;32mOK\u001b[0m booted\n");
+        assertThat(banger("vm", "logs", "l1", "--since", "10m").stderr()).contains("--since needs a running VM");
+        assertThat(banger("vm", "logs", "l1", "-f", "--json").exitCode()).isEqualTo(RootCommand.EXIT_USAGE);
+
+        Path log = dir.resolve("follow.log");
+        try (BackgroundProcess follow = Launchers.startBanger(USER, log, "--socket", d.socket.toString(), "vm", "logs", "-f", "l1")) {
+            awaitTrue(() -> read(log).contains("plain"), "the console so far");
+            Files.writeString(console, "later \u001b[31mred\u001b[0m\n", java.nio.file.StandardOpenOption.APPEND);
+            awaitTrue(() -> read(log).contains("later red"), "a line the console printed while following");
+            assertThat(d.cli("vm", "delete", "l1").exit()).isZero();
+            awaitTrue(() -> follow.exitCode().isPresent(), "following ends when the VM is deleted");
+            assertThat(follow.exitCode().getAsInt()).isZero();
+        }
+        assertThat(read(log)).isEqualTo("OK booted\nplain\nlater red\n  VM 'l1' was deleted\n");
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    @Test
+    void completionOffersVmImageAndKernelNamesFromTheDaemonInBashZshAndFish() {
+        assertThat(d.cli("vm", "create", "--name", "k1", "--no-start").exit()).isZero();
+        assertThat(d.cli("__complete", "--", "vm", "show", "").out()).isEqualTo("k1\n:none\n");
+        assertThat(d.cli("__complete", "--", "vm", "create", "--image", "").out()).isEqualTo("bb\n:none\n");
+        assertThat(d.cli("__complete", "--", "kernel", "show", "c").out()).isEqualTo("cloud\n:none\n");
+        assertThat(CliRun.run(Map.of(), "__complete", "--", "--socket", d.socket.toString(), "vm", "start", "").out())
+                .as("the daemon of the --socket being typed").isEqualTo("k1\n:none\n");
+
+        Map<String, String> env = Map.of(RootCommand.SOCKET_ENV, d.socket.toString(), "HOME", dir.toString(),
+                "PATH", Launchers.BANGER.getParent() + ":/usr/local/bin:/usr/bin:/bin");
+        String bash = "source <(banger completion bash); COMP_WORDS=(banger vm start ''); COMP_CWORD=3; _banger; printf '%s\\n' \"${COMPREPLY[@]}\"";
+        // compadd and _files work only inside a zsh completion widget: stand-ins print what would be offered.
+        String zsh = "compdef() { :; }; _files() { print -r -- FILES }; compadd() { print -rl -- \"${(@P)${@[-1]}}\" }; "
+                + "source <(banger completion zsh); words=(banger image show ''); CURRENT=4; _banger";
+        for (String user : new String[] {null, USER}) {
+            CommandResult b = Launchers.run(user, env, "bash", "-c", bash);
+            assertThat(b.stdout()).as(user + " bash: " + b.stderr()).isEqualTo("k1\n");
+            CommandResult z = Launchers.run(user, env, "zsh", "-fc", zsh);
+            assertThat(z.stdout()).as(user + " zsh: " + z.stderr()).isEqualTo("bb\n");
+            CommandResult f = Launchers.run(user, env, "fish", "-c", "banger completion fish | source; complete -C 'banger kernel delete '");
+            assertThat(f.stdout()).as(user + " fish: " + f.stderr()).isEqualTo("cloud\n");
+        }
+        assertThat(d.cli("vm", "delete", "k1").exit()).isZero();
     }
 
     @Test
@@ -240,7 +338,7 @@ class VmCliTest {
         assertThat(d.cli("vm", "set", "n1", "--no-nat").out()).contains("nat        off");
         assertThat(d.cli("vm", "show", "n1").out()).contains("nat        off");
         assertThat(d.cli("vm", "set", "n1", "--nat").out()).contains("nat        on");
-        assertThat(d.cli("vm", "delete", "n1").exit()).isZero();
+        assertThat(d.cli("vm", "delete", "-f", "n1").exit()).isZero();
     }
 
     @Test
@@ -259,7 +357,7 @@ class VmCliTest {
         assertThat(d.cli("vm", "show", "i1").out()).contains("isolate    off");
         assertThat(d.cli("vm", "set", "i1", "--isolate").out()).contains("isolate    on");
         for (String name : List.of("i1", "i2")) {
-            assertThat(d.cli("vm", "delete", name).exit()).isZero();
+            assertThat(d.cli("vm", "delete", "-f", name).exit()).isZero();
         }
     }
 
@@ -280,7 +378,7 @@ class VmCliTest {
                 .isBefore(instant(starts.get(1), "finished_at"));
         assertThat(instant(starts.get(1), "started_at")).isBefore(instant(starts.get(0), "finished_at"));
 
-        CommandResult delete = banger("vm", "delete", "b", "a");
+        CommandResult delete = banger("vm", "delete", "-f", "b", "a");
         assertThat(delete.exitCode()).as(delete.stderr()).isZero();
         assertThat(delete.stdout()).isEqualTo("deleted b\ndeleted a\n");
     }
@@ -312,13 +410,18 @@ class VmCliTest {
         CommandResult uninstall = Launchers.banger(USER, asUser, "--socket", d.socket.toString(), "ssh-config", "--uninstall");
         assertThat(uninstall.exitCode()).as(uninstall.stderr()).isZero();
         assertThat(Files.readString(config)).isEqualTo(original);
-        assertThat(banger("vm", "delete", "s1").exitCode()).isZero();
+        assertThat(banger("vm", "delete", "-f", "s1").exitCode()).isZero();
     }
 
     @Test
     @SuppressWarnings("unchecked")
     void vmPortsShowsEndpointsProcessesAndHttpLinks() throws Exception {
-        assertThat(banger("vm", "create", "--name", "p1").exitCode()).isZero();
+        int published;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            published = probe.getLocalPort();
+        }
+        CommandResult created = banger("vm", "create", "--name", "p1", "-p", published + ":8080");
+        assertThat(created.exitCode()).as(created.stderr()).isZero();
         CommandResult web = banger("vm", "ssh", "p1", "--", "httpd", "-p", "8080", "-h", "/tmp");
         assertThat(web.exitCode()).as(web.stderr()).isZero();
 
@@ -339,11 +442,28 @@ class VmCliTest {
         assertThat(withMissing.stderr()).contains("VM 'nope' not found");
         assertThat(withMissing.stdout()).contains("p1.vm:8080");
 
+        String forward = "127.0.0.1:" + published + " -> p1.vm:8080/tcp";
+        assertThat(ports.stdout()).contains("published " + forward);
+        assertThat(banger("vm", "show", "p1").stdout()).contains("forward    " + forward);
+        assertThat(json("vm", "show", "p1").get("forwards")).as("vm show --json").isEqualTo(List.of("127.0.0.1:" + published + ":8080/tcp"));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", published)) {
+            s.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            assertThat(new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))
+                    .as("the published port reaches the guest's httpd").startsWith("HTTP/1.");
+        }
+        CommandResult added = banger("vm", "forward", "p1", "add", "0.0.0.0:" + (published + 1) + ":22");
+        assertThat(added.exitCode()).as(added.stderr()).isZero();
+        assertThat(added.stdout()).contains(forward).contains("0.0.0.0:" + (published + 1) + " -> p1.vm:22/tcp");
+        assertThat(banger("vm", "forward", "p1", "remove", Integer.toString(published + 1)).stdout()).isEqualTo(forward + "\n");
+        CommandResult missing = banger("vm", "forward", "p1", "remove", "9");
+        assertThat(missing.exitCode()).isEqualTo(RootCommand.EXIT_FAILED);
+        assertThat(missing.stderr()).contains("VM p1 publishes no host port 9/tcp");
+
         assertThat(banger("vm", "stop", "p1").exitCode()).isZero();
         CommandResult stopped = banger("vm", "ports", "p1");
         assertThat(stopped.exitCode()).isEqualTo(RootCommand.EXIT_FAILED);
         assertThat(stopped.stderr()).contains("VM p1 is not running");
-        assertThat(banger("vm", "delete", "p1").exitCode()).isZero();
+        assertThat(banger("vm", "delete", "-f", "p1").exitCode()).isZero();
     }
 
     private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {

@@ -72,7 +72,7 @@ class WorkspaceCliTest {
     @AfterAll
     static void stop() {
         if (d != null) {
-            vmNames().forEach(name -> d.cli("vm", "delete", name));
+            vmNames().forEach(name -> d.cli("vm", "delete", "--force", name));
             d.close();
         }
         if (registry != null) {
@@ -186,7 +186,8 @@ class WorkspaceCliTest {
         asUser("sh", "-c", "head -c 3000000 /dev/urandom > big.bin");
         CommandResult full = banger("vm", "workspace", "prepare", "w1", repo.toString(), "--include-untracked");
         assertThat(full.exitCode()).isEqualTo(1);
-        assertThat(full.stderr()).contains("shipping into /root/repo in VM w1 failed", "disk full");
+        assertThat(full.stderr()).contains("no space left on /root/repo in VM w1 while shipping the workspace",
+                "No space left on device", "banger vm exec w1 -- df -h /root/repo");
         assertThat(exec("cat", "src/a.txt")).isEqualTo("edited on the host\nagain\n");
         assertThat(exec("sh", "-c", "ls -a /root | grep -c banger-ship || true")).as("no temporary tree left").isEqualTo("0\n");
         exec("rm", "/root/fill");
@@ -230,7 +231,7 @@ class WorkspaceCliTest {
         CommandResult stopped = banger("vm", "exec", "w1", "--", "true");
         assertThat(stopped.exitCode()).isEqualTo(1);
         assertThat(stopped.stderr()).contains("VM w1 is not running");
-        assertThat(banger("vm", "delete", "w1").exitCode()).isZero();
+        assertThat(banger("vm", "delete", "-f", "w1").exitCode()).isZero();
     }
 
     /** Path and checksum of every file outside .git but the ignored *.log, sorted: the same on both sides when the trees are equal. */

@@ -9,6 +9,7 @@ import dev.banger.daemon.store.StoreException;
 import dev.banger.daemon.system.SdNotify;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -18,7 +19,7 @@ import picocli.CommandLine.Option;
 /** {@code bangerd --config FILE}: runs the daemon in the foreground until shutdown or SIGTERM. */
 @Command(name = "bangerd", mixinStandardHelpOptions = true, versionProvider = Bangerd.Version.class,
         description = "banger's host daemon: serves JSON-RPC on a Unix socket.",
-        subcommands = {DoctorCommand.class, SystemCommand.class})
+        subcommands = {DoctorCommand.class, SystemCommand.class, UpdateCommand.class, UpdateCommand.Release.class})
 public final class Bangerd implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE",
@@ -31,13 +32,11 @@ public final class Bangerd implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Config config;
-        try {
-            config = ConfigLoader.load(configFile, System.getenv());
-        } catch (ConfigException e) {
-            System.err.println("bangerd: " + e.getMessage());
+        Optional<Config> loaded = loadConfig(configFile);
+        if (loaded.isEmpty()) {
             return 2;
         }
+        Config config = loaded.get();
         ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
                 .setLevel(Level.toLevel(config.logLevel()));
         Daemon daemon;
@@ -64,6 +63,16 @@ public final class Bangerd implements Callable<Integer> {
         @Override
         public String[] getVersion() {
             return new String[] {BuildInfo.current().oneLine("bangerd")};
+        }
+    }
+
+    /** {@code --config} (built-in defaults without it) and the environment; empty once stderr says why it cannot be read. */
+    static Optional<Config> loadConfig(Path configFile) {
+        try {
+            return Optional.of(ConfigLoader.load(configFile, System.getenv()));
+        } catch (ConfigException e) {
+            System.err.println("bangerd: " + e.getMessage());
+            return Optional.empty();
         }
     }
 }

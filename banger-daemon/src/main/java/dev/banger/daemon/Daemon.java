@@ -2,22 +2,31 @@ package dev.banger.daemon;
 
 import dev.banger.core.BuildInfo;
 import dev.banger.core.Layout;
+import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.KernelApi;
+import dev.banger.core.api.NameParams;
+import dev.banger.core.api.SnapshotApi;
+import dev.banger.core.api.SystemApi;
+import dev.banger.core.api.SystemApi.DoctorReport;
+import dev.banger.core.api.SystemApi.OperationList;
+import dev.banger.core.api.SystemApi.Stopping;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.api.VmStatsApi;
+import dev.banger.core.api.WorkspaceApi;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.PingResult;
 import dev.banger.core.model.VersionInfo;
-import dev.banger.core.rpc.Methods;
 import dev.banger.core.rpc.Protocol;
 import dev.banger.daemon.doctor.Doctor;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.fs.FileModes;
 import dev.banger.daemon.fs.StateDirs;
-import dev.banger.daemon.image.ImageRpc;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.network.HostNetwork;
 import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.ops.Operations;
+import dev.banger.daemon.rpc.InvalidParamsException;
 import dev.banger.daemon.rpc.MethodTable;
-import dev.banger.daemon.rpc.Params;
 import dev.banger.daemon.rpc.PeerPolicy;
 import dev.banger.daemon.rpc.RpcServer;
 import dev.banger.daemon.rpc.Wire;
@@ -30,12 +39,11 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -50,8 +58,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Daemon implements AutoCloseable {
 
-    static final Duration IDLE_TIMEOUT = Duration.ofMinutes(5);
-    static final int MAX_CONNECTIONS = 1024;
+    private static final Duration IDLE_TIMEOUT = Duration.ofMinutes(5);
+    private static final int MAX_CONNECTIONS = 1024;
     private static final int DEFAULT_OPERATIONS_LIMIT = 50;
 
     // Infrastructure, set before wireServices.
@@ -70,8 +78,6 @@ public final class Daemon implements AutoCloseable {
     Operations ops;
 
     // Serving.
-    Duration idleTimeout = IDLE_TIMEOUT;
-    PeerPolicy peerPolicy;
     private RpcServer rpc;
     private FileLock stateLock;
     private final long startedNanos = System.nanoTime();
@@ -129,111 +135,102 @@ public final class Daemon implements AutoCloseable {
             d.ws = new WorkspaceService(d.runner, d.clock);
         }
         if (d.vm == null) {
-            d.vm = new VMService(d.store, d.runner, d.layout, d.config, d.net, d.img, d.ws, d.clock);
+            d.vm = new VMService(d.store, d.layout, d.config, d.net, d.img, d.ws, d.clock,
+                    VMService.Parts.forHost(d.config, d.layout, d.store, d.runner, d.net, d.img));
         }
         if (d.ops == null) {
             d.ops = new Operations(d.store, d.clock);
         }
     }
 
-    /** The RPC surface. Each handler is one line into a service. */
+    /** The RPC surface: each method's contract (core.api) to its handler; ping, version, shutdown, doctor and ssh-config are answered here, the rest in one line into a service. */
     MethodTable methods() {
         return new MethodTable()
-                .add(Methods.PING, false, (p, ctx) -> ping(p))
-                .add(Methods.VERSION, false, (p, ctx) -> version(p))
-                .add(Methods.SHUTDOWN, true, (p, ctx) -> requestStop(p, ctx))
-                .add(Methods.OPERATIONS_LIST, false,
-                        (p, ctx) -> Map.of("operations", ops.list(p.as(OperationsListParams.class).limitOr(DEFAULT_OPERATIONS_LIMIT))))
-                .add(Methods.IMAGE_PULL, true, (p, ctx) -> img.pull(p.as(ImageRpc.PullParams.class), ctx))
-                .add(Methods.IMAGE_LIST, false, (p, ctx) -> Map.of("images", img.list()))
-                .add(Methods.IMAGE_SHOW, false, (p, ctx) -> img.show(p.as(NameParams.class).required()))
-                .add(Methods.IMAGE_DELETE, true, (p, ctx) -> img.delete(p.as(NameParams.class).required()))
-                .add(Methods.IMAGE_BUNDLE_PULL, true, (p, ctx) -> img.pullBundle(p.as(ImageRpc.BundlePullParams.class), ctx))
-                .add(Methods.IMAGE_BUNDLE_MAKE, true, (p, ctx) -> img.makeBundle(p.as(ImageRpc.BundleMakeParams.class), ctx))
-                .add(Methods.IMAGE_REGISTER, true, (p, ctx) -> img.register(p.as(ImageRpc.RegisterParams.class), ctx))
-                .add(Methods.IMAGE_PROMOTE, true, (p, ctx) -> img.promote(p.as(NameParams.class).required(), ctx))
-                .add(Methods.IMAGE_CACHE_PRUNE, true, (p, ctx) -> img.pruneCache(p.as(ImageRpc.CachePruneParams.class)))
-                .add(Methods.KERNEL_IMPORT, true, (p, ctx) -> img.importKernel(p.as(ImageRpc.KernelImportParams.class), ctx))
-                .add(Methods.KERNEL_LIST, false, (p, ctx) -> Map.of("kernels", img.listKernels()))
-                .add(Methods.KERNEL_SHOW, false, (p, ctx) -> img.showKernel(p.as(NameParams.class).required()))
-                .add(Methods.KERNEL_DELETE, true, (p, ctx) -> img.deleteKernel(p.as(NameParams.class).required()))
-                .add(Methods.KERNEL_CATALOG, false, (p, ctx) -> img.kernelCatalog())
-                .add(Methods.KERNEL_PULL, true, (p, ctx) -> img.pullKernel(p.as(NameParams.class).required(), ctx))
-                .add(Methods.VM_CREATE, true, (p, ctx) -> vm.create(p.as(VMService.CreateParams.class), ctx))
-                .add(Methods.VM_START, true, (p, ctx) -> vm.start(p.as(NameParams.class).required(), ctx))
-                .add(Methods.VM_STOP, true, (p, ctx) -> vm.stop(p.as(NameParams.class).required(), ctx))
-                .add(Methods.VM_RESTART, true, (p, ctx) -> vm.restart(p.as(NameParams.class).required(), ctx))
-                .add(Methods.VM_KILL, true, (p, ctx) -> vm.kill(p.as(NameParams.class).required(), ctx))
-                .add(Methods.VM_PAUSE, true, (p, ctx) -> vm.pause(p.as(NameParams.class).required(), ctx))
-                .add(Methods.VM_RESUME, true, (p, ctx) -> vm.resume(p.as(NameParams.class).required(), ctx))
-                .add(Methods.VM_SNAPSHOT_CREATE, true, (p, ctx) -> vm.snapshot(p.as(VMService.SnapshotParams.class), ctx))
-                .add(Methods.VM_SNAPSHOT_LIST, false, (p, ctx) -> Map.of("snapshots", vm.snapshots(p.as(NameParams.class).name())))
-                .add(Methods.VM_SNAPSHOT_DELETE, true, (p, ctx) -> vm.deleteSnapshot(p.as(NameParams.class).required()))
-                .add(Methods.VM_RESTORE, true, (p, ctx) -> vm.restore(p.as(VMService.SnapshotParams.class), ctx))
-                .add(Methods.VM_DELETE, true, (p, ctx) -> vm.delete(p.as(NameParams.class).required(), ctx))
-                .add(Methods.VM_LIST, false, (p, ctx) -> Map.of("vms", vm.list()))
-                .add(Methods.VM_SHOW, false, (p, ctx) -> vm.show(p.as(NameParams.class).required()))
-                .add(Methods.VM_LOGS, false, (p, ctx) -> vm.logs(p.as(VMService.LogsParams.class)))
-                .add(Methods.VM_SET, true, (p, ctx) -> vm.set(p.as(VMService.SetParams.class)))
-                .add(Methods.VM_PRUNE, true, (p, ctx) -> Map.of("deleted", vm.prune(ctx)))
-                .add(Methods.VM_SSH, false, (p, ctx) -> vm.sshInfo(p.as(NameParams.class).required()))
-                .add(Methods.VM_WORKSPACE_PREPARE, true, (p, ctx) -> vm.prepareWorkspace(p.as(WorkspaceService.PrepareParams.class), ctx))
-                .add(Methods.VM_WORKSPACE_MANIFEST, true, (p, ctx) -> vm.workspaceManifest(p.as(NameParams.class).required(), ctx))
-                .add(Methods.VM_WORKSPACE_EXPORT, true, (p, ctx) -> vm.exportWorkspace(p.as(WorkspaceService.ExportParams.class), ctx))
-                .add(Methods.DOCTOR, false, (p, ctx) -> doctor(p))
-                .add(Methods.VM_PORTS, true, (p, ctx) -> vm.ports(p.as(NameParams.class).required(), ctx))
-                .add(Methods.SSH_CONFIG, false, (p, ctx) -> sshConfig(p));
+                .add(SystemApi.PING, (p, ctx) -> ping())
+                .add(SystemApi.VERSION, (p, ctx) -> version())
+                .add(SystemApi.SHUTDOWN, (p, ctx) -> requestStop(ctx))
+                .add(SystemApi.OPERATIONS_LIST, (p, ctx) -> new OperationList(ops.list(limitOr(p.limit(), DEFAULT_OPERATIONS_LIMIT))))
+                .add(ImageApi.PULL, (p, ctx) -> img.pull(p, ctx))
+                .add(ImageApi.LIST, (p, ctx) -> new ImageApi.ImageList(img.list()))
+                .add(ImageApi.SHOW, (p, ctx) -> img.show(required(p)))
+                .add(ImageApi.DELETE, (p, ctx) -> img.delete(required(p)))
+                .add(ImageApi.BUNDLE_PULL, (p, ctx) -> img.pullBundle(p, ctx))
+                .add(ImageApi.BUNDLE_MAKE, (p, ctx) -> img.makeBundle(p, ctx))
+                .add(ImageApi.REGISTER, (p, ctx) -> img.register(p, ctx))
+                .add(ImageApi.PROMOTE, (p, ctx) -> img.promote(required(p), ctx))
+                .add(ImageApi.CACHE_PRUNE, (p, ctx) -> img.pruneCache(p))
+                .add(KernelApi.IMPORT, (p, ctx) -> img.importKernel(p, ctx))
+                .add(KernelApi.LIST, (p, ctx) -> new KernelApi.KernelList(img.listKernels()))
+                .add(KernelApi.SHOW, (p, ctx) -> img.showKernel(required(p)))
+                .add(KernelApi.DELETE, (p, ctx) -> img.deleteKernel(required(p)))
+                .add(KernelApi.CATALOG_LIST, (p, ctx) -> img.kernelCatalog())
+                .add(KernelApi.PULL, (p, ctx) -> img.pullKernel(required(p), ctx))
+                .add(VmApi.CREATE, (p, ctx) -> vm.create(p, ctx))
+                .add(VmApi.START, (p, ctx) -> vm.start(required(p), ctx))
+                .add(VmApi.STOP, (p, ctx) -> vm.stop(required(p), ctx))
+                .add(VmApi.RESTART, (p, ctx) -> vm.restart(required(p), ctx))
+                .add(VmApi.KILL, (p, ctx) -> vm.kill(required(p), ctx))
+                .add(VmApi.PAUSE, (p, ctx) -> vm.pause(required(p), ctx))
+                .add(VmApi.RESUME, (p, ctx) -> vm.resume(required(p), ctx))
+                .add(SnapshotApi.CREATE, (p, ctx) -> vm.snapshot(p, ctx))
+                .add(SnapshotApi.LIST, (p, ctx) -> new SnapshotApi.SnapshotList(vm.snapshots(p.name())))
+                .add(SnapshotApi.DELETE, (p, ctx) -> vm.deleteSnapshot(required(p)))
+                .add(SnapshotApi.RESTORE, (p, ctx) -> vm.restore(p, ctx))
+                .add(VmApi.DELETE, (p, ctx) -> vm.delete(required(p), ctx))
+                .add(VmApi.LIST, (p, ctx) -> new VmApi.VmList(vm.list()))
+                .add(VmApi.SHOW, (p, ctx) -> vm.show(required(p)))
+                .add(VmApi.LOGS, (p, ctx) -> vm.logs(p))
+                .add(VmApi.SET, (p, ctx) -> vm.set(p))
+                .add(VmApi.PRUNE, (p, ctx) -> new VmApi.Pruned(vm.prune(ctx)))
+                .add(VmApi.SSH, (p, ctx) -> vm.sshInfo(required(p)))
+                .add(WorkspaceApi.PREPARE, (p, ctx) -> vm.prepareWorkspace(p, ctx))
+                .add(WorkspaceApi.MANIFEST, (p, ctx) -> vm.workspaceManifest(required(p), ctx))
+                .add(WorkspaceApi.EXPORT, (p, ctx) -> vm.exportWorkspace(p, ctx))
+                .add(SystemApi.DOCTOR, (p, ctx) -> doctor())
+                .add(VmApi.PORTS_LIST, (p, ctx) -> vm.ports(required(p), ctx))
+                .add(VmStatsApi.STATS, (p, ctx) -> vm.stats(p))
+                .add(VmApi.FORWARD_ADD, (p, ctx) -> vm.forwardAdd(p))
+                .add(VmApi.FORWARD_REMOVE, (p, ctx) -> vm.forwardRemove(p))
+                .add(VmApi.FORWARD_LIST, (p, ctx) -> vm.forwardList(required(p)))
+                .add(SystemApi.SSH_CONFIG, (p, ctx) -> vm.sshConfig());
     }
 
-    /** Params of the methods that act on one named thing. */
-    record NameParams(String name) {
-        String required() {
-            if (name == null || name.isBlank()) {
-                throw new dev.banger.daemon.rpc.InvalidParamsException("param 'name' is required");
-            }
-            return name;
+    /** The name a method that acts on one named thing cannot do without. */
+    private static String required(NameParams p) {
+        if (p.name() == null || p.name().isBlank()) {
+            throw new InvalidParamsException("param 'name' is required");
         }
+        return p.name();
     }
 
-    record OperationsListParams(Integer limit) {
-        int limitOr(int fallback) {
-            return limit == null || limit <= 0 ? fallback : Math.min(limit, dev.banger.daemon.store.Store.OPERATIONS_KEPT);
-        }
+    private static int limitOr(Integer limit, int fallback) {
+        return limit == null || limit <= 0 ? fallback : Math.min(limit, Store.OPERATIONS_KEPT);
     }
 
-    private PingResult ping(Params p) {
-        p.expectNone();
+    private PingResult ping() {
         return new PingResult(BuildInfo.current().version(), ProcessHandle.current().pid(),
                 Duration.ofNanos(System.nanoTime() - startedNanos).toMillis());
     }
 
-    private VMService.SshConfigInfo sshConfig(Params p) {
-        p.expectNone();
-        return vm.sshConfig();
-    }
-
-    private static VersionInfo version(Params p) {
-        p.expectNone();
+    private static VersionInfo version() {
         BuildInfo b = BuildInfo.current();
         return new VersionInfo(b.version(), b.commit(), b.built(), Protocol.VERSION);
     }
 
     /** The host checks as this daemon's user (root on a system install); read-only, so untracked. */
-    private Doctor.Report doctor(Params p) {
-        p.expectNone();
+    private DoctorReport doctor() {
         return Doctor.forHost(config, runner, Path.of("/"), net == null ? Optional.empty() : net.dns()).report();
     }
 
-    private Map<String, Object> requestStop(Params p, OperationContext ctx) {
-        p.expectNone();
+    private Stopping requestStop(OperationContext ctx) {
         ctx.afterResponse(() -> Thread.ofPlatform().name("shutdown").start(this::close));
-        return Map.of("stopping", true);
+        return new Stopping(true);
     }
 
     /** Starts answering on the socket and records the pid. */
     public void serve() throws IOException {
-        rpc = new RpcServer(layout.socketPath(), methods(), ops,
-                peerPolicy != null ? peerPolicy : PeerPolicy.forThisProcess(), Wire.mapper(), idleTimeout, MAX_CONNECTIONS, RpcServer.STREAM_WAIT);
+        rpc = new RpcServer(layout.socketPath(), methods(), ops, PeerPolicy.forThisProcess(), Wire.mapper(), IDLE_TIMEOUT, MAX_CONNECTIONS,
+                RpcServer.STREAM_WAIT);
         rpc.start();
         Files.writeString(layout.pidFile(), ProcessHandle.current().pid() + "\n");
         log.info("bangerd {} ready (state {}, protocol {})", BuildInfo.current().version(), layout.stateDir(), Protocol.VERSION);

@@ -1,8 +1,7 @@
 package dev.banger.daemon;
 
+import dev.banger.core.api.SystemApi.DoctorReport;
 import dev.banger.core.config.Config;
-import dev.banger.core.config.ConfigException;
-import dev.banger.core.config.ConfigLoader;
 import dev.banger.core.model.DoctorCheck;
 import dev.banger.daemon.doctor.Doctor;
 import dev.banger.daemon.exec.CommandRunner;
@@ -32,14 +31,12 @@ final class DoctorCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Config config;
-        try {
-            config = ConfigLoader.load(configFile, System.getenv());
-        } catch (ConfigException e) {
-            System.err.println("bangerd: " + e.getMessage());
+        Optional<Config> loaded = Bangerd.loadConfig(configFile);
+        if (loaded.isEmpty()) {
             return 2;
         }
-        Doctor.Report report = Doctor.forHost(config, new CommandRunner(), root, Optional.empty()).report();
+        Config config = loaded.get();
+        DoctorReport report = Doctor.forHost(config, new CommandRunner(), root, Optional.empty()).report();
         if (json) {
             System.out.println(Wire.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(report));
         } else {

@@ -9,6 +9,8 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.system.SystemInstaller;
 import dev.banger.daemon.system.Systemd;
+import dev.banger.daemon.update.ReleaseBundle;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
@@ -68,6 +70,9 @@ final class SystemCommand {
         @Option(names = "--config", paramLabel = "FILE", description = "A bangerd config the unit passes to bangerd (default: none, built-in defaults).")
         Path configFile;
 
+        @Option(names = "--release-key", paramLabel = "PEM", description = "The Ed25519 public key `banger update` checks release bundles against.")
+        Path releaseKey;
+
         @Override
         int run() throws Exception {
             String home = System.getProperty("banger.home");
@@ -76,18 +81,26 @@ final class SystemCommand {
             }
             String who = owner != null ? owner : System.getenv("SUDO_USER");
             Path cfg = configFile == null ? null : configFile.toAbsolutePath();
+            String keyPem = null;
+            if (releaseKey != null) {
+                ReleaseBundle.readPublicKey(releaseKey); // refuses anything but an Ed25519 public key
+                keyPem = Files.readString(releaseKey);
+            }
             installer().install(Path.of(home), new SystemInstaller.Target(root.toAbsolutePath(), prefix), who, cfg,
-                    ConfigLoader.load(cfg, Map.of()), true);
+                    ConfigLoader.load(cfg, Map.of()), keyPem, true);
             return 0;
         }
     }
 
     @Command(name = "status", description = "Show the install, the unit's state and whether bangerd answers (exit 1 unless all is well).")
     static final class Status extends Base {
+        @Option(names = "--json", description = "Print one JSON object.")
+        boolean json;
+
         @Override
         int run() {
             Config c = config(null);
-            return installer().status(new SystemInstaller.Target(root.toAbsolutePath(), Path.of("/usr/local")), c.socketPath()) ? 0 : 1;
+            return installer().status(new SystemInstaller.Target(root.toAbsolutePath(), Path.of("/usr/local")), c.socketPath(), json) ? 0 : 1;
         }
     }
 

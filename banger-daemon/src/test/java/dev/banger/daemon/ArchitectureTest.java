@@ -120,6 +120,14 @@ class ArchitectureTest {
     }
 
     @Test
+    void theWireContractNeedsNoReflectionAndNoDatabind() {
+        noClasses().that().resideInAPackage("dev.banger.core.api..")
+                .should().dependOnClassesThat().resideInAnyPackage("java.lang.reflect..", "com.fasterxml.jackson.databind..")
+                .because("the CLI reads and writes these records on its start-up path, through their hand-written Shapes")
+                .check(classes);
+    }
+
+    @Test
     void servicesDoNotKnowTheRpcLayerOrTheCompositionRoot() {
         noClasses().that().resideInAnyPackage("dev.banger.daemon.image..", "dev.banger.daemon.network..",
                         "dev.banger.daemon.vm..", "dev.banger.daemon.workspace..")

@@ -49,9 +49,6 @@ class DaemonTest {
         assertThat(daemon.ws).isNotNull();
         assertThat(daemon.vm).isNotNull();
         assertThat(daemon.ops).isNotNull();
-        assertThat(daemon.vm.images()).isSameAs(daemon.img);
-        assertThat(daemon.vm.network()).isSameAs(daemon.net);
-        assertThat(daemon.vm.workspaces()).isSameAs(daemon.ws);
         Layout layout = Layout.of(config);
         for (Path dir : List.of(layout.stateDir(), layout.cacheDir(), layout.imagesDir(), layout.kernelsDir(),
                 layout.vmsDir(), layout.stagingDir(), layout.runtimeDir())) {
@@ -125,7 +122,7 @@ class DaemonTest {
     }
 
     @Test
-    void preInstalledServicesAreKeptAndHandedToTheVmService() {
+    void preInstalledServicesAreKept() {
         daemon = infrastructureOnly();
         ImageService images = new ImageService(daemon.store, daemon.runner, daemon.layout, daemon.config, java.time.Clock.systemUTC());
         HostNetwork network = new HostNetwork(daemon.config, daemon.runner);
@@ -139,9 +136,6 @@ class DaemonTest {
         assertThat(daemon.img).isSameAs(images);
         assertThat(daemon.net).isSameAs(network);
         assertThat(daemon.ws).isSameAs(workspaces);
-        assertThat(daemon.vm.images()).isSameAs(images);
-        assertThat(daemon.vm.network()).isSameAs(network);
-        assertThat(daemon.vm.workspaces()).isSameAs(workspaces);
         assertThat(daemon.ops).isNotNull();
     }
 
@@ -153,10 +147,10 @@ class DaemonTest {
 
         Daemon.wireServices(daemon);
 
-        assertThat(daemon.vm.images()).isSameAs(images);
+        assertThat(daemon.img).isSameAs(images);
         assertThat(daemon.net).isNotNull();
-        assertThat(daemon.vm.network()).isSameAs(daemon.net);
-        assertThat(daemon.vm.workspaces()).isSameAs(daemon.ws).isNotNull();
+        assertThat(daemon.ws).isNotNull();
+        assertThat(daemon.vm).isNotNull();
     }
 
     @Test
@@ -250,11 +244,18 @@ class DaemonTest {
     void leftoversOfADaemonThatDiedMidPullAreRemovedAtStart() throws Exception {
         Daemon first = Daemon.open(Config.under(root));
         java.nio.file.Path stale = java.nio.file.Files.createDirectories(first.layout.stagingDir().resolve("pull-crashed/tree/etc"));
+        Path halfKernel = Files.createDirectories(first.layout.kernelsDir().resolve("cut-short"));
+        Path halfImage = Files.createDirectories(first.layout.imagesDir().resolve("00112233445566ff"));
+        Path part = Files.createDirectories(first.layout.downloadCacheDir().resolve("blobs/sha256")).resolve("f".repeat(64) + ".part");
+        Files.writeString(part, "half a layer");
         first.close();
         Daemon second = Daemon.open(Config.under(root));
         try {
             assertThat(second.layout.stagingDir().resolve("pull-crashed")).doesNotExist();
             assertThat(stale).doesNotExist();
+            assertThat(halfKernel).as("a kernel dir whose publish never committed").doesNotExist();
+            assertThat(halfImage).as("an image dir whose publish never committed").doesNotExist();
+            assertThat(part).doesNotExist();
         } finally {
             second.close();
         }

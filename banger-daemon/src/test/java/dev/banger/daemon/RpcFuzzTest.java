@@ -82,7 +82,7 @@ class RpcFuzzTest {
             Map.entry(Methods.KERNEL_DELETE, List.of("name")),
             Map.entry(Methods.KERNEL_CATALOG, List.of()),
             Map.entry(Methods.KERNEL_PULL, List.of("name")),
-            Map.entry(Methods.VM_CREATE, List.of("name", "image", "kernel", "vcpu", "memory", "disk_size", "no_start", "nat")),
+            Map.entry(Methods.VM_CREATE, List.of("name", "image", "kernel", "vcpu", "memory", "disk_size", "no_start", "nat", "ports")),
             Map.entry(Methods.VM_START, List.of("name")),
             Map.entry(Methods.VM_STOP, List.of("name")),
             Map.entry(Methods.VM_RESTART, List.of("name")),
@@ -107,6 +107,9 @@ class RpcFuzzTest {
             Map.entry(Methods.VM_WORKSPACE_EXPORT, List.of("name", "token")),
             Map.entry(Methods.DOCTOR, List.of()),
             Map.entry(Methods.VM_PORTS, List.of("name")),
+            Map.entry(Methods.VM_FORWARD_ADD, List.of("name", "spec")),
+            Map.entry(Methods.VM_FORWARD_REMOVE, List.of("name", "spec")),
+            Map.entry(Methods.VM_FORWARD_LIST, List.of("name")),
             Map.entry(Methods.SSH_CONFIG, List.of()));
 
     private static final String BAD_IMAGE_NAME = "\"Not A Name\"";
@@ -235,7 +238,7 @@ class RpcFuzzTest {
             JsonNode memory = call(daemon.socketPath(), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"vm.create\","
                     + "\"params\":{\"name\":\"a\",\"memory\":\"99999999999999999999\"}}");
             assertThat(memory.at("/error/code").asInt()).isEqualTo(Protocol.SERVER_ERROR);
-            assertThat(memory.at("/error/data/code").asText()).isEqualTo("bad_request");
+            assertThat(memory.at("/error/data/code").asText()).isEqualTo("invalid_argument");
             assertThat(memory.at("/error/message").asText()).startsWith("--memory 99999999999999999999 is out of range");
 
             JsonNode nul = call(daemon.socketPath(), "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"image.register\","

@@ -1,5 +1,6 @@
 package dev.banger.cli.client;
 
+import dev.banger.core.api.RpcMethod;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.core.rpc.Json;
@@ -64,11 +65,14 @@ public final class RpcClient implements AutoCloseable {
 
     /** A connection whose calls fail when the daemon says nothing (no answer, no progress) for {@code idleTimeout}. */
     public static RpcClient connect(Path socket, Duration idleTimeout) {
+        StartupTrace.mark("parse+command");
         SocketChannel ch = null;
         try {
             ch = SocketChannel.open(StandardProtocolFamily.UNIX);
             ch.connect(UnixDomainSocketAddress.of(socket));
-            return new RpcClient(socket, ch, idleTimeout);
+            RpcClient client = new RpcClient(socket, ch, idleTimeout);
+            StartupTrace.mark("connect");
+            return client;
         } catch (IOException e) {
             closeQuietly(ch);
             throw new DaemonUnreachableException(socket, describeConnectFailure(socket, e), e);
@@ -97,6 +101,15 @@ public final class RpcClient implements AutoCloseable {
 
     public Object call(String method, Map<String, Object> params) {
         return call(method, params, ProgressListener.IGNORE);
+    }
+
+    public <P, R> R call(RpcMethod<P, R> method, P params) {
+        return call(method, params, ProgressListener.IGNORE);
+    }
+
+    /** {@link #call(String, Map, ProgressListener)} with the method's params and result records. */
+    public <P, R> R call(RpcMethod<P, R> method, P params, ProgressListener progress) {
+        return method.result().read(call(method.name(), method.params().params(params), progress));
     }
 
     /** Sends one request and waits for its response; daemon errors come back as {@link BangerException}. */
@@ -131,6 +144,7 @@ public final class RpcClient implements AutoCloseable {
                 if (msg.containsKey("error")) {
                     throw toException(asMap(msg.get("error")));
                 }
+                StartupTrace.mark("request");
                 return msg.get("result");
             }
         } catch (IOException e) {

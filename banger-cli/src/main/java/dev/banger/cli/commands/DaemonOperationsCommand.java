@@ -1,8 +1,11 @@
 package dev.banger.cli.commands;
 
 import dev.banger.cli.console.Table;
-import dev.banger.core.rpc.Methods;
-import java.util.Map;
+import dev.banger.cli.console.Times;
+import dev.banger.core.api.SystemApi;
+import dev.banger.core.api.SystemApi.OperationList;
+import dev.banger.core.model.OperationInfo;
+import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -21,12 +24,13 @@ public final class DaemonOperationsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Map<String, Object> r = inv.call(Methods.OPERATIONS_LIST, Map.of("limit", limit));
-        inv.render(r, () -> {
+        OperationList r = inv.call(SystemApi.OPERATIONS_LIST, new SystemApi.OperationsListParams(limit));
+        inv.render(SystemApi.OPERATIONS_LIST, r, () -> {
             Table t = new Table("OP", "METHOD", "STATE", "PEER", "STARTED", "FINISHED", "ERROR");
-            for (Map<String, Object> op : Invocation.asList(r.get("operations"))) {
-                t.row(op.get("id"), op.get("method"), op.get("state"), op.get("peer"), op.get("started_at"),
-                        op.get("finished_at"), op.get("error"));
+            Instant now = Instant.now();
+            for (OperationInfo op : r.operations()) {
+                t.row(op.id(), op.method(), op.state(), op.peer(), Times.cell(inv.terminal(), op.startedAt(), now),
+                        Times.cell(inv.terminal(), op.finishedAt(), now), op.error());
             }
             inv.terminal().out().print(t.render());
             inv.terminal().out().flush();

@@ -4,17 +4,18 @@ import dev.banger.cli.client.DaemonUnreachableException;
 import dev.banger.cli.client.RpcClient;
 import dev.banger.cli.exec.ProcessLauncher;
 import dev.banger.core.Layout;
+import dev.banger.core.api.NoParams;
+import dev.banger.core.api.SystemApi;
 import dev.banger.core.config.Config;
 import dev.banger.core.config.ConfigException;
 import dev.banger.core.config.ConfigLoader;
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.model.PingResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -23,7 +24,7 @@ import picocli.CommandLine.Option;
 @Command(name = "start", description = {
         "Start bangerd in the background (pid file and log file), then wait for it to answer ping.",
         "On a host where systemd manages bangerd, use `systemctl start bangerd` instead."})
-public final class DaemonStartCommand implements Callable<Integer> {
+public final class DaemonStartCommand implements Callable<Integer>, PrintsNoData {
 
     private static final Path SYSTEMD_UNIT = Path.of("/etc/systemd/system/bangerd.service");
 
@@ -33,7 +34,7 @@ public final class DaemonStartCommand implements Callable<Integer> {
         this.inv = new Invocation(root);
     }
 
-    @Option(names = "--config", paramLabel = "FILE", description = "bangerd's TOML config (default: built-in defaults).")
+    @Option(names = "--config", paramLabel = "FILE", description = "The TOML config bangerd reads (default: built-in defaults).")
     Path config;
 
     @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "15",
@@ -56,9 +57,9 @@ public final class DaemonStartCommand implements Callable<Integer> {
                     + socket + "); the daemon listens on the latter", null);
             return RootCommand.EXIT_USAGE;
         }
-        Optional<Map<String, Object>> running = ping(socket);
+        Optional<PingResult> running = ping(socket);
         if (running.isPresent()) {
-            inv.terminal().println("bangerd is already running (pid " + running.get().get("pid") + ", socket " + socket + ")");
+            inv.terminal().println("bangerd is already running (pid " + running.get().pid() + ", socket " + socket + ")");
             return 0;
         }
         if (Files.isDirectory(Path.of("/run/systemd/system")) && Files.exists(SYSTEMD_UNIT)) {
@@ -103,9 +104,9 @@ public final class DaemonStartCommand implements Callable<Integer> {
         return RootCommand.EXIT_FAILED;
     }
 
-    private static Optional<Map<String, Object>> ping(Path socket) {
+    private static Optional<PingResult> ping(Path socket) {
         try (RpcClient c = RpcClient.connect(socket)) {
-            return Optional.of(Invocation.asMap(c.call(Methods.PING, null)));
+            return Optional.of(c.call(SystemApi.PING, NoParams.NONE));
         } catch (DaemonUnreachableException e) {
             return Optional.empty();
         }

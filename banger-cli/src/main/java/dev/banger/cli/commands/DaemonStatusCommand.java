@@ -1,6 +1,8 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.api.NoParams;
+import dev.banger.core.api.SystemApi;
+import dev.banger.core.model.PingResult;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -17,14 +19,14 @@ public final class DaemonStatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Map<String, Object> ping = inv.call(Methods.PING, null);
-        Map<String, Object> status = new LinkedHashMap<>(ping);
+        PingResult ping = inv.call(SystemApi.PING, NoParams.NONE);
+        Map<String, Object> status = new LinkedHashMap<>(SystemApi.PING.result().write(ping));
         status.put("socket", inv.root().socket().toString());
         inv.render(status, () -> {
             var t = inv.terminal();
-            t.println("bangerd " + ping.get("version") + " is running");
-            t.println("  pid     " + ping.get("pid"));
-            t.println("  uptime  " + Invocation.duration(ping.get("uptime_ms")));
+            t.println("bangerd " + ping.version() + " is running");
+            t.println("  pid     " + ping.pid());
+            t.println("  uptime  " + Invocation.duration(ping.uptimeMs()));
             t.println("  socket  " + inv.root().socket());
         });
         return 0;

@@ -2,14 +2,15 @@ package dev.banger.cli.commands;
 
 import dev.banger.cli.client.DaemonUnreachableException;
 import dev.banger.cli.client.RpcClient;
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.api.NoParams;
+import dev.banger.core.api.SystemApi;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
 @Command(name = "stop", description = "Ask bangerd to shut down and wait until it has. Running VMs keep running.")
-public final class DaemonStopCommand implements Callable<Integer> {
+public final class DaemonStopCommand implements Callable<Integer>, PrintsNoData {
 
     private static final Duration WAIT = Duration.ofSeconds(15);
 
@@ -24,8 +25,8 @@ public final class DaemonStopCommand implements Callable<Integer> {
         Path socket = inv.root().socket();
         long pid;
         try (RpcClient c = RpcClient.connect(socket)) {
-            pid = ((Number) Invocation.asMap(c.call(Methods.PING, null)).get("pid")).longValue();
-            c.call(Methods.SHUTDOWN, null);
+            pid = c.call(SystemApi.PING, NoParams.NONE).pid();
+            c.call(SystemApi.SHUTDOWN, NoParams.NONE);
         } catch (DaemonUnreachableException e) {
             inv.terminal().println("bangerd is not running (" + e.getMessage() + ")");
             return 0;

@@ -1,15 +1,18 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.console.Terminal;
 import dev.banger.cli.client.DaemonUnreachableException;
 import dev.banger.cli.client.RpcClient;
+import dev.banger.cli.console.Terminal;
 import dev.banger.cli.doctor.ClientChecks;
 import dev.banger.cli.exec.ProcessLauncher;
 import dev.banger.core.InstallRecord;
+import dev.banger.core.api.NoParams;
+import dev.banger.core.api.SystemApi;
+import dev.banger.core.api.SystemApi.DoctorReport;
 import dev.banger.core.model.DoctorCheck;
+import dev.banger.core.model.VersionInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.Json;
-import dev.banger.core.rpc.Methods;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,8 +30,8 @@ import picocli.CommandLine.Option;
  * host checks: from the daemon ({@code doctor} RPC, as root) when it answers, else from
  * {@code bangerd doctor --json} run here as this user. Read-only throughout.
  */
-@Command(name = "doctor", description = {"Check this host and this user for banger, read-only: one row per check,",
-        "PASS, WARN or FAIL, with what was found and the fix. Works while bangerd is down."},
+@Command(name = "doctor", description = {"Check this host and this user for banger, read-only.",
+        "One row per check, PASS, WARN or FAIL, with what was found and the fix. Works while bangerd is down."},
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:no check failed", "1:a check failed"})
 public final class DoctorCommand implements Callable<Integer> {
 
@@ -42,19 +45,22 @@ public final class DoctorCommand implements Callable<Integer> {
     }
 
     @Option(names = "--config", paramLabel = "FILE",
-            description = "bangerd's config for the host checks when the daemon is down (default: the installed one, else built-in defaults).")
+            description = "The config of bangerd for the host checks when the daemon is down (default: the installed one, else built-in defaults).")
     Path config;
+
+    /** The host checks when neither bangerd nor its local run could give them (a row says why). */
+    private static final DoctorReport NO_HOST_CHECKS = new DoctorReport(null, List.of());
 
     @Override
     public Integer call() throws IOException {
         RootCommand root = inv.root();
         Path socket = root.socket();
-        Map<String, Object> version = null;
-        Map<String, Object> host = null;
+        VersionInfo version = null;
+        DoctorReport host = null;
         String unreachable = null;
         try (RpcClient c = RpcClient.connect(socket)) {
-            version = Invocation.asMap(c.call(Methods.VERSION, null));
-            host = Invocation.asMap(c.call(Methods.DOCTOR, null));
+            version = c.call(SystemApi.VERSION, NoParams.NONE);
+            host = c.call(SystemApi.DOCTOR, NoParams.NONE);
         } catch (DaemonUnreachableException e) {
             unreachable = e.getMessage();
         } catch (BangerException e) {
@@ -80,28 +86,25 @@ public final class DoctorCommand implements Callable<Integer> {
             source = "local";
             host = localHostChecks(root, config != null ? config.toAbsolutePath() : installed.map(InstallRecord::config).orElse(null), rows);
         }
-        for (Map<String, Object> c : Invocation.asList(host.get("checks"))) {
-            rows.add(new DoctorCheck(String.valueOf(c.get("name")), String.valueOf(c.get("status")),
-                    strings(c.get("details")), strings(c.get("fix"))));
-        }
+        rows.addAll(host.checks());
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("source", source);
-        out.put("ran_as", host.get("ran_as"));
+        out.put("ran_as", host.ranAs());
         out.put("ok", rows.stream().noneMatch(DoctorCheck::failed));
         out.put("checks", rows.stream().map(DoctorCommand::asJson).toList());
-        String from = source.equals("daemon") ? "bangerd (as " + host.get("ran_as") + ")" : "this process (as " + host.get("ran_as") + "; bangerd is down)";
+        String from = source.equals("daemon") ? "bangerd (as " + host.ranAs() + ")" : "this process (as " + host.ranAs() + "; bangerd is down)";
         inv.render(out, () -> print(inv.terminal(), rows, from));
         return rows.stream().anyMatch(DoctorCheck::failed) ? RootCommand.EXIT_FAILED : 0;
     }
 
     /** {@code bangerd doctor --json} in a child process, as this user; a row saying why when it cannot run. */
-    private static Map<String, Object> localHostChecks(RootCommand root, Path configFile, List<DoctorCheck> rows) {
+    private static DoctorReport localHostChecks(RootCommand root, Path configFile, List<DoctorCheck> rows) {
         List<String> argv = new ArrayList<>();
         try {
             argv.add(DaemonStartCommand.locateDaemon(root).toString());
         } catch (BangerException e) {
             rows.add(DoctorCheck.fail("host checks", List.of(e.getMessage()), "run bangerd's doctor where it is installed: bangerd doctor"));
-            return Map.of();
+            return NO_HOST_CHECKS;
         }
         argv.addAll(List.of("doctor", "--json"));
         if (configFile != null) {
@@ -109,12 +112,11 @@ public final class DoctorCommand implements Callable<Integer> {
         }
         try {
             ProcessLauncher.Captured r = ProcessLauncher.runCapturing(argv, LOCAL_TIMEOUT);
-            Object parsed = Json.parse(r.stdout());
-            return Invocation.asMap(parsed);
-        } catch (IOException e) {
+            return SystemApi.DOCTOR.result().read(Json.parse(r.stdout()));
+        } catch (IOException | IllegalArgumentException e) { // no JSON, or not a doctor report
             rows.add(DoctorCheck.fail("host checks", List.of(String.join(" ", argv) + ": " + e.getMessage()),
                     "run it yourself to see why: " + String.join(" ", argv)));
-            return Map.of();
+            return NO_HOST_CHECKS;
         }
     }
 
@@ -149,9 +151,5 @@ public final class DoctorCommand implements Callable<Integer> {
         m.put("details", c.details());
         m.put("fix", c.fix());
         return m;
-    }
-
-    private static List<String> strings(Object o) {
-        return o instanceof List<?> l ? l.stream().map(String::valueOf).toList() : List.of();
     }
 }

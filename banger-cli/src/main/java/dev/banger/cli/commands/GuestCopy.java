@@ -3,6 +3,7 @@ package dev.banger.cli.commands;
 import dev.banger.cli.exec.ProcessLauncher;
 import dev.banger.cli.workspace.TempDirs;
 import dev.banger.cli.workspace.WorkspaceException;
+import dev.banger.core.api.VmApi.SshInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import java.io.IOException;
@@ -35,7 +36,7 @@ final class GuestCopy {
             throw new WorkspaceException(src + " cannot be read by you (" + System.getProperty("user.name") + ")");
         }
         String name = abs.getFileName() == null ? "." : abs.getFileName().toString();
-        Map<String, Object> info = GuestShell.info(inv, vm);
+        SshInfo info = GuestShell.info(inv, vm);
         String script = "D=" + GuestShell.quote(dst) + "; N=" + GuestShell.quote(name) + "\n" + """
                 if [ -d "$D" ]; then T="$D/$N"; else T="$D"; fi
                 P=$(dirname "$T")
@@ -55,14 +56,14 @@ final class GuestCopy {
 
     /** A tar stream on our stdin, extracted into the guest directory {@code dst} (created if missing). */
     static int tarToGuest(Invocation inv, String vm, String dst) {
-        Map<String, Object> info = GuestShell.info(inv, vm);
+        SshInfo info = GuestShell.info(inv, vm);
         String q = GuestShell.quote(dst);
         return GuestShell.exec(GuestShell.argv(info, List.of("-T"), "mkdir -p " + q + " && tar -x -f - -C " + q));
     }
 
     /** The guest's {@code src} as a tar stream on our stdout. */
     static int tarFromGuest(Invocation inv, String vm, String src) {
-        Map<String, Object> info = GuestShell.info(inv, vm);
+        SshInfo info = GuestShell.info(inv, vm);
         return GuestShell.exec(GuestShell.argv(info, List.of("-T"), tarScript(src)));
     }
 
@@ -76,7 +77,7 @@ final class GuestCopy {
         if (!Files.isDirectory(parent)) {
             throw new WorkspaceException(parent + " is not a directory");
         }
-        Map<String, Object> info = GuestShell.info(inv, vm);
+        SshInfo info = GuestShell.info(inv, vm);
         Path tmp;
         try {
             tmp = Files.createTempDirectory(parent, ".banger-cp.");

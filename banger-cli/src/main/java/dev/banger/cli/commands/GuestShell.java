@@ -1,15 +1,16 @@
 package dev.banger.cli.commands;
 
 import dev.banger.cli.exec.ProcessLauncher;
+import dev.banger.core.api.NameParams;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.api.VmApi.SshInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
-import dev.banger.core.rpc.Methods;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
@@ -25,13 +26,12 @@ final class GuestShell {
 
     /** Runs {@code command} in the VM (an interactive shell when empty); returns ssh's exit status, which is the command's. */
     static int run(Invocation inv, String vm, List<String> command) {
-        Map<String, Object> info = inv.call(Methods.VM_SSH, Map.of("name", vm));
-        return exec(argv(info, command));
+        return exec(argv(info(inv, vm), command));
     }
 
     /** The {@code vm.ssh} answer: address, key, known_hosts, and the last ship's guest path (or null). */
-    static Map<String, Object> info(Invocation inv, String vm) {
-        return inv.call(Methods.VM_SSH, Map.of("name", vm));
+    static SshInfo info(Invocation inv, String vm) {
+        return inv.call(VmApi.SSH, new NameParams(vm));
     }
 
     /** Runs the system ssh (or a pipeline's argv) on our terminal; its exit status. */
@@ -49,9 +49,7 @@ final class GuestShell {
     }
 
     /** The key file whose mode OpenSSH accepts for us: the 0600 one if we own it, else the group's copy. */
-    static String identity(Map<String, Object> info) {
-        String own = String.valueOf(info.get("identity_file"));
-        Object group = info.get("group_identity_file");
+    static String identity(String own, String group) {
         try {
             if (group == null || Files.getOwner(Path.of(own)).getName().equals(System.getProperty("user.name"))) {
                 return own;
@@ -59,14 +57,14 @@ final class GuestShell {
         } catch (IOException e) {
             // Cannot even stat it: the group's copy is our only chance.
         }
-        return String.valueOf(group);
+        return group;
     }
 
     /**
      * One word after {@code --} is a command line for the guest's login shell, as with ssh
      * ({@code vm ssh VM -- 'echo a; echo b'}); several words are run exactly as given.
      */
-    static List<String> argv(Map<String, Object> info, List<String> command) {
+    static List<String> argv(SshInfo info, List<String> command) {
         if (command.isEmpty()) {
             return argv(info, List.of("-t"), null);
         }
@@ -74,13 +72,13 @@ final class GuestShell {
     }
 
     /** ssh with banger's key and pinned known_hosts, {@code flags} before the destination, then the remote command (if any). */
-    static List<String> argv(Map<String, Object> info, List<String> flags, String remote) {
-        List<String> argv = new ArrayList<>(List.of("ssh", "-i", identity(info),
-                "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=" + info.get("known_hosts_file"),
+    static List<String> argv(SshInfo info, List<String> flags, String remote) {
+        List<String> argv = new ArrayList<>(List.of("ssh", "-i", identity(info.identityFile(), info.groupIdentityFile()),
+                "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=" + info.knownHostsFile(),
                 "-o", "StrictHostKeyChecking=yes", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
-                "-p", String.valueOf(info.get("port"))));
+                "-p", String.valueOf(info.port())));
         argv.addAll(flags);
-        argv.add(info.get("user") + "@" + info.get("ip"));
+        argv.add(info.user() + "@" + info.ip());
         if (remote != null) {
             argv.add("--");
             argv.add(remote);

@@ -1,8 +1,8 @@
 package dev.banger.cli.commands;
 
+import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.ImageApi.CachePruneResult;
 import dev.banger.core.units.Sizes;
-import dev.banger.core.rpc.Methods;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -23,17 +23,14 @@ public final class ImageCachePruneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Map<String, Object> r = inv.call(Methods.IMAGE_CACHE_PRUNE, Map.of("dry_run", dryRun));
-        inv.render(r, () -> inv.terminal().println(line(r)));
+        CachePruneResult r = inv.call(ImageApi.CACHE_PRUNE, new ImageApi.CachePruneParams(dryRun));
+        inv.render(ImageApi.CACHE_PRUNE, r, () -> inv.terminal().println(line(r)));
         return 0;
     }
 
     /** "freed 1.2G across 47 blob(s) in /var/cache/banger/oci", or "would free ..." for a dry run. */
-    static String line(Map<String, Object> r) {
-        long bytes = ((Number) r.get("bytes")).longValue();
-        long blobs = ((Number) r.get("blobs")).longValue();
-        long builds = r.get("builds") instanceof Number n ? n.longValue() : 0;
-        return (Boolean.TRUE.equals(r.get("dry_run")) ? "would free " : "freed ") + Sizes.format(bytes) + " across " + blobs
-                + " blob(s)" + (builds > 0 ? " and " + builds + " built rootfs(es)" : "") + " in " + r.get("dir");
+    static String line(CachePruneResult r) {
+        return (r.dryRun() ? "would free " : "freed ") + Sizes.format(r.bytes()) + " across " + r.blobs()
+                + " blob(s)" + (r.builds() > 0 ? " and " + r.builds() + " built rootfs(es)" : "") + " in " + r.dir();
     }
 }

@@ -1,6 +1,6 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.api.ImageApi;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -19,7 +19,7 @@ public final class ImageDeleteCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return inv.callOnName(Methods.IMAGE_DELETE, image, false,
-                (inv, i) -> inv.terminal().println("deleted image " + i.get("name") + " (" + i.get("id") + ")"));
+        return inv.callOnName(ImageApi.DELETE, image, false,
+                (inv, i) -> inv.terminal().println("deleted image " + i.name() + " (" + i.id() + ")"));
     }
 }

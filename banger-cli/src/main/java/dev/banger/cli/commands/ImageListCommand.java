@@ -1,9 +1,10 @@
 package dev.banger.cli.commands;
 
 import dev.banger.cli.console.Table;
+import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.NoParams;
+import dev.banger.core.model.ImageInfo;
 import dev.banger.core.units.Sizes;
-import dev.banger.core.rpc.Methods;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
@@ -18,12 +19,11 @@ public final class ImageListCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Map<String, Object> r = inv.call(Methods.IMAGE_LIST, null);
-        inv.render(r, () -> {
+        ImageApi.ImageList r = inv.call(ImageApi.LIST, NoParams.NONE);
+        inv.render(ImageApi.LIST, r, () -> {
             Table t = new Table("NAME", "ID", "SIZE", "KERNEL", "WORK-SEED", "SOURCE");
-            for (Map<String, Object> i : Invocation.asList(r.get("images"))) {
-                t.row(i.get("name"), i.get("id"), Sizes.format(((Number) i.get("size_bytes")).longValue()),
-                        i.get("kernel_name"), i.get("work_seed_path") == null ? "no" : "yes", i.get("source"));
+            for (ImageInfo i : r.images()) {
+                t.row(i.name(), i.id(), Sizes.format(i.sizeBytes()), i.kernelName(), i.workSeedPath() == null ? "no" : "yes", i.source());
             }
             inv.terminal().out().print(t.render());
             inv.terminal().out().flush();
@@ -32,20 +32,20 @@ public final class ImageListCommand implements Callable<Integer> {
     }
 
     /** The image's card, as `image show` and the end of `image pull` print it. */
-    static void describe(Invocation inv, Map<String, Object> i) {
+    static void describe(Invocation inv, ImageInfo i) {
         var t = inv.terminal();
-        t.println("name       " + i.get("name"));
-        t.println("id         " + i.get("id"));
-        t.println("size       " + Sizes.format(((Number) i.get("size_bytes")).longValue()));
-        t.println("kernel     " + (i.get("kernel_name") == null ? "(none: pass --kernel-ref, or VMs use the default kernel)" : i.get("kernel_name")));
-        t.println("source     " + i.get("source"));
-        if (i.get("digest") != null) {
-            t.println("digest     " + i.get("digest"));
+        t.println("name       " + i.name());
+        t.println("id         " + i.id());
+        t.println("size       " + Sizes.format(i.sizeBytes()));
+        t.println("kernel     " + (i.kernelName() == null ? "(none: pass --kernel-ref, or VMs use the default kernel)" : i.kernelName()));
+        t.println("source     " + i.source());
+        if (i.digest() != null) {
+            t.println("digest     " + i.digest());
         }
-        if (Boolean.FALSE.equals(i.get("managed"))) {
+        if (!i.managed()) {
             t.println("managed    no (your files, left where they are; `banger image promote` copies them in)");
         }
-        t.println("rootfs     " + i.get("rootfs_path"));
-        t.println("work-seed  " + (i.get("work_seed_path") == null ? "(none: guest /root will be empty)" : i.get("work_seed_path")));
+        t.println("rootfs     " + i.rootfsPath());
+        t.println("work-seed  " + (i.workSeedPath() == null ? "(none: guest /root will be empty)" : i.workSeedPath()));
     }
 }

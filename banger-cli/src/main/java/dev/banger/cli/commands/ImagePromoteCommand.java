@@ -1,6 +1,6 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.api.ImageApi;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -21,6 +21,6 @@ public final class ImagePromoteCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return inv.callOnName(Methods.IMAGE_PROMOTE, image, true, ImageListCommand::describe);
+        return inv.callOnName(ImageApi.PROMOTE, image, true, ImageListCommand::describe);
     }
 }

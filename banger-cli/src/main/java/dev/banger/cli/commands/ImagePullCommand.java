@@ -1,15 +1,16 @@
 package dev.banger.cli.commands;
 
 import dev.banger.cli.registry.DockerCredentials;
+import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.RegistryLogin;
+import dev.banger.core.model.ImageInfo;
 import dev.banger.core.units.Sizes;
-import dev.banger.core.rpc.Methods;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -54,9 +55,8 @@ public final class ImagePullCommand implements Callable<Integer> {
             Sizes.parse("--size", size); // refuse before contacting the daemon
         }
         Invocation inv = Invocation.of(spec);
-        Map<String, Object> image = inv.callWithProgress(Methods.IMAGE_PULL,
-                Invocation.params("ref", ref, "name", name, "kernel_ref", kernelRef, "size", size, "auth", login(inv)));
-        inv.render(image, () -> ImageListCommand.describe(inv, image));
+        ImageInfo image = inv.callWithProgress(ImageApi.PULL, new ImageApi.PullParams(ref, name, kernelRef, size, login(inv)));
+        inv.render(ImageApi.PULL, image, () -> ImageListCommand.describe(inv, image));
         return 0;
     }
 
@@ -70,18 +70,18 @@ public final class ImagePullCommand implements Callable<Integer> {
         }
         String lower = bundle.toLowerCase(java.util.Locale.ROOT);
         Invocation inv = Invocation.of(spec);
-        Map<String, Object> image;
+        ImageInfo image;
         if (lower.startsWith("http://") || lower.startsWith("https://") || bundle.contains("://")) {
-            image = inv.callWithProgress(Methods.IMAGE_BUNDLE_PULL, Invocation.params("bundle", bundle, "sha256", sha256, "name", name));
+            image = inv.callWithProgress(ImageApi.BUNDLE_PULL, new ImageApi.BundlePullParams(bundle, sha256, name));
         } else {
             Path file = Path.of(bundle).toAbsolutePath().normalize();
             try (FileStreams files = new FileStreams(inv)) {
-                image = inv.callWithProgress(Methods.IMAGE_BUNDLE_PULL, Invocation.params("bundle_stream",
-                        files.upload("--bundle", file), "label", file.toString(), "sha256", sha256, "name", name));
+                image = inv.callWithProgress(ImageApi.BUNDLE_PULL,
+                        new ImageApi.BundlePullParams(null, sha256, name, files.upload("--bundle", file), file.toString()));
                 files.await();
             }
         }
-        inv.render(image, () -> ImageListCommand.describe(inv, image));
+        inv.render(ImageApi.BUNDLE_PULL, image, () -> ImageListCommand.describe(inv, image));
         return 0;
     }
 
@@ -90,10 +90,10 @@ public final class ImagePullCommand implements Callable<Integer> {
      * helpers run as this user), for the daemon to use in this pull only; null when there are
      * none. A config or helper that fails is reported and the pull goes on without credentials.
      */
-    private Map<String, Object> login(Invocation inv) {
+    private RegistryLogin login(Invocation inv) {
         try {
             return DockerCredentials.fromEnvironment(inv.root().env()).forReference(ref)
-                    .map(l -> Map.<String, Object>of("username", l.username(), "password", l.password()))
+                    .map(l -> new RegistryLogin(l.username(), l.password()))
                     .orElse(null);
         } catch (java.io.IOException e) {
             inv.terminal().hint("pulling without registry credentials: " + e.getMessage());

@@ -1,13 +1,15 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.ImageApi.RegisterParams;
+import dev.banger.core.model.ImageInfo;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "register", description = {
+        "Record an ext4 rootfs and its kernel as an image.",
         "As root: record an ext4 rootfs you keep where it is, an unmanaged image (banger never writes, moves or deletes its files);",
         "`banger image promote` copies it into banger's images dir later.",
         "As anyone else: the files are read with your rights and copied in, a managed image (register and promote in one step):",
@@ -38,21 +40,20 @@ public final class ImageRegisterCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Map<String, Object> image;
+        ImageInfo image;
         if (FileStreams.asRoot()) {
-            image = inv.call(Methods.IMAGE_REGISTER, Invocation.params("name", name, "rootfs", absolute(rootfs),
-                    "kernel", absolute(kernel), "initrd", absolute(initrd), "kernel_ref", kernelRef));
+            image = inv.call(ImageApi.REGISTER, new RegisterParams(name, absolute(rootfs), absolute(kernel), absolute(initrd), kernelRef));
         } else {
             try (FileStreams files = new FileStreams(inv)) {
-                image = inv.callWithProgress(Methods.IMAGE_REGISTER, Invocation.params("name", name,
-                        "rootfs_stream", files.upload("--rootfs", rootfs),
-                        "kernel_stream", kernel == null ? null : files.upload("--kernel", kernel),
-                        "initrd_stream", initrd == null ? null : files.upload("--initrd", initrd),
-                        "kernel_ref", kernelRef, "label", absolute(rootfs)));
+                String rootfsStream = files.upload("--rootfs", rootfs);
+                String kernelStream = kernel == null ? null : files.upload("--kernel", kernel);
+                String initrdStream = initrd == null ? null : files.upload("--initrd", initrd);
+                image = inv.callWithProgress(ImageApi.REGISTER, new RegisterParams(name, null, null, null, kernelRef,
+                        rootfsStream, kernelStream, initrdStream, absolute(rootfs)));
                 files.await();
             }
         }
-        inv.render(image, () -> ImageListCommand.describe(inv, image));
+        inv.render(ImageApi.REGISTER, image, () -> ImageListCommand.describe(inv, image));
         return 0;
     }
 

@@ -1,6 +1,6 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.api.ImageApi;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -19,6 +19,6 @@ public final class ImageShowCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return inv.callOnName(Methods.IMAGE_SHOW, image, false, ImageListCommand::describe);
+        return inv.callOnName(ImageApi.SHOW, image, false, ImageListCommand::describe);
     }
 }

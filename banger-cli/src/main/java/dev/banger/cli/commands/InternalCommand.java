@@ -3,6 +3,6 @@ package dev.banger.cli.commands;
 import picocli.CommandLine.Command;
 
 @Command(name = "internal", hidden = true, description = "Tools for building banger images. Not a stable interface.",
-        subcommands = {InternalMakeBundleCommand.class})
+        subcommands = {InternalMakeBundleCommand.class, InternalManPagesCommand.class})
 public final class InternalCommand {
 }

@@ -1,9 +1,11 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.units.Sizes;
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.ImageApi.BundleMade;
+import dev.banger.core.api.ImageApi.BundleMakeParams;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.core.units.Sizes;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.AccessDeniedException;
@@ -13,8 +15,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -70,13 +70,13 @@ public final class InternalMakeBundleCommand implements Callable<Integer> {
             Sizes.parse("--size", size);
         }
         Path target = out.toAbsolutePath().normalize();
-        Map<String, Object> b;
+        BundleMade b;
         try (FileStreams files = new FileStreams(inv); OutputStream sink = create(target)) {
             boolean kept = false;
             try {
-                b = new LinkedHashMap<>(inv.callWithProgress(Methods.IMAGE_BUNDLE_MAKE, Invocation.params(
-                        "rootfs_tar_stream", files.upload("--rootfs-tar", rootfsTar), "name", name, "kernel_ref", kernelRef,
-                        "distro", distro, "size", size, "out_stream", files.download(sink))));
+                String tarStream = files.upload("--rootfs-tar", rootfsTar);
+                b = inv.callWithProgress(ImageApi.BUNDLE_MAKE, new BundleMakeParams(null, name, kernelRef, distro, null, size,
+                        tarStream, files.download(sink)));
                 files.await();
                 kept = true;
             } finally {
@@ -88,14 +88,13 @@ public final class InternalMakeBundleCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "cannot write --out " + target + ": " + e.getMessage());
         }
-        b.put("path", target.toString());
-        Map<String, Object> made = b;
-        inv.render(made, () -> {
+        BundleMade made = new BundleMade(target.toString(), b.sha256(), b.sizeBytes(), b.name(), b.kernelRef(), b.workSeed());
+        inv.render(ImageApi.BUNDLE_MAKE, made, () -> {
             var t = inv.terminal();
-            t.println("bundle  " + made.get("path") + " (" + Sizes.format(((Number) made.get("size_bytes")).longValue())
-                    + (Boolean.TRUE.equals(made.get("work_seed")) ? ", with work-seed" : ", no work-seed") + ")");
-            t.println("sha256  " + made.get("sha256"));
-            t.println("pull it with: banger image pull --bundle " + made.get("path") + " --sha256 " + made.get("sha256"));
+            t.println("bundle  " + made.path() + " (" + Sizes.format(made.sizeBytes())
+                    + (made.workSeed() ? ", with work-seed" : ", no work-seed") + ")");
+            t.println("sha256  " + made.sha256());
+            t.println("pull it with: banger image pull --bundle " + made.path() + " --sha256 " + made.sha256());
         });
         return 0;
     }

@@ -1,11 +1,12 @@
 package dev.banger.cli.commands;
 
+import dev.banger.cli.client.RpcClient;
 import dev.banger.cli.console.ProgressPrinter;
 import dev.banger.cli.console.Terminal;
-import dev.banger.cli.client.RpcClient;
+import dev.banger.core.api.NameParams;
+import dev.banger.core.api.RpcMethod;
 import dev.banger.core.rpc.Json;
-import java.util.List;
-import java.util.Map;
+import java.util.function.BiConsumer;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** What every subcommand needs from the root: the socket, --json, the terminal. */
@@ -19,50 +20,44 @@ record Invocation(RootCommand root) {
         return root.terminal();
     }
 
-    /** One request on a fresh connection; the result as a JSON object. */
-    Map<String, Object> call(String method, Map<String, Object> params) {
+    /** One request on a fresh connection. */
+    <P, R> R call(RpcMethod<P, R> method, P params) {
         try (RpcClient client = RpcClient.connect(root.socket())) {
-            return asMap(client.call(method, params));
+            return client.call(method, params);
         }
     }
 
     /** A long request: progress goes to stderr (a live line on a terminal) until the answer arrives. */
-    Map<String, Object> callWithProgress(String method, Map<String, Object> params) {
+    <P, R> R callWithProgress(RpcMethod<P, R> method, P params) {
         ProgressPrinter printer = new ProgressPrinter(terminal());
         try (RpcClient client = RpcClient.connect(root.socket(), RpcClient.LONG_TIMEOUT)) {
-            return asMap(client.call(method, params, root.json() ? RpcClient.ProgressListener.IGNORE : printer));
+            return client.call(method, params, root.json() ? RpcClient.ProgressListener.IGNORE : printer);
         } finally {
             printer.finish();
         }
     }
 
     /** A long request whose progress nobody watches, e.g. one of several VM boots at once. */
-    Map<String, Object> callQuietly(String method, Map<String, Object> params) {
+    <P, R> R callQuietly(RpcMethod<P, R> method, P params) {
         try (RpcClient client = RpcClient.connect(root.socket(), RpcClient.LONG_TIMEOUT)) {
-            return asMap(client.call(method, params));
+            return client.call(method, params);
         }
     }
 
     /** The common shape of show/delete/promote/pull: one name to one method, the answer rendered. */
-    int callOnName(String method, String name, boolean longRunning, java.util.function.BiConsumer<Invocation, Map<String, Object>> human) {
-        Map<String, Object> params = Map.of("name", name);
-        Map<String, Object> r = longRunning ? callWithProgress(method, params) : call(method, params);
-        render(r, () -> human.accept(this, r));
+    <R> int callOnName(RpcMethod<NameParams, R> method, String name, boolean longRunning, BiConsumer<Invocation, R> human) {
+        NameParams params = new NameParams(name);
+        R r = longRunning ? callWithProgress(method, params) : call(method, params);
+        render(method, r, () -> human.accept(this, r));
         return 0;
     }
 
-    /** Params without the options the user left out. */
-    static Map<String, Object> params(Object... keyValues) {
-        Map<String, Object> m = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < keyValues.length; i += 2) {
-            if (keyValues[i + 1] != null) {
-                m.put((String) keyValues[i], keyValues[i + 1]);
-            }
-        }
-        return m;
+    /** Prints the result as the daemon sent it under --json, else runs the human rendering. */
+    <R> void render(RpcMethod<?, R> method, R result, Runnable human) {
+        render(method.result().write(result), human);
     }
 
-    /** Prints the JSON result under --json, else runs the human rendering. */
+    /** Prints the JSON result under --json (a command's own object), else runs the human rendering. */
     void render(Object result, Runnable human) {
         if (root.json()) {
             terminal().println(Json.writePretty(result));
@@ -71,19 +66,9 @@ record Invocation(RootCommand root) {
         }
     }
 
-    @SuppressWarnings("unchecked")
-    static Map<String, Object> asMap(Object o) {
-        return o instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
-    }
-
-    @SuppressWarnings("unchecked")
-    static List<Map<String, Object>> asList(Object o) {
-        return o instanceof List<?> l ? (List<Map<String, Object>>) l : List.of();
-    }
-
     /** 3723000 ms as "1h2m3s"; short and unambiguous for uptimes. */
-    static String duration(Object millis) {
-        long s = millis instanceof Number n ? n.longValue() / 1000 : 0;
+    static String duration(long millis) {
+        long s = millis / 1000;
         if (s < 60) return s + "s";
         if (s < 3600) return (s / 60) + "m" + (s % 60) + "s";
         return (s / 3600) + "h" + (s % 3600 / 60) + "m";

@@ -1,9 +1,10 @@
 package dev.banger.cli.commands;
 
+import dev.banger.core.api.KernelApi;
+import dev.banger.core.api.KernelApi.KernelImportParams;
+import dev.banger.core.model.KernelInfo;
 import dev.banger.core.rpc.BangerException;
-import dev.banger.core.rpc.Methods;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -41,15 +42,15 @@ public final class KernelImportCommand implements Callable<Integer> {
             throw BangerException.badRequest("kernel import needs exactly one of --from DIR (a directory with vmlinuz) "
                     + "and --deb FILE (a Debian linux-image package)");
         }
-        Map<String, Object> k;
+        KernelInfo k;
         try (FileStreams files = new FileStreams(inv)) {
-            k = inv.callWithProgress(Methods.KERNEL_IMPORT, Invocation.params("name", name, "version", version, "distro", distro,
-                    "from_stream", from == null ? null : files.uploadTar("--from", from),
-                    "deb_stream", deb == null ? null : files.upload("--deb", deb),
-                    "label", absolute(from != null ? from : deb)));
+            String fromStream = from == null ? null : files.uploadTar("--from", from);
+            String debStream = deb == null ? null : files.upload("--deb", deb);
+            k = inv.callWithProgress(KernelApi.IMPORT, new KernelImportParams(name, null, version, distro, null,
+                    fromStream, debStream, absolute(from != null ? from : deb)));
             files.await();
         }
-        inv.render(k, () -> KernelListCommand.describe(inv, k));
+        inv.render(KernelApi.IMPORT, k, () -> KernelListCommand.describe(inv, k));
         return 0;
     }
 

@@ -1,14 +1,17 @@
 package dev.banger.cli.commands;
 
 import dev.banger.cli.console.Table;
-import dev.banger.core.rpc.Methods;
-import java.util.Map;
+import dev.banger.core.api.KernelApi;
+import dev.banger.core.api.KernelApi.CatalogKernel;
+import dev.banger.core.api.KernelApi.KernelCatalogList;
+import dev.banger.core.api.NoParams;
+import dev.banger.core.model.KernelInfo;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "list", aliases = "ls", description = {"List imported kernels,",
-        "or with --available the kernel catalog's (what `banger kernel pull NAME` and `image pull --kernel-ref NAME` can fetch)."})
+@Command(name = "list", aliases = "ls", description = {"List imported kernels, or with --available the kernel catalog.",
+        "The catalog is what `banger kernel pull NAME` and `image pull --kernel-ref NAME` can fetch."})
 public final class KernelListCommand implements Callable<Integer> {
 
     private final Invocation inv;
@@ -25,12 +28,12 @@ public final class KernelListCommand implements Callable<Integer> {
         if (available) {
             return catalog(inv);
         }
-        Map<String, Object> r = inv.call(Methods.KERNEL_LIST, null);
-        inv.render(r, () -> {
+        KernelApi.KernelList r = inv.call(KernelApi.LIST, NoParams.NONE);
+        inv.render(KernelApi.LIST, r, () -> {
             Table t = new Table("NAME", "VERSION", "DISTRO", "INITRD", "VMLINUX", "SOURCE");
-            for (Map<String, Object> k : Invocation.asList(r.get("kernels"))) {
-                t.row(k.get("name"), k.get("version"), k.get("distro"), k.get("initrd_path") == null ? "no" : "yes",
-                        k.get("vmlinux_path") == null ? "no" : "yes", k.get("source"));
+            for (KernelInfo k : r.kernels()) {
+                t.row(k.name(), k.version(), k.distro(), k.initrdPath() == null ? "no" : "yes",
+                        k.vmlinuxPath() == null ? "no" : "yes", k.source());
             }
             inv.terminal().out().print(t.render());
             inv.terminal().out().flush();
@@ -39,16 +42,15 @@ public final class KernelListCommand implements Callable<Integer> {
     }
 
     private static int catalog(Invocation inv) {
-        Map<String, Object> r = inv.call(Methods.KERNEL_CATALOG, null);
-        inv.render(r, () -> {
-            if (Invocation.asList(r.get("kernels")).isEmpty()) {
-                inv.terminal().println("the kernel catalog (" + r.get("catalog") + ") lists no kernels");
+        KernelCatalogList r = inv.call(KernelApi.CATALOG_LIST, NoParams.NONE);
+        inv.render(KernelApi.CATALOG_LIST, r, () -> {
+            if (r.kernels().isEmpty()) {
+                inv.terminal().println("the kernel catalog (" + r.catalog() + ") lists no kernels");
                 return;
             }
             Table t = new Table("NAME", "VERSION", "DISTRO", "IMPORTED", "SOURCE");
-            for (Map<String, Object> k : Invocation.asList(r.get("kernels"))) {
-                t.row(k.get("name"), k.get("version"), k.get("distro"), imported(k),
-                        k.get("url") != null ? k.get("url") : "apt: " + k.get("package"));
+            for (CatalogKernel k : r.kernels()) {
+                t.row(k.name(), k.version(), k.distro(), imported(k), k.url() != null ? k.url() : "apt: " + k.aptPackage());
             }
             inv.terminal().out().print(t.render());
             inv.terminal().out().flush();
@@ -57,22 +59,22 @@ public final class KernelListCommand implements Callable<Integer> {
     }
 
     /** yes; no; or "other build": the name is taken by a kernel that is not this entry's package. */
-    static String imported(Map<String, Object> k) {
-        if (!Boolean.TRUE.equals(k.get("imported"))) {
+    static String imported(CatalogKernel k) {
+        if (!k.imported()) {
             return "no";
         }
         // An apt entry pins no sha256: whatever apt fetched is this entry's package.
-        return k.get("sha256") == null || java.util.Objects.equals(k.get("imported_sha256"), k.get("sha256")) ? "yes" : "other build";
+        return k.sha256() == null || k.sha256().equals(k.importedSha256()) ? "yes" : "other build";
     }
 
-    static void describe(Invocation inv, Map<String, Object> k) {
+    static void describe(Invocation inv, KernelInfo k) {
         var t = inv.terminal();
-        t.println("name     " + k.get("name"));
-        t.println("version  " + (k.get("version") == null ? "-" : k.get("version")));
-        t.println("vmlinuz  " + k.get("vmlinuz_path"));
-        t.println("vmlinux  " + (k.get("vmlinux_path") == null ? "- (QEMU only)" : k.get("vmlinux_path")));
-        t.println("initrd   " + (k.get("initrd_path") == null ? "-" : k.get("initrd_path")));
-        t.println("modules  " + (k.get("modules_path") == null ? "-" : k.get("modules_path")));
-        t.println("source   " + k.get("source"));
+        t.println("name     " + k.name());
+        t.println("version  " + (k.version() == null ? "-" : k.version()));
+        t.println("vmlinuz  " + k.vmlinuzPath());
+        t.println("vmlinux  " + (k.vmlinuxPath() == null ? "- (QEMU only)" : k.vmlinuxPath()));
+        t.println("initrd   " + (k.initrdPath() == null ? "-" : k.initrdPath()));
+        t.println("modules  " + (k.modulesPath() == null ? "-" : k.modulesPath()));
+        t.println("source   " + k.source());
     }
 }

@@ -1,12 +1,12 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.api.KernelApi;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "pull", description = {"Download a kernel of the kernel catalog (see `banger kernel list --available`),",
-        "check its sha256 and import it under its catalog name. Downloads are cached: a second pull fetches nothing."})
+@Command(name = "pull", description = {"Download a kernel of the kernel catalog, check its sha256 and import it under its catalog name.",
+        "See `banger kernel list --available` for the catalog. Downloads are cached: a second pull fetches nothing."})
 public final class KernelPullCommand implements Callable<Integer> {
 
     private final Invocation inv;
@@ -20,6 +20,6 @@ public final class KernelPullCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return inv.callOnName(Methods.KERNEL_PULL, name, true, KernelListCommand::describe);
+        return inv.callOnName(KernelApi.PULL, name, true, KernelListCommand::describe);
     }
 }

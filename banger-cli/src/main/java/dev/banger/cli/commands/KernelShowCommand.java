@@ -1,6 +1,6 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.api.KernelApi;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -14,11 +14,11 @@ public final class KernelShowCommand implements Callable<Integer> {
         this.inv = new Invocation(root);
     }
 
-    @Parameters(paramLabel = "NAME")
+    @Parameters(paramLabel = "KERNEL", description = "The kernel's name.")
     String name;
 
     @Override
     public Integer call() {
-        return inv.callOnName(Methods.KERNEL_SHOW, name, false, KernelListCommand::describe);
+        return inv.callOnName(KernelApi.SHOW, name, false, KernelListCommand::describe);
     }
 }

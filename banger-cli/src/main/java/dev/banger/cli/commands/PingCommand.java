@@ -1,7 +1,8 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
-import java.util.Map;
+import dev.banger.core.api.NoParams;
+import dev.banger.core.api.SystemApi;
+import dev.banger.core.model.PingResult;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
@@ -16,9 +17,9 @@ public final class PingCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Map<String, Object> r = inv.call(Methods.PING, null);
-        inv.render(r, () -> inv.terminal().println("pong from bangerd " + r.get("version") + " (pid " + r.get("pid")
-                + ", up " + Invocation.duration(r.get("uptime_ms")) + ")"));
+        PingResult r = inv.call(SystemApi.PING, NoParams.NONE);
+        inv.render(SystemApi.PING, r, () -> inv.terminal().println("pong from bangerd " + r.version() + " (pid " + r.pid()
+                + ", up " + Invocation.duration(r.uptimeMs()) + ")"));
         return 0;
     }
 }

@@ -1,19 +1,20 @@
 package dev.banger.cli.commands;
 
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-@Command(name = "ps", description = "List VMs (same as `banger vm list`).")
-public final class PsCommand implements Callable<Integer> {
+@Command(name = "ps", description = "List running VMs, or all of them with -a, like docker ps.")
+public final class PsCommand extends VmListing {
 
-    private final Invocation inv;
+    @Option(names = {"-a", "--all"}, description = "Stopped VMs too.")
+    boolean all;
 
     PsCommand(RootCommand root) {
-        this.inv = new Invocation(root);
+        super(root);
     }
 
     @Override
-    public Integer call() {
-        return VmListCommand.print(inv);
+    boolean all() {
+        return all;
     }
 }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ScopeType;
 
@@ -30,11 +31,12 @@ public final class RootCommand implements Runnable {
 
     /**
      * The top-level commands, in help order. Only the one a command line names gets a picocli
-     * model: building the model of every command costs more start-up than the command itself.
+     * model (and below it only the named subcommand): building the model of every command costs
+     * more start-up than the command itself.
      */
     private static final List<Class<?>> COMMANDS = List.of(VmCommand.class, PsCommand.class, PingCommand.class, VersionCommand.class, ImageCommand.class,
-            KernelCommand.class, DaemonCommand.class, DoctorCommand.class, SystemCommand.class, CompletionCommand.class,
-            InternalCommand.class, SshConfigCommand.class, SshProxyCommand.class);
+            KernelCommand.class, DaemonCommand.class, DoctorCommand.class, SystemCommand.class, UpdateCommand.class, CompletionCommand.class,
+            InternalCommand.class, SshConfigCommand.class, SshProxyCommand.class, CompleteCommand.class);
 
     // The root's options are declared in rootOptions(), not with @Option: every annotation type
     // picocli reads costs a dynamic proxy class at start-up (~10 ms each, which no AOT cache keeps).
@@ -49,9 +51,17 @@ public final class RootCommand implements Runnable {
         this.terminal = terminal;
     }
 
-    /** The tree for one command line: only the top-level command it names gets a model. */
+    /** The tree for one command line: only the commands it names get a model (see {@link #model}). */
     public CommandLine commandLine(String... args) {
-        CommandLine cl = commandLine(this, commandWord(args));
+        CommandLine cl = commandLine(this, args);
+        cl.setExecutionStrategy(parse -> {
+            CommandLine command = parse.asCommandLineList().getLast();
+            if (json && command.getCommand() instanceof PrintsNoData) {
+                throw new CommandLine.ParameterException(command,
+                        "--json: `" + command.getCommandSpec().qualifiedName() + "` prints nothing to parse");
+            }
+            return new CommandLine.RunLast().execute(parse);
+        });
         cl.setOut(terminal.out());
         cl.setErr(terminal.err());
         return cl;
@@ -59,25 +69,73 @@ public final class RootCommand implements Runnable {
 
     /** The command tree with every top-level command, as help and completion scripts need it. */
     public static CommandLine fullCommandLine(RootCommand root) {
-        return commandLine(root, null);
+        return commandLine(root, new String[0]);
     }
 
-    private static CommandLine commandLine(RootCommand root, String word) {
-        CommandLine cl = new CommandLine(root, new CommandFactory(root));
+    /** The tree for {@code args}: only the commands they name get a model (all top-level ones for none or an unknown word). */
+    static CommandLine commandLine(RootCommand root, String[] args) {
+        CommandFactory factory = new CommandFactory(root);
+        CommandLine cl = new CommandLine(root, factory);
         rootOptions(root, cl.getCommandSpec());
-        List<Class<?>> named = COMMANDS.stream().filter(c -> names(c).contains(word)).toList();
-        for (Class<?> c : named.isEmpty() ? COMMANDS : named) { // no or unknown word: all, for help and suggestions
-            cl.addSubcommand(c);
+        int at = nextWord(args, 0);
+        Class<?> named = at < 0 ? null : named(COMMANDS, args[at]);
+        if (named != null) {
+            cl.addSubcommand(model(named, args, at + 1, factory));
+        } else { // no or unknown word: all, for help and suggestions
+            for (Class<?> c : COMMANDS) {
+                cl.addSubcommand(c);
+            }
         }
         withHelpOptions(cl);
         return cl;
+    }
+
+    /**
+     * The model of {@code command} whose arguments start at {@code args[from]}: a group (vm, image,
+     * ...) gets only the subcommand the next word names, recursively. Every subcommand's model
+     * costs class loading and annotation reading at start-up, a whole group's tens of ms. A group
+     * whose next word names none of its subcommands (none given, --help, a typo) gets all of them,
+     * for its help and picocli's suggestions.
+     */
+    private static CommandLine model(Class<?> command, String[] args, int from, CommandFactory factory) {
+        Command annotation = command.getAnnotation(Command.class);
+        int at = nextWord(args, from);
+        Class<?> named = at < 0 ? null : named(List.of(annotation.subcommands()), args[at]);
+        if (named == null) {
+            return new CommandLine(command, factory);
+        }
+        // The group as picocli would make it from its annotation, minus the other subcommands.
+        CommandSpec spec = CommandSpec.wrapWithoutInspection(create(factory, command), factory);
+        spec.name(annotation.name()).aliases(annotation.aliases());
+        spec.usageMessage().description(annotation.description()).hidden(annotation.hidden());
+        CommandLine group = new CommandLine(spec, factory);
+        group.addSubcommand(model(named, args, at + 1, factory));
+        return group;
+    }
+
+    private static Object create(CommandFactory factory, Class<?> command) {
+        try {
+            return factory.create(command);
+        } catch (Exception e) {
+            throw new CommandLine.InitializationException("cannot create " + command.getName(), e);
+        }
+    }
+
+    /** The command among {@code commands} that {@code word} names, or null. */
+    private static Class<?> named(List<Class<?>> commands, String word) {
+        for (Class<?> c : commands) {
+            if (names(c).contains(word)) {
+                return c;
+            }
+        }
+        return null;
     }
 
     private static void rootOptions(RootCommand root, CommandLine.Model.CommandSpec spec) {
         spec.addOption(helpOption());
         spec.addOption(OptionSpec.builder("-V", "--version").versionHelp(true).description("Print version information and exit.").build());
         spec.addOption(OptionSpec.builder("--socket").paramLabel("PATH").type(Path.class).scopeType(ScopeType.INHERIT)
-                .description("bangerd's socket (default: $BANGER_SOCKET, else /run/banger/bangerd.sock).")
+                .description("The socket bangerd listens on (default: $BANGER_SOCKET, else /run/banger/bangerd.sock).")
                 .setter(new Setter<Path>(v -> root.socket = v)).build());
         spec.addOption(OptionSpec.builder("--json").type(boolean.class).arity("0").scopeType(ScopeType.INHERIT)
                 .description("Print machine-readable JSON.")
@@ -117,16 +175,16 @@ public final class RootCommand implements Runnable {
         return names;
     }
 
-    /** The first argument that is not a root option (or its value). */
-    private static String commandWord(String[] args) {
-        for (int i = 0; i < args.length; i++) {
+    /** The index of the first argument from {@code from} that is not a root option (or its value); -1 if none. */
+    private static int nextWord(String[] args, int from) {
+        for (int i = from; i < args.length; i++) {
             if (args[i].equals("--socket")) {
                 i++;
             } else if (!args[i].startsWith("-")) {
-                return args[i];
+                return i;
             }
         }
-        return null;
+        return -1;
     }
 
     @Override

@@ -2,9 +2,11 @@ package dev.banger.cli.commands;
 
 import dev.banger.cli.sshconfig.HostBlock;
 import dev.banger.cli.sshconfig.UserSshConfig;
+import dev.banger.core.api.NoParams;
+import dev.banger.core.api.SystemApi;
+import dev.banger.core.api.SystemApi.SshConfigInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
-import dev.banger.core.rpc.Methods;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -54,9 +56,9 @@ public final class SshConfigCommand implements Callable<Integer> {
                     : userConfig + " has no banger Include: nothing to remove"));
             return 0;
         }
-        Map<String, Object> keys = inv.call(Methods.SSH_CONFIG, null);
-        String block = HostBlock.render(String.valueOf(keys.get("user")), GuestShell.identity(keys),
-                String.valueOf(keys.get("known_hosts_file")), GuestShell.remoteCommand(launcher()));
+        SshConfigInfo keys = inv.call(SystemApi.SSH_CONFIG, NoParams.NONE);
+        String block = HostBlock.render(keys.user(), GuestShell.identity(keys.identityFile(), keys.groupIdentityFile()),
+                keys.knownHostsFile(), GuestShell.remoteCommand(launcher()));
         if (install) {
             boolean changed = files.install(block);
             inv.render(result(files, changed), () -> inv.terminal().println((changed ? "" : "already installed: ") + userConfig

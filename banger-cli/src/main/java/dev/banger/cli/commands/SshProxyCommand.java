@@ -1,8 +1,9 @@
 package dev.banger.cli.commands;
 
+import dev.banger.core.api.NameParams;
+import dev.banger.core.api.VmApi;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
-import dev.banger.core.rpc.Methods;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
@@ -11,7 +12,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
  * stdout to its SSH port over plain TCP, so {@code ssh NAME.vm} needs no DNS for {@code .vm}.
  */
 @Command(name = "ssh-proxy", hidden = true, description = "ProxyCommand for `ssh NAME.vm` (banger ssh-config): stdin/stdout to the VM's SSH port.")
-public final class SshProxyCommand implements Callable<Integer> {
+public final class SshProxyCommand implements Callable<Integer>, PrintsNoData {
 
     private static final int CONNECT_TIMEOUT_MS = 10_000;
 
@@ -40,7 +40,7 @@ public final class SshProxyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         String vm = host.endsWith(".vm") ? host.substring(0, host.length() - ".vm".length()) : host;
-        String ip = String.valueOf(inv.call(Methods.VM_SSH, Map.of("name", vm)).get("ip"));
+        String ip = inv.call(VmApi.SSH, new NameParams(vm)).ip();
         Socket socket = new Socket();
         try {
             socket.connect(new InetSocketAddress(ip, port), CONNECT_TIMEOUT_MS);

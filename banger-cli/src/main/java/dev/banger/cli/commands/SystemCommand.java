@@ -17,9 +17,15 @@ public final class SystemCommand {
 
     /** Runs {@code bangerd system ARGS} on our terminal; its exit status is ours. */
     static int passThrough(RootCommand root, List<String> args) throws IOException {
+        List<String> argv = new ArrayList<>(List.of("system"));
+        argv.addAll(args);
+        return runBangerd(root, argv);
+    }
+
+    /** Runs {@code bangerd ARGS} (next to this launcher) on our terminal; {@code banger update} too. */
+    static int runBangerd(RootCommand root, List<String> args) throws IOException {
         List<String> argv = new ArrayList<>();
         argv.add(DaemonStartCommand.locateDaemon(root).toString());
-        argv.add("system");
         argv.addAll(args);
         return ProcessLauncher.runInteractive(argv);
     }

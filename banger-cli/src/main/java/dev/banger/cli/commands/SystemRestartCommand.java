@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "restart", description = "Restart bangerd.service (running VMs keep running) and wait up to 15 s for ping.")
-public final class SystemRestartCommand implements Callable<Integer> {
+public final class SystemRestartCommand implements Callable<Integer>, PrintsNoData {
 
     private final RootCommand root;
 

@@ -23,6 +23,7 @@ public final class SystemStatusCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         List<String> args = new ArrayList<>(List.of("status"));
         if (scratchRoot != null) args.addAll(List.of("--root", scratchRoot.toAbsolutePath().toString()));
+        if (root.json()) args.add("--json");
         return SystemCommand.passThrough(root, args);
     }
 }

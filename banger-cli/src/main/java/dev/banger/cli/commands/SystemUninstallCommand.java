@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "uninstall", description = {"Stop bangerd.service and remove what install wrote (as root).",
         "Keeps the group banger and the state (images, kernels, VMs) unless --purge."})
-public final class SystemUninstallCommand implements Callable<Integer> {
+public final class SystemUninstallCommand implements Callable<Integer>, PrintsNoData {
 
     private final RootCommand root;
 

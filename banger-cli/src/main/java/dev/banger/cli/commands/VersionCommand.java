@@ -2,7 +2,9 @@ package dev.banger.cli.commands;
 
 import dev.banger.cli.client.DaemonUnreachableException;
 import dev.banger.core.BuildInfo;
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.api.NoParams;
+import dev.banger.core.api.SystemApi;
+import dev.banger.core.model.VersionInfo;
 import dev.banger.core.rpc.Protocol;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -26,16 +28,16 @@ public final class VersionCommand implements Callable<Integer> {
         out.put("commit", b.commit());
         out.put("built", b.built());
         out.put("protocol", Protocol.VERSION);
-        Map<String, Object> daemon;
+        VersionInfo daemon;
         String unreachable = null;
         try {
-            daemon = inv.call(Methods.VERSION, null);
+            daemon = inv.call(SystemApi.VERSION, NoParams.NONE);
         } catch (DaemonUnreachableException e) {
             daemon = null;
             unreachable = e.getMessage();
         }
-        out.put("daemon", daemon);
-        Map<String, Object> d = daemon;
+        out.put("daemon", SystemApi.VERSION.result().write(daemon));
+        VersionInfo d = daemon;
         String why = unreachable;
         inv.render(out, () -> {
             var t = inv.terminal();
@@ -44,8 +46,8 @@ public final class VersionCommand implements Callable<Integer> {
             t.println("built     " + b.built());
             t.println("protocol  " + Protocol.VERSION);
             t.println(d == null ? "bangerd   not reachable: " + why
-                    : "bangerd   " + d.get("version") + " (commit " + d.get("commit") + ", built " + d.get("built")
-                    + ", protocol " + d.get("protocol") + ")");
+                    : "bangerd   " + d.version() + " (commit " + d.commit() + ", built " + d.built()
+                    + ", protocol " + d.protocol() + ")");
         });
         return 0;
     }

@@ -7,6 +7,6 @@ import picocli.CommandLine.Command;
                 VmStartCommand.class, VmStopCommand.class, VmRestartCommand.class, VmKillCommand.class,
                 VmPauseCommand.class, VmResumeCommand.class, VmSnapshotCommand.class, VmRestoreCommand.class, VmDeleteCommand.class,
                 VmLogsCommand.class, VmSetCommand.class, VmPruneCommand.class,
-                VmPortsCommand.class, VmExecCommand.class, VmCpCommand.class, VmWorkspaceCommand.class})
+                VmPortsCommand.class, VmStatsCommand.class, VmForwardCommand.class, VmExecCommand.class, VmCpCommand.class, VmWorkspaceCommand.class})
 public final class VmCommand {
 }

@@ -8,12 +8,12 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "cp", description = {"Copy files or directories between the host and a running VM (one side is VM:PATH):",
+@Command(name = "cp", description = {"Copy files or directories between the host and a running VM (one side is VM:PATH).",
         "  banger vm cp ./notes.txt dev:/root/        banger vm cp dev:/root/repo/out ./out",
         "  tar -c dir | banger vm cp - dev:/srv       banger vm cp dev:/var/log - | tar -t",
         "Modes are kept; an existing directory receives the copy under its own name; directories merge.",
         "Host files are read and written by you, as you."})
-public final class VmCpCommand implements Callable<Integer> {
+public final class VmCpCommand implements Callable<Integer>, PrintsNoData {
 
     private static final Pattern VM_SIDE = Pattern.compile("([a-z0-9][a-z0-9-]*):(.*)");
 

@@ -1,7 +1,7 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
-import java.util.Map;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.model.VmInfo;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -25,8 +25,8 @@ public final class VmCreateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         long t0 = System.nanoTime();
-        Map<String, Object> vm = inv.callWithProgress(Methods.VM_CREATE, spec.params(noStart));
-        inv.render(vm, () -> {
+        VmInfo vm = inv.callWithProgress(VmApi.CREATE, spec.params(noStart));
+        inv.render(VmApi.CREATE, vm, () -> {
             VmShowCommand.describe(inv, vm);
             if (!noStart) {
                 inv.terminal().hint(String.format("ready in %.1f s", (System.nanoTime() - t0) / 1e9));

@@ -1,19 +1,29 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
-import java.util.Map;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.model.VmInfo;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-@Command(name = "delete", aliases = "rm", description = "Delete VMs and their disks (irreversible); running ones are killed first.")
-public final class VmDeleteCommand extends VmFanOut {
+@Command(name = "delete", aliases = "rm", description = "Delete VMs and their disks (irreversible); a running VM only with --force.")
+public final class VmDeleteCommand extends VmFanOut<VmInfo> {
+
+    @Option(names = {"-f", "--force"}, description = "Delete running VMs too: they are killed first.")
+    boolean force;
 
     VmDeleteCommand(RootCommand root) {
-        super(root, Methods.VM_DELETE, "deleted");
+        super(root, VmApi.DELETE, "deleted");
+    }
+
+    @Override
+    String refusal(VmInfo vm) {
+        return force || !VmInfo.RUNNING.equals(vm.state()) ? null
+                : "VM '" + vm.name() + "' is running: stop it first, or delete it with -f/--force";
     }
 
     /** The daemon answers with the VM as it was; its state then would only mislead. */
     @Override
-    String outcome(Map<String, Object> vm) {
+    String outcome(VmInfo vm) {
         return "";
     }
 }

@@ -1,8 +1,8 @@
 package dev.banger.cli.commands;
 
+import dev.banger.core.api.VmApi.SshInfo;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
@@ -12,11 +12,11 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "exec", description = {"Run a command in a running VM and exit with its status:",
+@Command(name = "exec", description = {"Run a command in a running VM and exit with its status.",
         "  banger vm exec VM -- make test",
         "It runs in the last shipped work tree (e.g. /root/repo), else in /root; the words are run exactly as given.",
         "stdin is forwarded with -i; a TTY with -t (the default when stdin and stdout are terminals)."})
-public final class VmExecCommand implements Callable<Integer> {
+public final class VmExecCommand implements Callable<Integer>, PrintsNoData {
 
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
@@ -56,8 +56,8 @@ public final class VmExecCommand implements Callable<Integer> {
                 throw new ParameterException(commandSpec.commandLine(), "--env '" + kv + "' is not NAME=VALUE");
             }
         }
-        Map<String, Object> info = GuestShell.info(inv, vm);
-        String dir = workdir != null ? workdir : (String) info.get("workspace");
+        SshInfo info = GuestShell.info(inv, vm);
+        String dir = workdir != null ? workdir : info.workspace();
         if (dir != null) {
             remote.append("cd ").append(GuestShell.quote(dir)).append(" && ");
         }

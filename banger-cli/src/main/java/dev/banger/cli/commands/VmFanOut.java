@@ -1,9 +1,13 @@
 package dev.banger.cli.commands;
 
+import dev.banger.core.api.NameParams;
+import dev.banger.core.api.NoParams;
+import dev.banger.core.api.RpcMethod;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.core.rpc.Json;
-import dev.banger.core.rpc.Methods;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,16 +25,16 @@ import picocli.CommandLine.Parameters;
  * that names no VM is reported in its place and fails the command (exit 1), but does not keep
  * the others from being acted on. One VM gets live progress; several get one line each.
  */
-abstract class VmFanOut implements Callable<Integer> {
+abstract class VmFanOut<R> implements Callable<Integer> {
 
     final Invocation inv;
-    private final String method;
+    private final RpcMethod<NameParams, R> method;
     private final String done;
 
     @Parameters(paramLabel = "VM", arity = "1..*", description = "VM names or ids.")
     List<String> refs;
 
-    VmFanOut(RootCommand root, String method, String done) {
+    VmFanOut(RootCommand root, RpcMethod<NameParams, R> method, String done) {
         this.inv = new Invocation(root);
         this.method = method;
         this.done = done;
@@ -40,22 +44,30 @@ abstract class VmFanOut implements Callable<Integer> {
     private record Target(String name, String id, BangerException missing) {
     }
 
+    /**
+     * Why this command must not act on {@code vm} as written (a usage error), or null. Asked of
+     * every VM before any is acted on, so a refused command line changes nothing.
+     */
+    String refusal(VmInfo vm) {
+        return null;
+    }
+
     @Override
     public Integer call() {
         List<Target> targets = resolve();
         if (targets.size() == 1 && targets.getFirst().missing() == null) {
-            Map<String, Object> vm = inv.callWithProgress(method, Map.of("name", targets.getFirst().id()));
-            inv.render(vm, () -> {
-                printResult((String) vm.get("name"), vm);
+            R vm = inv.callWithProgress(method, new NameParams(targets.getFirst().id()));
+            inv.render(method, vm, () -> {
+                printResult(targets.getFirst().name(), vm);
                 printed();
             });
             return 0;
         }
-        Map<String, Future<Map<String, Object>>> results = new LinkedHashMap<>();
+        Map<String, Future<R>> results = new LinkedHashMap<>();
         try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (Target t : targets) {
                 if (t.missing() == null) {
-                    results.put(t.id(), pool.submit(() -> inv.callQuietly(method, Map.of("name", t.id()))));
+                    results.put(t.id(), pool.submit(() -> inv.callQuietly(method, new NameParams(t.id()))));
                 }
             }
         }
@@ -63,8 +75,8 @@ abstract class VmFanOut implements Callable<Integer> {
         List<Object> json = new ArrayList<>();
         for (Target t : targets) {
             try {
-                Map<String, Object> vm = outcomeOf(t, results);
-                json.add(vm);
+                R vm = outcomeOf(t, results);
+                json.add(method.result().write(vm));
                 if (!inv.root().json()) {
                     printResult(t.name(), vm);
                 }
@@ -86,7 +98,7 @@ abstract class VmFanOut implements Callable<Integer> {
     }
 
     /** The human output for one VM's result: "started NAME (running)" and the like. */
-    void printResult(String name, Map<String, Object> result) {
+    void printResult(String name, R result) {
         inv.terminal().println(done + " " + name + outcome(result));
     }
 
@@ -95,11 +107,11 @@ abstract class VmFanOut implements Callable<Integer> {
     }
 
     /** What follows "started NAME" and the like: the state the VM is in now. */
-    String outcome(Map<String, Object> vm) {
-        return vm.get("state") == null ? "" : " (" + vm.get("state") + ")";
+    String outcome(R result) {
+        return result instanceof VmInfo vm ? " (" + vm.state() + ")" : "";
     }
 
-    private static Map<String, Object> outcomeOf(Target t, Map<String, Future<Map<String, Object>>> results) {
+    private static <R> R outcomeOf(Target t, Map<String, Future<R>> results) {
         if (t.missing() != null) {
             throw t.missing();
         }
@@ -116,15 +128,19 @@ abstract class VmFanOut implements Callable<Integer> {
 
     /** The refs in the order given, each VM once (a name and its id are the same VM). */
     private List<Target> resolve() {
-        List<Map<String, Object>> vms = Invocation.asList(inv.call(Methods.VM_LIST, null).get("vms"));
+        List<VmInfo> vms = inv.call(VmApi.LIST, NoParams.NONE).vms();
         Map<String, Target> out = new LinkedHashMap<>();
         for (String ref : refs) {
-            Optional<Map<String, Object>> vm = vms.stream().filter(v -> ref.equals(v.get("name"))).findFirst()
+            Optional<VmInfo> vm = vms.stream().filter(v -> ref.equals(v.name())).findFirst()
                     .or(() -> {
-                        List<Map<String, Object>> byId = vms.stream().filter(v -> String.valueOf(v.get("id")).startsWith(ref)).toList();
+                        List<VmInfo> byId = vms.stream().filter(v -> v.id().startsWith(ref)).toList();
                         return byId.size() == 1 ? Optional.of(byId.getFirst()) : Optional.empty();
                     });
-            Target t = vm.map(v -> new Target((String) v.get("name"), (String) v.get("id"), null))
+            String refused = vm.map(this::refusal).orElse(null);
+            if (refused != null) {
+                throw new UsageException(refused);
+            }
+            Target t = vm.map(v -> new Target(v.name(), v.id(), null))
                     .orElseGet(() -> new Target(ref, null, new BangerException(ErrorCode.NOT_FOUND, "VM '" + ref + "' not found")));
             out.putIfAbsent(t.id() != null ? t.id() : "\0" + ref, t);
         }

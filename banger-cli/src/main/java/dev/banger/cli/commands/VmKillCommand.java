@@ -1,12 +1,13 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.model.VmInfo;
 import picocli.CommandLine.Command;
 
 @Command(name = "kill", description = "Kill VMs at once (for when stop hangs); they end up stopped.")
-public final class VmKillCommand extends VmFanOut {
+public final class VmKillCommand extends VmFanOut<VmInfo> {
 
     VmKillCommand(RootCommand root) {
-        super(root, Methods.VM_KILL, "killed");
+        super(root, VmApi.KILL, "killed");
     }
 }

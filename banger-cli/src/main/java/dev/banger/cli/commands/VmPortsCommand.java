@@ -1,29 +1,33 @@
 package dev.banger.cli.commands;
 
 import dev.banger.cli.console.Table;
-import dev.banger.core.rpc.Methods;
-import java.util.Map;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.api.VmApi.PortsInfo;
 import picocli.CommandLine.Command;
 
 @Command(name = "ports", description = "List the TCP and UDP ports VMs listen on, as NAME.vm:PORT, with an http:// link where a port answers HTTP.")
-public final class VmPortsCommand extends VmFanOut {
+public final class VmPortsCommand extends VmFanOut<PortsInfo> {
 
     /** One table for every VM asked about: each endpoint names its VM. */
     private final Table table = new Table("ENDPOINT", "PROTO", "PROCESS", "URL");
+    private final java.util.List<String> forwards = new java.util.ArrayList<>();
     private int rows;
     private int answered;
 
     VmPortsCommand(RootCommand root) {
-        super(root, Methods.VM_PORTS, "");
+        super(root, VmApi.PORTS_LIST, "");
     }
 
     @Override
-    void printResult(String name, Map<String, Object> result) {
+    void printResult(String name, PortsInfo result) {
         answered++;
-        for (Map<String, Object> p : Invocation.asList(result.get("ports"))) {
-            String process = String.valueOf(p.get("process"));
-            table.row(p.get("endpoint"), p.get("proto"), process.isEmpty() ? null : process, p.get("url"));
+        for (VmApi.Port p : result.ports()) {
+            String process = String.valueOf(p.process());
+            table.row(p.endpoint(), p.proto(), process.isEmpty() ? null : process, p.url());
             rows++;
+        }
+        for (String f : result.forwards()) {
+            forwards.add(VmForwardCommand.describe(f, name));
         }
     }
 
@@ -34,6 +38,9 @@ public final class VmPortsCommand extends VmFanOut {
             inv.terminal().out().flush();
         } else if (answered > 0) {
             inv.terminal().println("no listening ports");
+        }
+        for (String f : forwards) {
+            inv.terminal().println("published " + f);
         }
     }
 }

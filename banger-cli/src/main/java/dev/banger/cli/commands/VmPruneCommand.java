@@ -1,12 +1,13 @@
 package dev.banger.cli.commands;
 
+import dev.banger.core.api.NoParams;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
-import dev.banger.core.rpc.Methods;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,8 +27,7 @@ public final class VmPruneCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (!force) {
-            List<Map<String, Object>> doomed = Invocation.asList(inv.call(Methods.VM_LIST, null).get("vms")).stream()
-                    .filter(v -> !"running".equals(v.get("state"))).toList();
+            List<VmInfo> doomed = inv.call(VmApi.LIST, NoParams.NONE).vms().stream().filter(v -> !v.running()).toList();
             if (doomed.isEmpty()) {
                 inv.terminal().println("nothing to prune");
                 return 0;
@@ -35,7 +35,7 @@ public final class VmPruneCommand implements Callable<Integer> {
             if (System.console() == null) {
                 throw BangerException.badRequest("vm prune would delete " + doomed.size() + " VM(s); confirm with -f when not on a terminal");
             }
-            doomed.forEach(v -> inv.terminal().println("  " + v.get("name") + "  (" + v.get("state") + ")"));
+            doomed.forEach(v -> inv.terminal().println("  " + v.name() + "  (" + v.state() + ")"));
             inv.terminal().out().print("delete these " + doomed.size() + " VM(s) and their disks? [y/N] ");
             inv.terminal().out().flush();
             String answer = new BufferedReader(new InputStreamReader(System.in)).readLine();
@@ -44,10 +44,10 @@ public final class VmPruneCommand implements Callable<Integer> {
                 return 0;
             }
         }
-        Map<String, Object> r = inv.callWithProgress(Methods.VM_PRUNE, Map.of());
-        inv.render(r, () -> {
-            List<Map<String, Object>> deleted = Invocation.asList(r.get("deleted"));
-            deleted.forEach(v -> inv.terminal().println("deleted " + v.get("name")));
+        VmApi.Pruned r = inv.callWithProgress(VmApi.PRUNE, NoParams.NONE);
+        inv.render(VmApi.PRUNE, r, () -> {
+            List<VmInfo> deleted = r.deleted();
+            deleted.forEach(v -> inv.terminal().println("deleted " + v.name()));
             if (deleted.isEmpty()) {
                 inv.terminal().println("nothing to prune");
             }

@@ -1,12 +1,13 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.model.VmInfo;
 import picocli.CommandLine.Command;
 
 @Command(name = "restart", description = "Stop and start VMs: the guest boots afresh.")
-public final class VmRestartCommand extends VmFanOut {
+public final class VmRestartCommand extends VmFanOut<VmInfo> {
 
     VmRestartCommand(RootCommand root) {
-        super(root, Methods.VM_RESTART, "restarted");
+        super(root, VmApi.RESTART, "restarted");
     }
 }

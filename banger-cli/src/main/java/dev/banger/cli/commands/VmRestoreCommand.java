@@ -1,7 +1,8 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
-import java.util.Map;
+import dev.banger.core.api.SnapshotApi;
+import dev.banger.core.api.SnapshotApi.SnapshotParams;
+import dev.banger.core.model.VmInfo;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -23,8 +24,8 @@ public final class VmRestoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Map<String, Object> v = inv.callWithProgress(Methods.VM_RESTORE, Map.of("name", vm, "snapshot", snapshot));
-        inv.render(v, () -> inv.terminal().println("restored " + v.get("name") + " from " + snapshot + " (" + v.get("state") + ")"));
+        VmInfo v = inv.callWithProgress(SnapshotApi.RESTORE, new SnapshotParams(vm, snapshot));
+        inv.render(SnapshotApi.RESTORE, v, () -> inv.terminal().println("restored " + v.name() + " from " + snapshot + " (" + v.state() + ")"));
         return 0;
     }
 }

@@ -1,11 +1,12 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
 import dev.banger.cli.workspace.Shipment;
+import dev.banger.core.api.NameParams;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.model.VmInfo;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -15,7 +16,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "run", description = {"Create a VM, wait for SSH, then open a shell in it or run a command:",
+@Command(name = "run", description = {"Create a VM, wait for SSH, then open a shell in it or run a command.",
         "  banger vm run . -- make test   ships the git work tree at . to /root/repo and runs make test there",
         "  banger vm run -- uname -a      no PATH: runs in /root",
         "Exits with the command's status. What is shipped: tracked files as they are on disk (see",
@@ -55,10 +56,10 @@ public final class VmRunCommand implements Callable<Integer> {
         validate();
         Shipment shipment = path == null ? null : Shipment.plan(path, ws.options()); // a bad PATH costs no VM
         long t0 = System.nanoTime();
-        Map<String, Object> vm = inv.callWithProgress(Methods.VM_CREATE, spec.params(false));
-        String name = String.valueOf(vm.get("name"));
+        VmInfo vm = inv.callWithProgress(VmApi.CREATE, spec.params(false));
+        String name = vm.name();
         inv.terminal().hint(String.format("%s ready in %.1f s (%s | %s vcpu | %s MiB)", name, (System.nanoTime() - t0) / 1e9,
-                vm.get("guest_ip"), vm.get("vcpu"), vm.get("memory_mib")));
+                vm.guestIp(), vm.vcpu(), vm.memoryMib()));
         // Ctrl-C ends the JVM through its shutdown hooks, never reaching a finally block: a hook
         // keeps the promise of --rm then.
         DeleteOnce cleanup = new DeleteOnce(name);
@@ -108,7 +109,7 @@ public final class VmRunCommand implements Callable<Integer> {
         public synchronized void run() {
             if (!done) {
                 done = true;
-                inv.call(Methods.VM_DELETE, Map.of("name", name));
+                inv.call(VmApi.DELETE, new NameParams(name));
             }
         }
     }
@@ -163,6 +164,9 @@ public final class VmRunCommand implements Callable<Integer> {
         }
         if (detach && !command.isEmpty()) {
             throw new ParameterException(cl, "-d takes no command: use `banger vm ssh NAME -- CMD` once it runs");
+        }
+        if (!detach && inv.root().json()) {
+            throw new ParameterException(cl, "--json: `banger vm run` prints the guest's session, not data (with -d it prints the VM as JSON)");
         }
     }
 }

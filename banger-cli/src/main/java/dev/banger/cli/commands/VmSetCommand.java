@@ -1,7 +1,7 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
-import java.util.Map;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.model.VmInfo;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,9 +37,8 @@ public final class VmSetCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Map<String, Object> v = inv.call(Methods.VM_SET, Invocation.params("name", vm, "vcpu", vcpu, "memory", memory,
-                "disk_size", diskSize, "nat", nat, "isolate", isolate));
-        inv.render(v, () -> VmShowCommand.describe(inv, v));
+        VmInfo v = inv.call(VmApi.SET, new VmApi.SetParams(vm, vcpu, memory, diskSize, nat, isolate));
+        inv.render(VmApi.SET, v, () -> VmShowCommand.describe(inv, v));
         return 0;
     }
 }

@@ -1,7 +1,10 @@
 package dev.banger.cli.commands;
 
+import dev.banger.core.api.NameParams;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.api.VmApi.ForwardsInfo;
+import dev.banger.core.model.VmInfo;
 import dev.banger.core.units.Sizes;
-import dev.banger.core.rpc.Methods;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -21,30 +24,38 @@ public final class VmShowCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return inv.callOnName(Methods.VM_SHOW, vm, false, VmShowCommand::describe);
+        VmInfo v = inv.call(VmApi.SHOW, new NameParams(vm));
+        ForwardsInfo forwards = inv.call(VmApi.FORWARD_LIST, new NameParams(v.id()));
+        Map<String, Object> json = VmApi.SHOW.result().write(v);
+        json.put("forwards", forwards.forwards());
+        inv.render(json, () -> {
+            describe(inv, v);
+            for (String f : forwards.forwards()) {
+                inv.terminal().println("forward    " + VmForwardCommand.describe(f, v.name()));
+            }
+        });
+        return 0;
     }
 
     /** The VM's card, as `vm show` and the end of `vm create` print it. */
-    static void describe(Invocation inv, Map<String, Object> v) {
+    static void describe(Invocation inv, VmInfo v) {
         var t = inv.terminal();
-        t.println("name       " + v.get("name") + "  (" + v.get("name") + ".vm)");
-        t.println("id         " + v.get("id"));
-        t.println("state      " + v.get("state"));
-        t.println("image      " + v.get("image_name"));
-        t.println("address    " + v.get("guest_ip"));
-        t.println("spec       " + v.get("vcpu") + " vcpu | " + v.get("memory_mib") + " MiB | "
-                + Sizes.format(((Number) v.get("disk_bytes")).longValue()) + " disk");
-        t.println("nat        " + (Boolean.TRUE.equals(v.get("nat")) ? "on" : "off"));
-        t.println("isolate    " + (Boolean.FALSE.equals(v.get("isolate")) ? "off: reaches the other --no-isolate VMs"
-                : "on: no other guest reaches it"));
-        if (v.get("last_error") != null) {
-            t.println("error      " + v.get("last_error"));
+        t.println("name       " + v.name() + "  (" + v.name() + ".vm)");
+        t.println("id         " + v.id());
+        t.println("state      " + v.state());
+        t.println("image      " + v.imageName());
+        t.println("address    " + v.guestIp());
+        t.println("spec       " + v.vcpu() + " vcpu | " + v.memoryMib() + " MiB | " + Sizes.format(v.diskBytes()) + " disk");
+        t.println("nat        " + (v.nat() ? "on" : "off"));
+        t.println("isolate    " + (!v.isolate() ? "off: reaches the other --no-isolate VMs" : "on: no other guest reaches it"));
+        if (v.lastError() != null) {
+            t.println("error      " + v.lastError());
         }
-        Map<String, Object> r = Invocation.asMap(v.get("runtime"));
-        if (!r.isEmpty()) {
-            t.println("hypervisor " + r.get("hypervisor") + " (" + r.get("accel") + "), pid " + r.get("pid"));
-            t.println("tap        " + r.get("tap"));
-            t.println("console    " + r.get("console_log"));
+        VmInfo.Runtime r = v.runtime();
+        if (r != null) {
+            t.println("hypervisor " + r.hypervisor() + " (" + r.accel() + "), pid " + r.pid());
+            t.println("tap        " + r.tap());
+            t.println("console    " + r.consoleLog());
         }
     }
 }

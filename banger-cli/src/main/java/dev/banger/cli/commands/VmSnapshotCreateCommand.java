@@ -1,8 +1,9 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.api.SnapshotApi;
+import dev.banger.core.api.SnapshotApi.SnapshotParams;
+import dev.banger.core.model.SnapshotInfo;
 import dev.banger.core.units.Sizes;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,10 +26,9 @@ public final class VmSnapshotCreateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Map<String, Object> s = inv.callWithProgress(Methods.VM_SNAPSHOT_CREATE, Invocation.params("name", vm, "snapshot", name));
-        inv.render(s, () -> inv.terminal().println("snapshot " + s.get("name") + " of " + s.get("vm_name") + ": paused "
-                + s.get("pause_millis") + " ms, " + Sizes.format(((Number) s.get("size_bytes")).longValue()) + " on disk ("
-                + s.get("memory_mib") + "M guest memory)"));
+        SnapshotInfo s = inv.callWithProgress(SnapshotApi.CREATE, new SnapshotParams(vm, name));
+        inv.render(SnapshotApi.CREATE, s, () -> inv.terminal().println("snapshot " + s.name() + " of " + s.vmName() + ": paused "
+                + s.pauseMillis() + " ms, " + Sizes.format(s.sizeBytes()) + " on disk (" + s.memoryMib() + "M guest memory)"));
         return 0;
     }
 }

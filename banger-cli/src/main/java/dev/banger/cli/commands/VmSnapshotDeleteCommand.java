@@ -1,6 +1,6 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.api.SnapshotApi;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -19,7 +19,7 @@ public final class VmSnapshotDeleteCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return inv.callOnName(Methods.VM_SNAPSHOT_DELETE, snapshot, false,
-                (inv, s) -> inv.terminal().println("deleted snapshot " + s.get("name") + " (" + s.get("id") + ")"));
+        return inv.callOnName(SnapshotApi.DELETE, snapshot, false,
+                (inv, s) -> inv.terminal().println("deleted snapshot " + s.name() + " (" + s.id() + ")"));
     }
 }

@@ -1,9 +1,11 @@
 package dev.banger.cli.commands;
 
 import dev.banger.cli.console.Table;
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.api.NameParams;
+import dev.banger.core.api.SnapshotApi;
+import dev.banger.core.api.SnapshotApi.SnapshotList;
+import dev.banger.core.model.SnapshotInfo;
 import dev.banger.core.units.Sizes;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -22,12 +24,12 @@ public final class VmSnapshotListCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Map<String, Object> r = inv.call(Methods.VM_SNAPSHOT_LIST, Invocation.params("name", vm));
-        inv.render(r, () -> {
+        SnapshotList r = inv.call(SnapshotApi.LIST, new NameParams(vm));
+        inv.render(SnapshotApi.LIST, r, () -> {
             Table t = new Table("NAME", "ID", "VM", "VCPU", "MEM", "SIZE", "PAUSE", "CREATED");
-            for (Map<String, Object> s : Invocation.asList(r.get("snapshots"))) {
-                t.row(s.get("name"), s.get("id"), s.get("vm_name"), s.get("vcpu"), s.get("memory_mib") + "M",
-                        Sizes.format(((Number) s.get("size_bytes")).longValue()), s.get("pause_millis") + "ms", s.get("created_at"));
+            for (SnapshotInfo s : r.snapshots()) {
+                t.row(s.name(), s.id(), s.vmName(), s.vcpu(), s.memoryMib() + "M", Sizes.format(s.sizeBytes()), s.pauseMillis() + "ms",
+                        s.createdAt());
             }
             inv.terminal().out().print(t.render());
             inv.terminal().out().flush();

@@ -1,7 +1,7 @@
 package dev.banger.cli.commands;
 
+import dev.banger.core.api.VmApi;
 import dev.banger.core.units.Sizes;
-import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** The options {@code vm create} and {@code vm run} share: which image, and how big a VM. */
@@ -10,7 +10,7 @@ public final class VmSpecOptions {
     @Option(names = "--name", description = "VM name: lower-case letters, digits and '-' (default: generated). Reachable as NAME.vm.")
     String name;
 
-    @Option(names = "--image", description = "Image name, or an OCI reference to pull now (default: the daemon's default_image_name).")
+    @Option(names = "--image", paramLabel = "IMAGE", description = "Image name, or an OCI reference to pull now (default: the daemon's default_image_name).")
     String image;
 
     @Option(names = "--kernel-ref", paramLabel = "KERNEL", description = "Kernel for an image pulled by --image REF.")
@@ -33,13 +33,16 @@ public final class VmSpecOptions {
                     + "to the other --no-isolate VMs.")
     Boolean isolate;
 
+    @Option(names = {"-p", "--publish"}, paramLabel = "[HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|udp]",
+            description = "Publish a host port to a guest port (repeatable); on 127.0.0.1 unless HOST_IP is written (0.0.0.0: every address).")
+    java.util.List<String> publish;
+
     /** The vm.create params; sizes are checked here first, so a typo costs no round trip. */
-    Map<String, Object> params(boolean noStart) {
+    VmApi.CreateParams params(boolean noStart) {
         if (diskSize != null) {
             Sizes.parse("--disk-size", diskSize);
         }
-        return Invocation.params("name", name, "image", image, "kernel", kernel, "vcpu", vcpu, "memory", memory,
-                "disk_size", diskSize, "no_start", noStart ? Boolean.TRUE : null, "nat", nat ? Boolean.TRUE : null,
-                "isolate", isolate);
+        return new VmApi.CreateParams(name, image, kernel, vcpu, memory, diskSize, noStart ? Boolean.TRUE : null,
+                nat ? Boolean.TRUE : null, isolate, publish);
     }
 }

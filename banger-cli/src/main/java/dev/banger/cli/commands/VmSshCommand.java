@@ -5,11 +5,11 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "ssh", description = {"Open a shell in a running VM, or run a command there:",
+@Command(name = "ssh", description = {"Open a shell in a running VM, or run a command there.",
         "  banger vm ssh VM -- 'echo a; echo b'   one word: a command line for the guest's login shell, as ssh does",
         "  banger vm ssh VM -- grep -r 'a b' .    several words: run exactly as given (each word quoted for you)",
         "Exits with the command's status."})
-public final class VmSshCommand implements Callable<Integer> {
+public final class VmSshCommand implements Callable<Integer>, PrintsNoData {
 
     private final Invocation inv;
 

@@ -1,12 +1,13 @@
 package dev.banger.cli.commands;
 
-import dev.banger.core.rpc.Methods;
+import dev.banger.core.api.VmApi;
+import dev.banger.core.model.VmInfo;
 import picocli.CommandLine.Command;
 
 @Command(name = "start", description = "Start stopped VMs.")
-public final class VmStartCommand extends VmFanOut {
+public final class VmStartCommand extends VmFanOut<VmInfo> {
 
     VmStartCommand(RootCommand root) {
-        super(root, Methods.VM_START, "started");
+        super(root, VmApi.START, "started");
     }
 }

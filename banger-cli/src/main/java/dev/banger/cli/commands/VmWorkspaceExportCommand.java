@@ -2,9 +2,10 @@ package dev.banger.cli.commands;
 
 import dev.banger.cli.client.ByteStream;
 import dev.banger.cli.client.RpcClient;
+import dev.banger.core.api.WorkspaceApi;
+import dev.banger.core.api.WorkspaceApi.ExportInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
-import dev.banger.core.rpc.Methods;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -12,17 +13,16 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "export", description = {"Print the guest's changes since the last ship as a binary git patch (new, modified,",
-        "deleted, renamed files, mode changes): banger vm workspace export VM | git apply",
+@Command(name = "export", description = {"Print the guest's changes since the last ship as a binary git patch.",
+        "It has new, modified, deleted and renamed files and mode changes: banger vm workspace export VM | git apply",
         "Needs git in the guest. Never stages anything in the guest. Nothing but the patch goes to stdout;",
         "no changes: an empty patch, exit 0."})
-public final class VmWorkspaceExportCommand implements Callable<Integer> {
+public final class VmWorkspaceExportCommand implements Callable<Integer>, PrintsNoData {
 
     private final Invocation inv;
 
@@ -68,13 +68,13 @@ public final class VmWorkspaceExportCommand implements Callable<Integer> {
     private long export(OutputStream sink) {
         try (RpcClient client = RpcClient.connect(inv.root().socket(), RpcClient.LONG_TIMEOUT);
              ByteStream down = client.download(sink)) {
-            Map<String, Object> r = Invocation.asMap(client.call(Methods.VM_WORKSPACE_EXPORT, Map.of("name", vm, "token", down.token())));
+            ExportInfo r = client.call(WorkspaceApi.EXPORT, new WorkspaceApi.ExportParams(vm, down.token()));
             try {
                 down.await();
             } catch (IOException e) {
                 throw new BangerException(ErrorCode.OPERATION_FAILED, "the patch from " + vm + " was cut short: " + e.getMessage());
             }
-            return ((Number) r.getOrDefault("bytes", down.bytes())).longValue();
+            return r.bytes();
         }
     }
 }

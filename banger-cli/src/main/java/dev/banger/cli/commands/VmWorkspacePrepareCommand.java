@@ -8,8 +8,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "prepare", description = {"Ship the git work tree at PATH into a running VM (at /root/repo unless --workdir):",
-        "tracked files as they are on disk, the guest's HEAD the host's. Shipping again sends only what changed.",
+@Command(name = "prepare", description = {"Ship the git work tree at PATH into a running VM (at /root/repo unless --workdir).",
+        "It ships tracked files as they are on disk, the guest's HEAD the host's. Shipping again sends only what changed.",
         "Files are read by you, as you. Refuses to overwrite changes made in the guest unless --force."})
 public final class VmWorkspacePrepareCommand implements Callable<Integer> {
 

@@ -1,14 +1,17 @@
 package dev.banger.cli.commands;
 
-import dev.banger.cli.console.ProgressPrinter;
 import dev.banger.cli.client.ByteStream;
 import dev.banger.cli.client.RpcClient;
+import dev.banger.cli.console.ProgressPrinter;
 import dev.banger.cli.exec.ProcessLauncher;
 import dev.banger.cli.workspace.Shipment;
 import dev.banger.cli.workspace.WorkspaceException;
+import dev.banger.core.api.NameParams;
+import dev.banger.core.api.WorkspaceApi;
+import dev.banger.core.api.WorkspaceApi.ManifestInfo;
+import dev.banger.core.api.WorkspaceApi.ShipRecord;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
-import dev.banger.core.rpc.Methods;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -46,12 +49,11 @@ final class WorkspaceShip {
         ProgressPrinter printer = new ProgressPrinter(inv.terminal());
         try (RpcClient client = RpcClient.connect(inv.root().socket(), RpcClient.LONG_TIMEOUT);
              ByteStream up = client.upload(s.stream(delta, guestGit))) {
-            Map<String, Object> r;
+            ShipRecord r;
             try {
-                r = Invocation.asMap(client.call(Methods.VM_WORKSPACE_PREPARE, Invocation.params("name", vm, "token", up.token(),
-                        "guest_path", guestPath, "mode", delta == null ? "full" : "update", "head", s.head(), "branch", s.branch(),
-                        "manifest_sha256", s.manifestSha256(), "files", (long) s.files()),
-                        inv.root().json() ? RpcClient.ProgressListener.IGNORE : printer));
+                r = client.call(WorkspaceApi.PREPARE, new WorkspaceApi.PrepareParams(vm, up.token(), guestPath,
+                        delta == null ? "full" : "update", s.head(), s.branch(), s.manifestSha256(), (long) s.files()),
+                        inv.root().json() ? RpcClient.ProgressListener.IGNORE : printer);
             } catch (BangerException e) {
                 up.close();
                 producerFailure(up); // the real cause when the stream was cut short on our side
@@ -60,7 +62,8 @@ final class WorkspaceShip {
             producerFailure(up);
             int sent = delta == null ? s.files() : delta.send().size();
             int deleted = delta == null ? 0 : delta.delete().size();
-            return new Result(r, sent, deleted, delta == null, (System.nanoTime() - t0) / 1e9, up.bytes());
+            return new Result(WorkspaceApi.PREPARE.result().write(r), sent, deleted, delta == null, (System.nanoTime() - t0) / 1e9,
+                    up.bytes());
         } finally {
             printer.finish();
         }
@@ -81,14 +84,13 @@ final class WorkspaceShip {
 
     /** Null (ship in full) when the VM has no usable last ship at this guest path. */
     private static Shipment.Delta delta(Invocation inv, String vm, Shipment s, String guestPath, boolean force) {
-        Object shipped = GuestShell.info(inv, vm).get("workspace");
+        String shipped = GuestShell.info(inv, vm).workspace();
         if (shipped == null || guestPath != null && !guestPath.equals(shipped)) {
             return null; // never prepared, or into another path: a full ship
         }
-        Map<String, Object> m = inv.call(Methods.VM_WORKSPACE_MANIFEST, Map.of("name", vm));
-        @SuppressWarnings("unchecked")
-        List<String> changed = (List<String>) m.getOrDefault("guest_changed", List.of());
-        boolean headMoved = Boolean.TRUE.equals(m.get("head_moved"));
+        ManifestInfo m = inv.call(WorkspaceApi.MANIFEST, new NameParams(vm));
+        List<String> changed = m.guestChanged() == null ? List.of() : m.guestChanged();
+        boolean headMoved = m.headMoved();
         if ((!changed.isEmpty() || headMoved) && !force) {
             String which = changed.isEmpty() ? "" : ": " + String.join(", ", changed.subList(0, Math.min(5, changed.size())))
                     + (changed.size() > 5 ? ", ..." : "");
@@ -96,7 +98,7 @@ final class WorkspaceShip {
                     + (headMoved ? " and committed" : "") + " since the last ship" + which
                     + "; keep them with `banger vm workspace export " + vm + "`, or prepare with --force to overwrite them");
         }
-        return s.against(String.valueOf(m.get("manifest")), changed);
+        return s.against(String.valueOf(m.manifest()), changed);
     }
 
     /** Throws what stopped the producer of the tar (a file that changed or could not be read), if that is what happened. */

@@ -3,6 +3,7 @@ package dev.banger.cli.doctor;
 import dev.banger.core.BuildInfo;
 import dev.banger.core.InstallRecord;
 import dev.banger.core.model.DoctorCheck;
+import dev.banger.core.model.VersionInfo;
 import dev.banger.core.rpc.Protocol;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -29,29 +29,29 @@ public final class ClientChecks {
     }
 
     /** {@code daemonVersion} is the {@code version} answer, or null with {@code unreachable} saying why. */
-    public static DoctorCheck daemon(Path socket, Map<String, Object> daemonVersion, String unreachable) {
+    public static DoctorCheck daemon(Path socket, VersionInfo daemonVersion, String unreachable) {
         if (daemonVersion == null) {
             return DoctorCheck.fail("daemon", List.of("bangerd on " + socket + ": " + unreachable,
                             "the host rows below ran in this process, as " + System.getProperty("user.name")),
                     "sudo systemctl start bangerd (system install), else `banger daemon start`");
         }
-        return DoctorCheck.pass("daemon", "bangerd " + daemonVersion.get("version") + " answers on " + socket);
+        return DoctorCheck.pass("daemon", "bangerd " + daemonVersion.version() + " answers on " + socket);
     }
 
     /** CLI, daemon and install record: a different protocol is a FAIL, a different build a WARN (except dev builds). */
-    public static DoctorCheck versions(Map<String, Object> daemonVersion, Optional<InstallRecord> installed) {
+    public static DoctorCheck versions(VersionInfo daemonVersion, Optional<InstallRecord> installed) {
         BuildInfo cli = BuildInfo.current();
         List<String> found = new ArrayList<>();
         found.add("banger (CLI) " + cli.version() + " (commit " + shortCommit(cli.commit()) + ", protocol " + Protocol.VERSION + ")");
         String status = DoctorCheck.PASS;
         List<String> fix = new ArrayList<>();
         if (daemonVersion != null) {
-            found.add("bangerd " + daemonVersion.get("version") + " (commit " + shortCommit(String.valueOf(daemonVersion.get("commit")))
-                    + ", protocol " + daemonVersion.get("protocol") + ")");
-            if (!String.valueOf(Protocol.VERSION).equals(String.valueOf(daemonVersion.get("protocol")))) {
+            found.add("bangerd " + daemonVersion.version() + " (commit " + shortCommit(String.valueOf(daemonVersion.commit()))
+                    + ", protocol " + daemonVersion.protocol() + ")");
+            if (Protocol.VERSION != daemonVersion.protocol()) {
                 status = DoctorCheck.FAIL;
                 fix.add("run the CLI and the daemon of one build: sudo banger system install, then sudo banger system restart");
-            } else if (!cli.commit().equals(daemonVersion.get("commit")) && !cli.version().equals("dev")) {
+            } else if (!cli.commit().equals(daemonVersion.commit()) && !cli.version().equals("dev")) {
                 status = DoctorCheck.WARN;
                 fix.add("restart bangerd so it runs this build: sudo banger system restart (or banger daemon stop && banger daemon start)");
             }

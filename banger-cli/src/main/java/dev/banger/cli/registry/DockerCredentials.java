@@ -1,6 +1,7 @@
 package dev.banger.cli.registry;
 
 import dev.banger.cli.exec.ProcessLauncher;
+import dev.banger.core.image.ImageReference;
 import dev.banger.core.rpc.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -166,15 +167,8 @@ public final class DockerCredentials {
         return slash >= 0 ? k.substring(0, slash) : k;
     }
 
-    /** The registry an image reference names, as docker reads it (the daemon's ImageReference applies the same rule). */
+    /** The registry an image reference names, by the daemon's own rule; lower-cased, as the config's keys are. */
     static String registryOf(String ref) {
-        int slash = ref.indexOf('/');
-        if (slash > 0) {
-            String first = ref.substring(0, slash);
-            if (first.contains(".") || first.contains(":") || first.equals("localhost") || first.startsWith("[")) {
-                return first.toLowerCase(Locale.ROOT);
-            }
-        }
-        return "docker.io";
+        return ImageReference.registryOf(ref).toLowerCase(Locale.ROOT);
     }
 }

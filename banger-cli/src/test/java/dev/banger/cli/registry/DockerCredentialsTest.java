@@ -58,8 +58,8 @@ class DockerCredentialsTest {
 
     @Test
     void registryOfAReferenceFollowsDockersRule() {
-        assertThat(DockerCredentials.registryOf("debian")).isEqualTo("docker.io");
-        assertThat(DockerCredentials.registryOf("library/debian:12")).isEqualTo("docker.io");
+        assertThat(DockerCredentials.registryOf("debian")).isEqualTo("registry-1.docker.io");
+        assertThat(DockerCredentials.registryOf("library/debian:12")).isEqualTo("registry-1.docker.io");
         assertThat(DockerCredentials.registryOf("localhost/app")).isEqualTo("localhost");
         assertThat(DockerCredentials.registryOf("127.0.0.1:5000/app:v1")).isEqualTo("127.0.0.1:5000");
         assertThat(DockerCredentials.registryOf("ghcr.io/o/r@sha256:" + "0".repeat(64))).isEqualTo("ghcr.io");

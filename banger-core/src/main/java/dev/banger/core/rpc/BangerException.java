@@ -39,4 +39,9 @@ public class BangerException extends RuntimeException {
     public static BangerException badRequest(String message) {
         return new BangerException(ErrorCode.BAD_REQUEST, message);
     }
+
+    /** A value the user typed, e.g. {@code --memory 12Q}: a usage error. */
+    public static BangerException invalidArgument(String message) {
+        return new BangerException(ErrorCode.INVALID_ARGUMENT, message);
+    }
 }

@@ -10,11 +10,15 @@ public enum ErrorCode {
     NOT_FOUND("not_found"),
     ALREADY_EXISTS("already_exists"),
     BAD_REQUEST("bad_request"),
+    /** A value the user typed (an option's or argument's) is unusable: the CLI exits 2, as for its own usage errors. */
+    INVALID_ARGUMENT("invalid_argument"),
     NOT_RUNNING("not_running"),
     OPERATION_FAILED("operation_failed"),
     UNAUTHORIZED("unauthorized"),
     BAD_VERSION("bad_version"),
-    CANCELLED("cancelled");
+    CANCELLED("cancelled"),
+    /** A write found its filesystem full; the message names the path and what needed the space. */
+    NO_SPACE("no_space");
 
     private final String wire;
 

@@ -45,6 +45,10 @@ public final class Methods {
     public static final String VM_WORKSPACE_EXPORT = "vm.workspace.export";
     public static final String DOCTOR = "doctor";
     public static final String VM_PORTS = "vm.ports";
+    public static final String VM_STATS = "vm.stats";
+    public static final String VM_FORWARD_ADD = "vm.forward.add";
+    public static final String VM_FORWARD_REMOVE = "vm.forward.remove";
+    public static final String VM_FORWARD_LIST = "vm.forward.list";
     public static final String SSH_CONFIG = "ssh.config";
 
     private Methods() {

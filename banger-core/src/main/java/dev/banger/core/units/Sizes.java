@@ -16,7 +16,7 @@ public final class Sizes {
     public static long parse(String what, String text) {
         Matcher m = text == null ? null : SIZE.matcher(text.strip().toUpperCase(Locale.ROOT));
         if (m == null || !m.matches()) {
-            throw BangerException.badRequest(what + " '" + text + "' is not a size: use a number with an optional K, M, G or T suffix, e.g. 4G");
+            throw BangerException.invalidArgument(what + " '" + text + "' is not a size: use a number with an optional K, M, G or T suffix, e.g. 4G");
         }
         long n = Long.parseLong(m.group(1));
         int shift = switch (m.group(2)) {
@@ -27,7 +27,7 @@ public final class Sizes {
             default -> 0;
         };
         if (n <= 0 || Long.numberOfLeadingZeros(n) <= shift) {
-            throw BangerException.badRequest(what + " '" + text + "' must be above zero and below 8 EiB");
+            throw BangerException.invalidArgument(what + " '" + text + "' must be above zero and below 8 EiB");
         }
         return n << shift;
     }

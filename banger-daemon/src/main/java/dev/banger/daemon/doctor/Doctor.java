@@ -1,6 +1,7 @@
 package dev.banger.daemon.doctor;
 
 import dev.banger.core.Layout;
+import dev.banger.core.api.SystemApi.DoctorReport;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.DoctorCheck;
 import dev.banger.daemon.exec.CommandRunner;
@@ -78,11 +79,7 @@ public final class Doctor {
         return rows;
     }
 
-    /** The RPC answer and {@code bangerd doctor --json}: the rows and who ran them. */
-    public record Report(String ranAs, List<DoctorCheck> checks) {
-    }
-
-    public Report report() {
-        return new Report(System.getProperty("user.name"), run());
+    public DoctorReport report() {
+        return new DoctorReport(System.getProperty("user.name"), run());
     }
 }

@@ -1,5 +1,6 @@
 package dev.banger.daemon.image;
 
+import dev.banger.core.api.ImageApi;
 import dev.banger.core.config.UnpackLimits;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.KernelInfo;
@@ -28,7 +29,7 @@ import java.time.Clock;
 
 /**
  * Image bundles, both ways. {@code image.bundle.pull}: fetch ({@link BundleFetch}) into a
- * staging dir, unpack while checking the sha256, resolve the manifest's kernel, build a work-seed
+ * staging dir, check its sha256 then unpack it, resolve the manifest's kernel, build a work-seed
  * from the rootfs's {@code /root} when the bundle has none, publish. {@code image.bundle.make}:
  * flatten a rootfs tar as one layer, then the OCI pull's own steps (guest files, ext4, debugfs
  * fixups, work-seed) and pack. The formats live in {@code image.bundle}; staging and the publication
@@ -63,7 +64,7 @@ final class BundleImages {
         this.unpackLimits = unpackLimits;
     }
 
-    ImageInfo pull(ImageRpc.BundlePullParams p, OperationContext ctx) {
+    ImageInfo pull(ImageApi.BundlePullParams p, OperationContext ctx) {
         if ((p.bundle() == null || p.bundle().isBlank()) == (p.bundleStream() == null)) {
             throw BangerException.badRequest("image pull --bundle needs a URL, an absolute file path or an uploaded file "
                     + "(bundle_stream), exactly one");
@@ -88,8 +89,8 @@ final class BundleImages {
             ctx.checkCancelled();
             Path dir = Files.createDirectory(staging.resolve("image"));
             long total = Files.size(fetched);
-            ctx.progress("unpack bundle", 0, total);
-            BundleReader.Contents c = BundleReader.extract(fetched, sha256, dir, n -> ctx.progress("unpack bundle", n, total));
+            BundleReader.Contents c = BundleReader.extract(fetched, sha256, dir, n -> ctx.progress("check bundle", n, total),
+                    n -> ctx.progress("unpack bundle", n, total));
             if (fetched.toAbsolutePath().normalize().startsWith(staging.toAbsolutePath().normalize())) {
                 Files.delete(fetched); // a seam handing back a file of its own keeps it
             }
@@ -129,7 +130,7 @@ final class BundleImages {
         }
     }
 
-    ImageRpc.BundleMade make(ImageRpc.BundleMakeParams p, OperationContext ctx) {
+    ImageApi.BundleMade make(ImageApi.BundleMakeParams p, OperationContext ctx) {
         String name = Names.validate("image", p.name());
         if (p.kernelRef() == null) {
             throw BangerException.badRequest("make-bundle needs --kernel-ref: the kernel VMs from the bundle boot");
@@ -194,7 +195,7 @@ final class BundleImages {
                 Files.copy(written, download);
                 download.close(); // the clean end: the CLI keeps the file only after it
             }
-            return new ImageRpc.BundleMade(out == null ? null : out.toString(), sha256, bytes, name, kernelRef, seeded);
+            return new ImageApi.BundleMade(out == null ? null : out.toString(), sha256, bytes, name, kernelRef, seeded);
         } catch (IOException e) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "make-bundle " + name + " failed: " + e.getMessage(), e);
         } finally {

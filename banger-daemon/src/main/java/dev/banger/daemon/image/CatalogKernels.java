@@ -1,5 +1,6 @@
 package dev.banger.daemon.image;
 
+import dev.banger.core.api.KernelApi;
 import dev.banger.core.Layout;
 import dev.banger.core.model.KernelInfo;
 import dev.banger.core.rpc.BangerException;
@@ -66,15 +67,15 @@ final class CatalogKernels {
         return c;
     }
 
-    ImageRpc.KernelCatalogList list() {
+    KernelApi.KernelCatalogList list() {
         KernelCatalog c = catalog();
-        List<ImageRpc.CatalogKernel> rows = c.kernels().stream().map(e -> {
+        List<KernelApi.CatalogKernel> rows = c.kernels().stream().map(e -> {
             Optional<KernelInfo> imported = store.kernels().find(e.name());
-            return new ImageRpc.CatalogKernel(e.name(), e.kind().wire(), e.version(), e.distro(), e.arch(), e.url(),
+            return new KernelApi.CatalogKernel(e.name(), e.kind().wire(), e.version(), e.distro(), e.arch(), e.url(),
                     e.sha256(), e.size(), e.description(), imported.isPresent(), imported.map(KernelInfo::sha256).orElse(null),
                     e.kind() == KernelCatalog.Kind.APT ? apt.isCached(e) : cache.isCached(e), e.aptPackage());
         }).toList();
-        return new ImageRpc.KernelCatalogList(c.origin(), rows);
+        return new KernelApi.KernelCatalogList(c.origin(), rows);
     }
 
     /** {@code kernel pull NAME}: a name already imported is {@code already_exists}, as for {@code kernel import}. */

@@ -2,6 +2,7 @@ package dev.banger.daemon.image;
 
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
+import dev.banger.core.image.ImageReference;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.KernelInfo;
 import dev.banger.core.rpc.BangerException;
@@ -9,18 +10,18 @@ import dev.banger.core.rpc.ErrorCode;
 import dev.banger.core.units.Sizes;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.fs.FileTrees;
-import dev.banger.daemon.image.ImageRpc.BundleMade;
-import dev.banger.daemon.image.ImageRpc.BundleMakeParams;
-import dev.banger.daemon.image.ImageRpc.BundlePullParams;
-import dev.banger.daemon.image.ImageRpc.CachePruneParams;
-import dev.banger.daemon.image.ImageRpc.CachePruneResult;
-import dev.banger.daemon.image.ImageRpc.KernelCatalogList;
-import dev.banger.daemon.image.ImageRpc.KernelImportParams;
-import dev.banger.daemon.image.ImageRpc.PullParams;
-import dev.banger.daemon.image.ImageRpc.RegisterParams;
-import dev.banger.daemon.image.oci.ImageReference;
+import dev.banger.daemon.fs.NoSpaceException;
+import dev.banger.core.api.ImageApi.BundleMade;
+import dev.banger.core.api.ImageApi.BundleMakeParams;
+import dev.banger.core.api.ImageApi.BundlePullParams;
+import dev.banger.core.api.ImageApi.CachePruneParams;
+import dev.banger.core.api.ImageApi.CachePruneResult;
+import dev.banger.core.api.KernelApi.KernelCatalogList;
+import dev.banger.core.api.KernelApi.KernelImportParams;
+import dev.banger.core.api.ImageApi.PullParams;
+import dev.banger.core.api.ImageApi.RegisterParams;
 import dev.banger.daemon.image.oci.PruneReport;
-import dev.banger.daemon.image.oci.RegistryLogin;
+import dev.banger.core.api.RegistryLogin;
 import dev.banger.daemon.image.recipe.DebianRecipe;
 import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.store.Ids;
@@ -92,23 +93,16 @@ public final class ImageService {
     }
 
     /**
-     * Removes what a daemon that died mid-pull left: staging dirs and its tmpfs scratch dir. Only
-     * safe while holding the state dir's lock (Daemon.open does), since a live pull's staging
-     * dir looks the same.
+     * The startup sweeps of what a killed daemon left: staging dirs, its tmpfs scratch dir, part
+     * files of downloads, images and kernels half-published (or half-deleted). Each removal is
+     * logged. Only safe while holding the state dir's lock before serving (Daemon.open does), since
+     * a live pull's leftovers look the same.
      */
     public void removeLeftovers() {
-        Path dir = layout.stagingDir();
-        if (Files.isDirectory(dir)) {
-            try (java.util.stream.Stream<Path> children = Files.list(dir)) {
-                children.forEach(p -> {
-                    log.info("removing {} left by an earlier daemon", p);
-                    FileTrees.deleteQuietly(p);
-                });
-            } catch (IOException e) {
-                log.warn("cannot list {}: {}", dir, e.getMessage());
-            }
-        }
+        new StagingSweep(layout).run();
         steps.scratch().removeLeftover();
+        new PartialDownloadSweep(layout).run();
+        new HalfPublishedSweep(store, layout).run();
     }
 
     // ---- images ----
@@ -150,7 +144,7 @@ public final class ImageService {
         }
         boolean builtIn = DebianRecipe.builtIn(ref).isPresent();
         if (!builtIn && !ref.contains("/") && !ref.contains(":")) {
-            throw BangerException.notFound("image '" + ref + "' not found: pull it first (banger image pull REF --name " + ref
+            throw BangerException.invalidArgument("image '" + ref + "' not found: pull it first (banger image pull REF --name " + ref
                     + "), or pass an OCI reference to --image to pull it now");
         }
         String name = ref;
@@ -249,7 +243,7 @@ public final class ImageService {
             PulledTree pulled;
             try {
                 pulled = steps.pullAndFlatten().pull(resolved, tree, ctx);
-            } catch (BangerException e) {
+            } catch (BangerException | NoSpaceException e) {
                 if (!steps.scratch().isFull(tree)) {
                     throw e;
                 }

@@ -8,7 +8,7 @@ import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.fs.FileTrees;
-import dev.banger.daemon.image.ImageRpc.KernelImportParams;
+import dev.banger.core.api.KernelApi.KernelImportParams;
 import dev.banger.daemon.image.kernel.DebKernelImporter;
 import dev.banger.daemon.image.layers.LayerFlattener;
 import dev.banger.daemon.ops.OperationContext;

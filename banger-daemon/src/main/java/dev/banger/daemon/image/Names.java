@@ -12,8 +12,12 @@ final class Names {
     private Names() {
     }
 
+    static boolean isValid(String name) {
+        return name != null && NAME.matcher(name).matches() && !name.contains("..");
+    }
+
     static String validate(String kind, String name) {
-        if (name == null || !NAME.matcher(name).matches() || name.contains("..")) {
+        if (!isValid(name)) {
             throw BangerException.badRequest(kind + " name '" + name + "' is not valid: use 1-63 lower-case letters, "
                     + "digits, '.', '_' or '-', starting with a letter or digit");
         }

@@ -2,14 +2,15 @@ package dev.banger.daemon.image;
 
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
+import dev.banger.core.image.ImageReference;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.fs.NoSpaceException;
 import dev.banger.daemon.image.layers.LayerFlattener;
 import dev.banger.daemon.image.oci.BlobCache;
 import dev.banger.daemon.image.oci.BlobNotFoundException;
 import dev.banger.daemon.image.oci.BlobSource;
 import dev.banger.daemon.image.oci.Descriptor;
-import dev.banger.daemon.image.oci.ImageReference;
 import dev.banger.daemon.image.oci.ManifestNotFoundException;
 import dev.banger.daemon.image.oci.NoMatchingPlatformException;
 import dev.banger.daemon.image.oci.PruneReport;
@@ -17,7 +18,7 @@ import dev.banger.daemon.image.oci.RegistryCancelledException;
 import dev.banger.daemon.image.oci.RegistryClient;
 import dev.banger.daemon.image.oci.RegistryCredentials;
 import dev.banger.daemon.image.oci.RegistryException;
-import dev.banger.daemon.image.oci.RegistryLogin;
+import dev.banger.core.api.RegistryLogin;
 import dev.banger.daemon.image.oci.RegistryUnauthorizedException;
 import dev.banger.daemon.image.oci.ResolvedImage;
 import dev.banger.daemon.image.oci.RetryPolicy;
@@ -65,10 +66,6 @@ final class OciPull {
         this.config = config;
         this.cache = new BlobCache(layout.downloadCacheDir());
         this.applyOwnership = applyOwnership;
-    }
-
-    BlobCache cache() {
-        return cache;
     }
 
     /**
@@ -147,6 +144,9 @@ final class OciPull {
                     try {
                         return cache.get(layer, BlobSource.checking((d, dest) -> client.fetchBlob(ref, d, dest,
                                 n -> ctx.progress("fetch layers", done.addAndGet(n - layerDone.getAndSet(n)), total))));
+                    } catch (RuntimeException e) {
+                        NoSpaceException.throwIfFull(e, cache.path(layer.digest()), "downloading layer " + layer.digest() + " of " + ref);
+                        throw e;
                     } finally {
                         slots.release();
                     }
@@ -159,6 +159,9 @@ final class OciPull {
                 ctx.progress("unpack layer " + (i + 1) + "/" + blobs.size(), i, blobs.size());
                 try (InputStream in = Files.newInputStream(blob)) {
                     flattener.apply(in, image.layers().get(i).digest());
+                } catch (RuntimeException e) {
+                    NoSpaceException.throwIfFull(e, tree, "unpacking layer " + image.layers().get(i).digest() + " of " + ref);
+                    throw e;
                 }
             }
             return new PulledTree(image.manifestDigest(), image.architecture(), flattener.finish());

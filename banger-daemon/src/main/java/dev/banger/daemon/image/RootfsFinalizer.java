@@ -3,6 +3,7 @@ package dev.banger.daemon.image;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.units.Sizes;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.fs.NoSpaceException;
 import dev.banger.daemon.image.layers.FlattenResult;
 import dev.banger.daemon.image.rootfs.DebugfsFixups;
 import dev.banger.daemon.image.rootfs.Ext4Builder;
@@ -34,10 +35,15 @@ final class RootfsFinalizer implements FinalizePulledRootfs {
         }
         long size = sizeBytes != null ? sizeBytes : Math.max(Ext4Builder.rootfsSize(f.contentBytes()), minimum);
         ctx.progress("build rootfs.ext4", 0, size);
-        ext4.build(tree, rootfsImage, size, f.inodes() + 16, "rootfs");
-        if (!f.fixups().isEmpty()) {
-            ctx.progress("set owners and capabilities");
-            DebugfsFixups.apply(runner, rootfsImage, f.fixups());
+        try {
+            ext4.build(tree, rootfsImage, size, f.inodes() + 16, "rootfs");
+            if (!f.fixups().isEmpty()) {
+                ctx.progress("set owners and capabilities");
+                DebugfsFixups.apply(runner, rootfsImage, f.fixups());
+            }
+        } catch (RuntimeException e) {
+            NoSpaceException.throwIfFull(e, rootfsImage, "building the root filesystem of image " + imageName);
+            throw e;
         }
     }
 }

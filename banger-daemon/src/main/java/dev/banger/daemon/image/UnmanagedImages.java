@@ -1,5 +1,6 @@
 package dev.banger.daemon.image;
 
+import dev.banger.core.api.ImageApi;
 import dev.banger.core.Layout;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.KernelInfo;
@@ -66,7 +67,7 @@ final class UnmanagedImages {
      * Validation (files, ext4 superblock, kernel) without the lock; the two inserts under it. Paths
      * only from a caller with bangerd's rights; uploads make a managed image (see {@link #registerUploaded}).
      */
-    ImageInfo register(ImageRpc.RegisterParams p, OperationContext ctx) {
+    ImageInfo register(ImageApi.RegisterParams p, OperationContext ctx) {
         String name = Names.validate("image", p.name());
         boolean uploads = p.rootfsStream() != null || p.kernelStream() != null || p.initrdStream() != null;
         boolean paths = p.rootfs() != null || p.kernel() != null || p.initrd() != null;
@@ -127,7 +128,7 @@ final class UnmanagedImages {
      * root may read), so the files are copied in, as {@code image promote} would: a managed image,
      * with a work-seed, and a managed companion kernel when the kernel came as files.
      */
-    private ImageInfo registerUploaded(String name, ImageRpc.RegisterParams p, OperationContext ctx) {
+    private ImageInfo registerUploaded(String name, ImageApi.RegisterParams p, OperationContext ctx) {
         if (p.rootfsStream() == null) {
             throw BangerException.badRequest("image register with streams needs rootfs_stream");
         }

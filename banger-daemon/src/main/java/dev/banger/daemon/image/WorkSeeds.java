@@ -1,6 +1,7 @@
 package dev.banger.daemon.image;
 
 import dev.banger.daemon.fs.FileTrees;
+import dev.banger.daemon.fs.NoSpaceException;
 import dev.banger.daemon.image.rootfs.Ext4Extractor;
 import dev.banger.daemon.image.rootfs.WorkSeedBuilder;
 import java.io.IOException;
@@ -31,8 +32,13 @@ final class WorkSeeds {
             builder.build(tree, out);
             return true;
         } catch (RuntimeException e) {
+            // An image without its /root for want of space is a failed pull, not a lesser image.
+            try {
+                NoSpaceException.throwIfFull(e, out, "building the work seed of image " + name);
+            } finally {
+                FileTrees.deleteQuietly(out);
+            }
             log.warn("image {}: no work-seed ({}); VMs from it start with an empty /root", name, e.getMessage());
-            FileTrees.deleteQuietly(out);
             return false;
         }
     }
@@ -46,6 +52,8 @@ final class WorkSeeds {
             Files.createDirectory(scratch);
             rootExtractor.extractRoot(rootfs, scratch);
             return build(scratch, out, name);
+        } catch (NoSpaceException e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
             log.warn("image {}: no work-seed ({}); VMs from it start with an empty /root", name, e.getMessage());
             return false;

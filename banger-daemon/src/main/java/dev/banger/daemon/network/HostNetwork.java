@@ -7,8 +7,10 @@ import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.CommandFailedException;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.network.dns.VmDns;
+import dev.banger.daemon.network.forward.ForwardRules;
 import dev.banger.daemon.network.guard.GuestGuard;
 import dev.banger.daemon.network.nat.NatRules;
+import dev.banger.daemon.ops.Uncancellable;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -29,12 +31,15 @@ public final class HostNetwork implements AutoCloseable {
     public static final String TAP_PREFIX = "tap-fc-";
     /** Linux interface names hold at most 15 characters (IFNAMSIZ 16 with the NUL). */
     private static final int TAP_ID_CHARS = 8;
+    /** Guests' resolv.conf names the bridge address, and a nameserver line is always port 53. */
+    private static final int GUEST_DNS_PORT = 53;
 
     private final VmSettings vm;
     private final CommandRunner runner;
     private final IpLinks links;
     private final NatRules nat;
     private final GuestGuard guard;
+    private final ForwardRules forwards;
     /** The .vm names; null when {@code dns_listen} is off. */
     private final VmDns dns;
 
@@ -49,8 +54,10 @@ public final class HostNetwork implements AutoCloseable {
         this.links = new IpLinks(runner);
         this.nat = new NatRules(runner, vm.bridgeName(), natPrograms);
         this.guard = new GuestGuard(runner, natPrograms.nft(), TAP_PREFIX, vm.bridgeAddress(), vm.cidr());
+        this.forwards = new ForwardRules(runner, natPrograms.nft(), vm.bridgeName());
         this.dns = vm.dnsListen() == null ? null
-                : new VmDns(new InetSocketAddress(vm.dnsListen().address(), vm.dnsListen().port()), vm.bridgeName(), runner);
+                : new VmDns(new InetSocketAddress(vm.dnsListen().address(), vm.dnsListen().port()), vm.bridgeName(), runner,
+                        new InetSocketAddress(vm.bridgeAddress(), GUEST_DNS_PORT), nat::natOn);
     }
 
     /** A guest address as the store keeps it: an IPv4 literal banger wrote, so parsing does no lookup. */
@@ -70,6 +77,11 @@ public final class HostNetwork implements AutoCloseable {
     /** What each guest may send from its tap, and whether it reaches the other guests. */
     public GuestGuard guard() {
         return guard;
+    }
+
+    /** Published host ports: DNAT to a guest's port. */
+    public ForwardRules forwards() {
+        return forwards;
     }
 
     /** The .vm DNS names, unless {@code dns_listen} is off. */
@@ -98,9 +110,14 @@ public final class HostNetwork implements AutoCloseable {
 
     /**
      * Creates the bridge if it is missing, gives it its address if it lacks it, and brings it up.
-     * Safe to call before every VM start: it changes nothing that is already right.
+     * Safe to call before every VM start: it changes nothing that is already right. A cancel does
+     * not cut it between its commands (a bridge without its address would be left).
      */
     public synchronized void ensureBridge() {
+        Uncancellable.run("set-up of bridge " + vm.bridgeName(), this::ensureBridgeNow);
+    }
+
+    private void ensureBridgeNow() {
         String bridge = vm.bridgeName();
         String ip = vm.bridgeAddress().getHostAddress();
         String address = ip + "/" + vm.cidr();
@@ -128,7 +145,8 @@ public final class HostNetwork implements AutoCloseable {
 
     /**
      * Creates the VM's tap, attached to the bridge and up, and returns its name. A tap of that
-     * name left by an earlier run is deleted first.
+     * name left by an earlier run is deleted first. A cancel does not cut it between its commands:
+     * a tap off the bridge would escape the startup sweep, which looks at the bridge's taps.
      */
     public String createTap(String vmId) {
         return createTap(vmId, Optional.empty());
@@ -137,6 +155,11 @@ public final class HostNetwork implements AutoCloseable {
     /** As {@link #createTap(String)}, the tap owned by {@code ids} (uid, gid) when given, for a VM process that is not root. */
     public String createTap(String vmId, Optional<int[]> ids) {
         String tap = tapName(vmId);
+        Uncancellable.run("set-up of tap " + tap, () -> createTapNow(tap, ids));
+        return tap;
+    }
+
+    private void createTapNow(String tap, Optional<int[]> ids) {
         deleteTap(tap);
         List<String> add = new ArrayList<>(List.of("ip", "tuntap", "add", "dev", tap, "mode", "tap"));
         ids.ifPresent(id -> add.addAll(List.of("user", Integer.toString(id[0]), "group", Integer.toString(id[1]))));
@@ -152,7 +175,6 @@ public final class HostNetwork implements AutoCloseable {
             }
             throw error;
         }
-        return tap;
     }
 
     /** Deletes a tap; a tap that is already gone is fine. */
@@ -174,11 +196,6 @@ public final class HostNetwork implements AutoCloseable {
 
     public boolean tapExists(String name) {
         return links.find(name).isPresent();
-    }
-
-    /** Every banger tap on the host, whichever VM (or earlier daemon run) made it. */
-    public List<String> taps() {
-        return links.all().stream().map(IpLinks.Link::name).filter(n -> n.startsWith(TAP_PREFIX)).toList();
     }
 
     /** The banger taps on this daemon's bridge: the ones it (or an earlier run of it) made, not another daemon's. */

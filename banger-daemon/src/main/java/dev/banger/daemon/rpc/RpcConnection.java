@@ -11,6 +11,7 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.core.rpc.Protocol;
 import dev.banger.daemon.exec.CommandFailedException;
+import dev.banger.daemon.fs.NoSpaceException;
 import dev.banger.daemon.ops.Client;
 import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.ops.Operations;
@@ -340,6 +341,10 @@ final class RpcConnection {
             case BangerException e -> {
                 log.info("{} failed: {}", ctx.method(), e.getMessage());
                 sendError(id, opId, Protocol.SERVER_ERROR, e.code(), e.getMessage());
+            }
+            case NoSpaceException e -> {
+                log.warn("{} failed: {}", ctx.method(), e.getMessage());
+                sendError(id, opId, Protocol.SERVER_ERROR, ErrorCode.NO_SPACE, e.getMessage());
             }
             case CommandFailedException e -> {
                 log.warn("{} failed: {}", ctx.method(), e.getMessage());

@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * are native calls, which would pin a virtual thread's carrier) through a small bounded queue, so
  * a handler on a virtual thread only parks, and a slow side slows the other instead of buffering.
  * A download's writes report to the connection's {@link WriteWatch}, so a client that stops reading
- * it is closed after the write deadline (the handler's next write then fails).
+ * it is closed after the write deadline (the handler's next write then fails); an upload whose
+ * client sends nothing for that same wait is closed and fails the handler's read.
  */
 final class StreamRendezvous {
 
@@ -103,7 +104,7 @@ final class StreamRendezvous {
 
         @Override
         public InputStream upload(String token) {
-            Upload up = new Upload();
+            Upload up = new Upload(wait);
             claim(token, up);
             return up.handlerSide();
         }
@@ -201,8 +202,14 @@ final class StreamRendezvous {
         }
     }
 
-    /** Client -> handler. */
+    /** Client -> handler. A client that sends nothing for {@code stall} fails the read and is closed. */
     private static final class Upload extends Pump {
+        private final Duration stall;
+
+        Upload(Duration stall) {
+            this.stall = stall;
+        }
+
         @Override
         void move(UnixSocketChannel ch, byte[] buffered, WriteWatch watch) throws IOException, InterruptedException {
             InputStream raw = new SequenceInputStream(new ByteArrayInputStream(buffered), new ChannelInput(ch));
@@ -246,10 +253,15 @@ final class StreamRendezvous {
                         }
                         byte[] next;
                         try {
-                            next = queue.take();
+                            next = queue.poll(stall.toMillis(), TimeUnit.MILLISECONDS);
                         } catch (InterruptedException e) {
                             Thread.currentThread().interrupt();
                             throw new InterruptedIOException("cancelled while reading the client's stream");
+                        }
+                        if (next == null) {
+                            abandon();
+                            throw new IOException("the client's stream stalled: nothing arrived for " + stall.toSeconds()
+                                    + " s, so bangerd closed it");
                         }
                         if (next == END) {
                             done = true;

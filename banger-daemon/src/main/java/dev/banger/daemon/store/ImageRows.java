@@ -69,16 +69,7 @@ public final class ImageRows {
 
     /** VMs still built on the image: it cannot be deleted while any exist. */
     public static List<String> vmsUsing(Connection c, String imageId) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT name FROM vms WHERE image_id = ? ORDER BY name")) {
-            s.setString(1, imageId);
-            List<String> names = new ArrayList<>();
-            try (ResultSet r = s.executeQuery()) {
-                while (r.next()) {
-                    names.add(r.getString(1));
-                }
-            }
-            return names;
-        }
+        return Rows.firstColumn(c, "SELECT name FROM vms WHERE image_id = ? ORDER BY name", imageId);
     }
 
     private static Optional<ImageInfo> one(Connection c, String sql, String arg) throws SQLException {

@@ -57,16 +57,7 @@ public final class KernelRows {
 
     /** Images that boot the kernel: it cannot be deleted while any exist. */
     public static List<String> imagesUsing(Connection c, String kernelId) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT name FROM images WHERE kernel_id = ? ORDER BY name")) {
-            s.setString(1, kernelId);
-            List<String> names = new ArrayList<>();
-            try (ResultSet r = s.executeQuery()) {
-                while (r.next()) {
-                    names.add(r.getString(1));
-                }
-            }
-            return names;
-        }
+        return Rows.firstColumn(c, "SELECT name FROM images WHERE kernel_id = ? ORDER BY name", kernelId);
     }
 
     private static List<KernelInfo> all(PreparedStatement s) throws SQLException {

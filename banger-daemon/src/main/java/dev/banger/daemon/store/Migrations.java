@@ -76,8 +76,20 @@ final class Migrations {
             // Existing VMs become isolated: the safe side; `vm set --no-isolate` opens one again.
             new Migration(3, "per-VM isolation from other guests", List.of(
                     "ALTER TABLE vms ADD COLUMN isolate INTEGER NOT NULL DEFAULT 1 CHECK (isolate IN (0, 1))")),
+            // One host port per protocol across all VMs, whatever the address: 127.0.0.1:8080 and 0.0.0.0:8080 overlap.
+            new Migration(4, "published ports", List.of(
+                    """
+                    CREATE TABLE vm_forwards (
+                      vm_id       TEXT NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+                      proto       TEXT NOT NULL CHECK (proto IN ('tcp', 'udp')),
+                      host_ip     TEXT NOT NULL,
+                      host_port   INTEGER NOT NULL CHECK (host_port BETWEEN 1 AND 65535),
+                      guest_port  INTEGER NOT NULL CHECK (guest_port BETWEEN 1 AND 65535),
+                      PRIMARY KEY (proto, host_port)
+                    )""",
+                    "CREATE INDEX vm_forwards_vm ON vm_forwards(vm_id)")),
             // A snapshot is removed with its VM (vm delete), so vm_id always names a row.
-            new Migration(4, "VM snapshots", List.of(
+            new Migration(5, "VM snapshots", List.of(
                     """
                     CREATE TABLE snapshots (
                       id            TEXT PRIMARY KEY,

@@ -1,9 +1,12 @@
 package dev.banger.daemon.store;
 
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Small JDBC helpers shared by the table classes. */
 final class Rows {
@@ -20,6 +23,20 @@ final class Rows {
                 case Instant t -> s.setString(i + 1, t.toString());
                 default -> s.setObject(i + 1, v);
             }
+        }
+    }
+
+    /** The first column of every row {@code sql} selects with {@code args}. */
+    static List<String> firstColumn(Connection c, String sql, Object... args) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(sql)) {
+            bind(s, args);
+            List<String> values = new ArrayList<>();
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    values.add(r.getString(1));
+                }
+            }
+            return values;
         }
     }
 

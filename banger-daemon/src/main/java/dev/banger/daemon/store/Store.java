@@ -41,6 +41,7 @@ public final class Store implements AutoCloseable {
     private final KernelRows kernels = new KernelRows(this);
     private final VmRows vms = new VmRows(this);
     private final SnapshotRows snapshots = new SnapshotRows(this);
+    private final ForwardRows forwards = new ForwardRows(this);
     private volatile boolean closed;
 
     @FunctionalInterface
@@ -96,6 +97,10 @@ public final class Store implements AutoCloseable {
 
     public SnapshotRows snapshots() {
         return snapshots;
+    }
+
+    public ForwardRows forwards() {
+        return forwards;
     }
 
     /** Runs {@code work} in a write transaction; commits on return, rolls back on throw. */

@@ -37,14 +37,7 @@ public final class VmRows {
 
     /** Every guest address in use, whatever the VM's state: an address stays with its VM until delete. */
     public static List<String> guestIps(Connection c) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT guest_ip FROM vms WHERE guest_ip IS NOT NULL");
-             ResultSet r = s.executeQuery()) {
-            List<String> ips = new ArrayList<>();
-            while (r.next()) {
-                ips.add(r.getString(1));
-            }
-            return ips;
-        }
+        return Rows.firstColumn(c, "SELECT guest_ip FROM vms WHERE guest_ip IS NOT NULL");
     }
 
     /** A VM by exact name, exact id, or a unique id prefix. */

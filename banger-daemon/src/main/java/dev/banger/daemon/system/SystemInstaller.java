@@ -6,6 +6,7 @@ import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.core.rpc.Json;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandResult;
 import dev.banger.daemon.exec.CommandRunner;
@@ -22,22 +23,29 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
  * {@code banger system install|status|restart|uninstall}: puts a built banger (the tree
- * scripts/build.sh makes: bin/, lib/, completion/) under {@code PREFIX/lib/banger} with links in
- * {@code PREFIX/bin}, the group {@code banger} with the owner in it, {@code bangerd.service} and
+ * scripts/build.sh makes: bin/, lib/, completion/, share/man/man1/) under {@code PREFIX/lib/banger} with links in
+ * {@code PREFIX/bin} and {@code PREFIX/share/man/man1}, the group {@code banger} with the owner in it, {@code bangerd.service} and
  * {@code /etc/banger/install.toml}, then starts the unit and waits for ping. Every path is taken
  * under {@link Target#root}, so tests install into a scratch directory; systemctl runs only for
  * the real root. A failed install undoes what it wrote (the group and its membership stay).
  */
 public final class SystemInstaller {
 
+    /** Where a build and an install keep the man pages, under the build and under PREFIX. */
+    static final Path MAN_PAGES = Path.of("share/man/man1");
+
     public static final String GROUP = "banger";
+    /** The public key {@code banger update} checks release bundles against (written with --release-key). */
+    public static final Path RELEASE_KEY = Path.of("/etc/banger/release-key.pem");
     static final String UNIT = UnitFile.NAME;
 
     /** Where to install: {@code root} is "/" on a real host; {@code prefix} is on the target system. */
@@ -82,6 +90,12 @@ public final class SystemInstaller {
      */
     public InstallRecord install(Path source, Target t, String owner, Path configFile, Config config, boolean startUnit)
             throws InterruptedException {
+        return install(source, t, owner, configFile, config, null, startUnit);
+    }
+
+    /** The same, also writing {@code releaseKeyPem} (a checked Ed25519 public key, may be null) to {@link #RELEASE_KEY}. */
+    public InstallRecord install(Path source, Target t, String owner, Path configFile, Config config, String releaseKeyPem,
+                                 boolean startUnit) throws InterruptedException {
         checkSource(source);
         if (t.isHost()) {
             requireRoot("system install");
@@ -100,10 +114,14 @@ public final class SystemInstaller {
             journal.tree(source, t.tree());
             journal.link(t.prefix().resolve("bin/banger"), Path.of("../lib/banger/bin/banger"));
             journal.link(t.prefix().resolve("bin/bangerd"), Path.of("../lib/banger/bin/bangerd"));
+            linkManPages(source, t, journal);
             journal.directories(layout.stateDir(), layout.cacheDir());
             journal.file(UnitFile.PATH, UnitFile.render(t.tree().resolve("bin/bangerd"), configFile, layout,
                     Path.of(System.getProperty("java.home"))));
             journal.directories(InstallRecord.PATH.getParent());
+            if (releaseKeyPem != null) {
+                journal.file(RELEASE_KEY, releaseKeyPem);
+            }
             LinkedHashSet<Path> files = new LinkedHashSet<>(previous.map(InstallRecord::files).orElse(List.of()));
             files.addAll(journal.made());
             files.add(InstallRecord.PATH);
@@ -124,6 +142,22 @@ public final class SystemInstaller {
         } catch (RuntimeException e) {
             journal.rollBack();
             throw e;
+        }
+    }
+
+    /** PREFIX/share/man/man1/banger*.1 linked to the build's pages, so `man banger-vm-create` finds them. */
+    private static void linkManPages(Path source, Target t, Journal journal) throws IOException {
+        Path pages = source.resolve(MAN_PAGES);
+        if (!Files.isDirectory(pages)) {
+            return;
+        }
+        Path manDir = t.prefix().resolve(MAN_PAGES);
+        journal.directories(manDir);
+        try (var list = Files.list(pages)) {
+            for (Path page : list.filter(p -> p.getFileName().toString().endsWith(".1")).sorted().toList()) {
+                journal.link(manDir.resolve(page.getFileName().toString()),
+                        Path.of("../../../lib/banger").resolve(MAN_PAGES).resolve(page.getFileName().toString()));
+            }
         }
     }
 
@@ -246,21 +280,50 @@ public final class SystemInstaller {
 
     /** Prints what is installed and whether it runs; true when the unit is active and bangerd answers. */
     public boolean status(Target t, Path socket) {
+        return status(t, socket, false);
+    }
+
+    /** The same, as one JSON object with {@code json} (the keys of the lines, "ok" for the verdict). */
+    public boolean status(Target t, Path socket, boolean json) {
         Optional<InstallRecord> r = InstallRecord.read(t.root());
+        Map<String, Object> facts = new LinkedHashMap<>();
+        boolean ok = false;
         if (r.isEmpty()) {
-            say.accept("banger is not installed on this host (no " + t.local(InstallRecord.PATH) + "); `sudo banger system install`");
-            return false;
+            facts.put("installed", false);
+            if (!json) {
+                say.accept("banger is not installed on this host (no " + t.local(InstallRecord.PATH) + "); `sudo banger system install`");
+            }
+        } else {
+            InstallRecord rec = r.get();
+            boolean pid1 = t.isHost() && systemd.isPid1();
+            String unit = pid1 ? systemd.activeState(UNIT) : "unknown: " + Systemd.NOT_PID1;
+            boolean answers = DaemonPing.answers(socket);
+            ok = pid1 && unit.equals("active") && answers;
+            facts.put("installed", true);
+            facts.put("version", rec.version());
+            facts.put("commit", rec.commit());
+            facts.put("built", rec.built());
+            facts.put("owner", rec.owner());
+            facts.put("uid", rec.uid());
+            facts.put("prefix", rec.prefix().toString());
+            facts.put("installed_at", rec.installedAt());
+            facts.put("unit", UNIT);
+            facts.put("unit_state", unit);
+            facts.put("socket", socket.toString());
+            facts.put("daemon_answers", answers);
+            if (!json) {
+                say.accept("installed  banger " + rec.version() + " (commit " + rec.commit() + ", built " + rec.built() + ")");
+                say.accept("owner      " + rec.owner() + " (uid " + rec.uid() + ")");
+                say.accept("prefix     " + rec.prefix() + "   installed " + rec.installedAt());
+                say.accept("unit       " + UNIT + " " + unit);
+                say.accept("daemon     " + (answers ? "answers on " + socket : "does not answer on " + socket));
+            }
         }
-        InstallRecord rec = r.get();
-        say.accept("installed  banger " + rec.version() + " (commit " + rec.commit() + ", built " + rec.built() + ")");
-        say.accept("owner      " + rec.owner() + " (uid " + rec.uid() + ")");
-        say.accept("prefix     " + rec.prefix() + "   installed " + rec.installedAt());
-        boolean pid1 = t.isHost() && systemd.isPid1();
-        String unit = pid1 ? systemd.activeState(UNIT) : "unknown: " + Systemd.NOT_PID1;
-        say.accept("unit       " + UNIT + " " + unit);
-        boolean answers = DaemonPing.answers(socket);
-        say.accept("daemon     " + (answers ? "answers on " + socket : "does not answer on " + socket));
-        return pid1 && unit.equals("active") && answers;
+        if (json) {
+            facts.put("ok", ok);
+            say.accept(Json.writePretty(facts));
+        }
+        return ok;
     }
 
     public void restart(Target t, Path socket) throws InterruptedException {
@@ -300,7 +363,8 @@ public final class SystemInstaller {
             }
             for (Path f : files) {
                 Path local = t.local(f);
-                if (f.equals(rec.prefix().resolve("lib/banger"))) {
+                // the tree, or the link to the current release and the releases update keeps side by side
+                if (f.equals(rec.prefix().resolve("lib/banger")) || f.equals(rec.prefix().resolve("lib/banger-releases"))) {
                     FileTrees.delete(local);
                 } else if (Files.isDirectory(local, LinkOption.NOFOLLOW_LINKS)) {
                     try (var entries = Files.list(local)) {

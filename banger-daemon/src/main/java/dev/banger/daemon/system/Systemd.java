@@ -51,6 +51,15 @@ public final class Systemd {
         runner.run(systemctl("restart", unit).withTimeout(Duration.ofMinutes(2)));
     }
 
+    /** Starts it (waiting for its READY=1); an error when it fails to start. */
+    public void start(String unit) {
+        runner.run(systemctl("start", unit).withTimeout(Duration.ofMinutes(2)));
+    }
+
+    public void stop(String unit) {
+        runner.run(systemctl("stop", unit).withTimeout(Duration.ofMinutes(2)));
+    }
+
     void disableNow(String unit) {
         runner.runAllowingFailure(systemctl("disable", "--now", unit).withTimeout(Duration.ofMinutes(2)));
     }

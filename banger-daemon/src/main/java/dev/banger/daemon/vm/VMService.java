@@ -1,6 +1,23 @@
 package dev.banger.daemon.vm;
 
 import dev.banger.core.Layout;
+import dev.banger.core.api.SnapshotApi.SnapshotParams;
+import dev.banger.core.api.SystemApi.SshConfigInfo;
+import dev.banger.core.api.VmApi.CreateParams;
+import dev.banger.core.api.VmApi.ForwardParams;
+import dev.banger.core.api.VmApi.ForwardsInfo;
+import dev.banger.core.api.VmApi.Logs;
+import dev.banger.core.api.VmApi.LogsParams;
+import dev.banger.core.api.VmApi.PortsInfo;
+import dev.banger.core.api.VmApi.SetParams;
+import dev.banger.core.api.VmApi.SshInfo;
+import dev.banger.core.api.VmStatsApi.Stats;
+import dev.banger.core.api.VmStatsApi.StatsParams;
+import dev.banger.core.api.WorkspaceApi.ExportInfo;
+import dev.banger.core.api.WorkspaceApi.ExportParams;
+import dev.banger.core.api.WorkspaceApi.ManifestInfo;
+import dev.banger.core.api.WorkspaceApi.PrepareParams;
+import dev.banger.core.api.WorkspaceApi.ShipRecord;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.SnapshotInfo;
@@ -9,10 +26,12 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.fs.FileModes;
+import dev.banger.daemon.fs.NoSpaceException;
 import dev.banger.daemon.fs.FileTrees;
 import dev.banger.daemon.image.BootableImage;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.network.HostNetwork;
+import dev.banger.daemon.network.forward.PortForward;
 import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.ops.Uncancellable;
 import dev.banger.daemon.store.Ids;
@@ -31,6 +50,7 @@ import dev.banger.daemon.vm.boot.VmHandles;
 import dev.banger.daemon.vm.capability.Capabilities;
 import dev.banger.daemon.vm.capability.Capability;
 import dev.banger.daemon.vm.capability.DnsCapability;
+import dev.banger.daemon.vm.capability.ForwardCapability;
 import dev.banger.daemon.vm.capability.GuardCapability;
 import dev.banger.daemon.vm.capability.NatCapability;
 import dev.banger.daemon.vm.capability.WorkDiskCapability;
@@ -44,7 +64,6 @@ import dev.banger.daemon.vm.snapshot.SnapshotFiles;
 import dev.banger.daemon.vm.ssh.GuestSsh;
 import dev.banger.daemon.vm.ssh.SshKeys;
 import dev.banger.daemon.workspace.Guest;
-import dev.banger.daemon.workspace.ShipRecord;
 import dev.banger.daemon.workspace.WorkspaceService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -56,7 +75,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -68,9 +86,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * VM lifecycle: the three-phase create, start/stop/restart/kill/delete/set and reconcile. Holds
- * its peers by reference, so a service a test pre-installs on the daemon before wiring is the one
- * it calls.
+ * VM lifecycle: the three-phase create, start/stop/restart/kill/delete/set and reconcile. Its
+ * peer services and its {@link Parts} come through the constructor.
  *
  * <p>Locks: {@code createVMMu} only around the reservation (name check, address, row insert);
  * a per-VM lock around every state change of that VM, boot included. Image resolution and
@@ -88,48 +105,55 @@ public final class VMService {
     /** For a hypervisor that exits on a guest reboot but not on its poweroff (Firecracker with reboot=k). */
     static final String REBOOT = "sync; (systemctl --no-block reboot || reboot -f || busybox reboot -f) >/dev/null 2>&1 &";
 
-    /** Phase 1's image lookup ({@link ImageService#resolveOrPull}), a seam so tests can hold a create there. */
-    interface ImageResolver {
+    /** Phase 1's image lookup ({@link ImageService#resolveOrPull}); tests hold a create there. */
+    public interface ImageResolver {
         BootableImage resolve(String ref, String kernelRef, OperationContext ctx);
     }
 
-    /** The steps of one start, a seam so tests can hold a boot in phase 3 or make a step fail. */
-    interface BootPlan {
-        List<BootStep> steps(BootContext boot);
-    }
+    /** The steps of one start, given the standard ones; tests hold a boot in phase 3 or make a step fail. */
+    public interface BootPlan {
+        BootPlan STANDARD = (boot, standard) -> standard;
 
-    public record CreateParams(String name, String image, String kernel, Integer vcpu, String memory, String diskSize,
-                               Boolean noStart, Boolean nat, Boolean isolate) {
-    }
-
-    public record SetParams(String name, Integer vcpu, String memory, String diskSize, Boolean nat, Boolean isolate) {
-    }
-
-    public record LogsParams(String name, Integer lines) {
-    }
-
-    /** {@code name}: the VM; {@code snapshot}: the snapshot's name (create: optional, made from the VM's name and the time). */
-    public record SnapshotParams(String name, String snapshot) {
-    }
-
-    /** What a {@code Host *.vm} block in the user's ssh_config needs: banger's key (two copies, as in SshInfo) and known_hosts. */
-    public record SshConfigInfo(String user, String identityFile, String groupIdentityFile, String knownHostsFile) {
-    }
-
-    /** The listening ports of one running VM. */
-    public record PortsInfo(String name, List<GuestPorts.Port> ports) {
+        List<BootStep> steps(BootContext boot, List<BootStep> standard);
     }
 
     /**
-     * {@code identity_file} serves its owner (the daemon's user); members of group banger use {@code group_identity_file}.
-     * {@code workspace} is the guest path of the last ship (null when none): {@code vm exec}'s default directory.
+     * What the service drives, built by {@link #forHost} for the daemon; a test passes its own
+     * (a plan that holds a boot, a capability that records its hooks).
      */
-    public record SshInfo(String name, String ip, int port, String user, String identityFile, String groupIdentityFile,
-                          String knownHostsFile, String workspace) {
+    public record Parts(Supplier<HypervisorDriver> driver, Supplier<SshKeys> keys, RootDisks rootDisks, Capabilities capabilities,
+                        ImageResolver images, BootPlan bootPlan, Orphans orphans, VmForwards forwards, SnapshotFiles snapshots) {
+
+        /** The host's hypervisor and SSH key (each made at first use), its disks, its published ports, and every capability. */
+        public static Parts forHost(Config config, Layout layout, Store store, CommandRunner runner, HostNetwork network,
+                                    ImageService images) {
+            Supplier<HypervisorDriver> driver = memoize(() -> Hypervisors.select(config.vm(), runner, layout.stateDir()));
+            Supplier<SshKeys> keys = memoize(() -> SshKeys.ensure(layout.stateDir().resolve("ssh"), runner));
+            VmForwards forwards = new VmForwards(store, network.forwards());
+            List<Capability> all = new ArrayList<>(List.of(
+                    new WorkDiskCapability(new WorkDisks(runner), () -> keys.get().publicKey()),
+                    new NatCapability(network.nat()),
+                    new GuardCapability(network.guard(), network.nat()),
+                    new ForwardCapability(network.forwards(), forwards::of)));
+            network.dns().ifPresent(dns -> all.add(new DnsCapability(dns)));
+            return new Parts(driver, keys, new RootDisks(runner), new Capabilities(all), images::resolveOrPull, BootPlan.STANDARD,
+                    new Orphans(config.vm(), runner), forwards, new SnapshotFiles(layout.stateDir().resolve("snapshots"), runner));
+        }
+
+        public Parts withCapabilities(Capabilities capabilities) {
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards, snapshots);
+        }
+
+        public Parts withImages(ImageResolver images) {
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards, snapshots);
+        }
+
+        public Parts withBootPlan(BootPlan bootPlan) {
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards, snapshots);
+        }
     }
 
     private final Store store;
-    private final CommandRunner runner;
     private final Layout layout;
     private final Config config;
     private final HostNetwork network;
@@ -147,45 +171,33 @@ public final class VMService {
     private final Supplier<GuestSsh> ssh;
     private final RootDisks rootDisks;
     private final SnapshotFiles snapshots;
-    /** The per-VM host features; a seam so tests can add one that records or fails its hooks. */
-    Capabilities capabilities;
-    ImageResolver imageResolver;
-    BootPlan bootPlan = this::defaultSteps;
+    private final VmForwards forwards;
+    private final Capabilities capabilities;
+    private final ImageResolver imageResolver;
+    private final BootPlan bootPlan;
+    private final VmStatsSampler statsSampler;
+    private final Orphans orphans;
 
-    public VMService(Store store, CommandRunner runner, Layout layout, Config config, HostNetwork network, ImageService images,
-                     WorkspaceService workspaces, Clock clock) {
+    public VMService(Store store, Layout layout, Config config, HostNetwork network, ImageService images, WorkspaceService workspaces,
+                     Clock clock, Parts parts) {
         this.store = store;
-        this.runner = runner;
         this.layout = layout;
         this.config = config;
         this.network = network;
         this.images = images;
-        this.imageResolver = images::resolveOrPull;
         this.workspaces = workspaces;
         this.clock = clock;
-        this.driver = memoize(() -> Hypervisors.select(config.vm(), runner, layout.stateDir()));
-        this.keys = memoize(() -> SshKeys.ensure(layout.stateDir().resolve("ssh"), runner));
+        this.driver = parts.driver();
+        this.keys = parts.keys();
         this.ssh = memoize(() -> new GuestSsh(keys.get()));
-        this.rootDisks = new RootDisks(runner);
-        this.snapshots = new SnapshotFiles(layout.stateDir().resolve("snapshots"), runner);
-        List<Capability> all = new ArrayList<>(List.of(
-                new WorkDiskCapability(new WorkDisks(runner), () -> keys.get().publicKey()),
-                new NatCapability(network.nat()),
-                new GuardCapability(network.guard(), network.nat())));
-        network.dns().ifPresent(dns -> all.add(new DnsCapability(dns)));
-        this.capabilities = new Capabilities(all);
-    }
-
-    public HostNetwork network() {
-        return network;
-    }
-
-    public ImageService images() {
-        return images;
-    }
-
-    public WorkspaceService workspaces() {
-        return workspaces;
+        this.rootDisks = parts.rootDisks();
+        this.capabilities = parts.capabilities();
+        this.imageResolver = parts.images();
+        this.bootPlan = parts.bootPlan();
+        this.statsSampler = new VmStatsSampler(driver, clock);
+        this.orphans = parts.orphans();
+        this.forwards = parts.forwards();
+        this.snapshots = parts.snapshots();
     }
 
     // ---- create: resolve (no lock), reserve (createVMMu), start (per-VM lock) ----
@@ -203,13 +215,33 @@ public final class VMService {
         if (store.vms().find(name).filter(v -> v.name().equals(name)).isPresent()) {
             throw new BangerException(ErrorCode.ALREADY_EXISTS, "a VM named " + name + " already exists");
         }
+        List<PortForward> published = forwards.check(p.ports()); // a taken host port: refused before anything is reserved
         ctx.progress("resolve image");
         BootableImage image = imageResolver.resolve(p.image() != null ? p.image() : config.vm().defaultImage(), p.kernel(), ctx);
         VmInfo vm = reserveVM(name, image.image(), vcpu, memory, disk, nat, !Boolean.FALSE.equals(p.isolate()));
+        try {
+            forwards.keep(vm, published);
+        } catch (RuntimeException e) { // another create published the port in between
+            store.vms().delete(vm.id());
+            throw e;
+        }
         if (Boolean.TRUE.equals(p.noStart())) {
             return vm;
         }
-        return locks.with(vm.id(), () -> startVMLocked(vm, image, ctx));
+        try {
+            return locks.with(vm.id(), () -> startVMLocked(vm, image, ctx));
+        } catch (RuntimeException e) {
+            // A create its client cancelled, or whose disks found no room, leaves nothing once its
+            // start was undone: the user never got this VM, and the same create must work again.
+            // Other failures keep the row in `error`, with the reason and the console for diagnosis.
+            // An undo that did not finish (handles in `failed`) keeps both for the next reconcile.
+            boolean undone = HandlesFile.read(vmDir(vm.id())).isEmpty();
+            if ((ctx.isCancelled() || e instanceof NoSpaceException) && undone) {
+                Uncancellable.run("removal of VM " + vm.name() + "'s files", () -> FileTrees.deleteQuietly(vmDir(vm.id())));
+                store.vms().delete(vm.id());
+            }
+            throw e;
+        }
     }
 
     /** Phase 2: milliseconds under createVMMu — name re-check, next free address, the {@code created} row. */
@@ -257,7 +289,7 @@ public final class VMService {
         Path dir = FileModes.privateDir(vmDir(vm.id())); // its disks are the guest's: no one else reads them
         BootContext boot = new BootContext(vm, image.image(), image.kernel(), dir, ctx, clock.instant(), restoreFrom);
         try {
-            StepRunner.run(bootPlan.steps(boot), boot);
+            StepRunner.run(bootPlan.steps(boot, standardSteps(boot)), boot);
         } catch (RuntimeException e) {
             removeIfEmpty(dir);
             store.vms().setState(vm.id(), VmInfo.ERROR, e.getMessage(), clock.instant());
@@ -271,7 +303,7 @@ public final class VMService {
     }
 
     /** Root disk and tap, the capabilities' host side (work disk, ...), the hypervisor, SSH, then their after-start side. */
-    private List<BootStep> defaultSteps(BootContext boot) {
+    private List<BootStep> standardSteps(BootContext boot) {
         HypervisorDriver d = driver.get();
         List<BootStep> steps = new ArrayList<>();
         steps.add(new RootDiskStep(rootDisks, d.readsQcow2()));
@@ -579,11 +611,11 @@ public final class VMService {
     }
 
     /** The console's last {@code lines} lines (all of them up to 64 KiB when not given). */
-    public Map<String, Object> logs(LogsParams p) {
+    public Logs logs(LogsParams p) {
         VmInfo vm = find(required(p.name()));
         Path log = vmDir(vm.id()).resolve("console.log");
         int lines = p.lines() == null || p.lines() <= 0 ? Integer.MAX_VALUE : p.lines();
-        return Map.of("name", vm.name(), "path", log.toString(), "lines", ConsoleTail.read(log, lines).lines());
+        return new Logs(vm.name(), log.toString(), ConsoleTail.read(log, lines).lines());
     }
 
     /** What {@code banger vm ssh} needs to exec the system ssh with banger's key and known_hosts. */
@@ -596,17 +628,17 @@ public final class VMService {
     }
 
     /** Ships a work tree the CLI streams into the running VM (see {@link WorkspaceService#prepare}). */
-    public ShipRecord prepareWorkspace(WorkspaceService.PrepareParams p, OperationContext ctx) {
+    public ShipRecord prepareWorkspace(PrepareParams p, OperationContext ctx) {
         return workspaces.prepare(guest(p.name()), p, ctx);
     }
 
     /** The last ship's manifest and the guest's changes since. */
-    public WorkspaceService.ManifestInfo workspaceManifest(String ref, OperationContext ctx) {
+    public ManifestInfo workspaceManifest(String ref, OperationContext ctx) {
         return workspaces.manifest(guest(ref), ctx);
     }
 
     /** The guest's changes since the last ship, as a patch streamed to the CLI. */
-    public WorkspaceService.ExportInfo exportWorkspace(WorkspaceService.ExportParams p, OperationContext ctx) {
+    public ExportInfo exportWorkspace(ExportParams p, OperationContext ctx) {
         return workspaces.export(guest(p.name()), p, ctx);
     }
 
@@ -628,41 +660,54 @@ public final class VMService {
     public PortsInfo ports(String ref, OperationContext ctx) {
         VmInfo vm = find(ref);
         requireAnswering(vm);
-        return new PortsInfo(vm.name(), new GuestPorts(ssh.get(), ReadinessStep.SSH_PORT).list(vm.name(), vm.guestIp(), ctx::progress));
+        return new PortsInfo(vm.name(), new GuestPorts(ssh.get(), ReadinessStep.SSH_PORT).list(vm.name(), vm.guestIp(), ctx::progress),
+                forwards.list(vm).forwards());
+    }
+
+    // ---- published ports ----
+
+    public ForwardsInfo forwardAdd(ForwardParams p) {
+        VmInfo vm = find(required(p.name()));
+        return locks.with(vm.id(), () -> forwards.add(find(vm.id()), p.spec()));
+    }
+
+    public ForwardsInfo forwardRemove(ForwardParams p) {
+        VmInfo vm = find(required(p.name()));
+        return locks.with(vm.id(), () -> forwards.remove(find(vm.id()), p.spec()));
+    }
+
+    public ForwardsInfo forwardList(String ref) {
+        return forwards.list(find(ref));
+    }
+
+    /** Counters of the VMs named (each must exist; a stopped one reads as zeros), or of every running VM when none is named. */
+    public Stats stats(StatsParams p) {
+        List<VmInfo> vms = p.names() == null || p.names().isEmpty()
+                ? store.vms().list().stream().filter(VmInfo::running).toList()
+                : p.names().stream().map(this::find).toList();
+        return new Stats(vms.stream().map(vm -> statsSampler.sample(vm, running.get(vm.id()))).toList());
     }
 
     // ---- reconcile ----
 
     /**
      * After a daemon (re)start: adopt every VM whose recorded process still runs and is the right
-     * process; tear down what is left of the others (an interrupted start included) and settle their rows.
+     * process; tear down what is left of the others (an interrupted start included) and settle their
+     * rows. Then the sweeps of what no row accounts for: VM dirs, taps, firewall rules.
      */
     public void reconcile() {
-        for (VmInfo vm : store.vms().list()) {
+        List<VmInfo> vms = store.vms().list();
+        for (VmInfo vm : vms) {
             try {
                 reconcile(vm);
             } catch (RuntimeException e) {
                 LOG.error("VM {}: reconcile failed: {}", vm.name(), e.getMessage(), e);
             }
         }
-        sweepOrphanTaps();
+        new VmDirSweep(layout.vmsDir(), orphans::kill).run(vms.stream().map(VmInfo::id).collect(Collectors.toSet()));
+        new OrphanTapSweep(network).run(running.values().stream().map(VmHandles::tap).filter(t -> t != null).collect(Collectors.toSet()));
+        new FirewallRuleSweep(network).run(Set.copyOf(running.keySet()));
         snapshots.sweepStaging();
-    }
-
-    /** Taps on banger's bridge that no running VM holds: left by a daemon that died mid-start, or an undo that never ran. */
-    private void sweepOrphanTaps() {
-        Set<String> held = running.values().stream().map(VmHandles::tap).filter(t -> t != null).collect(Collectors.toSet());
-        for (String tap : network.bridgeTaps()) {
-            if (held.contains(tap)) {
-                continue;
-            }
-            try {
-                network.deleteTap(tap);
-                LOG.warn("removed tap {}: no running VM holds it", tap);
-            } catch (RuntimeException e) {
-                LOG.error("cannot remove orphan tap {}: {}", tap, e.getMessage());
-            }
-        }
     }
 
     private void reconcile(VmInfo vm) {
@@ -703,7 +748,9 @@ public final class VMService {
                         clock.instant());
                 LOG.warn("VM {}: its start was cut short by the previous daemon's exit; cleaned up", vm.name());
             } else {
-                store.vms().setState(vm.id(), VmInfo.STOPPED, null, clock.instant());
+                // The reason stays on the row: a VM that ran before the restart must say why it no longer does.
+                store.vms().setState(vm.id(), VmInfo.STOPPED, "its hypervisor process ended while bangerd was not running",
+                        clock.instant());
                 LOG.warn("VM {}: its process is gone; cleaned up and marked stopped", vm.name());
             }
         }
@@ -767,7 +814,7 @@ public final class VMService {
             }
         }
         try {
-            Orphans.kill(dir);
+            orphans.kill(dir);
         } catch (RuntimeException e) {
             problems.add(e);
         }

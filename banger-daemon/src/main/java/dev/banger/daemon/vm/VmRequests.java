@@ -16,7 +16,7 @@ final class VmRequests {
 
     static String name(String name) {
         if (name == null || !NAME.matcher(name).matches()) {
-            throw BangerException.badRequest("VM name '" + name + "' is not allowed: use 1 to 63 lower-case letters, digits and"
+            throw BangerException.invalidArgument("VM name '" + name + "' is not allowed: use 1 to 63 lower-case letters, digits and"
                     + " '-', starting with a letter or digit (it becomes <name>.vm)");
         }
         return name;
@@ -34,7 +34,7 @@ final class VmRequests {
     static int vcpu(Integer vcpu, int fallback) {
         int v = vcpu == null ? fallback : vcpu;
         if (v < 1 || v > VmSettings.MAX_VCPU) {
-            throw BangerException.badRequest("--vcpu " + v + " is out of range: use 1 to " + VmSettings.MAX_VCPU);
+            throw BangerException.invalidArgument("--vcpu " + v + " is out of range: use 1 to " + VmSettings.MAX_VCPU);
         }
         return v;
     }
@@ -51,7 +51,7 @@ final class VmRequests {
             mib = Sizes.parse("--memory", memory) >> 20;
         }
         if (mib < VmSettings.MIN_MEMORY_MIB || mib > VmSettings.MAX_MEMORY_MIB) {
-            throw BangerException.badRequest("--memory " + memory + " is out of range: use " + VmSettings.MIN_MEMORY_MIB + " MiB to "
+            throw BangerException.invalidArgument("--memory " + memory + " is out of range: use " + VmSettings.MIN_MEMORY_MIB + " MiB to "
                     + VmSettings.MAX_MEMORY_MIB / 1024 + " GiB (a bare number is MiB; 1G works too)");
         }
         return (int) mib;
@@ -60,7 +60,7 @@ final class VmRequests {
     static long diskBytes(String size, long fallback) {
         long bytes = size == null || size.isBlank() ? fallback : Sizes.parse("--disk-size", size);
         if (bytes < VmSettings.MIN_DISK_BYTES || bytes > VmSettings.MAX_DISK_BYTES) {
-            throw BangerException.badRequest("--disk-size " + size + " is out of range: use 64M to 2T");
+            throw BangerException.invalidArgument("--disk-size " + size + " is out of range: use 64M to 2T");
         }
         return bytes;
     }

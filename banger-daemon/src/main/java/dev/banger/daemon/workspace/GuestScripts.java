@@ -39,10 +39,10 @@ final class GuestScripts {
             P=${W%%/*}; [ -n "$P" ] || P=/
             mkdir -p "$P" || fail "cannot create $P in the guest"
             S=$(mktemp -d "$P/.banger-ship.XXXXXX") || fail "cannot make a temporary directory in $P in the guest (is its disk full?)"
-            trap 'rm -rf "$S" "$S.old" "$S.err"' EXIT
+            trap 'rm -rf "$S" "$S.old"' EXIT
             T0=$(date +%%s)
-            tar -x -f - -C "$S" 2>"$S.err" || fail "extracting the shipped files in the guest failed (is its disk full? banger vm exec VM -- df -h $P): $(tail -n 3 "$S.err")"
-            rm -f "$S.err"
+            # tar's complaints are kept in memory: a file on the disk it filled would keep none of them.
+            E=$(tar -x -f - -C "$S" 2>&1 >/dev/null) || fail "extracting the shipped files in the guest failed: $(printf '%%s\\n' "$E" | tail -n 3)"
             # The stream's last entry: without it the stream was cut short, whatever tar said.
             [ -f "$S/.git/banger/shipped" ] || fail "the shipped stream was cut short; $W was left as it was"
             rm -f "$S/.git/banger/shipped"

@@ -1,12 +1,18 @@
 package dev.banger.daemon.workspace;
 
+import dev.banger.core.api.WorkspaceApi.ExportInfo;
+import dev.banger.core.api.WorkspaceApi.ExportParams;
+import dev.banger.core.api.WorkspaceApi.ManifestInfo;
+import dev.banger.core.api.WorkspaceApi.PrepareParams;
+import dev.banger.core.api.WorkspaceApi.ShipRecord;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
-import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandFailedException;
 import dev.banger.daemon.exec.CommandResult;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.fs.NoSpaceException;
+import dev.banger.daemon.ops.OperationContext;
 import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -54,31 +60,12 @@ public final class WorkspaceService {
         this.clock = clock;
     }
 
-    /**
-     * Params of {@code vm.workspace.prepare}.
-     *
-     * @param mode {@code full} (a fresh tree swapped in whole) or {@code update} (changed files and a deletion list)
-     */
-    public record PrepareParams(String name, String token, String guestPath, String mode, String head, String branch,
-                                String manifestSha256, Long files) {
-    }
-
-    public record ExportParams(String name, String token) {
-    }
-
-    /** The last ship's manifest and what the guest changed since (for an incremental prepare). */
-    public record ManifestInfo(String guestPath, String manifest, List<String> guestChanged, boolean headMoved) {
-    }
-
-    public record ExportInfo(String name, String guestPath, long bytes) {
-    }
-
     public ShipRecord prepare(Guest guest, PrepareParams p, OperationContext ctx) {
         if (p.token() == null || p.token().isBlank()) {
             throw BangerException.badRequest("param 'token' is required: the tar stream of the work tree");
         }
         boolean full = !"update".equals(p.mode());
-        if (!full && ShipRecord.read(guest.vmDir()).isEmpty()) {
+        if (!full && ShipRecordFile.read(guest.vmDir()).isEmpty()) {
             throw BangerException.badRequest("VM " + guest.name() + " has no workspace to update: prepare it in full first");
         }
         String path = guestPath(p.guestPath());
@@ -92,6 +79,9 @@ public final class WorkspaceService {
                         + in.failure.getMessage() + "); " + path + " in VM " + guest.name() + " was left as it was");
             }
             String said = out.toString(StandardCharsets.UTF_8).strip();
+            if (r.exitCode() != 0 && NoSpaceException.saysNoSpace(r.stderr())) {
+                throw NoSpaceException.inGuest(guest.name(), path, "shipping the workspace (" + in.count + " bytes)", guestError(r));
+            }
             if (r.exitCode() != 0) {
                 throw new BangerException(ErrorCode.OPERATION_FAILED, "shipping into " + path + " in VM " + guest.name()
                         + " failed: " + guestError(r));
@@ -100,7 +90,7 @@ public final class WorkspaceService {
                     in.count, said.startsWith("git "), clock.instant());
             LOG.info("shipped {} bytes into {}:{} ({}); {}", in.count, guest.name(), path, full ? "full" : "update",
                     said.lines().filter(l -> l.startsWith("seconds: ")).findFirst().orElse(""));
-            rec.write(guest.vmDir());
+            ShipRecordFile.write(rec, guest.vmDir());
             return rec;
         });
     }
@@ -156,11 +146,11 @@ public final class WorkspaceService {
 
     /** The last ship into this VM, if any (read from its dir; no guest contact). */
     public Optional<ShipRecord> record(Path vmDir) {
-        return ShipRecord.read(vmDir);
+        return ShipRecordFile.read(vmDir);
     }
 
     private ShipRecord requireRecord(Guest guest) {
-        return ShipRecord.read(guest.vmDir()).orElseThrow(() -> BangerException.notFound("VM " + guest.name()
+        return ShipRecordFile.read(guest.vmDir()).orElseThrow(() -> BangerException.notFound("VM " + guest.name()
                 + " has no workspace: nothing was ever shipped into it (banger vm workspace prepare " + guest.name() + " PATH)"));
     }
 

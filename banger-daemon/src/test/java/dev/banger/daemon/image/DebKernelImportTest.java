@@ -1,8 +1,8 @@
 package dev.banger.daemon.image;
 
+import dev.banger.core.api.KernelApi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.KernelInfo;
@@ -82,8 +82,8 @@ class DebKernelImportTest {
         }
     }
 
-    private static ImageRpc.KernelImportParams params(String name, String from, String deb) {
-        return new ImageRpc.KernelImportParams(name, from, null, null, deb);
+    private static KernelApi.KernelImportParams params(String name, String from, String deb) {
+        return new KernelApi.KernelImportParams(name, from, null, null, deb);
     }
 
     private OperationContext ctx(List<String> stages) {
@@ -271,7 +271,7 @@ class DebKernelImportTest {
         assertThatThrownBy(() -> images.importKernel(params("x", null, "relative.deb"), ctx(new ArrayList<>())))
                 .hasMessageContaining("--deb relative.deb is not an absolute path to a file");
         Path other = TestKernelDeb.build(dir, "other-version", Map.of("boot/vmlinuz-6.1.0-1-test", "bzImage"));
-        assertThatThrownBy(() -> images.importKernel(new ImageRpc.KernelImportParams("x", null, "6.0.0-other", null,
+        assertThatThrownBy(() -> images.importKernel(new KernelApi.KernelImportParams("x", null, "6.0.0-other", null,
                 other.toString()), ctx(new ArrayList<>())))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
                 .hasMessageContaining("other-version.deb holds kernel 6.1.0-1-test, not 6.0.0-other");

@@ -1,8 +1,8 @@
 package dev.banger.daemon.image;
 
+import dev.banger.core.api.ImageApi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.config.UnpackLimits;
@@ -217,7 +217,7 @@ class HostileImageCorpusTest {
     @Test
     void bundleWithTheWrongSha256IsRefused() throws IOException {
         Path bundle = Files.write(dir.resolve("b.tar.zst"), bundle().zstd());
-        assertRefused(() -> images.pullBundle(new ImageRpc.BundlePullParams(bundle.toString(), "0".repeat(64), null), ctx()),
+        assertRefused(() -> images.pullBundle(new ImageApi.BundlePullParams(bundle.toString(), "0".repeat(64), null), ctx()),
                 ErrorCode.BAD_REQUEST, "bundle sha256 mismatch: expected " + "0".repeat(64));
     }
 
@@ -230,7 +230,7 @@ class HostileImageCorpusTest {
                 "is a symbolic link", bundle().symlink("work-seed.ext4", outside.resolve("secret").toString()));
         for (Map.Entry<String, TestLayer> h : hostile.entrySet()) {
             Path file = Files.write(dir.resolve("hostile.tar.zst"), h.getValue().zstd());
-            assertRefused(() -> images.pullBundle(new ImageRpc.BundlePullParams(file.toString(), ImageBundleTest.sha256(file), null),
+            assertRefused(() -> images.pullBundle(new ImageApi.BundlePullParams(file.toString(), ImageBundleTest.sha256(file), null),
                     ctx()), ErrorCode.BAD_REQUEST, h.getKey());
             Files.delete(file);
         }
@@ -322,7 +322,7 @@ class HostileImageCorpusTest {
         SSLContext.setDefault(tls); // RegistryClient's HttpClient takes the default context when it is built
         try {
             String ref = "[::ffff:7f00:1]:" + https.getAddress().getPort() + "/evil:" + tag(image);
-            assertRefused(() -> images.pull(new ImageRpc.PullParams(ref, "evil", null, null), ctx()), ErrorCode.OPERATION_FAILED,
+            assertRefused(() -> images.pull(new ImageApi.PullParams(ref, "evil", null, null), ctx()), ErrorCode.OPERATION_FAILED,
                     "redirected /v2/evil/blobs/" + layerDigest + " to http://127.0.0.2, which banger does not follow (it never"
                             + " downgrades HTTPS to HTTP)");
         } finally {
@@ -444,7 +444,7 @@ class HostileImageCorpusTest {
 
     private ImageInfo pull(TestImage image) {
         serve(image);
-        return images.pull(new ImageRpc.PullParams(registry.host() + "/evil:" + tag(image), "evil-" + tag(image), null, null), ctx());
+        return images.pull(new ImageApi.PullParams(registry.host() + "/evil:" + tag(image), "evil-" + tag(image), null, null), ctx());
     }
 
     private void assertPullRefused(List<TestLayer> layers, ErrorCode code, String message) {

@@ -1,5 +1,8 @@
 package dev.banger.daemon.image;
 
+import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.KernelApi;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -13,6 +16,7 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.image.bundle.BundleReader;
 import dev.banger.daemon.image.testing.LogCapture;
 import dev.banger.daemon.image.testing.TestExt4;
 import dev.banger.daemon.image.testing.TestLayer;
@@ -98,7 +102,7 @@ class ImageBundleTest {
         images = new ImageService(store, RUNNER, layout, config, Clock.systemUTC());
         Path k = Files.createDirectories(dir.resolve("kernel"));
         Files.writeString(k.resolve("vmlinuz"), "bzImage");
-        images.importKernel(new ImageRpc.KernelImportParams("k1", k.toString(), "6.1.0", "debian"), ctx());
+        images.importKernel(new KernelApi.KernelImportParams("k1", k.toString(), "6.1.0", "debian"), ctx());
     }
 
     @AfterEach
@@ -111,7 +115,7 @@ class ImageBundleTest {
     }
 
     private ImageInfo pull(String bundle, String sha256, String name) {
-        return images.pullBundle(new ImageRpc.BundlePullParams(bundle, sha256, name), ctx());
+        return images.pullBundle(new ImageApi.BundlePullParams(bundle, sha256, name), ctx());
     }
 
     // ---- make-bundle and pull, end to end ----
@@ -120,7 +124,7 @@ class ImageBundleTest {
     void makeBundleThenPullTheFileGivesAnImageCheckedWithDebugfs() throws Exception {
         Path tar = Files.write(dir.resolve("rootfs.tar"), ROOTFS_TAR.tar());
         Path out = dir.resolve("dev.tar.zst");
-        ImageRpc.BundleMade made = images.makeBundle(new ImageRpc.BundleMakeParams(tar.toString(), "dev", "k1", "debian",
+        ImageApi.BundleMade made = images.makeBundle(new ImageApi.BundleMakeParams(tar.toString(), "dev", "k1", "debian",
                 out.toString(), null), ctx());
 
         assertThat(made.path()).isEqualTo(out.toString());
@@ -252,6 +256,19 @@ class ImageBundleTest {
     }
 
     @Test
+    void aBundleIsHashedWholeBeforeAnyOfItIsUnpacked() throws Exception {
+        Path file = write("b.tar.zst", bundle(manifest("b", "k1")).zstd());
+        Path dest = Files.createDirectories(dir.resolve("dest"));
+        List<String> seen = new ArrayList<>();
+
+        assertThatThrownBy(() -> BundleReader.extract(file, "0".repeat(64), dest,
+                n -> seen.add("checked"), n -> seen.add("unpacked")))
+                .hasMessageContaining("bundle sha256 mismatch").hasMessageContaining("nothing was unpacked");
+        assertThat(dest.toFile().list()).as("not one file of a bundle that is not the one asked for").isEmpty();
+        assertThat(seen).doesNotContain("unpacked");
+    }
+
+    @Test
     void truncatedBundleIsReportedAsTheShaMismatchItIs() throws Exception {
         byte[] whole = bundle(manifest("b", "k1")).zstd();
         Path file = write("cut.tar.zst", java.util.Arrays.copyOf(whole, whole.length / 2));
@@ -360,14 +377,14 @@ class ImageBundleTest {
 
         assertThatThrownBy(() -> make(dir.resolve("missing.tar"), "x", out))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
-        assertThatThrownBy(() -> images.makeBundle(new ImageRpc.BundleMakeParams(tar.toString(), "x", null, null,
+        assertThatThrownBy(() -> images.makeBundle(new ImageApi.BundleMakeParams(tar.toString(), "x", null, null,
                 out.toString(), null), ctx())).hasMessageContaining("--kernel-ref");
         assertThat(out).doesNotExist();
         assertNothingLeftBehind();
     }
 
-    private ImageRpc.BundleMade make(Path tar, String name, Path out) {
-        return images.makeBundle(new ImageRpc.BundleMakeParams(tar.toString(), name, "k1", null, out.toString(), "64M"), ctx());
+    private ImageApi.BundleMade make(Path tar, String name, Path out) {
+        return images.makeBundle(new ImageApi.BundleMakeParams(tar.toString(), name, "k1", null, out.toString(), "64M"), ctx());
     }
 
     // ---- helpers ----

@@ -1,7 +1,7 @@
 package dev.banger.daemon.image;
 
+import dev.banger.core.api.ImageApi;
 import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.ImageInfo;
@@ -76,16 +76,16 @@ class ImageCachePruneTest {
         Path b = plantBlob("bbbbbb");
         Files.writeString(blobs().resolve("not-a-blob"), "left alone");
 
-        ImageRpc.CachePruneResult dry = images.pruneCache(new ImageRpc.CachePruneParams(true));
-        assertThat(dry).isEqualTo(new ImageRpc.CachePruneResult(layout.downloadCacheDir().toString(), 2, 10, 0, true));
+        ImageApi.CachePruneResult dry = images.pruneCache(new ImageApi.CachePruneParams(true));
+        assertThat(dry).isEqualTo(new ImageApi.CachePruneResult(layout.downloadCacheDir().toString(), 2, 10, 0, true));
         assertThat(a).exists();
         assertThat(b).exists();
 
-        ImageRpc.CachePruneResult real = images.pruneCache(new ImageRpc.CachePruneParams(null));
-        assertThat(real).isEqualTo(new ImageRpc.CachePruneResult(layout.downloadCacheDir().toString(), 2, 10, 0, false));
+        ImageApi.CachePruneResult real = images.pruneCache(new ImageApi.CachePruneParams(null));
+        assertThat(real).isEqualTo(new ImageApi.CachePruneResult(layout.downloadCacheDir().toString(), 2, 10, 0, false));
         assertThat(blobs().toFile().list()).containsExactly("not-a-blob");
 
-        assertThat(images.pruneCache(new ImageRpc.CachePruneParams(false)).blobs()).isZero();
+        assertThat(images.pruneCache(new ImageApi.CachePruneParams(false)).blobs()).isZero();
     }
 
     @Test
@@ -104,11 +104,11 @@ class ImageCachePruneTest {
             }
         };
         CompletableFuture<ImageInfo> pull = CompletableFuture.supplyAsync(() -> images.pull(
-                new ImageRpc.PullParams(registry.host() + "/app:v1", "app", null, null), ctx(sink)),
+                new ImageApi.PullParams(registry.host() + "/app:v1", "app", null, null), ctx(sink)),
                 Executors.newVirtualThreadPerTaskExecutor());
         assertThat(unpacking.await(20, TimeUnit.SECONDS)).isTrue();
 
-        ImageRpc.CachePruneResult during = images.pruneCache(new ImageRpc.CachePruneParams(false));
+        ImageApi.CachePruneResult during = images.pruneCache(new ImageApi.CachePruneParams(false));
 
         assertThat(during.blobs()).as("only the stray blob").isEqualTo(1);
         assertThat(junk).doesNotExist();
@@ -119,7 +119,7 @@ class ImageCachePruneTest {
         release.countDown();
         assertThat(pull.get(30, TimeUnit.SECONDS).name()).isEqualTo("app");
 
-        ImageRpc.CachePruneResult after = images.pruneCache(new ImageRpc.CachePruneParams(false));
+        ImageApi.CachePruneResult after = images.pruneCache(new ImageApi.CachePruneParams(false));
         assertThat(after.blobs()).as("config and two layers, no longer needed").isEqualTo(3);
         assertThat(blobs().toFile().list()).isEmpty();
     }

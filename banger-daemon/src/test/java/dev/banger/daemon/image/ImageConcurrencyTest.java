@@ -1,7 +1,7 @@
 package dev.banger.daemon.image;
 
+import dev.banger.core.api.ImageApi;
 import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.ImageInfo;
@@ -97,7 +97,7 @@ class ImageConcurrencyTest {
 
     private CompletableFuture<ImageInfo> pullAsync(String ref, String name) {
         // One thread per pull: the common pool has a single worker on a 2-core machine.
-        return CompletableFuture.supplyAsync(() -> images.pull(new ImageRpc.PullParams(ref, name, null, null), ctx()),
+        return CompletableFuture.supplyAsync(() -> images.pull(new ImageApi.PullParams(ref, name, null, null), ctx()),
                 Executors.newVirtualThreadPerTaskExecutor());
     }
 

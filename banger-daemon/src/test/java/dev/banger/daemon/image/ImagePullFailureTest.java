@@ -1,9 +1,9 @@
 package dev.banger.daemon.image;
 
+import dev.banger.core.api.ImageApi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.ImageInfo;
@@ -11,6 +11,7 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
+import dev.banger.daemon.fs.NoSpaceException;
 import dev.banger.daemon.image.oci.MediaTypes;
 import dev.banger.daemon.image.testing.FakeRegistry;
 import dev.banger.daemon.image.testing.TestImage;
@@ -74,7 +75,7 @@ class ImagePullFailureTest {
     }
 
     private void assertPullFails(String ref, ErrorCode code, String... messageParts) {
-        assertThatThrownBy(() -> images.pull(new ImageRpc.PullParams(ref, "x", null, null), ctx()))
+        assertThatThrownBy(() -> images.pull(new ImageApi.PullParams(ref, "x", null, null), ctx()))
                 .isInstanceOfSatisfying(BangerException.class, e -> {
                     assertThat(e.code()).isEqualTo(code);
                     for (String part : messageParts) {
@@ -133,12 +134,12 @@ class ImagePullFailureTest {
             TestImage big = TestImage.image(List.of(new TestLayer().dir("usr", 0755).dir("usr/sbin", 0755)
                     .file("usr/sbin/sshd", "#!/bin/sh\n", 0755, 0, 0).file("noise", noise, 0644).gzip()), MediaTypes.OCI_LAYER_GZIP);
             registry.serve("big", "v1", big);
-            assertThatThrownBy(() -> images.pull(new ImageRpc.PullParams(registry.host() + "/big:v1", "big", null, null), ctx()))
-                    .isInstanceOf(RuntimeException.class)
-                    .satisfies(e -> assertThat(e.getMessage()).containsAnyOf("No space left", "space", "failed"));
+            assertThatThrownBy(() -> images.pull(new ImageApi.PullParams(registry.host() + "/big:v1", "big", null, null), ctx()))
+                    .isInstanceOf(NoSpaceException.class)
+                    .hasMessageStartingWith("no space left on " + small);
             assertThat(layout.stagingDir().toFile().list()).isEmpty();
             assertThat(store.images().list()).isEmpty();
-            ImageInfo ok = images.pull(new ImageRpc.PullParams(registry.host() + "/app:v1", "after", null, "64M"), ctx());
+            ImageInfo ok = images.pull(new ImageApi.PullParams(registry.host() + "/app:v1", "after", null, "64M"), ctx());
             assertThat(ok.name()).as("the service still works once space is back").isEqualTo("after");
         } finally {
             store.close();

@@ -1,8 +1,8 @@
 package dev.banger.daemon.image;
 
+import dev.banger.core.api.ImageApi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.ImageInfo;
@@ -109,7 +109,7 @@ class ImagePullTest {
     }
 
     private ImageInfo pull(String ref, String name) {
-        return images.pull(new ImageRpc.PullParams(registry.host() + "/" + ref, name, null, null), ctx());
+        return images.pull(new ImageApi.PullParams(registry.host() + "/" + ref, name, null, null), ctx());
     }
 
     @Test
@@ -147,7 +147,7 @@ class ImagePullTest {
         new java.util.Random(7).nextBytes(noise);
         registry.push("noisy", "v1", TestImage.image(List.of(BASE.gzip(), new TestLayer().file("noise", noise, 0644).gzip()),
                 MediaTypes.OCI_LAYER_GZIP));
-        images.pull(new ImageRpc.PullParams(registry.host() + "/noisy:v1", "counted", null, null), ctx);
+        images.pull(new ImageApi.PullParams(registry.host() + "/noisy:v1", "counted", null, null), ctx);
         List<java.util.Map<String, Object>> fetch = events.stream().filter(e -> "fetch layers".equals(e.get("stage"))).toList();
         assertThat(fetch).isNotEmpty();
         long total = ((Number) fetch.getLast().get("total")).longValue();
@@ -192,9 +192,9 @@ class ImagePullTest {
         images.delete("one");
         images.delete("two");
         assertThat(Files.getAttribute(a.getFileSystem().getPath(dir.resolve("cache/rootfs").toString()), "unix:nlink")).isNotNull();
-        ImageRpc.CachePruneResult dry = images.pruneCache(new ImageRpc.CachePruneParams(true));
+        ImageApi.CachePruneResult dry = images.pruneCache(new ImageApi.CachePruneParams(true));
         assertThat(dry.bytes()).as("the cached rootfs is only held by the cache now").isGreaterThan(0);
-        images.pruneCache(new ImageRpc.CachePruneParams(false));
+        images.pruneCache(new ImageApi.CachePruneParams(false));
         assertThat(dir.resolve("cache/rootfs").toFile().list()).isEmpty();
 
         ImageInfo three = pull("base:v1", "three");
@@ -203,9 +203,9 @@ class ImagePullTest {
 
     @Test
     void sizeOptionSetsTheRootfsSizeAndTooSmallIsRefused() {
-        ImageInfo image = images.pull(new ImageRpc.PullParams(registry.host() + "/base:v1", "sized", null, "1536M"), ctx());
+        ImageInfo image = images.pull(new ImageApi.PullParams(registry.host() + "/base:v1", "sized", null, "1536M"), ctx());
         assertThat(image.sizeBytes()).isEqualTo(1536L << 20);
-        assertThatThrownBy(() -> images.pull(new ImageRpc.PullParams(registry.host() + "/base:v1", "tiny", null, "1M"), ctx()))
+        assertThatThrownBy(() -> images.pull(new ImageApi.PullParams(registry.host() + "/base:v1", "tiny", null, "1M"), ctx()))
                 .isInstanceOf(BangerException.class).hasMessageContaining("--size 1M is too small");
         assertNothingLeftInStaging();
         assertThat(store.images().find("tiny")).isEmpty();
@@ -251,7 +251,7 @@ class ImagePullTest {
 
     @Test
     void unknownKernelRefIsNotFound() {
-        assertThatThrownBy(() -> images.pull(new ImageRpc.PullParams(registry.host() + "/base:v1", null, "no-such-kernel", null), ctx()))
+        assertThatThrownBy(() -> images.pull(new ImageApi.PullParams(registry.host() + "/base:v1", null, "no-such-kernel", null), ctx()))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND))
                 .hasMessageContaining("kernel 'no-such-kernel'");
     }

@@ -1,8 +1,10 @@
 package dev.banger.daemon.image;
 
+import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.KernelApi;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.ImageInfo;
@@ -59,7 +61,7 @@ class ImageRegisterTest {
         initrd = Files.writeString(user.resolve("initrd.img"), "cpio");
         Path k = Files.createDirectories(dir.resolve("kernel"));
         Files.writeString(k.resolve("vmlinuz"), "bzImage");
-        images.importKernel(new ImageRpc.KernelImportParams("k1", k.toString(), "6.1.0", "debian"), ctx());
+        images.importKernel(new KernelApi.KernelImportParams("k1", k.toString(), "6.1.0", "debian"), ctx());
     }
 
     @AfterEach
@@ -72,7 +74,7 @@ class ImageRegisterTest {
     }
 
     private ImageInfo register(String name, Path rootfs, Path kernel, Path initrd, String kernelRef) {
-        return images.register(new ImageRpc.RegisterParams(name, rootfs == null ? null : rootfs.toString(),
+        return images.register(new ImageApi.RegisterParams(name, rootfs == null ? null : rootfs.toString(),
                 kernel == null ? null : kernel.toString(), initrd == null ? null : initrd.toString(), kernelRef), ctx());
     }
 
@@ -159,7 +161,7 @@ class ImageRegisterTest {
         Path text = Files.writeString(user.resolve("rootfs.img"), "x".repeat(4096));
         assertRefused(() -> register("x", text, null, null, "k1"), ErrorCode.BAD_REQUEST, "is not an ext4 image");
         assertRefused(() -> register("x", Path.of("/dev/null"), null, null, "k1"), ErrorCode.BAD_REQUEST, "is not a regular file");
-        assertRefused(() -> images.register(new ImageRpc.RegisterParams("x", "rootfs.ext4", null, null, "k1"), ctx()),
+        assertRefused(() -> images.register(new ImageApi.RegisterParams("x", "rootfs.ext4", null, null, "k1"), ctx()),
                 ErrorCode.BAD_REQUEST, "is not an absolute path");
     }
 
@@ -180,7 +182,7 @@ class ImageRegisterTest {
         assertThatThrownBy(() -> register("taken", rootfs, vmlinuz, null, null))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.ALREADY_EXISTS))
                 .hasMessageContaining("image 'taken' already exists");
-        images.importKernel(new ImageRpc.KernelImportParams("other-kernel", dir.resolve("kernel").toString(), null, null), ctx());
+        images.importKernel(new KernelApi.KernelImportParams("other-kernel", dir.resolve("kernel").toString(), null, null), ctx());
         assertThatThrownBy(() -> register("other", rootfs, vmlinuz, null, null))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.ALREADY_EXISTS))
                 .hasMessageContaining("kernel 'other-kernel' already exists");

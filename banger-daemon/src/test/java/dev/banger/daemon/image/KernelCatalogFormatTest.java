@@ -1,8 +1,8 @@
 package dev.banger.daemon.image;
 
+import dev.banger.core.api.KernelApi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.rpc.BangerException;
@@ -126,7 +126,7 @@ class KernelCatalogFormatTest {
 
             TestKernelServer.catalog(file, TestKernelServer.entry("fixed", "deb", "6.1.0-1-cloud-amd64",
                     "http://127.0.0.1:9/x.deb", SHA, 10L));
-            ImageRpc.KernelCatalogList list = images.kernelCatalog();
+            KernelApi.KernelCatalogList list = images.kernelCatalog();
             assertThat(list.catalog()).isEqualTo(file.toString());
             assertThat(list.kernels()).singleElement().satisfies(k -> {
                 assertThat(k.name()).isEqualTo("fixed");
@@ -146,9 +146,9 @@ class KernelCatalogFormatTest {
         Layout layout = Layout.of(config);
         try (Store store = Store.open(layout.database())) {
             ImageService images = new ImageService(store, new CommandRunner(), layout, config, Clock.systemUTC());
-            ImageRpc.KernelCatalogList list = images.kernelCatalog();
+            KernelApi.KernelCatalogList list = images.kernelCatalog();
             assertThat(list.catalog()).isEqualTo("embedded");
-            assertThat(list.kernels()).extracting(ImageRpc.CatalogKernel::name)
+            assertThat(list.kernels()).extracting(KernelApi.CatalogKernel::name)
                     .containsExactlyElementsOf(KernelCatalog.embedded().kernels().stream().map(KernelCatalog.Entry::name).toList());
         }
     }

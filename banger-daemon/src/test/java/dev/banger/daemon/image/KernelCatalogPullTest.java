@@ -1,8 +1,10 @@
 package dev.banger.daemon.image;
 
+import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.KernelApi;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.ImageInfo;
@@ -127,9 +129,9 @@ class KernelCatalogPullTest {
     void pullDownloadsVerifiesCachesAndImportsAndASecondPullDownloadsNothing() throws Exception {
         open(TestKernelServer.entry("cloud", "deb", version, url, sha256, size));
         int before = downloads().size();
-        ImageRpc.CatalogKernel listed = images.kernelCatalog().kernels().getFirst();
+        KernelApi.CatalogKernel listed = images.kernelCatalog().kernels().getFirst();
         assertThat(images.kernelCatalog().catalog()).isEqualTo(dir.resolve("kernels.json").toString());
-        assertThat(listed).isEqualTo(new ImageRpc.CatalogKernel("cloud", "deb", version, "debian", "x86_64", url, sha256,
+        assertThat(listed).isEqualTo(new KernelApi.CatalogKernel("cloud", "deb", version, "debian", "x86_64", url, sha256,
                 size, null, false, null, false, null));
 
         KernelInfo k = images.pullKernel("cloud", ctx());
@@ -146,8 +148,8 @@ class KernelCatalogPullTest {
         assertThat(layout.kernelCacheDir().toFile().list()).containsExactly(sha256 + ".deb");
         assertThat(Files.mismatch(cached, deb)).isEqualTo(-1L);
         assertThat(names(layout.stagingDir())).isEmpty();
-        assertThat(images.kernelCatalog().kernels().getFirst()).extracting(ImageRpc.CatalogKernel::imported,
-                ImageRpc.CatalogKernel::importedSha256, ImageRpc.CatalogKernel::cached).containsExactly(true, sha256, true);
+        assertThat(images.kernelCatalog().kernels().getFirst()).extracting(KernelApi.CatalogKernel::imported,
+                KernelApi.CatalogKernel::importedSha256, KernelApi.CatalogKernel::cached).containsExactly(true, sha256, true);
 
         // Pulling an imported name is already_exists, as for kernel import; nothing is fetched.
         assertThatThrownBy(() -> images.pullKernel("cloud", ctx()))
@@ -194,7 +196,7 @@ class KernelCatalogPullTest {
         assertThatThrownBy(() -> images.pullKernel("nope", ctx()))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND))
                 .hasMessage("kernel 'nope' is not in the kernel catalog (see `banger kernel list --available`)");
-        assertThatThrownBy(() -> images.pull(new ImageRpc.PullParams(registry.host() + "/app:v1", "app", "nope", null), ctx()))
+        assertThatThrownBy(() -> images.pull(new ImageApi.PullParams(registry.host() + "/app:v1", "app", "nope", null), ctx()))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND))
                 .hasMessageContaining("kernel 'nope'").hasMessageContaining("`banger kernel list --available`");
         assertThat(server.requests()).hasSize(before);
@@ -211,7 +213,7 @@ class KernelCatalogPullTest {
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<ImageInfo>> fs = new ArrayList<>();
             for (String name : List.of("app1", "app2")) {
-                fs.add(pool.submit(() -> images.pull(new ImageRpc.PullParams(registry.host() + "/app:v1", name, "cloud", null), ctx())));
+                fs.add(pool.submit(() -> images.pull(new ImageApi.PullParams(registry.host() + "/app:v1", name, "cloud", null), ctx())));
             }
             for (Future<ImageInfo> f : fs) {
                 pulled.add(f.get());
@@ -227,7 +229,7 @@ class KernelCatalogPullTest {
 
         // Imported now: a third pull uses it without the catalog.
         stages.clear();
-        ImageInfo third = images.pull(new ImageRpc.PullParams(registry.host() + "/app:v1", "app3", "cloud", null), ctx());
+        ImageInfo third = images.pull(new ImageApi.PullParams(registry.host() + "/app:v1", "app3", "cloud", null), ctx());
         assertThat(third.kernelId()).isEqualTo(k.id());
         assertThat(stages).doesNotContain("pull kernel cloud from the kernel catalog", "check cached kernel package");
         assertThat(names(layout.stagingDir())).isEmpty();

@@ -1,8 +1,10 @@
 package dev.banger.daemon.image;
 
+import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.KernelApi;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.ImageInfo;
@@ -74,7 +76,7 @@ class KernelImportTest {
     }
 
     private KernelInfo importKernel(String name, Path from) {
-        return images.importKernel(new ImageRpc.KernelImportParams(name, from.toString(), "6.1.0-test", "debian"), ctx());
+        return images.importKernel(new KernelApi.KernelImportParams(name, from.toString(), "6.1.0-test", "debian"), ctx());
     }
 
     @Test
@@ -113,7 +115,7 @@ class KernelImportTest {
                 .withPullAndFlatten((resolved, tree, c) -> new PulledTree("sha256:" + "1".repeat(64), "amd64",
                         new FlattenResult(0, 0, 0, 0, 0, 0, 0, List.of()))));
         importKernel("in-use", prepared);
-        ImageInfo image = images.pull(new ImageRpc.PullParams(registry.host() + "/app:v1", "app", "in-use", null), ctx());
+        ImageInfo image = images.pull(new ImageApi.PullParams(registry.host() + "/app:v1", "app", "in-use", null), ctx());
         assertThat(image.kernelName()).isEqualTo("in-use");
 
         assertThatThrownBy(() -> images.deleteKernel("in-use")).hasMessageContaining("used by image(s) app");

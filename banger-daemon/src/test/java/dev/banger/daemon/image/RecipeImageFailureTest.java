@@ -1,8 +1,10 @@
 package dev.banger.daemon.image;
 
+import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.KernelApi;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.config.DebianSources;
@@ -49,7 +51,7 @@ class RecipeImageFailureTest {
         layout = Layout.of(config);
         store = Store.open(layout.database());
         images = new ImageService(store, new CommandRunner(), layout, config, Clock.systemUTC());
-        images.importKernel(new ImageRpc.KernelImportParams("k", null, null, null, TestKernelDeb.require().toString()), ctx());
+        images.importKernel(new KernelApi.KernelImportParams("k", null, null, null, TestKernelDeb.require().toString()), ctx());
     }
 
     @AfterEach
@@ -69,7 +71,7 @@ class RecipeImageFailureTest {
         open(Config.under(dir.resolve("banger")).withDebian(new DebianSources("http://127.0.0.1:1/debian",
                 TestDebianMirror.KEYRING, null)));
 
-        assertThatThrownBy(() -> images.pull(new ImageRpc.PullParams("debian-bookworm", null, "k", null), ctx()))
+        assertThatThrownBy(() -> images.pull(new ImageApi.PullParams("debian-bookworm", null, "k", null), ctx()))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.OPERATION_FAILED))
                 .hasMessageStartingWith("building image debian-bookworm: debootstrap of Debian bookworm from "
                         + "http://127.0.0.1:1/debian (config key debian_mirror) failed: ")
@@ -86,7 +88,7 @@ class RecipeImageFailureTest {
             try {
                 Future<?> pull = pool.submit(() -> {
                     ctx.attach(Thread.currentThread());
-                    return images.pull(new ImageRpc.PullParams("debian-bookworm", null, "k", null), ctx);
+                    return images.pull(new ImageApi.PullParams("debian-bookworm", null, "k", null), ctx);
                 });
                 long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
                 while (!stages.contains("debootstrap: unpacking packages") && !pull.isDone() && System.nanoTime() < deadline) {

@@ -1,8 +1,8 @@
 package dev.banger.daemon.image;
 
+import dev.banger.core.api.ImageApi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.ImageInfo;
@@ -190,7 +190,7 @@ class ScratchSpaceTest {
                 return real.pull(resolved, tree, ctx);
             });
 
-            ImageInfo image = images.pull(new ImageRpc.PullParams(registry.host() + "/big:v1", "big", null, null), ctx());
+            ImageInfo image = images.pull(new ImageApi.PullParams(registry.host() + "/big:v1", "big", null, null), ctx());
 
             assertThat(trees).hasSize(2);
             assertThat(trees.get(0)).startsWithRaw(small);
@@ -214,7 +214,7 @@ class ScratchSpaceTest {
     }
 
     private ImageInfo pull(ImageService images) {
-        return images.pull(new ImageRpc.PullParams(registry.host() + "/app:v1", "app", null, null), ctx());
+        return images.pull(new ImageApi.PullParams(registry.host() + "/app:v1", "app", null, null), ctx());
     }
 
     private OperationContext ctx() {

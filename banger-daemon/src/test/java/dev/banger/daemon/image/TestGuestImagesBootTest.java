@@ -1,7 +1,9 @@
 package dev.banger.daemon.image;
 
-import static org.assertj.core.api.Assertions.assertThat;
+import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.KernelApi;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.ImageInfo;
@@ -53,7 +55,7 @@ class TestGuestImagesBootTest {
         Config config = Config.under(dir.resolve("banger"));
         store = Store.open(Layout.of(config).database());
         images = new ImageService(store, new CommandRunner(), Layout.of(config), config, Clock.systemUTC());
-        kernel = images.importKernel(new ImageRpc.KernelImportParams("cloud", null, null, null, deb.toString()), ctx("kernel.import"));
+        kernel = images.importKernel(new KernelApi.KernelImportParams("cloud", null, null, null, deb.toString()), ctx("kernel.import"));
     }
 
     @AfterAll
@@ -112,7 +114,7 @@ class TestGuestImagesBootTest {
 
     private ImageInfo pull(String repo, TestImage image) {
         registry.push(repo, "v1", image);
-        return images.pull(new ImageRpc.PullParams(registry.host() + "/" + repo + ":v1", repo, null, null), ctx("image.pull"));
+        return images.pull(new ImageApi.PullParams(registry.host() + "/" + repo + ":v1", repo, null, null), ctx("image.pull"));
     }
 
     private OperationContext ctx(String kind) {

@@ -1,8 +1,10 @@
 package dev.banger.daemon.image;
 
+import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.KernelApi;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.ImageInfo;
@@ -60,7 +62,7 @@ class UploadedFilesTest {
         images = new ImageService(store, RUNNER, layout, config, Clock.systemUTC());
         Path k = Files.createDirectories(dir.resolve("kernel"));
         Files.writeString(k.resolve("vmlinuz"), "bzImage");
-        images.importKernel(new ImageRpc.KernelImportParams("k1", k.toString(), "6.1.0", "debian"), inProcess());
+        images.importKernel(new KernelApi.KernelImportParams("k1", k.toString(), "6.1.0", "debian"), inProcess());
         Path rootfs = dir.resolve("rootfs.ext4");
         RUNNER.run(Command.of("truncate", "-s", "8M", rootfs.toString()));
         RUNNER.run(Command.of("mkfs.ext4", "-q", "-F", rootfs.toString()));
@@ -105,8 +107,8 @@ class UploadedFilesTest {
                 false, e -> { });
     }
 
-    static ImageRpc.RegisterParams register(String name, String rootfsStream, String kernelStream, String kernelRef) {
-        return new ImageRpc.RegisterParams(name, null, null, null, kernelRef, rootfsStream, kernelStream, null, null);
+    static ImageApi.RegisterParams register(String name, String rootfsStream, String kernelStream, String kernelRef) {
+        return new ImageApi.RegisterParams(name, null, null, null, kernelRef, rootfsStream, kernelStream, null, null);
     }
 
     void assertRefused(ThrowingCallable call, ErrorCode code, String... message) throws IOException {
@@ -128,17 +130,17 @@ class UploadedFilesTest {
     @Test
     void hostPathsFromAMemberAreRefusedNamingTheStreamParam() throws Exception {
         Path mine = Files.write(dir.resolve("mine.ext4"), ext4);
-        assertRefused(() -> images.register(new ImageRpc.RegisterParams("x", mine.toString(), null, null, "k1"), member()),
+        assertRefused(() -> images.register(new ImageApi.RegisterParams("x", mine.toString(), null, null, "k1"), member()),
                 ErrorCode.UNAUTHORIZED, "'rootfs' names a host path", "rootfs_stream");
-        assertRefused(() -> images.importKernel(new ImageRpc.KernelImportParams("x", dir.resolve("kernel").toString(),
+        assertRefused(() -> images.importKernel(new KernelApi.KernelImportParams("x", dir.resolve("kernel").toString(),
                 null, null), member()), ErrorCode.UNAUTHORIZED, "'from' names a host path", "from_stream");
-        assertRefused(() -> images.importKernel(new ImageRpc.KernelImportParams("x", null, null, null, mine.toString()),
+        assertRefused(() -> images.importKernel(new KernelApi.KernelImportParams("x", null, null, null, mine.toString()),
                 member()), ErrorCode.UNAUTHORIZED, "'deb' names a host path", "deb_stream");
-        assertRefused(() -> images.pullBundle(new ImageRpc.BundlePullParams(mine.toString(), "0".repeat(64), "x"), member()),
+        assertRefused(() -> images.pullBundle(new ImageApi.BundlePullParams(mine.toString(), "0".repeat(64), "x"), member()),
                 ErrorCode.UNAUTHORIZED, "'bundle' names a host path", "bundle_stream");
         uploads.put("tar", new TestLayer().file("etc/hostname", "x").tar());
         Path out = dir.resolve("out.tar.zst");
-        assertRefused(() -> images.makeBundle(new ImageRpc.BundleMakeParams(null, "x", "k1", null, out.toString(), "64M",
+        assertRefused(() -> images.makeBundle(new ImageApi.BundleMakeParams(null, "x", "k1", null, out.toString(), "64M",
                 "tar", null), member()), ErrorCode.UNAUTHORIZED, "'out' names a host path", "out_stream");
         assertThat(out).doesNotExist();
         assertThat(store.images().list()).isEmpty();
@@ -151,7 +153,7 @@ class UploadedFilesTest {
         uploads.put("kernel", "bzImage".getBytes());
         uploads.put("text", "x".repeat(4096).getBytes());
         uploads.put("cut-rootfs", new byte[100_000]);
-        assertRefused(() -> images.register(new ImageRpc.RegisterParams("x", "/etc/shadow", null, null, "k1", "rootfs",
+        assertRefused(() -> images.register(new ImageApi.RegisterParams("x", "/etc/shadow", null, null, "k1", "rootfs",
                 null, null, null), member()), ErrorCode.BAD_REQUEST, "either all as paths", "or all as streams");
         assertRefused(() -> images.register(register("x", null, "kernel", null), member()), ErrorCode.BAD_REQUEST,
                 "needs rootfs_stream");
@@ -159,7 +161,7 @@ class UploadedFilesTest {
                 "--rootfs is not an ext4 image");
         assertRefused(() -> images.register(register("x", "cut-rootfs", null, "k1"), member()), ErrorCode.OPERATION_FAILED,
                 "cannot receive --rootfs", "broke off");
-        assertRefused(() -> images.register(new ImageRpc.RegisterParams("x", null, null, null, "k1", "rootfs", null, null,
+        assertRefused(() -> images.register(new ImageApi.RegisterParams("x", null, null, null, "k1", "rootfs", null, null,
                 "a\nb"), member()), ErrorCode.BAD_REQUEST, "label must be");
         assertThat(store.images().list()).isEmpty();
         assertThat(entries(layout.imagesDir())).isEmpty();
@@ -182,16 +184,16 @@ class UploadedFilesTest {
     @Test
     void kernelAndBundleUploadsRefuseWhatIsMissingOrTwice() throws Exception {
         uploads.put("no-vmlinuz", new TestLayer().file("initrd.img", "cpio").tar());
-        assertRefused(() -> images.importKernel(new ImageRpc.KernelImportParams("x", null, null, null, null, "no-vmlinuz",
+        assertRefused(() -> images.importKernel(new KernelApi.KernelImportParams("x", null, null, null, null, "no-vmlinuz",
                 null, null), member()), ErrorCode.BAD_REQUEST, "has no vmlinuz");
-        assertRefused(() -> images.importKernel(new ImageRpc.KernelImportParams("x", null, null, null, null, "no-vmlinuz",
+        assertRefused(() -> images.importKernel(new KernelApi.KernelImportParams("x", null, null, null, null, "no-vmlinuz",
                 "no-vmlinuz", null), member()), ErrorCode.BAD_REQUEST, "exactly one of --from DIR");
-        assertRefused(() -> images.pullBundle(new ImageRpc.BundlePullParams("https://example.invalid/b", "0".repeat(64), "x",
+        assertRefused(() -> images.pullBundle(new ImageApi.BundlePullParams("https://example.invalid/b", "0".repeat(64), "x",
                 "bundle", null), member()), ErrorCode.BAD_REQUEST, "exactly one");
         uploads.put("tar", new TestLayer().file("etc/hostname", "x").tar());
-        assertRefused(() -> images.makeBundle(new ImageRpc.BundleMakeParams(null, "x", "k1", null, null, "64M", "tar", null),
+        assertRefused(() -> images.makeBundle(new ImageApi.BundleMakeParams(null, "x", "k1", null, null, "64M", "tar", null),
                 member()), ErrorCode.BAD_REQUEST, "out_stream");
-        assertRefused(() -> images.makeBundle(new ImageRpc.BundleMakeParams(null, "x", "k1", null, null, "64M", null, "out"),
+        assertRefused(() -> images.makeBundle(new ImageApi.BundleMakeParams(null, "x", "k1", null, null, "64M", null, "out"),
                 member()), ErrorCode.BAD_REQUEST, "rootfs_tar_stream");
         assertThat(store.kernels().list()).extracting(k -> k.name()).containsExactly("k1");
         assertThat(store.images().list()).isEmpty();

@@ -3,7 +3,13 @@ package dev.banger.daemon.rpc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.banger.core.api.NoParams;
+import dev.banger.core.api.RpcMethod;
+import dev.banger.core.api.Shape;
+import dev.banger.core.api.WireType;
 import dev.banger.core.model.OperationInfo;
+import dev.banger.core.rpc.BangerException;
+import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.BackgroundProcess;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
@@ -22,7 +28,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -53,6 +58,43 @@ class RpcLimitsTest {
     final AtomicBoolean firstPull = new AtomicBoolean(true);
     final AtomicLong burstNanos = new AtomicLong();
 
+    // The test's own methods, each with its contract like the daemon's.
+    /** test.ping takes padding, so a request line can be made as long as a test needs. */
+    record PadParams(String pad) {
+    }
+
+    record Pong(boolean pong) {
+    }
+
+    record Pulled(boolean pulled) {
+    }
+
+    record TokenParams(String token) {
+    }
+
+    record Sent(boolean sent) {
+    }
+
+    record Done(boolean done) {
+    }
+
+    record Received(boolean received) {
+    }
+
+    private static final RpcMethod<PadParams, Pong> PING = RpcMethod.untracked("test.ping",
+            Shape.of(PadParams.class, v -> new PadParams(v.next())).optional("pad", WireType.STRING, PadParams::pad),
+            Shape.of(Pong.class, v -> new Pong(v.next())).field("pong", WireType.FLAG, Pong::pong));
+    private static final RpcMethod<NoParams, Pulled> PULL = RpcMethod.tracked("test.pull", NoParams.SHAPE,
+            Shape.of(Pulled.class, v -> new Pulled(v.next())).field("pulled", WireType.FLAG, Pulled::pulled));
+    private static final RpcMethod<TokenParams, Sent> DOWNLOAD = RpcMethod.tracked("test.download",
+            Shape.of(TokenParams.class, v -> new TokenParams(v.next())).field("token", WireType.STRING, TokenParams::token),
+            Shape.of(Sent.class, v -> new Sent(v.next())).field("sent", WireType.FLAG, Sent::sent));
+    private static final RpcMethod<TokenParams, Received> UPLOAD = RpcMethod.tracked("test.upload",
+            Shape.of(TokenParams.class, v -> new TokenParams(v.next())).field("token", WireType.STRING, TokenParams::token),
+            Shape.of(Received.class, v -> new Received(v.next())).field("received", WireType.FLAG, Received::received));
+    private static final RpcMethod<NoParams, Done> BURST_PROGRESS = RpcMethod.tracked("test.burst", NoParams.SHAPE,
+            Shape.of(Done.class, v -> new Done(v.next())).field("done", WireType.FLAG, Done::done));
+
     @BeforeEach
     void start() throws Exception {
         // Reachable by banger-test (group banger), for the tests that connect as that user.
@@ -61,8 +103,8 @@ class RpcLimitsTest {
         store = Store.open(dir.resolve("banger.db"));
         String stage = "x".repeat(1000);
         MethodTable methods = new MethodTable()
-                .add("test.ping", false, (p, ctx) -> Map.of("pong", true))
-                .add("test.pull", true, (p, ctx) -> {
+                .add(PING, (p, ctx) -> new Pong(true))
+                .add(PULL, (p, ctx) -> {
                     vmLock.lockInterruptibly();
                     try {
                         if (firstPull.getAndSet(false)) {
@@ -72,22 +114,29 @@ class RpcLimitsTest {
                                 Thread.sleep(1);
                             }
                         }
-                        return Map.of("pulled", true);
+                        return new Pulled(true);
                     } finally {
                         vmLock.unlock();
                     }
                 })
-                .add("test.download", true, (p, ctx) -> {
-                    String token = (String) p.as(Map.class).get("token");
-                    try (var out = ctx.client().streams().download(token)) {
+                .add(DOWNLOAD, (p, ctx) -> {
+                    try (var out = ctx.client().streams().download(p.token())) {
                         byte[] chunk = new byte[64 * 1024];
                         for (int i = 0; i < 1024; i++) { // 64 MiB: far more than the socket and the queue hold
                             out.write(chunk);
                         }
                     }
-                    return Map.of("sent", true);
+                    return new Sent(true);
                 })
-                .add("test.burst", true, (p, ctx) -> {
+                .add(UPLOAD, (p, ctx) -> {
+                    try (var in = ctx.client().streams().upload(p.token())) {
+                        in.readAllBytes();
+                        return new Received(true);
+                    } catch (IOException e) {
+                        throw new BangerException(ErrorCode.OPERATION_FAILED, "cannot receive the upload: " + e.getMessage(), e);
+                    }
+                })
+                .add(BURST_PROGRESS, (p, ctx) -> {
                     long t0 = System.nanoTime();
                     vmLock.lock();
                     try {
@@ -98,7 +147,7 @@ class RpcLimitsTest {
                         vmLock.unlock();
                     }
                     burstNanos.set(System.nanoTime() - t0);
-                    return Map.of("done", true);
+                    return new Done(true);
                 });
         this.methods = methods;
         socket = dir.resolve("t.sock");
@@ -110,7 +159,11 @@ class RpcLimitsTest {
     }
 
     private void startServer(Duration idle, Duration writeDeadline) throws IOException {
-        RpcServer.Limits limits = RpcServer.Limits.of(idle, 1024, RpcServer.STREAM_WAIT)
+        startServer(idle, writeDeadline, RpcServer.STREAM_WAIT);
+    }
+
+    private void startServer(Duration idle, Duration writeDeadline, Duration streamWait) throws IOException {
+        RpcServer.Limits limits = RpcServer.Limits.of(idle, 1024, streamWait)
                 .withWriteDeadline(writeDeadline).withPartialLineBytes(PARTIAL_LINE_BYTES);
         server = new RpcServer(socket, methods, new Operations(store, Clock.systemUTC()),
                 new PeerPolicy(POSIXFactory.getNativePOSIX(), 0, "banger"), Wire.mapper(), limits);
@@ -155,6 +208,23 @@ class RpcLimitsTest {
             assertThat(answer).contains("\"error\"").contains("stopped reading its download");
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(WRITE_DEADLINE.plusSeconds(8));
             assertThat(stream.drainUntilClosed(Duration.ofSeconds(10))).isTrue();
+        }
+    }
+
+    @Test
+    void anUploadThatStallsFailsWithAClearErrorAndItsStreamIsClosed() throws Exception {
+        server.close();
+        startServer(IDLE, WRITE_DEADLINE, Duration.ofSeconds(2));
+        String token = "upload-token-0123456789";
+        try (Raw request = new Raw(socket); Raw stream = new Raw(socket)) {
+            long t0 = System.nanoTime();
+            request.send("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"test.upload\",\"params\":{\"token\":\"" + token + "\"}}\n");
+            stream.send("{\"jsonrpc\":\"2.0\",\"method\":\"stream.open\",\"params\":{\"token\":\"" + token + "\"}}\n");
+            // ... and not one byte more, but the connection stays open
+            String answer = request.lineWith("\"id\":4", Duration.ofSeconds(15));
+            assertThat(answer).contains("\"error\"").contains("the client's stream stalled: nothing arrived for 2 s");
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
+            assertThat(stream.drainUntilClosed(Duration.ofSeconds(10))).as("the stalled stream is closed").isTrue();
         }
     }
 

@@ -457,6 +457,21 @@ class StoreTest {
                 .containsExactly("ab12cd34ef560002");
     }
 
+    @Test
+    void anImageNamesTheVmsBuiltOnItInOrder() {
+        Store store = open(db());
+        addVm(store, "zeta", "ab12cd34ef560001");
+        addVm(store, "alpha", "ab12cd34ef560002");
+
+        List<String> users = store.read(c -> ImageRows.vmsUsing(c, "img0000000000000"));
+        List<String> none = store.read(c -> ImageRows.vmsUsing(c, "nosuchimage00000"));
+        List<String> addresses = store.read(VmRows::guestIps);
+
+        assertThat(users).containsExactly("alpha", "zeta");
+        assertThat(none).isEmpty();
+        assertThat(addresses).as("no VM has an address yet").isEmpty();
+    }
+
     // ---- helpers ----
 
     private static void addVm(Store store, String name, String id) {

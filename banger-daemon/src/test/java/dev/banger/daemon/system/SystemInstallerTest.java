@@ -220,6 +220,12 @@ class SystemInstallerTest {
         assertThat(installer.status(target, tmp.resolve("no.sock"))).isFalse();
         assertThat(said).anySatisfy(l -> assertThat(l).contains("bangerd.service unknown: PID 1 is not systemd"))
                 .anySatisfy(l -> assertThat(l).contains("owner      alice (uid 1500)"));
+        said.clear();
+        assertThat(installer.status(target, tmp.resolve("no.sock"), true)).isFalse();
+        assertThat(said).hasSize(1);
+        assertThat(dev.banger.core.rpc.Json.parse(said.getFirst())).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP).containsEntry("owner", "alice")
+                .containsEntry("unit_state", "unknown: " + Systemd.NOT_PID1)
+                .containsEntry("daemon_answers", false).containsEntry("ok", false);
         installer.uninstall(target, Layout.of(Config.defaults()), true);
         assertThatThrownBy(() -> installer.uninstall(target, Layout.of(Config.defaults()), true))
                 .hasMessageContaining("banger is not installed");

@@ -7,12 +7,10 @@ import dev.banger.core.model.VmInfo;
 import dev.banger.daemon.network.HostNetwork;
 import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.boot.VmHandles;
-import dev.banger.daemon.vm.capability.Capabilities;
 import dev.banger.daemon.vm.capability.Capability;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,20 +30,18 @@ class VmCapabilityHooksTest {
     @TempDir
     static Path dir;
     VmRig rig;
-    Capabilities base;
 
     @BeforeAll
     void setUp() {
         rig = VmRig.withBusybox(dir);
-        base = rig.vms.capabilities;
     }
 
     @AfterEach
     void deleteWhatIsLeft() {
-        rig.vms.capabilities = base;
         for (VmInfo vm : rig.store.vms().list()) {
             rig.vms.delete(vm.id(), rig.ctx("vm.delete"));
         }
+        rig.vms = rig.newService();
     }
 
     @AfterAll
@@ -105,15 +101,16 @@ class VmCapabilityHooksTest {
         }
     }
 
-    private Recording install(VMService service) {
+    /** Makes the rig's service one with a recorder after the host's capabilities, as a daemon (re)start would. */
+    private Recording install() {
         Recording rec = new Recording();
-        service.capabilities = new Capabilities(Stream.concat(base.all().stream(), Stream.of(rec)).toList());
+        rig.vms = rig.newService(VmRig.withCapability(rec));
         return rec;
     }
 
     @Test
     void hooksRunAroundTheBootAndCleanupRunsOnStopKillDeleteAndAdoptAfterADaemonRestart() {
-        Recording rec = install(rig.vms);
+        Recording rec = install();
         rig.vms.create(VmRig.create("hooks", "bb"), rig.ctx("vm.create"));
         assertThat(rec.trail).containsExactly("prepare hooks tap=true machine=false", "after hooks machine=true");
         assertThat(rig.progress).anyMatch(p -> p.contains("stage=recorder,"));
@@ -125,8 +122,7 @@ class VmCapabilityHooksTest {
                 "cleanup hooks running", "prepare hooks tap=true machine=false", "after hooks machine=true", "cleanup hooks running");
 
         rig.vms.start("hooks", rig.ctx("vm.start"));
-        rig.vms = rig.newService();
-        Recording afterRestart = install(rig.vms);
+        Recording afterRestart = install();
         rig.vms.reconcile();
         assertThat(afterRestart.trail).containsExactly("adopt hooks");
         assertThat(rig.vms.show("hooks").state()).isEqualTo(VmInfo.RUNNING);
@@ -137,7 +133,7 @@ class VmCapabilityHooksTest {
 
     @Test
     void aFailingAfterStartHookUndoesTheWholeStartAndCleansUpWithThatStartsHandles() {
-        Recording rec = install(rig.vms);
+        Recording rec = install();
         rec.failing = "after";
         assertThatThrownBy(() -> rig.vms.create(VmRig.create("sour", "bb"), rig.ctx("vm.create")))
                 .hasMessageContaining("recorder's after refused");
@@ -146,7 +142,7 @@ class VmCapabilityHooksTest {
         assertThat(vm.state()).isEqualTo(VmInfo.ERROR);
         assertThat(vm.lastError()).contains("recorder's after refused");
         assertThat(rec.trail).contains("cleanup sour starting");
-        assertThat(rig.network.taps()).doesNotContain(HostNetwork.tapName(vm.id()));
+        assertThat(rig.taps()).doesNotContain(HostNetwork.tapName(vm.id()));
         assertThat(rig.hypervisorProcesses()).isEmpty();
         Path vmDir = rig.layout.vmsDir().resolve(vm.id());
         assertThat(vmDir.resolve("work.ext4")).as("the work disk this start made").doesNotExist();
@@ -156,14 +152,14 @@ class VmCapabilityHooksTest {
 
     @Test
     void aCleanupThatFailsStillEndsTheVmAndLeavesTheRowInErrorUntilADeleteSucceeds() {
-        Recording rec = install(rig.vms);
+        Recording rec = install();
         VmInfo vm = rig.vms.create(VmRig.create("stuck", "bb"), rig.ctx("vm.create"));
         rec.failing = "cleanup";
 
         assertThatThrownBy(() -> rig.vms.stop("stuck", rig.ctx("vm.stop")))
                 .hasMessageContaining("teardown of VM stuck was incomplete").hasMessageContaining("recorder's cleanup refused");
         assertThat(rig.hypervisorProcesses()).as("the VM is ended all the same").isEmpty();
-        assertThat(rig.network.taps()).doesNotContain(HostNetwork.tapName(vm.id()));
+        assertThat(rig.taps()).doesNotContain(HostNetwork.tapName(vm.id()));
         VmInfo after = rig.vms.show("stuck");
         assertThat(after.state()).isEqualTo(VmInfo.ERROR);
         assertThat(after.lastError()).contains("recorder's cleanup refused");

@@ -52,7 +52,6 @@ class VmConcurrencyTest {
     static Path dir;
     VmRig rig;
     VMService.ImageResolver realResolver;
-    VMService.BootPlan realPlan;
     final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
     /** Opens whatever a test held; new for each test. */
     CountDownLatch release;
@@ -60,8 +59,7 @@ class VmConcurrencyTest {
     @BeforeAll
     void setUp() {
         rig = VmRig.withBusybox(dir);
-        realResolver = rig.vms.imageResolver;
-        realPlan = rig.vms.bootPlan;
+        realResolver = rig.images::resolveOrPull;
     }
 
     @BeforeEach
@@ -72,12 +70,11 @@ class VmConcurrencyTest {
     @AfterEach
     void deleteEveryVmAndCheckNothingLeaks() {
         release.countDown(); // never leave a held create behind a failed assertion
-        rig.vms.imageResolver = realResolver;
-        rig.vms.bootPlan = realPlan;
         for (VmInfo vm : rig.store.vms().list()) {
             rig.vms.delete(vm.id(), rig.ctx("vm.delete"));
         }
-        assertThat(rig.network.taps()).isEmpty();
+        rig.vms = rig.newService();
+        assertThat(rig.taps()).isEmpty();
         assertThat(rig.hypervisorProcesses()).isEmpty();
     }
 
@@ -89,18 +86,22 @@ class VmConcurrencyTest {
         }
     }
 
+    /** Makes the rig's service one with this image lookup and boot plan. */
+    private void use(VMService.ImageResolver images, VMService.BootPlan plan) {
+        rig.vms = rig.newService(parts -> parts.withImages(images).withBootPlan(plan));
+    }
+
     @Test
     void aCreateWaitingForItsImageHoldsUpNoOtherCreate() throws Exception {
         CountDownLatch resolving = new CountDownLatch(1);
-        rig.vms.imageResolver = (ref, kernel, ctx) -> {
+        use((ref, kernel, ctx) -> {
             if (!ref.equals(HELD_IMAGE)) {
                 return realResolver.resolve(ref, kernel, ctx);
             }
             resolving.countDown();
             await(release);
             return realResolver.resolve("bb", kernel, ctx);
-        };
-        rig.vms.bootPlan = boot -> List.of();
+        }, (boot, standard) -> List.of());
 
         Future<VmInfo> a = pool.submit(() -> rig.vms.create(VmRig.create("a", HELD_IMAGE), rig.ctx("vm.create")));
         assertThat(resolving.await(PROMPTLY.toSeconds(), TimeUnit.SECONDS)).as("a reached image resolution").isTrue();
@@ -123,7 +124,7 @@ class VmConcurrencyTest {
             booting.countDown();
             await(release);
         });
-        rig.vms.bootPlan = boot -> boot.vm().name().equals("a") ? List.of(held) : List.of();
+        use(realResolver, (boot, standard) -> boot.vm().name().equals("a") ? List.of(held) : List.of());
 
         Future<VmInfo> a = pool.submit(() -> rig.vms.create(VmRig.create("a", "bb"), rig.ctx("vm.create")));
         assertThat(booting.await(PROMPTLY.toSeconds(), TimeUnit.SECONDS)).as("a reached its boot").isTrue();
@@ -149,15 +150,14 @@ class VmConcurrencyTest {
         int creators = 8;
         // Every creator passes phase 1's early name check before any reserves: the race is in phase 2.
         CyclicBarrier allResolving = new CyclicBarrier(creators);
-        rig.vms.imageResolver = (ref, kernel, ctx) -> {
+        use((ref, kernel, ctx) -> {
             try {
                 allResolving.await(PROMPTLY.toSeconds(), TimeUnit.SECONDS);
             } catch (Exception e) {
                 throw new IllegalStateException("the creators did not all reach image resolution", e);
             }
             return realResolver.resolve(ref, kernel, ctx);
-        };
-        rig.vms.bootPlan = boot -> List.of();
+        }, (boot, standard) -> List.of());
 
         List<Future<VmInfo>> creates = new ArrayList<>();
         for (int i = 0; i < creators; i++) {
@@ -190,10 +190,10 @@ class VmConcurrencyTest {
             throw new IOException("agent socket refused the handshake");
         });
         // The real steps up to a launched QEMU, then one that fails before the guest is ready.
-        rig.vms.bootPlan = boot -> Stream.concat(
-                        realPlan.steps(boot).stream().filter(s -> !s.name().equals("wait for ssh")),
+        use(realResolver, (boot, standard) -> Stream.concat(
+                        standard.stream().filter(s -> !s.name().equals("wait for ssh")),
                         Stream.of(failing))
-                .<BootStep>map(s -> new RecordedStep(s, trail)).toList();
+                .<BootStep>map(s -> new RecordedStep(s, trail)).toList());
 
         assertThatThrownBy(() -> rig.vms.create(VmRig.create("broken", "bb"), rig.ctx("vm.create")))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.OPERATION_FAILED))
@@ -210,7 +210,7 @@ class VmConcurrencyTest {
         assertThat(held.tap()).isEqualTo(HostNetwork.tapName(vm.id()));
         assertThat(held.machine()).as("QEMU ran when the step failed").isNotNull();
         assertThat(held.made()).as("the disks this start made").hasSize(2);
-        assertThat(rig.network.taps()).doesNotContain(held.tap());
+        assertThat(rig.taps()).doesNotContain(held.tap());
         assertThat(rig.hypervisorProcesses()).as("QEMU, killed by the launch step's undo").isEmpty();
         Path vmDir = rig.layout.vmsDir().resolve(vm.id());
         assertThat(held.made()).allSatisfy(f -> assertThat(Path.of(f)).doesNotExist());

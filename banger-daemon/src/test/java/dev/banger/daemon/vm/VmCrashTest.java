@@ -49,7 +49,7 @@ class VmCrashTest {
     }
 
     @Test
-    void aClientThatHangsUpWhileTheGuestBootsLeavesNoTapNoQemuNoDisk() throws Exception {
+    void aClientThatHangsUpWhileTheGuestBootsLeavesNoVmNoTapNoQemuNoDisk() throws Exception {
         Path root = prepared("h");
         Path vmsDir = root.resolve("state/vms");
         Path log = root.resolve("bangerd.log");
@@ -66,10 +66,8 @@ class VmCrashTest {
             assertThat(Files.readString(log)).as("bangerd's log").doesNotContain("was cancelled").doesNotContain("undo of step");
         }
         try (VmRig rig = new VmRig(root, BOOT_TIMEOUT)) {
-            VmInfo vm = rig.vms.show("cx");
-            assertThat(vm.state()).isEqualTo(VmInfo.ERROR);
-            assertThat(vmsDir.resolve(vm.id()).resolve("root.qcow2")).as("the root disk the start made").doesNotExist();
-            assertThat(vmsDir.resolve(vm.id()).resolve("work.ext4")).as("the work disk the start made").doesNotExist();
+            assertThat(rig.vms.list()).as("a cancelled create leaves no VM: the same create works again").isEmpty();
+            assertThat(vmsDir.toFile().list()).as("VM dirs").isEmpty();
         }
     }
 
@@ -94,10 +92,10 @@ class VmCrashTest {
         assertThat(orphans).as("QEMU outlives its daemon (else this test proves nothing); bangerd's log:%n%s", tail(log)).hasSize(1);
 
         try (VmRig rig = new VmRig(root, BOOT_TIMEOUT)) {
-            assertThat(rig.network.taps()).as("the tap the dead daemon made").hasSize(1);
+            assertThat(rig.taps()).as("the tap the dead daemon made").hasSize(1);
             rig.restart();
 
-            assertThat(rig.network.taps()).as("taps after the next start").isEmpty();
+            assertThat(rig.taps()).as("taps after the next start").isEmpty();
             assertThat(rig.hypervisorProcesses()).as("QEMU processes after the next start").isEmpty();
             VmInfo vm = rig.vms.show("crash");
             assertThat(vm.state()).isEqualTo(VmInfo.ERROR);
@@ -109,7 +107,7 @@ class VmCrashTest {
             assertThat(rig.ssh(started, "hostname", Duration.ofSeconds(30)).stdout().strip()).isEqualTo("crash");
             rig.vms.delete("crash", rig.ctx("vm.delete"));
             assertThat(vmsDir.resolve(vm.id())).doesNotExist();
-            assertThat(rig.network.taps()).isEmpty();
+            assertThat(rig.taps()).isEmpty();
             assertThat(rig.hypervisorProcesses()).isEmpty();
         }
     }

@@ -2,6 +2,7 @@ package dev.banger.daemon.vm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.banger.core.api.VmApi;
 import dev.banger.core.model.VmInfo;
 import dev.banger.daemon.image.testing.TestGuestImages;
 import dev.banger.daemon.image.testing.TestImage;
@@ -36,7 +37,7 @@ class VmDebianTest {
             timed("pull image", () -> rig.pull(registry, "debian", debian));
 
             VmInfo vm = timed("create (boot to SSH)", () -> rig.vms.create(
-                    new VMService.CreateParams("deb", "debian", null, 1, "512", "256M", false, null, null), rig.ctx("vm.create")));
+                    new VmApi.CreateParams("deb", "debian", null, 1, "512", "256M", false, null, null), rig.ctx("vm.create")));
             assertThat(vm.state()).isEqualTo(VmInfo.RUNNING);
             String system = timed("systemd settled", () -> rig.ssh(vm, "systemctl is-system-running --wait",
                     Duration.ofSeconds(120)).stdout().strip());
@@ -58,7 +59,7 @@ class VmDebianTest {
 
             rig.vms.delete("deb", rig.ctx("vm.delete"));
             assertThat(rig.store.vms().list()).isEmpty();
-            assertThat(rig.network.taps()).isEmpty();
+            assertThat(rig.taps()).isEmpty();
             assertThat(rig.hypervisorProcesses()).isEmpty();
         }
     }

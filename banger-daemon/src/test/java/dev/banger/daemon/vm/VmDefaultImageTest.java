@@ -2,6 +2,7 @@ package dev.banger.daemon.vm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.banger.core.api.VmApi;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.KernelInfo;
 import dev.banger.core.model.VmInfo;
@@ -43,9 +44,9 @@ class VmDefaultImageTest {
             long t0 = System.nanoTime();
             try {
                 Future<VmInfo> first = pool.submit(() -> rig.vms.create(
-                        new VMService.CreateParams("a", null, null, 1, "512", "256M", false, null, null), rig.ctx("vm.create")));
+                        new VmApi.CreateParams("a", null, null, 1, "512", "256M", false, null, null), rig.ctx("vm.create")));
                 Future<VmInfo> second = pool.submit(() -> rig.vms.create(
-                        new VMService.CreateParams("b", null, null, 1, "512", "256M", true, null, null), rig.ctx("vm.create")));
+                        new VmApi.CreateParams("b", null, null, 1, "512", "256M", true, null, null), rig.ctx("vm.create")));
                 a = first.get();
                 b = second.get();
             } finally {
@@ -85,7 +86,7 @@ class VmDefaultImageTest {
             rig.images.delete("debian-bookworm");
             rig.progress.clear();
             long t1 = System.nanoTime();
-            VmInfo c = rig.vms.create(new VMService.CreateParams("c", null, null, 1, "512", "256M", true, null, null), rig.ctx("vm.create"));
+            VmInfo c = rig.vms.create(new VmApi.CreateParams("c", null, null, 1, "512", "256M", true, null, null), rig.ctx("vm.create"));
             System.out.printf("default image: rebuilt from the cache in %d ms%n", Duration.ofNanos(System.nanoTime() - t1).toMillis());
             assertThat(c.state()).isEqualTo(VmInfo.CREATED);
             assertThat(rig.progress).anyMatch(p -> p.contains("reuse the rootfs built earlier from " + mirror.url()))

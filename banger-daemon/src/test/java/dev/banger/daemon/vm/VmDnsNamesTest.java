@@ -8,7 +8,6 @@ import dev.banger.core.model.VmInfo;
 import dev.banger.daemon.doctor.Doctor;
 import dev.banger.daemon.network.dns.DnsClient;
 import dev.banger.daemon.vm.boot.BootContext;
-import dev.banger.daemon.vm.capability.Capabilities;
 import dev.banger.daemon.vm.capability.Capability;
 import dev.banger.daemon.vm.ssh.GuestSsh;
 import dev.banger.daemon.vm.ssh.SshKeys;
@@ -40,17 +39,14 @@ class VmDnsNamesTest {
     @TempDir
     static Path dir;
     VmRig rig;
-    Capabilities base;
 
     @BeforeAll
     void setUp() {
         rig = VmRig.withBusybox(dir);
-        base = rig.vms.capabilities;
     }
 
     @AfterEach
     void deleteWhatIsLeft() {
-        rig.vms.capabilities = base;
         for (VmInfo vm : rig.store.vms().list()) {
             rig.vms.delete(vm.id(), rig.ctx("vm.delete"));
         }
@@ -112,11 +108,9 @@ class VmDnsNamesTest {
                 throw new IllegalStateException("injected after-start failure");
             }
         };
-        List<Capability> all = new ArrayList<>(base.all());
-        all.add(failing);
-        rig.vms.capabilities = new Capabilities(all);
+        VMService failingLast = rig.newService(VmRig.withCapability(failing));
 
-        assertThatThrownBy(() -> rig.vms.create(VmRig.create("doomed", "bb"), rig.ctx("vm.create")))
+        assertThatThrownBy(() -> failingLast.create(VmRig.create("doomed", "bb"), rig.ctx("vm.create")))
                 .hasMessageContaining("injected after-start failure");
         assertThat(answeredDuringTheStart).as("the name was published before the failure").singleElement()
                 .isEqualTo(rig.store.vms().find("doomed").orElseThrow().guestIp());

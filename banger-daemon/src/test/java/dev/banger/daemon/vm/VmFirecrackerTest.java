@@ -48,9 +48,8 @@ class VmFirecrackerTest {
                 .withFirecracker(new FirecrackerSettings(firecracker.toString(), jailer.toString(), true, 4242, 4343)))) {
             Assumptions.assumeTrue(rig.kernel.vmlinuxPath() != null, "the test kernel has no extracted vmlinux");
             List<String> tapOwners = new ArrayList<>();
-            VMService.BootPlan real = rig.vms.bootPlan;
-            rig.vms.bootPlan = boot -> {
-                List<BootStep> steps = new ArrayList<>(real.steps(boot));
+            rig.vms = rig.newService(parts -> parts.withBootPlan((boot, standard) -> {
+                List<BootStep> steps = new ArrayList<>(standard);
                 steps.add(steps.indexOf(steps.stream().filter(st -> st.name().equals("network")).findFirst().orElseThrow()) + 1,
                         new BootStep() {
                             @Override
@@ -66,7 +65,7 @@ class VmFirecrackerTest {
                             }
                         });
                 return steps;
-            };
+            }));
 
             assertThatThrownBy(() -> rig.vms.create(VmRig.create("fc", "bb"), rig.ctx("vm.create")))
                     .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
@@ -77,7 +76,7 @@ class VmFirecrackerTest {
             VmInfo row = rig.store.vms().list().getFirst();
             assertThat(row.state()).isEqualTo(VmInfo.ERROR);
             assertThat(rig.progress).anyMatch(p -> p.contains("launch"));
-            assertThat(rig.network.taps()).as("the tap made for it").isEmpty();
+            assertThat(rig.taps()).as("the tap made for it").isEmpty();
             assertThat(VmRig.hypervisorProcesses(rig.layout.vmsDir())).isEmpty();
             Path vmDir = rig.layout.vmsDir().resolve(row.id());
             if (Files.exists(vmDir)) {

@@ -3,23 +3,21 @@ package dev.banger.daemon.vm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.banger.core.api.VmApi;
 import dev.banger.core.model.VmInfo;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.network.HostNetwork;
 import dev.banger.daemon.network.nat.NatRules;
 import dev.banger.daemon.vm.boot.BootContext;
-import dev.banger.daemon.vm.capability.Capabilities;
 import dev.banger.daemon.vm.capability.Capability;
-import dev.banger.daemon.workspace.WorkspaceService;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -119,7 +117,7 @@ class VmGuardTest {
         try {
             for (VmInfo vm : new VmInfo[] {a, b}) {
                 rig.vms.stop(vm.id(), rig.ctx("vm.stop"));
-                assertThat(rig.vms.set(new VMService.SetParams(vm.name(), null, null, null, null, false)).isolate()).isFalse();
+                assertThat(rig.vms.set(new VmApi.SetParams(vm.name(), null, null, null, null, false)).isolate()).isFalse();
                 rig.vms.start(vm.id(), rig.ctx("vm.start"));
             }
             assertThat(count(guardTable(), "\"banger:" + a.id() + "\"")).as("no isolation drops\n" + guardTable()).isEqualTo(3);
@@ -127,7 +125,7 @@ class VmGuardTest {
             assertThat(reaches(b, a.guestIp())).isTrue();
 
             rig.vms.stop("ga", rig.ctx("vm.stop"));
-            rig.vms.set(new VMService.SetParams("ga", null, null, null, null, true));
+            rig.vms.set(new VmApi.SetParams("ga", null, null, null, null, true));
             rig.vms.start("ga", rig.ctx("vm.start"));
             assertThat(reaches(b, a.guestIp())).as("an open VM does not reach an isolated one").isFalse();
             assertThat(reaches(a, b.guestIp())).as("nor the isolated one an open one").isFalse();
@@ -152,13 +150,8 @@ class VmGuardTest {
         rig.vms.stop("ga", rig.ctx("vm.stop"));
         assertThat(guardTable()).as("stop").doesNotContain(a.id()).contains("banger:" + b.id());
 
-        Capabilities base = rig.vms.capabilities;
-        rig.vms.capabilities = new Capabilities(Stream.concat(base.all().stream(), Stream.of(new FailingAfterGuard())).toList());
-        try {
-            assertThatThrownBy(() -> rig.vms.start("ga", rig.ctx("vm.start"))).hasMessageContaining("refused after the guard");
-        } finally {
-            rig.vms.capabilities = base;
-        }
+        VMService sour = rig.newService(VmRig.withCapability(new FailingAfterGuard()));
+        assertThatThrownBy(() -> sour.start("ga", rig.ctx("vm.start"))).hasMessageContaining("refused after the guard");
         assertThat(guardTable()).as("a failed start").doesNotContain(a.id());
 
         rig.vms.delete("gb", rig.ctx("vm.delete"));
@@ -168,19 +161,18 @@ class VmGuardTest {
 
     @Test
     void withoutNftCreateAndStartAreRefusedNamingThePackageAndLeaveNothing() {
-        VMService noNft = new VMService(rig.store, rig.runner, rig.layout, rig.config,
-                new HostNetwork(rig.config, rig.runner, new NatRules.Programs("/nonexistent/nft", "iptables")),
-                rig.images, new WorkspaceService(rig.runner, Clock.systemUTC()), Clock.systemUTC());
+        VMService noNft = rig.newService(rig.config, new HostNetwork(rig.config, rig.runner, new NatRules.Programs("/nonexistent/nft", "iptables")),
+                rig.runner, UnaryOperator.identity());
         assertThatThrownBy(() -> noNft.create(VmRig.create("early", "bb"), rig.ctx("vm.create")))
                 .hasMessageContaining("`/nonexistent/nft` is not installed").hasMessageContaining("apt-get install nftables");
         assertThat(rig.store.vms().find("early")).as("refused before anything is reserved").isEmpty();
-        VmInfo vm = rig.vms.create(new VMService.CreateParams("unguarded", "bb", null, 1, "256", "256M", true, null, null),
+        VmInfo vm = rig.vms.create(new VmApi.CreateParams("unguarded", "bb", null, 1, "256", "256M", true, null, null),
                 rig.ctx("vm.create"));
         try {
             assertThatThrownBy(() -> noNft.start("unguarded", rig.ctx("vm.start")))
                     .hasMessageContaining("`/nonexistent/nft` is not installed").hasMessageContaining("apt-get install nftables");
             assertThat(rig.vms.show("unguarded").lastError()).contains("apt-get install nftables");
-            assertThat(rig.network.taps()).doesNotContain(HostNetwork.tapName(vm.id()));
+            assertThat(rig.taps()).doesNotContain(HostNetwork.tapName(vm.id()));
             assertThat(VmRig.hypervisorProcesses(rig.layout.vmsDir())).noneMatch(p -> p.info().arguments()
                     .map(args -> String.join(" ", args).contains(vm.id())).orElse(false));
             assertThat(guardTable()).doesNotContain(vm.id());
@@ -224,7 +216,7 @@ class VmGuardTest {
         if (vm.running()) {
             rig.vms.stop(name, rig.ctx("vm.stop"));
         }
-        rig.vms.set(new VMService.SetParams(name, null, null, null, null, true));
+        rig.vms.set(new VmApi.SetParams(name, null, null, null, null, true));
         return rig.vms.start(name, rig.ctx("vm.start"));
     }
 

@@ -3,11 +3,12 @@ package dev.banger.daemon.vm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.banger.core.api.KernelApi;
+import dev.banger.core.api.VmApi;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
-import dev.banger.daemon.image.ImageRpc;
 import dev.banger.daemon.image.oci.MediaTypes;
 import dev.banger.daemon.image.testing.TestImage;
 import dev.banger.daemon.image.testing.TestLayer;
@@ -39,7 +40,7 @@ class VmImageReferenceTest {
             registry.push("other/debian", "12", image);
             Path kernel = Files.createDirectories(dir.resolve("kernel"));
             Files.writeString(kernel.resolve("vmlinuz"), "bzImage");
-            rig.images.importKernel(new ImageRpc.KernelImportParams("k", kernel.toString(), null, null), rig.ctx("kernel.import"));
+            rig.images.importKernel(new KernelApi.KernelImportParams("k", kernel.toString(), null, null), rig.ctx("kernel.import"));
             String ref = registry.host() + "/library/debian:12";
 
             VmInfo first = rig.vms.create(noStart("first", ref), rig.ctx("vm.create"));
@@ -64,7 +65,7 @@ class VmImageReferenceTest {
         }
     }
 
-    private static VMService.CreateParams noStart(String name, String image) {
-        return new VMService.CreateParams(name, image, "k", 1, "256", "256M", true, null, null);
+    private static VmApi.CreateParams noStart(String name, String image) {
+        return new VmApi.CreateParams(name, image, "k", 1, "256", "256M", true, null, null);
     }
 }

@@ -3,6 +3,7 @@ package dev.banger.daemon.vm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.banger.core.api.VmApi;
 import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
@@ -47,7 +48,7 @@ class VmLifecycleTest {
     void nothingLeaks() {
         List<VmInfo> vms = rig.store.vms().list();
         List<String> runningIds = vms.stream().filter(VmInfo::running).map(VmInfo::id).toList();
-        assertThat(rig.network.taps()).as("taps of VMs that are not running")
+        assertThat(rig.taps()).as("taps of VMs that are not running")
                 .allMatch(t -> runningIds.stream().anyMatch(id -> t.equals(dev.banger.daemon.network.HostNetwork.tapName(id))));
         assertThat(rig.hypervisorProcesses()).as("QEMU processes of VMs that are not running").hasSize(runningIds.size());
         List<String> ids = vms.stream().map(VmInfo::id).toList();
@@ -120,7 +121,8 @@ class VmLifecycleTest {
 
         VmInfo after = rig.restart().show("gone");
         assertThat(after.state()).isEqualTo("stopped");
-        assertThat(rig.network.taps()).doesNotContain(vm.runtime().tap());
+        assertThat(after.lastError()).as("why it no longer runs").isEqualTo("its hypervisor process ended while bangerd was not running");
+        assertThat(rig.taps()).doesNotContain(vm.runtime().tap());
         rig.vms.delete("gone", rig.ctx("vm.delete"));
     }
 
@@ -131,30 +133,31 @@ class VmLifecycleTest {
                     .as(name).hasMessageContaining("VM name").hasMessageContaining(name);
         }
         assertThatThrownBy(() -> rig.vms.create(VmRig.create("x1", "no-such-image"), rig.ctx("vm.create")))
-                .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND))
+                .as("an unknown --image is a usage error (exit 2 in the CLI)")
+                .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT))
                 .hasMessageContaining("no-such-image");
-        assertThatThrownBy(() -> rig.vms.create(new VMService.CreateParams("x2", "bb", null, 0, null, null, true, null, null), rig.ctx("vm.create")))
+        assertThatThrownBy(() -> rig.vms.create(new VmApi.CreateParams("x2", "bb", null, 0, null, null, true, null, null), rig.ctx("vm.create")))
                 .hasMessageContaining("--vcpu 0");
-        assertThatThrownBy(() -> rig.vms.create(new VMService.CreateParams("x3", "bb", null, -2, null, null, true, null, null), rig.ctx("vm.create")))
+        assertThatThrownBy(() -> rig.vms.create(new VmApi.CreateParams("x3", "bb", null, -2, null, null, true, null, null), rig.ctx("vm.create")))
                 .hasMessageContaining("--vcpu -2");
-        assertThatThrownBy(() -> rig.vms.create(new VMService.CreateParams("x4", "bb", null, 1000, null, null, true, null, null), rig.ctx("vm.create")))
+        assertThatThrownBy(() -> rig.vms.create(new VmApi.CreateParams("x4", "bb", null, 1000, null, null, true, null, null), rig.ctx("vm.create")))
                 .hasMessageContaining("--vcpu 1000");
-        assertThatThrownBy(() -> rig.vms.create(new VMService.CreateParams("x5", "bb", null, 1, "0", null, true, null, null), rig.ctx("vm.create")))
+        assertThatThrownBy(() -> rig.vms.create(new VmApi.CreateParams("x5", "bb", null, 1, "0", null, true, null, null), rig.ctx("vm.create")))
                 .hasMessageContaining("--memory 0");
-        assertThatThrownBy(() -> rig.vms.create(new VMService.CreateParams("x6", "bb", null, 1, "lots", null, true, null, null), rig.ctx("vm.create")))
+        assertThatThrownBy(() -> rig.vms.create(new VmApi.CreateParams("x6", "bb", null, 1, "lots", null, true, null, null), rig.ctx("vm.create")))
                 .hasMessageContaining("lots");
-        assertThatThrownBy(() -> rig.vms.create(new VMService.CreateParams("x7", "bb", null, 1, null, "big", true, null, null), rig.ctx("vm.create")))
+        assertThatThrownBy(() -> rig.vms.create(new VmApi.CreateParams("x7", "bb", null, 1, null, "big", true, null, null), rig.ctx("vm.create")))
                 .hasMessageContaining("--disk-size").hasMessageContaining("big");
         assertThat(rig.store.vms().list()).isEmpty();
 
-        rig.vms.create(new VMService.CreateParams("dup", "bb", null, null, null, null, true, null, null), rig.ctx("vm.create"));
-        assertThatThrownBy(() -> rig.vms.create(new VMService.CreateParams("dup", "bb", null, null, null, null, true, null, null), rig.ctx("vm.create")))
+        rig.vms.create(new VmApi.CreateParams("dup", "bb", null, null, null, null, true, null, null), rig.ctx("vm.create"));
+        assertThatThrownBy(() -> rig.vms.create(new VmApi.CreateParams("dup", "bb", null, null, null, null, true, null, null), rig.ctx("vm.create")))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.ALREADY_EXISTS));
         assertThatThrownBy(() -> rig.vms.stop("dup", rig.ctx("vm.stop")))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_RUNNING));
-        assertThatThrownBy(() -> rig.vms.set(new VMService.SetParams("dup", null, null, "64M", null, null)))
+        assertThatThrownBy(() -> rig.vms.set(new VmApi.SetParams("dup", null, null, "64M", null, null)))
                 .hasMessageContaining("cannot shrink");
-        assertThat(rig.vms.set(new VMService.SetParams("dup", 2, "1G", "8G", null, null)))
+        assertThat(rig.vms.set(new VmApi.SetParams("dup", 2, "1G", "8G", null, null)))
                 .extracting(VmInfo::vcpu, VmInfo::memoryMib, VmInfo::diskBytes).containsExactly(2, 1024, 8L << 30);
         assertThat(rig.vms.prune(rig.ctx("vm.prune"))).extracting(VmInfo::name).containsExactly("dup");
         assertThat(rig.store.vms().list()).isEmpty();
@@ -162,9 +165,8 @@ class VmLifecycleTest {
 
     @Test
     void aGuestThatNeverAnswersSshFailsTheStartWithItsConsoleAndLeavesNothingRunning() {
-        VMService impatient = new VMService(rig.store, rig.runner, rig.layout,
-                rig.config.withVm(rig.config.vm().withBootTimeout(Duration.ofMillis(1500))), rig.network, rig.images,
-                new dev.banger.daemon.workspace.WorkspaceService(rig.runner, java.time.Clock.systemUTC()), java.time.Clock.systemUTC());
+        VMService impatient = rig.newService(rig.config.withVm(rig.config.vm().withBootTimeout(Duration.ofMillis(1500))), rig.network,
+                rig.runner, java.util.function.UnaryOperator.identity());
 
         assertThatThrownBy(() -> impatient.create(VmRig.create("mute", "bb"), rig.ctx("vm.create")))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.OPERATION_FAILED))
@@ -176,8 +178,7 @@ class VmLifecycleTest {
         assertThat(failed.lastError()).contains("did not answer SSH");
         assertThat(failed.runtime()).isNull();
         nothingLeaks();
-        @SuppressWarnings("unchecked")
-        List<String> console = (List<String>) impatient.logs(new VMService.LogsParams("mute", null)).get("lines");
+        List<String> console = impatient.logs(new VmApi.LogsParams("mute", null)).lines();
         assertThat(console).as("the console of the failed boot stays readable").isNotEmpty();
         impatient.delete("mute", rig.ctx("vm.delete"));
     }

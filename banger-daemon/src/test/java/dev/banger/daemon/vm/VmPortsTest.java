@@ -3,10 +3,10 @@ package dev.banger.daemon.vm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.banger.core.api.VmApi;
 import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
-import dev.banger.daemon.vm.ports.GuestPorts;
 import dev.banger.daemon.vm.ssh.ExecResult;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -56,10 +56,10 @@ class VmPortsTest {
                 "sleep 1"), Duration.ofSeconds(30));
         assertThat(servers.exitCode()).as(servers.stderr()).isZero();
 
-        VMService.PortsInfo info = rig.vms.ports("ports", rig.ctx("vm.ports"));
+        VmApi.PortsInfo info = rig.vms.ports("ports", rig.ctx("vm.ports"));
 
         assertThat(info.name()).isEqualTo("ports");
-        Map<String, GuestPorts.Port> byKey = info.ports().stream()
+        Map<String, VmApi.Port> byKey = info.ports().stream()
                 .collect(Collectors.toMap(p -> p.proto() + "/" + p.port(), Function.identity()));
         assertThat(byKey).containsKeys("tcp/22", "tcp/8080", "tcp/9090", "tcp/7000", "udp/67");
 
@@ -67,13 +67,13 @@ class VmPortsTest {
         assertThat(byKey.get("tcp/22").endpoint()).isEqualTo("ports.vm:22");
         assertThat(byKey.get("tcp/22").url()).as("the SSH port is not probed").isNull();
 
-        GuestPorts.Port web = byKey.get("tcp/8080");
+        VmApi.Port web = byKey.get("tcp/8080");
         assertThat(web.process()).isEqualTo("httpd");
         assertThat(web.pids()).isNotEmpty();
         assertThat(web.endpoint()).isEqualTo("ports.vm:8080");
         assertThat(web.url()).isEqualTo("http://ports.vm:8080/");
 
-        GuestPorts.Port local = byKey.get("tcp/9090");
+        VmApi.Port local = byKey.get("tcp/9090");
         assertThat(local.process()).isEqualTo("httpd");
         assertThat(local.endpoint()).as("loopback only: not reachable as ports.vm").isEqualTo("127.0.0.1:9090");
         assertThat(local.url()).isNull();

@@ -1,6 +1,9 @@
 package dev.banger.daemon.vm;
 
 import dev.banger.core.Layout;
+import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.KernelApi;
+import dev.banger.core.api.VmApi;
 import dev.banger.core.config.Config;
 import dev.banger.core.config.VmSettings;
 import dev.banger.core.model.ImageInfo;
@@ -8,7 +11,6 @@ import dev.banger.core.model.KernelInfo;
 import dev.banger.core.model.VmInfo;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.fs.StateDirs;
-import dev.banger.daemon.image.ImageRpc;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.image.testing.TestImage;
 import dev.banger.daemon.image.testing.TestKernelDeb;
@@ -95,7 +97,24 @@ final class VmRig implements AutoCloseable {
     }
 
     VMService newService() {
-        return new VMService(store, runner, layout, config, network, images, new WorkspaceService(runner, Clock.systemUTC()), Clock.systemUTC());
+        return newService(UnaryOperator.identity());
+    }
+
+    /** A service on this rig's state whose parts {@code change} alters (a capability added, the boot plan replaced). */
+    VMService newService(UnaryOperator<VMService.Parts> change) {
+        return newService(config, network, runner, change);
+    }
+
+    /** Parts with {@code extra} after the host's capabilities. */
+    static UnaryOperator<VMService.Parts> withCapability(dev.banger.daemon.vm.capability.Capability extra) {
+        return p -> p.withCapabilities(new dev.banger.daemon.vm.capability.Capabilities(
+                java.util.stream.Stream.concat(p.capabilities().all().stream(), java.util.stream.Stream.of(extra)).toList()));
+    }
+
+    /** A service on this rig's state with a config, host network or runner of its own. */
+    VMService newService(Config config, HostNetwork network, CommandRunner runner, UnaryOperator<VMService.Parts> change) {
+        return new VMService(store, layout, config, network, images, new WorkspaceService(runner, Clock.systemUTC()), Clock.systemUTC(),
+                change.apply(VMService.Parts.forHost(config, layout, store, runner, network, images)));
     }
 
     /** A daemon restart: a new service and network on the same state, reconciled. */
@@ -109,14 +128,14 @@ final class VmRig implements AutoCloseable {
     }
 
     KernelInfo importKernel() {
-        kernel = images.importKernel(new ImageRpc.KernelImportParams("cloud", null, null, null, TestKernelDeb.require().toString()),
+        kernel = images.importKernel(new KernelApi.KernelImportParams("cloud", null, null, null, TestKernelDeb.require().toString()),
                 ctx("kernel.import"));
         return kernel;
     }
 
     ImageInfo pull(TestRegistry registry, String name, TestImage image) {
         registry.push(name, "v1", image);
-        return images.pull(new ImageRpc.PullParams(registry.host() + "/" + name + ":v1", name, kernel.name(), null), ctx("image.pull"));
+        return images.pull(new ImageApi.PullParams(registry.host() + "/" + name + ":v1", name, kernel.name(), null), ctx("image.pull"));
     }
 
     OperationContext ctx(String method) {
@@ -124,14 +143,19 @@ final class VmRig implements AutoCloseable {
                 e -> progress.add(String.valueOf(e)));
     }
 
-    static VMService.CreateParams create(String name, String image) {
-        return new VMService.CreateParams(name, image, null, 1, "256", "256M", false, null, null);
+    static VmApi.CreateParams create(String name, String image) {
+        return new VmApi.CreateParams(name, image, null, 1, "256", "256M", false, null, null);
     }
 
     /** Runs {@code command} in the guest as root with banger's own key, as {@code banger vm ssh} would. */
     ExecResult ssh(VmInfo vm, String command, Duration timeout) {
         return new GuestSsh(SshKeys.ensure(layout.stateDir().resolve("ssh"), runner))
                 .exec(vm.guestIp(), 22, command, Duration.ofSeconds(5), timeout);
+    }
+
+    /** Every banger tap on the host (this test's network namespace). */
+    List<String> taps() {
+        return dev.banger.daemon.network.HostTaps.all(runner);
     }
 
     /** QEMU processes working on this rig's VMs (their command lines name the VMs dir). */

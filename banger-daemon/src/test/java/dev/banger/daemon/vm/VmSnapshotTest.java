@@ -3,6 +3,8 @@ package dev.banger.daemon.vm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.banger.core.api.SnapshotApi.SnapshotParams;
+import dev.banger.core.api.VmApi;
 import dev.banger.core.model.SnapshotInfo;
 import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
@@ -56,7 +58,7 @@ class VmSnapshotTest {
         Thread.sleep(1500);
 
         long t0 = System.nanoTime();
-        SnapshotInfo snap = rig.vms.snapshot(new VMService.SnapshotParams("sn", "s1"), rig.ctx("vm.snapshot.create"));
+        SnapshotInfo snap = rig.vms.snapshot(new SnapshotParams("sn", "s1"), rig.ctx("vm.snapshot.create"));
         long tookMillis = (System.nanoTime() - t0) / 1_000_000;
         int countAtSnapshot = count(vm);
         Path snapDir = rig.layout.stateDir().resolve("snapshots").resolve(snap.id());
@@ -75,7 +77,7 @@ class VmSnapshotTest {
         int countBeforeRestore = count(vm);
 
         long r0 = System.nanoTime();
-        VmInfo restored = rig.vms.restore(new VMService.SnapshotParams("sn", "s1"), rig.ctx("vm.restore"));
+        VmInfo restored = rig.vms.restore(new SnapshotParams("sn", "s1"), rig.ctx("vm.restore"));
         System.out.printf("restore: %d ms to SSH%n", (System.nanoTime() - r0) / 1_000_000);
         assertThat(restored.state()).isEqualTo(VmInfo.RUNNING);
         assertThat(ssh(vm, "test -e /root/after && echo there || echo gone").strip()).as("a file written after the snapshot")
@@ -87,18 +89,18 @@ class VmSnapshotTest {
                 .isGreaterThanOrEqualTo(countAtSnapshot - 5);
 
         // A snapshot from another QEMU (its manifest says so) is refused with the reason; the VM keeps running.
-        SnapshotInfo other = rig.vms.snapshot(new VMService.SnapshotParams("sn", "s2"), rig.ctx("vm.snapshot.create"));
+        SnapshotInfo other = rig.vms.snapshot(new SnapshotParams("sn", "s2"), rig.ctx("vm.snapshot.create"));
         Path manifest = rig.layout.stateDir().resolve("snapshots").resolve(other.id()).resolve("snapshot.json");
         String original = Files.readString(manifest);
         Files.writeString(manifest, original.replaceAll("\"state_format\" : \"[^\"]*\"", "\"state_format\" : \"qemu 6.2.0\""));
-        refused(() -> rig.vms.restore(new VMService.SnapshotParams("sn", "s2"), rig.ctx("vm.restore")), ErrorCode.BAD_REQUEST,
+        refused(() -> rig.vms.restore(new SnapshotParams("sn", "s2"), rig.ctx("vm.restore")), ErrorCode.BAD_REQUEST,
                 m -> assertThat(m).contains("qemu 6.2.0").contains("take a new snapshot"));
         Files.writeString(manifest, original.replace("\"format\" : 1", "\"format\" : 0"));
-        refused(() -> rig.vms.restore(new VMService.SnapshotParams("sn", "s2"), rig.ctx("vm.restore")), ErrorCode.BAD_REQUEST,
+        refused(() -> rig.vms.restore(new SnapshotParams("sn", "s2"), rig.ctx("vm.restore")), ErrorCode.BAD_REQUEST,
                 m -> assertThat(m).contains("format 0"));
         Files.writeString(manifest, original);
         Files.delete(manifest.resolveSibling("memory.state"));
-        refused(() -> rig.vms.restore(new VMService.SnapshotParams("sn", "s2"), rig.ctx("vm.restore")), ErrorCode.BAD_REQUEST,
+        refused(() -> rig.vms.restore(new SnapshotParams("sn", "s2"), rig.ctx("vm.restore")), ErrorCode.BAD_REQUEST,
                 m -> assertThat(m).contains("incomplete").contains("memory.state missing"));
         assertThat(ssh(vm, "kill -0 " + pid + " && echo alive").strip()).as("after the refusals").isEqualTo("alive");
         rig.vms.deleteSnapshot("s2");
@@ -110,7 +112,7 @@ class VmSnapshotTest {
         CommandRunner runner = new CommandRunner();
         runner.run("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", snapshots.toString());
         try {
-            refused(() -> rig.vms.snapshot(new VMService.SnapshotParams("sn", "full"), rig.ctx("vm.snapshot.create")),
+            refused(() -> rig.vms.snapshot(new SnapshotParams("sn", "full"), rig.ctx("vm.snapshot.create")),
                     ErrorCode.OPERATION_FAILED, m -> assertThat(m).containsIgnoringCase("space"));
             try (var left = Files.list(snapshots)) {
                 assertThat(left.toList()).as("left in the snapshots dir").isEmpty();
@@ -124,16 +126,16 @@ class VmSnapshotTest {
 
         // A stopped VM has no memory to snapshot; a VM whose size changed cannot take its old memory back.
         rig.vms.stop("sn", rig.ctx("vm.stop"));
-        refused(() -> rig.vms.snapshot(new VMService.SnapshotParams("sn", "s3"), rig.ctx("vm.snapshot.create")),
+        refused(() -> rig.vms.snapshot(new SnapshotParams("sn", "s3"), rig.ctx("vm.snapshot.create")),
                 ErrorCode.NOT_RUNNING, m -> assertThat(m).contains("not running").contains("start it first"));
-        rig.vms.set(new VMService.SetParams("sn", null, "384", null, null, null));
-        refused(() -> rig.vms.restore(new VMService.SnapshotParams("sn", "s1"), rig.ctx("vm.restore")), ErrorCode.BAD_REQUEST,
+        rig.vms.set(new VmApi.SetParams("sn", null, "384", null, null, null));
+        refused(() -> rig.vms.restore(new SnapshotParams("sn", "s1"), rig.ctx("vm.restore")), ErrorCode.BAD_REQUEST,
                 m -> assertThat(m).contains("256 MiB").contains("384 MiB"));
         assertThat(rig.vms.show("sn").state()).isEqualTo(VmInfo.STOPPED);
-        rig.vms.set(new VMService.SetParams("sn", null, "256", null, null, null));
+        rig.vms.set(new VmApi.SetParams("sn", null, "256", null, null, null));
 
         // Restoring a stopped VM starts it from the snapshot.
-        assertThat(rig.vms.restore(new VMService.SnapshotParams("sn", "s1"), rig.ctx("vm.restore")).state()).isEqualTo(VmInfo.RUNNING);
+        assertThat(rig.vms.restore(new SnapshotParams("sn", "s1"), rig.ctx("vm.restore")).state()).isEqualTo(VmInfo.RUNNING);
         assertThat(ssh(vm, "kill -0 " + pid + " && echo alive").strip()).isEqualTo("alive");
 
         rig.vms.delete("sn", rig.ctx("vm.delete"));

@@ -13,9 +13,8 @@ import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.boot.BootStep;
 import dev.banger.daemon.vm.boot.HandlesFile;
 import dev.banger.daemon.vm.boot.VmHandles;
-import dev.banger.daemon.workspace.WorkspaceService;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -78,11 +77,9 @@ class VmUndoTest {
     void anUndoThatFailsIsFinishedByTheNextDaemonStart() {
         RefusesATapDelete refusing = new RefusesATapDelete();
         HostNetwork network = new HostNetwork(rig.config, refusing);
-        VMService service = new VMService(rig.store, refusing, rig.layout, rig.config, network, rig.images,
-                new WorkspaceService(refusing, Clock.systemUTC()), Clock.systemUTC());
-        VMService.BootPlan real = service.bootPlan;
-        service.bootPlan = boot -> { // the real steps up to the launch, which fails
-            List<BootStep> steps = new ArrayList<>(real.steps(boot).stream().takeWhile(s -> !s.name().equals("launch")).toList());
+        VMService service = rig.newService(rig.config, network, refusing, parts -> parts.withBootPlan((boot, standard) -> {
+            // the real steps up to the launch, which fails
+            List<BootStep> steps = new ArrayList<>(standard.stream().takeWhile(s -> !s.name().equals("launch")).toList());
             steps.add(new BootStep() {
                 public String name() {
                     return "launch";
@@ -93,7 +90,7 @@ class VmUndoTest {
                 }
             });
             return steps;
-        };
+        }));
         refusing.armed.set(true);
         assertThatThrownBy(() -> service.create(VmRig.create("half", "bb"), rig.ctx("vm.create"))).hasMessageContaining("qemu refused");
         network.close();
@@ -108,7 +105,7 @@ class VmUndoTest {
             rig.restart();
             assertThat(log.messages()).anyMatch(m -> m.contains("VM half: finished the undo of its failed start"));
         }
-        assertThat(rig.network.taps()).doesNotContain(tap);
+        assertThat(rig.taps()).doesNotContain(tap);
         assertThat(HandlesFile.read(vmDir)).isEmpty();
         assertThat(vmDir.resolve("root.qcow2")).as("the root disk the failed start made").doesNotExist();
         assertThat(vmDir.resolve("work.ext4")).as("the work disk the failed start made").doesNotExist();
@@ -118,18 +115,32 @@ class VmUndoTest {
     }
 
     @Test
-    void aDaemonStartRemovesTapsOnItsBridgeThatNoRunningVmHolds() {
+    void aDaemonStartRemovesTapsRulesAndDirsThatNoRunningVmHolds() throws Exception {
         VmInfo keeper = rig.vms.create(VmRig.create("keeper", "bb"), rig.ctx("vm.create"));
-        String orphan = rig.network.createTap("deadbeef00000000", Optional.empty());
+        String gone = "deadbeef00000000"; // a VM whose delete the daemon's death cut short
+        String orphan = rig.network.createTap(gone, Optional.empty());
+        rig.network.nat().enable(gone, HostNetwork.storedAddress("172.30.0.250"));
+        rig.network.guard().apply(gone, orphan, HostNetwork.macFor(HostNetwork.storedAddress("172.30.0.250")),
+                HostNetwork.storedAddress("172.30.0.250"), false);
+        Path goneDir = Files.createDirectories(rig.layout.vmsDir().resolve(gone));
+        Path notAVmDir = Files.createDirectories(rig.layout.vmsDir().resolve("notes"));
         String elsewhere = "tap-fc-elsewher"; // banger's name, but on no bridge of this daemon's: not ours to remove
         rig.runner.run("ip", "tuntap", "add", "dev", elsewhere, "mode", "tap");
         try {
-            try (LogCapture log = LogCapture.of(VMService.class)) {
+            try (LogCapture taps = LogCapture.of(OrphanTapSweep.class); LogCapture rules = LogCapture.of(FirewallRuleSweep.class);
+                 LogCapture dirs = LogCapture.of(VmDirSweep.class)) {
                 rig.restart();
-                assertThat(log.messages()).contains("removed tap " + orphan + ": no running VM holds it")
+                assertThat(taps.messages()).contains("removed tap " + orphan + ": no running VM holds it")
                         .noneMatch(m -> m.contains(elsewhere) || m.contains(HostNetwork.tapName(keeper.id())));
+                assertThat(rules.messages()).contains("removed the NAT rules of VM id " + gone + ": it is not running",
+                        "removed the tap guard rules of VM id " + gone + ": it is not running").noneMatch(m -> m.contains(keeper.id()));
+                assertThat(dirs.messages()).contains("removed " + goneDir + ": no VM row names it");
             }
-            assertThat(rig.network.taps()).doesNotContain(orphan).contains(HostNetwork.tapName(keeper.id()), elsewhere);
+            assertThat(rig.taps()).doesNotContain(orphan).contains(HostNetwork.tapName(keeper.id()), elsewhere);
+            assertThat(rig.network.nat().vmsWithRules()).doesNotContain(gone);
+            assertThat(rig.network.guard().vmsWithRules()).doesNotContain(gone).contains(keeper.id());
+            assertThat(goneDir).doesNotExist();
+            assertThat(notAVmDir).exists();
             assertThat(rig.vms.show("keeper").state()).isEqualTo(VmInfo.RUNNING);
         } finally {
             rig.runner.runAllowingFailure(Command.of("ip", "link", "del", elsewhere));

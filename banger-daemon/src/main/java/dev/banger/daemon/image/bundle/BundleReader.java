@@ -28,17 +28,14 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
 /**
  * Reads an image bundle in one pass: a {@code .tar.zst} or {@code .tar.gz} (told apart by magic
  * bytes) holding exactly {@code rootfs.ext4} and {@code manifest.json}, optionally
- * {@code work-seed.ext4}. The file's sha256 is computed over the bytes as they are decompressed
- * and unpacked and compared at the end, so a bundle is read once, never hashed in a pass of its
- * own.
+ * {@code work-seed.ext4}. The file's sha256 is checked in a pass of its own before anything is
+ * unpacked: the unpacker (and the disk) only ever see a bundle that is the one asked for.
  *
  * <p>Strict by design: only regular files with those three names (a leading {@code ./} is
  * tolerated), each at most once. Directories, links, devices, any other name, absolute names and
  * names with {@code ..} fail the whole bundle with {@code bad_request} naming the entry. Files are
  * created with CREATE_NEW and NOFOLLOW_LINKS in {@code dest} (a fresh directory), and the ext4
- * images are written sparse (zero blocks become holes). When a bundle fails to unpack and its
- * sha256 is wrong too, the mismatch is reported: it is the better explanation (a truncated or
- * wrong download). Whatever was written to {@code dest} is the caller's to delete.
+ * images are written sparse (zero blocks become holes). Whatever was written to {@code dest} is the caller's to delete.
  */
 public final class BundleReader {
 
@@ -71,47 +68,31 @@ public final class BundleReader {
     }
 
     /**
-     * Unpacks {@code bundle} into {@code dest} (an existing empty directory), checking it against
-     * {@code expectedSha256} while reading.
+     * Checks {@code bundle} against {@code expectedSha256}, then unpacks it into {@code dest} (an
+     * existing empty directory). The hash comes first, over the whole file: a wrong or corrupt
+     * bundle is refused before one byte of it reaches the unpacker or the disk.
      *
-     * @param progress bytes of the bundle file read so far, now and then
+     * @param checked  bytes of the bundle file hashed so far: 0 first, then now and then
+     * @param unpacked bytes of the bundle file unpacked so far: 0 first (once the hash is right), then now and then
      */
-    public static Contents extract(Path bundle, String expectedSha256, Path dest, LongConsumer progress) {
+    public static Contents extract(Path bundle, String expectedSha256, Path dest, LongConsumer checked, LongConsumer unpacked) {
         String expected = normalizeSha256(expectedSha256);
         MessageDigest md = Sha256.newDigest();
-        try (InputStream file = Files.newInputStream(bundle)) {
-            InputStream raw = new BufferedInputStream(new Hashing(file, md, progress), 1 << 16);
-            Contents contents = null;
-            BangerException failure = null;
-            try {
-                contents = unpack(raw, dest);
-            } catch (BangerException e) {
-                if (e.code() == ErrorCode.CANCELLED) {
-                    throw e;
-                }
-                failure = e;
-            }
-            try {
-                raw.transferTo(OutputStream.nullOutputStream()); // whatever follows the archive counts too
-            } catch (IOException e) {
-                if (failure != null) {
-                    throw failure;
-                }
-                throw e;
+        try {
+            checked.accept(0);
+            try (InputStream file = new Reading(Files.newInputStream(bundle), md, checked)) {
+                file.transferTo(OutputStream.nullOutputStream());
             }
             String got = Sha256.hex(md);
             if (!got.equals(expected)) {
-                BangerException mismatch = BangerException.badRequest("bundle sha256 mismatch: expected " + expected
-                        + ", got " + got + " (a corrupt download, or not the bundle you meant)");
-                if (failure != null) {
-                    mismatch.addSuppressed(failure);
-                }
-                throw mismatch;
+                throw BangerException.badRequest("bundle sha256 mismatch: expected " + expected + ", got " + got
+                        + " (a corrupt download, or not the bundle you meant); nothing was unpacked");
             }
-            if (failure != null) {
-                throw failure;
+            unpacked.accept(0);
+            try (InputStream file = new Reading(Files.newInputStream(bundle), null, unpacked)) {
+                Contents contents = unpack(new BufferedInputStream(file, 1 << 16), dest);
+                return new Contents(contents.manifest(), contents.rootfs(), contents.workSeed(), got);
             }
-            return new Contents(contents.manifest(), contents.rootfs(), contents.workSeed(), got);
         } catch (IOException e) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "cannot read bundle " + bundle + ": " + e.getMessage(), e);
         }
@@ -121,7 +102,7 @@ public final class BundleReader {
         InputStream shielded = new FilterInputStream(raw) {
             @Override
             public void close() {
-                // extract() reads on after the archive, for the hash
+                // extract() closes the file
             }
         };
         InputStream data = null;
@@ -292,13 +273,14 @@ public final class BundleReader {
     }
 
     /** Hashes and counts what passes through; stops with CANCELLED when the thread is interrupted. */
-    private static final class Hashing extends FilterInputStream {
+    /** The bundle file as read: a cancel ends it, it reports progress, and it feeds {@code md} when there is one. */
+    private static final class Reading extends FilterInputStream {
         private final MessageDigest md;
         private final LongConsumer progress;
         private long count;
         private long reported;
 
-        Hashing(InputStream in, MessageDigest md, LongConsumer progress) {
+        Reading(InputStream in, MessageDigest md, LongConsumer progress) {
             super(in);
             this.md = md;
             this.progress = progress;
@@ -317,7 +299,9 @@ public final class BundleReader {
             }
             int n = super.read(b, off, len);
             if (n > 0) {
-                md.update(b, off, n);
+                if (md != null) {
+                    md.update(b, off, n);
+                }
                 count += n;
                 if (count - reported >= PROGRESS_EVERY) {
                     reported = count;

@@ -11,12 +11,16 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,12 +41,30 @@ public final class KernelPackageCache {
     public static final String FETCH_STAGE = "fetch kernel package";
     public static final String CACHED_STAGE = "check cached kernel package";
 
+    private static final Pattern PART = Pattern.compile("[a-f0-9]{64}[a-z0-9.]*\\.part");
+
     private final Path dir;
     private final ConcurrentMap<String, ReentrantLock> downloads = new ConcurrentHashMap<>();
     private final HttpDownload http = new HttpDownload();
 
     public KernelPackageCache(Path dir) {
         this.dir = dir;
+    }
+
+    /**
+     * The leftovers of downloads a killed daemon never finished ({@code <sha256><ext>.part}) in the
+     * cache {@code dir}; for the startup sweep, when no download runs.
+     */
+    public static List<Path> partials(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> PART.matcher(p.getFileName().toString()).matches() && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS))
+                    .sorted().toList();
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "cannot list the kernel package cache " + dir + ": " + e.getMessage(), e);
+        }
     }
 
     public Path dir() {

@@ -6,6 +6,7 @@ import dev.banger.daemon.fs.FileModes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -207,6 +208,26 @@ public final class BlobCache {
         }
         log.info("{} {} blobs ({} bytes) from {}", dryRun ? "would prune" : "pruned", count, bytes, blobs);
         return new PruneReport(count, bytes, dryRun);
+    }
+
+    /**
+     * The leftovers of downloads a killed daemon never finished ({@code <hex>.part},
+     * {@code <hex>.part.tmp}) in the blob cache under {@code dir}; for the startup sweep, when no
+     * download runs.
+     */
+    public static List<Path> partials(Path dir) {
+        Path blobs = dir.resolve("blobs").resolve("sha256");
+        if (!Files.isDirectory(blobs)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(blobs)) {
+            return s.filter(p -> {
+                Matcher m = ENTRY.matcher(p.getFileName().toString());
+                return m.matches() && m.group(2) != null && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS);
+            }).sorted().toList();
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "cannot list the blob cache " + blobs + ": " + e.getMessage(), e);
+        }
     }
 
     private static void requireSha256(String digest) {

@@ -1,5 +1,6 @@
 package dev.banger.daemon.image.oci;
 
+import dev.banger.core.image.ImageReference;
 import java.net.URI;
 import java.util.Set;
 

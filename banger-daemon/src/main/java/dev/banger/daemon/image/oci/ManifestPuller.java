@@ -2,6 +2,7 @@ package dev.banger.daemon.image.oci;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.banger.core.image.ImageReference;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.http.HttpResponse;

@@ -1,6 +1,7 @@
 package dev.banger.daemon.image.oci;
 
 import dev.banger.core.config.RegistryMirror;
+import dev.banger.core.image.ImageReference;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;

@@ -29,25 +29,33 @@ import org.xbill.DNS.Rcode;
  */
 final class DnsListener implements AutoCloseable {
 
+    /** What the listener answers with: the response to a query from {@code from}, or null to send nothing. */
+    @FunctionalInterface
+    interface Responder {
+        Message answer(Message query, java.net.InetAddress from);
+    }
+
     private static final Logger LOG = LoggerFactory.getLogger(DnsListener.class);
     /** Bytes read of one datagram: a query is far smaller; a longer one is cut and so answered FORMERR. */
     static final int MAX_UDP_QUERY = 4096;
     /** A plain DNS answer over UDP (RFC 1035); EDNS queries may ask for more, up to {@link VmZone#EDNS_PAYLOAD}. */
     static final int PLAIN_UDP_ANSWER = 512;
     static final int MAX_TCP_CONNECTIONS = 64;
+    static final int MAX_UDP_IN_FLIGHT = 256;
     static final Duration TCP_IDLE = Duration.ofSeconds(10);
     private static final int HEADER_BYTES = 12;
 
-    private final VmZone zone;
+    private final Responder responder;
     private final ServerSocket tcp;
     private final DatagramSocket udp;
     private final Set<Socket> connections = ConcurrentHashMap.newKeySet();
     private final Semaphore connectionSlots = new Semaphore(MAX_TCP_CONNECTIONS);
+    private final Semaphore udpSlots = new Semaphore(MAX_UDP_IN_FLIGHT);
     private final Thread udpLoop;
     private final Thread acceptLoop;
 
-    private DnsListener(VmZone zone, ServerSocket tcp, DatagramSocket udp) {
-        this.zone = zone;
+    private DnsListener(Responder responder, ServerSocket tcp, DatagramSocket udp) {
+        this.responder = responder;
         this.tcp = tcp;
         this.udp = udp;
         this.udpLoop = Thread.ofVirtual().name("dns-udp").start(this::serveUdp);
@@ -58,9 +66,9 @@ final class DnsListener implements AutoCloseable {
      * Binds TCP, then UDP on the same port (so port 0 picks one free for both), and starts serving.
      * Either bind failing closes the other: nothing is left listening.
      */
-    static DnsListener start(InetSocketAddress at, VmZone zone) {
+    static DnsListener start(InetSocketAddress at, Responder responder) {
         Sockets s = bind(at);
-        return new DnsListener(zone, s.tcp(), s.udp());
+        return new DnsListener(responder, s.tcp(), s.udp());
     }
 
     /** Why nothing could listen on {@code at} now, or null when both ports are free (they are released again). */
@@ -121,14 +129,25 @@ final class DnsListener implements AutoCloseable {
                 }
                 continue;
             }
-            byte[] answer = respond(buffer, packet.getLength(), false);
-            if (answer != null) {
-                try {
-                    udp.send(new DatagramPacket(answer, answer.length, packet.getSocketAddress()));
-                } catch (IOException e) {
-                    LOG.debug("dns: cannot answer {}: {}", packet.getSocketAddress(), e.getMessage());
-                }
+            if (!udpSlots.tryAcquire()) {
+                continue; // as many queries in flight as we serve: a flood is dropped, as a busy server would
             }
+            byte[] query = java.util.Arrays.copyOf(buffer, packet.getLength());
+            var from = packet.getSocketAddress();
+            var address = packet.getAddress();
+            // A thread per query: a forwarded one waits for the upstream, and must not hold up the others.
+            Thread.ofVirtual().name("dns-udp-query").start(() -> {
+                try {
+                    byte[] answer = respond(query, query.length, false, address);
+                    if (answer != null) {
+                        udp.send(new DatagramPacket(answer, answer.length, from));
+                    }
+                } catch (IOException e) {
+                    LOG.debug("dns: cannot answer {}: {}", from, e.getMessage());
+                } finally {
+                    udpSlots.release();
+                }
+            });
         }
     }
 
@@ -170,7 +189,7 @@ final class DnsListener implements AutoCloseable {
                 int length = in.readUnsignedShort();
                 byte[] query = new byte[length];
                 in.readFully(query);
-                byte[] answer = respond(query, length, true);
+                byte[] answer = respond(query, length, true, s.getInetAddress());
                 if (answer == null) {
                     return;
                 }
@@ -188,7 +207,7 @@ final class DnsListener implements AutoCloseable {
     }
 
     /** The wire answer to {@code length} bytes of {@code packet}, or null to send nothing. */
-    byte[] respond(byte[] packet, int length, boolean overTcp) {
+    byte[] respond(byte[] packet, int length, boolean overTcp, java.net.InetAddress from) {
         Message query;
         try {
             query = new Message(java.util.Arrays.copyOf(packet, length));
@@ -197,7 +216,7 @@ final class DnsListener implements AutoCloseable {
         }
         Message response;
         try {
-            response = zone.answer(query);
+            response = responder.answer(query, from);
         } catch (RuntimeException e) {
             LOG.warn("dns: cannot answer {}: {}", query.getQuestion(), e.toString());
             response = failure(query.getHeader().getID(), Rcode.SERVFAIL);

@@ -3,10 +3,13 @@ package dev.banger.daemon.network.dns;
 import dev.banger.daemon.exec.CommandRunner;
 import java.io.UncheckedIOException;
 import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,12 +19,17 @@ import org.slf4j.LoggerFactory;
  * bridge. The records live in memory only; the VM capability adds them at start and after a daemon
  * restart, and removes them when a VM's run ends.
  *
+ * <p>Guests ask a second listener, on the bridge's address port 53 (bound once the bridge is up;
+ * their resolv.conf names it): {@link GuestResolver}, which also forwards other names for guests
+ * with NAT and refuses them at once for the others.
+ *
  * <p>A port held by another program does not stop the daemon: VMs work without their names, the
  * log says why, and so does doctor through {@link #checks}.
  */
 public final class VmDns implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(VmDns.class);
+    private static final Path RESOLV_CONF = Path.of("/etc/resolv.conf");
 
     /** One doctor line: what was checked, whether it is fine, what was found and the fix. */
     public record Check(String name, boolean ok, List<String> detail) {
@@ -35,19 +43,35 @@ public final class VmDns implements AutoCloseable {
     private final ResolvedRouting resolved;
     private final VmZone zone = new VmZone();
     private DnsListener listener;
+    /** The guests' server: null until the bridge is up, and when guests get none (tests of the host side). */
+    private final InetSocketAddress guestListen;
+    private final GuestResolver guestResolver;
+    private DnsListener guestListener;
     private String listenFailure;
     private String routeProblem;
     private boolean routeTried;
     private boolean closed;
 
-    public VmDns(InetSocketAddress listen, String bridge, CommandRunner runner) {
-        this(listen, bridge, new ResolvedRouting(runner));
+    /**
+     * {@code guestListen}: the bridge's address and port 53, where guests ask; {@code natOn}: whether
+     * a guest address has NAT (its other names are forwarded to the host's resolvers).
+     */
+    public VmDns(InetSocketAddress listen, String bridge, CommandRunner runner, InetSocketAddress guestListen,
+                 Predicate<InetAddress> natOn) {
+        this(listen, bridge, new ResolvedRouting(runner), guestListen, natOn, RESOLV_CONF);
     }
 
     VmDns(InetSocketAddress listen, String bridge, ResolvedRouting resolved) {
+        this(listen, bridge, resolved, null, a -> false, RESOLV_CONF);
+    }
+
+    VmDns(InetSocketAddress listen, String bridge, ResolvedRouting resolved, InetSocketAddress guestListen,
+          Predicate<InetAddress> natOn, Path resolvConf) {
         this.listen = listen;
         this.bridge = bridge;
         this.resolved = resolved;
+        this.guestListen = guestListen;
+        this.guestResolver = guestListen == null ? null : new GuestResolver(zone, natOn, resolvConf, guestListen.getAddress());
     }
 
     /**
@@ -59,7 +83,7 @@ public final class VmDns implements AutoCloseable {
             return;
         }
         try {
-            listener = DnsListener.start(listen, zone);
+            listener = DnsListener.start(listen, (query, from) -> zone.answer(query)); // the host's programs: .vm only
             listenFailure = null;
         } catch (UncheckedIOException e) {
             listenFailure = e.getMessage();
@@ -69,6 +93,7 @@ public final class VmDns implements AutoCloseable {
         LOG.info("answering <name>.vm on {} (UDP and TCP)", display(listener.address()));
         if (bridgeExists) {
             route();
+            startGuests();
         }
     }
 
@@ -77,6 +102,26 @@ public final class VmDns implements AutoCloseable {
         if (listener != null && (created || !routeTried)) {
             route();
         }
+        startGuests();
+    }
+
+    /** The guests' server on the bridge address, once; a failure is logged: guests then time out on names, as before. */
+    private void startGuests() {
+        if (closed || guestListen == null || guestListener != null) {
+            return;
+        }
+        try {
+            guestListener = DnsListener.start(guestListen, guestResolver);
+            LOG.info("answering guests' DNS on {} (NAME.vm; other names forwarded for NAT VMs, refused for the others)",
+                    display(guestListen));
+        } catch (UncheckedIOException e) {
+            LOG.warn("{}. Guests' name lookups will time out instead of being answered", e.getMessage());
+        }
+    }
+
+    /** Where the guests' server answers, once the bridge is up. */
+    public synchronized Optional<InetSocketAddress> guestsListening() {
+        return Optional.ofNullable(guestListener).map(DnsListener::address);
     }
 
     private void route() {
@@ -162,6 +207,10 @@ public final class VmDns implements AutoCloseable {
         if (listener != null) {
             listener.close();
             listener = null;
+        }
+        if (guestListener != null) {
+            guestListener.close();
+            guestListener = null;
         }
     }
 

@@ -9,6 +9,9 @@ import dev.banger.daemon.network.nft.NftTable;
 import java.net.Inet4Address;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,6 +69,16 @@ public final class GuestGuard {
         if (!script.isEmpty()) {
             table.apply(script);
         }
+    }
+
+    /** The VMs that have guard rules (by id); none with no nft. */
+    public synchronized Set<String> vmsWithRules() {
+        Optional<Path> program = HostPrograms.locate(nft);
+        if (program.isEmpty()) {
+            return Set.of();
+        }
+        return table(program.get()).tags().stream().filter(t -> t.startsWith(tag(""))).map(t -> t.substring(tag("").length()))
+                .collect(Collectors.toCollection(TreeSet::new));
     }
 
     /** For doctor: the program, and whether the kernel takes banger's bridge table (checked, not applied). */

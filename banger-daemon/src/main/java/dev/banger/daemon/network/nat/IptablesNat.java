@@ -5,6 +5,9 @@ import dev.banger.daemon.exec.CommandRunner;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.BiConsumer;
 import java.util.stream.Stream;
 
 /**
@@ -91,9 +94,26 @@ final class IptablesNat implements NatBackend {
         return listed.ok() && listed.stdout().lines().anyMatch(l -> l.strip().equals("-P FORWARD DROP"));
     }
 
+    @Override
+    public Set<String> tags() {
+        Set<String> tags = new TreeSet<>();
+        listed((tag, rule) -> tags.add(tag));
+        return tags;
+    }
+
     /** Banger's rules carrying {@code tag}, read back from {@code -S} (a chain that does not exist has none). */
     private List<Rule> tagged(String tag) {
         List<Rule> found = new ArrayList<>();
+        listed((t, rule) -> {
+            if (t.equals(tag)) {
+                found.add(rule);
+            }
+        });
+        return found;
+    }
+
+    /** Every tagged rule in banger's chains, with its tag. */
+    private void listed(BiConsumer<String, Rule> each) {
         for (String[] place : new String[][] {{"nat", POSTROUTING}, {"filter", FORWARD}}) {
             var listed = runner.runAllowingFailure(Command.of(iptables.toString(), "-w", "-t", place[0], "-S", place[1]));
             if (!listed.ok()) {
@@ -103,13 +123,11 @@ final class IptablesNat implements NatBackend {
                 // -A CHAIN spec...; the comment is printed quoted, and banger's tags have no spaces.
                 List<String> words = Stream.of(line.strip().split("\\s+")).map(w -> w.replace("\"", "")).toList();
                 int at = words.indexOf("--comment");
-                if (words.size() > 2 && words.getFirst().equals("-A") && at > 0 && at + 1 < words.size()
-                        && words.get(at + 1).equals(tag)) {
-                    found.add(new Rule(place[0], place[1], words.subList(2, words.size()), false));
+                if (words.size() > 2 && words.getFirst().equals("-A") && at > 0 && at + 1 < words.size()) {
+                    each.accept(words.get(at + 1), new Rule(place[0], place[1], words.subList(2, words.size()), false));
                 }
             }
         }
-        return found;
     }
 
     /** Creates {@code chain} when missing and puts the jump to it first in {@code builtin}. */

@@ -1,6 +1,7 @@
 package dev.banger.daemon.network.nat;
 
 import java.nio.file.Path;
+import java.util.Set;
 
 /**
  * One firewall tool's way of giving a guest NAT. Every VM's rules carry its tag (a comment), so
@@ -23,6 +24,9 @@ interface NatBackend {
      * reaching a guest by routing), in rules carrying {@code tag}; made once, kept below every VM's accepts.
      */
     void confine(String tag, String bridge);
+
+    /** The tags banger's rules in this tool carry. */
+    Set<String> tags();
 
     /** Removes every rule carrying {@code tag}; none is fine. */
     void remove(String tag);

@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +42,8 @@ public final class NatRules {
     private final CommandRunner runner;
     private final String bridge;
     private final Programs programs;
+    /** The guests this daemon gave NAT (at start or adopt), by VM id: the DNS server forwards their names. */
+    private final java.util.Map<String, Inet4Address> natGuests = new java.util.concurrent.ConcurrentHashMap<>();
 
     public NatRules(CommandRunner runner, String bridge, Programs programs) {
         this.runner = runner;
@@ -59,6 +63,7 @@ public final class NatRules {
             }
         }
         chosen.add(tag(vmId), guest.getHostAddress(), bridge);
+        natGuests.put(vmId, guest);
         LOG.info("VM {}: NAT for {} with {}", vmId, guest.getHostAddress(), chosen.name());
         return chosen.name();
     }
@@ -86,9 +91,39 @@ public final class NatRules {
 
     /** Removes {@code vmId}'s rules from every installed backend; none there is fine, and so is no firewall tool at all. */
     public synchronized void disable(String vmId) {
+        natGuests.remove(vmId);
         for (NatBackend b : installed()) {
             b.remove(tag(vmId));
         }
+    }
+
+    /** The VMs that have NAT rules in any installed backend (by id); none with no firewall tool at all. */
+    public synchronized Set<String> vmsWithRules() {
+        Set<String> ids = new TreeSet<>();
+        for (NatBackend b : installed()) {
+            b.tags().stream().filter(t -> t.startsWith(TAG_PREFIX) && !t.equals(CONFINE_TAG))
+                    .forEach(t -> ids.add(t.substring(TAG_PREFIX.length())));
+        }
+        return ids;
+    }
+
+    /** Whether {@code guest} is the address of a VM this daemon gave NAT. */
+    public boolean natOn(java.net.InetAddress guest) {
+        return natGuests.containsValue(guest);
+    }
+
+    /**
+     * For a guest without NAT: what it sends beyond the host (not to one of the host's own
+     * addresses) is rejected with ICMP "administratively prohibited" as it arrives, so a connect
+     * fails at once instead of timing out, whether or not the host forwards at all. In nftables
+     * (the guard needs nft, so it is there), tagged like the VM's NAT rules: {@link #disable} and a
+     * later {@link #enable} take it away.
+     */
+    public synchronized void refuseOutbound(String vmId, Inet4Address guest) {
+        natGuests.remove(vmId);
+        Path nft = HostPrograms.locate(programs.nft()).orElseThrow(() -> new BangerException(ErrorCode.OPERATION_FAILED,
+                "`" + programs.nft() + "` is not installed: apt-get install nftables"));
+        new NftablesNat(runner, nft).refuse(tag(vmId), guest.getHostAddress(), bridge);
     }
 
     /** Which backend {@link #enable} would use; a clear error naming the package to install when there is none. */

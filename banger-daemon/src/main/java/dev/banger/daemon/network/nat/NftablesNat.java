@@ -3,6 +3,7 @@ package dev.banger.daemon.network.nat;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.network.nft.NftTable;
 import java.nio.file.Path;
+import java.util.Set;
 
 /**
  * NAT in banger's own nftables table, {@code ip banger}: a {@code postrouting} chain (nat hook)
@@ -45,6 +46,16 @@ final class NftablesNat implements NatBackend {
         }
     }
 
+    /** A NAT-off guest's traffic beyond the host, rejected as it arrives from the bridge (see NatRules.refuseOutbound). */
+    void refuse(String tag, String guest, String bridge) {
+        table.apply(chains() + table.deletions(tag) + refuseRule(tag, guest, bridge));
+    }
+
+    @Override
+    public Set<String> tags() {
+        return table.tags();
+    }
+
     @Override
     public void remove(String tag) {
         String script = table.deletions(tag);
@@ -56,7 +67,26 @@ final class NftablesNat implements NatBackend {
     private static String chains() {
         return "add table ip " + TABLE + "\n"
                 + "add chain ip " + TABLE + " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
-                + "add chain ip " + TABLE + " forward { type filter hook forward priority filter; policy accept; }\n";
+                + "add chain ip " + TABLE + " forward { type filter hook forward priority filter; policy accept; }\n"
+                + "add chain ip " + TABLE + " refuse { type filter hook prerouting priority filter; policy accept; }\n";
+    }
+
+    /**
+     * Before routing, so it holds with IPv4 forwarding off too (the kernel would drop those silently).
+     * Not for the host's own addresses, nor for what is routed back to the bridge (other guests: with
+     * br_netfilter, frames bridged between taps pass this hook too; the guard decides about those).
+     * Only what the guest starts ({@code ct direction original}): its replies to a published
+     * {@code 0.0.0.0} port reached from another machine go out.
+     * TCP gets a reset: a guest kernel takes an ICMP error that arrives while connect() still holds
+     * the socket (likely on a slow guest) only as a soft error, and waits for its 1 s retransmit.
+     */
+    static String refuseRule(String tag, String guest, String bridge) {
+        String quoted = "\"" + bridge + "\"";
+        String match = "add rule ip " + TABLE + " refuse iifname " + quoted + " ip saddr " + guest
+                + " ct direction original fib daddr type != { local, broadcast, multicast } fib daddr oifname != " + quoted;
+        String comment = " comment \"" + tag + "\"\n";
+        return match + " ip protocol tcp reject with tcp reset" + comment
+                + match + " reject with icmp type admin-prohibited" + comment;
     }
 
     /** A VM's masquerade and forward accepts; the accepts are inserted, so they come before the confining drops. */

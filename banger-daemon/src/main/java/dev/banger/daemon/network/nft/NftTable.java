@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * One of banger's own nftables tables ({@code ip banger} for NAT, {@code bridge banger} for the
@@ -48,6 +50,18 @@ public final class NftTable {
             }
         }
         return lines.toString();
+    }
+
+    /** The tags (comments) the table's rules carry; none when the table does not exist. */
+    public Set<String> tags() {
+        Set<String> tags = new TreeSet<>();
+        for (JsonNode rule : rules()) {
+            String comment = rule.path("comment").asText(null);
+            if (comment != null) {
+                tags.add(comment);
+            }
+        }
+        return tags;
     }
 
     /** Whether any rule carries {@code tag}. */

@@ -52,11 +52,15 @@ public final class LaunchStep implements BootStep {
         return Path.of(kernel.vmlinuxPath());
     }
 
-    /** Guest network and hostname travel on the kernel command line; banger-init applies them. */
+    /**
+     * Guest network and hostname travel on the kernel command line; banger-init applies them. The
+     * resolver is bangerd's server on the gateway (unless dns_listen is off): it answers at once,
+     * for a guest without NAT too, where the host's resolver would be unreachable.
+     */
     String kernelArgs(VmInfo vm) {
         GuestNet net = network.guestNet(HostNetwork.storedAddress(vm.guestIp()));
         return "init=" + GUEST_INIT + " banger.ip=" + net.cidrAddress() + " banger.gw=" + net.gateway().getHostAddress()
-                + " banger.hostname=" + vm.name();
+                + " banger.hostname=" + vm.name() + (network.dns().isPresent() ? " banger.dns=" + net.gateway().getHostAddress() : "");
     }
 
     @Override

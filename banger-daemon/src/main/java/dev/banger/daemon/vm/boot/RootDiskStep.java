@@ -1,5 +1,6 @@
 package dev.banger.daemon.vm.boot;
 
+import dev.banger.daemon.fs.NoSpaceException;
 import dev.banger.daemon.vm.disk.RootDisks;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +31,11 @@ public final class RootDiskStep implements BootStep {
         try {
             boot.rootDisk(disks.create(Path.of(boot.image().rootfsPath()), boot.vmDir(), hypervisorReadsQcow2), true);
         } catch (RuntimeException e) {
-            disks.existing(boot.vmDir()).ifPresent(half -> deleteQuietly(half.path())); // a copy cut short
+            try {
+                NoSpaceException.throwIfFull(e, boot.vmDir(), "making the root disk of VM " + boot.vm().name());
+            } finally {
+                disks.existing(boot.vmDir()).ifPresent(half -> deleteQuietly(half.path())); // a copy cut short
+            }
             throw e;
         }
     }

@@ -2,6 +2,7 @@ package dev.banger.daemon.vm.boot;
 
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.fs.NoSpaceException;
 import dev.banger.daemon.ops.Uncancellable;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +34,7 @@ public final class StepRunner {
                 step.run(boot);
                 boot.persist();
             } catch (Exception e) {
-                BangerException failure = failure(step, e);
+                RuntimeException failure = failure(step, e);
                 undo(begun, boot, failure);
                 if (e instanceof InterruptedException) {
                     Thread.currentThread().interrupt();
@@ -75,9 +76,9 @@ public final class StepRunner {
         }
     }
 
-    private static BangerException failure(BootStep step, Exception e) {
-        if (e instanceof BangerException be) {
-            return be;
+    private static RuntimeException failure(BootStep step, Exception e) {
+        if (e instanceof BangerException || e instanceof NoSpaceException) { // the service maps a full disk
+            return (RuntimeException) e;
         }
         if (e instanceof InterruptedException) {
             return new BangerException(ErrorCode.CANCELLED, "start cancelled during step '" + step.name() + "'");

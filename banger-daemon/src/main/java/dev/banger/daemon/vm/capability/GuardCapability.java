@@ -11,7 +11,8 @@ import dev.banger.daemon.vm.boot.VmHandles;
  * Every VM's network guard: its tap accepts only frames with the VM's MAC and IPv4 address, and an
  * isolated VM neither reaches nor is reached by other guests. Made after the tap exists and before
  * the hypervisor starts, with the NAT forward chain's confining drops (so nothing but what a NAT
- * VM's rules accept is forwarded between the bridge and elsewhere); rebuilt on adopt; removed
+ * VM's rules accept is forwarded between the bridge and elsewhere) and, for a VM without NAT, the
+ * rejection of its traffic beyond the host (so it fails at once); rebuilt on adopt; removed
  * whenever the run ends.
  */
 public final class GuardCapability implements Capability {
@@ -47,10 +48,16 @@ public final class GuardCapability implements Capability {
     @Override
     public void cleanup(VmInfo vm, VmHandles handles) {
         guard.remove(vm.id());
+        if (!vm.nat()) {
+            nat.disable(vm.id()); // the refusal of its outbound traffic
+        }
     }
 
     private void apply(VmInfo vm, String tap) {
         guard.apply(vm.id(), tap, vm.mac(), HostNetwork.storedAddress(vm.guestIp()), vm.isolate());
         nat.confine();
+        if (!vm.nat()) {
+            nat.refuseOutbound(vm.id(), HostNetwork.storedAddress(vm.guestIp()));
+        }
     }
 }

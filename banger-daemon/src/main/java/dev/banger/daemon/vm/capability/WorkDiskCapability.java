@@ -1,6 +1,7 @@
 package dev.banger.daemon.vm.capability;
 
 import dev.banger.core.model.VmInfo;
+import dev.banger.daemon.fs.NoSpaceException;
 import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.boot.VmHandles;
 import dev.banger.daemon.vm.disk.WorkDisks;
@@ -43,8 +44,12 @@ public final class WorkDiskCapability implements Capability {
         try {
             boot.workDisk(disk, disks.ensure(disk, seed == null ? null : Path.of(seed), boot.vm().diskBytes()));
         } catch (RuntimeException e) {
-            if (!existed) {
-                Files.deleteIfExists(disk); // half-made: a clone or mkfs cut short
+            try {
+                NoSpaceException.throwIfFull(e, disk, "making the work disk (/root) of VM " + boot.vm().name());
+            } finally {
+                if (!existed) {
+                    Files.deleteIfExists(disk); // half-made: a clone or mkfs cut short
+                }
             }
             throw e;
         }

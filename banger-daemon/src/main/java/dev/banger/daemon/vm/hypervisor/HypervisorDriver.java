@@ -54,6 +54,15 @@ public interface HypervisorDriver {
         return VmmProcesses.awaitExit(p, timeout);
     }
 
+    /**
+     * What the VM process used so far (CPU time, resident memory) and its disks' byte counters where
+     * the hypervisor reports them; empty when the process is gone. Firecracker's disks stay unknown:
+     * its metrics file is flushed once a minute and holds deltas, too coarse for a live rate.
+     */
+    default Optional<MachineUsage> usage(MachineProcess p) {
+        return VmmProcesses.usage(p);
+    }
+
     /** Presses the ACPI power button; best effort, and nothing happens for a VM that is gone. */
     void requestShutdown(MachineProcess p);
 

@@ -312,6 +312,25 @@ final class QemuDriver implements HypervisorDriver {
         }
     }
 
+    /** The process's CPU and memory, plus {@code query-blockstats} summed over its drives (rd_bytes, wr_bytes as the guest issued them). */
+    @Override
+    public Optional<MachineUsage> usage(MachineProcess p) {
+        return VmmProcesses.usage(p).map(u -> {
+            try (QmpClient qmp = QmpClient.connect(p.controlSocket(), QMP_TIMEOUT)) {
+                long read = 0;
+                long written = 0;
+                for (JsonNode drive : qmp.execute("query-blockstats", QMP_TIMEOUT)) {
+                    read += drive.path("stats").path("rd_bytes").asLong();
+                    written += drive.path("stats").path("wr_bytes").asLong();
+                }
+                return u.withBlocks(read, written);
+            } catch (IOException e) {
+                log.debug("query-blockstats for pid {}: {}", p.pid(), e.getMessage());
+                return u; // disks unknown this once; CPU and memory still count
+            }
+        });
+    }
+
     @Override
     public void kill(MachineProcess p) {
         if (!isAlive(p)) {

@@ -23,6 +23,13 @@ final class VmmProcesses {
         return ProcEntry.read(p.pid()).filter(e -> e.isLive() && e.startTicks() == p.startTicks()).isPresent();
     }
 
+    /** The process's CPU time and resident memory while it is still that process; its disks unknown. */
+    static Optional<MachineUsage> usage(MachineProcess p) {
+        return ProcEntry.read(p.pid()).filter(e -> e.isLive() && e.startTicks() == p.startTicks())
+                .map(e -> new MachineUsage(e.cpuTicks() * (1_000_000_000L / ProcEntry.TICKS_PER_SECOND),
+                        ProcEntry.residentBytes(p.pid()), null, null));
+    }
+
     /** {@code recorded} when its process still runs with {@code marker} on its command line. */
     static Optional<MachineProcess> adopt(MachineProcess recorded, String marker) {
         return ProcEntry.read(recorded.pid())

@@ -1,5 +1,6 @@
 package dev.banger.daemon.vm.ports;
 
+import dev.banger.core.api.VmApi.Port;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.vm.ssh.ExecResult;
@@ -25,15 +26,6 @@ import java.util.function.Consumer;
  * is one entry.
  */
 public final class GuestPorts {
-
-    /**
-     * One listening port. {@code endpoint} is {@code NAME.vm:PORT} when the host can reach it (bound
-     * to a wildcard or a non-loopback address), else {@code ADDRESS:PORT} inside the guest;
-     * {@code url} is {@code http://NAME.vm:PORT/} when it answered HTTP, else null.
-     */
-    public record Port(String proto, int port, List<String> addresses, String process, List<Long> pids, String endpoint,
-                       String url) {
-    }
 
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     /** The script forks once for every process's descriptors; a Debian guest under TCG needs a few seconds. */

@@ -3,6 +3,7 @@ package dev.banger.daemon.image.oci;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.banger.core.image.ImageReference;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.image.testing.FakeRegistry;

@@ -3,6 +3,7 @@ package dev.banger.daemon.image.oci;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.banger.core.image.ImageReference;
 import dev.banger.daemon.image.testing.FakeRegistry;
 import dev.banger.daemon.image.testing.FakeRegistry.Fault;
 import dev.banger.daemon.image.testing.TestImage;
@@ -26,8 +27,8 @@ import java.util.stream.Stream;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;

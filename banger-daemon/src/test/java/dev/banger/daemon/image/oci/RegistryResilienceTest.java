@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.banger.core.config.RegistryMirror;
+import dev.banger.core.image.ImageReference;
 import dev.banger.daemon.image.testing.FakeRegistry;
 import dev.banger.daemon.image.testing.FakeRegistry.Fault;
 import dev.banger.daemon.image.testing.FaultyProxy;

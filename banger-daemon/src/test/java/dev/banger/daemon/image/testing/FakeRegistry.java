@@ -2,7 +2,7 @@ package dev.banger.daemon.image.testing;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.banger.daemon.image.oci.ImageReference;
+import dev.banger.core.image.ImageReference;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;

@@ -34,12 +34,17 @@ public final class TestDebianMirror implements AutoCloseable {
     }
 
     public static TestDebianMirror start() {
+        return start(InetAddress.getLoopbackAddress());
+    }
+
+    /** Served on {@code address} (one of the test namespace's own), for guests to reach. */
+    public static TestDebianMirror start(InetAddress address) {
         if (!Files.isRegularFile(DIR.resolve("dists/bookworm/InRelease")) || !Files.isRegularFile(KEYRING)) {
             TestKernelDeb.missing("the tests' Debian mirror " + DIR + " is missing: " + TestKernelDeb.SETUP + " (it builds it once)");
         }
         HttpServer server;
         try {
-            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            server = HttpServer.create(new InetSocketAddress(address, 0), 0);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -62,7 +67,7 @@ public final class TestDebianMirror implements AutoCloseable {
     }
 
     public String url() {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return "http://" + server.getAddress().getAddress().getHostAddress() + ":" + server.getAddress().getPort();
     }
 
     /** Paths requested so far. */

@@ -2,11 +2,11 @@ package dev.banger.daemon.image.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.banger.core.image.ImageReference;
 import dev.banger.daemon.exec.BackgroundProcess;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.image.oci.Descriptor;
-import dev.banger.daemon.image.oci.ImageReference;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;

@@ -1,4 +1,4 @@
-package dev.banger.daemon.image.oci;
+package dev.banger.core.image;
 
 import dev.banger.core.rpc.BangerException;
 import java.util.regex.Pattern;
@@ -41,17 +41,12 @@ public record ImageReference(String registry, String repository, String tag, Str
                 throw BangerException.badRequest("image reference '" + ref + "': invalid tag '" + tag + "'");
             }
         }
-        String registry = DOCKER_HUB;
+        String registry = registryOf(rest);
         String repository = rest;
-        int first = rest.indexOf('/');
-        if (first > 0) {
-            String head = rest.substring(0, first);
-            if (head.contains(".") || head.contains(":") || head.equals("localhost")) {
-                registry = head;
-                repository = rest.substring(first + 1);
-                if (!HOST.matcher(registry).matches()) {
-                    throw BangerException.badRequest("image reference '" + ref + "': invalid registry '" + registry + "'");
-                }
+        if (rest.startsWith(registry + "/")) {
+            repository = rest.substring(registry.length() + 1);
+            if (!HOST.matcher(registry).matches()) {
+                throw BangerException.badRequest("image reference '" + ref + "': invalid registry '" + registry + "'");
             }
         }
         if (registry.equals("docker.io") || registry.equals("index.docker.io")) {
@@ -70,6 +65,21 @@ public record ImageReference(String registry, String repository, String tag, Str
             tag = "latest";
         }
         return new ImageReference(registry, repository, tag, digest);
+    }
+
+    /**
+     * The registry host {@code ref} names, as docker reads references: the first component when
+     * it has a dot or a port or is localhost, else Docker Hub. The CLI finds credentials by it.
+     */
+    public static String registryOf(String ref) {
+        int slash = ref.indexOf('/');
+        if (slash > 0) {
+            String head = ref.substring(0, slash);
+            if (head.contains(".") || head.contains(":") || head.equals("localhost")) {
+                return head;
+            }
+        }
+        return DOCKER_HUB;
     }
 
     /** What to ask the registry for: the digest when pinned, else the tag. */

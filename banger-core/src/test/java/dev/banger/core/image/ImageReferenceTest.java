@@ -1,4 +1,4 @@
-package dev.banger.daemon.image.oci;
+package dev.banger.core.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -22,6 +22,7 @@ class ImageReferenceTest {
             docker.io/library/x                   | registry-1.docker.io | library/x             | latest   | -
             docker.io/x                           | registry-1.docker.io | library/x             | latest   | -
             index.docker.io/user/app:v1           | registry-1.docker.io | user/app              | v1       | -
+            registry-1.docker.io/library/x        | registry-1.docker.io | library/x             | latest   | -
             ghcr.io/owner/repo/sub:tag            | ghcr.io              | owner/repo/sub        | tag      | -
             registry.example.com:5000/team/app:v2 | registry.example.com:5000 | team/app         | v2       | -
             localhost:5000/x                      | localhost:5000       | x                     | latest   | -
@@ -116,5 +117,19 @@ class ImageReferenceTest {
             """)
     void onlyLoopbackRegistriesCountAsLoopback(String input, boolean loopback) {
         assertThat(ImageReference.parse(input).isLoopback()).isEqualTo(loopback);
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            debian                         | registry-1.docker.io
+            library/debian:12              | registry-1.docker.io
+            registry-1.docker.io/library/x | registry-1.docker.io
+            localhost/app                  | localhost
+            127.0.0.1:5000/app:v1          | 127.0.0.1:5000
+            [::1]:5000/app                 | [::1]:5000
+            ghcr.io/o/r@sha256:00          | ghcr.io
+            """)
+    void theRegistryIsTheFirstComponentWhenItLooksLikeAHost(String input, String registry) {
+        assertThat(ImageReference.registryOf(input)).isEqualTo(registry);
     }
 }

@@ -1,0 +1,51 @@
+package dev.banger.cli.commands;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.banger.cli.console.Terminal;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** Only the commands a command line names get a model; anything else gets the whole level, for help and suggestions. */
+class RootCommandModelTest {
+
+    private static CommandLine model(String... args) {
+        Terminal t = new Terminal(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), false, false);
+        return new RootCommand(Map.of(), t).commandLine(args);
+    }
+
+    private static Set<String> names(CommandLine cl) {
+        return new TreeSet<>(cl.getSubcommands().keySet());
+    }
+
+    @Test
+    void aNamedSubcommandIsTheOnlyOneBuiltBelowItsGroup() {
+        CommandLine root = model("--socket", "/tmp/s", "vm", "--json", "list");
+        assertThat(names(root)).containsExactly("vm");
+        CommandLine vm = root.getSubcommands().get("vm");
+        assertThat(vm.getSubcommands().values().stream().map(CommandLine::getCommandName).distinct()).containsExactly("list");
+        assertThat(vm.getCommandSpec().usageMessage().description()).containsExactly("Create, run, list and manage microVMs.");
+        assertThat(vm.getSubcommands().get("list").getCommandSpec().qualifiedName()).isEqualTo("banger vm list");
+    }
+
+    @Test
+    void nestedGroupsAreBuiltAlongTheNamedPathOnly() {
+        CommandLine vm = model("vm", "workspace", "prepare", "box", ".").getSubcommands().get("vm");
+        CommandLine workspace = vm.getSubcommands().get("workspace");
+        assertThat(names(vm)).containsExactly("workspace");
+        assertThat(names(workspace)).containsExactly("prepare");
+        assertThat(workspace.getSubcommands().get("prepare").getCommandSpec().findOption("--help")).isNotNull();
+    }
+
+    @Test
+    void anUnknownOrMissingSubcommandGetsTheWholeGroup() {
+        assertThat(names(model("vm", "lst").getSubcommands().get("vm"))).contains("list", "create", "workspace", "ssh");
+        assertThat(names(model("vm", "--help").getSubcommands().get("vm"))).contains("list", "create", "workspace", "ssh");
+        assertThat(names(model("nonsense"))).contains("vm", "image", "ping", "version");
+    }
+}
