@@ -19,6 +19,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The files of snapshots under {@code state_dir/snapshots/<id>/}: {@code memory.state} (the
@@ -28,6 +30,8 @@ import java.util.List;
  * a killed daemon) is never listed; the store row is inserted after the rename.
  */
 public final class SnapshotFiles {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SnapshotFiles.class);
 
     /** The layout of a snapshot dir and its manifest; a snapshot written in another is refused. */
     public static final int FORMAT = 1;
@@ -172,7 +176,10 @@ public final class SnapshotFiles {
             return;
         }
         try (var entries = Files.list(dir)) {
-            entries.filter(p -> p.getFileName().toString().startsWith(STAGING)).forEach(FileTrees::deleteQuietly);
+            entries.filter(p -> p.getFileName().toString().startsWith(STAGING)).forEach(p -> {
+                FileTrees.deleteQuietly(p);
+                LOG.warn("removed {}: a snapshot bangerd stopped writing", p);
+            });
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
