@@ -140,6 +140,10 @@ class VmCliTest {
         assertThat(pause.exitCode()).as(pause.stderr()).isZero();
         assertThat(pause.stdout()).startsWith("paused s1 (paused)");
         assertThat(banger("vm", "list").stdout()).containsPattern("(?m)^s1 +\\S+ +paused ");
+        assertThat(banger("ps").stdout()).as("ps lists a paused VM: its process runs").containsPattern("(?m)^s1 +\\S+ +paused ");
+        CommandResult unforced = banger("vm", "delete", "s1");
+        assertThat(unforced.exitCode()).as("a paused VM is deleted only with --force").isEqualTo(RootCommand.EXIT_USAGE);
+        assertThat(unforced.stderr()).contains("VM 's1' is paused", "-f/--force");
         CommandResult resume = banger("vm", "resume", "s1");
         assertThat(resume.stdout()).as(resume.stderr()).startsWith("resumed s1 (running)");
 
@@ -162,7 +166,7 @@ class VmCliTest {
         CommandResult delete = banger("vm", "snapshot", "delete", "first");
         assertThat(delete.stdout()).as(delete.stderr()).startsWith("deleted snapshot first");
         assertThat(json("vm", "snapshot", "list").get("snapshots")).asList().isEmpty();
-        assertThat(banger("vm", "delete", "s1").exitCode()).isZero();
+        assertThat(banger("vm", "delete", "-f", "s1").exitCode()).isZero();
     }
 
     @Test

@@ -36,7 +36,7 @@ public final class VmForwardCommand {
         private final Invocation inv;
         @picocli.CommandLine.ParentCommand
         VmForwardCommand parent;
-        @Parameters(paramLabel = "[HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|udp]", description = "e.g. 8080:80, 0.0.0.0:2222:22, 5353:53/udp.")
+        @Parameters(paramLabel = "[HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|udp]", description = "The port pair, e.g. 8080:80, 0.0.0.0:2222:22, 5353:53/udp.")
         String spec;
 
         Add(RootCommand root) {

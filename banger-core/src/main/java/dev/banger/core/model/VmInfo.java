@@ -36,4 +36,9 @@ public record VmInfo(String id, String name, String state, String imageId, Strin
     public boolean running() {
         return RUNNING.equals(state);
     }
+
+    /** Its process runs, vCPUs going or not: {@code running} or {@code paused}. */
+    public boolean live() {
+        return running() || PAUSED.equals(state);
+    }
 }
