@@ -25,7 +25,7 @@ final class VmRequests {
     /** The same rules as a VM's name: a snapshot name is a directory-safe word too. */
     static String snapshotName(String name) {
         if (name == null || !NAME.matcher(name).matches()) {
-            throw BangerException.badRequest("snapshot name '" + name + "' is not allowed: use 1 to 63 lower-case letters, digits"
+            throw BangerException.invalidArgument("snapshot name '" + name + "' is not allowed: use 1 to 63 lower-case letters, digits"
                     + " and '-', starting with a letter or digit");
         }
         return name;

@@ -72,6 +72,10 @@ class VmSnapshotTest {
         assertThat(rig.vms.show("sn").state()).as("the VM runs on after the snapshot").isEqualTo(VmInfo.RUNNING);
         assertThat(ssh(vm, "cat /root/before").strip()).isEqualTo("one");
 
+        refused(() -> rig.vms.snapshot(new SnapshotParams("sn", "Bad_Name"), rig.ctx("vm.snapshot.create")),
+                ErrorCode.INVALID_ARGUMENT, m -> assertThat(m).contains("snapshot name 'Bad_Name' is not allowed"));
+        assertThat(rig.vms.snapshots("sn")).as("a refused name leaves no snapshot").extracting(SnapshotInfo::name).containsExactly("s1");
+
         ssh(vm, "echo two > /root/after; sync");
         Thread.sleep(2000);
         int countBeforeRestore = count(vm);
