@@ -132,6 +132,44 @@ class VmCliTest {
     }
 
     @Test
+    void aGroupMemberPausesResumesSnapshotsRestoresAndDeletesSnapshots() {
+        CommandResult create = banger("vm", "create", "--name", "s1");
+        assertThat(create.exitCode()).as(create.stderr()).isZero();
+
+        CommandResult pause = banger("vm", "pause", "s1");
+        assertThat(pause.exitCode()).as(pause.stderr()).isZero();
+        assertThat(pause.stdout()).startsWith("paused s1 (paused)");
+        assertThat(banger("vm", "list").stdout()).containsPattern("(?m)^s1 +\\S+ +paused ");
+        assertThat(banger("ps").stdout()).as("ps lists a paused VM: its process runs").containsPattern("(?m)^s1 +\\S+ +paused ");
+        CommandResult unforced = banger("vm", "delete", "s1");
+        assertThat(unforced.exitCode()).as("a paused VM is deleted only with --force").isEqualTo(RootCommand.EXIT_USAGE);
+        assertThat(unforced.stderr()).contains("VM 's1' is paused", "-f/--force");
+        CommandResult resume = banger("vm", "resume", "s1");
+        assertThat(resume.stdout()).as(resume.stderr()).startsWith("resumed s1 (running)");
+
+        assertThat(banger("vm", "ssh", "s1", "--", "sh", "-c", "echo one > /root/kept; sync").exitCode()).isZero();
+        CommandResult snap = banger("vm", "snapshot", "create", "s1", "--name", "first");
+        assertThat(snap.exitCode()).as(snap.stderr()).isZero();
+        assertThat(snap.stdout()).containsPattern("^snapshot first of s1: paused \\d+ ms, \\S+ on disk \\(256M guest memory\\)");
+        assertThat(banger("vm", "snapshot", "list", "s1").stdout()).startsWith("NAME").containsPattern("(?m)^first +\\S+ +s1 ");
+        assertThat(banger("vm", "ssh", "s1", "--", "sh", "-c", "echo two > /root/later").exitCode()).isZero();
+
+        CommandResult restore = banger("vm", "restore", "s1", "first");
+        assertThat(restore.exitCode()).as(restore.stderr()).isZero();
+        assertThat(restore.stdout()).startsWith("restored s1 from first (running)");
+        CommandResult files = banger("vm", "ssh", "s1", "--", "sh", "-c", "cat /root/kept; ls /root/later 2>&1 || true");
+        assertThat(files.stdout()).startsWith("one\n").contains("No such file");
+
+        CommandResult missing = banger("vm", "restore", "s1", "nope");
+        assertThat(missing.exitCode()).isNotZero();
+        assertThat(missing.stderr()).contains("snapshot 'nope' not found");
+        CommandResult delete = banger("vm", "snapshot", "delete", "first");
+        assertThat(delete.stdout()).as(delete.stderr()).startsWith("deleted snapshot first");
+        assertThat(json("vm", "snapshot", "list").get("snapshots")).asList().isEmpty();
+        assertThat(banger("vm", "delete", "-f", "s1").exitCode()).isZero();
+    }
+
+    @Test
     void ctrlCDuringARunWithRmStillDeletesTheVm() throws Exception {
         Path log = dir.resolve("interrupted-run.log");
         try (BackgroundProcess run = Launchers.startBanger(USER, log, "--socket", d.socket.toString(),

@@ -5,6 +5,7 @@ import dev.banger.core.Layout;
 import dev.banger.core.api.ImageApi;
 import dev.banger.core.api.KernelApi;
 import dev.banger.core.api.NameParams;
+import dev.banger.core.api.SnapshotApi;
 import dev.banger.core.api.SystemApi;
 import dev.banger.core.api.SystemApi.DoctorReport;
 import dev.banger.core.api.SystemApi.OperationList;
@@ -169,6 +170,12 @@ public final class Daemon implements AutoCloseable {
                 .add(VmApi.STOP, (p, ctx) -> vm.stop(required(p), ctx))
                 .add(VmApi.RESTART, (p, ctx) -> vm.restart(required(p), ctx))
                 .add(VmApi.KILL, (p, ctx) -> vm.kill(required(p), ctx))
+                .add(VmApi.PAUSE, (p, ctx) -> vm.pause(required(p), ctx))
+                .add(VmApi.RESUME, (p, ctx) -> vm.resume(required(p), ctx))
+                .add(SnapshotApi.CREATE, (p, ctx) -> vm.snapshot(p, ctx))
+                .add(SnapshotApi.LIST, (p, ctx) -> new SnapshotApi.SnapshotList(vm.snapshots(p.name())))
+                .add(SnapshotApi.DELETE, (p, ctx) -> vm.deleteSnapshot(required(p)))
+                .add(SnapshotApi.RESTORE, (p, ctx) -> vm.restore(p, ctx))
                 .add(VmApi.DELETE, (p, ctx) -> vm.delete(required(p), ctx))
                 .add(VmApi.LIST, (p, ctx) -> new VmApi.VmList(vm.list()))
                 .add(VmApi.SHOW, (p, ctx) -> vm.show(required(p)))

@@ -17,8 +17,8 @@ public final class VmDeleteCommand extends VmFanOut<VmInfo> {
 
     @Override
     String refusal(VmInfo vm) {
-        return force || !VmInfo.RUNNING.equals(vm.state()) ? null
-                : "VM '" + vm.name() + "' is running: stop it first, or delete it with -f/--force";
+        return force || !vm.live() ? null
+                : "VM '" + vm.name() + "' is " + vm.state() + ": stop it first, or delete it with -f/--force";
     }
 
     /** The daemon answers with the VM as it was; its state then would only mislead. */

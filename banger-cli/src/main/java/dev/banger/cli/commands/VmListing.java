@@ -51,7 +51,7 @@ abstract class VmListing implements Callable<Integer> {
         }
         RowTemplate template = format == null || format.equals("json") ? null : template(format);
         List<VmInfo> vms = inv.call(VmApi.LIST, NoParams.NONE).vms().stream()
-                .filter(v -> all() || v.running()).toList();
+                .filter(v -> all() || v.live()).toList();
         inv.render(VmApi.LIST, new VmApi.VmList(vms), () -> {
             if (quiet) {
                 vms.forEach(v -> inv.terminal().out().println(v.id()));

@@ -183,6 +183,8 @@ public final class VmApi {
     public static final RpcMethod<NameParams, VmInfo> STOP = RpcMethod.tracked(Methods.VM_STOP, NameParams.SHAPE, VM);
     public static final RpcMethod<NameParams, VmInfo> RESTART = RpcMethod.tracked(Methods.VM_RESTART, NameParams.SHAPE, VM);
     public static final RpcMethod<NameParams, VmInfo> KILL = RpcMethod.tracked(Methods.VM_KILL, NameParams.SHAPE, VM);
+    public static final RpcMethod<NameParams, VmInfo> PAUSE = RpcMethod.tracked(Methods.VM_PAUSE, NameParams.SHAPE, VM);
+    public static final RpcMethod<NameParams, VmInfo> RESUME = RpcMethod.tracked(Methods.VM_RESUME, NameParams.SHAPE, VM);
     public static final RpcMethod<NameParams, VmInfo> DELETE = RpcMethod.tracked(Methods.VM_DELETE, NameParams.SHAPE, VM);
     public static final RpcMethod<NoParams, VmList> LIST = RpcMethod.untracked(Methods.VM_LIST, NoParams.SHAPE, VM_LIST);
     public static final RpcMethod<NameParams, VmInfo> SHOW = RpcMethod.untracked(Methods.VM_SHOW, NameParams.SHAPE, VM);

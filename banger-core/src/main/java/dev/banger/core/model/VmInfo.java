@@ -15,6 +15,8 @@ public record VmInfo(String id, String name, String state, String imageId, Strin
     public static final String RUNNING = "running";
     public static final String STOPPED = "stopped";
     public static final String ERROR = "error";
+    /** Reported, never stored: a running VM whose vCPUs are stopped (the row stays {@code running}). */
+    public static final String PAUSED = "paused";
 
     /** The running process: which hypervisor with which acceleration, its pid, tap and files. */
     public record Runtime(String hypervisor, String accel, long pid, String tap, String consoleLog, String rootDisk,
@@ -26,7 +28,17 @@ public record VmInfo(String id, String name, String state, String imageId, Strin
                 createdAt, updatedAt, r);
     }
 
+    public VmInfo withState(String s) {
+        return new VmInfo(id, name, s, imageId, imageName, vcpu, memoryMib, diskBytes, guestIp, mac, nat, isolate, lastError,
+                createdAt, updatedAt, runtime);
+    }
+
     public boolean running() {
         return RUNNING.equals(state);
+    }
+
+    /** Its process runs, vCPUs going or not: {@code running} or {@code paused}. */
+    public boolean live() {
+        return running() || PAUSED.equals(state);
     }
 }

@@ -27,6 +27,12 @@ public final class Methods {
     public static final String VM_STOP = "vm.stop";
     public static final String VM_RESTART = "vm.restart";
     public static final String VM_KILL = "vm.kill";
+    public static final String VM_PAUSE = "vm.pause";
+    public static final String VM_RESUME = "vm.resume";
+    public static final String VM_SNAPSHOT_CREATE = "vm.snapshot.create";
+    public static final String VM_SNAPSHOT_LIST = "vm.snapshot.list";
+    public static final String VM_SNAPSHOT_DELETE = "vm.snapshot.delete";
+    public static final String VM_RESTORE = "vm.restore";
     public static final String VM_DELETE = "vm.delete";
     public static final String VM_LIST = "vm.list";
     public static final String VM_SHOW = "vm.show";

@@ -87,7 +87,26 @@ final class Migrations {
                       guest_port  INTEGER NOT NULL CHECK (guest_port BETWEEN 1 AND 65535),
                       PRIMARY KEY (proto, host_port)
                     )""",
-                    "CREATE INDEX vm_forwards_vm ON vm_forwards(vm_id)")));
+                    "CREATE INDEX vm_forwards_vm ON vm_forwards(vm_id)")),
+            // A snapshot is removed with its VM (vm delete), so vm_id always names a row.
+            new Migration(5, "VM snapshots", List.of(
+                    """
+                    CREATE TABLE snapshots (
+                      id            TEXT PRIMARY KEY,
+                      name          TEXT NOT NULL UNIQUE,
+                      vm_id         TEXT NOT NULL REFERENCES vms(id) ON DELETE RESTRICT,
+                      image_id      TEXT NOT NULL,
+                      vcpu          INTEGER NOT NULL,
+                      memory_mib    INTEGER NOT NULL,
+                      disk_bytes    INTEGER NOT NULL,
+                      hypervisor    TEXT NOT NULL,
+                      state_format  TEXT NOT NULL,
+                      state_bytes   INTEGER NOT NULL,
+                      size_bytes    INTEGER NOT NULL,
+                      pause_millis  INTEGER NOT NULL,
+                      created_at    TEXT NOT NULL
+                    )""",
+                    "CREATE INDEX snapshots_vm ON snapshots(vm_id)")));
 
     private Migrations() {
     }

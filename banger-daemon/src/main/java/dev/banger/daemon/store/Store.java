@@ -40,6 +40,7 @@ public final class Store implements AutoCloseable {
     private final ImageRows images = new ImageRows(this);
     private final KernelRows kernels = new KernelRows(this);
     private final VmRows vms = new VmRows(this);
+    private final SnapshotRows snapshots = new SnapshotRows(this);
     private final ForwardRows forwards = new ForwardRows(this);
     private volatile boolean closed;
 
@@ -92,6 +93,10 @@ public final class Store implements AutoCloseable {
 
     public VmRows vms() {
         return vms;
+    }
+
+    public SnapshotRows snapshots() {
+        return snapshots;
     }
 
     public ForwardRows forwards() {

@@ -1,6 +1,7 @@
 package dev.banger.daemon.vm;
 
 import dev.banger.core.Layout;
+import dev.banger.core.api.SnapshotApi.SnapshotParams;
 import dev.banger.core.api.SystemApi.SshConfigInfo;
 import dev.banger.core.api.VmApi.CreateParams;
 import dev.banger.core.api.VmApi.ForwardParams;
@@ -19,6 +20,7 @@ import dev.banger.core.api.WorkspaceApi.PrepareParams;
 import dev.banger.core.api.WorkspaceApi.ShipRecord;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.ImageInfo;
+import dev.banger.core.model.SnapshotInfo;
 import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
@@ -56,7 +58,9 @@ import dev.banger.daemon.vm.disk.RootDisks;
 import dev.banger.daemon.vm.disk.WorkDisks;
 import dev.banger.daemon.vm.hypervisor.HypervisorDriver;
 import dev.banger.daemon.vm.hypervisor.Hypervisors;
+import dev.banger.daemon.vm.hypervisor.StateSave;
 import dev.banger.daemon.vm.ports.GuestPorts;
+import dev.banger.daemon.vm.snapshot.SnapshotFiles;
 import dev.banger.daemon.vm.ssh.GuestSsh;
 import dev.banger.daemon.vm.ssh.SshKeys;
 import dev.banger.daemon.workspace.Guest;
@@ -92,6 +96,8 @@ import org.slf4j.LoggerFactory;
 public final class VMService {
 
     private static final Logger LOG = LoggerFactory.getLogger(VMService.class);
+    private static final java.time.format.DateTimeFormatter SNAPSHOT_STAMP =
+            java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(java.time.ZoneOffset.UTC);
     static final Duration STOP_DIAL_TIMEOUT = Duration.ofSeconds(2);
     static final Duration STOP_GRACE = Duration.ofSeconds(15);
     /** sync first, so /root is on disk before the power goes; poweroff -f where no systemd would act on it. */
@@ -116,7 +122,7 @@ public final class VMService {
      * (a plan that holds a boot, a capability that records its hooks).
      */
     public record Parts(Supplier<HypervisorDriver> driver, Supplier<SshKeys> keys, RootDisks rootDisks, Capabilities capabilities,
-                        ImageResolver images, BootPlan bootPlan, Orphans orphans, VmForwards forwards) {
+                        ImageResolver images, BootPlan bootPlan, Orphans orphans, VmForwards forwards, SnapshotFiles snapshots) {
 
         /** The host's hypervisor and SSH key (each made at first use), its disks, its published ports, and every capability. */
         public static Parts forHost(Config config, Layout layout, Store store, CommandRunner runner, HostNetwork network,
@@ -131,19 +137,19 @@ public final class VMService {
                     new ForwardCapability(network.forwards(), forwards::of)));
             network.dns().ifPresent(dns -> all.add(new DnsCapability(dns)));
             return new Parts(driver, keys, new RootDisks(runner), new Capabilities(all), images::resolveOrPull, BootPlan.STANDARD,
-                    new Orphans(config.vm(), runner), forwards);
+                    new Orphans(config.vm(), runner), forwards, new SnapshotFiles(layout.stateDir().resolve("snapshots"), runner));
         }
 
         public Parts withCapabilities(Capabilities capabilities) {
-            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards);
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards, snapshots);
         }
 
         public Parts withImages(ImageResolver images) {
-            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards);
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards, snapshots);
         }
 
         public Parts withBootPlan(BootPlan bootPlan) {
-            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards);
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards, snapshots);
         }
     }
 
@@ -158,10 +164,13 @@ public final class VMService {
     private final VmLocks locks = new VmLocks();
     /** Handles of running VMs; handles.json is written first, so this never knows more than the disk. */
     private final ConcurrentMap<String, VmHandles> running = new ConcurrentHashMap<>();
+    /** Running VMs whose vCPUs are stopped; learnt again from the hypervisor when a restarted daemon adopts them. */
+    private final Set<String> paused = ConcurrentHashMap.newKeySet();
     private final Supplier<HypervisorDriver> driver;
     private final Supplier<SshKeys> keys;
     private final Supplier<GuestSsh> ssh;
     private final RootDisks rootDisks;
+    private final SnapshotFiles snapshots;
     private final VmForwards forwards;
     private final Capabilities capabilities;
     private final ImageResolver imageResolver;
@@ -188,6 +197,7 @@ public final class VMService {
         this.statsSampler = new VmStatsSampler(driver, clock);
         this.orphans = parts.orphans();
         this.forwards = parts.forwards();
+        this.snapshots = parts.snapshots();
     }
 
     // ---- create: resolve (no lock), reserve (createVMMu), start (per-VM lock) ----
@@ -271,8 +281,13 @@ public final class VMService {
 
     /** As above, with the image a create resolved. */
     private VmInfo startVMLocked(VmInfo vm, BootableImage image, OperationContext ctx) {
+        return startVMLocked(vm, image, ctx, null);
+    }
+
+    /** {@code restoreFrom}: a saved state the guest goes on from instead of booting, or null. */
+    private VmInfo startVMLocked(VmInfo vm, BootableImage image, OperationContext ctx, Path restoreFrom) {
         Path dir = FileModes.privateDir(vmDir(vm.id())); // its disks are the guest's: no one else reads them
-        BootContext boot = new BootContext(vm, image.image(), image.kernel(), dir, ctx, clock.instant());
+        BootContext boot = new BootContext(vm, image.image(), image.kernel(), dir, ctx, clock.instant(), restoreFrom);
         try {
             StepRunner.run(bootPlan.steps(boot, standardSteps(boot)), boot);
         } catch (RuntimeException e) {
@@ -317,6 +332,9 @@ public final class VMService {
         VmInfo vm = find(ref);
         return locks.with(vm.id(), () -> {
             VmHandles h = requireRunning(find(vm.id()));
+            if (paused.contains(vm.id())) {
+                resumeLocked(vm, h); // a paused guest cannot sync its disks nor power off
+            }
             ctx.progress("power off");
             try {
                 ssh.get().exec(vm.guestIp(), ReadinessStep.SSH_PORT, driver.get().exitsOnGuestReboot() ? REBOOT : POWEROFF, STOP_DIAL_TIMEOUT, STOP_DIAL_TIMEOUT.multipliedBy(2));
@@ -342,6 +360,174 @@ public final class VMService {
         });
     }
 
+    /** Stops the guest's vCPUs; memory, disks and network stay. Pausing a paused VM changes nothing. */
+    public VmInfo pause(String ref, OperationContext ctx) {
+        VmInfo vm = find(ref);
+        return locks.with(vm.id(), () -> {
+            VmHandles h = requireRunning(find(vm.id()));
+            ctx.progress("pause");
+            driver.get().pause(h.machine());
+            paused.add(vm.id());
+            return show(vm.id());
+        });
+    }
+
+    /** Runs a paused guest on from where it stopped. Resuming a VM that runs changes nothing. */
+    public VmInfo resume(String ref, OperationContext ctx) {
+        VmInfo vm = find(ref);
+        return locks.with(vm.id(), () -> {
+            VmHandles h = requireRunning(find(vm.id()));
+            ctx.progress("resume");
+            resumeLocked(vm, h);
+            return show(vm.id());
+        });
+    }
+
+    private void resumeLocked(VmInfo vm, VmHandles h) {
+        driver.get().resume(h.machine());
+        paused.remove(vm.id());
+    }
+
+    // ---- snapshots ----
+
+    /**
+     * A live snapshot: the guest's memory and device state saved while it runs on (the hypervisor
+     * stops it only for its last pass), then, with the vCPUs still stopped, its disks copied; then
+     * it runs on (a VM paused by its user stays paused). Only a running VM: a stopped one has no
+     * memory to keep.
+     */
+    public SnapshotInfo snapshot(SnapshotParams p, OperationContext ctx) {
+        VmInfo vm = find(required(p.name()));
+        String name = p.snapshot() == null ? vm.name() + "-" + SNAPSHOT_STAMP.format(clock.instant()) : VmRequests.snapshotName(p.snapshot());
+        return locks.with(vm.id(), () -> {
+            VmInfo now = find(vm.id());
+            if (!now.running() || !running.containsKey(now.id())) {
+                throw new BangerException(ErrorCode.NOT_RUNNING, "VM " + now.name() + " is not running (state " + now.state()
+                        + "): a snapshot holds a running guest's memory; start it first");
+            }
+            if (store.snapshots().find(name).isPresent()) {
+                throw new BangerException(ErrorCode.ALREADY_EXISTS, "a snapshot named " + name + " already exists");
+            }
+            return takeSnapshot(now, running.get(now.id()), name, ctx);
+        });
+    }
+
+    private SnapshotInfo takeSnapshot(VmInfo vm, VmHandles h, String name, OperationContext ctx) {
+        HypervisorDriver d = driver.get();
+        String id = Ids.newId();
+        Path staging = snapshots.staging(id);
+        boolean pausedByUser = paused.contains(vm.id());
+        try {
+            ctx.progress("save memory");
+            StateSave save;
+            long stoppedAt;
+            List<String> disks = new ArrayList<>();
+            try {
+                save = d.saveState(h.machine(), SnapshotFiles.stateFile(staging));
+                stoppedAt = System.nanoTime();
+                ctx.progress("copy disks");
+                for (String disk : new String[] {h.rootDisk(), h.workDisk()}) {
+                    if (disk != null) {
+                        snapshots.copyDisk(Path.of(disk), staging);
+                        disks.add(Path.of(disk).getFileName().toString());
+                    }
+                }
+            } finally {
+                if (!pausedByUser) {
+                    Uncancellable.run("resume of VM " + vm.name(), () -> {
+                        if (d.isAlive(h.machine()) && d.isPaused(h.machine())) {
+                            d.resume(h.machine());
+                        }
+                    });
+                }
+            }
+            long pauseMillis = save.downtime().toMillis() + (System.nanoTime() - stoppedAt) / 1_000_000;
+            var now = clock.instant();
+            snapshots.writeManifest(staging, new SnapshotFiles.Manifest(SnapshotFiles.FORMAT, dev.banger.core.BuildInfo.current().version(),
+                    d.name(), d.stateFormat(), vm.id(), vm.imageId(), vm.vcpu(), vm.memoryMib(), vm.diskBytes(), disks, now));
+            Path dir = snapshots.publish(staging, id);
+            SnapshotInfo info = new SnapshotInfo(id, name, vm.id(), vm.name(), vm.imageId(), vm.vcpu(), vm.memoryMib(), vm.diskBytes(),
+                    d.name(), d.stateFormat(), save.bytes(), snapshots.sizeOnDisk(dir), pauseMillis, now);
+            try {
+                store.snapshots().insert(info);
+            } catch (RuntimeException e) {
+                snapshots.delete(id);
+                throw e;
+            }
+            LOG.info("VM {}: snapshot {} taken, paused {} ms, state {} bytes, {} bytes on disk", vm.name(), name, pauseMillis,
+                    save.bytes(), info.sizeBytes());
+            return info;
+        } catch (IOException | UncheckedIOException e) {
+            FileTrees.deleteQuietly(staging);
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "snapshot " + name + " of VM " + vm.name() + " failed: "
+                    + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            FileTrees.deleteQuietly(staging);
+            throw e;
+        }
+    }
+
+    /** Every snapshot, or those of one VM. */
+    public List<SnapshotInfo> snapshots(String vmRef) {
+        return store.snapshots().list(vmRef == null ? null : find(vmRef).id());
+    }
+
+    public SnapshotInfo deleteSnapshot(String ref) {
+        SnapshotInfo snap = findSnapshot(ref);
+        return locks.with(snap.vmId(), () -> {
+            store.snapshots().delete(snap.id());
+            snapshots.delete(snap.id());
+            return snap;
+        });
+    }
+
+    /**
+     * Rolls the VM back to one of its snapshots in place: its process ends (if it runs), the
+     * snapshot's disks replace its own, and a new process goes on from the saved memory, reported
+     * ready once SSH answers. Checked first, so a refusal leaves the VM as it was: the snapshot must
+     * be this VM's, complete, written by this format and this host's hypervisor version, and of
+     * the machine the VM is now (vCPUs, memory, disk size, image).
+     */
+    public VmInfo restore(SnapshotParams p, OperationContext ctx) {
+        VmInfo vm = find(required(p.name()));
+        if (p.snapshot() == null || p.snapshot().isBlank()) {
+            throw BangerException.badRequest("a snapshot name is required");
+        }
+        SnapshotInfo snap = findSnapshot(p.snapshot());
+        return locks.with(vm.id(), () -> {
+            VmInfo now = find(vm.id());
+            if (!snap.vmId().equals(now.id())) {
+                throw BangerException.badRequest("snapshot " + snap.name() + " is of VM " + snap.vmName() + ", not " + now.name()
+                        + ": vm restore rolls back the VM a snapshot was taken of");
+            }
+            SnapshotFiles.Manifest m = snapshots.verify(snap.id(), snap.name(), driver.get().stateFormat());
+            if (m.vcpu() != now.vcpu() || m.memoryMib() != now.memoryMib() || m.diskBytes() != now.diskBytes()
+                    || !m.imageId().equals(now.imageId())) {
+                throw BangerException.badRequest("snapshot " + snap.name() + " was taken of " + machine(m.vcpu(), m.memoryMib(),
+                        m.diskBytes()) + ", VM " + now.name() + " is now " + machine(now.vcpu(), now.memoryMib(), now.diskBytes())
+                        + (m.imageId().equals(now.imageId()) ? "" : " on another image")
+                        + ": a saved memory fits only the machine it came from (vm set the VM back first)");
+            }
+            ImageInfo image = store.images().find(now.imageId())
+                    .orElseThrow(() -> BangerException.notFound("VM " + now.name() + "'s image is gone"));
+            if (now.running()) {
+                ctx.progress("stop");
+                teardownToStopped(now, running.get(now.id()));
+            }
+            ctx.progress("restore disks");
+            snapshots.restoreDisks(snap.id(), m, vmDir(now.id()));
+            return startVMLocked(find(now.id()), images.bootable(image), ctx, SnapshotFiles.stateFile(snapshots.dirOf(snap.id())));
+        });
+    }
+
+    private static String machine(int vcpu, int memoryMib, long diskBytes) {
+        return vcpu + " vCPU, " + memoryMib + " MiB, a " + diskBytes + "-byte work disk";
+    }
+
+    private SnapshotInfo findSnapshot(String ref) {
+        return store.snapshots().find(ref).orElseThrow(() -> BangerException.notFound("snapshot '" + ref + "' not found"));
+    }
+
     /** A stop and a start under one hold of the VM's lock: the guest boots afresh (new boot_id). */
     public VmInfo restart(String ref, OperationContext ctx) {
         VmInfo vm = find(ref);
@@ -364,6 +550,10 @@ public final class VMService {
             ctx.progress("remove disks");
             Uncancellable.run("removal of VM " + now.name() + "'s files", () -> FileTrees.deleteQuietly(vmDir(now.id())));
             ssh.get().forget(List.of(now.guestIp(), now.name() + ".vm"));
+            for (SnapshotInfo snap : store.snapshots().list(now.id())) { // a snapshot lives no longer than its VM
+                store.snapshots().delete(snap.id());
+                snapshots.delete(snap.id());
+            }
             store.vms().delete(now.id());
             return now.withRuntime(null);
         });
@@ -431,7 +621,7 @@ public final class VMService {
     /** What {@code banger vm ssh} needs to exec the system ssh with banger's key and known_hosts. */
     public SshInfo sshInfo(String ref) {
         VmInfo vm = find(ref);
-        requireRunning(vm);
+        requireAnswering(vm);
         SshConfigInfo c = sshConfig();
         return new SshInfo(vm.name(), vm.guestIp(), ReadinessStep.SSH_PORT, c.user(), c.identityFile(), c.groupIdentityFile(),
                 c.knownHostsFile(), workspaces.record(vmDir(vm.id())).map(ShipRecord::guestPath).orElse(null));
@@ -454,7 +644,7 @@ public final class VMService {
 
     private Guest guest(String ref) {
         VmInfo vm = find(required(ref));
-        requireRunning(vm);
+        requireAnswering(vm);
         SshKeys k = keys.get();
         return new Guest(vm.name(), vm.guestIp(), ReadinessStep.SSH_PORT, vmDir(vm.id()), k.privateKey(), k.knownHosts());
     }
@@ -469,7 +659,7 @@ public final class VMService {
     /** The guest's listening TCP and UDP ports with their processes, and which answer HTTP from the host. */
     public PortsInfo ports(String ref, OperationContext ctx) {
         VmInfo vm = find(ref);
-        requireRunning(vm);
+        requireAnswering(vm);
         return new PortsInfo(vm.name(), new GuestPorts(ssh.get(), ReadinessStep.SSH_PORT).list(vm.name(), vm.guestIp(), ctx::progress),
                 forwards.list(vm).forwards());
     }
@@ -517,6 +707,7 @@ public final class VMService {
         new VmDirSweep(layout.vmsDir(), orphans::kill).run(vms.stream().map(VmInfo::id).collect(Collectors.toSet()));
         new OrphanTapSweep(network).run(running.values().stream().map(VmHandles::tap).filter(t -> t != null).collect(Collectors.toSet()));
         new FirewallRuleSweep(network).run(Set.copyOf(running.keySet()));
+        snapshots.sweepStaging();
     }
 
     private void reconcile(VmInfo vm) {
@@ -526,6 +717,7 @@ public final class VMService {
             if (h.isPresent() && VmHandles.RUNNING.equals(h.get().phase()) && vm.running() && h.get().machine() != null
                     && driver.get().adopt(h.get().machine()).isPresent()) {
                 running.put(vm.id(), h.get());
+                adoptPauseState(vm, h.get());
                 capabilities.adopt(vm, h.get());
                 LOG.info("VM {} is still running (pid {}): adopted", vm.name(), h.get().machine().pid());
                 return;
@@ -565,6 +757,18 @@ public final class VMService {
     }
 
     // ---- helpers ----
+
+    /** A paused VM stays paused across a daemon restart; only its hypervisor knows, so it is asked. */
+    private void adoptPauseState(VmInfo vm, VmHandles h) {
+        try {
+            if (driver.get().isPaused(h.machine())) {
+                paused.add(vm.id());
+                LOG.info("VM {} is paused", vm.name());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("VM {}: cannot tell whether it is paused ({}); reported as running", vm.name(), e.getMessage());
+        }
+    }
 
     /** The teardown, then {@code stopped}; an incomplete one leaves {@code error} with what is left, for delete to retry. */
     private void teardownToStopped(VmInfo vm, VmHandles h) {
@@ -621,6 +825,7 @@ public final class VMService {
             problems.add(e);
         }
         running.remove(vmId);
+        paused.remove(vmId);
         if (problems.isEmpty()) {
             HandlesFile.delete(dir); // else it keeps naming what is left, for delete or the next reconcile to retry
         } else {
@@ -639,12 +844,22 @@ public final class VMService {
         return h;
     }
 
+    /** Running and not paused: what needs the guest to answer (SSH, workspaces, ports). */
+    private void requireAnswering(VmInfo vm) {
+        requireRunning(vm);
+        if (paused.contains(vm.id())) {
+            throw new BangerException(ErrorCode.NOT_RUNNING, "VM " + vm.name() + " is paused: resume it first (banger vm resume "
+                    + vm.name() + ")");
+        }
+    }
+
     private VmInfo withRuntime(VmInfo vm) {
         VmHandles h = running.get(vm.id());
         if (h == null || h.machine() == null) {
             return vm;
         }
-        return vm.withRuntime(new VmInfo.Runtime(h.machine().driver(), h.machine().accel(), h.machine().pid(), h.tap(),
+        VmInfo reported = paused.contains(vm.id()) ? vm.withState(VmInfo.PAUSED) : vm;
+        return reported.withRuntime(new VmInfo.Runtime(h.machine().driver(), h.machine().accel(), h.machine().pid(), h.tap(),
                 String.valueOf(h.machine().consoleLog()), h.rootDisk(), h.workDisk(), h.startedAt()));
     }
 

@@ -22,6 +22,15 @@ final class VmRequests {
         return name;
     }
 
+    /** The same rules as a VM's name: a snapshot name is a directory-safe word too. */
+    static String snapshotName(String name) {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw BangerException.invalidArgument("snapshot name '" + name + "' is not allowed: use 1 to 63 lower-case letters, digits"
+                    + " and '-', starting with a letter or digit");
+        }
+        return name;
+    }
+
     static int vcpu(Integer vcpu, int fallback) {
         int v = vcpu == null ? fallback : vcpu;
         if (v < 1 || v > VmSettings.MAX_VCPU) {

@@ -246,7 +246,7 @@ class DoctorTest {
         List<DoctorCheck> rows = Doctor.forHost(c, RUNNER, dir, java.util.Optional.empty()).run();
 
         assertThat(row(rows, "state store").status()).isEqualTo(DoctorCheck.PASS);
-        assertThat(row(rows, "state store").details().getFirst()).contains("opened read-only, schema version 4, this build's 4");
+        assertThat(row(rows, "state store").details().getFirst()).contains("opened read-only, schema version 5, this build's 5");
         DoctorCheck work = row(rows, "/root work disk");
         assertThat(work.status()).isEqualTo(DoctorCheck.WARN);
         assertThat(work.details()).contains("image no-seed has no work-seed: guest /root will be empty");

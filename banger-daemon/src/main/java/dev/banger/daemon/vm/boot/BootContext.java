@@ -29,8 +29,16 @@ public final class BootContext {
     private Path workDisk;
     private String tap;
     private MachineProcess machine;
+    private final Path restoreFrom;
 
     public BootContext(VmInfo vm, ImageInfo image, KernelInfo kernel, Path vmDir, OperationContext ops, Instant startedAt) {
+        this(vm, image, kernel, vmDir, ops, startedAt, null);
+    }
+
+    /** {@code restoreFrom}: a saved guest state the VM goes on from instead of booting (a snapshot's), or null. */
+    public BootContext(VmInfo vm, ImageInfo image, KernelInfo kernel, Path vmDir, OperationContext ops, Instant startedAt,
+                       Path restoreFrom) {
+        this.restoreFrom = restoreFrom;
         this.vm = vm;
         this.image = image;
         this.kernel = kernel;
@@ -53,6 +61,11 @@ public final class BootContext {
 
     public Path vmDir() {
         return vmDir;
+    }
+
+    /** The saved state this start loads, or null when it boots. */
+    public Path restoreFrom() {
+        return restoreFrom;
     }
 
     public RootDisk rootDisk() {

@@ -35,7 +35,7 @@ public final class LaunchStep implements BootStep {
         MachineSpec spec = new MachineSpec(vm.id(), vm.name(), vm.vcpu(), vm.memoryMib(), kernelFile(boot.kernel()),
                 boot.kernel().initrdPath() == null ? null : Path.of(boot.kernel().initrdPath()), kernelArgs(vm),
                 boot.rootDisk().path(), boot.rootDisk().qcow2() ? DiskFormat.QCOW2 : DiskFormat.RAW, boot.workDisk(),
-                boot.tap(), vm.mac(), boot.vmDir());
+                boot.tap(), vm.mac(), boot.vmDir(), boot.restoreFrom());
         driver.prepare(spec);
         boot.machine(driver.launch(spec));
     }

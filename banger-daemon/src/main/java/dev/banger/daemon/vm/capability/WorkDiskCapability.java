@@ -53,7 +53,10 @@ public final class WorkDiskCapability implements Capability {
             }
             throw e;
         }
-        disks.authorize(disk, publicKey.get());
+        if (boot.restoreFrom() == null) {
+            // A restored guest has this disk mounted in its saved memory: writing under it would corrupt it. Its key is there already.
+            disks.authorize(disk, publicKey.get());
+        }
     }
 
     @Override

@@ -49,6 +49,11 @@ final class FirecrackerApi {
         exchange("PUT", path, JSON.writeValueAsBytes(body));
     }
 
+    /** A PATCH of {@code body}, one of {@link FirecrackerRequests}. */
+    void patch(String path, Object body) throws IOException {
+        exchange("PATCH", path, JSON.writeValueAsBytes(body));
+    }
+
     private JsonNode exchange(String method, String path, byte[] body) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX); Selector selector = Selector.open()) {

@@ -143,6 +143,9 @@ final class FirecrackerDriver implements HypervisorDriver {
 
     @Override
     public void prepare(MachineSpec spec) {
+        if (spec.restoreFrom() != null) {
+            throw BangerException.badRequest("VM " + spec.name() + ": restoring a snapshot needs hypervisor = \"qemu\"");
+        }
         firecrackerBinary();
         if (jailerOn()) {
             jailerBinary();
@@ -405,6 +408,53 @@ final class FirecrackerDriver implements HypervisorDriver {
             new FirecrackerApi(p.controlSocket(), API_TIMEOUT).put("/actions", new InstanceActionInfo("SendCtrlAltDel"));
         } catch (IOException e) {
             log.info("Ctrl+Alt+Del for pid {} not sent: {}", p.pid(), e.getMessage());
+        }
+    }
+
+    @Override
+    public void pause(MachineProcess p) {
+        vmState(p, "Paused");
+    }
+
+    @Override
+    public void resume(MachineProcess p) {
+        vmState(p, "Resumed");
+    }
+
+    @Override
+    public boolean isPaused(MachineProcess p) {
+        requireAlive(p);
+        try {
+            return "Paused".equals(new FirecrackerApi(p.controlSocket(), API_TIMEOUT).get("/").path("state").asText());
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "Firecracker pid " + p.pid() + ": GET / failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String stateFormat() {
+        return NAME;
+    }
+
+    /** Refused: banger's snapshots are QEMU migration streams; Firecracker's snapshot API is not wired yet. */
+    @Override
+    public StateSave saveState(MachineProcess p, Path stateFile) {
+        throw BangerException.badRequest("snapshots need hypervisor = \"qemu\": the Firecracker driver cannot take them yet");
+    }
+
+    private void vmState(MachineProcess p, String state) {
+        requireAlive(p);
+        try {
+            new FirecrackerApi(p.controlSocket(), API_TIMEOUT).patch("/vm", new FirecrackerRequests.Vm(state));
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "Firecracker pid " + p.pid() + ": PATCH /vm " + state + " failed: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private void requireAlive(MachineProcess p) {
+        if (!isAlive(p)) {
+            throw new BangerException(ErrorCode.NOT_RUNNING, "Firecracker pid " + p.pid() + " is not running");
         }
     }
 

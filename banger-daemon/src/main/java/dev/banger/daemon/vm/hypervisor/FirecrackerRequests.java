@@ -33,4 +33,8 @@ final class FirecrackerRequests {
 
     record InstanceActionInfo(String actionType) {
     }
+
+    /** {@code Paused} or {@code Resumed}: PATCH /vm. */
+    record Vm(String state) {
+    }
 }

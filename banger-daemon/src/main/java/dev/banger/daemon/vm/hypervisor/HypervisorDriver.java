@@ -1,5 +1,6 @@
 package dev.banger.daemon.vm.hypervisor;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -64,6 +65,27 @@ public interface HypervisorDriver {
 
     /** Presses the ACPI power button; best effort, and nothing happens for a VM that is gone. */
     void requestShutdown(MachineProcess p);
+
+    /** Stops the guest's vCPUs; its memory and devices stay as they are. A bad request when the process is gone. */
+    void pause(MachineProcess p);
+
+    /** Runs the vCPUs of a paused guest again, from where they stopped. */
+    void resume(MachineProcess p);
+
+    /** True when the hypervisor says the guest's vCPUs are stopped (asked, not remembered: this survives a daemon restart). */
+    boolean isPaused(MachineProcess p);
+
+    /** What writes and reads this driver's saved states ("qemu 7.2.0"): a state is loaded only by the same. */
+    String stateFormat();
+
+    /**
+     * Saves the running guest's memory and device state into {@code stateFile} (new, zero blocks as
+     * holes) while the guest runs on, and returns with its vCPUs stopped and its disks flushed, so the
+     * caller can copy them; {@link #resume} then goes on. On failure the file may be partial (the
+     * caller removes it) and the guest is left as it was or stopped: the caller resumes it.
+     * {@link MachineSpec#restoreFrom} loads such a state.
+     */
+    StateSave saveState(MachineProcess p, Path stateFile);
 
     /** Ends the VM: asks the hypervisor to quit, kills it if it has not within ~2 s, and waits until it is gone. Idempotent. */
     void kill(MachineProcess p);

@@ -15,7 +15,14 @@ import java.nio.file.Path;
  * @param tap        the host tap device for the guest's NIC, or null for no NIC
  * @param mac        the NIC's MAC address, or null for QEMU's default
  * @param runDir     the VM's own directory: the driver puts its control socket, pid file and console log here
+ * @param restoreFrom a saved state ({@link HypervisorDriver#saveState}) the guest goes on from instead of booting, or null
  */
 public record MachineSpec(String vmId, String name, int vcpu, int memoryMib, Path kernel, Path initrd, String kernelArgs,
-                          Path rootDisk, DiskFormat rootFormat, Path workDisk, String tap, String mac, Path runDir) {
+                          Path rootDisk, DiskFormat rootFormat, Path workDisk, String tap, String mac, Path runDir, Path restoreFrom) {
+
+    /** A spec that boots. */
+    public MachineSpec(String vmId, String name, int vcpu, int memoryMib, Path kernel, Path initrd, String kernelArgs,
+                       Path rootDisk, DiskFormat rootFormat, Path workDisk, String tap, String mac, Path runDir) {
+        this(vmId, name, vcpu, memoryMib, kernel, initrd, kernelArgs, rootDisk, rootFormat, workDisk, tap, mac, runDir, null);
+    }
 }

@@ -17,6 +17,8 @@ final class QemuCommandLine {
     static final String PID_FILE = "qemu.pid";
     static final String QMP_SOCKET = "qmp.sock";
     static final String CONSOLE_LOG = "console.log";
+    /** Where a restoring QEMU listens for the saved state; bound before it chroots. */
+    static final String INCOMING_SOCKET = "incoming.sock";
     /** The empty, root-owned directory a confined QEMU chroots into: an escaped process sees no files. */
     static final String CHROOT = "chroot";
 
@@ -76,6 +78,9 @@ final class QemuCommandLine {
             a.addAll(List.of("-netdev", "tap,id=n0,ifname=" + escape(spec.tap()) + ",script=no,downscript=no",
                     "-device", "virtio-net-device,netdev=n0" + (spec.mac() == null ? "" : ",mac=" + spec.mac())));
         }
+        if (spec.restoreFrom() != null) {
+            a.addAll(List.of("-incoming", "unix:" + escape(run.resolve(INCOMING_SOCKET))));
+        }
         return a;
     }
 
@@ -86,7 +91,10 @@ final class QemuCommandLine {
 
     private static void disk(List<String> a, String id, Path file, DiskFormat format) {
         a.addAll(List.of("-drive", "id=" + id + ",file=" + escape(file.toAbsolutePath()) + ",format=" + format.name().toLowerCase(Locale.ROOT)
-                        + ",if=none",
+                        + ",if=none"
+                        // QEMU's default (on) reopens the file read-only by path at the end of a state save, which
+                        // fails inside its chroot; off keeps the open fd.
+                        + ",auto-read-only=off",
                 "-device", "virtio-blk-device,drive=" + id));
     }
 

@@ -35,6 +35,8 @@ final class QemuDriver implements HypervisorDriver {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration QMP_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration QUIT_GRACE = Duration.ofSeconds(2);
+    private static final Duration SAVE_TIMEOUT = Duration.ofMinutes(5);
+    private static final Duration LOAD_TIMEOUT = Duration.ofMinutes(5);
     private static final Pattern KVM_COMPLAINT = Pattern.compile("(?i)kvm");
 
     private final String qemuBin;
@@ -44,6 +46,7 @@ final class QemuDriver implements HypervisorDriver {
     private final ConsoleLogCap consoleCap;
     private volatile Acceleration acceleration;
     private volatile Boolean seccomp;
+    private volatile String stateFormat;
 
     /** {@code vmmUser}: the account QEMU drops to when bangerd is root ({@code root}: it keeps root). */
     QemuDriver(String qemuBin, CommandRunner runner, AccelerationProbe probe, String vmmUser, ConsoleLogCap consoleCap) {
@@ -162,6 +165,7 @@ final class QemuDriver implements HypervisorDriver {
             // Left by an earlier run (a chrooted QEMU cannot remove them when it exits); QEMU would refuse to bind the socket.
             Files.deleteIfExists(socket);
             Files.deleteIfExists(pidFile);
+            Files.deleteIfExists(run.resolve(QemuCommandLine.INCOMING_SOCKET));
             confinement = confinement(run);
         } catch (IOException e) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "VM " + spec.name() + ": cannot prepare " + run + ": " + e, e);
@@ -201,6 +205,18 @@ final class QemuDriver implements HypervisorDriver {
             kill(p);
             throw new KvmUnusable("VM " + spec.name() + ": KVM internal error while starting the guest");
         }
+        if (spec.restoreFrom() != null) {
+            try {
+                StateStreams.load(spec.restoreFrom(), run.resolve(QemuCommandLine.INCOMING_SOCKET), p.controlSocket(),
+                        LOAD_TIMEOUT);
+            } catch (IOException e) {
+                kill(p);
+                throw new BangerException(ErrorCode.OPERATION_FAILED, "VM " + spec.name() + ": QEMU could not load the saved state "
+                        + spec.restoreFrom() + " (" + e.getMessage() + "); the VM was stopped", e);
+            } finally {
+                deleteQuietly(run.resolve(QemuCommandLine.INCOMING_SOCKET));
+            }
+        }
         log.info("VM {} runs as pid {}{}", spec.name(), p.pid(), confinement.runAs() == null ? "" : ", user " + confinement.runAs());
         consoleCap.watch(p);
         return p;
@@ -232,6 +248,67 @@ final class QemuDriver implements HypervisorDriver {
             qmp.execute("system_powerdown", QMP_TIMEOUT);
         } catch (IOException e) {
             log.info("power button for pid {} not pressed: {}", p.pid(), e.getMessage());
+        }
+    }
+
+    /** "qemu " and the binary's version, asked once: QEMU loads a migration stream only from a compatible version. */
+    @Override
+    public String stateFormat() {
+        String f = stateFormat;
+        if (f == null) {
+            String out = runner.run(Command.of(binary().toString(), "-version").withTimeout(Duration.ofSeconds(10))).stdout();
+            var m = Pattern.compile("version (\\S+)").matcher(out);
+            f = "qemu " + (m.find() ? m.group(1) : out.lines().findFirst().orElse("?").strip());
+            stateFormat = f;
+        }
+        return f;
+    }
+
+    @Override
+    public StateSave saveState(MachineProcess p, Path stateFile) {
+        if (!isAlive(p)) {
+            throw new BangerException(ErrorCode.NOT_RUNNING, "QEMU pid " + p.pid() + " is not running");
+        }
+        try {
+            return StateStreams.save(p, stateFile, SAVE_TIMEOUT);
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "QEMU pid " + p.pid() + ": saving its state failed: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            log.warn("cannot remove {}: {}", file, e.getMessage());
+        }
+    }
+
+    @Override
+    public void pause(MachineProcess p) {
+        qmp(p, "stop");
+    }
+
+    @Override
+    public void resume(MachineProcess p) {
+        qmp(p, "cont");
+    }
+
+    @Override
+    public boolean isPaused(MachineProcess p) {
+        return !qmp(p, "query-status").path("running").asBoolean(true);
+    }
+
+    /** One QMP command to a VM that must be running; its failure names the VM's process and QEMU's complaint. */
+    private JsonNode qmp(MachineProcess p, String command) {
+        if (!isAlive(p)) {
+            throw new BangerException(ErrorCode.NOT_RUNNING, "QEMU pid " + p.pid() + " is not running");
+        }
+        try (QmpClient qmp = QmpClient.connect(p.controlSocket(), QMP_TIMEOUT)) {
+            return qmp.execute(command, QMP_TIMEOUT);
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "QEMU pid " + p.pid() + ": " + command + " failed: " + e.getMessage(), e);
         }
     }
 

@@ -63,12 +63,29 @@ final class QmpClient implements AutoCloseable {
 
     /** Runs {@code command} and returns its {@code return} value; an {@code error} answer is an IOException. */
     JsonNode execute(String command, Duration timeout) throws IOException {
-        send(command);
+        return execute(command, null, timeout);
+    }
+
+    /** As above, with the command's {@code arguments} (null: none). */
+    JsonNode execute(String command, ObjectNode arguments, Duration timeout) throws IOException {
+        send(command, arguments);
         return awaitReturn(command, System.nanoTime() + timeout.toNanos());
     }
 
+    /** An empty arguments object to fill. */
+    static ObjectNode arguments() {
+        return JSON.createObjectNode();
+    }
+
     private void send(String command) throws IOException {
+        send(command, null);
+    }
+
+    private void send(String command, ObjectNode arguments) throws IOException {
         ObjectNode request = JSON.createObjectNode().put("execute", command);
+        if (arguments != null) {
+            request.set("arguments", arguments);
+        }
         ByteBuffer out = ByteBuffer.wrap((JSON.writeValueAsString(request) + "\n").getBytes(StandardCharsets.UTF_8));
         while (out.hasRemaining()) {
             channel.write(out); // a few dozen bytes into an idle socket: never blocks for long

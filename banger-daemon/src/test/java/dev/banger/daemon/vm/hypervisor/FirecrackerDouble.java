@@ -64,6 +64,7 @@ public final class FirecrackerDouble {
     private final Set<String> configured = new HashSet<>();
     private String id = "anonymous-instance";
     private boolean started;
+    private boolean paused;
 
     private FirecrackerDouble(Properties config) {
         this.config = config;
@@ -264,7 +265,7 @@ public final class FirecrackerDouble {
             ObjectNode b = JSON.createObjectNode();
             switch (path) {
                 case "/version" -> b.put("firecracker_version", config.getProperty("version"));
-                case "/" -> b.put("app_name", "Firecracker").put("id", id).put("state", started ? "Running" : "Not started")
+                case "/" -> b.put("app_name", "Firecracker").put("id", id).put("state", !started ? "Not started" : paused ? "Paused" : "Running")
                         .put("vmm_version", config.getProperty("version"));
                 default -> {
                     return fault("the double does not answer GET " + path);
@@ -287,6 +288,7 @@ public final class FirecrackerDouble {
                     ? null : "Open tap device failed: " + body.path("host_dev_name").asText() + " does not exist";
             case "/vsock" -> bindVsock(body.path("uds_path").asText());
             case "/actions" -> action(body.path("action_type").asText());
+            case "/vm" -> vmState(body.path("state").asText());
             default -> null;
         };
         if (problem != null) {
@@ -294,6 +296,15 @@ public final class FirecrackerDouble {
         }
         configured.add(resource);
         return new Answer(contract.successStatus(contract.operation(method, path).orElseThrow()), null);
+    }
+
+    /** PATCH /vm: Firecracker refuses it before the guest started. */
+    private String vmState(String state) {
+        if (!started) {
+            return "The requested operation is not supported before starting the microVM.";
+        }
+        paused = "Paused".equals(state);
+        return null;
     }
 
     private String action(String type) {

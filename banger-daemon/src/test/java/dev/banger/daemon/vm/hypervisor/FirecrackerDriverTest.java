@@ -348,6 +348,23 @@ class FirecrackerDriverTest {
     }
 
     @Test
+    void pauseAndResumePatchTheVmStateAsTheContractSaysAndTheStateIsReadBack() throws Exception {
+        driver = driver(unjailed(), SOCKET_TIMEOUT);
+        running = driver.launch(spec(dir.resolve("vms/vm-1")));
+        assertThat(driver.isPaused(running)).isFalse();
+
+        driver.pause(running);
+        assertThat(fc.body("/vm")).isEqualTo(json(Map.of("state", "Paused")));
+        assertThat(driver.isPaused(running)).as("GET / after PATCH /vm Paused").isTrue();
+
+        driver.resume(running);
+        assertThat(fc.body("/vm")).isEqualTo(json(Map.of("state", "Resumed")));
+        assertThat(driver.isPaused(running)).isFalse();
+        assertThat(fc.events("violation")).as("requests that broke the contract").isEmpty();
+        assertThat(fc.requests()).contains("PATCH /vm");
+    }
+
+    @Test
     void ctrlAltDelEndsAStartedGuest() throws Exception {
         driver = driver(unjailed(), SOCKET_TIMEOUT);
         Path run = dir.resolve("vms/vm-1");

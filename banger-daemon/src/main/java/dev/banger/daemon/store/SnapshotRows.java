@@ -1,0 +1,86 @@
+package dev.banger.daemon.store;
+
+import dev.banger.core.model.SnapshotInfo;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** The {@code snapshots} table; VM names come from a join, so a renamed VM shows its name now. */
+public final class SnapshotRows {
+
+    private static final String SELECT = "SELECT s.*, v.name AS vm_name FROM snapshots s JOIN vms v ON v.id = s.vm_id ";
+
+    private final Store store;
+
+    SnapshotRows(Store store) {
+        this.store = store;
+    }
+
+    /** Inserts; a taken name is an SQLException (UNIQUE), which the caller checked for first. */
+    public void insert(SnapshotInfo i) {
+        store.write(c -> {
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO snapshots (id, name, vm_id, image_id, vcpu, memory_mib, "
+                    + "disk_bytes, hypervisor, state_format, state_bytes, size_bytes, pause_millis, created_at) "
+                    + "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+                Rows.bind(s, i.id(), i.name(), i.vmId(), i.imageId(), i.vcpu(), i.memoryMib(), i.diskBytes(), i.hypervisor(),
+                        i.stateFormat(), i.stateBytes(), i.sizeBytes(), i.pauseMillis(), i.createdAt());
+                return s.executeUpdate();
+            }
+        });
+    }
+
+    /** Every snapshot, or those of one VM ({@code vmId} non-null), oldest first. */
+    public List<SnapshotInfo> list(String vmId) {
+        return store.read(c -> {
+            try (PreparedStatement s = c.prepareStatement(SELECT + (vmId == null ? "" : "WHERE s.vm_id = ? ")
+                    + "ORDER BY s.created_at, s.name")) {
+                if (vmId != null) {
+                    s.setString(1, vmId);
+                }
+                return all(s);
+            }
+        });
+    }
+
+    /** By exact name, else exact id. */
+    public Optional<SnapshotInfo> find(String ref) {
+        return store.read(c -> {
+            Optional<SnapshotInfo> byName = one(c, SELECT + "WHERE s.name = ?", ref);
+            return byName.isPresent() ? byName : one(c, SELECT + "WHERE s.id = ?", ref);
+        });
+    }
+
+    public void delete(String id) {
+        store.write(c -> {
+            try (PreparedStatement s = c.prepareStatement("DELETE FROM snapshots WHERE id = ?")) {
+                s.setString(1, id);
+                return s.executeUpdate();
+            }
+        });
+    }
+
+    private static Optional<SnapshotInfo> one(Connection c, String sql, String arg) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(sql)) {
+            s.setString(1, arg);
+            List<SnapshotInfo> rows = all(s);
+            return rows.isEmpty() ? Optional.empty() : Optional.of(rows.getFirst());
+        }
+    }
+
+    private static List<SnapshotInfo> all(PreparedStatement s) throws SQLException {
+        List<SnapshotInfo> out = new ArrayList<>();
+        try (ResultSet r = s.executeQuery()) {
+            while (r.next()) {
+                out.add(new SnapshotInfo(r.getString("id"), r.getString("name"), r.getString("vm_id"), r.getString("vm_name"),
+                        r.getString("image_id"), r.getInt("vcpu"), r.getInt("memory_mib"), r.getLong("disk_bytes"),
+                        r.getString("hypervisor"), r.getString("state_format"), r.getLong("state_bytes"), r.getLong("size_bytes"),
+                        r.getLong("pause_millis"), Rows.instant(r, "created_at")));
+            }
+        }
+        return out;
+    }
+}
