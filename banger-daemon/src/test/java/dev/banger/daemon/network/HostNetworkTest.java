@@ -28,12 +28,15 @@ class HostNetworkTest {
 
     private final CommandRunner runner = new CommandRunner();
     private final List<String> bridges = new ArrayList<>();
+    /** Closed after each test: a bridge that comes up starts the guests' DNS listener on its address. */
+    private final List<HostNetwork> networks = new ArrayList<>();
 
     @TempDir
     Path dir;
 
     @AfterEach
     void removeLinks() {
+        networks.forEach(HostNetwork::close);
         for (String link : linkNames()) {
             if (link.startsWith("tap-fc-") || bridges.contains(link)) {
                 runner.run("ip", "link", "del", link);
@@ -249,7 +252,9 @@ class HostNetworkTest {
 
     private HostNetwork network(VmSettings settings) {
         bridges.add(settings.bridgeName());
-        return new HostNetwork(Config.under(dir).withVm(settings), runner);
+        HostNetwork net = new HostNetwork(Config.under(dir).withVm(settings), runner);
+        networks.add(net);
+        return net;
     }
 
     private static Inet4Address ip(String text) throws Exception {

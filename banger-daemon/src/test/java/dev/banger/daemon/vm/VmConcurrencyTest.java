@@ -200,8 +200,9 @@ class VmConcurrencyTest {
                 .hasMessageContaining("probe agent").hasMessageContaining("agent socket refused the handshake");
 
         assertThat(trail).containsExactly(
-                "run root disk", "run network", "run work disk", "run network guard", "run launch", "run dns name", "run probe agent",
-                "undo probe agent", "undo dns name", "undo launch", "undo network guard", "undo work disk", "undo network", "undo root disk");
+                "run root disk", "run network", "run work disk", "run network guard", "run port forwards", "run launch", "run dns name",
+                "run probe agent", "undo probe agent", "undo dns name", "undo launch", "undo port forwards", "undo network guard",
+                "undo work disk", "undo network", "undo root disk");
         VmInfo vm = rig.vms.show("broken");
         assertThat(vm.state()).isEqualTo(VmInfo.ERROR);
         assertThat(vm.lastError()).contains("agent socket refused the handshake");
