@@ -123,7 +123,7 @@ cleanup() {
     local pid _
     if [ -n "$DPID" ]; then
         mapfile -t vms < <(build/bin/banger --socket "$SOCKET" vm list --json 2>/dev/null | jq -r '.vms[].name' 2>/dev/null)
-        [ ${#vms[@]} -eq 0 ] || timeout 120 build/bin/banger --socket "$SOCKET" vm delete "${vms[@]}" >/dev/null 2>&1 || :
+        [ ${#vms[@]} -eq 0 ] || timeout 120 build/bin/banger --socket "$SOCKET" vm delete -f "${vms[@]}" >/dev/null 2>&1 || :
         kill "$DPID" 2>/dev/null || :
         wait "$DPID" 2>/dev/null || :
     fi
@@ -255,7 +255,8 @@ choose_op() {
     fi
     case $OP in
         create | cancelled-create) ARGS=(vm create --name "$TOUCHED" --image bb --memory 256) ;;
-        stop | start | delete) TOUCHED=$name; ARGS=(vm "$OP" "$name") ;;
+        stop | start) TOUCHED=$name; ARGS=(vm "$OP" "$name") ;;
+        delete) TOUCHED=$name; ARGS=(vm delete -f "$name") ;;   # -f: running ones too
     esac
 }
 

@@ -358,7 +358,7 @@ sc_vm-run-detach() {
     ok b vm run -d --name rund --image bb
     [ "$(vm_field rund state)" = running ] || fail "vm run -d: not running"
     ok b vm ssh rund -- true
-    ok b vm delete rund
+    ok b vm delete -f rund
     vm_gone rund || fail "rund still there after delete"
 }
 
@@ -448,7 +448,7 @@ sc_nat() {
     has "$OUT" "$marker" "the page fetched through NAT"
     ok b vm ssh shared -- 'printf "GET / HTTP/1.0\r\n\r\n" | nc -w 5 203.0.113.10 8080; true'
     lacks "$OUT" "$marker" "what a VM without --nat fetched"
-    ok b vm delete natvm
+    ok b vm delete -f natvm
 }
 
 sc_ssh-config() {
@@ -473,7 +473,7 @@ sc_user-vm-create-delete() {
     user_home user-vm
     ok bu vm create --name uvm --image bb
     ok bu vm ssh uvm -- hostname; has "$OUT" uvm
-    ok bu vm delete uvm
+    ok bu vm delete -f uvm
     vm_gone uvm || fail "uvm still there after delete"
 }
 
@@ -611,7 +611,7 @@ cleanup() {
     jobs -p | xargs -r kill 2>/dev/null || :
     if [ -n "$TEMP_DAEMON_PID" ]; then
         mapfile -t vms < <("$BANGER" --socket "$TEMP_DAEMON_SOCKET" vm list 2>/dev/null | awk 'NR > 1 { print $1 }')
-        [ ${#vms[@]} -eq 0 ] || timeout 120 "$BANGER" --socket "$TEMP_DAEMON_SOCKET" vm delete "${vms[@]}" >/dev/null 2>&1 || :
+        [ ${#vms[@]} -eq 0 ] || timeout 120 "$BANGER" --socket "$TEMP_DAEMON_SOCKET" vm delete -f "${vms[@]}" >/dev/null 2>&1 || :
         for p in $(qemu_pids_under "$TEMP_DAEMON_DIR/"); do kill -KILL "$p" 2>/dev/null || :; done
     fi
     temp_daemon_stop
