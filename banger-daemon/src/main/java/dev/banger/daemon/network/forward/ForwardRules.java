@@ -13,7 +13,6 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,15 +93,7 @@ public final class ForwardRules {
 
     /** Removes {@code vmId}'s DNATs; none there is fine, and so is no nft at all (then there never were any). */
     public synchronized void remove(String vmId) {
-        Optional<Path> program = HostPrograms.locate(nft);
-        if (program.isEmpty()) {
-            return;
-        }
-        NftTable table = table(program.get());
-        String script = table.deletions(tag(vmId));
-        if (!script.isEmpty()) {
-            table.apply(script);
-        }
+        HostPrograms.locate(nft).ifPresent(program -> table(program).removeTagged(tag(vmId)));
     }
 
     private Path required() {

@@ -60,15 +60,7 @@ public final class GuestGuard {
 
     /** Removes {@code vmId}'s rules; none there is fine, and so is no nft at all (then there never were any). */
     public synchronized void remove(String vmId) {
-        Optional<Path> program = HostPrograms.locate(nft);
-        if (program.isEmpty()) {
-            return;
-        }
-        NftTable table = table(program.get());
-        String script = table.deletions(tag(vmId));
-        if (!script.isEmpty()) {
-            table.apply(script);
-        }
+        HostPrograms.locate(nft).ifPresent(program -> table(program).removeTagged(tag(vmId)));
     }
 
     /** The VMs that have guard rules (by id); none with no nft. */

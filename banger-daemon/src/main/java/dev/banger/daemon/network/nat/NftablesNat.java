@@ -58,10 +58,7 @@ final class NftablesNat implements NatBackend {
 
     @Override
     public void remove(String tag) {
-        String script = table.deletions(tag);
-        if (!script.isEmpty()) {
-            table.apply(script);
-        }
+        table.removeTagged(tag);
     }
 
     private static String chains() {

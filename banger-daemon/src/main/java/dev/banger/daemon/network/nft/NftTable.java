@@ -52,6 +52,14 @@ public final class NftTable {
         return lines.toString();
     }
 
+    /** Deletes the rules carrying {@code tag}, in one batch; none there is fine. */
+    public void removeTagged(String tag) {
+        String script = deletions(tag);
+        if (!script.isEmpty()) {
+            apply(script);
+        }
+    }
+
     /** The tags (comments) the table's rules carry; none when the table does not exist. */
     public Set<String> tags() {
         Set<String> tags = new TreeSet<>();
