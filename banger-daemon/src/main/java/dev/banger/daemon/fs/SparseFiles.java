@@ -7,6 +7,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 
 /** A new file written with holes where whole blocks are zero: a 4 GiB disk image holding 500 MB costs 500 MB. */
@@ -22,8 +23,9 @@ public final class SparseFiles {
     /** Copies {@code in} (not closed) to {@code out}, created new and never through a link; returns the length. */
     public static long write(InputStream in, Path out) throws IOException {
         byte[] buf = new byte[BUFFER];
-        try (FileChannel ch = FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                LinkOption.NOFOLLOW_LINKS)) {
+        // 0600 from the start: disks, uploads and guest memory are no one else's to read.
+        try (FileChannel ch = FileChannel.open(out, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
             long pos = 0;
             int n;
             while ((n = fill(in, buf)) > 0) {
