@@ -9,6 +9,7 @@ import dev.banger.daemon.exec.CommandResult;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.image.testing.LogCapture;
 import dev.banger.daemon.network.HostNetwork;
+import dev.banger.daemon.network.forward.PortForward;
 import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.boot.BootStep;
 import dev.banger.daemon.vm.boot.HandlesFile;
@@ -122,6 +123,7 @@ class VmUndoTest {
         rig.network.nat().enable(gone, HostNetwork.storedAddress("172.30.0.250"));
         rig.network.guard().apply(gone, orphan, HostNetwork.macFor(HostNetwork.storedAddress("172.30.0.250")),
                 HostNetwork.storedAddress("172.30.0.250"), false);
+        rig.network.forwards().apply(gone, "172.30.0.250", List.of(PortForward.parse("127.0.0.1:18080:80")));
         Path goneDir = Files.createDirectories(rig.layout.vmsDir().resolve(gone));
         Path notAVmDir = Files.createDirectories(rig.layout.vmsDir().resolve("notes"));
         String elsewhere = "tap-fc-elsewher"; // banger's name, but on no bridge of this daemon's: not ours to remove
@@ -133,12 +135,14 @@ class VmUndoTest {
                 assertThat(taps.messages()).contains("removed tap " + orphan + ": no running VM holds it")
                         .noneMatch(m -> m.contains(elsewhere) || m.contains(HostNetwork.tapName(keeper.id())));
                 assertThat(rules.messages()).contains("removed the NAT rules of VM id " + gone + ": it is not running",
-                        "removed the tap guard rules of VM id " + gone + ": it is not running").noneMatch(m -> m.contains(keeper.id()));
+                        "removed the tap guard rules of VM id " + gone + ": it is not running",
+                        "removed the port forward rules of VM id " + gone + ": it is not running").noneMatch(m -> m.contains(keeper.id()));
                 assertThat(dirs.messages()).contains("removed " + goneDir + ": no VM row names it");
             }
             assertThat(rig.taps()).doesNotContain(orphan).contains(HostNetwork.tapName(keeper.id()), elsewhere);
             assertThat(rig.network.nat().vmsWithRules()).doesNotContain(gone);
             assertThat(rig.network.guard().vmsWithRules()).doesNotContain(gone).contains(keeper.id());
+            assertThat(rig.network.forwards().vmsWithRules()).doesNotContain(gone);
             assertThat(goneDir).doesNotExist();
             assertThat(notAVmDir).exists();
             assertThat(rig.vms.show("keeper").state()).isEqualTo(VmInfo.RUNNING);

@@ -13,6 +13,8 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,6 +96,15 @@ public final class ForwardRules {
     /** Removes {@code vmId}'s DNATs; none there is fine, and so is no nft at all (then there never were any). */
     public synchronized void remove(String vmId) {
         HostPrograms.locate(nft).ifPresent(program -> table(program).removeTagged(tag(vmId)));
+    }
+
+    /** The VMs that have DNATs here (by id); none with no nft at all. */
+    public synchronized Set<String> vmsWithRules() {
+        String prefix = SHARED_TAG + ":";
+        Set<String> ids = new TreeSet<>();
+        HostPrograms.locate(nft).ifPresent(program -> table(program).tags().stream().filter(t -> t.startsWith(prefix))
+                .forEach(t -> ids.add(t.substring(prefix.length()))));
+        return ids;
     }
 
     private Path required() {
