@@ -1,5 +1,7 @@
 package dev.banger.daemon.fs;
 
+import dev.banger.core.rpc.BangerException;
+import dev.banger.core.rpc.ErrorCode;
 import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
@@ -61,6 +63,9 @@ public final class NoSpaceException extends RuntimeException {
     public static void throwIfFull(Throwable failure, Path path, String purpose) {
         if (failure instanceof NoSpaceException already) {
             throw already;
+        }
+        if (failure instanceof BangerException refusal && refusal.code() != ErrorCode.OPERATION_FAILED) {
+            return; // a verdict on the input or a cancel, not a write that failed
         }
         if (saysNoSpace(failure) || isFull(path)) {
             throw new NoSpaceException(path, purpose, failure);

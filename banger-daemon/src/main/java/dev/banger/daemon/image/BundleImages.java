@@ -8,6 +8,7 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.core.units.Sizes;
 import dev.banger.daemon.fs.FileTrees;
+import dev.banger.daemon.fs.NoSpaceException;
 import dev.banger.daemon.image.bundle.BundleFetcher;
 import dev.banger.daemon.image.bundle.BundleManifest;
 import dev.banger.daemon.image.bundle.BundleReader;
@@ -120,10 +121,14 @@ final class BundleImages {
                     Files.size(c.rootfs()), clock.instant());
             return publisher.publishImage(dir, draft);
         } catch (IOException e) {
+            NoSpaceException.throwIfFull(e, staging, "unpacking bundle " + shown);
             throw new BangerException(ErrorCode.OPERATION_FAILED, "pull of bundle " + shown + " failed: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new BangerException(ErrorCode.CANCELLED, "pull of bundle " + shown + " cancelled");
+        } catch (RuntimeException e) {
+            NoSpaceException.throwIfFull(e, staging, "unpacking bundle " + shown);
+            throw e;
         } finally {
             Uploads.closeQuietly(upload);
             FileTrees.deleteQuietly(staging);

@@ -8,6 +8,7 @@ import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.fs.FileTrees;
+import dev.banger.daemon.fs.NoSpaceException;
 import dev.banger.core.api.KernelApi.KernelImportParams;
 import dev.banger.daemon.image.kernel.DebKernelImporter;
 import dev.banger.daemon.image.layers.LayerFlattener;
@@ -87,7 +88,11 @@ final class KernelImports {
                 unpackUntrusted(tar, tree);
             }
             return importDir(name, tree, source, p, ctx);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            NoSpaceException.throwIfFull(e, upload, "receiving the files of kernel " + name);
+            if (e instanceof RuntimeException unchanged) {
+                throw unchanged;
+            }
             throw new BangerException(ErrorCode.OPERATION_FAILED, "kernel import " + name + " failed: " + e.getMessage(), e);
         } finally {
             FileTrees.deleteQuietly(upload);
@@ -123,6 +128,9 @@ final class KernelImports {
                     existing(staging, dir, "modules"), true, source, null, clock.instant());
             ctx.progress("publish");
             return publisher.publishKernel(staging, k);
+        } catch (RuntimeException e) {
+            NoSpaceException.throwIfFull(e, staging, "copying the files of kernel " + name);
+            throw e;
         } finally {
             FileTrees.deleteQuietly(staging);
         }
@@ -196,6 +204,9 @@ final class KernelImports {
                     source, r.sha256(), clock.instant());
             ctx.progress("publish");
             return publisher.publishKernel(staging, k);
+        } catch (RuntimeException e) {
+            NoSpaceException.throwIfFull(e, staging, "unpacking the package of kernel " + name);
+            throw e;
         } finally {
             FileTrees.deleteQuietly(staging);
         }

@@ -2,6 +2,7 @@ package dev.banger.daemon.image;
 
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.fs.NoSpaceException;
 import dev.banger.daemon.fs.SparseFiles;
 import dev.banger.daemon.ops.OperationContext;
 import java.io.Closeable;
@@ -40,6 +41,7 @@ final class Uploads {
             Thread.currentThread().interrupt();
             throw new BangerException(ErrorCode.CANCELLED, "receiving " + what + " was cancelled");
         } catch (IOException e) {
+            NoSpaceException.throwIfFull(e, target, "receiving " + what);
             throw new BangerException(ErrorCode.OPERATION_FAILED, "cannot receive " + what + ": " + e.getMessage(), e);
         }
     }

@@ -2,6 +2,7 @@ package dev.banger.daemon.store;
 
 import dev.banger.core.model.OperationInfo;
 import dev.banger.daemon.fs.FileModes;
+import dev.banger.daemon.fs.NoSpaceException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -120,6 +121,14 @@ public final class Store implements AutoCloseable {
                 writer.setAutoCommit(true);
             }
         } catch (SQLException e) {
+            // Rolled back, no row changed. A disk that fills at commit makes SQLite roll back by itself,
+            // and the driver may then report only "no transaction is active": the free space tells.
+            if (e instanceof SQLiteException full && full.getResultCode() == SQLiteErrorCode.SQLITE_FULL) {
+                throw new NoSpaceException(file, "writing banger's state database", e);
+            }
+            if (!(e instanceof SQLiteException refused && refused.getResultCode().name().startsWith("SQLITE_CONSTRAINT"))) {
+                NoSpaceException.throwIfFull(e, file, "writing banger's state database");
+            }
             throw new StoreException("state database " + file + ": " + e.getMessage(), e);
         } finally {
             writeLock.unlock();

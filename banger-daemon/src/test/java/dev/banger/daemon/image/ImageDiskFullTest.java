@@ -5,12 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.banger.core.api.ImageApi;
+import dev.banger.core.api.KernelApi;
 import dev.banger.core.Layout;
 import dev.banger.core.config.Config;
 import dev.banger.core.model.ImageInfo;
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.fs.NoSpaceException;
+import dev.banger.daemon.image.bundle.BundleManifest;
+import dev.banger.daemon.image.bundle.BundleWriter;
 import dev.banger.daemon.image.oci.MediaTypes;
 import dev.banger.daemon.image.testing.FakeRegistry;
 import dev.banger.daemon.image.testing.SmallFilesystem;
@@ -31,7 +34,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Pulls into a state dir on a small ext4 that fills up: each fails with a {@link NoSpaceException}
+ * Pulls, bundle pulls and kernel imports into a state dir on a small ext4 that fills up: each fails with a {@link NoSpaceException}
  * (the RPC error {@code no_space}) naming the path and what needed the space, leaves no staging dir, partial blob, row or
  * image dir, and the service keeps answering; once space is back the same pull succeeds.
  */
@@ -114,6 +117,50 @@ class ImageDiskFullTest {
         assertThat(pulled.name()).as("the same pull once space is back").isEqualTo("big");
         assertThat(Path.of(pulled.dir()).resolve("rootfs.ext4")).isRegularFile();
         images.delete("big");
+    }
+
+    @Test
+    void kernelImportIntoAFullDiskFailsNamingTheKernelAndLeavesNothingThenSucceedsOnceFreed() throws Exception {
+        Path from = Files.createDirectories(dir.resolve("kernel-src"));
+        Files.write(from.resolve("vmlinuz"), noise(NOISE_MIB));
+        KernelApi.KernelImportParams params = new KernelApi.KernelImportParams("big-kernel", from.toString(), "6.1.0", "debian");
+        disk.fill((NOISE_MIB / 2) << 20);
+        try {
+            assertThatThrownBy(() -> images.importKernel(params, ctx())).isInstanceOfSatisfying(NoSpaceException.class, e ->
+                    assertThat(e.getMessage()).startsWith("no space left on " + disk.root()).contains("kernel big-kernel"));
+            assertThat(layout.stagingDir().toFile().list()).as("staging").isEmpty();
+            assertThat(images.listKernels()).as("no kernel row").isEmpty();
+            assertThat(layout.kernelsDir().resolve("big-kernel")).doesNotExist();
+        } finally {
+            disk.free();
+        }
+        assertThat(images.importKernel(params, ctx()).name()).as("the same import once space is back").isEqualTo("big-kernel");
+        images.deleteKernel("big-kernel");
+    }
+
+    @Test
+    void aBundleThatDoesNotFitFailsNamingTheBundleAndLeavesNothing() throws Exception {
+        Path rootfs = dir.resolve("bundle-rootfs.ext4");
+        Files.write(rootfs, noise(NOISE_MIB));
+        Path bundle = dir.resolve("big.bundle.tar.zst");
+        Files.deleteIfExists(bundle);
+        String sha256 = BundleWriter.write(bundle, new BundleManifest("bundled", "debian", "amd64", null), rootfs, null, n -> { });
+        disk.fill((NOISE_MIB / 2) << 20);
+        try {
+            assertThatThrownBy(() -> images.pullBundle(new ImageApi.BundlePullParams(bundle.toString(), sha256, "bundled"), ctx()))
+                    .isInstanceOfSatisfying(NoSpaceException.class, e ->
+                            assertThat(e.getMessage()).startsWith("no space left on " + disk.root()).contains("bundle " + bundle));
+            assertThat(layout.stagingDir().toFile().list()).as("staging").isEmpty();
+            assertThat(images.list()).as("no row").isEmpty();
+        } finally {
+            disk.free();
+        }
+    }
+
+    private static byte[] noise(int mib) {
+        byte[] bytes = new byte[mib << 20];
+        new Random(2).nextBytes(bytes); // incompressible: what is written takes its size
+        return bytes;
     }
 
     private void assertNoSpace(String what) {

@@ -1,6 +1,7 @@
 package dev.banger.daemon.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.banger.core.model.ImageInfo;
@@ -9,6 +10,8 @@ import dev.banger.core.model.VmInfo;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
+import dev.banger.daemon.fs.NoSpaceException;
+import dev.banger.daemon.image.testing.SmallFilesystem;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -542,6 +545,31 @@ class StoreTest {
                 s.execute(sql);
             }
             s.execute("PRAGMA user_version = 1");
+        }
+    }
+
+    @Test
+    void aWriteIntoAFullDiskIsNoSpaceNamingTheDatabaseAndLosesNoRow() throws Exception {
+        assumeTrue(new com.sun.security.auth.module.UnixSystem().getUid() == 0, "mounting a loop filesystem needs root");
+        try (SmallFilesystem disk = SmallFilesystem.mount(dir, 32)) {
+            Store store = open(disk.root().resolve("banger.db"));
+            store.write(c -> c.createStatement().executeUpdate("CREATE TABLE notes(body BLOB)"));
+            store.write(c -> c.createStatement().executeUpdate("INSERT INTO notes VALUES ('kept')"));
+            disk.fill(64 << 10);
+            try {
+                assertThatThrownBy(() -> store.write(c -> c.createStatement().executeUpdate("INSERT INTO notes VALUES (randomblob(4194304))")))
+                        .isInstanceOfSatisfying(NoSpaceException.class, e -> assertThat(e.getMessage())
+                                .startsWith("no space left on " + disk.root().resolve("banger.db")).contains("state database"));
+            } finally {
+                disk.free();
+            }
+            List<String> kept = store.read(c -> Rows.firstColumn(c, "SELECT quote(body) FROM notes"));
+            assertThat(kept).as("the failed write rolled back")
+                    .containsExactly("'kept'");
+            store.write(c -> c.createStatement().executeUpdate("INSERT INTO notes VALUES (randomblob(4194304))"));
+            List<String> integrity = store.read(c -> Rows.firstColumn(c, "PRAGMA integrity_check"));
+            assertThat(integrity).containsExactly("ok");
+            store.close();
         }
     }
 }
