@@ -176,7 +176,7 @@ public final class Daemon implements AutoCloseable {
                 .add(SnapshotApi.LIST, (p, ctx) -> new SnapshotApi.SnapshotList(vm.snapshots(p.name())))
                 .add(SnapshotApi.DELETE, (p, ctx) -> vm.deleteSnapshot(required(p)))
                 .add(SnapshotApi.RESTORE, (p, ctx) -> vm.restore(p, ctx))
-                .add(VmApi.DELETE, (p, ctx) -> vm.delete(required(p), ctx))
+                .add(VmApi.DELETE, (p, ctx) -> vm.delete(p, ctx))
                 .add(VmApi.LIST, (p, ctx) -> new VmApi.VmList(vm.list()))
                 .add(VmApi.SHOW, (p, ctx) -> vm.show(required(p)))
                 .add(VmApi.LOGS, (p, ctx) -> vm.logs(p))

@@ -6,13 +6,19 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "delete", aliases = "rm", description = "Delete VMs and their disks (irreversible); a running VM only with --force.")
-public final class VmDeleteCommand extends VmFanOut<VmInfo> {
+public final class VmDeleteCommand extends VmFanOut<VmApi.DeleteParams, VmInfo> {
 
     @Option(names = {"-f", "--force"}, description = "Delete running VMs too: they are killed first.")
     boolean force;
 
     VmDeleteCommand(RootCommand root) {
         super(root, VmApi.DELETE, "deleted");
+    }
+
+    /** The daemon checks again under the VM's lock: a VM started since the check here is refused too. */
+    @Override
+    VmApi.DeleteParams params(String id) {
+        return new VmApi.DeleteParams(id, force);
     }
 
     @Override

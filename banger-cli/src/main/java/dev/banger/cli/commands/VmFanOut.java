@@ -25,19 +25,35 @@ import picocli.CommandLine.Parameters;
  * that names no VM is reported in its place and fails the command (exit 1), but does not keep
  * the others from being acted on. One VM gets live progress; several get one line each.
  */
-abstract class VmFanOut<R> implements Callable<Integer> {
+abstract class VmFanOut<P, R> implements Callable<Integer> {
 
     final Invocation inv;
-    private final RpcMethod<NameParams, R> method;
+    private final RpcMethod<P, R> method;
     private final String done;
 
     @Parameters(paramLabel = "VM", arity = "1..*", description = "VM names or ids.")
     List<String> refs;
 
-    VmFanOut(RootCommand root, RpcMethod<NameParams, R> method, String done) {
+    VmFanOut(RootCommand root, RpcMethod<P, R> method, String done) {
         this.inv = new Invocation(root);
         this.method = method;
         this.done = done;
+    }
+
+    /** The request for one VM, by id. */
+    abstract P params(String id);
+
+    /** The commands whose request is the VM's id alone. */
+    abstract static class ByName<R> extends VmFanOut<NameParams, R> {
+
+        ByName(RootCommand root, RpcMethod<NameParams, R> method, String done) {
+            super(root, method, done);
+        }
+
+        @Override
+        final NameParams params(String id) {
+            return new NameParams(id);
+        }
     }
 
     /** One ref as the snapshot resolved it: the VM's id and name, or why there is none. */
@@ -56,7 +72,7 @@ abstract class VmFanOut<R> implements Callable<Integer> {
     public Integer call() {
         List<Target> targets = resolve();
         if (targets.size() == 1 && targets.getFirst().missing() == null) {
-            R vm = inv.callWithProgress(method, new NameParams(targets.getFirst().id()));
+            R vm = inv.callWithProgress(method, params(targets.getFirst().id()));
             inv.render(method, vm, () -> {
                 printResult(targets.getFirst().name(), vm);
                 printed();
@@ -67,7 +83,7 @@ abstract class VmFanOut<R> implements Callable<Integer> {
         try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (Target t : targets) {
                 if (t.missing() == null) {
-                    results.put(t.id(), pool.submit(() -> inv.callQuietly(method, new NameParams(t.id()))));
+                    results.put(t.id(), pool.submit(() -> inv.callQuietly(method, params(t.id()))));
                 }
             }
         }

@@ -5,7 +5,7 @@ import dev.banger.core.model.VmInfo;
 import picocli.CommandLine.Command;
 
 @Command(name = "kill", description = "Kill VMs at once (for when stop hangs); they end up stopped.")
-public final class VmKillCommand extends VmFanOut<VmInfo> {
+public final class VmKillCommand extends VmFanOut.ByName<VmInfo> {
 
     VmKillCommand(RootCommand root) {
         super(root, VmApi.KILL, "killed");

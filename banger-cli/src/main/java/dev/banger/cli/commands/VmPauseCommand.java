@@ -5,7 +5,7 @@ import dev.banger.core.model.VmInfo;
 import picocli.CommandLine.Command;
 
 @Command(name = "pause", description = "Pause VMs: stop their vCPUs, keeping memory, disks and network (resume goes on from there).")
-public final class VmPauseCommand extends VmFanOut<VmInfo> {
+public final class VmPauseCommand extends VmFanOut.ByName<VmInfo> {
 
     VmPauseCommand(RootCommand root) {
         super(root, VmApi.PAUSE, "paused");

@@ -6,7 +6,7 @@ import dev.banger.core.api.VmApi.PortsInfo;
 import picocli.CommandLine.Command;
 
 @Command(name = "ports", description = "List the TCP and UDP ports VMs listen on, as NAME.vm:PORT, with an http:// link where a port answers HTTP.")
-public final class VmPortsCommand extends VmFanOut<PortsInfo> {
+public final class VmPortsCommand extends VmFanOut.ByName<PortsInfo> {
 
     /** One table for every VM asked about: each endpoint names its VM. */
     private final Table table = new Table("ENDPOINT", "PROTO", "PROCESS", "URL");

@@ -5,7 +5,7 @@ import dev.banger.core.model.VmInfo;
 import picocli.CommandLine.Command;
 
 @Command(name = "restart", description = "Stop and start VMs: the guest boots afresh.")
-public final class VmRestartCommand extends VmFanOut<VmInfo> {
+public final class VmRestartCommand extends VmFanOut.ByName<VmInfo> {
 
     VmRestartCommand(RootCommand root) {
         super(root, VmApi.RESTART, "restarted");

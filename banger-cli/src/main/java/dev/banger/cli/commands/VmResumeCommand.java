@@ -5,7 +5,7 @@ import dev.banger.core.model.VmInfo;
 import picocli.CommandLine.Command;
 
 @Command(name = "resume", description = "Resume paused VMs from where they stopped.")
-public final class VmResumeCommand extends VmFanOut<VmInfo> {
+public final class VmResumeCommand extends VmFanOut.ByName<VmInfo> {
 
     VmResumeCommand(RootCommand root) {
         super(root, VmApi.RESUME, "resumed");

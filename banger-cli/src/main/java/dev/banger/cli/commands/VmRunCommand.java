@@ -1,7 +1,6 @@
 package dev.banger.cli.commands;
 
 import dev.banger.cli.workspace.Shipment;
-import dev.banger.core.api.NameParams;
 import dev.banger.core.api.VmApi;
 import dev.banger.core.model.VmInfo;
 import java.nio.file.Files;
@@ -109,7 +108,7 @@ public final class VmRunCommand implements Callable<Integer> {
         public synchronized void run() {
             if (!done) {
                 done = true;
-                inv.call(VmApi.DELETE, new NameParams(name));
+                inv.call(VmApi.DELETE, new VmApi.DeleteParams(name, true));
             }
         }
     }

@@ -5,7 +5,7 @@ import dev.banger.core.model.VmInfo;
 import picocli.CommandLine.Command;
 
 @Command(name = "start", description = "Start stopped VMs.")
-public final class VmStartCommand extends VmFanOut<VmInfo> {
+public final class VmStartCommand extends VmFanOut.ByName<VmInfo> {
 
     VmStartCommand(RootCommand root) {
         super(root, VmApi.START, "started");

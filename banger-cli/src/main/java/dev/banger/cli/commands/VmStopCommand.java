@@ -5,7 +5,7 @@ import dev.banger.core.model.VmInfo;
 import picocli.CommandLine.Command;
 
 @Command(name = "stop", description = "Stop VMs: sync and power off over SSH, kill after a grace period.")
-public final class VmStopCommand extends VmFanOut<VmInfo> {
+public final class VmStopCommand extends VmFanOut.ByName<VmInfo> {
 
     VmStopCommand(RootCommand root) {
         super(root, VmApi.STOP, "stopped");

@@ -36,6 +36,10 @@ public final class VmApi {
     public record LogsParams(String name, Integer lines) {
     }
 
+    /** {@code vm.delete}: a running VM only with {@code force} (it is killed first). */
+    public record DeleteParams(String name, Boolean force) {
+    }
+
     /** {@code vm.logs}: the serial console's last lines. */
     public record Logs(String name, String path, List<String> lines) {
     }
@@ -120,6 +124,10 @@ public final class VmApi {
             .optional("isolate", BOOLEAN, CreateParams::isolate)
             .optional("ports", listOf(STRING), CreateParams::ports);
 
+    static final Shape<DeleteParams> DELETE_PARAMS = Shape.of(DeleteParams.class, v -> new DeleteParams(v.next(), v.next()))
+            .field("name", STRING, DeleteParams::name)
+            .optional("force", BOOLEAN, DeleteParams::force);
+
     static final Shape<SetParams> SET_PARAMS = Shape.of(SetParams.class, v -> new SetParams(v.next(), v.next(), v.next(), v.next(),
                     v.next(), v.next()))
             .field("name", STRING, SetParams::name)
@@ -185,7 +193,7 @@ public final class VmApi {
     public static final RpcMethod<NameParams, VmInfo> KILL = RpcMethod.tracked(Methods.VM_KILL, NameParams.SHAPE, VM);
     public static final RpcMethod<NameParams, VmInfo> PAUSE = RpcMethod.tracked(Methods.VM_PAUSE, NameParams.SHAPE, VM);
     public static final RpcMethod<NameParams, VmInfo> RESUME = RpcMethod.tracked(Methods.VM_RESUME, NameParams.SHAPE, VM);
-    public static final RpcMethod<NameParams, VmInfo> DELETE = RpcMethod.tracked(Methods.VM_DELETE, NameParams.SHAPE, VM);
+    public static final RpcMethod<DeleteParams, VmInfo> DELETE = RpcMethod.tracked(Methods.VM_DELETE, DELETE_PARAMS, VM);
     public static final RpcMethod<NoParams, VmList> LIST = RpcMethod.untracked(Methods.VM_LIST, NoParams.SHAPE, VM_LIST);
     public static final RpcMethod<NameParams, VmInfo> SHOW = RpcMethod.untracked(Methods.VM_SHOW, NameParams.SHAPE, VM);
     public static final RpcMethod<LogsParams, Logs> LOGS = RpcMethod.untracked(Methods.VM_LOGS, LOGS_PARAMS, LOGS_RESULT);

@@ -4,6 +4,7 @@ import dev.banger.core.Layout;
 import dev.banger.core.api.SnapshotApi.SnapshotParams;
 import dev.banger.core.api.SystemApi.SshConfigInfo;
 import dev.banger.core.api.VmApi.CreateParams;
+import dev.banger.core.api.VmApi.DeleteParams;
 import dev.banger.core.api.VmApi.ForwardParams;
 import dev.banger.core.api.VmApi.ForwardsInfo;
 import dev.banger.core.api.VmApi.Logs;
@@ -539,10 +540,24 @@ public final class VMService {
         });
     }
 
+    /** {@code vm.delete}: refuses a running VM without {@code force}, checked under the VM's lock so a start cannot slip in between. */
+    public VmInfo delete(DeleteParams p, OperationContext ctx) {
+        return delete(required(p.name()), Boolean.TRUE.equals(p.force()), ctx);
+    }
+
+    /** Deletes the VM whatever its state (a running one is killed first). */
     public VmInfo delete(String ref, OperationContext ctx) {
+        return delete(ref, true, ctx);
+    }
+
+    private VmInfo delete(String ref, boolean force, OperationContext ctx) {
         VmInfo vm = find(ref);
         VmInfo deleted = locks.with(vm.id(), () -> {
             VmInfo now = find(vm.id());
+            if (!force && now.running()) { // the row says running for a paused VM too
+                throw BangerException.invalidArgument("VM " + now.name() + " is " + withRuntime(now).state()
+                        + ": stop it first, or delete it with -f/--force");
+            }
             // Not running: handles.json may still name what a failed start's incomplete undo left.
             VmHandles h = Optional.ofNullable(running.get(now.id())).or(() -> recordedHandles(now)).orElse(null);
             ctx.progress(now.running() ? "kill" : "clean up");

@@ -3,6 +3,7 @@ package dev.banger.daemon.vm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.banger.core.api.VmApi.DeleteParams;
 import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
@@ -77,10 +78,18 @@ class VmPauseTest {
         assertThat(ssh(vm, "kill -0 " + pid + " && echo alive").strip()).isEqualTo("alive");
 
         rig.vms.pause("pz", rig.ctx("vm.pause"));
+        assertThatThrownBy(() -> rig.vms.delete(new DeleteParams("pz", null), rig.ctx("vm.delete")))
+                .isInstanceOfSatisfying(BangerException.class, e -> {
+                    assertThat(e.code()).as("a usage error: exit 2").isEqualTo(ErrorCode.INVALID_ARGUMENT);
+                    assertThat(e.getMessage()).isEqualTo("VM pz is paused: stop it first, or delete it with -f/--force");
+                });
+        assertThat(rig.vms.show("pz").state()).as("untouched by the refused delete").isEqualTo(VmInfo.PAUSED);
         assertThat(rig.vms.stop("pz", rig.ctx("vm.stop")).state()).as("a paused VM stops").isEqualTo(VmInfo.STOPPED);
         assertThatThrownBy(() -> rig.vms.pause("pz", rig.ctx("vm.pause")))
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_RUNNING));
         assertThat(rig.hypervisorProcesses()).isEmpty();
+        rig.vms.delete(new DeleteParams("pz", null), rig.ctx("vm.delete"));
+        assertThat(rig.store.vms().find("pz")).as("a stopped VM is deleted without --force").isEmpty();
     }
 
     private int count(VmInfo vm) {
