@@ -30,41 +30,14 @@ say() { printf 'chaos: %s\n' "$*"; }
 CYCLES=${1:-100}
 case $CYCLES in '' | *[!0-9]* | 0) die "CYCLES must be a positive number, got '$CYCLES'" ;; esac
 
-if [ -z "${CHAOS_NETNS:-}" ]; then
-    [ "$(id -u)" -eq 0 ] || die "run as root (bridge, taps, QEMU on them): sudo $0"
-    for tool in unshare ip nft jq qemu-system-x86_64 docker-registry skopeo umoci busybox dropbear curl ss ldd tar flock; do
-        command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed (sudo scripts/host-setup.sh installs what this needs)"
-    done
-    if [ ! -x build/bin/banger ] || [ ! -x build/bin/bangerd ]; then
-        ./scripts/build.sh || die "scripts/build.sh"
-    fi
-    lock=()
-    [ -z "${CHAOS_LOCK:-}" ] || lock=(flock "$CHAOS_LOCK")
-    . scripts/lib/private-netns.sh
-    NETNS_FILE=$(mktemp)
-    set +e
-    "${lock[@]}" unshare --net -- env CHAOS_NETNS="$NETNS_FILE" \
-        timeout --kill-after=60 "${CHAOS_LIMIT:-3600}" bash "$0" "$@"
-    rc=$?
-    set -e
-    ns=$(cat "$NETNS_FILE")
-    rm -f "$NETNS_FILE"
-    if [ -n "$ns" ]; then
-        left=$(netns_holders "$ns")
-        [ -z "$left" ] || die "processes still hold the chaos run's network namespace $ns: $left"
-    fi
-    exit "$rc"
-fi
+. scripts/lib/vm-bench.sh
+VM_BENCH_LOCK=${CHAOS_LOCK:-} vm_bench_enter chaos "${CHAOS_LIMIT:-3600}" "nft jq qemu-system-x86_64 docker-registry skopeo umoci \
+    busybox dropbear curl ss ldd tar flock" "$@"
 
 # ---- inside the private network namespace ---------------------------------------------------
 
 . scripts/lib/temp-registry.sh
 . scripts/lib/busybox-guest.sh
-
-readlink /proc/self/ns/net >"$CHAOS_NETNS"
-ip link set lo up
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
 OP_TIMEOUT=240    # seconds, any single CLI call
 MAX_VMS=3         # at most this many VMs at once: this runs on small CI machines
@@ -85,7 +58,6 @@ runtime_dir = "$WORK/run"
 log_level = "info"
 TOML
 
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
 banger() { timeout --foreground "$OP_TIMEOUT" build/bin/banger --socket "$SOCKET" "$@"; }
 
 daemon_start() {

@@ -33,45 +33,15 @@ say() { printf 'vm-create: %s\n' "$*"; }
 RUNS=${1:-3}
 case $RUNS in '' | *[!0-9]* | 0) die "RUNS must be a positive number, got '$RUNS'" ;; esac
 
-if [ -z "${VM_CREATE_BENCH_NETNS:-}" ]; then
-    [ "$(id -u)" -eq 0 ] || die "run as root (bridge, taps, QEMU on them): sudo $0"
-    for tool in unshare ip qemu-system-x86_64 qemu-img docker-registry skopeo umoci busybox dropbear dropbearkey ssh \
-        debugfs e2fsck resize2fs curl ss ldd tar; do
-        command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed (sudo scripts/host-setup.sh installs what this needs)"
-    done
-    if [ ! -x build/bin/banger ] || [ ! -x build/bin/bangerd ]; then
-        ./scripts/build.sh || die "scripts/build.sh"
-    fi
-    # The whole run in a fresh network namespace and under a time limit: timeout sends TERM to its
-    # process group, the inner EXIT trap cleans up; KILL a minute later if that hangs.
-    . scripts/lib/private-netns.sh
-    NETNS_FILE=$(mktemp)
-    set +e
-    unshare --net -- env VM_CREATE_BENCH_NETNS="$NETNS_FILE" \
-        timeout --kill-after=60 "${VM_CREATE_BENCH_LIMIT:-1800}" bash "$0" "$@"
-    rc=$?
-    set -e
-    # The namespace is gone once no process holds it: a QEMU left running would.
-    ns=$(cat "$NETNS_FILE")
-    rm -f "$NETNS_FILE"
-    if [ -n "$ns" ]; then
-        left=$(netns_holders "$ns")
-        [ -z "$left" ] || die "processes still hold the benchmark's network namespace $ns: $left"
-        say "network namespace $ns: gone"
-    fi
-    exit "$rc"
-fi
+. scripts/lib/vm-bench.sh
+vm_bench_enter vm-create "${VM_CREATE_BENCH_LIMIT:-1800}" "qemu-system-x86_64 qemu-img docker-registry skopeo umoci busybox \
+    dropbear dropbearkey ssh debugfs e2fsck resize2fs curl ss ldd tar" "$@"
 
 # ---- inside the private network namespace ---------------------------------------------------
 
 . scripts/lib/temp-daemon.sh
 . scripts/lib/temp-registry.sh
 . scripts/lib/busybox-guest.sh
-
-readlink /proc/self/ns/net >"$VM_CREATE_BENCH_NETNS"
-ip link set lo up
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
 PARALLEL=4
 RATIO_TARGET=1.15
@@ -85,39 +55,14 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/vm-create-bench.XXXXXX")
 BASE_TAP=tap-bench0   # not tap-fc-*: the daemon would take it for one of its own (orphan taps)
 BASE_PID=
 
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
-secs() { printf '%d.%02d' $(($1 / 1000)) $(($1 % 1000 / 10)); }   # ms -> s with 2 decimals
-median() {
-    local sorted n
-    mapfile -t sorted < <(printf '%s\n' "$@" | sort -n)
-    n=${#sorted[@]}
-    if ((n % 2)); then echo "${sorted[n / 2]}"; else echo $(((sorted[n / 2 - 1] + sorted[n / 2]) / 2)); fi
-}
 spread() { local s; mapfile -t s < <(printf '%s\n' "$@" | sort -n); printf '%s-%s' "$(secs "${s[0]}")" "$(secs "${s[-1]}")"; }
 json_field() { sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p" | head -n 1; }   # FIELD < one-object JSON
 
 banger() { timeout --foreground "$CREATE_TIMEOUT" build/bin/banger --socket "$TEMP_DAEMON_SOCKET" "$@"; }
 
-# qemu_pids_under DIR: QEMU processes whose command line names a path under DIR.
-qemu_pids_under() {
-    local p
-    for p in /proc/[0-9]*; do
-        { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q "^[^ ]*qemu-system[^ ]* .*$1/" && echo "${p#/proc/}"
-    done
-    return 0
-}
-
 cleanup() {
-    local p
     baseline_stop
-    if [ -n "$TEMP_DAEMON_PID" ]; then
-        mapfile -t vms < <(build/bin/banger --socket "$TEMP_DAEMON_SOCKET" vm list 2>/dev/null | awk 'NR > 1 { print $1 }')
-        [ ${#vms[@]} -eq 0 ] || timeout 120 build/bin/banger --socket "$TEMP_DAEMON_SOCKET" vm delete -f "${vms[@]}" >/dev/null 2>&1 || :
-        # What a failed delete left: the daemon's QEMUs are named by their paths in its state dir.
-        for p in $(qemu_pids_under "$TEMP_DAEMON_DIR"); do kill -KILL "$p" 2>/dev/null || :; done
-    fi
-    temp_daemon_stop
-    temp_registry_stop
+    vm_bench_stop_daemon
     rm -rf -- "$WORK"
 }
 trap cleanup EXIT
@@ -182,13 +127,14 @@ baseline_argv() {
         -qmp "unix:$run/qmp.sock,server=on,wait=off"
         -accel tcg,tb-size=64 -cpu qemu64,+rdrand
         -kernel "$VMLINUZ" -initrd "$INITRD"
-        -append "console=ttyS0 reboot=k panic=-1 init=/usr/local/sbin/banger-init banger.ip=$6/24 banger.gw=172.16.0.1 banger.hostname=$7 tsc_early_khz=$TSC_KHZ"
-        -drive "id=root,file=$2,format=qcow2,if=none" -device virtio-blk-device,drive=root
-        -drive "id=work,file=$3,format=raw,if=none" -device virtio-blk-device,drive=work
+        -append "console=ttyS0 reboot=k panic=-1 init=/usr/local/sbin/banger-init banger.ip=$6/24 banger.gw=172.16.0.1 banger.hostname=$7 banger.dns=172.16.0.1 tsc_early_khz=$TSC_KHZ"
+        -drive "id=root,file=$2,format=qcow2,if=none,auto-read-only=off" -device virtio-blk-device,drive=root
+        -drive "id=work,file=$3,format=raw,if=none,auto-read-only=off" -device virtio-blk-device,drive=work
         -netdev "tap,id=n0,ifname=$4,script=no,downscript=no" -device "virtio-net-device,netdev=n0,mac=$5")
 }
 
-# check_equivalent NAME: our command line for VM NAME's values equals the one bangerd logged for it.
+# check_equivalent NAME: our command line for VM NAME's values equals the one bangerd logged for it,
+# confinement aside.
 check_equivalent() {
     local line dir tap mac ip ours theirs
     line=$(grep -m1 "starting VM $1 (tcg): " "$TEMP_DAEMON_LOG") || die "bangerd logged no TCG QEMU command line for $1"
@@ -201,6 +147,8 @@ check_equivalent() {
     ours=$(printf '%q ' "${BASE_ARGV[@]}")
     # bangerd quotes only what needs it (Command.display): compare word lists.
     theirs=$(eval "printf '%q ' $theirs")
+    # bangerd's confinement (uid drop, chroot, seccomp) is part of what it costs: the baseline runs without it.
+    theirs=$(sed -E 's/ -runas [^ ]+ -chroot [^ ]+ -sandbox [^ ]+//' <<<"$theirs")
     ours=${ours/#qemu-system-x86_64 /"$(command -v qemu-system-x86_64) "}
     [ "$ours" = "$theirs" ] || die "the baseline's QEMU command line differs from bangerd's for $1:
     bangerd : $theirs

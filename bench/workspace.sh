@@ -27,30 +27,9 @@ say() { printf 'workspace: %s\n' "$*"; }
 FILES=${WORKSPACE_BENCH_FILES:-20000}
 MB=${WORKSPACE_BENCH_MB:-300}
 
-if [ -z "${WORKSPACE_BENCH_NETNS:-}" ]; then
-    [ "$(id -u)" -eq 0 ] || die "run as root (bridge, taps, QEMU on them): sudo $0"
-    for tool in unshare ip qemu-system-x86_64 docker-registry skopeo umoci busybox dropbear git ssh tar ldd base64 split; do
-        command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed (sudo scripts/host-setup.sh installs what this needs)"
-    done
-    if [ ! -x build/bin/banger ] || [ ! -x build/bin/bangerd ]; then
-        ./scripts/build.sh || die "scripts/build.sh"
-    fi
-    . scripts/lib/private-netns.sh
-    NETNS_FILE=$(mktemp)
-    set +e
-    unshare --net -- env WORKSPACE_BENCH_NETNS="$NETNS_FILE" \
-        timeout --kill-after=60 "${WORKSPACE_BENCH_LIMIT:-2400}" bash "$0" "$@"
-    rc=$?
-    set -e
-    ns=$(cat "$NETNS_FILE")
-    rm -f "$NETNS_FILE"
-    if [ -n "$ns" ]; then
-        left=$(netns_holders "$ns")
-        [ -z "$left" ] || die "processes still hold the benchmark's network namespace $ns: $left"
-        say "network namespace $ns: gone"
-    fi
-    exit "$rc"
-fi
+. scripts/lib/vm-bench.sh
+vm_bench_enter workspace "${WORKSPACE_BENCH_LIMIT:-2400}" "qemu-system-x86_64 docker-registry skopeo umoci busybox dropbear git \
+    ssh tar ldd base64 split" "$@"
 
 # ---- inside the private network namespace ---------------------------------------------------
 
@@ -58,39 +37,15 @@ fi
 . scripts/lib/temp-registry.sh
 . scripts/lib/busybox-guest.sh
 
-readlink /proc/self/ns/net >"$WORKSPACE_BENCH_NETNS"
-ip link set lo up
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-
 TIMEOUT=1200
 KERNEL_DEB=$(compgen -G '/var/cache/banger-test/kernel/linux-image-*.deb' | head -n 1) \
     || die "no Debian kernel package in /var/cache/banger-test/kernel (sudo scripts/host-setup.sh downloads it)"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/workspace-bench.XXXXXX")
 
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
-secs() { printf '%d.%02d' $(($1 / 1000)) $(($1 % 1000 / 10)); }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 banger() { timeout --foreground "$TIMEOUT" build/bin/banger --socket "$TEMP_DAEMON_SOCKET" "$@"; }
 
-# qemu_pids_under DIR: QEMU processes whose command line names a path under DIR.
-qemu_pids_under() {
-    local p
-    for p in /proc/[0-9]*; do
-        { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q "^[^ ]*qemu-system[^ ]* .*$1/" && echo "${p#/proc/}"
-    done
-    return 0
-}
-
 cleanup() {
-    local p
-    if [ -n "$TEMP_DAEMON_PID" ]; then
-        mapfile -t vms < <(build/bin/banger --socket "$TEMP_DAEMON_SOCKET" vm list 2>/dev/null | awk 'NR > 1 { print $1 }')
-        [ ${#vms[@]} -eq 0 ] || timeout 120 build/bin/banger --socket "$TEMP_DAEMON_SOCKET" vm delete -f "${vms[@]}" >/dev/null 2>&1 || :
-        for p in $(qemu_pids_under "$TEMP_DAEMON_DIR"); do kill -KILL "$p" 2>/dev/null || :; done
-    fi
-    temp_daemon_stop
-    temp_registry_stop
+    vm_bench_stop_daemon
     rm -rf -- "$WORK"
 }
 trap cleanup EXIT
