@@ -11,12 +11,8 @@ import dev.banger.daemon.vm.capability.Capability;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A capability's hooks run where a user's host feature needs them (around real boots of the busybox
@@ -24,31 +20,13 @@ import org.junit.jupiter.api.io.TempDir;
  * answers, cleanup on every way a run ends, adopt after a daemon restart; and a capability that fails
  * neither leaks the VM's resources nor hides the failure.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class VmCapabilityHooksTest {
+class VmCapabilityHooksTest extends BusyboxVmTest {
 
-    @TempDir
-    static Path dir;
-    VmRig rig;
-
-    @BeforeAll
-    void setUp() {
-        rig = VmRig.withBusybox(dir);
-    }
 
     @AfterEach
     void deleteWhatIsLeft() {
-        for (VmInfo vm : rig.store.vms().list()) {
-            rig.vms.delete(vm.id(), rig.ctx("vm.delete"));
-        }
+        deleteAllVms();
         rig.vms = rig.newService();
-    }
-
-    @AfterAll
-    void tearDown() {
-        if (rig != null) {
-            rig.close();
-        }
     }
 
     /** Records each hook as "hook VM [detail]"; fails a hook when {@code failing} names it. */

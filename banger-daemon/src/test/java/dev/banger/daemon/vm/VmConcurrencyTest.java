@@ -33,24 +33,18 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What one VM's create holds while it runs, and what it does not: the service's seams hold a
  * create in phase 1 (image resolution) or phase 3 (a boot step) while others go ahead. Boots are
  * mostly skipped (a plan with no steps); the failing-start case runs the real steps up to QEMU.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class VmConcurrencyTest {
+class VmConcurrencyTest extends BusyboxVmTest {
 
     private static final Duration PROMPTLY = Duration.ofSeconds(30);
     /** An image name the held resolver recognises; it then resolves {@code bb}. */
     private static final String HELD_IMAGE = "held";
 
-    @TempDir
-    static Path dir;
-    VmRig rig;
     VMService.ImageResolver realResolver;
     final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
     /** Opens whatever a test held; new for each test. */
@@ -58,7 +52,6 @@ class VmConcurrencyTest {
 
     @BeforeAll
     void setUp() {
-        rig = VmRig.withBusybox(dir);
         realResolver = rig.images::resolveOrPull;
     }
 
@@ -81,9 +74,6 @@ class VmConcurrencyTest {
     @AfterAll
     void tearDown() {
         pool.shutdownNow();
-        if (rig != null) {
-            rig.close();
-        }
     }
 
     /** Makes the rig's service one with this image lookup and boot plan. */

@@ -12,16 +12,11 @@ import dev.banger.daemon.vm.capability.Capability;
 import dev.banger.daemon.vm.ssh.GuestSsh;
 import dev.banger.daemon.vm.ssh.SshKeys;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Rcode;
@@ -33,30 +28,12 @@ import org.xbill.DNS.Type;
  * leads to the guest while it runs, and only then, across stop, start, a daemon restart, kill,
  * delete and a start that fails.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class VmDnsNamesTest {
+class VmDnsNamesTest extends BusyboxVmTest {
 
-    @TempDir
-    static Path dir;
-    VmRig rig;
-
-    @BeforeAll
-    void setUp() {
-        rig = VmRig.withBusybox(dir);
-    }
 
     @AfterEach
     void deleteWhatIsLeft() {
-        for (VmInfo vm : rig.store.vms().list()) {
-            rig.vms.delete(vm.id(), rig.ctx("vm.delete"));
-        }
-    }
-
-    @AfterAll
-    void tearDown() {
-        if (rig != null) {
-            rig.close();
-        }
+        deleteAllVms();
     }
 
     @Test

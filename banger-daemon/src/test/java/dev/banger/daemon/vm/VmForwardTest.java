@@ -18,48 +18,25 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Published ports with a real busybox guest serving HTTP on port 80: the host port reaches it on
  * 127.0.0.1 only unless 0.0.0.0 is written, through stop/start and a daemon restart; a taken host
  * port fails the create or start before anything boots; delete leaves no rule.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class VmForwardTest {
+class VmForwardTest extends BusyboxVmTest {
 
     private static final String MARKER = "banger-forward-page";
 
-    @TempDir
-    static Path dir;
-    VmRig rig;
-
-    @BeforeAll
-    void setUp() {
-        rig = VmRig.withBusybox(dir);
-    }
 
     @AfterEach
     void deleteVms() {
-        for (VmInfo vm : rig.store.vms().list()) {
-            rig.vms.delete(vm.id(), rig.ctx("vm.delete"));
-        }
-    }
-
-    @AfterAll
-    void tearDown() {
-        if (rig != null) {
-            rig.close();
-        }
+        deleteAllVms();
     }
 
     @Test

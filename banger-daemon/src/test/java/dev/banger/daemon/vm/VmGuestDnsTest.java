@@ -10,7 +10,6 @@ import dev.banger.daemon.vm.ssh.ExecResult;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -18,8 +17,6 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Guests resolve through bangerd on the bridge address. Two busybox VMs: without NAT, another
@@ -28,20 +25,15 @@ import org.junit.jupiter.api.io.TempDir;
  * the host's /etc/resolv.conf names, made inside the test's network namespace): "deb.debian.org"
  * resolves to the test internet's web server, which the guest reaches.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class VmGuestDnsTest {
+class VmGuestDnsTest extends BusyboxVmTest {
 
     private static final Pattern ELAPSED = Pattern.compile("rc=(\\d+) a=([0-9.]+) b=([0-9.]+)");
 
-    @TempDir
-    static Path dir;
-    VmRig rig;
     TestInternet internet;
     TestUpstreamDns upstream;
 
     @BeforeAll
     void setUp() throws IOException {
-        rig = VmRig.withBusybox(dir);
         internet = TestInternet.start(dir.resolve("internet"));
         upstream = TestUpstreamDns.atHostResolver(rig.runner,
                 Map.of("deb.debian.org", (Inet4Address) InetAddress.getByName(TestInternet.SERVER)));
@@ -49,7 +41,7 @@ class VmGuestDnsTest {
 
     @AfterAll
     void tearDown() {
-        for (AutoCloseable c : new AutoCloseable[] {upstream, internet, rig}) {
+        for (AutoCloseable c : new AutoCloseable[] {upstream, internet}) {
             try {
                 if (c != null) {
                     c.close();

@@ -9,15 +9,10 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.vm.ssh.ExecResult;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real VMs end to end: a busybox+dropbear image pulled from a real registry, Debian's cloud
@@ -25,24 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * namespace), SSH with banger's own key. After every test: no tap, no QEMU process, no VM dir
  * without its row.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class VmLifecycleTest {
+class VmLifecycleTest extends BusyboxVmTest {
 
-    @TempDir
-    static Path dir;
-    VmRig rig;
-
-    @BeforeAll
-    void setUp() {
-        rig = VmRig.withBusybox(dir);
-    }
-
-    @AfterAll
-    void tearDown() {
-        if (rig != null) {
-            rig.close();
-        }
-    }
 
     @AfterEach
     void nothingLeaks() {

@@ -14,7 +14,6 @@ import dev.banger.daemon.vm.ssh.ExecResult;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
@@ -22,8 +21,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code --nat} with real guests: busybox VMs under QEMU on the bridge of the test JVM's private
@@ -31,25 +28,18 @@ import org.junit.jupiter.api.io.TempDir;
  * that cannot route back to the guests' subnet). A NAT VM fetches the server's page, a VM without
  * NAT cannot; the VM's rules come and go with its runs and are rebuilt after a daemon restart.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class VmNatTest {
+class VmNatTest extends BusyboxVmTest {
 
-    @TempDir
-    static Path dir;
-    VmRig rig;
     TestInternet internet;
 
     @BeforeAll
     void setUp() {
-        rig = VmRig.withBusybox(dir);
         internet = TestInternet.start(dir.resolve("internet"));
     }
 
     @AfterEach
     void deleteVmsAndFlushRules() {
-        for (VmInfo vm : rig.store.vms().list()) {
-            rig.vms.delete(vm.id(), rig.ctx("vm.delete"));
-        }
+        deleteAllVms();
         rig.runner.run("iptables", "-w", "-P", "FORWARD", "ACCEPT");
         rig.runner.run("nft", "flush", "ruleset");
     }
@@ -58,9 +48,6 @@ class VmNatTest {
     void tearDown() {
         if (internet != null) {
             internet.close();
-        }
-        if (rig != null) {
-            rig.close();
         }
     }
 

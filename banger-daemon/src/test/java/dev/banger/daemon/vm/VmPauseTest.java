@@ -8,13 +8,8 @@ import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.vm.ssh.ExecResult;
-import java.nio.file.Path;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code vm pause} / {@code vm resume} on a real guest (QEMU under TCG, busybox + dropbear): a
@@ -22,29 +17,13 @@ import org.junit.jupiter.api.io.TempDir;
  * same process, after resume; a paused VM is reported {@code paused}, refuses SSH users with the
  * way out, and is adopted as paused by a restarted daemon.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class VmPauseTest {
+class VmPauseTest extends BusyboxVmTest {
 
     /** One count every 0.2 s of the guest's time; the guest's clock stands still while it is paused. */
     private static final String COUNTER = "sh -c 'i=0; while :; do i=$((i+1)); echo $i > /root/count; sleep 0.2; done' </dev/null"
             + " >/dev/null 2>&1 & echo $!";
     private static final Duration PAUSED_FOR = Duration.ofSeconds(5);
 
-    @TempDir
-    static Path dir;
-    VmRig rig;
-
-    @BeforeAll
-    void setUp() {
-        rig = VmRig.withBusybox(dir);
-    }
-
-    @AfterAll
-    void tearDown() {
-        if (rig != null) {
-            rig.close();
-        }
-    }
 
     @Test
     void aPausedGuestStopsCountingAndTheSameProcessCountsOnAfterResumeAndAcrossADaemonRestart() throws Exception {

@@ -8,40 +8,19 @@ import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.vm.ssh.ExecResult;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * vm.ports on a real busybox guest: servers started in it over SSH are listed with their
  * processes, and only the one that speaks HTTP on an address the host reaches gets a link.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class VmPortsTest {
+class VmPortsTest extends BusyboxVmTest {
 
-    @TempDir
-    static Path dir;
-    VmRig rig;
-
-    @BeforeAll
-    void setUp() {
-        rig = VmRig.withBusybox(dir);
-    }
-
-    @AfterAll
-    void tearDown() {
-        if (rig != null) {
-            rig.close();
-        }
-    }
 
     @Test
     void listsTcpAndUdpListenersWithProcessesAndLinksOnlyReachableHttp() {

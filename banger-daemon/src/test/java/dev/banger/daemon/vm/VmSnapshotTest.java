@@ -16,11 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.Consumer;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Live snapshots and restore on a real guest (QEMU under TCG, confined as bangerd confines it when
@@ -29,27 +25,11 @@ import org.junit.jupiter.api.io.TempDir;
  * before the VM is touched: a stopped VM's snapshot, a VM whose size changed, a snapshot missing
  * files or written by another QEMU, a full disk while writing (nothing listed, nothing left).
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class VmSnapshotTest {
+class VmSnapshotTest extends BusyboxVmTest {
 
     private static final String COUNTER = "sh -c 'i=0; while :; do i=$((i+1)); echo $i > /root/count; sleep 0.2; done' </dev/null"
             + " >/dev/null 2>&1 & echo $!";
 
-    @TempDir
-    static Path dir;
-    VmRig rig;
-
-    @BeforeAll
-    void setUp() {
-        rig = VmRig.withBusybox(dir);
-    }
-
-    @AfterAll
-    void tearDown() {
-        if (rig != null) {
-            rig.close();
-        }
-    }
 
     @Test
     void restoreRollsTheDisksAndTheRunningProcessBackAndBadInputIsRefusedBeforeTheVmIsTouched() throws Exception {

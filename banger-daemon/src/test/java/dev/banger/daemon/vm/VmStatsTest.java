@@ -9,40 +9,19 @@ import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.vm.ssh.ExecResult;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * vm.stats on a real busybox guest: a CPU burner in the guest shows as CPU time, 20 MiB written
  * and synced show in the disk counters, data sent over SSH in the tap counters; a stopped VM reads
  * as zeros and an unknown name is an error naming it.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class VmStatsTest {
+class VmStatsTest extends BusyboxVmTest {
 
     private static final long MIB = 1024 * 1024;
 
-    @TempDir
-    static Path dir;
-    VmRig rig;
-
-    @BeforeAll
-    void setUp() {
-        rig = VmRig.withBusybox(dir);
-    }
-
-    @AfterAll
-    void tearDown() {
-        if (rig != null) {
-            rig.close();
-        }
-    }
 
     @Test
     void countersFollowWhatTheGuestDoes() throws InterruptedException {

@@ -22,42 +22,20 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An undo that fails is finished by the next daemon start, and that start removes taps on banger's
  * bridge that no VM holds (a client's hang-up mid-boot: VmCrashTest). Real busybox guests under
  * QEMU, real taps in the tests' network namespace.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class VmUndoTest {
+class VmUndoTest extends BusyboxVmTest {
 
-    @TempDir
-    static Path dir;
-    VmRig rig;
-
-    @BeforeAll
-    void setUp() {
-        rig = VmRig.withBusybox(dir);
-    }
 
     @AfterEach
     void deleteWhatIsLeft() {
-        for (VmInfo vm : rig.store.vms().list()) {
-            rig.vms.delete(vm.id(), rig.ctx("vm.delete"));
-        }
-    }
-
-    @AfterAll
-    void tearDown() {
-        if (rig != null) {
-            rig.close();
-        }
+        deleteAllVms();
     }
 
     /** Refuses the next {@code ip link del} once armed, as a busy netlink would. */
