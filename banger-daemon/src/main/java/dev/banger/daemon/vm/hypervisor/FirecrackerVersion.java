@@ -17,6 +17,12 @@ record FirecrackerVersion(int major, int minor, int patch) implements Comparable
     /** Exclusive. */
     static final FirecrackerVersion MAX_SUPPORTED = new FirecrackerVersion(2, 0, 0);
     static final String SUPPORTED_RANGE = ">= " + MIN_SUPPORTED + " and < " + MAX_SUPPORTED;
+    /**
+     * The first release that takes every field banger sends to the snapshot endpoints: 1.12.0 added
+     * {@code network_overrides} to {@code PUT /snapshot/load} (Firecracker's CHANGELOG); an older one
+     * refuses the field, so its VMs take no snapshots banger could restore.
+     */
+    static final FirecrackerVersion SNAPSHOTS_SINCE = new FirecrackerVersion(1, 12, 0);
 
     private static final Pattern NUMBER = Pattern.compile("v?(\\d+)\\.(\\d+)\\.(\\d+)");
 

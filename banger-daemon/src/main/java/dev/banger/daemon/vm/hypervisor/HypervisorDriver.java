@@ -87,6 +87,16 @@ public interface HypervisorDriver {
      */
     StateSave saveState(MachineProcess p, Path stateFile);
 
+    /**
+     * True when a guest restored from a saved state can be handed a new identity over a channel of
+     * this driver's (QEMU's virtio-serial port), so a snapshot may start a clone: another VM. False
+     * for Firecracker, which has no such channel: its saved states restore only into the VM they
+     * were taken of ({@code vm restore}), and the VM layer refuses a clone with that reason.
+     */
+    default boolean supportsIdentityChannel() {
+        return true;
+    }
+
     /** Ends the VM: asks the hypervisor to quit, kills it if it has not within ~2 s, and waits until it is gone. Idempotent. */
     void kill(MachineProcess p);
 
