@@ -542,8 +542,8 @@ final class FirecrackerDriver implements HypervisorDriver {
                 api.patch("/vm", new FirecrackerRequests.Vm("Paused"));
                 long pausedAt = System.nanoTime();
                 request = "PUT /snapshot/create";
-                api.put("/snapshot/create", new SnapshotCreateParams("Full", seenPath(dir, chroot, SAVED_MEMORY),
-                        seenPath(dir, chroot, SAVED_DEVICES)));
+                api.put("/snapshot/create", new SnapshotCreateParams("Full", seenPath(dir, chroot, SAVED_DEVICES),
+                        seenPath(dir, chroot, SAVED_MEMORY)));
                 long bytes = copyOut(memory, stateFile) + copyOut(devices, deviceState(stateFile));
                 return new StateSave(bytes, Duration.ofNanos(System.nanoTime() - pausedAt));
             } finally {
