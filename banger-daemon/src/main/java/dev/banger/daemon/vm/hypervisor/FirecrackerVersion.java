@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
  * when a Firecracker release changes the API banger speaks: every request body the driver sends
  * (logger, metrics, machine-config, boot-source, drives, network-interfaces, vsock, InstanceStart)
  * has had this shape since 1.4 and is checked against the 1.x contract in the tests; a 2.0 may
- * change it.
+ * change it. Snapshots need {@link #SNAPSHOTS_SINCE}.
  */
 record FirecrackerVersion(int major, int minor, int patch) implements Comparable<FirecrackerVersion> {
 

@@ -80,7 +80,8 @@ public interface HypervisorDriver {
 
     /**
      * Saves the running guest's memory and device state into {@code stateFile} (new, zero blocks as
-     * holes) while the guest runs on, and returns with its vCPUs stopped and its disks flushed, so the
+     * holes; QEMU while the guest runs on, Firecracker paused first, its device state in a file beside
+     * it) and returns with its vCPUs stopped and its disks flushed, so the
      * caller can copy them; {@link #resume} then goes on. On failure the file may be partial (the
      * caller removes it) and the guest is left as it was or stopped: the caller resumes it.
      * {@link MachineSpec#restoreFrom} loads such a state.
