@@ -152,6 +152,10 @@ public final class VMService {
         public Parts withBootPlan(BootPlan bootPlan) {
             return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards, snapshots);
         }
+
+        public Parts withDriver(HypervisorDriver driver) {
+            return new Parts(() -> driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards, snapshots);
+        }
     }
 
     private final Store store;

@@ -9,20 +9,30 @@ import dev.banger.daemon.exec.CommandFailedException;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.exec.HostPrograms;
 import dev.banger.daemon.fs.FileTrees;
+import dev.banger.daemon.fs.SparseFiles;
 import dev.banger.daemon.vm.hypervisor.FirecrackerRequests.BootSource;
 import dev.banger.daemon.vm.hypervisor.FirecrackerRequests.Drive;
 import dev.banger.daemon.vm.hypervisor.FirecrackerRequests.InstanceActionInfo;
 import dev.banger.daemon.vm.hypervisor.FirecrackerRequests.Logger;
 import dev.banger.daemon.vm.hypervisor.FirecrackerRequests.MachineConfiguration;
+import dev.banger.daemon.vm.hypervisor.FirecrackerRequests.MemoryBackend;
 import dev.banger.daemon.vm.hypervisor.FirecrackerRequests.Metrics;
 import dev.banger.daemon.vm.hypervisor.FirecrackerRequests.NetworkInterface;
+import dev.banger.daemon.vm.hypervisor.FirecrackerRequests.NetworkOverride;
+import dev.banger.daemon.vm.hypervisor.FirecrackerRequests.SnapshotCreateParams;
+import dev.banger.daemon.vm.hypervisor.FirecrackerRequests.SnapshotLoadParams;
 import dev.banger.daemon.vm.hypervisor.FirecrackerRequests.Vsock;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,6 +49,11 @@ import org.slf4j.LoggerFactory;
  * version outside {@link FirecrackerVersion#SUPPORTED_RANGE} is refused first. Every file a
  * failed launch made is removed and its process killed. Firecracker needs KVM; it reads raw
  * disks only and boots an uncompressed ELF {@code vmlinux}.
+ *
+ * <p>Snapshots go through its snapshot API ({@link #saveState}): the guest memory lands in the
+ * caller's state file, sparse, and Firecracker's device state in {@link #DEVICE_STATE} beside it. A
+ * spec with {@link MachineSpec#restoreFrom} starts a fresh process that loads them ({@code PUT
+ * /snapshot/load}) instead of being configured and booted.
  */
 final class FirecrackerDriver implements HypervisorDriver {
 
@@ -49,6 +64,15 @@ final class FirecrackerDriver implements HypervisorDriver {
     static final String LOG_FILE = "firecracker.log";
     static final String METRICS_FILE = "firecracker.metrics";
     static final String CONSOLE_LOG = "console.log";
+    /** Firecracker's microVM state file (devices, vCPUs, KVM), beside the memory in a snapshot dir. */
+    static final String DEVICE_STATE = "devices.state";
+    /** Where a snapshot's two files are written, in the run dir or the chroot, before bangerd copies them out. */
+    private static final String SAVED_MEMORY = "snapshot.mem";
+    private static final String SAVED_DEVICES = "snapshot.devices";
+    /** The restored files' names in a chroot (a copy the jail's uid may open). */
+    private static final String RESTORE_MEMORY = "restore.mem";
+    private static final String RESTORE_DEVICES = "restore.devices";
+    private static final String NIC = "eth0";
     /** Firecracker's fixed boot arguments: serial console, reboot through the keyboard controller (Firecracker then exits), no PCI scan. */
     static final String BOOT_ARGS = "console=ttyS0 reboot=k panic=1 pci=off";
     /** The guest's vsock address; every VM has a device of its own, backed by its own Unix socket, so one CID fits all. */
@@ -57,6 +81,8 @@ final class FirecrackerDriver implements HypervisorDriver {
     private static final org.slf4j.Logger log = LoggerFactory.getLogger(FirecrackerDriver.class);
     private static final int MAX_SOCKET_PATH = 107;
     private static final Duration API_TIMEOUT = Duration.ofSeconds(10);
+    /** Writing a whole guest's memory: seconds per GiB on a slow disk. */
+    private static final Duration SNAPSHOT_TIMEOUT = Duration.ofMinutes(10);
     private static final Duration TERM_GRACE = Duration.ofSeconds(2);
     /** How long a process whose API connection dropped gets to finish exiting. */
     private static final Duration EXIT_WAIT = Duration.ofSeconds(1);
@@ -144,7 +170,12 @@ final class FirecrackerDriver implements HypervisorDriver {
     @Override
     public void prepare(MachineSpec spec) {
         if (spec.restoreFrom() != null) {
-            throw BangerException.badRequest("VM " + spec.name() + ": restoring a snapshot needs hypervisor = \"qemu\"");
+            requireFile("saved memory", spec.restoreFrom());
+            Path devices = deviceState(spec.restoreFrom());
+            if (!Files.isRegularFile(devices)) {
+                throw BangerException.badRequest("VM " + spec.name() + ": the snapshot in " + spec.restoreFrom().getParent()
+                        + " is incomplete: its " + DEVICE_STATE + " is missing (removed by hand?): delete the snapshot");
+            }
         }
         firecrackerBinary();
         if (jailerOn()) {
@@ -245,8 +276,13 @@ final class FirecrackerDriver implements HypervisorDriver {
                     .orElseThrow(() -> exited("before it could be watched"));
             made.add(Files.writeString(run.resolve(PID_FILE), process.pid() + "\n"));
             FirecrackerApi api = awaitApi();
-            checkVersion(api);
-            configure(api, seen);
+            FirecrackerVersion version = checkVersion(api);
+            if (spec.restoreFrom() != null) {
+                requireSnapshots(version, "pid " + process.pid());
+                load(api, seen);
+            } else {
+                configure(api, seen);
+            }
             MachineProcess p = new MachineProcess(NAME, process.pid(), startTicks, socket, console, Acceleration.KVM);
             log.info("VM {} runs as pid {}", spec.name(), p.pid());
             consoleCap.watch(p);
@@ -254,11 +290,13 @@ final class FirecrackerDriver implements HypervisorDriver {
         }
 
         private Paths direct(Path logFile, Path metricsFile) {
+            Path memory = spec.restoreFrom() == null ? null : spec.restoreFrom().toAbsolutePath();
             return new Paths(spec.kernel().toAbsolutePath().toString(),
                     spec.initrd() == null ? null : spec.initrd().toAbsolutePath().toString(),
                     spec.rootDisk().toAbsolutePath().toString(),
                     spec.workDisk() == null ? null : spec.workDisk().toAbsolutePath().toString(),
-                    logFile.toString(), metricsFile.toString(), run.resolve(VSOCK_SOCKET).toString());
+                    logFile.toString(), metricsFile.toString(), run.resolve(VSOCK_SOCKET).toString(),
+                    memory == null ? null : memory.toString(), memory == null ? null : deviceState(memory).toString());
         }
 
         private Paths jailed(Path firecracker, Path logFile, Path metricsFile) throws IOException {
@@ -269,12 +307,15 @@ final class FirecrackerDriver implements HypervisorDriver {
             // The API socket's short name: a symlink into the chroot, where the jailed Firecracker binds it.
             Files.createSymbolicLink(socket, jail.hostPathOf(socket));
             made.add(socket);
+            // The disks at the same names as at boot: a restored guest's saved state names the drives it had.
             return new Paths(jail.linkReadOnly(spec.kernel(), "vmlinux"),
                     spec.initrd() == null ? null : jail.linkReadOnly(spec.initrd(), "initrd.img"),
                     jail.linkWritable(spec.rootDisk(), "root.ext4"),
                     spec.workDisk() == null ? null : jail.linkWritable(spec.workDisk(), "work.ext4"),
                     jail.linkWritable(logFile, LOG_FILE), jail.linkWritable(metricsFile, METRICS_FILE),
-                    run.resolve(VSOCK_SOCKET).toString());
+                    run.resolve(VSOCK_SOCKET).toString(),
+                    spec.restoreFrom() == null ? null : jail.copyIn(spec.restoreFrom(), RESTORE_MEMORY),
+                    spec.restoreFrom() == null ? null : jail.copyIn(deviceState(spec.restoreFrom()), RESTORE_DEVICES));
         }
 
         /** An empty file made by this launch (Firecracker opens its log and metrics files, it does not create them). */
@@ -308,7 +349,7 @@ final class FirecrackerDriver implements HypervisorDriver {
             }
         }
 
-        private void checkVersion(FirecrackerApi api) throws IOException {
+        private FirecrackerVersion checkVersion(FirecrackerApi api) throws IOException {
             String text = api.get("/version").path("firecracker_version").asText("");
             FirecrackerVersion version = FirecrackerVersion.find(text).orElseThrow(() -> new BangerException(
                     ErrorCode.OPERATION_FAILED, "VM " + spec.name() + ": Firecracker reports the version '" + text
@@ -318,6 +359,19 @@ final class FirecrackerDriver implements HypervisorDriver {
                         + "firecracker_bin) is not supported: banger drives Firecracker " + FirecrackerVersion.SUPPORTED_RANGE
                         + "; install a release in that range, or set hypervisor = \"qemu\"");
             }
+            return version;
+        }
+
+        /**
+         * A restore: only the logger and metrics, then the saved state, which holds the machine, its
+         * drives (at the paths they had: the VM's own disks, or their names in the jail) and its
+         * vsock; the NIC is pointed at this VM's tap whatever the state names, and the vCPUs run.
+         */
+        private void load(FirecrackerApi api, Paths seen) throws IOException {
+            api.put("/logger", new Logger(seen.log(), "Info", true, false));
+            api.put("/metrics", new Metrics(seen.metrics()));
+            api.put("/snapshot/load", new SnapshotLoadParams(seen.devices(), new MemoryBackend("File", seen.memory()), true,
+                    spec.tap() == null ? null : List.of(new NetworkOverride(NIC, spec.tap()))));
         }
 
         private void configure(FirecrackerApi api, Paths seen) throws IOException {
@@ -330,7 +384,7 @@ final class FirecrackerDriver implements HypervisorDriver {
                 api.put("/drives/work", new Drive("work", seen.workDisk(), false, false));
             }
             if (spec.tap() != null) {
-                api.put("/network-interfaces/eth0", new NetworkInterface("eth0", spec.tap(), spec.mac()));
+                api.put("/network-interfaces/" + NIC, new NetworkInterface(NIC, spec.tap(), spec.mac()));
             }
             api.put("/vsock", new Vsock(GUEST_CID, seen.vsock()));
             api.put("/actions", new InstanceActionInfo("InstanceStart"));
@@ -349,7 +403,8 @@ final class FirecrackerDriver implements HypervisorDriver {
             }
             String exit = process == null || process.isAlive() ? ""
                     : " (Firecracker exited with status " + process.exitCode().getAsInt() + ")";
-            return new BangerException(ErrorCode.OPERATION_FAILED, "VM " + spec.name() + ": Firecracker did not start: "
+            return new BangerException(ErrorCode.OPERATION_FAILED, "VM " + spec.name() + ": Firecracker did not "
+                    + (spec.restoreFrom() == null ? "start" : "restore the snapshot") + ": "
                     + e.getMessage() + exit + (process == null ? "" : output()), e);
         }
 
@@ -394,8 +449,9 @@ final class FirecrackerDriver implements HypervisorDriver {
         }
     }
 
-    /** What Firecracker is told to open, as paths it sees (inside the chroot when jailed). */
-    private record Paths(String kernel, String initrd, String rootDisk, String workDisk, String log, String metrics, String vsock) {
+    /** What Firecracker is told to open, as paths it sees (inside the chroot when jailed); the last two only for a restore. */
+    private record Paths(String kernel, String initrd, String rootDisk, String workDisk, String log, String metrics, String vsock,
+                         String memory, String devices) {
     }
 
     /** Ctrl+Alt+Del, Firecracker's only way to ask an x86 guest to stop; the guest then reboots, which ends Firecracker. */
@@ -431,15 +487,115 @@ final class FirecrackerDriver implements HypervisorDriver {
         }
     }
 
+    /**
+     * "firecracker " and the installed binary's version, and ", jailed" when the jailer runs it:
+     * Firecracker loads only a state of its own snapshot data format, which its releases change
+     * without a rule banger could check, and a jailed state names its drives by their paths inside
+     * the chroot, which an unjailed Firecracker would look for on the host.
+     */
     @Override
     public String stateFormat() {
-        return NAME;
+        return formatOf(installedVersion());
     }
 
-    /** Refused: banger's snapshots are QEMU migration streams; Firecracker's snapshot API is not wired yet. */
+    private String formatOf(FirecrackerVersion version) {
+        return NAME + " " + version + (jailerOn() ? ", jailed" : "");
+    }
+
+    private FirecrackerVersion installedVersion() {
+        Path binary = firecrackerBinary();
+        String out = runner.run(Command.of(binary.toString(), "--version").withTimeout(API_TIMEOUT)).stdout();
+        return FirecrackerVersion.find(out).orElseThrow(() -> new BangerException(ErrorCode.OPERATION_FAILED, binary
+                + " --version gave no version: " + out.strip()));
+    }
+
+    /**
+     * Pauses the guest and has Firecracker write a full snapshot ({@code PUT /snapshot/create}) into
+     * two files bangerd made in the run dir (in the chroot when jailed, owned by the jail's uid) and
+     * holds open, then copies them out through those descriptors: the memory into {@code stateFile},
+     * zero blocks as holes (Firecracker writes every page), the device state into {@link #DEVICE_STATE}
+     * beside it, both new and root's 0600. Reading the files bangerd opened, never a path the jailed
+     * process could have swapped for a link, keeps its files out of the snapshot. Returns with the
+     * guest paused.
+     */
     @Override
     public StateSave saveState(MachineProcess p, Path stateFile) {
-        throw BangerException.badRequest("snapshots need hypervisor = \"qemu\": the Firecracker driver cannot take them yet");
+        requireAlive(p);
+        Path run = p.controlSocket().getParent();
+        FirecrackerApi api = new FirecrackerApi(p.controlSocket(), SNAPSHOT_TIMEOUT);
+        String request = "GET /version";
+        try {
+            FirecrackerVersion running = FirecrackerVersion.find(api.get("/version").path("firecracker_version").asText(""))
+                    .orElseThrow(() -> new IOException("no version in its answer"));
+            requireSnapshots(running, "pid " + p.pid());
+            String installed = stateFormat();
+            if (!formatOf(running).equals(installed)) {
+                throw BangerException.badRequest("Firecracker pid " + p.pid() + " runs as " + formatOf(running) + ", but this host "
+                        + "now restores with " + installed + ", which would not load its snapshot: restart the VM (vm stop, vm start) "
+                        + "first");
+            }
+            Optional<Path> chroot = JailerLayout.chrootOf(run);
+            Path dir = chroot.orElse(run);
+            try (FileChannel memory = heldOpen(dir.resolve(SAVED_MEMORY), chroot);
+                 FileChannel devices = heldOpen(dir.resolve(SAVED_DEVICES), chroot)) {
+                request = "PATCH /vm";
+                api.patch("/vm", new FirecrackerRequests.Vm("Paused"));
+                long pausedAt = System.nanoTime();
+                request = "PUT /snapshot/create";
+                api.put("/snapshot/create", new SnapshotCreateParams("Full", seenPath(dir, chroot, SAVED_DEVICES),
+                        seenPath(dir, chroot, SAVED_MEMORY)));
+                long bytes = copyOut(memory, stateFile) + copyOut(devices, deviceState(stateFile));
+                return new StateSave(bytes, Duration.ofNanos(System.nanoTime() - pausedAt));
+            } finally {
+                Files.deleteIfExists(dir.resolve(SAVED_MEMORY));
+                Files.deleteIfExists(dir.resolve(SAVED_DEVICES));
+            }
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "Firecracker pid " + p.pid() + ": the snapshot failed at " + request
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** False: Firecracker has no virtio-serial port; its snapshots restore only into their own VM. */
+    @Override
+    public boolean supportsIdentityChannel() {
+        return false;
+    }
+
+    private static void requireSnapshots(FirecrackerVersion version, String process) {
+        if (version.compareTo(FirecrackerVersion.SNAPSHOTS_SINCE) < 0) {
+            throw BangerException.badRequest("Firecracker " + version + " (" + process + ") cannot take or load the snapshots banger "
+                    + "makes: they need Firecracker >= " + FirecrackerVersion.SNAPSHOTS_SINCE + ", the first whose PUT /snapshot/load "
+                    + "takes network_overrides; install a newer release and restart the VM");
+        }
+    }
+
+    /** A new empty file for Firecracker to write (the jail's uid's when jailed), opened for reading before it does. */
+    private static FileChannel heldOpen(Path file, Optional<Path> chroot) throws IOException {
+        Files.deleteIfExists(file); // a leftover of a killed daemon; a link is removed, not followed
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        if (chroot.isPresent()) { // the chroot's owner is the jail's uid: the jailer chowned it
+            Files.setAttribute(file, "unix:uid", Files.getAttribute(chroot.get(), "unix:uid"), LinkOption.NOFOLLOW_LINKS);
+            Files.setAttribute(file, "unix:gid", Files.getAttribute(chroot.get(), "unix:gid"), LinkOption.NOFOLLOW_LINKS);
+        }
+        return ch;
+    }
+
+    private static String seenPath(Path dir, Optional<Path> chroot, String name) {
+        return chroot.isPresent() ? "/" + name : dir.resolve(name).toString();
+    }
+
+    private static long copyOut(FileChannel written, Path to) throws IOException {
+        if (written.size() == 0) {
+            throw new IOException("Firecracker answered but left " + to.getFileName() + " empty");
+        }
+        return SparseFiles.write(Channels.newInputStream(written.position(0)), to);
+    }
+
+    /** Where a snapshot's device state is, beside its memory. */
+    static Path deviceState(Path stateFile) {
+        return stateFile.resolveSibling(DEVICE_STATE);
     }
 
     private void vmState(MachineProcess p, String state) {

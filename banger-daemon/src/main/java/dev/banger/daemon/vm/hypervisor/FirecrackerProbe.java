@@ -67,7 +67,10 @@ public final class FirecrackerProbe {
             return HostFinding.problem("firecracker version", binary + " --version gave no version (exit status " + r.exitCode()
                     + "): " + (r.stdout() + r.stderr()).strip(), install);
         }
-        return v.get().supported() ? HostFinding.ok("firecracker version", v.get() + ", within " + FirecrackerVersion.SUPPORTED_RANGE)
+        String snapshots = v.get().compareTo(FirecrackerVersion.SNAPSHOTS_SINCE) < 0
+                ? "; vm snapshot needs >= " + FirecrackerVersion.SNAPSHOTS_SINCE : "";
+        return v.get().supported() ? HostFinding.ok("firecracker version", v.get() + ", within " + FirecrackerVersion.SUPPORTED_RANGE
+                + snapshots)
                 : HostFinding.problem("firecracker version", v.get() + " is not supported: banger drives Firecracker "
                 + FirecrackerVersion.SUPPORTED_RANGE, install);
     }

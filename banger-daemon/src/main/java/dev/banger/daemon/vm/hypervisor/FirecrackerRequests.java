@@ -1,5 +1,7 @@
 package dev.banger.daemon.vm.hypervisor;
 
+import java.util.List;
+
 /**
  * The bodies banger PUTs to Firecracker, one record per definition of firecracker-api.yaml that
  * it uses, with only the fields it sets (Jackson writes them in snake_case and leaves nulls out).
@@ -36,5 +38,21 @@ final class FirecrackerRequests {
 
     /** {@code Paused} or {@code Resumed}: PATCH /vm. */
     record Vm(String state) {
+    }
+
+    /** PUT /snapshot/create: {@code Full}, written while the VM is paused. */
+    record SnapshotCreateParams(String snapshotType, String snapshotPath, String memFilePath) {
+    }
+
+    /** {@code File}: Firecracker maps the memory file private (copy-on-write) instead of reading it in. */
+    record MemoryBackend(String backendType, String backendPath) {
+    }
+
+    /** Points a restored NIC at this host tap instead of the one its saved state names. */
+    record NetworkOverride(String ifaceId, String hostDevName) {
+    }
+
+    /** PUT /snapshot/load, on a fresh process: only the logger and metrics may be configured before it. */
+    record SnapshotLoadParams(String snapshotPath, MemoryBackend memBackend, boolean resumeVm, List<NetworkOverride> networkOverrides) {
     }
 }

@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
  * when a Firecracker release changes the API banger speaks: every request body the driver sends
  * (logger, metrics, machine-config, boot-source, drives, network-interfaces, vsock, InstanceStart)
  * has had this shape since 1.4 and is checked against the 1.x contract in the tests; a 2.0 may
- * change it.
+ * change it. Snapshots need {@link #SNAPSHOTS_SINCE}.
  */
 record FirecrackerVersion(int major, int minor, int patch) implements Comparable<FirecrackerVersion> {
 
@@ -17,6 +17,12 @@ record FirecrackerVersion(int major, int minor, int patch) implements Comparable
     /** Exclusive. */
     static final FirecrackerVersion MAX_SUPPORTED = new FirecrackerVersion(2, 0, 0);
     static final String SUPPORTED_RANGE = ">= " + MIN_SUPPORTED + " and < " + MAX_SUPPORTED;
+    /**
+     * The first release that takes every field banger sends to the snapshot endpoints: 1.12.0 added
+     * {@code network_overrides} to {@code PUT /snapshot/load} (Firecracker's CHANGELOG); an older one
+     * refuses the field, so its VMs take no snapshots banger could restore.
+     */
+    static final FirecrackerVersion SNAPSHOTS_SINCE = new FirecrackerVersion(1, 12, 0);
 
     private static final Pattern NUMBER = Pattern.compile("v?(\\d+)\\.(\\d+)\\.(\\d+)");
 

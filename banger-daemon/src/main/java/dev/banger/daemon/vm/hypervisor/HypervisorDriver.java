@@ -80,12 +80,23 @@ public interface HypervisorDriver {
 
     /**
      * Saves the running guest's memory and device state into {@code stateFile} (new, zero blocks as
-     * holes) while the guest runs on, and returns with its vCPUs stopped and its disks flushed, so the
+     * holes; QEMU while the guest runs on, Firecracker paused first, its device state in a file beside
+     * it) and returns with its vCPUs stopped and its disks flushed, so the
      * caller can copy them; {@link #resume} then goes on. On failure the file may be partial (the
      * caller removes it) and the guest is left as it was or stopped: the caller resumes it.
      * {@link MachineSpec#restoreFrom} loads such a state.
      */
     StateSave saveState(MachineProcess p, Path stateFile);
+
+    /**
+     * True when a guest restored from a saved state can be handed a new identity over a channel of
+     * this driver's (QEMU's virtio-serial port), so a snapshot may start a clone: another VM. False
+     * for Firecracker, which has no such channel: its saved states restore only into the VM they
+     * were taken of ({@code vm restore}), and the VM layer refuses a clone with that reason.
+     */
+    default boolean supportsIdentityChannel() {
+        return true;
+    }
 
     /** Ends the VM: asks the hypervisor to quit, kills it if it has not within ~2 s, and waits until it is gone. Idempotent. */
     void kill(MachineProcess p);

@@ -1,11 +1,15 @@
 package dev.banger.daemon.vm.hypervisor;
 
+import dev.banger.daemon.fs.SparseFiles;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The jailer's chroot for one VM, inside the VM's run dir so it goes with the VM and every path
@@ -45,6 +49,23 @@ final class JailerLayout {
         return chrootDir;
     }
 
+    /**
+     * The chroot dir of the jailed Firecracker whose run dir this is, from the API socket's symlink
+     * (which launch made, pointing at the run dir's path inside the chroot); empty when it runs unjailed.
+     */
+    static Optional<Path> chrootOf(Path runDir) throws IOException {
+        Path socket = runDir.resolve(FirecrackerDriver.API_SOCKET);
+        if (!Files.isSymbolicLink(socket)) {
+            return Optional.empty();
+        }
+        Path target = Files.readSymbolicLink(socket);
+        Path inJail = runDir.getRoot().relativize(socket);
+        if (!target.isAbsolute() || !target.endsWith(inJail) || target.getNameCount() <= inJail.getNameCount()) {
+            throw new IOException(socket + " points at " + target + ", not into a jail");
+        }
+        return Optional.of(target.getRoot().resolve(target.subpath(0, target.getNameCount() - inJail.getNameCount())));
+    }
+
     /** Where a host path is when seen from the chroot (the same absolute path under the chroot dir). */
     Path hostPathOf(Path pathInJail) {
         return chrootDir.resolve(runDir.getRoot().relativize(pathInJail));
@@ -74,6 +95,20 @@ final class JailerLayout {
     String linkWritable(Path file, String name) throws IOException {
         chown(file);
         return link(file, name);
+    }
+
+    /**
+     * Copies a root-only file (a snapshot's saved state) into the chroot's root as {@code name},
+     * sparse and owned by the jail's uid, and returns its path inside the jail: a hard link would
+     * share the 0600 root-owned original, which the jailed Firecracker cannot open.
+     */
+    String copyIn(Path file, String name) throws IOException {
+        Path copy = chrootDir.resolve(name);
+        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+            SparseFiles.write(in, copy);
+        }
+        chown(copy);
+        return "/" + name;
     }
 
     private String link(Path file, String name) throws IOException {

@@ -35,7 +35,10 @@ import java.util.Set;
  * jailed, are open to the uid it runs as; the tap exists; pre-boot calls only before
  * {@code InstanceStart}), answers with the contract's status codes and {@code fault_message}
  * bodies, and appends every event (its argv, each request, each violation) as a JSON line to the
- * record file the test reads. Its behaviour is set by a properties file: {@code version},
+ * record file the test reads. As a snapshot it writes a JSON state file (its version, memory size,
+ * drives, NICs, vsock) and the guest memory in full, zero pages written out as Firecracker does; a
+ * load checks that state's files as Firecracker would open them, and a failed load ends the process
+ * after its answer, as Firecracker's does. Its behaviour is set by a properties file: {@code version},
  * {@code refuse} + {@code refuse.message} (answer that request 400), {@code exit.on} +
  * {@code exit.message} (print to stderr and exit 1 on that request), {@code bind=false} (never
  * make the socket), {@code jailer.fail} (the jailer prints it and exits 1).
@@ -62,6 +65,9 @@ public final class FirecrackerDouble {
     private final Integer uid;
     private final Integer gid;
     private final Set<String> configured = new HashSet<>();
+    /** What a snapshot saves: the machine's memory size, drives, NICs (id to tap) and vsock socket. */
+    private final ObjectNode machine = JSON.createObjectNode();
+    private boolean exitAfterAnswer;
     private String id = "anonymous-instance";
     private boolean started;
     private boolean paused;
@@ -237,6 +243,9 @@ public final class FirecrackerDouble {
             out.write(response.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
             out.write(payload);
             out.flush();
+            if (exitAfterAnswer) {
+                System.exit(1);
+            }
             if (close) {
                 return;
             }
@@ -259,6 +268,7 @@ public final class FirecrackerDouble {
             System.exit(1);
         }
         if (request.equals(config.getProperty("refuse"))) {
+            exitAfterAnswer = path.equals("/snapshot/load"); // a failed load ends Firecracker
             return fault(config.getProperty("refuse.message", "refused"));
         }
         if (method.equals("GET")) {
@@ -289,13 +299,148 @@ public final class FirecrackerDouble {
             case "/vsock" -> bindVsock(body.path("uds_path").asText());
             case "/actions" -> action(body.path("action_type").asText());
             case "/vm" -> vmState(body.path("state").asText());
+            case "/snapshot" -> path.equals("/snapshot/create") ? createSnapshot(body) : loadSnapshot(body);
             default -> null;
         };
+        if (problem == null) {
+            remember(resource, body);
+        }
         if (problem != null) {
             return fault(problem);
         }
         configured.add(resource);
         return new Answer(contract.successStatus(contract.operation(method, path).orElseThrow()), null);
+    }
+
+    private void remember(String resource, JsonNode body) {
+        switch (resource) {
+            case "/machine-config" -> machine.put("mem_size_mib", body.get("mem_size_mib").asInt());
+            case "/drives" -> machine.with("drives").put(body.get("drive_id").asText(), body.get("path_on_host").asText());
+            case "/network-interfaces" -> machine.with("nics").put(body.get("iface_id").asText(), body.get("host_dev_name").asText());
+            case "/vsock" -> machine.put("vsock", body.get("uds_path").asText());
+            default -> {
+            }
+        }
+    }
+
+    /** PUT /snapshot/create: the state as JSON, the memory in full (every zero page written), the VM paused. */
+    private String createSnapshot(JsonNode body) throws IOException {
+        if (!started || !paused) {
+            return "Operation not allowed: the microVM must be paused to create a snapshot";
+        }
+        String statePath = body.get("snapshot_path").asText();
+        String memPath = body.get("mem_file_path").asText();
+        String access = firstProblem(creatable(statePath), creatable(memPath));
+        if (access != null) {
+            return "Cannot create snapshot: " + access;
+        }
+        ObjectNode state = machine.deepCopy().put("version", config.getProperty("version")).put("id", id);
+        try (java.nio.channels.FileChannel ch = openForWrite(statePath)) {
+            ch.write(java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(state)));
+        }
+        byte[] chunk = new byte[1 << 20];
+        try (java.nio.channels.FileChannel ch = openForWrite(memPath)) {
+            for (int mib = 0; mib < machine.path("mem_size_mib").asInt(); mib++) {
+                java.util.Arrays.fill(chunk, (byte) 0);
+                if (mib == 0 || mib == 3) { // a page of the guest's own data; the rest of guest memory is zero
+                    byte[] mark = ("guest memory of " + id + " at MiB " + mib).getBytes(StandardCharsets.US_ASCII);
+                    System.arraycopy(mark, 0, chunk, 0, mark.length);
+                }
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(chunk);
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+            }
+        }
+        record(event("snapshot").put("state", statePath).put("memory", memPath));
+        return null;
+    }
+
+    /** Created or truncated in place (the same inode), as Firecracker opens them; a new file is the jail uid's. */
+    private java.nio.channels.FileChannel openForWrite(String path) throws IOException {
+        Path p = seen(path);
+        boolean existed = Files.exists(p);
+        java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING);
+        if (!existed && uid != null) {
+            Files.setAttribute(p, "unix:uid", uid);
+            Files.setAttribute(p, "unix:gid", gid);
+        }
+        return ch;
+    }
+
+    /** A file Firecracker will create or truncate: writable if there, else its directory writable. */
+    private String creatable(String path) {
+        Path p = seen(path);
+        return Files.exists(p) ? writable(path) : writable(p.getParent(), path);
+    }
+
+    /**
+     * PUT /snapshot/load: only on a fresh process (the logger and metrics may be configured); the
+     * state and memory readable, the memory the machine's size, the drives writable at the paths the
+     * state names, each NIC's tap (or its override) there, the vsock socket bindable. Any failure
+     * ends the process after the answer.
+     */
+    private String loadSnapshot(JsonNode body) throws IOException {
+        exitAfterAnswer = true;
+        if (started || configured.stream().anyMatch(r -> !r.equals("/logger") && !r.equals("/metrics"))) {
+            exitAfterAnswer = false;
+            return "Loading a microVM snapshot not allowed after configuring boot-specific resources.";
+        }
+        String statePath = body.get("snapshot_path").asText();
+        String problem = readable(statePath);
+        if (problem == null && !body.has("mem_backend")) {
+            problem = "the double takes the memory through mem_backend only";
+        }
+        String memPath = body.path("mem_backend").path("backend_path").asText();
+        if (problem == null && !"File".equals(body.path("mem_backend").path("backend_type").asText())) {
+            problem = "the double serves the File backend only";
+        }
+        problem = problem != null ? problem : readable(memPath);
+        if (problem != null) {
+            return "Load snapshot error: " + problem;
+        }
+        JsonNode state = JSON.readTree(Files.readAllBytes(seen(statePath)));
+        if (!config.getProperty("version").equals(state.path("version").asText())) {
+            return "Load snapshot error: Cannot deserialize the microVM state: the snapshot's data format is not this version's "
+                    + "(taken by " + state.path("version").asText() + ")";
+        }
+        long expected = state.path("mem_size_mib").asLong() << 20;
+        if (Files.size(seen(memPath)) != expected) {
+            return "Load snapshot error: the memory file is " + Files.size(seen(memPath)) + " bytes, the guest has " + expected;
+        }
+        for (var drive : (Iterable<java.util.Map.Entry<String, JsonNode>>) () -> state.path("drives").fields()) {
+            problem = firstProblem(problem, writable(drive.getValue().asText()));
+        }
+        java.util.Map<String, String> overrides = new java.util.HashMap<>();
+        for (JsonNode o : body.path("network_overrides")) {
+            overrides.put(o.get("iface_id").asText(), o.get("host_dev_name").asText());
+        }
+        for (var nic : (Iterable<java.util.Map.Entry<String, JsonNode>>) () -> state.path("nics").fields()) {
+            String tap = overrides.getOrDefault(nic.getKey(), nic.getValue().asText());
+            if (problem == null && !tapExists(tap)) {
+                problem = "Open tap device failed: " + tap + " does not exist";
+            }
+        }
+        if (problem == null && state.has("vsock")) {
+            problem = bindVsock(state.get("vsock").asText());
+        }
+        if (problem != null) {
+            return "Load snapshot error: " + problem;
+        }
+        byte[] head = new byte[64];
+        try (InputStream in = Files.newInputStream(seen(memPath))) {
+            in.readNBytes(head, 0, head.length);
+        }
+        exitAfterAnswer = false;
+        started = true;
+        paused = !body.path("resume_vm").asBoolean(false);
+        machine.setAll((ObjectNode) ((ObjectNode) state.deepCopy()).without(List.of("version", "id")));
+        record(event("loaded").put("memory_head", new String(head, StandardCharsets.US_ASCII).replace("\0", ""))
+                .set("overrides", JSON.valueToTree(overrides)));
+        System.out.println("[double] guest " + state.path("id").asText() + " restored");
+        System.out.flush();
+        return null;
     }
 
     /** PATCH /vm: Firecracker refuses it before the guest started. */

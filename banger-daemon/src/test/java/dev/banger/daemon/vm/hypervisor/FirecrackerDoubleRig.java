@@ -2,12 +2,16 @@ package dev.banger.daemon.vm.hypervisor;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.banger.core.config.FirecrackerSettings;
+import dev.banger.core.config.VmSettings;
+import dev.banger.daemon.exec.CommandRunner;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -15,9 +19,10 @@ import java.util.Properties;
 /**
  * Installs {@link FirecrackerDouble} in a directory as executables named {@code firecracker} and
  * {@code jailer} (shell wrappers that run it on this JVM's classpath), sets its behaviour and
- * reads what it recorded.
+ * reads what it recorded. Public for the VM service's tests, which drive a VM through
+ * {@link #driver} on this host, whose KVM Firecracker cannot use.
  */
-final class FirecrackerDoubleRig {
+public final class FirecrackerDoubleRig {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -25,7 +30,7 @@ final class FirecrackerDoubleRig {
     private final Path record;
     private final Properties config = new Properties();
 
-    FirecrackerDoubleRig(Path dir) throws IOException {
+    public FirecrackerDoubleRig(Path dir) throws IOException {
         this.dir = Files.createDirectories(dir);
         this.record = dir.resolve("record.jsonl");
         config.setProperty("spec", SwaggerContract.locate().toString());
@@ -52,7 +57,7 @@ final class FirecrackerDoubleRig {
         return dir.resolve("bin").resolve("jailer");
     }
 
-    FirecrackerDoubleRig version(String version) {
+    public FirecrackerDoubleRig version(String version) {
         return set("version", version);
     }
 
@@ -93,19 +98,25 @@ final class FirecrackerDoubleRig {
         return events;
     }
 
-    List<JsonNode> events(String kind) {
+    public List<JsonNode> events(String kind) {
         return events().stream().filter(e -> kind.equals(e.path("event").asText())).toList();
     }
 
     /** The requests in order, as "METHOD /path". */
-    List<String> requests() {
+    public List<String> requests() {
         return events("request").stream().map(e -> e.get("method").asText() + " " + e.get("path").asText()).toList();
     }
 
     /** The body of the last request to {@code path}. */
-    JsonNode body(String path) {
+    public JsonNode body(String path) {
         return events("request").stream().filter(e -> path.equals(e.get("path").asText())).reduce((a, b) -> b).orElseThrow()
                 .get("body");
+    }
+
+    /** The real Firecracker driver running this double, jailed as {@code uid}:{@code gid}, on a KVM the probe finds usable. */
+    public HypervisorDriver driver(CommandRunner runner, int uid, int gid) throws IOException {
+        return new FirecrackerDriver(new FirecrackerSettings(firecrackerBin().toString(), jailerBin().toString(), true, uid, gid),
+                runner, kvmProbe(), Duration.ofSeconds(30), VmSettings.DEFAULT_VMM_USER, new ConsoleLogCap());
     }
 
     /** An acceleration probe that finds a usable KVM (a device file and a CPU with vmx) in {@code dir}. */

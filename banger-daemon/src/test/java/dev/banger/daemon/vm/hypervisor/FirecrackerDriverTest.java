@@ -392,6 +392,189 @@ class FirecrackerDriverTest {
         HypervisorDriver firecracker = Hypervisors.select(settings.withHypervisor("firecracker", "qemu-system-x86_64"), runner, dir);
         assertThat(firecracker.readsQcow2()).isFalse();
         assertThat(firecracker.bootsElfKernel()).isTrue();
+        assertThat(firecracker.supportsIdentityChannel()).as("no channel to give a clone its identity").isFalse();
+    }
+
+    // ---- snapshots ----
+
+    static final int SNAPSHOT_MIB = 64;
+
+    MachineSpec snapshotSpec(Path runDir, Path restoreFrom) {
+        return new MachineSpec("vm-1", "one", 1, SNAPSHOT_MIB, vmlinux, initrd, "init=/sbin/init", root, DiskFormat.RAW, work, TAP,
+                MAC, runDir, restoreFrom);
+    }
+
+    @Test
+    void aSnapshotIsWrittenPausedThroughTheApiAndCopiedOutSparseAndRootOnlyThenAFreshProcessLoadsIt() throws Exception {
+        fc.version("1.12.0");
+        driver = driver(unjailed(), SOCKET_TIMEOUT);
+        Path run = dir.resolve("vms/vm-1");
+        running = driver.launch(snapshotSpec(run, null));
+        Path snap = Files.createDirectories(dir.resolve("snapshots/s1"));
+        Path memory = snap.resolve("memory.state");
+
+        StateSave save = driver.saveState(running, memory);
+
+        assertThat(fc.events("violation")).isEmpty();
+        assertThat(fc.requests()).containsSubsequence("GET /version", "PATCH /vm", "PUT /snapshot/create");
+        assertThat(fc.body("/vm")).isEqualTo(json(Map.of("state", "Paused")));
+        assertThat(fc.body("/snapshot/create")).isEqualTo(json(Map.of("snapshot_type", "Full",
+                "snapshot_path", run.resolve("snapshot.devices").toString(), "mem_file_path", run.resolve("snapshot.mem").toString())));
+        assertThat(fieldNames(fc.body("/snapshot/create"))).containsAll(contract().required("SnapshotCreateParams"));
+        assertThat(driver.isPaused(running)).as("returned paused, for the caller to copy the disks").isTrue();
+        Path devices = snap.resolve("devices.state");
+        assertThat(Files.size(memory)).isEqualTo((long) SNAPSHOT_MIB << 20);
+        assertThat(allocated(memory)).as("zero pages are holes: two pages of data in " + SNAPSHOT_MIB + " MiB").isLessThan(1 << 20);
+        assertThat(save.bytes()).isEqualTo(Files.size(memory) + Files.size(devices));
+        for (Path f : List.of(memory, devices)) {
+            assertThat(owner(f)).isEqualTo("0:0");
+            assertThat(mode(f)).as(f + " is root's alone").isEqualTo("rw-------");
+        }
+        assertThat(run.resolve("snapshot.mem")).as("Firecracker's full-size copy is gone").doesNotExist();
+        assertThat(run.resolve("snapshot.devices")).doesNotExist();
+        assertThat(driver.stateFormat()).isEqualTo("firecracker 1.12.0");
+        driver.resume(running);
+        driver.kill(running);
+        int before = fc.requests().size();
+
+        running = driver.launch(snapshotSpec(run, memory));
+
+        assertThat(fc.events("violation")).isEmpty();
+        assertThat(fc.requests().subList(before, fc.requests().size())).as("no machine, boot source or drives: the state has them")
+                .containsExactly("GET /", "GET /version", "PUT /logger", "PUT /metrics", "PUT /snapshot/load");
+        assertThat(fc.body("/snapshot/load")).isEqualTo(json(Map.of("snapshot_path", devices.toString(),
+                "mem_backend", Map.of("backend_type", "File", "backend_path", memory.toString()), "resume_vm", true,
+                "network_overrides", List.of(Map.of("iface_id", "eth0", "host_dev_name", TAP)))));
+        assertThat(fieldNames(fc.body("/snapshot/load"))).containsAll(contract().required("SnapshotLoadParams"));
+        assertThat(fc.events("loaded").getLast().get("memory_head").asText()).startsWith("guest memory of vm-1 at MiB 0");
+        assertThat(driver.isPaused(running)).as("resume_vm: the guest runs on").isFalse();
+        assertThat(Files.readString(run.resolve("console.log"))).contains("[double] guest vm-1 restored");
+    }
+
+    @Test
+    void jailedTheSnapshotIsWrittenInTheChrootAsTheJailUidAndRestoredFromACopyItMayOpen() throws Exception {
+        fc.version("1.12.0");
+        driver = driver(jailed(4242, 4343), SOCKET_TIMEOUT);
+        Path run = dir.resolve("vms/vm-1");
+        Path chroot = run.resolve("jail/firecracker/vm-1/root");
+        running = driver.launch(snapshotSpec(run, null));
+        Path snap = Files.createDirectories(dir.resolve("snapshots/s1"));
+        Path memory = snap.resolve("memory.state");
+
+        driver.saveState(running, memory);
+
+        assertThat(fc.events("violation")).isEmpty();
+        assertThat(fc.body("/snapshot/create")).isEqualTo(json(Map.of("snapshot_type", "Full",
+                "snapshot_path", "/snapshot.devices", "mem_file_path", "/snapshot.mem")));
+        for (Path f : List.of(memory, snap.resolve("devices.state"))) {
+            assertThat(owner(f)).as("written by uid 4242, published as root's").isEqualTo("0:0");
+            assertThat(mode(f)).isEqualTo("rw-------");
+        }
+        assertThat(allocated(memory)).isLessThan(1 << 20);
+        assertThat(chroot.resolve("snapshot.mem")).doesNotExist();
+        assertThat(driver.stateFormat()).as("a jailed state names its drives inside the chroot").isEqualTo("firecracker 1.12.0, jailed");
+        driver.kill(running);
+
+        running = driver.launch(snapshotSpec(run, memory));
+
+        assertThat(fc.events("violation")).isEmpty();
+        assertThat(fc.body("/snapshot/load")).isEqualTo(json(Map.of("snapshot_path", "/restore.devices",
+                "mem_backend", Map.of("backend_type", "File", "backend_path", "/restore.mem"), "resume_vm", true,
+                "network_overrides", List.of(Map.of("iface_id", "eth0", "host_dev_name", TAP)))));
+        assertThat(owner(chroot.resolve("restore.mem"))).as("a copy the jail may open").isEqualTo("4242:4343");
+        assertThat(allocated(chroot.resolve("restore.mem"))).as("copied sparse").isLessThan(1 << 20);
+        assertThat(fc.events("loaded").getLast().get("memory_head").asText()).startsWith("guest memory of vm-1 at MiB 0");
+        assertThat(owner(memory)).as("the snapshot itself stays root's").isEqualTo("0:0");
+        driver.kill(running);
+        running = null;
+        assertThat(run.resolve("jail")).as("the copy goes with the chroot").doesNotExist();
+        assertThat(memory).exists();
+    }
+
+    @Test
+    void aFirecrackerTooOldForTheSnapshotApiOrReplacedSinceTheVmStartedIsRefusedAndTheGuestRunsOn() throws Exception {
+        driver = driver(unjailed(), SOCKET_TIMEOUT); // the double's default: 1.10.1
+        running = driver.launch(snapshotSpec(dir.resolve("vms/vm-1"), null));
+        Path memory = Files.createDirectories(dir.resolve("snapshots/s1")).resolve("memory.state");
+
+        assertThatThrownBy(() -> driver.saveState(running, memory)).isInstanceOfSatisfying(BangerException.class,
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
+                .hasMessageContaining("Firecracker 1.10.1 (pid " + running.pid() + ") cannot take or load the snapshots banger makes")
+                .hasMessageContaining(">= 1.12.0");
+        driver.kill(running);
+
+        fc.version("1.12.0");
+        running = driver.launch(snapshotSpec(dir.resolve("vms/vm-1"), null));
+        fc.version("1.13.0"); // the binary is upgraded under a running VM
+        assertThatThrownBy(() -> driver.saveState(running, memory)).isInstanceOf(BangerException.class)
+                .hasMessageContaining("runs as firecracker 1.12.0, but this host now restores with firecracker 1.13.0")
+                .hasMessageContaining("restart the VM");
+
+        assertThat(fc.requests()).doesNotContain("PATCH /vm", "PUT /snapshot/create");
+        assertThat(driver.isPaused(running)).isFalse();
+        assertThat(memory).doesNotExist();
+    }
+
+    @Test
+    void aRefusedLoadCarriesFirecrackersFaultMessageAndLeavesNothingRunning() throws Exception {
+        fc.version("1.12.0");
+        driver = driver(jailed(4242, 4343), SOCKET_TIMEOUT);
+        Path run = dir.resolve("vms/vm-1");
+        running = driver.launch(snapshotSpec(run, null));
+        Path memory = Files.createDirectories(dir.resolve("snapshots/s1")).resolve("memory.state");
+        driver.saveState(running, memory);
+        driver.kill(running);
+        running = null;
+        String fault = "Load snapshot error: Failed to restore from snapshot: Failed to build microVM from snapshot: "
+                + "Cannot restore devices: Block(BackingFile(Os { code: 2, kind: NotFound }))";
+        fc.refuse("PUT /snapshot/load", fault);
+        int starts = fc.events("start").size();
+
+        assertThatThrownBy(() -> driver.launch(snapshotSpec(run, memory))).isInstanceOf(BangerException.class)
+                .hasMessageContaining("VM one: Firecracker did not restore the snapshot: PUT /snapshot/load was refused (HTTP 400): "
+                        + fault);
+
+        assertThat(fc.events("start")).hasSize(starts + 1);
+        for (JsonNode start : fc.events("start")) {
+            assertThat(ProcessHandle.of(start.get("pid").asLong()).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+        }
+        for (String left : List.of("fc.sock", "vsock.sock", "firecracker.pid", "jail")) {
+            assertThat(run.resolve(left)).doesNotExist();
+        }
+        assertThat(memory).as("the snapshot stays").exists();
+    }
+
+    @Test
+    void aSnapshotWithoutItsDeviceStateIsRefusedBeforeAnythingStarts() throws Exception {
+        fc.version("1.12.0");
+        driver = driver(unjailed(), SOCKET_TIMEOUT);
+        Path snap = Files.createDirectories(dir.resolve("snapshots/s1"));
+        Path memory = Files.write(snap.resolve("memory.state"), new byte[4096]);
+
+        assertThatThrownBy(() -> driver.launch(snapshotSpec(dir.resolve("vms/vm-1"), memory)))
+                .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
+                .hasMessageContaining("is incomplete: its devices.state is missing");
+        assertThat(fc.events()).as("no process was started").isEmpty();
+    }
+
+    private static SwaggerContract contract() throws IOException {
+        return SwaggerContract.load(SwaggerContract.locate());
+    }
+
+    private static List<String> fieldNames(JsonNode body) {
+        List<String> names = new java.util.ArrayList<>();
+        body.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    /** Bytes the file's blocks take on disk (holes are free). */
+    private long allocated(Path f) {
+        String[] blocks = runner.run(Command.of("stat", "-c", "%b %B", f.toString())).stdout().strip().split(" ");
+        return Long.parseLong(blocks[0]) * Long.parseLong(blocks[1]);
+    }
+
+    private static String mode(Path f) throws IOException {
+        return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f, LinkOption.NOFOLLOW_LINKS));
     }
 
     private static MachineSpec withKernel(MachineSpec s, Path kernel) {

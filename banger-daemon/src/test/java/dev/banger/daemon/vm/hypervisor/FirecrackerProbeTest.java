@@ -26,8 +26,11 @@ class FirecrackerProbeTest {
         assertThat(findings).extracting(HostFinding::check)
                 .containsExactly("firecracker binary", "firecracker version", "jailer", "kvm");
         assertThat(findings).allMatch(HostFinding::ok).allMatch(f -> f.fix() == null);
-        assertThat(findings.get(1).detail()).isEqualTo("1.10.1, within >= 1.4.0 and < 2.0.0");
+        assertThat(findings.get(1).detail()).isEqualTo("1.10.1, within >= 1.4.0 and < 2.0.0; vm snapshot needs >= 1.12.0");
         assertThat(findings.get(2).detail()).contains("uid 4242 gid 4343");
+        fc.version("1.12.0");
+        assertThat(new FirecrackerProbe(new FirecrackerSettings(fc.firecrackerBin().toString(), fc.jailerBin().toString(), true, 4242,
+                4343), runner, fc.kvmProbe()).findings().get(1).detail()).isEqualTo("1.12.0, within >= 1.4.0 and < 2.0.0");
     }
 
     @Test

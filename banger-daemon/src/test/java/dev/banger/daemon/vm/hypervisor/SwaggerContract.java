@@ -108,6 +108,13 @@ final class SwaggerContract {
         return errors;
     }
 
+    /** The fields a definition ("SnapshotLoadParams") lists as required. */
+    List<String> required(String definition) {
+        List<String> fields = new ArrayList<>();
+        spec.path("definitions").path(definition).path("required").forEach(f -> fields.add(f.asText()));
+        return fields;
+    }
+
     /** The success status of an operation: 204 for a PUT or PATCH that declares it, else 200. */
     int successStatus(JsonNode operation) {
         return operation.path("responses").has("204") ? 204 : 200;
