@@ -43,6 +43,28 @@ class RootCommandModelTest {
     }
 
     @Test
+    void everyTopLevelCommandIsFoundByEachOfItsNamesWithTheModelOfTheWholeTree() {
+        CommandLine whole = model("--help");
+        assertThat(whole.getSubcommands()).containsKeys("ping", "version", "vm", "ps");
+        for (Map.Entry<String, CommandLine> e : whole.getSubcommands().entrySet()) {
+            CommandLine alone = model("--socket", "/tmp/s", e.getKey());
+            assertThat(names(alone)).as(e.getKey()).isEqualTo(new TreeSet<>(e.getValue().getCommandSpec().names()));
+            CommandLine.Model.CommandSpec spec = alone.getSubcommands().get(e.getKey()).getCommandSpec();
+            assertThat(spec.usageMessage().description()).as(e.getKey()).isEqualTo(e.getValue().getCommandSpec().usageMessage().description());
+            assertThat(spec.options().stream().map(o -> o.longestName()).toList()).as(e.getKey())
+                    .isEqualTo(e.getValue().getCommandSpec().options().stream().map(o -> o.longestName()).toList());
+        }
+    }
+
+    @Test
+    void theCommandsDeclaredInCodeKeepTheirHelpAndTheRootItsExitCodes() {
+        CommandLine ping = model("ping").getSubcommands().get("ping");
+        assertThat(ping.getCommandSpec().qualifiedName()).isEqualTo("banger ping");
+        assertThat(ping.getUsageMessage()).contains("Check that bangerd answers.", "--socket=PATH", "--json", "-h, --help");
+        assertThat(model("ping").getUsageMessage()).contains("Exit codes:", "3   bangerd unreachable", "-V, --version");
+    }
+
+    @Test
     void anUnknownOrMissingSubcommandGetsTheWholeGroup() {
         assertThat(names(model("vm", "lst").getSubcommands().get("vm"))).contains("list", "create", "workspace", "ssh");
         assertThat(names(model("vm", "--help").getSubcommands().get("vm"))).contains("list", "create", "workspace", "ssh");
