@@ -119,13 +119,17 @@ install_app daemon banger-daemon
 DAEMON_CP_REL=$CP_REL
 CLI_CP=$(cat build/lib/cli.classpath)
 
-# The CLI's JVM flags: the launcher and the archive's training run must use the same ones. The two
-# properties spare every command a scan of all the jars on the class path (each opens every jar
-# and reads its index, ~5-7 ms; ARCHITECTURE.md, CLI start-up): picocli's look-up of Groovy's
-# Closure class, and the NIO SelectorProvider's ServiceLoader look-up (the default on Linux,
-# named; the first AF_UNIX channel asks for it).
+# The CLI's JVM flags: the launcher and the archive's training run must use the same ones. The
+# properties spare every command work it does not need (ARCHITECTURE.md, CLI start-up): a scan of
+# all the jars on the class path (each opens every jar and reads its index, ~5-7 ms) for picocli's
+# look-up of Groovy's Closure class and for the NIO SelectorProvider's ServiceLoader look-up (the
+# default on Linux, named; the first AF_UNIX channel asks for it); and the initialisation of
+# java.time and java.sql for picocli's converters of their types, which no option uses
+# (RootCommandModelTest checks that).
 CLI_FLAGS='-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Dpicocli.disable.closures=true'
 CLI_FLAGS="$CLI_FLAGS -Djava.nio.channels.spi.SelectorProvider=sun.nio.ch.EPollSelectorProvider"
+# (regular expressions; ".+", not ".*": the launcher passes these words unquoted, so no glob characters)
+CLI_FLAGS="$CLI_FLAGS -Dpicocli.converters.excludes=java.time..+,java.sql..+"
 CLI_MAIN=dev.banger.cli.Banger
 DAEMON_MAIN=dev.banger.daemon.Bangerd
 # bangerd's heap and GC. Serial: a daemon on hosts with few cores whose heap is small and mostly

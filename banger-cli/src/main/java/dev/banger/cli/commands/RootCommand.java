@@ -85,6 +85,9 @@ public final class RootCommand implements Runnable, DeclaredCommand {
             }
         }
         withHelpOptions(cl);
+        // picocli's own Path converter calls Paths.get by reflection, whose first use spins
+        // method-handle classes (~5 ms of `banger --socket S ping`).
+        cl.registerConverter(Path.class, Path::of);
         return cl;
     }
 
