@@ -119,8 +119,17 @@ install_app daemon banger-daemon
 DAEMON_CP_REL=$CP_REL
 CLI_CP=$(cat build/lib/cli.classpath)
 
-# The CLI's JVM flags: the launcher and the archive's training run must use the same ones.
-CLI_FLAGS='-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData'
+# The CLI's JVM flags: the launcher and the archive's training run must use the same ones. The
+# properties spare every command work it does not need (ARCHITECTURE.md, CLI start-up): a scan of
+# all the jars on the class path (each opens every jar and reads its index, ~5-7 ms) for picocli's
+# look-up of Groovy's Closure class and for the NIO SelectorProvider's ServiceLoader look-up (the
+# default on Linux, named; the first AF_UNIX channel asks for it); and the initialisation of
+# java.time and java.sql for picocli's converters of their types, which no option uses
+# (RootCommandModelTest checks that).
+CLI_FLAGS='-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Dpicocli.disable.closures=true'
+CLI_FLAGS="$CLI_FLAGS -Djava.nio.channels.spi.SelectorProvider=sun.nio.ch.EPollSelectorProvider"
+# (regular expressions; ".+", not ".*": the launcher passes these words unquoted, so no glob characters)
+CLI_FLAGS="$CLI_FLAGS -Dpicocli.converters.excludes=java.time..+,java.sql..+"
 CLI_MAIN=dev.banger.cli.Banger
 DAEMON_MAIN=dev.banger.daemon.Bangerd
 # bangerd's heap and GC. Serial: a daemon on hosts with few cores whose heap is small and mostly
@@ -144,6 +153,10 @@ case $archive in
         ARCHIVE_FILE=banger.aot
         ARCHIVE_USE="-XX:AOTCache=\$home/lib/$ARCHIVE_FILE"
         ARCHIVE_MAKE="-XX:AOTCacheOutput=$HOME_DIR/lib/$ARCHIVE_FILE"
+        # No method profiles in the cache: the training run calls each method more often than one
+        # command does, and replaying its profiles made the JIT compile eagerly for every command
+        # (`ping` +15 ms CPU, `vm list` +30 ms). Ignored by a JDK that has no such flag.
+        ARCHIVE_MAKE_FLAGS='-XX:+IgnoreUnrecognizedVMOptions -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining'
         # Silence the JVM when the cache cannot be used (stale jar, other JVM options): it then
         # just starts without it.
         ARCHIVE_QUIET='-Xlog:aot=off -Xlog:cds=off' ;;
@@ -151,6 +164,7 @@ case $archive in
         ARCHIVE_FILE=banger.jsa
         ARCHIVE_USE="-XX:SharedArchiveFile=\$home/lib/$ARCHIVE_FILE"
         ARCHIVE_MAKE="-XX:ArchiveClassesAtExit=$HOME_DIR/lib/$ARCHIVE_FILE"
+        ARCHIVE_MAKE_FLAGS=
         ARCHIVE_QUIET='-Xlog:cds=off -Xlog:cds+dynamic=off' ;;
     none) ARCHIVE_FILE= ;;
     *) die "BANGER_ARCHIVE must be aot, cds or none; got '$archive'" ;;
@@ -247,8 +261,8 @@ if [ -n "$ARCHIVE_FILE" ]; then
     # `ping` dearer (ARCHITECTURE.md, CLI start-up).
     s=$TEMP_DAEMON_SOCKET
     # The CLI has no read timeout of its own: bound the run.
-    # shellcheck disable=SC2086 # CLI_FLAGS is a list of options
-    if ! train_out=$(timeout 120 "$JAVA" $CLI_FLAGS "$ARCHIVE_MAKE" -Dbanger.home="$HOME_DIR" \
+    # shellcheck disable=SC2086 # CLI_FLAGS and ARCHIVE_MAKE_FLAGS are lists of options
+    if ! train_out=$(timeout 120 "$JAVA" $CLI_FLAGS $ARCHIVE_MAKE_FLAGS "$ARCHIVE_MAKE" -Dbanger.home="$HOME_DIR" \
             -Dbanger.tty.out=false -Dbanger.tty.err=false -cp "$CLI_CP" dev.banger.cli.AotTraining \
             --socket "$s" ping --- --socket "$s" version --- --socket "$s" vm list --- --socket "$s" ps \
             --- --socket "$s" image list 2>&1); then

@@ -4,15 +4,23 @@ import dev.banger.core.api.NoParams;
 import dev.banger.core.api.SystemApi;
 import dev.banger.core.model.PingResult;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "ping", description = "Check that bangerd answers.")
-public final class PingCommand implements Callable<Integer> {
+public final class PingCommand implements Callable<Integer>, DeclaredCommand {
+
+    static final String NAME = "ping";
 
     private final Invocation inv;
 
     PingCommand(RootCommand root) {
         this.inv = new Invocation(root);
+    }
+
+    @Override
+    public CommandSpec spec() {
+        CommandSpec spec = CommandSpec.wrapWithoutInspection(this).name(NAME);
+        spec.usageMessage().description("Check that bangerd answers.");
+        return spec;
     }
 
     @Override

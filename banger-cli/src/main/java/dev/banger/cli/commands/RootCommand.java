@@ -10,18 +10,16 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.UsageMessageSpec;
 import picocli.CommandLine.ScopeType;
 
 /**
  * The {@code banger} command itself: its root options (--socket, --json), what every subcommand
  * reads from them, the exit codes, and the picocli tree. Each subcommand is one class that sends
- * one request to bangerd and renders the answer.
+ * one request to bangerd and renders the answer. Declared in code, like the commands in
+ * {@link #DECLARED}, so that {@code banger ping} reads no annotation at all ({@link DeclaredCommand}).
  */
-@Command(name = "banger", versionProvider = RootCommand.Version.class,
-        description = "One-command development sandboxes on microVMs.",
-        exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:ok", "1:the operation failed", "2:usage error", "3:bangerd unreachable"})
-public final class RootCommand implements Runnable {
+public final class RootCommand implements Runnable, DeclaredCommand {
 
     public static final int EXIT_FAILED = 1;
     public static final int EXIT_USAGE = 2;
@@ -38,8 +36,9 @@ public final class RootCommand implements Runnable {
             KernelCommand.class, DaemonCommand.class, DoctorCommand.class, SystemCommand.class, UpdateCommand.class, CompletionCommand.class,
             InternalCommand.class, SshConfigCommand.class, SshProxyCommand.class, CompleteCommand.class);
 
-    // The root's options are declared in rootOptions(), not with @Option: every annotation type
-    // picocli reads costs a dynamic proxy class at start-up (~10 ms each, which no AOT cache keeps).
+    /** The top-level commands among {@link #COMMANDS} that are {@link DeclaredCommand}s, by name. */
+    private static final Map<String, Class<?>> DECLARED = Map.of(PingCommand.NAME, PingCommand.class, VersionCommand.NAME, VersionCommand.class);
+
     Path socket;
     boolean json;
 
@@ -75,18 +74,20 @@ public final class RootCommand implements Runnable {
     /** The tree for {@code args}: only the commands they name get a model (all top-level ones for none or an unknown word). */
     static CommandLine commandLine(RootCommand root, String[] args) {
         CommandFactory factory = new CommandFactory(root);
-        CommandLine cl = new CommandLine(root, factory);
-        rootOptions(root, cl.getCommandSpec());
+        CommandLine cl = new CommandLine(root.spec(), factory);
         int at = nextWord(args, 0);
         Class<?> named = at < 0 ? null : named(COMMANDS, args[at]);
         if (named != null) {
             cl.addSubcommand(model(named, args, at + 1, factory));
         } else { // no or unknown word: all, for help and suggestions
             for (Class<?> c : COMMANDS) {
-                cl.addSubcommand(c);
+                cl.addSubcommand(model(c, args, args.length, factory)); // no words left: the whole command
             }
         }
         withHelpOptions(cl);
+        // picocli's own Path converter calls Paths.get by reflection, whose first use spins
+        // method-handle classes (~5 ms of `banger --socket S ping`).
+        cl.registerConverter(Path.class, Path::of);
         return cl;
     }
 
@@ -98,6 +99,9 @@ public final class RootCommand implements Runnable {
      * for its help and picocli's suggestions.
      */
     private static CommandLine model(Class<?> command, String[] args, int from, CommandFactory factory) {
+        if (DeclaredCommand.class.isAssignableFrom(command)) {
+            return new CommandLine(((DeclaredCommand) create(factory, command)).spec(), factory);
+        }
         Command annotation = command.getAnnotation(Command.class);
         int at = nextWord(args, from);
         Class<?> named = at < 0 ? null : named(List.of(annotation.subcommands()), args[at]);
@@ -121,25 +125,35 @@ public final class RootCommand implements Runnable {
         }
     }
 
-    /** The command among {@code commands} that {@code word} names, or null. */
+    /** The command among {@code commands} that {@code word} names, or null; reads annotations only when no declared command is named. */
     private static Class<?> named(List<Class<?>> commands, String word) {
+        Class<?> declared = DECLARED.get(word);
+        if (declared != null && commands.contains(declared)) {
+            return declared;
+        }
         for (Class<?> c : commands) {
-            if (names(c).contains(word)) {
+            if (!DeclaredCommand.class.isAssignableFrom(c) && names(c).contains(word)) {
                 return c;
             }
         }
         return null;
     }
 
-    private static void rootOptions(RootCommand root, CommandLine.Model.CommandSpec spec) {
+    @Override
+    public CommandSpec spec() {
+        CommandSpec spec = CommandSpec.wrapWithoutInspection(this).name("banger").versionProvider(new Version());
+        spec.usageMessage().description("One-command development sandboxes on microVMs.")
+                .exitCodeListHeading("%nExit codes:%n")
+                .exitCodeList(UsageMessageSpec.keyValuesMap("0:ok", "1:the operation failed", "2:usage error", "3:bangerd unreachable"));
         spec.addOption(helpOption());
         spec.addOption(OptionSpec.builder("-V", "--version").versionHelp(true).description("Print version information and exit.").build());
         spec.addOption(OptionSpec.builder("--socket").paramLabel("PATH").type(Path.class).scopeType(ScopeType.INHERIT)
                 .description("The socket bangerd listens on (default: $BANGER_SOCKET, else /run/banger/bangerd.sock).")
-                .setter(new Setter<Path>(v -> root.socket = v)).build());
+                .setter(new Setter<Path>(v -> socket = v)).build());
         spec.addOption(OptionSpec.builder("--json").type(boolean.class).arity("0").scopeType(ScopeType.INHERIT)
                 .description("Print machine-readable JSON.")
-                .setter(new Setter<Boolean>(v -> root.json = v)).build());
+                .setter(new Setter<Boolean>(v -> json = v)).build());
+        return spec;
     }
 
     private static OptionSpec helpOption() {
@@ -189,7 +203,7 @@ public final class RootCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(new CommandLine(this), "missing command: try `banger --help`");
+        throw new UsageException("missing command: try `banger --help`");
     }
 
     /** The socket the user chose: flag, then $BANGER_SOCKET, then the system default. */

@@ -9,15 +9,23 @@ import dev.banger.core.rpc.Protocol;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "version", description = "Show the full version of banger and of the running bangerd.")
-public final class VersionCommand implements Callable<Integer> {
+public final class VersionCommand implements Callable<Integer>, DeclaredCommand {
+
+    static final String NAME = "version";
 
     private final Invocation inv;
 
     VersionCommand(RootCommand root) {
         this.inv = new Invocation(root);
+    }
+
+    @Override
+    public CommandSpec spec() {
+        CommandSpec spec = CommandSpec.wrapWithoutInspection(this).name(NAME);
+        spec.usageMessage().description("Show the full version of banger and of the running bangerd.");
+        return spec;
     }
 
     @Override

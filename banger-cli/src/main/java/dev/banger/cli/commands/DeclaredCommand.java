@@ -1,0 +1,18 @@
+package dev.banger.cli.commands;
+
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * A command whose picocli model is declared in code instead of by annotations. Reading a class's
+ * annotations makes the JVM spin a dynamic proxy class per annotation type (and, for
+ * {@code @Command}, for its meta-annotations), ~20 ms that no AOT cache in JDK 25 keeps; the root
+ * and the commands scripts call most ({@code ping}, {@code version}) avoid that. The spec is the
+ * command's one description: help, completion and man pages are made from it like from an
+ * annotated command's. {@link RootCommand} finds these commands by name without reading any
+ * annotation ({@code RootCommand.DECLARED}).
+ */
+interface DeclaredCommand {
+
+    /** The command's model, wrapping this instance (its name, description and options). */
+    CommandSpec spec();
+}
