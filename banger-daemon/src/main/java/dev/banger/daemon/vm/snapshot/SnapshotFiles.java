@@ -163,6 +163,11 @@ public final class SnapshotFiles {
         return m;
     }
 
+    /** The verified origin of a clone of snapshot {@code id} (see {@link #verify}). */
+    public CloneOrigin origin(String id, String name, String stateFormat) {
+        return new CloneOrigin(id, name, dirOf(id), verify(id, name, stateFormat));
+    }
+
     private static List<String> concat(String first, List<String> rest) {
         List<String> all = new ArrayList<>(List.of(first));
         all.addAll(rest);
