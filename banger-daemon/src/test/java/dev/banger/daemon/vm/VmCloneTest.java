@@ -154,13 +154,13 @@ class VmCloneTest {
 
         // No room for the clone's disks: the NoSpace error, nothing left.
         CommandRunner runner = new CommandRunner();
-        runner.run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", rig.layout.vmsDir().toString());
+        runner.run("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", rig.layout.vmsDir().toString());
         try {
             assertThatThrownBy(() -> clone("full", "base")).isInstanceOfSatisfying(NoSpaceException.class,
                     e -> assertThat(e.getMessage()).contains("clone full"));
             assertThat(vmDirs()).isEmpty();
         } finally {
-            runner.run("umount", rig.layout.vmsDir().toString());
+            runner.run("umount", "-l", rig.layout.vmsDir().toString());
         }
         assertThat(rig.vms.list()).isEmpty();
         assertThat(rig.taps()).hasSize(tapsBefore - 1);
