@@ -490,6 +490,14 @@ public final class VMService {
                 }
             }
             long pauseMillis = save.downtime().toMillis() + (System.nanoTime() - stoppedAt) / 1_000_000;
+            if (vm.fromSnapshot() != null && !disks.isEmpty()) {
+                // A clone's root disk is backed by its snapshot's: the copy is rebased onto the image (the guest
+                // runs on meanwhile), so this snapshot does not depend on that one, which may go once no VM runs on it.
+                ctx.progress("rebase root disk");
+                ImageInfo image = store.images().find(vm.imageId())
+                        .orElseThrow(() -> BangerException.notFound("VM " + vm.name() + "'s image is gone"));
+                snapshots.rebaseOnto(staging.resolve(disks.getFirst()), Path.of(image.rootfsPath()));
+            }
             var now = clock.instant();
             snapshots.writeManifest(staging, new SnapshotFiles.Manifest(SnapshotFiles.FORMAT, dev.banger.core.BuildInfo.current().version(),
                     d.name(), d.stateFormat(), vm.id(), vm.imageId(), vm.vcpu(), vm.memoryMib(), vm.diskBytes(), disks, now));
