@@ -44,6 +44,9 @@ public final class VmShowCommand implements Callable<Integer> {
         t.println("id         " + v.id());
         t.println("state      " + v.state());
         t.println("image      " + v.imageName());
+        if (v.fromSnapshot() != null) {
+            t.println("clone of   snapshot " + v.fromSnapshot());
+        }
         t.println("address    " + v.guestIp());
         t.println("spec       " + v.vcpu() + " vcpu | " + v.memoryMib() + " MiB | " + Sizes.format(v.diskBytes()) + " disk");
         t.println("nat        " + (v.nat() ? "on" : "off"));

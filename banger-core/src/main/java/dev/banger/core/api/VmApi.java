@@ -22,7 +22,13 @@ public final class VmApi {
 
     /** {@code ports}: host ports to publish, {@code [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|udp]} each. */
     public record CreateParams(String name, String image, String kernel, Integer vcpu, String memory, String diskSize,
-                               Boolean noStart, Boolean nat, Boolean isolate, List<String> ports) {
+                               Boolean noStart, Boolean nat, Boolean isolate, List<String> ports, String fromSnapshot) {
+        /** A VM that boots its image (no snapshot to start from). */
+        public CreateParams(String name, String image, String kernel, Integer vcpu, String memory, String diskSize,
+                            Boolean noStart, Boolean nat, Boolean isolate, List<String> ports) {
+            this(name, image, kernel, vcpu, memory, diskSize, noStart, nat, isolate, ports, null);
+        }
+
         /** A VM that publishes no port. */
         public CreateParams(String name, String image, String kernel, Integer vcpu, String memory, String diskSize,
                             Boolean noStart, Boolean nat, Boolean isolate) {
@@ -93,7 +99,8 @@ public final class VmApi {
             .field("started_at", INSTANT, VmInfo.Runtime::startedAt);
 
     public static final Shape<VmInfo> VM = Shape.named("vm", VmInfo.class, v -> new VmInfo(v.next(), v.next(), v.next(), v.next(),
-                    v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next()))
+                    v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(),
+                    v.next()))
             .field("id", STRING, VmInfo::id)
             .field("name", STRING, VmInfo::name)
             .field("state", STRING, VmInfo::state)
@@ -109,10 +116,11 @@ public final class VmApi {
             .field("last_error", STRING, VmInfo::lastError)
             .field("created_at", INSTANT, VmInfo::createdAt)
             .field("updated_at", INSTANT, VmInfo::updatedAt)
-            .field("runtime", RUNTIME, VmInfo::runtime);
+            .field("runtime", RUNTIME, VmInfo::runtime)
+            .optional("from_snapshot", STRING, VmInfo::fromSnapshot);
 
     static final Shape<CreateParams> CREATE_PARAMS = Shape.of(CreateParams.class, v -> new CreateParams(v.next(), v.next(),
-                    v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next()))
+                    v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next()))
             .optional("name", STRING, CreateParams::name)
             .optional("image", STRING, CreateParams::image)
             .optional("kernel", STRING, CreateParams::kernel)
@@ -122,7 +130,8 @@ public final class VmApi {
             .optional("no_start", BOOLEAN, CreateParams::noStart)
             .optional("nat", BOOLEAN, CreateParams::nat)
             .optional("isolate", BOOLEAN, CreateParams::isolate)
-            .optional("ports", listOf(STRING), CreateParams::ports);
+            .optional("ports", listOf(STRING), CreateParams::ports)
+            .optional("from_snapshot", STRING, CreateParams::fromSnapshot);
 
     static final Shape<DeleteParams> DELETE_PARAMS = Shape.of(DeleteParams.class, v -> new DeleteParams(v.next(), v.next()))
             .field("name", STRING, DeleteParams::name)

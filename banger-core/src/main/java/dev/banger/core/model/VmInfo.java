@@ -6,10 +6,20 @@ import java.time.Instant;
  * A VM as {@code vm list} and {@code vm show} report it: the row the store keeps, plus what the
  * daemon knows about its running process ({@code runtime}, null when it is not running).
  * {@code isolate}: the guest neither reaches nor is reached by other guests (default).
+ * {@code fromSnapshot}: the snapshot a clone was made from ({@code vm create --from-snapshot}), else null;
+ * the clone's disks are copy-on-write over that snapshot's, which therefore outlives its own VM.
  */
 public record VmInfo(String id, String name, String state, String imageId, String imageName, int vcpu, int memoryMib,
                      long diskBytes, String guestIp, String mac, boolean nat, boolean isolate, String lastError, Instant createdAt,
-                     Instant updatedAt, Runtime runtime) {
+                     Instant updatedAt, Runtime runtime, String fromSnapshot) {
+
+    /** A VM that is no clone. */
+    public VmInfo(String id, String name, String state, String imageId, String imageName, int vcpu, int memoryMib,
+                  long diskBytes, String guestIp, String mac, boolean nat, boolean isolate, String lastError, Instant createdAt,
+                  Instant updatedAt, Runtime runtime) {
+        this(id, name, state, imageId, imageName, vcpu, memoryMib, diskBytes, guestIp, mac, nat, isolate, lastError, createdAt,
+                updatedAt, runtime, null);
+    }
 
     public static final String CREATED = "created";
     public static final String RUNNING = "running";
@@ -25,12 +35,12 @@ public record VmInfo(String id, String name, String state, String imageId, Strin
 
     public VmInfo withRuntime(Runtime r) {
         return new VmInfo(id, name, state, imageId, imageName, vcpu, memoryMib, diskBytes, guestIp, mac, nat, isolate, lastError,
-                createdAt, updatedAt, r);
+                createdAt, updatedAt, r, fromSnapshot);
     }
 
     public VmInfo withState(String s) {
         return new VmInfo(id, name, s, imageId, imageName, vcpu, memoryMib, diskBytes, guestIp, mac, nat, isolate, lastError,
-                createdAt, updatedAt, runtime);
+                createdAt, updatedAt, runtime, fromSnapshot);
     }
 
     public boolean running() {

@@ -24,15 +24,30 @@ public final class VmRows {
     /** Inserts inside the caller's transaction, so the reservation's name and address checks share it. */
     public static void insert(Connection c, VmInfo v) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("INSERT INTO vms (id, name, image_id, state, vcpu, memory_mib, "
-                + "disk_bytes, guest_ip, mac, nat, isolate, last_error, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+                + "disk_bytes, guest_ip, mac, nat, isolate, last_error, created_at, updated_at, from_snapshot) "
+                + "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
             Rows.bind(s, v.id(), v.name(), v.imageId(), v.state(), v.vcpu(), v.memoryMib(), v.diskBytes(), v.guestIp(),
-                    v.mac(), v.nat(), v.isolate(), v.lastError(), v.createdAt(), v.updatedAt());
+                    v.mac(), v.nat(), v.isolate(), v.lastError(), v.createdAt(), v.updatedAt(), v.fromSnapshot());
             s.executeUpdate();
         }
     }
 
     public static Optional<VmInfo> byName(Connection c, String name) throws SQLException {
         return one(c, SELECT + "WHERE v.name = ?", name);
+    }
+
+    /** The names of the VMs cloned from snapshot {@code snapshotId}. */
+    public static List<String> clonesOf(Connection c, String snapshotId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT name FROM vms WHERE from_snapshot = ? ORDER BY name")) {
+            s.setString(1, snapshotId);
+            List<String> names = new ArrayList<>();
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    names.add(r.getString(1));
+                }
+            }
+            return names;
+        }
     }
 
     /** Every guest address in use, whatever the VM's state: an address stays with its VM until delete. */
@@ -131,7 +146,7 @@ public final class VmRows {
                             r.getString("image_name"), r.getInt("vcpu"), r.getInt("memory_mib"), r.getLong("disk_bytes"),
                             r.getString("guest_ip"), r.getString("mac"), r.getInt("nat") == 1, r.getInt("isolate") == 1,
                             r.getString("last_error"),
-                            Rows.instant(r, "created_at"), Rows.instant(r, "updated_at"), null));
+                            Rows.instant(r, "created_at"), Rows.instant(r, "updated_at"), null, r.getString("from_snapshot")));
                 }
             }
             return out;

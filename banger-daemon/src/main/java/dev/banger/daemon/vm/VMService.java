@@ -36,12 +36,16 @@ import dev.banger.daemon.network.forward.PortForward;
 import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.ops.Uncancellable;
 import dev.banger.daemon.store.Ids;
+import dev.banger.daemon.store.SnapshotRows;
 import dev.banger.daemon.store.Store;
 import dev.banger.daemon.store.VmRows;
 import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.boot.BootStep;
+import dev.banger.daemon.vm.boot.CloneDisksStep;
 import dev.banger.daemon.vm.boot.ConsoleTail;
 import dev.banger.daemon.vm.boot.HandlesFile;
+import dev.banger.daemon.vm.boot.IdentityLinkStep;
+import dev.banger.daemon.vm.boot.IdentityStep;
 import dev.banger.daemon.vm.boot.LaunchStep;
 import dev.banger.daemon.vm.boot.NetworkStep;
 import dev.banger.daemon.vm.boot.ReadinessStep;
@@ -61,6 +65,8 @@ import dev.banger.daemon.vm.hypervisor.HypervisorDriver;
 import dev.banger.daemon.vm.hypervisor.Hypervisors;
 import dev.banger.daemon.vm.hypervisor.StateSave;
 import dev.banger.daemon.vm.ports.GuestPorts;
+import dev.banger.daemon.vm.identity.IdentityLink;
+import dev.banger.daemon.vm.snapshot.CloneOrigin;
 import dev.banger.daemon.vm.snapshot.SnapshotFiles;
 import dev.banger.daemon.vm.ssh.GuestSsh;
 import dev.banger.daemon.vm.ssh.SshKeys;
@@ -101,6 +107,8 @@ public final class VMService {
             java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(java.time.ZoneOffset.UTC);
     static final Duration STOP_DIAL_TIMEOUT = Duration.ofSeconds(2);
     static final Duration STOP_GRACE = Duration.ofSeconds(15);
+    /** The agent polls its port every half second; applying includes making a host key (seconds under TCG). */
+    static final Duration IDENTITY_TIMEOUT = Duration.ofSeconds(60);
     /** sync first, so /root is on disk before the power goes; poweroff -f where no systemd would act on it. */
     static final String POWEROFF = "sync; (systemctl --no-block poweroff || poweroff -f || busybox poweroff -f) >/dev/null 2>&1 &";
     /** For a hypervisor that exits on a guest reboot but not on its poweroff (Firecracker with reboot=k). */
@@ -207,11 +215,17 @@ public final class VMService {
 
     // ---- create: resolve (no lock), reserve (createVMMu), start (per-VM lock) ----
 
+    /**
+     * A new VM: booted from its image, or ({@code fromSnapshot}) a clone that goes on from a snapshot's
+     * memory on copy-on-write disks over the snapshot's, given its own identity before it is ready.
+     * A clone's size and image are the snapshot's.
+     */
     public VmInfo create(CreateParams p, OperationContext ctx) {
         String name = p.name() == null ? generatedName() : VmRequests.name(p.name());
-        int vcpu = VmRequests.vcpu(p.vcpu(), config.vm().vcpu());
-        int memory = VmRequests.memoryMib(p.memory(), config.vm().memoryMib());
-        long disk = VmRequests.diskBytes(p.diskSize(), config.vm().diskBytes());
+        CloneOrigin clone = p.fromSnapshot() == null ? null : cloneOrigin(p);
+        int vcpu = clone != null ? clone.manifest().vcpu() : VmRequests.vcpu(p.vcpu(), config.vm().vcpu());
+        int memory = clone != null ? clone.manifest().memoryMib() : VmRequests.memoryMib(p.memory(), config.vm().memoryMib());
+        long disk = clone != null ? clone.manifest().diskBytes() : VmRequests.diskBytes(p.diskSize(), config.vm().diskBytes());
         boolean nat = Boolean.TRUE.equals(p.nat());
         network.guard().requireTool(); // no guard, no start: refused before anything is reserved
         if (nat) {
@@ -222,8 +236,11 @@ public final class VMService {
         }
         List<PortForward> published = forwards.check(p.ports()); // a taken host port: refused before anything is reserved
         ctx.progress("resolve image");
-        BootableImage image = imageResolver.resolve(p.image() != null ? p.image() : config.vm().defaultImage(), p.kernel(), ctx);
-        VmInfo vm = reserveVM(name, image.image(), vcpu, memory, disk, nat, !Boolean.FALSE.equals(p.isolate()));
+        BootableImage image = clone != null ? images.bootable(store.images().find(clone.manifest().imageId())
+                .orElseThrow(() -> BangerException.notFound("snapshot " + clone.snapshotName() + "'s image is gone")))
+                : imageResolver.resolve(p.image() != null ? p.image() : config.vm().defaultImage(), p.kernel(), ctx);
+        VmInfo vm = reserveVM(name, image.image(), vcpu, memory, disk, nat, !Boolean.FALSE.equals(p.isolate()),
+                clone == null ? null : clone.snapshotId());
         try {
             forwards.keep(vm, published);
         } catch (RuntimeException e) { // another create published the port in between
@@ -234,14 +251,15 @@ public final class VMService {
             return vm;
         }
         try {
-            return locks.with(vm.id(), () -> startVMLocked(vm, image, ctx));
+            return locks.with(vm.id(), () -> clone == null ? startVMLocked(vm, image, ctx) : startVMLocked(vm, image, ctx, clone));
         } catch (RuntimeException e) {
             // A create its client cancelled, or whose disks found no room, leaves nothing once its
             // start was undone: the user never got this VM, and the same create must work again.
+            // So does a clone that did not start: without its first start it is no clone of anything.
             // Other failures keep the row in `error`, with the reason and the console for diagnosis.
             // An undo that did not finish (handles in `failed`) keeps both for the next reconcile.
             boolean undone = HandlesFile.read(vmDir(vm.id())).isEmpty();
-            if ((ctx.isCancelled() || e instanceof NoSpaceException) && undone) {
+            if ((ctx.isCancelled() || e instanceof NoSpaceException || clone != null) && undone) {
                 Uncancellable.run("removal of VM " + vm.name() + "'s files", () -> FileTrees.deleteQuietly(vmDir(vm.id())));
                 store.vms().delete(vm.id());
             }
@@ -249,14 +267,34 @@ public final class VMService {
         }
     }
 
-    /** Phase 2: milliseconds under createVMMu — name re-check, next free address, the {@code created} row. */
-    VmInfo reserveVM(String name, ImageInfo image, int vcpu, int memoryMib, long diskBytes, boolean nat, boolean isolate) {
+    /** The snapshot a create clones, checked before anything is reserved: it exists, is complete and loads here. */
+    private CloneOrigin cloneOrigin(CreateParams p) {
+        VmRequests.cloneOptions(p);
+        SnapshotInfo snap = findSnapshot(p.fromSnapshot());
+        HypervisorDriver d = driver.get();
+        if (!d.supportsIdentityChannel()) {
+            throw BangerException.badRequest("snapshot " + snap.name() + " cannot start a clone under " + d.name()
+                    + ": it has no channel to give a restored guest its own identity (address, host key); "
+                    + "use `banger vm restore " + snap.vmName() + " " + snap.name() + "` to roll its own VM back");
+        }
+        return snapshots.origin(snap.id(), snap.name(), d.stateFormat());
+    }
+
+    /**
+     * Phase 2: milliseconds under createVMMu — name re-check, next free address, the {@code created}
+     * row; a clone's snapshot must still be there (its delete checks for clones in one transaction too).
+     */
+    VmInfo reserveVM(String name, ImageInfo image, int vcpu, int memoryMib, long diskBytes, boolean nat, boolean isolate,
+                     String fromSnapshot) {
         long t0 = System.nanoTime();
         createVMMu.lock();
         try {
             VmInfo vm = store.write(c -> {
                 if (VmRows.byName(c, name).isPresent()) {
                     throw new BangerException(ErrorCode.ALREADY_EXISTS, "a VM named " + name + " already exists");
+                }
+                if (fromSnapshot != null && !SnapshotRows.exists(c, fromSnapshot)) {
+                    throw BangerException.notFound("snapshot " + fromSnapshot + " was deleted meanwhile");
                 }
                 Set<Inet4Address> taken = new HashSet<>();
                 for (String ip : VmRows.guestIps(c)) {
@@ -266,7 +304,7 @@ public final class VMService {
                 var now = clock.instant();
                 VmInfo row = new VmInfo(Ids.newId(), name, VmInfo.CREATED, image.id(), image.name(), vcpu, memoryMib, diskBytes,
                         ip.getHostAddress(), HostNetwork.macFor(ip), nat, isolate, null, now, now,
-                        null);
+                        null, fromSnapshot);
                 VmRows.insert(c, row);
                 return row;
             });
@@ -286,13 +324,24 @@ public final class VMService {
 
     /** As above, with the image a create resolved. */
     private VmInfo startVMLocked(VmInfo vm, BootableImage image, OperationContext ctx) {
-        return startVMLocked(vm, image, ctx, null);
+        return startVMLocked(vm, image, ctx, (Path) null);
+    }
+
+    /** A clone's first start, going on from the snapshot {@code clone}. */
+    private VmInfo startVMLocked(VmInfo vm, BootableImage image, OperationContext ctx, CloneOrigin clone) {
+        Path dir = FileModes.privateDir(vmDir(vm.id())); // its disks are the guest's: no one else reads them
+        return startVMLocked(new BootContext(vm, image.image(), image.kernel(), dir, ctx, clock.instant(), clone));
     }
 
     /** {@code restoreFrom}: a saved state the guest goes on from instead of booting, or null. */
     private VmInfo startVMLocked(VmInfo vm, BootableImage image, OperationContext ctx, Path restoreFrom) {
         Path dir = FileModes.privateDir(vmDir(vm.id())); // its disks are the guest's: no one else reads them
-        BootContext boot = new BootContext(vm, image.image(), image.kernel(), dir, ctx, clock.instant(), restoreFrom);
+        return startVMLocked(new BootContext(vm, image.image(), image.kernel(), dir, ctx, clock.instant(), restoreFrom));
+    }
+
+    private VmInfo startVMLocked(BootContext boot) {
+        VmInfo vm = boot.vm();
+        Path dir = boot.vmDir();
         try {
             StepRunner.run(bootPlan.steps(boot, standardSteps(boot)), boot);
         } catch (RuntimeException e) {
@@ -307,14 +356,25 @@ public final class VMService {
         return show(vm.id());
     }
 
-    /** Root disk and tap, the capabilities' host side (work disk, ...), the hypervisor, SSH, then their after-start side. */
+    /**
+     * Root disk and tap, the capabilities' host side (work disk, ...), the hypervisor, SSH, then their
+     * after-start side. A clone's first start makes its disks over the snapshot's instead, and gets
+     * its identity right after the launch.
+     */
     private List<BootStep> standardSteps(BootContext boot) {
         HypervisorDriver d = driver.get();
         List<BootStep> steps = new ArrayList<>();
-        steps.add(new RootDiskStep(rootDisks, d.readsQcow2()));
+        steps.add(boot.clone() != null ? new CloneDisksStep(rootDisks, snapshots) : new RootDiskStep(rootDisks, d.readsQcow2()));
         steps.add(new NetworkStep(network, d));
         steps.addAll(capabilities.prepareHostSteps(boot.vm()));
+        IdentityLinkStep link = new IdentityLinkStep(d, IDENTITY_TIMEOUT);
+        if (boot.clone() != null) {
+            steps.add(link);
+        }
         steps.add(new LaunchStep(d, network));
+        if (boot.clone() != null) {
+            steps.add(new IdentityStep(link, network, ssh.get(), clock, IDENTITY_TIMEOUT));
+        }
         steps.add(new ReadinessStep(ssh.get(), d, config.vm().bootTimeout()));
         steps.addAll(capabilities.afterStartSteps(boot.vm()));
         return steps;
@@ -427,7 +487,8 @@ public final class VMService {
             StateSave save;
             long stoppedAt;
             List<String> disks = new ArrayList<>();
-            try {
+            // The guest's identity agent is saved waiting on a connected port: its clones then read their identity at once.
+            try (IdentityLink held = d.identitySocket(vmDir(vm.id())).map(IdentityLink::heldForSave).orElse(null)) {
                 save = d.saveState(h.machine(), SnapshotFiles.stateFile(staging));
                 stoppedAt = System.nanoTime();
                 ctx.progress("copy disks");
@@ -447,12 +508,20 @@ public final class VMService {
                 }
             }
             long pauseMillis = save.downtime().toMillis() + (System.nanoTime() - stoppedAt) / 1_000_000;
+            if (vm.fromSnapshot() != null && !disks.isEmpty()) {
+                // A clone's root disk is backed by its snapshot's: the copy is rebased onto the image (the guest
+                // runs on meanwhile), so this snapshot does not depend on that one, which may go once no VM runs on it.
+                ctx.progress("rebase root disk");
+                ImageInfo image = store.images().find(vm.imageId())
+                        .orElseThrow(() -> BangerException.notFound("VM " + vm.name() + "'s image is gone"));
+                snapshots.rebaseOnto(staging.resolve(disks.getFirst()), Path.of(image.rootfsPath()));
+            }
             var now = clock.instant();
             snapshots.writeManifest(staging, new SnapshotFiles.Manifest(SnapshotFiles.FORMAT, dev.banger.core.BuildInfo.current().version(),
                     d.name(), d.stateFormat(), vm.id(), vm.imageId(), vm.vcpu(), vm.memoryMib(), vm.diskBytes(), disks, now));
             Path dir = snapshots.publish(staging, id);
             SnapshotInfo info = new SnapshotInfo(id, name, vm.id(), vm.name(), vm.imageId(), vm.vcpu(), vm.memoryMib(), vm.diskBytes(),
-                    d.name(), d.stateFormat(), save.bytes(), snapshots.sizeOnDisk(dir), pauseMillis, now);
+                    d.name(), d.stateFormat(), save.bytes(), snapshots.sizeOnDisk(dir), pauseMillis, now, false);
             try {
                 store.snapshots().insert(info);
             } catch (RuntimeException e) {
@@ -477,10 +546,16 @@ public final class VMService {
         return store.snapshots().list(vmRef == null ? null : find(vmRef).id());
     }
 
+    /** Deletes a snapshot no VM was cloned from (a clone's disks are backed by its files). */
     public SnapshotInfo deleteSnapshot(String ref) {
         SnapshotInfo snap = findSnapshot(ref);
         return locks.with(snap.vmId(), () -> {
-            store.snapshots().delete(snap.id());
+            List<String> clones = store.snapshots().deleteUnlessCloned(snap.id());
+            if (!clones.isEmpty()) {
+                throw BangerException.badRequest("snapshot " + snap.name() + " is in use: VM" + (clones.size() > 1 ? "s " : " ")
+                        + String.join(", ", clones) + " run on disks backed by its files; delete " + (clones.size() > 1 ? "them" : "it")
+                        + " first");
+            }
             snapshots.delete(snap.id());
             return snap;
         });
@@ -501,6 +576,10 @@ public final class VMService {
         SnapshotInfo snap = findSnapshot(p.snapshot());
         return locks.with(vm.id(), () -> {
             VmInfo now = find(vm.id());
+            if (snap.vmDeleted()) {
+                throw BangerException.badRequest("snapshot " + snap.name() + " is of VM " + snap.vmName() + ", which was deleted:"
+                        + " there is nothing to roll back; make a new VM from it (banger vm create --from-snapshot " + snap.name() + ")");
+            }
             if (!snap.vmId().equals(now.id())) {
                 throw BangerException.badRequest("snapshot " + snap.name() + " is of VM " + snap.vmName() + ", not " + now.name()
                         + ": vm restore rolls back the VM a snapshot was taken of");
@@ -569,11 +648,7 @@ public final class VMService {
             ctx.progress("remove disks");
             Uncancellable.run("removal of VM " + now.name() + "'s files", () -> FileTrees.deleteQuietly(vmDir(now.id())));
             ssh.get().forget(List.of(now.guestIp(), now.name() + ".vm"));
-            for (SnapshotInfo snap : store.snapshots().list(now.id())) { // a snapshot lives no longer than its VM
-                store.snapshots().delete(snap.id());
-                snapshots.delete(snap.id());
-            }
-            store.vms().delete(now.id());
+            store.vms().delete(now.id()); // its snapshots stay: clones may be made of them (vm snapshot delete removes them)
             return now.withRuntime(null);
         });
         locks.forget(vm.id());
@@ -759,6 +834,11 @@ public final class VMService {
                 if (VmInfo.CREATED.equals(vm.state())) {
                     // Its first start: everything in the dir (disks, console log, QEMU's pid file and socket) is that start's.
                     FileTrees.deleteQuietly(dir);
+                    if (vm.fromSnapshot() != null) { // a clone that never started is no VM (as when its create fails)
+                        store.vms().delete(vm.id());
+                        LOG.warn("VM {}: its clone from a snapshot was cut short by the previous daemon's exit; removed", vm.name());
+                        return;
+                    }
                 } else {
                     h.get().made().forEach(f -> FileTrees.deleteQuietly(Path.of(f)));
                     removeIfEmpty(dir);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.banger.core.api.SnapshotApi.SnapshotParams;
+import dev.banger.core.api.VmApi.CreateParams;
 import dev.banger.core.model.SnapshotInfo;
 import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
@@ -62,11 +63,18 @@ class VmFirecrackerSnapshotTest {
                 List<Path> all = list.toList();
                 assertThat(all).extracting(p -> p.getFileName().toString())
                         .contains("memory.state", "devices.state", "snapshot.json", "work.ext4");
-                for (Path f : all.stream().filter(f -> !f.getFileName().toString().equals("snapshot.json")).toList()) {
+                for (Path f : all) {
                     assertThat(Files.getAttribute(f, "unix:uid", LinkOption.NOFOLLOW_LINKS)).as(f + "'s owner").isEqualTo(0);
                     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(f))).as(f.toString()).isEqualTo("rw-------");
                 }
             }
+
+            int vmsBefore = rig.store.vms().list().size();
+            assertThatThrownBy(() -> rig.vms.create(new CreateParams("fcclone", null, null, null, null, null, null, null, null, null, "s1"),
+                    rig.ctx("vm.create")))
+                    .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
+                    .hasMessageContaining("cannot start a clone under firecracker").hasMessageContaining("banger vm restore fcs s1");
+            assertThat(rig.store.vms().list()).as("a refused clone reserves nothing").hasSize(vmsBefore);
 
             fc.version("1.13.0"); // Firecracker upgraded on the host: its data format may differ
             assertThatThrownBy(() -> rig.vms.restore(new SnapshotParams("fcs", "s1"), rig.ctx("vm.restore")))
