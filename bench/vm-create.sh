@@ -130,7 +130,9 @@ baseline_argv() {
         -append "console=ttyS0 reboot=k panic=-1 init=/usr/local/sbin/banger-init banger.ip=$6/24 banger.gw=172.16.0.1 banger.hostname=$7 banger.dns=172.16.0.1 tsc_early_khz=$TSC_KHZ"
         -drive "id=root,file=$2,format=qcow2,if=none,auto-read-only=off" -device virtio-blk-device,drive=root
         -drive "id=work,file=$3,format=raw,if=none,auto-read-only=off" -device virtio-blk-device,drive=work
-        -netdev "tap,id=n0,ifname=$4,script=no,downscript=no" -device "virtio-net-device,netdev=n0,mac=$5")
+        -netdev "tap,id=n0,ifname=$4,script=no,downscript=no" -device "virtio-net-device,netdev=n0,mac=$5"
+        -device virtio-serial-device,max_ports=2 -chardev "socket,id=identity,server=on,wait=off,path=$run/identity.sock"
+        -device virtserialport,chardev=identity,name=banger.identity)
 }
 
 # check_equivalent NAME: our command line for VM NAME's values equals the one bangerd logged for it,
