@@ -53,6 +53,7 @@ public final class VmShowCommand implements Callable<Integer> {
         }
         VmInfo.Runtime r = v.runtime();
         if (r != null) {
+            t.println("start      " + (v.templateId() != null ? "started from template " + v.templateId() : "booted"));
             t.println("hypervisor " + r.hypervisor() + " (" + r.accel() + "), pid " + r.pid());
             t.println("tap        " + r.tap());
             t.println("console    " + r.consoleLog());

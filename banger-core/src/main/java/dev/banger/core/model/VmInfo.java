@@ -6,10 +6,19 @@ import java.time.Instant;
  * A VM as {@code vm list} and {@code vm show} report it: the row the store keeps, plus what the
  * daemon knows about its running process ({@code runtime}, null when it is not running).
  * {@code isolate}: the guest neither reaches nor is reached by other guests (default).
+ * {@code templateId}: the template snapshot its current run was restored from (warm start); null: it booted.
  */
 public record VmInfo(String id, String name, String state, String imageId, String imageName, int vcpu, int memoryMib,
                      long diskBytes, String guestIp, String mac, boolean nat, boolean isolate, String lastError, Instant createdAt,
-                     Instant updatedAt, Runtime runtime) {
+                     Instant updatedAt, Runtime runtime, String templateId) {
+
+    /** A VM that booted (no template). */
+    public VmInfo(String id, String name, String state, String imageId, String imageName, int vcpu, int memoryMib,
+                  long diskBytes, String guestIp, String mac, boolean nat, boolean isolate, String lastError, Instant createdAt,
+                  Instant updatedAt, Runtime runtime) {
+        this(id, name, state, imageId, imageName, vcpu, memoryMib, diskBytes, guestIp, mac, nat, isolate, lastError, createdAt,
+                updatedAt, runtime, null);
+    }
 
     public static final String CREATED = "created";
     public static final String RUNNING = "running";
@@ -25,12 +34,12 @@ public record VmInfo(String id, String name, String state, String imageId, Strin
 
     public VmInfo withRuntime(Runtime r) {
         return new VmInfo(id, name, state, imageId, imageName, vcpu, memoryMib, diskBytes, guestIp, mac, nat, isolate, lastError,
-                createdAt, updatedAt, r);
+                createdAt, updatedAt, r, templateId);
     }
 
     public VmInfo withState(String s) {
         return new VmInfo(id, name, s, imageId, imageName, vcpu, memoryMib, diskBytes, guestIp, mac, nat, isolate, lastError,
-                createdAt, updatedAt, runtime);
+                createdAt, updatedAt, runtime, templateId);
     }
 
     public boolean running() {

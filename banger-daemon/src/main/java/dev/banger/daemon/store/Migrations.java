@@ -106,7 +106,14 @@ final class Migrations {
                       pause_millis  INTEGER NOT NULL,
                       created_at    TEXT NOT NULL
                     )""",
-                    "CREATE INDEX snapshots_vm ON snapshots(vm_id)")));
+                    "CREATE INDEX snapshots_vm ON snapshots(vm_id)")),
+            // Warm start: a template is a snapshot with a key (one per key), taken of a hidden VM that
+            // no listing shows; template_id names the template a VM's current run was restored from.
+            new Migration(7, "warm-start templates", List.of(
+                    "ALTER TABLE vms ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0 CHECK (hidden IN (0, 1))",
+                    "ALTER TABLE vms ADD COLUMN template_id TEXT",
+                    "ALTER TABLE snapshots ADD COLUMN template_key TEXT",
+                    "CREATE UNIQUE INDEX snapshots_template_key ON snapshots(template_key)")));
 
     private Migrations() {
     }

@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /** The {@code vms} table. Only what outlives a boot is here; a running VM's pid and tap live in handles.json. */
 public final class VmRows {
@@ -23,10 +24,19 @@ public final class VmRows {
 
     /** Inserts inside the caller's transaction, so the reservation's name and address checks share it. */
     public static void insert(Connection c, VmInfo v) throws SQLException {
+        insert(c, v, false);
+    }
+
+    /**
+     * As above; {@code hidden}: a warm-start template's VM, which no listing shows and no name or
+     * id prefix a user gives finds (its name and address still count as taken).
+     */
+    public static void insert(Connection c, VmInfo v, boolean hidden) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("INSERT INTO vms (id, name, image_id, state, vcpu, memory_mib, "
-                + "disk_bytes, guest_ip, mac, nat, isolate, last_error, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+                + "disk_bytes, guest_ip, mac, nat, isolate, last_error, created_at, updated_at, hidden, template_id) "
+                + "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
             Rows.bind(s, v.id(), v.name(), v.imageId(), v.state(), v.vcpu(), v.memoryMib(), v.diskBytes(), v.guestIp(),
-                    v.mac(), v.nat(), v.isolate(), v.lastError(), v.createdAt(), v.updatedAt());
+                    v.mac(), v.nat(), v.isolate(), v.lastError(), v.createdAt(), v.updatedAt(), hidden, v.templateId());
             s.executeUpdate();
         }
     }
@@ -56,16 +66,42 @@ public final class VmRows {
             return List.of();
         }
         return store.read(c -> {
-            Optional<VmInfo> v = byName(c, ref);
+            Optional<VmInfo> v = one(c, SELECT + "WHERE v.name = ? AND v.hidden = 0", ref);
             if (v.isPresent()) {
                 return List.of(v.get());
             }
-            return all(c, SELECT + "WHERE substr(v.id, 1, length(?1)) = ?1 ORDER BY v.id", ref);
+            return all(c, SELECT + "WHERE substr(v.id, 1, length(?1)) = ?1 AND v.hidden = 0 ORDER BY v.id", ref);
         });
     }
 
+    /** The VMs users see: all but warm-start templates' hidden VMs. */
     public List<VmInfo> list() {
+        return store.read(c -> all(c, SELECT + "WHERE v.hidden = 0 ORDER BY v.created_at, v.name"));
+    }
+
+    /** Every VM row, hidden ones included (reconcile tears down what any of them left). */
+    public List<VmInfo> listAll() {
         return store.read(c -> all(c, SELECT + "ORDER BY v.created_at, v.name"));
+    }
+
+    /** The ids of the hidden VMs (warm-start templates' VMs). */
+    public Set<String> hiddenIds() {
+        return Set.copyOf(store.read(c -> Rows.firstColumn(c, "SELECT id FROM vms WHERE hidden = 1")));
+    }
+
+    /** Any row by exact id, hidden ones included. */
+    public Optional<VmInfo> byId(String id) {
+        return store.read(c -> one(c, SELECT + "WHERE v.id = ?", id));
+    }
+
+    /** The template a VM's current run was restored from (null: it booted). */
+    public void setTemplate(String id, String templateId, Instant now) {
+        store.write(c -> {
+            try (PreparedStatement s = c.prepareStatement("UPDATE vms SET template_id = ?, updated_at = ? WHERE id = ?")) {
+                Rows.bind(s, templateId, now, id);
+                return s.executeUpdate();
+            }
+        });
     }
 
     public void setState(String id, String state, String lastError, Instant now) {
@@ -131,7 +167,7 @@ public final class VmRows {
                             r.getString("image_name"), r.getInt("vcpu"), r.getInt("memory_mib"), r.getLong("disk_bytes"),
                             r.getString("guest_ip"), r.getString("mac"), r.getInt("nat") == 1, r.getInt("isolate") == 1,
                             r.getString("last_error"),
-                            Rows.instant(r, "created_at"), Rows.instant(r, "updated_at"), null));
+                            Rows.instant(r, "created_at"), Rows.instant(r, "updated_at"), null, r.getString("template_id")));
                 }
             }
             return out;

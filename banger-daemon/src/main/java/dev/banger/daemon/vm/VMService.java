@@ -61,6 +61,9 @@ import dev.banger.daemon.vm.hypervisor.Hypervisors;
 import dev.banger.daemon.vm.hypervisor.StateSave;
 import dev.banger.daemon.vm.ports.GuestPorts;
 import dev.banger.daemon.vm.snapshot.SnapshotFiles;
+import dev.banger.daemon.vm.warm.TemplateBuilds;
+import dev.banger.daemon.vm.warm.TemplateKey;
+import dev.banger.daemon.image.rootfs.GuestInjector;
 import dev.banger.daemon.vm.ssh.GuestSsh;
 import dev.banger.daemon.vm.ssh.SshKeys;
 import dev.banger.daemon.workspace.Guest;
@@ -122,7 +125,8 @@ public final class VMService {
      * (a plan that holds a boot, a capability that records its hooks).
      */
     public record Parts(Supplier<HypervisorDriver> driver, Supplier<SshKeys> keys, RootDisks rootDisks, Capabilities capabilities,
-                        ImageResolver images, BootPlan bootPlan, Orphans orphans, VmForwards forwards, SnapshotFiles snapshots) {
+                        ImageResolver images, BootPlan bootPlan, Orphans orphans, VmForwards forwards, SnapshotFiles snapshots,
+                        TemplateBuilds templates) {
 
         /** The host's hypervisor and SSH key (each made at first use), its disks, its published ports, and every capability. */
         public static Parts forHost(Config config, Layout layout, Store store, CommandRunner runner, HostNetwork network,
@@ -137,19 +141,20 @@ public final class VMService {
                     new ForwardCapability(network.forwards(), forwards::of)));
             network.dns().ifPresent(dns -> all.add(new DnsCapability(dns)));
             return new Parts(driver, keys, new RootDisks(runner), new Capabilities(all), images::resolveOrPull, BootPlan.STANDARD,
-                    new Orphans(config.vm(), runner), forwards, new SnapshotFiles(layout.stateDir().resolve("snapshots"), runner));
+                    new Orphans(config.vm(), runner), forwards, new SnapshotFiles(layout.stateDir().resolve("snapshots"), runner),
+                    new TemplateBuilds(runner));
         }
 
         public Parts withCapabilities(Capabilities capabilities) {
-            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards, snapshots);
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards, snapshots, templates);
         }
 
         public Parts withImages(ImageResolver images) {
-            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards, snapshots);
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards, snapshots, templates);
         }
 
         public Parts withBootPlan(BootPlan bootPlan) {
-            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards, snapshots);
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards, snapshots, templates);
         }
     }
 
@@ -177,6 +182,7 @@ public final class VMService {
     private final BootPlan bootPlan;
     private final VmStatsSampler statsSampler;
     private final Orphans orphans;
+    private final TemplateBuilds templates;
 
     public VMService(Store store, Layout layout, Config config, HostNetwork network, ImageService images, WorkspaceService workspaces,
                      Clock clock, Parts parts) {
@@ -198,6 +204,7 @@ public final class VMService {
         this.orphans = parts.orphans();
         this.forwards = parts.forwards();
         this.snapshots = parts.snapshots();
+        this.templates = parts.templates();
     }
 
     // ---- create: resolve (no lock), reserve (createVMMu), start (per-VM lock) ----
@@ -218,7 +225,9 @@ public final class VMService {
         List<PortForward> published = forwards.check(p.ports()); // a taken host port: refused before anything is reserved
         ctx.progress("resolve image");
         BootableImage image = imageResolver.resolve(p.image() != null ? p.image() : config.vm().defaultImage(), p.kernel(), ctx);
-        VmInfo vm = reserveVM(name, image.image(), vcpu, memory, disk, nat, !Boolean.FALSE.equals(p.isolate()));
+        TemplateKey key = warmKey(p, image, vcpu, memory, disk);
+        Optional<SnapshotInfo> template = key == null ? Optional.empty() : usableTemplate(key);
+        VmInfo vm = reserveVM(name, image.image(), vcpu, memory, disk, nat, !Boolean.FALSE.equals(p.isolate()), false);
         try {
             forwards.keep(vm, published);
         } catch (RuntimeException e) { // another create published the port in between
@@ -229,7 +238,13 @@ public final class VMService {
             return vm;
         }
         try {
-            return locks.with(vm.id(), () -> startVMLocked(vm, image, ctx));
+            VmInfo started = locks.with(vm.id(), () -> template.isPresent()
+                    ? startWarmLocked(vm, image, template.get(), ctx)
+                    : startVMLocked(vm, image, ctx));
+            if (key != null && started.templateId() == null) { // no template yet, or it failed and was deleted
+                queueTemplate(image, vcpu, memory, disk, key);
+            }
+            return started;
         } catch (RuntimeException e) {
             // A create its client cancelled, or whose disks found no room, leaves nothing once its
             // start was undone: the user never got this VM, and the same create must work again.
@@ -245,7 +260,8 @@ public final class VMService {
     }
 
     /** Phase 2: milliseconds under createVMMu — name re-check, next free address, the {@code created} row. */
-    VmInfo reserveVM(String name, ImageInfo image, int vcpu, int memoryMib, long diskBytes, boolean nat, boolean isolate) {
+    VmInfo reserveVM(String name, ImageInfo image, int vcpu, int memoryMib, long diskBytes, boolean nat, boolean isolate,
+                     boolean hidden) {
         long t0 = System.nanoTime();
         createVMMu.lock();
         try {
@@ -262,7 +278,7 @@ public final class VMService {
                 VmInfo row = new VmInfo(Ids.newId(), name, VmInfo.CREATED, image.id(), image.name(), vcpu, memoryMib, diskBytes,
                         ip.getHostAddress(), HostNetwork.macFor(ip), nat, isolate, null, now, now,
                         null);
-                VmRows.insert(c, row);
+                VmRows.insert(c, row, hidden);
                 return row;
             });
             LOG.info("reserveVM {} ({}): {} us", vm.name(), vm.guestIp(), (System.nanoTime() - t0) / 1000);
@@ -281,15 +297,23 @@ public final class VMService {
 
     /** As above, with the image a create resolved. */
     private VmInfo startVMLocked(VmInfo vm, BootableImage image, OperationContext ctx) {
-        return startVMLocked(vm, image, ctx, null);
+        return startVMLocked(vm, image, ctx, null, false);
     }
 
-    /** {@code restoreFrom}: a saved state the guest goes on from instead of booting, or null. */
-    private VmInfo startVMLocked(VmInfo vm, BootableImage image, OperationContext ctx, Path restoreFrom) {
+    /**
+     * {@code restoreFrom}: a saved state the guest goes on from instead of booting, or null;
+     * {@code template}: a warm-start template's hidden VM, whose VMM runs at a lower CPU priority.
+     */
+    private VmInfo startVMLocked(VmInfo vm, BootableImage image, OperationContext ctx, Path restoreFrom, boolean template) {
         Path dir = FileModes.privateDir(vmDir(vm.id())); // its disks are the guest's: no one else reads them
         BootContext boot = new BootContext(vm, image.image(), image.kernel(), dir, ctx, clock.instant(), restoreFrom);
         try {
-            StepRunner.run(bootPlan.steps(boot, standardSteps(boot)), boot);
+            List<BootStep> steps = standardSteps(boot);
+            if (template) {
+                steps.add(steps.indexOf(steps.stream().filter(LaunchStep.class::isInstance).findFirst().orElseThrow()) + 1,
+                        templates.lowPriority());
+            }
+            StepRunner.run(bootPlan.steps(boot, steps), boot);
         } catch (RuntimeException e) {
             removeIfEmpty(dir);
             store.vms().setState(vm.id(), VmInfo.ERROR, e.getMessage(), clock.instant());
@@ -299,7 +323,10 @@ public final class VMService {
         HandlesFile.write(dir, h);
         running.put(vm.id(), h);
         store.vms().setState(vm.id(), VmInfo.RUNNING, null, clock.instant());
-        return show(vm.id());
+        if (vm.templateId() != null) {
+            store.vms().setTemplate(vm.id(), null, clock.instant()); // this run booted (or went back to a snapshot of its own)
+        }
+        return withRuntime(byId(vm.id()));
     }
 
     /** Root disk and tap, the capabilities' host side (work disk, ...), the hypervisor, SSH, then their after-start side. */
@@ -313,6 +340,173 @@ public final class VMService {
         steps.add(new ReadinessStep(ssh.get(), d, config.vm().bootTimeout()));
         steps.addAll(capabilities.afterStartSteps(boot.vm()));
         return steps;
+    }
+
+    // ---- warm start ----
+
+    /**
+     * The key of the template this create could start from, or null when it boots whatever
+     * templates exist: {@code warm_start = false}, {@code --cold}, {@code --no-start} (a later
+     * start boots), or a hypervisor that cannot save a state. Logged when a user's wish is not why.
+     */
+    private TemplateKey warmKey(CreateParams p, BootableImage image, int vcpu, int memoryMib, long diskBytes) {
+        if (!config.vm().warmStart() || Boolean.TRUE.equals(p.cold()) || Boolean.TRUE.equals(p.noStart())) {
+            return null;
+        }
+        HypervisorDriver d = driver.get();
+        if (!d.savesState()) {
+            LOG.info("warm start skipped: the {} driver cannot save a guest's state; booting", d.name());
+            return null;
+        }
+        return TemplateKey.of(image.image(), image.kernel(), GuestInjector.filesVersion(), vcpu, memoryMib, diskBytes, d.name(),
+                d.stateFormat(), SnapshotFiles.FORMAT);
+    }
+
+    /** The template of this key when its files are complete and this host loads its state; a broken one is deleted. */
+    private Optional<SnapshotInfo> usableTemplate(TemplateKey key) {
+        Optional<SnapshotInfo> template = store.snapshots().template(key.digest());
+        if (template.isEmpty()) {
+            return template;
+        }
+        try {
+            snapshots.verify(template.get().id(), template.get().name(), driver.get().stateFormat());
+            return template;
+        } catch (BangerException e) {
+            LOG.warn("template {} is unusable ({}); deleting it, booting, and building it again", template.get().name(), e.getMessage());
+            deleteTemplate(template.get());
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * A new VM restored from a template instead of booted; a restore that fails (not cancelled)
+     * deletes that template and boots the VM instead, so a bad template costs one slow create, never a failed one.
+     */
+    private VmInfo startWarmLocked(VmInfo vm, BootableImage image, SnapshotInfo template, OperationContext ctx) {
+        long t0 = System.nanoTime();
+        try {
+            VmInfo started = restoreCloneLocked(vm, image, template, ctx);
+            store.vms().setTemplate(vm.id(), template.id(), clock.instant());
+            LOG.info("VM {}: started from template {} in {} ms", vm.name(), template.name(), (System.nanoTime() - t0) / 1_000_000);
+            return withRuntime(byId(vm.id()));
+        } catch (RuntimeException e) {
+            if (ctx.isCancelled() || HandlesFile.read(vmDir(vm.id())).isPresent()) {
+                throw e; // cancelled, or its undo left something: the create's own handling applies
+            }
+            LOG.warn("VM {}: warm start from template {} failed ({}); deleting the template and booting", vm.name(),
+                    template.name(), e.getMessage());
+            deleteTemplate(template);
+            return startVMLocked(byId(vm.id()), image, ctx);
+        }
+    }
+
+    private VmInfo restoreCloneLocked(VmInfo vm, BootableImage image, SnapshotInfo template, OperationContext ctx) {
+        throw new BangerException(ErrorCode.OPERATION_FAILED, "a clone of a snapshot needs the identity channel (not merged yet)");
+    }
+
+    /** Queues a template build of this key unless one is queued or running; never delays the caller. */
+    private void queueTemplate(BootableImage image, int vcpu, int memoryMib, long diskBytes, TemplateKey key) {
+        templates.submit(key, "image " + image.image().name() + " (" + vcpu + " vCPU, " + memoryMib + " MiB)",
+                () -> buildTemplate(image, vcpu, memoryMib, diskBytes, key));
+    }
+
+    /**
+     * The template build, on the template thread: a hidden VM of the image and machine booted to
+     * SSH-ready at low priority, a live snapshot of it kept under the key, the VM torn down and its
+     * dir removed (its row stays, hidden, as the snapshot's owner). Then the image's stale templates
+     * of the same machine (other keys: another kernel, guest init, hypervisor) go. A failure
+     * removes everything this build made.
+     */
+    private void buildTemplate(BootableImage image, int vcpu, int memoryMib, long diskBytes, TemplateKey key) {
+        if (store.snapshots().template(key.digest()).isPresent()) {
+            return; // a build queued before the last one of this key finished
+        }
+        OperationContext ctx = OperationContext.background("vm.template.build");
+        VmInfo vm = reserveVM("tpl-" + Ids.newId().substring(0, 10), image.image(), vcpu, memoryMib, diskBytes, false, true, true);
+        String name = "template-" + image.image().name() + "-" + key.digest().substring(0, 12);
+        SnapshotInfo made;
+        try {
+            made = locks.with(vm.id(), () -> {
+                startVMLocked(vm, image, ctx, null, true);
+                SnapshotInfo snap = takeSnapshot(vm, running.get(vm.id()), name, key.digest(), ctx);
+                teardownToStopped(vm, running.get(vm.id()));
+                Uncancellable.run("removal of template VM " + vm.name() + "'s dir", () -> FileTrees.deleteQuietly(vmDir(vm.id())));
+                return snap;
+            });
+        } catch (RuntimeException e) {
+            removeHiddenVm(vm);
+            throw e;
+        }
+        for (SnapshotInfo old : store.snapshots().templatesOf(image.image().id())) {
+            if (!old.id().equals(made.id()) && old.vcpu() == vcpu && old.memoryMib() == memoryMib && old.diskBytes() == diskBytes) {
+                LOG.info("template {} replaced by {}: deleting it", old.name(), made.name());
+                deleteTemplate(old);
+            }
+        }
+    }
+
+    /** A template's snapshot, files and hidden VM, under that VM's lock (a build in progress finishes first). */
+    private void deleteTemplate(SnapshotInfo template) {
+        store.vms().byId(template.vmId()).ifPresentOrElse(this::removeHiddenVm, () -> {
+            store.snapshots().delete(template.id());
+            snapshots.delete(template.id());
+        });
+    }
+
+    /** Everything of a hidden VM: its process and host side, snapshots (templates), dir, row. */
+    private void removeHiddenVm(VmInfo vm) {
+        locks.with(vm.id(), () -> {
+            VmHandles h = Optional.ofNullable(running.get(vm.id())).or(() -> recordedHandles(vm)).orElse(null);
+            teardown(vm, h);
+            for (SnapshotInfo snap : store.snapshots().list(vm.id())) {
+                store.snapshots().delete(snap.id());
+                snapshots.delete(snap.id());
+            }
+            Uncancellable.run("removal of template VM " + vm.name() + "'s files", () -> FileTrees.deleteQuietly(vmDir(vm.id())));
+            store.vms().delete(vm.id());
+            return null;
+        });
+        locks.forget(vm.id());
+    }
+
+    /**
+     * Deletes the warm-start templates of an image (before the image itself: they would hold it),
+     * waiting for a build of it in progress. Unknown image: nothing to do (the image delete says so).
+     */
+    public void deleteTemplatesOf(String imageRef) {
+        Optional<ImageInfo> image = store.images().find(imageRef);
+        if (image.isEmpty()) {
+            return;
+        }
+        for (VmInfo vm : store.vms().listAll()) {
+            if (vm.imageId().equals(image.get().id()) && store.vms().hiddenIds().contains(vm.id())) {
+                LOG.info("image {} deleted: deleting its template VM {} and its template", image.get().name(), vm.name());
+                removeHiddenVm(vm);
+            }
+        }
+    }
+
+    /**
+     * Reconcile of a template's hidden VM: never adopted (its build's daemon is gone); torn down,
+     * and removed with its dir and row unless it owns a published template.
+     */
+    private void settleHiddenVm(VmInfo vm) {
+        teardown(vm, recordedHandles(vm).orElse(null));
+        if (store.snapshots().list(vm.id()).isEmpty()) {
+            FileTrees.deleteQuietly(vmDir(vm.id()));
+            store.vms().delete(vm.id());
+            LOG.warn("template VM {}: its build was cut short by the previous daemon's exit; removed", vm.name());
+        } else {
+            FileTrees.deleteQuietly(vmDir(vm.id()));
+            if (vm.running()) {
+                store.vms().setState(vm.id(), VmInfo.STOPPED, null, clock.instant());
+            }
+        }
+    }
+
+    /** Daemon shutdown: no more template builds; one in progress is interrupted and undoes itself. */
+    public void close() {
+        templates.close();
     }
 
     // ---- lifecycle ----
@@ -408,11 +602,12 @@ public final class VMService {
             if (store.snapshots().find(name).isPresent()) {
                 throw new BangerException(ErrorCode.ALREADY_EXISTS, "a snapshot named " + name + " already exists");
             }
-            return takeSnapshot(now, running.get(now.id()), name, ctx);
+            return takeSnapshot(now, running.get(now.id()), name, null, ctx);
         });
     }
 
-    private SnapshotInfo takeSnapshot(VmInfo vm, VmHandles h, String name, OperationContext ctx) {
+    /** {@code templateKey}: non-null for a warm-start template (hidden from {@code vm snapshot list}). */
+    private SnapshotInfo takeSnapshot(VmInfo vm, VmHandles h, String name, String templateKey, OperationContext ctx) {
         HypervisorDriver d = driver.get();
         String id = Ids.newId();
         Path staging = snapshots.staging(id);
@@ -449,7 +644,7 @@ public final class VMService {
             SnapshotInfo info = new SnapshotInfo(id, name, vm.id(), vm.name(), vm.imageId(), vm.vcpu(), vm.memoryMib(), vm.diskBytes(),
                     d.name(), d.stateFormat(), save.bytes(), snapshots.sizeOnDisk(dir), pauseMillis, now);
             try {
-                store.snapshots().insert(info);
+                store.snapshots().insert(info, templateKey);
             } catch (RuntimeException e) {
                 snapshots.delete(id);
                 throw e;
@@ -469,11 +664,21 @@ public final class VMService {
 
     /** Every snapshot, or those of one VM. */
     public List<SnapshotInfo> snapshots(String vmRef) {
-        return store.snapshots().list(vmRef == null ? null : find(vmRef).id());
+        return snapshots(vmRef, false);
     }
 
+    /** As above; {@code templates}: the warm-start templates too (all of them when no VM is named: their VMs are hidden). */
+    public List<SnapshotInfo> snapshots(String vmRef, boolean templates) {
+        return store.snapshots().list(vmRef == null ? null : find(vmRef).id(), templates);
+    }
+
+    /** A snapshot; a template goes with its hidden VM (a later create of its key builds it again). */
     public SnapshotInfo deleteSnapshot(String ref) {
         SnapshotInfo snap = findSnapshot(ref);
+        if (store.vms().hiddenIds().contains(snap.vmId())) {
+            deleteTemplate(snap);
+            return snap;
+        }
         return locks.with(snap.vmId(), () -> {
             store.snapshots().delete(snap.id());
             snapshots.delete(snap.id());
@@ -516,7 +721,8 @@ public final class VMService {
             }
             ctx.progress("restore disks");
             snapshots.restoreDisks(snap.id(), m, vmDir(now.id()));
-            return startVMLocked(find(now.id()), images.bootable(image), ctx, SnapshotFiles.stateFile(snapshots.dirOf(snap.id())));
+            return startVMLocked(find(now.id()), images.bootable(image), ctx, SnapshotFiles.stateFile(snapshots.dirOf(snap.id())),
+                    false);
         });
     }
 
@@ -604,6 +810,11 @@ public final class VMService {
 
     public List<VmInfo> list() {
         return store.vms().list().stream().map(this::withRuntime).toList();
+    }
+
+    /** Every VM, the hidden VMs of warm-start templates too. */
+    public List<VmInfo> listWithTemplates() {
+        return store.vms().listAll().stream().map(this::withRuntime).toList();
     }
 
     public VmInfo show(String ref) {
@@ -696,9 +907,14 @@ public final class VMService {
      * rows. Then the sweeps of what no row accounts for: VM dirs, taps, firewall rules.
      */
     public void reconcile() {
-        List<VmInfo> vms = store.vms().list();
+        List<VmInfo> vms = store.vms().listAll();
+        Set<String> hidden = store.vms().hiddenIds();
         for (VmInfo vm : vms) {
             try {
+                if (hidden.contains(vm.id())) {
+                    settleHiddenVm(vm);
+                    continue;
+                }
                 reconcile(vm);
             } catch (RuntimeException e) {
                 LOG.error("VM {}: reconcile failed: {}", vm.name(), e.getMessage(), e);
@@ -871,6 +1087,11 @@ public final class VMService {
                     + "; give more of the id, or the name");
         }
         return vms.stream().findFirst().orElseThrow(() -> BangerException.notFound("VM '" + ref + "' not found"));
+    }
+
+    /** A row by id, hidden ones included: what the service itself re-reads after a change. */
+    private VmInfo byId(String id) {
+        return store.vms().byId(id).orElseThrow(() -> BangerException.notFound("VM " + id + " is gone"));
     }
 
     private Path vmDir(String id) {

@@ -436,6 +436,11 @@ final class FirecrackerDriver implements HypervisorDriver {
         return NAME;
     }
 
+    @Override
+    public boolean savesState() {
+        return false;
+    }
+
     /** Refused: banger's snapshots are QEMU migration streams; Firecracker's snapshot API is not wired yet. */
     @Override
     public StateSave saveState(MachineProcess p, Path stateFile) {

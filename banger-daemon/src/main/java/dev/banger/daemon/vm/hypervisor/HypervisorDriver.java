@@ -75,6 +75,11 @@ public interface HypervisorDriver {
     /** True when the hypervisor says the guest's vCPUs are stopped (asked, not remembered: this survives a daemon restart). */
     boolean isPaused(MachineProcess p);
 
+    /** Whether {@link #saveState} works (warm start needs it): QEMU yes, Firecracker not yet. */
+    default boolean savesState() {
+        return true;
+    }
+
     /** What writes and reads this driver's saved states ("qemu 7.2.0"): a state is loaded only by the same. */
     String stateFormat();
 
