@@ -186,6 +186,7 @@ final class VmRig implements AutoCloseable {
 
     @Override
     public void close() {
+        vms.close(); // a template build in progress undoes itself first
         for (var vm : store.vms().list()) {
             try {
                 vms.delete(vm.id(), ctx("vm.delete"));
