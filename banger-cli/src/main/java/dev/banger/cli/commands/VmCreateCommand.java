@@ -18,6 +18,11 @@ public final class VmCreateCommand implements Callable<Integer> {
     @Option(names = "--no-start", description = "Only reserve the VM (name, address); `banger vm start` boots it.")
     boolean noStart;
 
+    @Option(names = "--from-snapshot", paramLabel = "SNAPSHOT",
+            description = "Make the VM a clone of a snapshot: it goes on from the snapshot's memory on copy-on-write copies of its "
+                    + "disks, with its own address, MAC, hostname, machine-id and SSH host key. Its size and image are the snapshot's.")
+    String fromSnapshot;
+
     VmCreateCommand(RootCommand root) {
         this.inv = new Invocation(root);
     }
@@ -25,7 +30,7 @@ public final class VmCreateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         long t0 = System.nanoTime();
-        VmInfo vm = inv.callWithProgress(VmApi.CREATE, spec.params(noStart));
+        VmInfo vm = inv.callWithProgress(VmApi.CREATE, spec.params(noStart, fromSnapshot));
         inv.render(VmApi.CREATE, vm, () -> {
             VmShowCommand.describe(inv, vm);
             if (!noStart) {

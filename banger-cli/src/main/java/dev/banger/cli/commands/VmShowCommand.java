@@ -44,6 +44,13 @@ public final class VmShowCommand implements Callable<Integer> {
         t.println("id         " + v.id());
         t.println("state      " + v.state());
         t.println("image      " + v.imageName());
+        if (v.templateId() != null) {
+            t.println("start      started from template " + v.templateId());
+        } else if (v.fromSnapshot() != null) {
+            t.println("clone of   snapshot " + v.fromSnapshot());
+        } else {
+            t.println("start      booted");
+        }
         t.println("address    " + v.guestIp());
         t.println("spec       " + v.vcpu() + " vcpu | " + v.memoryMib() + " MiB | " + Sizes.format(v.diskBytes()) + " disk");
         t.println("nat        " + (v.nat() ? "on" : "off"));
@@ -53,7 +60,6 @@ public final class VmShowCommand implements Callable<Integer> {
         }
         VmInfo.Runtime r = v.runtime();
         if (r != null) {
-            t.println("start      " + (v.templateId() != null ? "started from template " + v.templateId() : "booted"));
             t.println("hypervisor " + r.hypervisor() + " (" + r.accel() + "), pid " + r.pid());
             t.println("tap        " + r.tap());
             t.println("console    " + r.consoleLog());

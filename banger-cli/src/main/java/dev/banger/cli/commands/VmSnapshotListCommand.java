@@ -31,7 +31,7 @@ public final class VmSnapshotListCommand implements Callable<Integer> {
         inv.render(SnapshotApi.LIST, r, () -> {
             Table t = new Table("NAME", "ID", "VM", "VCPU", "MEM", "SIZE", "PAUSE", "CREATED");
             for (SnapshotInfo s : r.snapshots()) {
-                t.row(s.name(), s.id(), s.vmName(), s.vcpu(), s.memoryMib() + "M", Sizes.format(s.sizeBytes()), s.pauseMillis() + "ms",
+                t.row(s.name(), s.id(), s.vmDeleted() ? s.vmName() + " (deleted)" : s.vmName(), s.vcpu(), s.memoryMib() + "M", Sizes.format(s.sizeBytes()), s.pauseMillis() + "ms",
                         s.createdAt());
             }
             inv.terminal().out().print(t.render());

@@ -42,10 +42,15 @@ public final class VmSpecOptions {
 
     /** The vm.create params; sizes are checked here first, so a typo costs no round trip. */
     VmApi.CreateParams params(boolean noStart) {
+        return params(noStart, null);
+    }
+
+    /** {@code fromSnapshot}: the snapshot a clone goes on from, or null to boot the image. */
+    VmApi.CreateParams params(boolean noStart, String fromSnapshot) {
         if (diskSize != null) {
             Sizes.parse("--disk-size", diskSize);
         }
         return new VmApi.CreateParams(name, image, kernel, vcpu, memory, diskSize, noStart ? Boolean.TRUE : null,
-                nat ? Boolean.TRUE : null, isolate, publish, cold ? Boolean.TRUE : null);
+                nat ? Boolean.TRUE : null, isolate, publish, fromSnapshot, cold ? Boolean.TRUE : null);
     }
 }

@@ -1,6 +1,7 @@
 package dev.banger.core.api;
 
 import static dev.banger.core.api.WireType.BOOLEAN;
+import static dev.banger.core.api.WireType.FLAG;
 import static dev.banger.core.api.WireType.INSTANT;
 import static dev.banger.core.api.WireType.INT_OR_ZERO;
 import static dev.banger.core.api.WireType.LONG_OR_ZERO;
@@ -32,7 +33,7 @@ public final class SnapshotApi {
 
     public static final Shape<SnapshotInfo> SNAPSHOT = Shape.named("snapshot", SnapshotInfo.class, v -> new SnapshotInfo(v.next(),
                     v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(),
-                    v.next(), v.next()))
+                    v.next(), v.next(), v.next()))
             .field("id", STRING, SnapshotInfo::id)
             .field("name", STRING, SnapshotInfo::name)
             .field("vm_id", STRING, SnapshotInfo::vmId)
@@ -46,7 +47,8 @@ public final class SnapshotApi {
             .field("state_bytes", LONG_OR_ZERO, SnapshotInfo::stateBytes)
             .field("size_bytes", LONG_OR_ZERO, SnapshotInfo::sizeBytes)
             .field("pause_millis", LONG_OR_ZERO, SnapshotInfo::pauseMillis)
-            .field("created_at", INSTANT, SnapshotInfo::createdAt);
+            .field("created_at", INSTANT, SnapshotInfo::createdAt)
+            .field("vm_deleted", FLAG, SnapshotInfo::vmDeleted);
 
     static final Shape<SnapshotParams> CREATE_PARAMS = Shape.of(SnapshotParams.class, v -> new SnapshotParams(v.next(), v.next()))
             .field("name", STRING, SnapshotParams::name)

@@ -20,16 +20,24 @@ public final class VmApi {
     private VmApi() {
     }
 
-    /** {@code ports}: host ports to publish, {@code [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|udp]} each. */
-    /** {@code vm.list}: {@code templates} lists the hidden VMs of warm-start templates too (while they build, or as owners). */
+    /** {@code vm.list}: {@code templates} lists the hidden VMs of warm-start template builds too. */
     public record ListParams(Boolean templates) {
         public static final ListParams USERS = new ListParams(null);
     }
 
-    /** {@code cold}: boot even where a template snapshot could be restored (warm start). */
+    /**
+     * {@code ports}: host ports to publish, {@code [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|udp]} each;
+     * {@code cold}: boot even where a warm-start template could be restored.
+     */
     public record CreateParams(String name, String image, String kernel, Integer vcpu, String memory, String diskSize,
-                               Boolean noStart, Boolean nat, Boolean isolate, List<String> ports, Boolean cold) {
+                               Boolean noStart, Boolean nat, Boolean isolate, List<String> ports, String fromSnapshot, Boolean cold) {
         /** Warm where a template fits. */
+        public CreateParams(String name, String image, String kernel, Integer vcpu, String memory, String diskSize,
+                            Boolean noStart, Boolean nat, Boolean isolate, List<String> ports, String fromSnapshot) {
+            this(name, image, kernel, vcpu, memory, diskSize, noStart, nat, isolate, ports, fromSnapshot, null);
+        }
+
+        /** A VM that boots its image (no snapshot to start from), warm where a template fits. */
         public CreateParams(String name, String image, String kernel, Integer vcpu, String memory, String diskSize,
                             Boolean noStart, Boolean nat, Boolean isolate, List<String> ports) {
             this(name, image, kernel, vcpu, memory, diskSize, noStart, nat, isolate, ports, null);
@@ -102,7 +110,7 @@ public final class VmApi {
 
     public static final Shape<VmInfo> VM = Shape.named("vm", VmInfo.class, v -> new VmInfo(v.next(), v.next(), v.next(), v.next(),
                     v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(),
-                    v.next()))
+                    v.next(), v.next()))
             .field("id", STRING, VmInfo::id)
             .field("name", STRING, VmInfo::name)
             .field("state", STRING, VmInfo::state)
@@ -119,10 +127,11 @@ public final class VmApi {
             .field("created_at", INSTANT, VmInfo::createdAt)
             .field("updated_at", INSTANT, VmInfo::updatedAt)
             .field("runtime", RUNTIME, VmInfo::runtime)
-            .field("template_id", STRING, VmInfo::templateId);
+            .optional("from_snapshot", STRING, VmInfo::fromSnapshot)
+            .optional("template_id", STRING, VmInfo::templateId);
 
     static final Shape<CreateParams> CREATE_PARAMS = Shape.of(CreateParams.class, v -> new CreateParams(v.next(), v.next(),
-                    v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next()))
+                    v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next()))
             .optional("name", STRING, CreateParams::name)
             .optional("image", STRING, CreateParams::image)
             .optional("kernel", STRING, CreateParams::kernel)
@@ -133,6 +142,7 @@ public final class VmApi {
             .optional("nat", BOOLEAN, CreateParams::nat)
             .optional("isolate", BOOLEAN, CreateParams::isolate)
             .optional("ports", listOf(STRING), CreateParams::ports)
+            .optional("from_snapshot", STRING, CreateParams::fromSnapshot)
             .optional("cold", BOOLEAN, CreateParams::cold);
 
     static final Shape<SetParams> SET_PARAMS = Shape.of(SetParams.class, v -> new SetParams(v.next(), v.next(), v.next(), v.next(),

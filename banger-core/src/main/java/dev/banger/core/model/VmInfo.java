@@ -6,13 +6,24 @@ import java.time.Instant;
  * A VM as {@code vm list} and {@code vm show} report it: the row the store keeps, plus what the
  * daemon knows about its running process ({@code runtime}, null when it is not running).
  * {@code isolate}: the guest neither reaches nor is reached by other guests (default).
- * {@code templateId}: the template snapshot its current run was restored from (warm start); null: it booted.
+ * {@code fromSnapshot}: the snapshot a clone was made from ({@code vm create --from-snapshot}), else null;
+ * the clone's disks are copy-on-write over that snapshot's, which therefore outlives its own VM.
+ * {@code templateId}: when that snapshot is a warm-start template, its id (the VM started warm); null: it booted,
+ * or is a clone of a user's snapshot.
  */
 public record VmInfo(String id, String name, String state, String imageId, String imageName, int vcpu, int memoryMib,
                      long diskBytes, String guestIp, String mac, boolean nat, boolean isolate, String lastError, Instant createdAt,
-                     Instant updatedAt, Runtime runtime, String templateId) {
+                     Instant updatedAt, Runtime runtime, String fromSnapshot, String templateId) {
 
-    /** A VM that booted (no template). */
+    /** A VM that may be a clone, but not of a template. */
+    public VmInfo(String id, String name, String state, String imageId, String imageName, int vcpu, int memoryMib,
+                  long diskBytes, String guestIp, String mac, boolean nat, boolean isolate, String lastError, Instant createdAt,
+                  Instant updatedAt, Runtime runtime, String fromSnapshot) {
+        this(id, name, state, imageId, imageName, vcpu, memoryMib, diskBytes, guestIp, mac, nat, isolate, lastError, createdAt,
+                updatedAt, runtime, fromSnapshot, null);
+    }
+
+    /** A VM that is no clone. */
     public VmInfo(String id, String name, String state, String imageId, String imageName, int vcpu, int memoryMib,
                   long diskBytes, String guestIp, String mac, boolean nat, boolean isolate, String lastError, Instant createdAt,
                   Instant updatedAt, Runtime runtime) {
@@ -34,12 +45,12 @@ public record VmInfo(String id, String name, String state, String imageId, Strin
 
     public VmInfo withRuntime(Runtime r) {
         return new VmInfo(id, name, state, imageId, imageName, vcpu, memoryMib, diskBytes, guestIp, mac, nat, isolate, lastError,
-                createdAt, updatedAt, r, templateId);
+                createdAt, updatedAt, r, fromSnapshot, templateId);
     }
 
     public VmInfo withState(String s) {
         return new VmInfo(id, name, s, imageId, imageName, vcpu, memoryMib, diskBytes, guestIp, mac, nat, isolate, lastError,
-                createdAt, updatedAt, runtime, templateId);
+                createdAt, updatedAt, runtime, fromSnapshot, templateId);
     }
 
     public boolean running() {

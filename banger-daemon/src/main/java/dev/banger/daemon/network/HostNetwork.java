@@ -177,6 +177,18 @@ public final class HostNetwork implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes a tap's link down or up. A clone's tap stays down until the guest dropped its template's
+     * address and MAC, so those never appear on the bridge twice.
+     */
+    public void setTapLink(String tap, boolean up) {
+        try {
+            runner.run("ip", "link", "set", tap, up ? "up" : "down");
+        } catch (CommandFailedException e) {
+            throw failed("cannot set tap " + tap + (up ? " up" : " down"), e);
+        }
+    }
+
     /** Deletes a tap; a tap that is already gone is fine. */
     public void deleteTap(String name) {
         if (!name.startsWith(TAP_PREFIX)) {

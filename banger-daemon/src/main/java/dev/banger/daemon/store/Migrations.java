@@ -107,11 +107,40 @@ final class Migrations {
                       created_at    TEXT NOT NULL
                     )""",
                     "CREATE INDEX snapshots_vm ON snapshots(vm_id)")),
-            // Warm start: a template is a snapshot with a key (one per key), taken of a hidden VM that
-            // no listing shows; template_id names the template a VM's current run was restored from.
+            // Clones (vms.from_snapshot) run on copy-on-write disks over a snapshot's files, so a snapshot
+            // outlives the VM it was taken of: vm_id loses its reference and the snapshot keeps the VM's
+            // name. A snapshot with clones is not deleted (checked by the service, naming them).
+            new Migration(6, "snapshots outlive their VM; clones", List.of(
+                    """
+                    CREATE TABLE snapshots_v6 (
+                      id            TEXT PRIMARY KEY,
+                      name          TEXT NOT NULL UNIQUE,
+                      vm_id         TEXT NOT NULL,
+                      vm_name       TEXT NOT NULL,
+                      image_id      TEXT NOT NULL,
+                      vcpu          INTEGER NOT NULL,
+                      memory_mib    INTEGER NOT NULL,
+                      disk_bytes    INTEGER NOT NULL,
+                      hypervisor    TEXT NOT NULL,
+                      state_format  TEXT NOT NULL,
+                      state_bytes   INTEGER NOT NULL,
+                      size_bytes    INTEGER NOT NULL,
+                      pause_millis  INTEGER NOT NULL,
+                      created_at    TEXT NOT NULL
+                    )""",
+                    """
+                    INSERT INTO snapshots_v6 SELECT s.id, s.name, s.vm_id, v.name, s.image_id, s.vcpu, s.memory_mib, s.disk_bytes,
+                      s.hypervisor, s.state_format, s.state_bytes, s.size_bytes, s.pause_millis, s.created_at
+                      FROM snapshots s JOIN vms v ON v.id = s.vm_id""",
+                    "DROP TABLE snapshots",
+                    "ALTER TABLE snapshots_v6 RENAME TO snapshots",
+                    "CREATE INDEX snapshots_vm ON snapshots(vm_id)",
+                    "ALTER TABLE vms ADD COLUMN from_snapshot TEXT",
+                    "CREATE INDEX vms_from_snapshot ON vms(from_snapshot)")),
+            // Warm start: a template is a snapshot with a key (one per key, hidden from vm snapshot list),
+            // taken of a hidden VM (no listing shows it) that lives only while the template is built.
             new Migration(7, "warm-start templates", List.of(
                     "ALTER TABLE vms ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0 CHECK (hidden IN (0, 1))",
-                    "ALTER TABLE vms ADD COLUMN template_id TEXT",
                     "ALTER TABLE snapshots ADD COLUMN template_key TEXT",
                     "CREATE UNIQUE INDEX snapshots_template_key ON snapshots(template_key)")));
 

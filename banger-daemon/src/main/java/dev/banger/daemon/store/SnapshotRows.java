@@ -9,10 +9,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** The {@code snapshots} table; VM names come from a join, so a renamed VM shows its name now. */
+/**
+ * The {@code snapshots} table; VM names come from a join, so a renamed VM shows its name now, and a
+ * deleted one the name it had.
+ */
 public final class SnapshotRows {
 
-    private static final String SELECT = "SELECT s.*, v.name AS vm_name FROM snapshots s JOIN vms v ON v.id = s.vm_id ";
+    private static final String SELECT = "SELECT s.*, coalesce(v.name, s.vm_name) AS vm_name_now, v.id IS NULL AS vm_deleted "
+            + "FROM snapshots s LEFT JOIN vms v ON v.id = s.vm_id ";
+
+    /** A retired template's key: never a hex digest, so no create matches it. */
+    private static final String RETIRED = "retired:";
 
     private final Store store;
 
@@ -28,10 +35,10 @@ public final class SnapshotRows {
     /** As above; {@code templateKey} non-null: a warm-start template, the one of that key (UNIQUE). */
     public void insert(SnapshotInfo i, String templateKey) {
         store.write(c -> {
-            try (PreparedStatement s = c.prepareStatement("INSERT INTO snapshots (id, name, vm_id, image_id, vcpu, memory_mib, "
-                    + "disk_bytes, hypervisor, state_format, state_bytes, size_bytes, pause_millis, created_at, template_key) "
-                    + "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
-                Rows.bind(s, i.id(), i.name(), i.vmId(), i.imageId(), i.vcpu(), i.memoryMib(), i.diskBytes(), i.hypervisor(),
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO snapshots (id, name, vm_id, vm_name, image_id, vcpu, "
+                    + "memory_mib, disk_bytes, hypervisor, state_format, state_bytes, size_bytes, pause_millis, created_at, template_key) "
+                    + "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+                Rows.bind(s, i.id(), i.name(), i.vmId(), i.vmName(), i.imageId(), i.vcpu(), i.memoryMib(), i.diskBytes(), i.hypervisor(),
                         i.stateFormat(), i.stateBytes(), i.sizeBytes(), i.pauseMillis(), i.createdAt(), templateKey);
                 return s.executeUpdate();
             }
@@ -62,6 +69,24 @@ public final class SnapshotRows {
         return store.read(c -> one(c, SELECT + "WHERE s.template_key = ?", key));
     }
 
+    /**
+     * Marks a template retired: no key matches it any more (never restored again), and
+     * {@link #retired} finds it for deletion once no VM runs over its files.
+     */
+    public void retireTemplate(String id) {
+        store.write(c -> {
+            try (PreparedStatement s = c.prepareStatement("UPDATE snapshots SET template_key = ? WHERE id = ?")) {
+                Rows.bind(s, RETIRED + id, id);
+                return s.executeUpdate();
+            }
+        });
+    }
+
+    /** The snapshot of this id when it is a retired template. */
+    public Optional<SnapshotInfo> retired(String id) {
+        return store.read(c -> one(c, SELECT + "WHERE s.id = ? AND s.template_key = '" + RETIRED + "' || s.id", id));
+    }
+
     /** The warm-start templates of an image, whatever their key. */
     public List<SnapshotInfo> templatesOf(String imageId) {
         return store.read(c -> {
@@ -81,13 +106,26 @@ public final class SnapshotRows {
         });
     }
 
-    public void delete(String id) {
-        store.write(c -> {
-            try (PreparedStatement s = c.prepareStatement("DELETE FROM snapshots WHERE id = ?")) {
-                s.setString(1, id);
-                return s.executeUpdate();
+    /**
+     * Deletes the row unless a VM was cloned from it; returns the names of those clones (then nothing
+     * was deleted). One transaction, so a clone being reserved and this delete cannot both win.
+     */
+    public List<String> deleteUnlessCloned(String id) {
+        return store.write(c -> {
+            List<String> clones = VmRows.clonesOf(c, id);
+            if (clones.isEmpty()) {
+                try (PreparedStatement s = c.prepareStatement("DELETE FROM snapshots WHERE id = ?")) {
+                    s.setString(1, id);
+                    s.executeUpdate();
+                }
             }
+            return clones;
         });
+    }
+
+    /** True when the row exists, inside the caller's transaction (a clone's reservation checks its snapshot is still there). */
+    public static boolean exists(Connection c, String id) throws SQLException {
+        return one(c, SELECT + "WHERE s.id = ?", id).isPresent();
     }
 
     private static Optional<SnapshotInfo> one(Connection c, String sql, String arg) throws SQLException {
@@ -102,10 +140,10 @@ public final class SnapshotRows {
         List<SnapshotInfo> out = new ArrayList<>();
         try (ResultSet r = s.executeQuery()) {
             while (r.next()) {
-                out.add(new SnapshotInfo(r.getString("id"), r.getString("name"), r.getString("vm_id"), r.getString("vm_name"),
+                out.add(new SnapshotInfo(r.getString("id"), r.getString("name"), r.getString("vm_id"), r.getString("vm_name_now"),
                         r.getString("image_id"), r.getInt("vcpu"), r.getInt("memory_mib"), r.getLong("disk_bytes"),
                         r.getString("hypervisor"), r.getString("state_format"), r.getLong("state_bytes"), r.getLong("size_bytes"),
-                        r.getLong("pause_millis"), Rows.instant(r, "created_at")));
+                        r.getLong("pause_millis"), Rows.instant(r, "created_at"), r.getInt("vm_deleted") == 1));
             }
         }
         return out;

@@ -14,7 +14,10 @@ import java.util.Set;
 /** The {@code vms} table. Only what outlives a boot is here; a running VM's pid and tap live in handles.json. */
 public final class VmRows {
 
-    private static final String SELECT = "SELECT v.*, i.name AS image_name FROM vms v LEFT JOIN images i ON i.id = v.image_id ";
+    /** template_id: the snapshot a clone was made from when it is a warm-start template. */
+    private static final String SELECT = "SELECT v.*, i.name AS image_name, t.id AS template_id FROM vms v "
+            + "LEFT JOIN images i ON i.id = v.image_id "
+            + "LEFT JOIN snapshots t ON t.id = v.from_snapshot AND t.template_key IS NOT NULL ";
 
     private final Store store;
 
@@ -33,16 +36,30 @@ public final class VmRows {
      */
     public static void insert(Connection c, VmInfo v, boolean hidden) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("INSERT INTO vms (id, name, image_id, state, vcpu, memory_mib, "
-                + "disk_bytes, guest_ip, mac, nat, isolate, last_error, created_at, updated_at, hidden, template_id) "
+                + "disk_bytes, guest_ip, mac, nat, isolate, last_error, created_at, updated_at, from_snapshot, hidden) "
                 + "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
             Rows.bind(s, v.id(), v.name(), v.imageId(), v.state(), v.vcpu(), v.memoryMib(), v.diskBytes(), v.guestIp(),
-                    v.mac(), v.nat(), v.isolate(), v.lastError(), v.createdAt(), v.updatedAt(), hidden, v.templateId());
+                    v.mac(), v.nat(), v.isolate(), v.lastError(), v.createdAt(), v.updatedAt(), v.fromSnapshot(), hidden);
             s.executeUpdate();
         }
     }
 
     public static Optional<VmInfo> byName(Connection c, String name) throws SQLException {
         return one(c, SELECT + "WHERE v.name = ?", name);
+    }
+
+    /** The names of the VMs cloned from snapshot {@code snapshotId}. */
+    public static List<String> clonesOf(Connection c, String snapshotId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT name FROM vms WHERE from_snapshot = ? ORDER BY name")) {
+            s.setString(1, snapshotId);
+            List<String> names = new ArrayList<>();
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    names.add(r.getString(1));
+                }
+            }
+            return names;
+        }
     }
 
     /** Every guest address in use, whatever the VM's state: an address stays with its VM until delete. */
@@ -92,16 +109,6 @@ public final class VmRows {
     /** Any row by exact id, hidden ones included. */
     public Optional<VmInfo> byId(String id) {
         return store.read(c -> one(c, SELECT + "WHERE v.id = ?", id));
-    }
-
-    /** The template a VM's current run was restored from (null: it booted). */
-    public void setTemplate(String id, String templateId, Instant now) {
-        store.write(c -> {
-            try (PreparedStatement s = c.prepareStatement("UPDATE vms SET template_id = ?, updated_at = ? WHERE id = ?")) {
-                Rows.bind(s, templateId, now, id);
-                return s.executeUpdate();
-            }
-        });
     }
 
     public void setState(String id, String state, String lastError, Instant now) {
@@ -167,7 +174,8 @@ public final class VmRows {
                             r.getString("image_name"), r.getInt("vcpu"), r.getInt("memory_mib"), r.getLong("disk_bytes"),
                             r.getString("guest_ip"), r.getString("mac"), r.getInt("nat") == 1, r.getInt("isolate") == 1,
                             r.getString("last_error"),
-                            Rows.instant(r, "created_at"), Rows.instant(r, "updated_at"), null, r.getString("template_id")));
+                            Rows.instant(r, "created_at"), Rows.instant(r, "updated_at"), null, r.getString("from_snapshot"),
+                            r.getString("template_id")));
                 }
             }
             return out;

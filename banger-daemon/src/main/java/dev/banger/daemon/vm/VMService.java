@@ -35,10 +35,13 @@ import dev.banger.daemon.network.forward.PortForward;
 import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.ops.Uncancellable;
 import dev.banger.daemon.store.Ids;
+import dev.banger.daemon.store.SnapshotRows;
 import dev.banger.daemon.store.Store;
 import dev.banger.daemon.store.VmRows;
 import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.boot.BootStep;
+import dev.banger.daemon.vm.boot.CloneDisksStep;
+import dev.banger.daemon.vm.boot.IdentityStep;
 import dev.banger.daemon.vm.boot.ConsoleTail;
 import dev.banger.daemon.vm.boot.HandlesFile;
 import dev.banger.daemon.vm.boot.LaunchStep;
@@ -60,6 +63,7 @@ import dev.banger.daemon.vm.hypervisor.HypervisorDriver;
 import dev.banger.daemon.vm.hypervisor.Hypervisors;
 import dev.banger.daemon.vm.hypervisor.StateSave;
 import dev.banger.daemon.vm.ports.GuestPorts;
+import dev.banger.daemon.vm.snapshot.CloneOrigin;
 import dev.banger.daemon.vm.snapshot.SnapshotFiles;
 import dev.banger.daemon.vm.warm.TemplateBuilds;
 import dev.banger.daemon.vm.warm.TemplateKey;
@@ -103,6 +107,8 @@ public final class VMService {
             java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(java.time.ZoneOffset.UTC);
     static final Duration STOP_DIAL_TIMEOUT = Duration.ofSeconds(2);
     static final Duration STOP_GRACE = Duration.ofSeconds(15);
+    /** The agent polls its port every half second; applying includes making a host key (seconds under TCG). */
+    static final Duration IDENTITY_TIMEOUT = Duration.ofSeconds(60);
     /** sync first, so /root is on disk before the power goes; poweroff -f where no systemd would act on it. */
     static final String POWEROFF = "sync; (systemctl --no-block poweroff || poweroff -f || busybox poweroff -f) >/dev/null 2>&1 &";
     /** For a hypervisor that exits on a guest reboot but not on its poweroff (Firecracker with reboot=k). */
@@ -209,11 +215,17 @@ public final class VMService {
 
     // ---- create: resolve (no lock), reserve (createVMMu), start (per-VM lock) ----
 
+    /**
+     * A new VM: booted from its image, or ({@code fromSnapshot}) a clone that goes on from a snapshot's
+     * memory on copy-on-write disks over the snapshot's, given its own identity before it is ready.
+     * A clone's size and image are the snapshot's.
+     */
     public VmInfo create(CreateParams p, OperationContext ctx) {
         String name = p.name() == null ? generatedName() : VmRequests.name(p.name());
-        int vcpu = VmRequests.vcpu(p.vcpu(), config.vm().vcpu());
-        int memory = VmRequests.memoryMib(p.memory(), config.vm().memoryMib());
-        long disk = VmRequests.diskBytes(p.diskSize(), config.vm().diskBytes());
+        CloneOrigin clone = p.fromSnapshot() == null ? null : cloneOrigin(p);
+        int vcpu = clone != null ? clone.manifest().vcpu() : VmRequests.vcpu(p.vcpu(), config.vm().vcpu());
+        int memory = clone != null ? clone.manifest().memoryMib() : VmRequests.memoryMib(p.memory(), config.vm().memoryMib());
+        long disk = clone != null ? clone.manifest().diskBytes() : VmRequests.diskBytes(p.diskSize(), config.vm().diskBytes());
         boolean nat = Boolean.TRUE.equals(p.nat());
         network.guard().requireTool(); // no guard, no start: refused before anything is reserved
         if (nat) {
@@ -224,10 +236,15 @@ public final class VMService {
         }
         List<PortForward> published = forwards.check(p.ports()); // a taken host port: refused before anything is reserved
         ctx.progress("resolve image");
-        BootableImage image = imageResolver.resolve(p.image() != null ? p.image() : config.vm().defaultImage(), p.kernel(), ctx);
-        TemplateKey key = warmKey(p, image, vcpu, memory, disk);
+        BootableImage image = clone != null ? images.bootable(store.images().find(clone.manifest().imageId())
+                .orElseThrow(() -> BangerException.notFound("snapshot " + clone.snapshotName() + "'s image is gone")))
+                : imageResolver.resolve(p.image() != null ? p.image() : config.vm().defaultImage(), p.kernel(), ctx);
+        TemplateKey key = clone != null ? null : warmKey(p, image, vcpu, memory, disk);
         Optional<SnapshotInfo> template = key == null ? Optional.empty() : usableTemplate(key);
-        VmInfo vm = reserveVM(name, image.image(), vcpu, memory, disk, nat, !Boolean.FALSE.equals(p.isolate()), false);
+        // Warm start is a clone of the template: its disks over the template's, its own identity.
+        CloneOrigin origin = clone != null ? clone : template.map(this::originOf).orElse(null);
+        VmInfo vm = reserveVM(name, image.image(), vcpu, memory, disk, nat, !Boolean.FALSE.equals(p.isolate()),
+                origin == null ? null : origin.snapshotId(), false);
         try {
             forwards.keep(vm, published);
         } catch (RuntimeException e) { // another create published the port in between
@@ -238,36 +255,58 @@ public final class VMService {
             return vm;
         }
         try {
-            VmInfo started = locks.with(vm.id(), () -> template.isPresent()
-                    ? startWarmLocked(vm, image, template.get(), ctx)
-                    : startVMLocked(vm, image, ctx));
-            if (key != null && started.templateId() == null) { // no template yet, or it failed and was deleted
+            VmInfo started = locks.with(vm.id(), () -> origin == null ? startVMLocked(vm, image, ctx) : startVMLocked(vm, image, ctx, origin));
+            if (template.isPresent()) {
+                LOG.info("VM {}: started from template {}", vm.name(), template.get().name());
+            } else if (key != null) {
                 queueTemplate(image, vcpu, memory, disk, key);
             }
             return started;
         } catch (RuntimeException e) {
             // A create its client cancelled, or whose disks found no room, leaves nothing once its
             // start was undone: the user never got this VM, and the same create must work again.
+            // So does a clone that did not start: without its first start it is no clone of anything.
             // Other failures keep the row in `error`, with the reason and the console for diagnosis.
             // An undo that did not finish (handles in `failed`) keeps both for the next reconcile.
             boolean undone = HandlesFile.read(vmDir(vm.id())).isEmpty();
-            if ((ctx.isCancelled() || e instanceof NoSpaceException) && undone) {
+            if ((ctx.isCancelled() || e instanceof NoSpaceException || origin != null) && undone) {
                 Uncancellable.run("removal of VM " + vm.name() + "'s files", () -> FileTrees.deleteQuietly(vmDir(vm.id())));
                 store.vms().delete(vm.id());
+                if (template.isPresent() && !ctx.isCancelled() && !(e instanceof NoSpaceException)) {
+                    // A template that fails to restore costs one slow create, never a failed one.
+                    LOG.warn("VM {}: warm start from template {} failed ({}); deleting the template and booting", vm.name(),
+                            template.get().name(), e.getMessage());
+                    deleteTemplate(template.get());
+                    return create(coldCopy(p), ctx);
+                }
             }
             throw e;
         }
     }
 
-    /** Phase 2: milliseconds under createVMMu — name re-check, next free address, the {@code created} row. */
+    /** The snapshot a create clones, checked before anything is reserved: it exists, is complete and loads here. */
+    private CloneOrigin cloneOrigin(CreateParams p) {
+        VmRequests.cloneOptions(p);
+        SnapshotInfo snap = findSnapshot(p.fromSnapshot());
+        return snapshots.origin(snap.id(), snap.name(), driver.get().stateFormat());
+    }
+
+    /**
+     * Phase 2: milliseconds under createVMMu — name re-check, next free address, the {@code created}
+     * row; a clone's snapshot must still be there (its delete checks for clones in one transaction too).
+     * {@code hidden}: a warm-start template's VM (see {@link VmRows#insert(java.sql.Connection, VmInfo, boolean)}).
+     */
     VmInfo reserveVM(String name, ImageInfo image, int vcpu, int memoryMib, long diskBytes, boolean nat, boolean isolate,
-                     boolean hidden) {
+                     String fromSnapshot, boolean hidden) {
         long t0 = System.nanoTime();
         createVMMu.lock();
         try {
             VmInfo vm = store.write(c -> {
                 if (VmRows.byName(c, name).isPresent()) {
                     throw new BangerException(ErrorCode.ALREADY_EXISTS, "a VM named " + name + " already exists");
+                }
+                if (fromSnapshot != null && !SnapshotRows.exists(c, fromSnapshot)) {
+                    throw BangerException.notFound("snapshot " + fromSnapshot + " was deleted meanwhile");
                 }
                 Set<Inet4Address> taken = new HashSet<>();
                 for (String ip : VmRows.guestIps(c)) {
@@ -277,7 +316,7 @@ public final class VMService {
                 var now = clock.instant();
                 VmInfo row = new VmInfo(Ids.newId(), name, VmInfo.CREATED, image.id(), image.name(), vcpu, memoryMib, diskBytes,
                         ip.getHostAddress(), HostNetwork.macFor(ip), nat, isolate, null, now, now,
-                        null);
+                        null, fromSnapshot);
                 VmRows.insert(c, row, hidden);
                 return row;
             });
@@ -300,13 +339,24 @@ public final class VMService {
         return startVMLocked(vm, image, ctx, null, false);
     }
 
+    /** A clone's first start, going on from the snapshot {@code clone}. */
+    private VmInfo startVMLocked(VmInfo vm, BootableImage image, OperationContext ctx, CloneOrigin clone) {
+        Path dir = FileModes.privateDir(vmDir(vm.id())); // its disks are the guest's: no one else reads them
+        return startVMLocked(new BootContext(vm, image.image(), image.kernel(), dir, ctx, clock.instant(), clone), false);
+    }
+
     /**
      * {@code restoreFrom}: a saved state the guest goes on from instead of booting, or null;
      * {@code template}: a warm-start template's hidden VM, whose VMM runs at a lower CPU priority.
      */
     private VmInfo startVMLocked(VmInfo vm, BootableImage image, OperationContext ctx, Path restoreFrom, boolean template) {
         Path dir = FileModes.privateDir(vmDir(vm.id())); // its disks are the guest's: no one else reads them
-        BootContext boot = new BootContext(vm, image.image(), image.kernel(), dir, ctx, clock.instant(), restoreFrom);
+        return startVMLocked(new BootContext(vm, image.image(), image.kernel(), dir, ctx, clock.instant(), restoreFrom), template);
+    }
+
+    private VmInfo startVMLocked(BootContext boot, boolean template) {
+        VmInfo vm = boot.vm();
+        Path dir = boot.vmDir();
         try {
             List<BootStep> steps = standardSteps(boot);
             if (template) {
@@ -323,20 +373,24 @@ public final class VMService {
         HandlesFile.write(dir, h);
         running.put(vm.id(), h);
         store.vms().setState(vm.id(), VmInfo.RUNNING, null, clock.instant());
-        if (vm.templateId() != null) {
-            store.vms().setTemplate(vm.id(), null, clock.instant()); // this run booted (or went back to a snapshot of its own)
-        }
         return withRuntime(byId(vm.id()));
     }
 
-    /** Root disk and tap, the capabilities' host side (work disk, ...), the hypervisor, SSH, then their after-start side. */
+    /**
+     * Root disk and tap, the capabilities' host side (work disk, ...), the hypervisor, SSH, then their
+     * after-start side. A clone's first start makes its disks over the snapshot's instead, and gets
+     * its identity right after the launch.
+     */
     private List<BootStep> standardSteps(BootContext boot) {
         HypervisorDriver d = driver.get();
         List<BootStep> steps = new ArrayList<>();
-        steps.add(new RootDiskStep(rootDisks, d.readsQcow2()));
+        steps.add(boot.clone() != null ? new CloneDisksStep(rootDisks, snapshots) : new RootDiskStep(rootDisks, d.readsQcow2()));
         steps.add(new NetworkStep(network, d));
         steps.addAll(capabilities.prepareHostSteps(boot.vm()));
         steps.add(new LaunchStep(d, network));
+        if (boot.clone() != null) {
+            steps.add(new IdentityStep(d, network, ssh.get(), clock, IDENTITY_TIMEOUT));
+        }
         steps.add(new ReadinessStep(ssh.get(), d, config.vm().bootTimeout()));
         steps.addAll(capabilities.afterStartSteps(boot.vm()));
         return steps;
@@ -369,7 +423,7 @@ public final class VMService {
             return template;
         }
         try {
-            snapshots.verify(template.get().id(), template.get().name(), driver.get().stateFormat());
+            originOf(template.get());
             return template;
         } catch (BangerException e) {
             LOG.warn("template {} is unusable ({}); deleting it, booting, and building it again", template.get().name(), e.getMessage());
@@ -378,30 +432,15 @@ public final class VMService {
         }
     }
 
-    /**
-     * A new VM restored from a template instead of booted; a restore that fails (not cancelled)
-     * deletes that template and boots the VM instead, so a bad template costs one slow create, never a failed one.
-     */
-    private VmInfo startWarmLocked(VmInfo vm, BootableImage image, SnapshotInfo template, OperationContext ctx) {
-        long t0 = System.nanoTime();
-        try {
-            VmInfo started = restoreCloneLocked(vm, image, template, ctx);
-            store.vms().setTemplate(vm.id(), template.id(), clock.instant());
-            LOG.info("VM {}: started from template {} in {} ms", vm.name(), template.name(), (System.nanoTime() - t0) / 1_000_000);
-            return withRuntime(byId(vm.id()));
-        } catch (RuntimeException e) {
-            if (ctx.isCancelled() || HandlesFile.read(vmDir(vm.id())).isPresent()) {
-                throw e; // cancelled, or its undo left something: the create's own handling applies
-            }
-            LOG.warn("VM {}: warm start from template {} failed ({}); deleting the template and booting", vm.name(),
-                    template.name(), e.getMessage());
-            deleteTemplate(template);
-            return startVMLocked(byId(vm.id()), image, ctx);
-        }
+    /** What a clone of this snapshot starts from, checked (complete, loads on this host). */
+    private CloneOrigin originOf(SnapshotInfo snap) {
+        return snapshots.origin(snap.id(), snap.name(), driver.get().stateFormat());
     }
 
-    private VmInfo restoreCloneLocked(VmInfo vm, BootableImage image, SnapshotInfo template, OperationContext ctx) {
-        throw new BangerException(ErrorCode.OPERATION_FAILED, "a clone of a snapshot needs the identity channel (not merged yet)");
+    /** The same create, booting: after a warm start that failed. */
+    private static CreateParams coldCopy(CreateParams p) {
+        return new CreateParams(p.name(), p.image(), p.kernel(), p.vcpu(), p.memory(), p.diskSize(), p.noStart(), p.nat(), p.isolate(),
+                p.ports(), null, true);
     }
 
     /** Queues a template build of this key unless one is queued or running; never delays the caller. */
@@ -412,30 +451,26 @@ public final class VMService {
 
     /**
      * The template build, on the template thread: a hidden VM of the image and machine booted to
-     * SSH-ready at low priority, a live snapshot of it kept under the key, the VM torn down and its
-     * dir removed (its row stays, hidden, as the snapshot's owner). Then the image's stale templates
-     * of the same machine (other keys: another kernel, guest init, hypervisor) go. A failure
-     * removes everything this build made.
+     * SSH-ready at low priority, a live snapshot of it kept under the key, then the VM deleted (the
+     * snapshot outlives it, as every snapshot does). Then the image's stale templates of the same
+     * machine (other keys: another kernel, guest init, hypervisor) go. A failure removes everything
+     * this build made.
      */
     private void buildTemplate(BootableImage image, int vcpu, int memoryMib, long diskBytes, TemplateKey key) {
         if (store.snapshots().template(key.digest()).isPresent()) {
             return; // a build queued before the last one of this key finished
         }
         OperationContext ctx = OperationContext.background("vm.template.build");
-        VmInfo vm = reserveVM("tpl-" + Ids.newId().substring(0, 10), image.image(), vcpu, memoryMib, diskBytes, false, true, true);
+        VmInfo vm = reserveVM("tpl-" + Ids.newId().substring(0, 10), image.image(), vcpu, memoryMib, diskBytes, false, true, null, true);
         String name = "template-" + image.image().name() + "-" + key.digest().substring(0, 12);
         SnapshotInfo made;
         try {
             made = locks.with(vm.id(), () -> {
                 startVMLocked(vm, image, ctx, null, true);
-                SnapshotInfo snap = takeSnapshot(vm, running.get(vm.id()), name, key.digest(), ctx);
-                teardownToStopped(vm, running.get(vm.id()));
-                Uncancellable.run("removal of template VM " + vm.name() + "'s dir", () -> FileTrees.deleteQuietly(vmDir(vm.id())));
-                return snap;
+                return takeSnapshot(vm, running.get(vm.id()), name, key.digest(), ctx);
             });
-        } catch (RuntimeException e) {
+        } finally {
             removeHiddenVm(vm);
-            throw e;
         }
         for (SnapshotInfo old : store.snapshots().templatesOf(image.image().id())) {
             if (!old.id().equals(made.id()) && old.vcpu() == vcpu && old.memoryMib() == memoryMib && old.diskBytes() == diskBytes) {
@@ -445,23 +480,33 @@ public final class VMService {
         }
     }
 
-    /** A template's snapshot, files and hidden VM, under that VM's lock (a build in progress finishes first). */
+    /**
+     * A template's snapshot and files; while VMs started from it run (their disks are backed by its
+     * files) it is retired instead: never restored again, deleted with the last of them.
+     */
     private void deleteTemplate(SnapshotInfo template) {
-        store.vms().byId(template.vmId()).ifPresentOrElse(this::removeHiddenVm, () -> {
-            store.snapshots().delete(template.id());
-            snapshots.delete(template.id());
+        locks.with(template.vmId(), () -> {
+            List<String> clones = store.snapshots().deleteUnlessCloned(template.id());
+            if (clones.isEmpty()) {
+                snapshots.delete(template.id());
+            } else {
+                store.snapshots().retireTemplate(template.id());
+                LOG.info("template {} retired: VMs {} run over its files; it goes with the last of them", template.name(), clones);
+            }
+            return null;
         });
     }
 
-    /** Everything of a hidden VM: its process and host side, snapshots (templates), dir, row. */
+    /** After a VM's delete: the retired template it was started from, once no other VM runs over it. */
+    private void deleteRetiredTemplate(String snapshotId) {
+        store.snapshots().retired(snapshotId).ifPresent(this::deleteTemplate);
+    }
+
+    /** A template build's hidden VM, whatever state it got to: process and host side, dir, row. */
     private void removeHiddenVm(VmInfo vm) {
         locks.with(vm.id(), () -> {
             VmHandles h = Optional.ofNullable(running.get(vm.id())).or(() -> recordedHandles(vm)).orElse(null);
             teardown(vm, h);
-            for (SnapshotInfo snap : store.snapshots().list(vm.id())) {
-                store.snapshots().delete(snap.id());
-                snapshots.delete(snap.id());
-            }
             Uncancellable.run("removal of template VM " + vm.name() + "'s files", () -> FileTrees.deleteQuietly(vmDir(vm.id())));
             store.vms().delete(vm.id());
             return null;
@@ -470,38 +515,29 @@ public final class VMService {
     }
 
     /**
-     * Deletes the warm-start templates of an image (before the image itself: they would hold it),
-     * waiting for a build of it in progress. Unknown image: nothing to do (the image delete says so).
+     * Deletes the warm-start templates of an image before the image itself (they hold it). Only
+     * when no VM uses it: then the image delete is refused anyway, and its templates are kept.
      */
     public void deleteTemplatesOf(String imageRef) {
         Optional<ImageInfo> image = store.images().find(imageRef);
-        if (image.isEmpty()) {
+        if (image.isEmpty() || store.vms().list().stream().anyMatch(v -> v.imageId().equals(image.get().id()))) {
             return;
         }
-        for (VmInfo vm : store.vms().listAll()) {
-            if (vm.imageId().equals(image.get().id()) && store.vms().hiddenIds().contains(vm.id())) {
-                LOG.info("image {} deleted: deleting its template VM {} and its template", image.get().name(), vm.name());
-                removeHiddenVm(vm);
-            }
+        for (SnapshotInfo template : store.snapshots().templatesOf(image.get().id())) {
+            LOG.info("image {} deleted: deleting its template {}", image.get().name(), template.name());
+            deleteTemplate(template);
         }
     }
 
     /**
-     * Reconcile of a template's hidden VM: never adopted (its build's daemon is gone); torn down,
-     * and removed with its dir and row unless it owns a published template.
+     * Reconcile of a template build's hidden VM: never adopted (the build's daemon is gone), torn
+     * down and removed; a template it had already published stays (it is complete).
      */
     private void settleHiddenVm(VmInfo vm) {
         teardown(vm, recordedHandles(vm).orElse(null));
-        if (store.snapshots().list(vm.id()).isEmpty()) {
-            FileTrees.deleteQuietly(vmDir(vm.id()));
-            store.vms().delete(vm.id());
-            LOG.warn("template VM {}: its build was cut short by the previous daemon's exit; removed", vm.name());
-        } else {
-            FileTrees.deleteQuietly(vmDir(vm.id()));
-            if (vm.running()) {
-                store.vms().setState(vm.id(), VmInfo.STOPPED, null, clock.instant());
-            }
-        }
+        FileTrees.deleteQuietly(vmDir(vm.id()));
+        store.vms().delete(vm.id());
+        LOG.warn("template VM {}: its build was cut short by the previous daemon's exit; removed", vm.name());
     }
 
     /** Daemon shutdown: no more template builds; one in progress is interrupted and undoes itself. */
@@ -642,7 +678,7 @@ public final class VMService {
                     d.name(), d.stateFormat(), vm.id(), vm.imageId(), vm.vcpu(), vm.memoryMib(), vm.diskBytes(), disks, now));
             Path dir = snapshots.publish(staging, id);
             SnapshotInfo info = new SnapshotInfo(id, name, vm.id(), vm.name(), vm.imageId(), vm.vcpu(), vm.memoryMib(), vm.diskBytes(),
-                    d.name(), d.stateFormat(), save.bytes(), snapshots.sizeOnDisk(dir), pauseMillis, now);
+                    d.name(), d.stateFormat(), save.bytes(), snapshots.sizeOnDisk(dir), pauseMillis, now, false);
             try {
                 store.snapshots().insert(info, templateKey);
             } catch (RuntimeException e) {
@@ -667,20 +703,21 @@ public final class VMService {
         return snapshots(vmRef, false);
     }
 
-    /** As above; {@code templates}: the warm-start templates too (all of them when no VM is named: their VMs are hidden). */
+    /** As above; {@code templates}: the warm-start templates too. */
     public List<SnapshotInfo> snapshots(String vmRef, boolean templates) {
         return store.snapshots().list(vmRef == null ? null : find(vmRef).id(), templates);
     }
 
-    /** A snapshot; a template goes with its hidden VM (a later create of its key builds it again). */
+    /** Deletes a snapshot no VM was cloned from (a clone's disks are backed by its files); a template too (it is built again). */
     public SnapshotInfo deleteSnapshot(String ref) {
         SnapshotInfo snap = findSnapshot(ref);
-        if (store.vms().hiddenIds().contains(snap.vmId())) {
-            deleteTemplate(snap);
-            return snap;
-        }
         return locks.with(snap.vmId(), () -> {
-            store.snapshots().delete(snap.id());
+            List<String> clones = store.snapshots().deleteUnlessCloned(snap.id());
+            if (!clones.isEmpty()) {
+                throw BangerException.badRequest("snapshot " + snap.name() + " is in use: VM" + (clones.size() > 1 ? "s " : " ")
+                        + String.join(", ", clones) + " run on disks backed by its files; delete " + (clones.size() > 1 ? "them" : "it")
+                        + " first");
+            }
             snapshots.delete(snap.id());
             return snap;
         });
@@ -701,6 +738,10 @@ public final class VMService {
         SnapshotInfo snap = findSnapshot(p.snapshot());
         return locks.with(vm.id(), () -> {
             VmInfo now = find(vm.id());
+            if (snap.vmDeleted()) {
+                throw BangerException.badRequest("snapshot " + snap.name() + " is of VM " + snap.vmName() + ", which was deleted:"
+                        + " there is nothing to roll back; make a new VM from it (banger vm create --from-snapshot " + snap.name() + ")");
+            }
             if (!snap.vmId().equals(now.id())) {
                 throw BangerException.badRequest("snapshot " + snap.name() + " is of VM " + snap.vmName() + ", not " + now.name()
                         + ": vm restore rolls back the VM a snapshot was taken of");
@@ -756,14 +797,13 @@ public final class VMService {
             ctx.progress("remove disks");
             Uncancellable.run("removal of VM " + now.name() + "'s files", () -> FileTrees.deleteQuietly(vmDir(now.id())));
             ssh.get().forget(List.of(now.guestIp(), now.name() + ".vm"));
-            for (SnapshotInfo snap : store.snapshots().list(now.id())) { // a snapshot lives no longer than its VM
-                store.snapshots().delete(snap.id());
-                snapshots.delete(snap.id());
-            }
-            store.vms().delete(now.id());
+            store.vms().delete(now.id()); // its snapshots stay: clones may be made of them (vm snapshot delete removes them)
             return now.withRuntime(null);
         });
         locks.forget(vm.id());
+        if (deleted.fromSnapshot() != null) {
+            deleteRetiredTemplate(deleted.fromSnapshot());
+        }
         return deleted;
     }
 
@@ -956,6 +996,11 @@ public final class VMService {
                 if (VmInfo.CREATED.equals(vm.state())) {
                     // Its first start: everything in the dir (disks, console log, QEMU's pid file and socket) is that start's.
                     FileTrees.deleteQuietly(dir);
+                    if (vm.fromSnapshot() != null) { // a clone that never started is no VM (as when its create fails)
+                        store.vms().delete(vm.id());
+                        LOG.warn("VM {}: its clone from a snapshot was cut short by the previous daemon's exit; removed", vm.name());
+                        return;
+                    }
                 } else {
                     h.get().made().forEach(f -> FileTrees.deleteQuietly(Path.of(f)));
                     removeIfEmpty(dir);

@@ -1,8 +1,11 @@
 package dev.banger.daemon.vm;
 
+import dev.banger.core.api.VmApi.CreateParams;
 import dev.banger.core.units.Sizes;
 import dev.banger.core.config.VmSettings;
 import dev.banger.core.rpc.BangerException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /** Checks what a client asks of a VM before anything is reserved or touched. */
@@ -29,6 +32,37 @@ final class VmRequests {
                     + " and '-', starting with a letter or digit");
         }
         return name;
+    }
+
+    /**
+     * A clone is the snapshot's machine on the snapshot's image: options that would change either
+     * are refused rather than ignored, and it starts at once (its first start makes its disks).
+     */
+    static void cloneOptions(CreateParams p) {
+        List<String> given = new ArrayList<>();
+        if (p.image() != null) {
+            given.add("--image");
+        }
+        if (p.kernel() != null) {
+            given.add("--kernel-ref");
+        }
+        if (p.vcpu() != null) {
+            given.add("--vcpu");
+        }
+        if (p.memory() != null) {
+            given.add("--memory");
+        }
+        if (p.diskSize() != null) {
+            given.add("--disk-size");
+        }
+        if (Boolean.TRUE.equals(p.noStart())) {
+            given.add("--no-start");
+        }
+        if (!given.isEmpty()) {
+            throw BangerException.invalidArgument(String.join(", ", given) + (given.size() > 1 ? " do" : " does")
+                    + " not go with --from-snapshot: a clone is the snapshot's machine (its vCPUs, memory, disk size and image,"
+                    + " which its saved memory needs) and starts at once");
+        }
     }
 
     static int vcpu(Integer vcpu, int fallback) {

@@ -99,9 +99,9 @@ class VmSnapshotTest {
         Files.writeString(manifest, original.replaceAll("\"state_format\" : \"[^\"]*\"", "\"state_format\" : \"qemu 6.2.0\""));
         refused(() -> rig.vms.restore(new SnapshotParams("sn", "s2"), rig.ctx("vm.restore")), ErrorCode.BAD_REQUEST,
                 m -> assertThat(m).contains("qemu 6.2.0").contains("take a new snapshot"));
-        Files.writeString(manifest, original.replace("\"format\" : 1", "\"format\" : 0"));
+        Files.writeString(manifest, original.replace("\"format\" : 2", "\"format\" : 1"));
         refused(() -> rig.vms.restore(new SnapshotParams("sn", "s2"), rig.ctx("vm.restore")), ErrorCode.BAD_REQUEST,
-                m -> assertThat(m).contains("format 0"));
+                m -> assertThat(m).contains("older banger").contains("format 1").contains("take a new snapshot"));
         Files.writeString(manifest, original);
         Files.delete(manifest.resolveSibling("memory.state"));
         refused(() -> rig.vms.restore(new SnapshotParams("sn", "s2"), rig.ctx("vm.restore")), ErrorCode.BAD_REQUEST,

@@ -6,6 +6,7 @@ import dev.banger.core.model.VmInfo;
 import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.vm.disk.RootDisk;
 import dev.banger.daemon.vm.hypervisor.MachineProcess;
+import dev.banger.daemon.vm.snapshot.CloneOrigin;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,15 +31,28 @@ public final class BootContext {
     private String tap;
     private MachineProcess machine;
     private final Path restoreFrom;
+    private final CloneOrigin clone;
 
     public BootContext(VmInfo vm, ImageInfo image, KernelInfo kernel, Path vmDir, OperationContext ops, Instant startedAt) {
-        this(vm, image, kernel, vmDir, ops, startedAt, null);
+        this(vm, image, kernel, vmDir, ops, startedAt, (Path) null);
     }
 
     /** {@code restoreFrom}: a saved guest state the VM goes on from instead of booting (a snapshot's), or null. */
     public BootContext(VmInfo vm, ImageInfo image, KernelInfo kernel, Path vmDir, OperationContext ops, Instant startedAt,
                        Path restoreFrom) {
+        this(vm, image, kernel, vmDir, ops, startedAt, restoreFrom, null);
+    }
+
+    /** A clone's first start: its disks made over the snapshot's, its memory the snapshot's. */
+    public BootContext(VmInfo vm, ImageInfo image, KernelInfo kernel, Path vmDir, OperationContext ops, Instant startedAt,
+                       CloneOrigin clone) {
+        this(vm, image, kernel, vmDir, ops, startedAt, clone.state(), clone);
+    }
+
+    private BootContext(VmInfo vm, ImageInfo image, KernelInfo kernel, Path vmDir, OperationContext ops, Instant startedAt,
+                        Path restoreFrom, CloneOrigin clone) {
         this.restoreFrom = restoreFrom;
+        this.clone = clone;
         this.vm = vm;
         this.image = image;
         this.kernel = kernel;
@@ -66,6 +80,11 @@ public final class BootContext {
     /** The saved state this start loads, or null when it boots. */
     public Path restoreFrom() {
         return restoreFrom;
+    }
+
+    /** The snapshot this start clones, or null when it is no clone's first start. */
+    public CloneOrigin clone() {
+        return clone;
     }
 
     public RootDisk rootDisk() {
@@ -121,7 +140,8 @@ public final class BootContext {
     /** This start's acquisitions as handles.json holds them. */
     public VmHandles handles() {
         return new VmHandles(vm.id(), VmHandles.STARTING, tap, rootDisk == null ? null : rootDisk.path().toString(),
-                workDisk == null ? null : workDisk.toString(), made.stream().map(Path::toString).toList(), machine, startedAt);
+                workDisk == null ? null : workDisk.toString(), made.stream().map(Path::toString).toList(), machine, startedAt,
+                clone == null ? null : clone.snapshotId());
     }
 
     void persist() {

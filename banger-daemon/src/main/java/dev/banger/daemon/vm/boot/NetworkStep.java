@@ -23,6 +23,9 @@ public final class NetworkStep implements BootStep {
     public void run(BootContext boot) {
         network.ensureBridge();
         boot.tap(network.createTap(boot.vm().id(), driver.unprivilegedIds()));
+        if (boot.clone() != null) {
+            network.setTapLink(boot.tap(), false); // up once the guest took its own address (IdentityStep)
+        }
     }
 
     @Override

@@ -36,8 +36,9 @@ public final class ReadinessStep implements BootStep {
     public void run(BootContext boot) {
         String ip = boot.vm().guestIp();
         List<String> aliases = List.of(boot.vm().name() + ".vm");
-        if (boot.madeNow(boot.rootDisk().path())) {
-            // A fresh root disk means fresh host keys; a deleted VM may have had this address.
+        if (boot.madeNow(boot.rootDisk().path()) && boot.clone() == null) {
+            // A fresh root disk means fresh host keys; a deleted VM may have had this address. (A clone's
+            // key was pinned from its identity port already.)
             ssh.forget(List.of(ip, aliases.getFirst()));
         }
         try {

@@ -12,9 +12,10 @@ import java.util.List;
  * @param phase  {@link #STARTING} until the guest answered SSH, then {@link #RUNNING}; {@link #FAILED} when
  *               the start failed and its undo did not finish (the next reconcile finishes it)
  * @param made   files this start created (its first boot's disks): an interrupted start removes them
+ * @param restoredFrom the snapshot whose memory this run went on from (a clone's first start), or null when it booted
  */
 public record VmHandles(String vmId, String phase, String tap, String rootDisk, String workDisk, List<String> made,
-                        MachineProcess machine, Instant startedAt) {
+                        MachineProcess machine, Instant startedAt, String restoredFrom) {
 
     public static final String STARTING = "starting";
     public static final String RUNNING = "running";
@@ -30,10 +31,10 @@ public record VmHandles(String vmId, String phase, String tap, String rootDisk, 
     }
 
     public VmHandles running() {
-        return new VmHandles(vmId, RUNNING, tap, rootDisk, workDisk, List.of(), machine, startedAt);
+        return new VmHandles(vmId, RUNNING, tap, rootDisk, workDisk, List.of(), machine, startedAt, restoredFrom);
     }
 
     public VmHandles failed() {
-        return new VmHandles(vmId, FAILED, tap, rootDisk, workDisk, made, machine, startedAt);
+        return new VmHandles(vmId, FAILED, tap, rootDisk, workDisk, made, machine, startedAt, restoredFrom);
     }
 }

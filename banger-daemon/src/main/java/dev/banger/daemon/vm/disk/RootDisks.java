@@ -34,6 +34,17 @@ public final class RootDisks {
     }
 
     /**
+     * A clone's root disk in {@code vmDir}: a qcow2 overlay backed by a snapshot's qcow2 root disk
+     * (itself an overlay of the image), which is never written either.
+     */
+    public RootDisk overlayOf(Path qcow2, Path vmDir) {
+        Path overlay = vmDir.resolve(RootDiskStrategy.QCOW2_OVERLAY.fileName());
+        runner.run(Command.of("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", qcow2.toAbsolutePath().toString(),
+                overlay.toString()));
+        return new RootDisk(FileModes.privateFile(overlay), RootDiskStrategy.QCOW2_OVERLAY);
+    }
+
+    /**
      * Creates the root disk in {@code vmDir}: a qcow2 overlay when the hypervisor reads qcow2,
      * else a reflink clone, else a sparse copy (the only strategy whose cost grows with the image).
      */

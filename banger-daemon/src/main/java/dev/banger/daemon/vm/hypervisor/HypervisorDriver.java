@@ -92,6 +92,14 @@ public interface HypervisorDriver {
      */
     StateSave saveState(MachineProcess p, Path stateFile);
 
+    /**
+     * The host end of the guest's identity port (a Unix socket the hypervisor listens on), over
+     * which a clone gets its own identity; empty when this driver's machines have none.
+     */
+    default Optional<Path> identitySocket(MachineProcess p) {
+        return Optional.empty();
+    }
+
     /** Ends the VM: asks the hypervisor to quit, kills it if it has not within ~2 s, and waits until it is gone. Idempotent. */
     void kill(MachineProcess p);
 

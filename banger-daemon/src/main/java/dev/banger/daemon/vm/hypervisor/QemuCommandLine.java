@@ -19,6 +19,13 @@ final class QemuCommandLine {
     static final String CONSOLE_LOG = "console.log";
     /** Where a restoring QEMU listens for the saved state; bound before it chroots. */
     static final String INCOMING_SOCKET = "incoming.sock";
+    /**
+     * The host end of the guest's identity port (a virtio-serial port named {@link #IDENTITY_PORT}),
+     * bound before QEMU chroots; see {@code vm.identity.IdentityChannel} and {@link QemuDriver#identitySocket}.
+     */
+    static final String IDENTITY_SOCKET = "identity.sock";
+    /** The port's name in the guest: /sys/class/virtio-ports/vportNpM/name. */
+    static final String IDENTITY_PORT = "banger.identity";
     /** The empty, root-owned directory a confined QEMU chroots into: an escaped process sees no files. */
     static final String CHROOT = "chroot";
 
@@ -78,6 +85,10 @@ final class QemuCommandLine {
             a.addAll(List.of("-netdev", "tap,id=n0,ifname=" + escape(spec.tap()) + ",script=no,downscript=no",
                     "-device", "virtio-net-device,netdev=n0" + (spec.mac() == null ? "" : ",mac=" + spec.mac())));
         }
+        // Every VM has the port, not only clones: a saved state loads only into the devices it was saved from.
+        a.addAll(List.of("-device", "virtio-serial-device,max_ports=2",
+                "-chardev", "socket,id=identity,server=on,wait=off,path=" + escape(run.resolve(IDENTITY_SOCKET)),
+                "-device", "virtserialport,chardev=identity,name=" + IDENTITY_PORT));
         if (spec.restoreFrom() != null) {
             a.addAll(List.of("-incoming", "unix:" + escape(run.resolve(INCOMING_SOCKET))));
         }

@@ -94,9 +94,9 @@ final class QemuDriver implements HypervisorDriver {
         if (spec.workDisk() != null) {
             requireFile("work disk", spec.workDisk());
         }
-        Path socket = spec.runDir().toAbsolutePath().resolve(QemuCommandLine.QMP_SOCKET);
+        Path socket = spec.runDir().toAbsolutePath().resolve(QemuCommandLine.IDENTITY_SOCKET); // the longest of its sockets' paths
         if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
-            throw BangerException.badRequest("VM " + spec.name() + ": its control socket path " + socket + " is longer than "
+            throw BangerException.badRequest("VM " + spec.name() + ": its identity socket path " + socket + " is longer than "
                     + MAX_SOCKET_PATH + " bytes, the limit for Unix sockets: use a shorter state directory");
         }
         dropsTo();
@@ -166,6 +166,7 @@ final class QemuDriver implements HypervisorDriver {
             Files.deleteIfExists(socket);
             Files.deleteIfExists(pidFile);
             Files.deleteIfExists(run.resolve(QemuCommandLine.INCOMING_SOCKET));
+            Files.deleteIfExists(run.resolve(QemuCommandLine.IDENTITY_SOCKET));
             confinement = confinement(run);
         } catch (IOException e) {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "VM " + spec.name() + ": cannot prepare " + run + ": " + e, e);
@@ -252,6 +253,11 @@ final class QemuDriver implements HypervisorDriver {
     }
 
     /** "qemu " and the binary's version, asked once: QEMU loads a migration stream only from a compatible version. */
+    @Override
+    public Optional<Path> identitySocket(MachineProcess p) {
+        return Optional.of(p.controlSocket().resolveSibling(QemuCommandLine.IDENTITY_SOCKET));
+    }
+
     @Override
     public String stateFormat() {
         String f = stateFormat;

@@ -33,8 +33,11 @@ public final class SnapshotFiles {
 
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotFiles.class);
 
-    /** The layout of a snapshot dir and its manifest; a snapshot written in another is refused. */
-    public static final int FORMAT = 1;
+    /**
+     * The layout of a snapshot dir and its manifest; a snapshot written in another is refused.
+     * 2: the machine has the identity port (a format-1 state does not load into it).
+     */
+    public static final int FORMAT = 2;
     static final String STATE = "memory.state";
     static final String MANIFEST = "snapshot.json";
     private static final String STAGING = ".staging-";
@@ -135,6 +138,11 @@ public final class SnapshotFiles {
             throw BangerException.badRequest("snapshot " + name + ": its " + MANIFEST + " is unreadable (" + e.getMessage()
                     + "): delete it (banger vm snapshot delete " + name + ")");
         }
+        if (m.format() < FORMAT) {
+            throw BangerException.badRequest("snapshot " + name + " was taken by an older banger (" + m.bangerVersion()
+                    + ", snapshot format " + m.format() + "), whose machines lack the identity port this banger's have: its state"
+                    + " does not load here; take a new snapshot");
+        }
         if (m.format() != FORMAT) {
             throw BangerException.badRequest("snapshot " + name + " was written by banger " + m.bangerVersion() + " in snapshot format "
                     + m.format() + "; this banger reads format " + FORMAT + " only: take a new snapshot");
@@ -153,6 +161,11 @@ public final class SnapshotFiles {
             throw incomplete(name, missing);
         }
         return m;
+    }
+
+    /** The verified origin of a clone of snapshot {@code id} (see {@link #verify}). */
+    public CloneOrigin origin(String id, String name, String stateFormat) {
+        return new CloneOrigin(id, name, dirOf(id), verify(id, name, stateFormat));
     }
 
     private static List<String> concat(String first, List<String> rest) {

@@ -118,6 +118,17 @@ public final class GuestSsh {
         }
     }
 
+    /**
+     * Makes {@code type base64Key} the only known host key of host:port and its aliases: a key
+     * learnt outside SSH (a clone's, over its identity port), so the first connection is checked too.
+     */
+    public void pin(String host, int port, List<String> aliases, String type, String base64Key) {
+        List<String> names = new ArrayList<>();
+        names.add(KnownHostsFile.name(host, port));
+        aliases.forEach(a -> names.add(KnownHostsFile.name(a, port)));
+        knownHosts.pin(names, type, base64Key);
+    }
+
     /** Removes every known_hosts entry for these names or addresses, bare or as {@code [host]:port}. */
     public void forget(Collection<String> hosts) {
         knownHosts.forget(hosts);
