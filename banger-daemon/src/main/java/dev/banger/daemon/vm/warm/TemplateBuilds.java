@@ -4,12 +4,18 @@ import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.boot.BootStep;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,9 +75,9 @@ public final class TemplateBuilds implements AutoCloseable {
     }
 
     /**
-     * The step that lowers a template VM's CPU priority once it runs: {@code renice} of its VMM's
-     * process group (QEMU's {@code -daemonize} makes it a group leader), which reaches every
-     * thread, the vCPU threads included; a failure only logs (the build goes on at normal priority).
+     * The step that lowers a template VM's CPU priority once it runs: {@code renice} of each of its
+     * VMM's threads (a nice value is per thread on Linux, and the vCPU threads exist once it was
+     * launched); a failure only logs (the build goes on at normal priority).
      */
     public BootStep lowPriority() {
         return new BootStep() {
@@ -83,8 +89,13 @@ public final class TemplateBuilds implements AutoCloseable {
             @Override
             public void run(BootContext boot) {
                 long pid = boot.machine().pid();
-                var r = runner.runAllowingFailure(Command.of("renice", "-n", String.valueOf(NICE), "-g", String.valueOf(pid))
-                        .withTimeout(Duration.ofSeconds(10)));
+                List<String> argv = new ArrayList<>(List.of("renice", "-n", String.valueOf(NICE), "-p"));
+                try (Stream<Path> tasks = Files.list(Path.of("/proc", String.valueOf(pid), "task"))) {
+                    tasks.forEach(t -> argv.add(t.getFileName().toString()));
+                } catch (IOException e) {
+                    argv.add(String.valueOf(pid)); // the process is gone: renice says so below
+                }
+                var r = runner.runAllowingFailure(Command.of(argv.toArray(String[]::new)).withTimeout(Duration.ofSeconds(10)));
                 if (r.exitCode() != 0) {
                     LOG.warn("template VM {}: renice of pid {} failed ({}); it runs at normal priority", boot.vm().name(), pid,
                             r.stderr().strip());
