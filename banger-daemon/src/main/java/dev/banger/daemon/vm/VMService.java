@@ -964,6 +964,7 @@ public final class VMService {
         new OrphanTapSweep(network).run(running.values().stream().map(VmHandles::tap).filter(t -> t != null).collect(Collectors.toSet()));
         new FirewallRuleSweep(network).run(Set.copyOf(running.keySet()));
         snapshots.sweepStaging();
+        snapshots.sweepUnlisted(store.snapshots().list(null, true).stream().map(SnapshotInfo::id).collect(Collectors.toSet()));
     }
 
     private void reconcile(VmInfo vm) {
