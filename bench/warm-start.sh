@@ -11,6 +11,8 @@
 # Debian's cloud kernel. Cleaned up on exit, however it ends.
 #
 # Usage: sudo bench/warm-start.sh [RUNS]   (builds first when build/bin is missing)
+#        WARM_START_GUEST=debian: the Debian bookworm guest (systemd + OpenSSH) instead, from the root
+#        filesystem scripts/host-setup.sh debootstraps once (/var/cache/banger-test/debian-bookworm-rootfs.tar.gz).
 # Exit 0 with a report, target met or not; non-zero only when something broke. Bounded:
 # WARM_START_BENCH_LIMIT s (default 1800).
 set -euo pipefail
@@ -133,14 +135,28 @@ await_template() {
 }
 
 pressure() { sed -n 's/^some avg10=[0-9.]* avg60=\([0-9.]*\).*/\1%/p' /proc/pressure/cpu 2>/dev/null || :; }
-say "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), CPU pressure $(pressure); $RUNS runs each; network namespace $(readlink /proc/self/ns/net)"
+say "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), CPU pressure $(pressure); $RUNS runs each; guest ${WARM_START_GUEST:-busybox}; network namespace $(readlink /proc/self/ns/net)"
 
 temp_registry_start "$WORK/registry" || die "docker-registry did not start on 127.0.0.1"
-busybox_guest_push "$WORK" "$TEMP_REGISTRY/bench/busybox:v1" || die "skopeo could not push the guest image to $TEMP_REGISTRY"
+GUEST=${WARM_START_GUEST:-busybox}
+case $GUEST in
+    busybox)
+        busybox_guest_push "$WORK" "$TEMP_REGISTRY/bench/guest:v1" || die "skopeo could not push the guest image to $TEMP_REGISTRY" ;;
+    debian)
+        DEBIAN_ROOTFS=/var/cache/banger-test/debian-bookworm-rootfs.tar.gz
+        [ -f "$DEBIAN_ROOTFS" ] || die "no $DEBIAN_ROOTFS (sudo scripts/host-setup.sh debootstraps it)"
+        gzip -dc "$DEBIAN_ROOTFS" >"$WORK/debian.tar"
+        { umoci init --layout "$WORK/oci" && umoci new --image "$WORK/oci:deb" \
+            && umoci raw add-layer --image "$WORK/oci:deb" "$WORK/debian.tar" \
+            && skopeo copy -q --insecure-policy --dest-tls-verify=false "oci:$WORK/oci:deb" "docker://$TEMP_REGISTRY/bench/guest:v1"; } \
+            >"$WORK/push.out" 2>&1 || die "could not push the Debian guest: $(cat "$WORK/push.out")"
+        rm -f "$WORK/debian.tar" ;;
+    *) die "WARM_START_GUEST must be busybox or debian, got '$GUEST'" ;;
+esac
 TEMP_DAEMON_WARM_START=true TEMP_DAEMON_LOG_LEVEL=info temp_daemon_start "$ROOT/build/bin/bangerd" \
     || die "cannot start a temporary bangerd"
 banger kernel import cloud --deb "$KERNEL_DEB" >"$WORK/kernel.out" 2>&1 || die "kernel import: $(cat "$WORK/kernel.out")"
-banger image pull "$TEMP_REGISTRY/bench/busybox:v1" --name bb --kernel-ref cloud >"$WORK/pull.out" 2>&1 \
+banger image pull "$TEMP_REGISTRY/bench/guest:v1" --name bb --kernel-ref cloud >"$WORK/pull.out" 2>&1 \
     || die "image pull: $(cat "$WORK/pull.out")"
 
 # The first run of the image boots and queues its template (the config's default machine: 1 vCPU, 512 MiB).
@@ -183,14 +199,14 @@ ratio=$(awk -v w="$WM" -v c="$CM" 'BEGIN { printf "%.2f", (c > 0 ? w / c : 0) }'
 verdict=$(awk -v r="$ratio" -v t="$RATIO_TARGET" 'BEGIN { print (r <= t ? "PASS" : "MISS") }')
 split_median() { local v; read -r -a v <<<"${SPLIT[$1]}"; secs "$(median "${v[@]}")"; }
 echo
-echo "== warm-start summary ($(nproc) cores, CPU pressure now $(pressure); medians of $RUNS, min-max in brackets) =="
+echo "== warm-start summary ($GUEST guest, $(nproc) cores, CPU pressure now $(pressure); medians of $RUNS, min-max in brackets) =="
 printf '  vm run --rm -- true, cold (--cold) : %6s s [%s]\n' "$(secs "$CM")" "$(spread "${COLD[@]}")"
 printf '  vm run --rm -- true, warm          : %6s s [%s]\n' "$(secs "$WM")" "$(spread "${WARM[@]}")"
 printf '  ratio warm/cold                    : %s   target <= %s  %s\n' "$ratio" "$RATIO_TARGET" "$verdict"
 echo "  a warm start in the daemon (medians of its per-step log line):"
-printf '      %-34s %6s s\n' "total (create to SSH-ready)" "$(split_median total)" "clone disks (overlays on the template's)" \
+printf '      %-42s %6s s\n' "total (create to SSH-ready)" "$(split_median total)" "clone disks (overlays on the template's)" \
     "$(split_median 'clone disks')" "launch (QEMU start + state load)" "$(split_median launch)" \
     "identity (address, name, keys applied)" "$(split_median identity)" "wait for ssh" "$(split_median 'wait for ssh')"
-echo "  live snapshots (freshly booted busybox guests; state = QEMU's migration stream, written sparse):"
+echo "  live snapshots (freshly booted $GUEST guests; state = QEMU's migration stream, written sparse):"
 printf '%s\n' "${SNAP_LINES[@]}"
 echo "  first run of the image (booted): $(secs "$FIRST_MS") s; its template was built in $(secs "${BUILD_MS:-0}") s in the background."
