@@ -445,8 +445,10 @@ public final class VMService {
 
     /** Queues a template build of this key unless one is queued or running; never delays the caller. */
     private void queueTemplate(BootableImage image, int vcpu, int memoryMib, long diskBytes, TemplateKey key) {
-        templates.submit(key, "image " + image.image().name() + " (" + vcpu + " vCPU, " + memoryMib + " MiB)",
-                () -> buildTemplate(image, vcpu, memoryMib, diskBytes, key));
+        String what = "image " + image.image().name() + " (" + vcpu + " vCPU, " + memoryMib + " MiB)";
+        if (!templates.submit(key, what, () -> buildTemplate(image, vcpu, memoryMib, diskBytes, key))) {
+            LOG.info("no warm-start template for {} yet: booted; its build is under way", what);
+        }
     }
 
     /**
