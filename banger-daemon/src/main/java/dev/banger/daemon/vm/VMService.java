@@ -107,6 +107,9 @@ public final class VMService {
             java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(java.time.ZoneOffset.UTC);
     static final Duration STOP_DIAL_TIMEOUT = Duration.ofSeconds(2);
     static final Duration STOP_GRACE = Duration.ofSeconds(15);
+    /** How a template guest waits for its init's start-up jobs; see {@link #settle}. */
+    static final String SETTLE = "if command -v systemctl >/dev/null 2>&1; then systemctl is-system-running --wait >/dev/null 2>&1; fi; true";
+    static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(120);
     /** The agent polls its port every half second; applying includes making a host key (seconds under TCG). */
     static final Duration IDENTITY_TIMEOUT = Duration.ofSeconds(60);
     /** sync first, so /root is on disk before the power goes; poweroff -f where no systemd would act on it. */
@@ -469,6 +472,7 @@ public final class VMService {
         try {
             made = locks.with(vm.id(), () -> {
                 startVMLocked(vm, image, ctx, null, true);
+                settle(vm);
                 return takeSnapshot(vm, running.get(vm.id()), name, key.digest(), ctx);
             });
         } finally {
@@ -497,6 +501,21 @@ public final class VMService {
             }
             return null;
         });
+    }
+
+    /**
+     * Lets a template guest's own init finish starting its services before the snapshot (systemd:
+     * {@code is-system-running --wait}), so that clones do not each redo the tail of a boot while
+     * they apply their identity; a guest without systemd is ready at SSH. Best effort, bounded.
+     */
+    private void settle(VmInfo vm) {
+        long t0 = System.nanoTime();
+        try {
+            ssh.get().exec(vm.guestIp(), ReadinessStep.SSH_PORT, SETTLE, STOP_DIAL_TIMEOUT, SETTLE_TIMEOUT);
+            LOG.info("template VM {}: settled in {} ms", vm.name(), (System.nanoTime() - t0) / 1_000_000);
+        } catch (RuntimeException e) {
+            LOG.info("template VM {}: not settled ({}); snapshotting as it is", vm.name(), e.getMessage());
+        }
     }
 
     /** After a VM's delete: the retired template it was started from, once no other VM runs over it. */
