@@ -163,6 +163,26 @@ class VmCliTest {
         CommandResult missing = banger("vm", "restore", "s1", "nope");
         assertThat(missing.exitCode()).isNotZero();
         assertThat(missing.stderr()).contains("snapshot 'nope' not found");
+
+        // Clones through the launcher: the group member's and root's, each itself, with the snapshot's files.
+        CommandResult clone = banger("vm", "create", "--from-snapshot", "first", "--name", "k1");
+        assertThat(clone.exitCode()).as(clone.stderr()).isZero();
+        assertThat(clone.stdout()).contains("name       k1").contains("clone of   snapshot ");
+        CommandResult asRoot = Launchers.banger(null, "--socket", d.socket.toString(), "vm", "create", "--from-snapshot", "first",
+                "--name", "k2");
+        assertThat(asRoot.exitCode()).as(asRoot.stderr()).isZero();
+        for (String k : List.of("k1", "k2")) {
+            CommandResult inside = banger("vm", "ssh", k, "--", "sh", "-c", "hostname; cat /root/kept");
+            assertThat(inside.stdout()).as(inside.stderr()).isEqualTo(k + "\none\n");
+        }
+        CommandResult sized = banger("vm", "create", "--from-snapshot", "first", "--name", "k3", "--memory", "512");
+        assertThat(sized.exitCode()).isEqualTo(RootCommand.EXIT_USAGE);
+        assertThat(sized.stderr()).contains("--memory does not go with --from-snapshot");
+        CommandResult inUse = banger("vm", "snapshot", "delete", "first");
+        assertThat(inUse.exitCode()).isNotZero();
+        assertThat(inUse.stderr()).contains("k1, k2");
+        assertThat(banger("vm", "delete", "-f", "k1", "k2").exitCode()).isZero();
+
         CommandResult delete = banger("vm", "snapshot", "delete", "first");
         assertThat(delete.stdout()).as(delete.stderr()).startsWith("deleted snapshot first");
         assertThat(json("vm", "snapshot", "list").get("snapshots")).asList().isEmpty();

@@ -329,6 +329,11 @@ public final class ImageService {
                 throw BangerException.badRequest("image " + i.name() + " is used by VM(s) " + String.join(", ", vms)
                         + ": delete them first");
             }
+            List<String> snapshots = ImageRows.snapshotsUsing(c, i.id());
+            if (!snapshots.isEmpty()) {
+                throw BangerException.badRequest("image " + i.name() + " is used by snapshot(s) " + String.join(", ", snapshots)
+                        + ": delete them first (banger vm snapshot delete NAME)");
+            }
             ImageRows.delete(c, i.id());
             UnmanagedImages.dropCompanionKernel(c, i).ifPresent(companion::add);
             return i;

@@ -72,6 +72,11 @@ public final class ImageRows {
         return Rows.firstColumn(c, "SELECT name FROM vms WHERE image_id = ? ORDER BY name", imageId);
     }
 
+    /** Snapshots of VMs of the image (their root disks are backed by its rootfs), which outlive those VMs. */
+    public static List<String> snapshotsUsing(Connection c, String imageId) throws SQLException {
+        return Rows.firstColumn(c, "SELECT name FROM snapshots WHERE image_id = ? ORDER BY name", imageId);
+    }
+
     private static Optional<ImageInfo> one(Connection c, String sql, String arg) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(sql)) {
             s.setString(1, arg);

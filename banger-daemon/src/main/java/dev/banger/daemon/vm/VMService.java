@@ -42,9 +42,9 @@ import dev.banger.daemon.store.VmRows;
 import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.boot.BootStep;
 import dev.banger.daemon.vm.boot.CloneDisksStep;
-import dev.banger.daemon.vm.boot.IdentityStep;
 import dev.banger.daemon.vm.boot.ConsoleTail;
 import dev.banger.daemon.vm.boot.HandlesFile;
+import dev.banger.daemon.vm.boot.IdentityStep;
 import dev.banger.daemon.vm.boot.LaunchStep;
 import dev.banger.daemon.vm.boot.NetworkStep;
 import dev.banger.daemon.vm.boot.ReadinessStep;
@@ -694,6 +694,14 @@ public final class VMService {
                 }
             }
             long pauseMillis = save.downtime().toMillis() + (System.nanoTime() - stoppedAt) / 1_000_000;
+            if (vm.fromSnapshot() != null && !disks.isEmpty()) {
+                // A clone's root disk is backed by its snapshot's: the copy is rebased onto the image (the guest
+                // runs on meanwhile), so this snapshot does not depend on that one, which may go once no VM runs on it.
+                ctx.progress("rebase root disk");
+                ImageInfo image = store.images().find(vm.imageId())
+                        .orElseThrow(() -> BangerException.notFound("VM " + vm.name() + "'s image is gone"));
+                snapshots.rebaseOnto(staging.resolve(disks.getFirst()), Path.of(image.rootfsPath()));
+            }
             var now = clock.instant();
             snapshots.writeManifest(staging, new SnapshotFiles.Manifest(SnapshotFiles.FORMAT, dev.banger.core.BuildInfo.current().version(),
                     d.name(), d.stateFormat(), vm.id(), vm.imageId(), vm.vcpu(), vm.memoryMib(), vm.diskBytes(), disks, now));

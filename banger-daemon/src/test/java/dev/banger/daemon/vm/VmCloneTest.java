@@ -90,6 +90,7 @@ class VmCloneTest {
         Files.writeString(manifest, original);
         assertThat(rig.vms.list()).extracting(VmInfo::name).containsExactly("tpl");
         assertThat(rig.taps()).hasSize(tapsBefore);
+        assertThat(rig.hypervisorProcesses()).hasSize(1);
         assertThat(vmDirs()).hasSize(1);
 
         // Two clones at once; the first one's create is timed step by step.
@@ -149,23 +150,32 @@ class VmCloneTest {
         assertThat(lines(ssh(a, IDENTITY))).as("after a cold boot").isEqualTo(ia);
         assertThat(ssh(a, "cat /root/only-a").strip()).isEqualTo("a");
 
+        // A snapshot of a clone does not need the clone's snapshot: base can go, and ca-s still clones.
+        rig.vms.snapshot(new SnapshotParams("ca", "ca-s"), rig.ctx("vm.snapshot.create"));
         rig.vms.delete("ca", rig.ctx("vm.delete"));
         rig.vms.delete("cb", rig.ctx("vm.delete"));
+        rig.vms.deleteSnapshot("base");
+        assertThat(snapDir).doesNotExist();
+        VmInfo c = clone("cc", "ca-s");
+        assertThat(ssh(c, "hostname; cat /root/only-a /root/marker")).isEqualTo("cc\na\ntemplate\n");
+        rig.vms.delete("cc", rig.ctx("vm.delete"));
+        refused(() -> rig.images.delete("bb"), ErrorCode.BAD_REQUEST, m -> assertThat(m).contains("snapshot(s) ca-s"));
 
         // No room for the clone's disks: the NoSpace error, nothing left.
         CommandRunner runner = new CommandRunner();
-        runner.run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", rig.layout.vmsDir().toString());
+        runner.run("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", rig.layout.vmsDir().toString());
         try {
-            assertThatThrownBy(() -> clone("full", "base")).isInstanceOfSatisfying(NoSpaceException.class,
+            assertThatThrownBy(() -> clone("full", "ca-s")).isInstanceOfSatisfying(NoSpaceException.class,
                     e -> assertThat(e.getMessage()).contains("clone full"));
             assertThat(vmDirs()).isEmpty();
         } finally {
-            runner.run("umount", rig.layout.vmsDir().toString());
+            runner.run("umount", "-l", rig.layout.vmsDir().toString());
         }
         assertThat(rig.vms.list()).isEmpty();
         assertThat(rig.taps()).hasSize(tapsBefore - 1);
-        rig.vms.deleteSnapshot("base");
-        assertThat(snapDir).doesNotExist();
+        assertThat(rig.hypervisorProcesses()).isEmpty();
+        rig.vms.deleteSnapshot("ca-s");
+        assertThat(rig.vms.snapshots(null)).isEmpty();
     }
 
     private VmInfo clone(String name, String snapshot) {

@@ -2,6 +2,7 @@ package dev.banger.daemon.vm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.banger.core.api.SnapshotApi.SnapshotParams;
 import dev.banger.core.api.VmApi;
 import dev.banger.core.model.VmInfo;
 import dev.banger.daemon.image.testing.TestGuestImages;
@@ -10,6 +11,7 @@ import dev.banger.daemon.image.testing.TestKernelDeb;
 import dev.banger.daemon.image.testing.TestRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A real distribution guest: Debian bookworm with systemd and OpenSSH, pulled from a registry.
  * It must reach a settled systemd, keep /root across a stop that powers it off cleanly (well
- * within the stop's 15 s grace), and boot again.
+ * within the stop's 15 s grace), and boot again; a clone of a snapshot of it gets its own hostname,
+ * machine-id and SSH host key from systemd's OpenSSH.
  */
 class VmDebianTest {
 
@@ -57,7 +60,22 @@ class VmDebianTest {
             timed("systemd settled after start", () -> rig.ssh(started, "systemctl is-system-running --wait",
                     Duration.ofSeconds(120)).stdout().strip());
 
+            // A clone of it under systemd and OpenSSH: its own hostname, machine-id and host key (sshd
+            // restarted by systemd on the new key, which bangerd pinned), the template's files.
+            String identity = "hostname; cat /etc/machine-id; cut -d' ' -f2 /etc/ssh/ssh_host_ed25519_key.pub";
+            List<String> template = List.of(rig.ssh(started, identity, Duration.ofSeconds(30)).stdout().strip().split("\n"));
+            timed("snapshot", () -> rig.vms.snapshot(new SnapshotParams("deb", "deb-s"), rig.ctx("vm.snapshot.create")));
+            VmInfo clone = timed("clone create (to SSH)", () -> rig.vms.create(new VmApi.CreateParams("debc", null, null, null, null,
+                    null, null, null, null, null, "deb-s"), rig.ctx("vm.create")));
+            List<String> own = List.of(rig.ssh(clone, identity, Duration.ofSeconds(30)).stdout().strip().split("\n"));
+            assertThat(own.get(0)).isEqualTo("debc");
+            assertThat(own.get(1)).as("machine-id").matches("[0-9a-f]{32}").isNotEqualTo(template.get(1));
+            assertThat(own.get(2)).as("host key").isNotEqualTo(template.get(2));
+            assertThat(rig.ssh(clone, "cat /root/note", Duration.ofSeconds(30)).stdout().strip()).isEqualTo("kept");
+            assertThat(rig.ssh(started, "hostname", Duration.ofSeconds(30)).stdout().strip()).as("the template runs on").isEqualTo("deb");
+            rig.vms.delete("debc", rig.ctx("vm.delete"));
             rig.vms.delete("deb", rig.ctx("vm.delete"));
+            rig.vms.deleteSnapshot("deb-s");
             assertThat(rig.store.vms().list()).isEmpty();
             assertThat(rig.taps()).isEmpty();
             assertThat(rig.hypervisorProcesses()).isEmpty();

@@ -1,10 +1,10 @@
 package dev.banger.daemon.vm.boot;
 
+import dev.banger.daemon.fs.FileTrees;
 import dev.banger.daemon.fs.NoSpaceException;
 import dev.banger.daemon.vm.disk.RootDisks;
 import dev.banger.daemon.vm.snapshot.CloneOrigin;
 import dev.banger.daemon.vm.snapshot.SnapshotFiles;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -44,7 +44,7 @@ public final class CloneDisksStep implements BootStep {
                 NoSpaceException.throwIfFull(e, boot.vmDir(), "making the disks of clone " + boot.vm().name());
             } finally {
                 // A copy cut short is not in the context yet (the step's undo removes what is).
-                clone.workDisk().ifPresent(w -> deleteQuietly(boot.vmDir().resolve(w.getFileName())));
+                clone.workDisk().ifPresent(w -> FileTrees.deleteQuietly(boot.vmDir().resolve(w.getFileName())));
             }
             throw e;
         }
@@ -53,18 +53,10 @@ public final class CloneDisksStep implements BootStep {
     @Override
     public void undo(BootContext boot) {
         if (boot.rootDisk() != null && boot.madeNow(boot.rootDisk().path())) {
-            deleteQuietly(boot.rootDisk().path());
+            FileTrees.deleteQuietly(boot.rootDisk().path());
         }
         if (boot.workDisk() != null && boot.madeNow(boot.workDisk())) {
-            deleteQuietly(boot.workDisk());
-        }
-    }
-
-    private static void deleteQuietly(Path file) {
-        try {
-            Files.deleteIfExists(file);
-        } catch (java.io.IOException ignored) {
-            // The failure being reported matters more; the VM dir goes with the VM.
+            FileTrees.deleteQuietly(boot.workDisk());
         }
     }
 }

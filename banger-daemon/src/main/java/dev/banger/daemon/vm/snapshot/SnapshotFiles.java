@@ -102,6 +102,15 @@ public final class SnapshotFiles {
         }
     }
 
+    /**
+     * Makes the qcow2 {@code disk} backed by the raw {@code base} (a clone's copied root disk onto its
+     * image), with the clusters in which the old backing chain differs from {@code base} copied in.
+     */
+    public void rebaseOnto(Path disk, Path base) {
+        runner.run(Command.of("qemu-img", "rebase", "-q", "-f", "qcow2", "-F", "raw", "-b", base.toAbsolutePath().toString(),
+                disk.toString()).withTimeout(COPY_TIMEOUT));
+    }
+
     private void copy(Path from, Path to) {
         runner.run(Command.of("cp", "--reflink=auto", "--sparse=always", from.toString(), to.toString()).withTimeout(COPY_TIMEOUT));
         FileModes.privateFile(to);
