@@ -1,11 +1,13 @@
 package dev.banger.daemon.vm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.banger.core.api.VmApi;
 import dev.banger.core.model.SnapshotInfo;
 import dev.banger.core.model.VmInfo;
-import dev.banger.daemon.image.ImageService;
+import dev.banger.core.rpc.BangerException;
+import dev.banger.core.rpc.ErrorCode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,8 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Warm start on real guests (QEMU under TCG, busybox + dropbear): the first create of an image
  * boots and a template appears in the background, hidden from the listings; the next create of the
  * same image and machine starts from it with its own identity and answers SSH; another machine
- * size boots and gets a template of its own; {@code --cold} and {@code warm_start = false} boot;
- * deleting the image deletes its templates and their files.
+ * size boots and gets a template of its own; {@code --cold} and {@code warm_start = false} boot
+ * ({@code --cold} with {@code --from-snapshot} is refused); deleting the image deletes its templates
+ * and their files.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class VmWarmStartTest {
@@ -91,19 +94,22 @@ class VmWarmStartTest {
         assertThat(off.templateId()).as("warm_start = false boots").isNull();
         noWarm.delete("off", rig.ctx("vm.delete"));
 
+        assertThatThrownBy(() -> rig.vms.create(new VmApi.CreateParams("both", null, null, null, null, null, null, null, null, null,
+                template.name(), true), rig.ctx("vm.create"))).isInstanceOfSatisfying(BangerException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+                    assertThat(e.getMessage()).contains("--cold does not go with --from-snapshot");
+                });
+        assertThat(rig.vms.listWithTemplates()).extracting(VmInfo::name).doesNotContain("both");
+
         for (String vm : List.of("first", "second", "bigger", "cold")) {
             rig.vms.delete(vm, rig.ctx("vm.delete"));
         }
         rig.vms.deleteTemplatesOf("bb");
-        images().delete("bb");
+        rig.images.delete("bb");
         assertThat(rig.vms.snapshots(null, true)).as("templates go with their image").isEmpty();
         try (Stream<Path> left = Files.list(rig.layout.stateDir().resolve("snapshots"))) {
             assertThat(left).as("and their files").isEmpty();
         }
-    }
-
-    private ImageService images() {
-        return rig.images;
     }
 
     /** The template once its build is over (its hidden VM removed). */
