@@ -339,4 +339,7 @@ printf '  cancelled   %d creates cut by the client hanging up\n' "$CANCELS"
 printf '  failures    %d operations failed with no kill\n' "$FAILS"
 printf '  swept       %d leftovers removed by bangerd at its restarts (its log: removed tap / staging / part files / half-published / rules / VM dirs / orphan VMMs)\n' \
     "$(grep -c -E 'removed tap |staging left by|download cut short|half-published|removed the (NAT|tap guard) rules|no VM row names it|killing orphan VMM|finished the undo|cut short by the previous daemon' "$LOG" || :)"
+printf '  templates   %d warm-start templates built, %d builds cut by a kill and removed at the restart, %d warm creates\n' \
+    "$(grep -c 'TemplateBuilds: template .* built in' "$LOG" || :)" "$(grep -c 'template VM .*: its build was cut short' "$LOG" || :)" \
+    "$(grep -c ': started from template ' "$LOG" || :)"
 [ "$LEAKS" -eq 0 ] && [ "$LOST" -eq 0 ]
