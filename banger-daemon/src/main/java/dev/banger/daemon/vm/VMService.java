@@ -44,6 +44,7 @@ import dev.banger.daemon.vm.boot.BootStep;
 import dev.banger.daemon.vm.boot.CloneDisksStep;
 import dev.banger.daemon.vm.boot.ConsoleTail;
 import dev.banger.daemon.vm.boot.HandlesFile;
+import dev.banger.daemon.vm.boot.IdentityLinkStep;
 import dev.banger.daemon.vm.boot.IdentityStep;
 import dev.banger.daemon.vm.boot.LaunchStep;
 import dev.banger.daemon.vm.boot.NetworkStep;
@@ -64,6 +65,7 @@ import dev.banger.daemon.vm.hypervisor.HypervisorDriver;
 import dev.banger.daemon.vm.hypervisor.Hypervisors;
 import dev.banger.daemon.vm.hypervisor.StateSave;
 import dev.banger.daemon.vm.ports.GuestPorts;
+import dev.banger.daemon.vm.identity.IdentityLink;
 import dev.banger.daemon.vm.snapshot.CloneOrigin;
 import dev.banger.daemon.vm.snapshot.SnapshotFiles;
 import dev.banger.daemon.vm.ssh.GuestSsh;
@@ -390,9 +392,13 @@ public final class VMService {
         steps.add(boot.clone() != null ? new CloneDisksStep(rootDisks, snapshots) : new RootDiskStep(rootDisks, d.readsQcow2()));
         steps.add(new NetworkStep(network, d));
         steps.addAll(capabilities.prepareHostSteps(boot.vm()));
+        IdentityLinkStep link = new IdentityLinkStep(d, IDENTITY_TIMEOUT);
+        if (boot.clone() != null) {
+            steps.add(link);
+        }
         steps.add(new LaunchStep(d, network));
         if (boot.clone() != null) {
-            steps.add(new IdentityStep(d, network, ssh.get(), clock, IDENTITY_TIMEOUT));
+            steps.add(new IdentityStep(link, network, ssh.get(), clock, IDENTITY_TIMEOUT));
         }
         steps.add(new ReadinessStep(ssh.get(), d, config.vm().bootTimeout()));
         steps.addAll(capabilities.afterStartSteps(boot.vm()));
@@ -674,7 +680,8 @@ public final class VMService {
             StateSave save;
             long stoppedAt;
             List<String> disks = new ArrayList<>();
-            try {
+            // The guest's identity agent is saved waiting on a connected port: its clones then read their identity at once.
+            try (IdentityLink held = d.identitySocket(vmDir(vm.id())).map(IdentityLink::heldForSave).orElse(null)) {
                 save = d.saveState(h.machine(), SnapshotFiles.stateFile(staging));
                 stoppedAt = System.nanoTime();
                 ctx.progress("copy disks");

@@ -1,15 +1,11 @@
 package dev.banger.daemon.vm.boot;
 
 import dev.banger.core.model.VmInfo;
-import dev.banger.core.rpc.BangerException;
-import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.network.GuestNet;
 import dev.banger.daemon.network.HostNetwork;
-import dev.banger.daemon.vm.hypervisor.HypervisorDriver;
 import dev.banger.daemon.vm.identity.GuestIdentity;
 import dev.banger.daemon.vm.identity.IdentityChannel;
 import dev.banger.daemon.vm.ssh.GuestSsh;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -25,14 +21,14 @@ public final class IdentityStep implements BootStep {
     /** Entropy for the guest's pool: 64 bytes, as much as the kernel's input pool holds. */
     private static final int ENTROPY_BYTES = 64;
 
-    private final HypervisorDriver driver;
+    private final IdentityLinkStep link;
     private final HostNetwork network;
     private final GuestSsh ssh;
     private final Clock clock;
     private final Duration timeout;
 
-    public IdentityStep(HypervisorDriver driver, HostNetwork network, GuestSsh ssh, Clock clock, Duration timeout) {
-        this.driver = driver;
+    public IdentityStep(IdentityLinkStep link, HostNetwork network, GuestSsh ssh, Clock clock, Duration timeout) {
+        this.link = link;
         this.network = network;
         this.ssh = ssh;
         this.clock = clock;
@@ -47,14 +43,17 @@ public final class IdentityStep implements BootStep {
     @Override
     public void run(BootContext boot) {
         VmInfo vm = boot.vm();
-        Path socket = driver.identitySocket(boot.machine()).orElseThrow(() -> new BangerException(ErrorCode.OPERATION_FAILED,
-                driver.name() + " machines have no identity port: VM " + vm.name() + " cannot be made a clone"));
         GuestNet net = network.guestNet(HostNetwork.storedAddress(vm.guestIp()));
         String gateway = net.gateway().getHostAddress();
         GuestIdentity identity = new GuestIdentity(net.cidrAddress(), gateway, vm.mac(), vm.name(),
                 network.dns().isPresent() ? gateway : null, IdentityChannel.randomHex(16), clock.instant(),
                 IdentityChannel.randomHex(ENTROPY_BYTES));
-        IdentityChannel.HostKey key = IdentityChannel.apply(socket, identity, vm.name(), timeout);
+        IdentityChannel.HostKey key;
+        try {
+            key = IdentityChannel.apply(link.link(), identity, vm.name(), timeout);
+        } finally {
+            link.link().close(); // one exchange: the agent goes back to polling, as in any booted guest
+        }
         ssh.pin(vm.guestIp(), ReadinessStep.SSH_PORT, List.of(vm.name() + ".vm"), key.type(), key.base64());
         network.setTapLink(boot.tap(), true);
     }

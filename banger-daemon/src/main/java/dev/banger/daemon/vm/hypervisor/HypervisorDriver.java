@@ -96,7 +96,7 @@ public interface HypervisorDriver {
      * The host end of the guest's identity port (a Unix socket the hypervisor listens on), over
      * which a clone gets its own identity; empty when this driver's machines have none.
      */
-    default Optional<Path> identitySocket(MachineProcess p) {
+    default Optional<Path> identitySocket(Path runDir) {
         return Optional.empty();
     }
 

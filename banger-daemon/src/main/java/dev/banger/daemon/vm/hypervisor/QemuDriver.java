@@ -254,8 +254,8 @@ final class QemuDriver implements HypervisorDriver {
 
     /** "qemu " and the binary's version, asked once: QEMU loads a migration stream only from a compatible version. */
     @Override
-    public Optional<Path> identitySocket(MachineProcess p) {
-        return Optional.of(p.controlSocket().resolveSibling(QemuCommandLine.IDENTITY_SOCKET));
+    public Optional<Path> identitySocket(Path runDir) {
+        return Optional.of(runDir.toAbsolutePath().resolve(QemuCommandLine.IDENTITY_SOCKET));
     }
 
     @Override

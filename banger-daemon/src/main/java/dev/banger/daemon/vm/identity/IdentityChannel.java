@@ -4,12 +4,9 @@ import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -45,14 +42,14 @@ public final class IdentityChannel {
     }
 
     /**
-     * Sends {@code identity} and waits up to {@code timeout} for the agent's answer. The agent
-     * polls for a connected host end, so the first answer can take its poll interval.
+     * Sends {@code identity} over {@code link} and waits up to {@code timeout} for the agent's answer
+     * (see {@link IdentityLink} for when the agent reads at once and when at its next poll).
      */
-    public static HostKey apply(Path socket, GuestIdentity identity, String vmName, Duration timeout) {
+    public static HostKey apply(IdentityLink link, GuestIdentity identity, String vmName, Duration timeout) {
         String nonce = randomHex(8);
         CompletableFuture<String> answer = new CompletableFuture<>();
-        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            channel.connect(UnixDomainSocketAddress.of(socket));
+        try {
+            SocketChannel channel = link.channel(timeout);
             channel.write(ByteBuffer.wrap(identity.line(nonce).getBytes(StandardCharsets.UTF_8)));
             Thread.ofVirtual().name("identity-" + vmName).start(() -> {
                 try {
@@ -69,7 +66,7 @@ public final class IdentityChannel {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "VM " + vmName + ": the identity port failed: "
                     + e.getCause().getMessage(), e.getCause());
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.OPERATION_FAILED, "VM " + vmName + ": cannot reach its identity port " + socket + ": "
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "VM " + vmName + ": cannot reach its identity port: "
                     + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
