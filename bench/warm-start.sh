@@ -176,7 +176,7 @@ for ((r = 1; r <= RUNS; r++)); do
     timed_run "warm$r" --image bb
     WARM+=("$RUN_MS")
     grep -q "VM warm$r: started from template" "$TEMP_DAEMON_LOG" || die "warm$r did not start from the template: $(tail -n 20 "$TEMP_DAEMON_LOG")"
-    for s in total 'clone disks' launch identity 'wait for ssh'; do
+    for s in total 'clone disks' launch 'identity link' identity 'wait for ssh'; do
         SPLIT[$s]+="$(step_ms "warm$r" "$s") "
     done
     say "run $r: cold $(secs "${COLD[-1]}") s (daemon $(secs "$(step_ms "cold$r" total)") s), warm $(secs "$RUN_MS") s (daemon $(secs "$(step_ms "warm$r" total)") s)"
@@ -205,7 +205,8 @@ printf '  vm run --rm -- true, warm          : %6s s [%s]\n' "$(secs "$WM")" "$(
 printf '  ratio warm/cold                    : %s   target <= %s  %s\n' "$ratio" "$RATIO_TARGET" "$verdict"
 echo "  a warm start in the daemon (medians of its per-step log line):"
 printf '      %-42s %6s s\n' "total (create to SSH-ready)" "$(split_median total)" "clone disks (overlays on the template's)" \
-    "$(split_median 'clone disks')" "launch (QEMU start + state load)" "$(split_median launch)" \
+    "$(split_median 'clone disks')" "identity link (host end of the port)" "$(split_median 'identity link')" \
+    "launch (QEMU start + state load)" "$(split_median launch)" \
     "identity (address, name, keys applied)" "$(split_median identity)" "wait for ssh" "$(split_median 'wait for ssh')"
 echo "  live snapshots (freshly booted $GUEST guests; state = QEMU's migration stream, written sparse):"
 printf '%s\n' "${SNAP_LINES[@]}"
