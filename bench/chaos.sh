@@ -8,8 +8,11 @@
 #   started again on the same state dir.
 #   after each restart and at the end, a leak is anything the store does not account for: a
 #   tap-fc-* tap, a firewall rule tagged banger:<id>, a QEMU process, a VM, image or kernel
-#   directory, a staging entry or a part file of a download. And every VM that was running
-#   before a kill is running again with the same QEMU (adopted) or says why it is not.
+#   directory, a staging entry or a part file of a download, a snapshot dir no snapshot lists.
+#   And every VM that was running before a kill is running again with the same QEMU (adopted) or
+#   says why it is not. Warm start is on (the default): the first create builds a template in the
+#   background (a hidden tpl-* VM, then a snapshot), so kills hit those builds too; what a build in
+#   progress holds is accounted for, and no hidden VM may survive a restart.
 #
 # Report: cycles, kills, leaks (target 0), adoptions, lost VMs, operation failures, time.
 # Exit 0 when no leak and no VM was lost without a reason; 1 otherwise.
@@ -124,24 +127,32 @@ check() {
     local id name state pid err t dir vmid q
     CHECKS=$((CHECKS + 1))
     snapshot
-    declare -A known=() running=() qpid=()
+    declare -A known=() running=() qpid=() building=()
     while IFS=$'\t' read -r id name state pid err; do
         known[$id]=1
         [ "$state" != running ] || running[$id]=$pid
     done <"$WORK/vms"
+    # A warm-start template being built in the background (a hidden VM, tpl-*): its tap, rules, QEMU
+    # and dir are accounted for in whatever state its build is.
+    banger vm list --templates --json | jq -r '.vms[] | select(.name | startswith("tpl-")) | .id' >"$WORK/building"
+    while read -r id; do
+        [ -n "$id" ] || continue
+        known[$id]=1 building[$id]=1
+    done <"$WORK/building"
     # taps
     for t in $(ip -o link show | sed -n 's/^[0-9]*: \(tap-fc-[^:@]*\).*/\1/p'); do
         local held=
-        for id in "${!running[@]}"; do [ "$t" != "tap-fc-${id:0:8}" ] || held=1; done
+        for id in "${!running[@]}" "${!building[@]}"; do [ "$t" != "tap-fc-${id:0:8}" ] || held=1; done
         [ -n "$held" ] || leak "tap $t with no running VM"
     done
     # firewall rules tagged banger:<vm id>
     for id in $(nft list ruleset 2>/dev/null | sed -n 's/.*comment "banger:\([0-9a-f]\{16\}\)".*/\1/p' | sort -u); do
-        [ -n "${running[$id]:-}" ] || leak "firewall rules of VM id $id, which is not running"
+        [ -n "${running[$id]:-}${building[$id]:-}" ] || leak "firewall rules of VM id $id, which is not running"
     done
     # QEMU processes
     while read -r q vmid; do
         [ -n "$q" ] || continue
+        [ -z "${building[$vmid]:-}" ] || continue
         if [ -z "${running[$vmid]:-}" ]; then
             leak "QEMU pid $q of VM id $vmid, which is not running"
         elif [ -n "${qpid[$vmid]:-}" ]; then
@@ -170,6 +181,12 @@ check() {
     for dir in "$STATE"/staging/*; do
         [ -e "$dir" ] || continue
         leak "staging entry $dir"
+    done
+    # snapshots (warm-start templates): a dir per listed snapshot, no staging left (unless a build is writing one)
+    banger vm snapshot list --templates --json | jq -r '.snapshots[].id' >"$WORK/snapshot-ids"
+    for dir in "$STATE"/snapshots/* "$STATE"/snapshots/.staging-*; do
+        [ -e "$dir" ] && [ "${#building[@]}" -eq 0 ] || continue
+        grep -qxF "$(basename "$dir")" "$WORK/snapshot-ids" || leak "snapshot directory $dir with no snapshot"
     done
     while read -r dir; do
         [ -z "$dir" ] || leak "part file $dir"
@@ -261,6 +278,9 @@ for ((CYCLE = 1; CYCLE <= CYCLES; CYCLE++)); do
         KILLS=$((KILLS + 1)); KILLED_IN[$OP]=$((${KILLED_IN[$OP]:-0} + 1))
         wait "$op" 2>/dev/null || :
         daemon_start
+        # A template build the kill cut short is swept at start-up: no hidden VM survives a restart.
+        left=$(banger vm list --templates --json | jq -r '[.vms[] | select(.name | startswith("tpl-")) | .name] | join(" ")')
+        [ -z "$left" ] || leak "template build VM(s) $left after the restart"
         snapshot
         after_restart "$WORK/vms.before" "$TOUCHED"
         check
@@ -291,4 +311,7 @@ printf '  cancelled   %d creates cut by the client hanging up\n' "$CANCELS"
 printf '  failures    %d operations failed with no kill\n' "$FAILS"
 printf '  swept       %d leftovers removed by bangerd at its restarts (its log: removed tap / staging / part files / half-published / rules / VM dirs / orphan VMMs)\n' \
     "$(grep -c -E 'removed tap |staging left by|download cut short|half-published|removed the (NAT|tap guard) rules|no VM row names it|killing orphan VMM|finished the undo|cut short by the previous daemon' "$LOG" || :)"
+printf '  templates   %d warm-start templates built, %d builds cut by a kill and removed at the restart, %d warm creates\n' \
+    "$(grep -c 'TemplateBuilds: template .* built in' "$LOG" || :)" "$(grep -c 'template VM .*: its build was cut short' "$LOG" || :)" \
+    "$(grep -c ': started from template ' "$LOG" || :)"
 [ "$LEAKS" -eq 0 ] && [ "$LOST" -eq 0 ]

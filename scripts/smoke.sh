@@ -54,6 +54,7 @@ SCENARIOS=(
     "vm-run-rm-interrupt|image|alone|Ctrl-C (SIGINT to the CLI's process group) during vm run --rm: VM gone, nothing leaked"
     "vm-create-cancelled|image|alone|the client killed while vm create boots: no VM, tap, directory or QEMU left"
     "daemon-restart-adopts|shared|alone|bangerd stopped and started again adopts the running VM: same QEMU, SSH and DNS work"
+    "warm-start-kill|image|alone|warm_start on: bangerd SIGKILLed while it builds a template; the restart leaves no VM, tap, dir, QEMU or staging of it"
 )
 
 sc_field() { # sc_field NAME FIELD(1-4)
@@ -596,6 +597,34 @@ sc_daemon-restart-adopts() {
     boot2=$(b vm ssh shared -- cat /proc/sys/kernel/random/boot_id)
     [ "$boot1" = "$boot2" ] || fail "the guest rebooted (boot_id $boot1 -> $boot2)"
     wait_until 10 "shared.vm resolves again" sh -c "[ \"\$(dig @127.0.0.1 -p $DNS_PORT +short shared.vm)\" = $SHARED_IP ]"
+    no_leaks
+}
+
+sc_warm-start-kill() {
+    local toml=$TEMP_DAEMON_DIR/bangerd.toml hid=
+    sed -i 's/^warm_start = .*/warm_start = true/' "$toml"
+    temp_daemon_restart "$ROOT/build/bin/bangerd" || fail "bangerd did not start with warm_start = true"
+    echo "$TEMP_DAEMON_PID" >"$WORK/daemon.pid"
+    ok b vm create --name wk --image bb
+    # The first create of this image and size queues a template build: a hidden VM (tpl-*) boots.
+    hidden() { b vm list --templates --format '{{.ID}} {{.Name}}' | awk '$2 ~ /^tpl-/ { print $1; exit }'; }
+    local t0; t0=$(now_ms)
+    until hid=$(hidden) && [ -n "$hid" ] && [ -n "$(qemu_pids_under "/vms/$hid/")" ]; do
+        [ $(($(now_ms) - t0)) -lt 60000 ] || fail "no template VM's QEMU within 60 s"
+        sleep 0.2
+    done
+    step "SIGKILL bangerd (pid $TEMP_DAEMON_PID) while it builds template VM $hid"
+    kill -KILL "$TEMP_DAEMON_PID"
+    sed -i 's/^warm_start = .*/warm_start = false/' "$toml"
+    temp_daemon_restart "$ROOT/build/bin/bangerd" || fail "bangerd did not start again"
+    echo "$TEMP_DAEMON_PID" >"$WORK/daemon.pid"
+    [ -z "$(hidden)" ] || fail "a hidden template VM survived the restart: $(hidden)"
+    [ -z "$(qemu_pids_under "/vms/$hid/")" ] || fail "the template VM's QEMU survived the restart"
+    [ ! -e "$TEMP_DAEMON_DIR/state/vms/$hid" ] || fail "the template VM's directory survived the restart"
+    ! ip link show "tap-fc-${hid:0:8}" >/dev/null 2>&1 || fail "the template VM's tap survived the restart"
+    [ -z "$(compgen -G "$TEMP_DAEMON_DIR/state/snapshots/.staging-*")" ] || fail "a snapshot staging dir survived the restart"
+    [ "$(vm_field wk state)" = running ] || fail "wk is $(vm_field wk state) after the restart"
+    ok b vm delete -f wk
     no_leaks
 }
 

@@ -33,7 +33,8 @@ temp_daemon_start() {
 state_dir = "$TEMP_DAEMON_DIR/state"
 cache_dir = "$TEMP_DAEMON_DIR/cache"
 runtime_dir = "$TEMP_DAEMON_DIR/run"
-log_level = "warn"
+log_level = "${TEMP_DAEMON_LOG_LEVEL:-warn}"
+warm_start = ${TEMP_DAEMON_WARM_START:-false}
 TOML
     _td_launch "$1"
 }

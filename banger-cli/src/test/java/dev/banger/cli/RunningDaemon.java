@@ -21,7 +21,12 @@ final class RunningDaemon implements AutoCloseable {
         return start(Config.under(dir));
     }
 
+    /** Warm start off: a template build is a second boot in the background, which no CLI test here is about. */
     static RunningDaemon start(Config config) throws Exception {
+        return startAsConfigured(config.withVm(config.vm().withWarmStart(false)));
+    }
+
+    static RunningDaemon startAsConfigured(Config config) throws Exception {
         Daemon d = Daemon.open(config);
         try {
             d.serve();

@@ -153,7 +153,10 @@ public final class Daemon implements AutoCloseable {
                 .add(ImageApi.PULL, (p, ctx) -> img.pull(p, ctx))
                 .add(ImageApi.LIST, (p, ctx) -> new ImageApi.ImageList(img.list()))
                 .add(ImageApi.SHOW, (p, ctx) -> img.show(required(p)))
-                .add(ImageApi.DELETE, (p, ctx) -> img.delete(required(p)))
+                .add(ImageApi.DELETE, (p, ctx) -> {
+                    vm.deleteTemplatesOf(required(p)); // a template holds its image
+                    return img.delete(required(p));
+                })
                 .add(ImageApi.BUNDLE_PULL, (p, ctx) -> img.pullBundle(p, ctx))
                 .add(ImageApi.BUNDLE_MAKE, (p, ctx) -> img.makeBundle(p, ctx))
                 .add(ImageApi.REGISTER, (p, ctx) -> img.register(p, ctx))
@@ -173,11 +176,11 @@ public final class Daemon implements AutoCloseable {
                 .add(VmApi.PAUSE, (p, ctx) -> vm.pause(required(p), ctx))
                 .add(VmApi.RESUME, (p, ctx) -> vm.resume(required(p), ctx))
                 .add(SnapshotApi.CREATE, (p, ctx) -> vm.snapshot(p, ctx))
-                .add(SnapshotApi.LIST, (p, ctx) -> new SnapshotApi.SnapshotList(vm.snapshots(p.name())))
+                .add(SnapshotApi.LIST, (p, ctx) -> new SnapshotApi.SnapshotList(vm.snapshots(p.name(), Boolean.TRUE.equals(p.templates()))))
                 .add(SnapshotApi.DELETE, (p, ctx) -> vm.deleteSnapshot(required(p)))
                 .add(SnapshotApi.RESTORE, (p, ctx) -> vm.restore(p, ctx))
                 .add(VmApi.DELETE, (p, ctx) -> vm.delete(p, ctx))
-                .add(VmApi.LIST, (p, ctx) -> new VmApi.VmList(vm.list()))
+                .add(VmApi.LIST, (p, ctx) -> new VmApi.VmList(Boolean.TRUE.equals(p.templates()) ? vm.listWithTemplates() : vm.list()))
                 .add(VmApi.SHOW, (p, ctx) -> vm.show(required(p)))
                 .add(VmApi.LOGS, (p, ctx) -> vm.logs(p))
                 .add(VmApi.SET, (p, ctx) -> vm.set(p))
@@ -256,6 +259,9 @@ public final class Daemon implements AutoCloseable {
         }
         if (ops != null) {
             ops.cancelAll();
+        }
+        if (vm != null) {
+            vm.close(); // a template build in progress undoes itself while the network and store are still up
         }
         if (net != null) {
             net.close();

@@ -36,7 +36,7 @@ public final class CompleteCommand implements Callable<Integer>, PrintsNoData {
     private static final Duration DAEMON_TIMEOUT = Duration.ofSeconds(2);
     /** Which daemon list holds the names a parameter of this label takes. */
     private static final Map<String, Function<RpcClient, List<String>>> NAMED = Map.of(
-            "VM", c -> c.call(VmApi.LIST, NoParams.NONE).vms().stream().map(VmInfo::name).toList(),
+            "VM", c -> c.call(VmApi.LIST, VmApi.ListParams.USERS).vms().stream().map(VmInfo::name).toList(),
             "IMAGE", c -> c.call(ImageApi.LIST, NoParams.NONE).images().stream().map(ImageInfo::name).toList(),
             "KERNEL", c -> c.call(KernelApi.LIST, NoParams.NONE).kernels().stream().map(KernelInfo::name).toList());
 

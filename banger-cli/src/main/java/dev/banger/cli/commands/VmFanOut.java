@@ -144,7 +144,7 @@ abstract class VmFanOut<P, R> implements Callable<Integer> {
 
     /** The refs in the order given, each VM once (a name and its id are the same VM). */
     private List<Target> resolve() {
-        List<VmInfo> vms = inv.call(VmApi.LIST, NoParams.NONE).vms();
+        List<VmInfo> vms = inv.call(VmApi.LIST, VmApi.ListParams.USERS).vms();
         Map<String, Target> out = new LinkedHashMap<>();
         for (String ref : refs) {
             Optional<VmInfo> vm = vms.stream().filter(v -> ref.equals(v.name())).findFirst()

@@ -3,7 +3,6 @@ package dev.banger.cli.commands;
 import dev.banger.cli.console.RowTemplate;
 import dev.banger.cli.console.Table;
 import dev.banger.cli.console.Times;
-import dev.banger.core.api.NoParams;
 import dev.banger.core.api.VmApi;
 import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.Json;
@@ -34,6 +33,9 @@ abstract class VmListing implements Callable<Integer> {
                     + "with the fields .Name, .ID, .State, .Image, .IP, .VCPU, .Memory, .Disk and .Created.")
     String format;
 
+    @Option(names = "--templates", description = "Also list the hidden VMs bangerd keeps for warm-start templates.")
+    boolean templates;
+
     VmListing(RootCommand root) {
         this.inv = new Invocation(root);
     }
@@ -50,7 +52,7 @@ abstract class VmListing implements Callable<Integer> {
             throw new UsageException("-q contradicts --json: choose one output");
         }
         RowTemplate template = format == null || format.equals("json") ? null : template(format);
-        List<VmInfo> vms = inv.call(VmApi.LIST, NoParams.NONE).vms().stream()
+        List<VmInfo> vms = inv.call(VmApi.LIST, new VmApi.ListParams(templates ? Boolean.TRUE : null)).vms().stream()
                 .filter(v -> all() || v.live()).toList();
         inv.render(VmApi.LIST, new VmApi.VmList(vms), () -> {
             if (quiet) {

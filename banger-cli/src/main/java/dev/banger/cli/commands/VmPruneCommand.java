@@ -27,7 +27,7 @@ public final class VmPruneCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (!force) {
-            List<VmInfo> doomed = inv.call(VmApi.LIST, NoParams.NONE).vms().stream().filter(v -> !v.live()).toList();
+            List<VmInfo> doomed = inv.call(VmApi.LIST, VmApi.ListParams.USERS).vms().stream().filter(v -> !v.live()).toList();
             if (doomed.isEmpty()) {
                 inv.terminal().println("nothing to prune");
                 return 0;

@@ -44,8 +44,12 @@ public final class VmShowCommand implements Callable<Integer> {
         t.println("id         " + v.id());
         t.println("state      " + v.state());
         t.println("image      " + v.imageName());
-        if (v.fromSnapshot() != null) {
+        if (v.templateId() != null) {
+            t.println("start      started from template " + v.templateId());
+        } else if (v.fromSnapshot() != null) {
             t.println("clone of   snapshot " + v.fromSnapshot());
+        } else {
+            t.println("start      booted");
         }
         t.println("address    " + v.guestIp());
         t.println("spec       " + v.vcpu() + " vcpu | " + v.memoryMib() + " MiB | " + Sizes.format(v.diskBytes()) + " disk");

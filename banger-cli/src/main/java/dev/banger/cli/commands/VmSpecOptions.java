@@ -37,6 +37,9 @@ public final class VmSpecOptions {
             description = "Publish a host port to a guest port (repeatable); on 127.0.0.1 unless HOST_IP is written (0.0.0.0: every address).")
     java.util.List<String> publish;
 
+    @Option(names = "--cold", description = "Boot the VM even where it could start warm from the image's template snapshot.")
+    boolean cold;
+
     /** The vm.create params; sizes are checked here first, so a typo costs no round trip. */
     VmApi.CreateParams params(boolean noStart) {
         return params(noStart, null);
@@ -48,6 +51,6 @@ public final class VmSpecOptions {
             Sizes.parse("--disk-size", diskSize);
         }
         return new VmApi.CreateParams(name, image, kernel, vcpu, memory, diskSize, noStart ? Boolean.TRUE : null,
-                nat ? Boolean.TRUE : null, isolate, publish, fromSnapshot);
+                nat ? Boolean.TRUE : null, isolate, publish, fromSnapshot, cold ? Boolean.TRUE : null);
     }
 }

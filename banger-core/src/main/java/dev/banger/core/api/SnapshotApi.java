@@ -1,5 +1,6 @@
 package dev.banger.core.api;
 
+import static dev.banger.core.api.WireType.BOOLEAN;
 import static dev.banger.core.api.WireType.FLAG;
 import static dev.banger.core.api.WireType.INSTANT;
 import static dev.banger.core.api.WireType.INT_OR_ZERO;
@@ -20,6 +21,10 @@ public final class SnapshotApi {
 
     /** {@code name}: the VM; {@code snapshot}: the snapshot's name (create: optional, made from the VM's name and the time). */
     public record SnapshotParams(String name, String snapshot) {
+    }
+
+    /** {@code name}: one VM's snapshots (optional); {@code templates}: list the warm-start templates too. */
+    public record ListParams(String name, Boolean templates) {
     }
 
     /** {@code vm.snapshot.list}: every snapshot, or one VM's, oldest first. */
@@ -54,15 +59,16 @@ public final class SnapshotApi {
             .field("snapshot", STRING, SnapshotParams::snapshot);
 
     /** The VM is optional here: without it, every VM's snapshots. */
-    static final Shape<NameParams> LIST_PARAMS = Shape.of(NameParams.class, v -> new NameParams(v.next()))
-            .optional("name", STRING, NameParams::name);
+    static final Shape<ListParams> LIST_PARAMS = Shape.of(ListParams.class, v -> new ListParams(v.next(), v.next()))
+            .optional("name", STRING, ListParams::name)
+            .optional("templates", BOOLEAN, ListParams::templates);
 
     static final Shape<SnapshotList> SNAPSHOT_LIST = Shape.of(SnapshotList.class, v -> new SnapshotList(v.next()))
             .field("snapshots", listOf(SNAPSHOT), SnapshotList::snapshots);
 
     public static final RpcMethod<SnapshotParams, SnapshotInfo> CREATE =
             RpcMethod.tracked(Methods.VM_SNAPSHOT_CREATE, CREATE_PARAMS, SNAPSHOT);
-    public static final RpcMethod<NameParams, SnapshotList> LIST =
+    public static final RpcMethod<ListParams, SnapshotList> LIST =
             RpcMethod.untracked(Methods.VM_SNAPSHOT_LIST, LIST_PARAMS, SNAPSHOT_LIST);
     public static final RpcMethod<NameParams, SnapshotInfo> DELETE =
             RpcMethod.tracked(Methods.VM_SNAPSHOT_DELETE, NameParams.SHAPE, SNAPSHOT);

@@ -20,10 +20,24 @@ public final class VmApi {
     private VmApi() {
     }
 
-    /** {@code ports}: host ports to publish, {@code [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|udp]} each. */
+    /** {@code vm.list}: {@code templates} lists the hidden VMs of warm-start template builds too. */
+    public record ListParams(Boolean templates) {
+        public static final ListParams USERS = new ListParams(null);
+    }
+
+    /**
+     * {@code ports}: host ports to publish, {@code [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|udp]} each;
+     * {@code cold}: boot even where a warm-start template could be restored.
+     */
     public record CreateParams(String name, String image, String kernel, Integer vcpu, String memory, String diskSize,
-                               Boolean noStart, Boolean nat, Boolean isolate, List<String> ports, String fromSnapshot) {
-        /** A VM that boots its image (no snapshot to start from). */
+                               Boolean noStart, Boolean nat, Boolean isolate, List<String> ports, String fromSnapshot, Boolean cold) {
+        /** Warm where a template fits. */
+        public CreateParams(String name, String image, String kernel, Integer vcpu, String memory, String diskSize,
+                            Boolean noStart, Boolean nat, Boolean isolate, List<String> ports, String fromSnapshot) {
+            this(name, image, kernel, vcpu, memory, diskSize, noStart, nat, isolate, ports, fromSnapshot, null);
+        }
+
+        /** A VM that boots its image (no snapshot to start from), warm where a template fits. */
         public CreateParams(String name, String image, String kernel, Integer vcpu, String memory, String diskSize,
                             Boolean noStart, Boolean nat, Boolean isolate, List<String> ports) {
             this(name, image, kernel, vcpu, memory, diskSize, noStart, nat, isolate, ports, null);
@@ -100,7 +114,7 @@ public final class VmApi {
 
     public static final Shape<VmInfo> VM = Shape.named("vm", VmInfo.class, v -> new VmInfo(v.next(), v.next(), v.next(), v.next(),
                     v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(),
-                    v.next()))
+                    v.next(), v.next()))
             .field("id", STRING, VmInfo::id)
             .field("name", STRING, VmInfo::name)
             .field("state", STRING, VmInfo::state)
@@ -117,10 +131,11 @@ public final class VmApi {
             .field("created_at", INSTANT, VmInfo::createdAt)
             .field("updated_at", INSTANT, VmInfo::updatedAt)
             .field("runtime", RUNTIME, VmInfo::runtime)
-            .optional("from_snapshot", STRING, VmInfo::fromSnapshot);
+            .optional("from_snapshot", STRING, VmInfo::fromSnapshot)
+            .optional("template_id", STRING, VmInfo::templateId);
 
     static final Shape<CreateParams> CREATE_PARAMS = Shape.of(CreateParams.class, v -> new CreateParams(v.next(), v.next(),
-                    v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next()))
+                    v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next(), v.next()))
             .optional("name", STRING, CreateParams::name)
             .optional("image", STRING, CreateParams::image)
             .optional("kernel", STRING, CreateParams::kernel)
@@ -131,7 +146,8 @@ public final class VmApi {
             .optional("nat", BOOLEAN, CreateParams::nat)
             .optional("isolate", BOOLEAN, CreateParams::isolate)
             .optional("ports", listOf(STRING), CreateParams::ports)
-            .optional("from_snapshot", STRING, CreateParams::fromSnapshot);
+            .optional("from_snapshot", STRING, CreateParams::fromSnapshot)
+            .optional("cold", BOOLEAN, CreateParams::cold);
 
     static final Shape<DeleteParams> DELETE_PARAMS = Shape.of(DeleteParams.class, v -> new DeleteParams(v.next(), v.next()))
             .field("name", STRING, DeleteParams::name)
@@ -154,6 +170,9 @@ public final class VmApi {
             .field("name", STRING, Logs::name)
             .field("path", STRING, Logs::path)
             .field("lines", listOf(STRING), Logs::lines);
+
+    static final Shape<ListParams> LIST_PARAMS = Shape.of(ListParams.class, v -> new ListParams(v.next()))
+            .optional("templates", BOOLEAN, ListParams::templates);
 
     static final Shape<VmList> VM_LIST = Shape.of(VmList.class, v -> new VmList(v.next()))
             .field("vms", listOf(VM), VmList::vms);
@@ -203,7 +222,7 @@ public final class VmApi {
     public static final RpcMethod<NameParams, VmInfo> PAUSE = RpcMethod.tracked(Methods.VM_PAUSE, NameParams.SHAPE, VM);
     public static final RpcMethod<NameParams, VmInfo> RESUME = RpcMethod.tracked(Methods.VM_RESUME, NameParams.SHAPE, VM);
     public static final RpcMethod<DeleteParams, VmInfo> DELETE = RpcMethod.tracked(Methods.VM_DELETE, DELETE_PARAMS, VM);
-    public static final RpcMethod<NoParams, VmList> LIST = RpcMethod.untracked(Methods.VM_LIST, NoParams.SHAPE, VM_LIST);
+    public static final RpcMethod<ListParams, VmList> LIST = RpcMethod.untracked(Methods.VM_LIST, LIST_PARAMS, VM_LIST);
     public static final RpcMethod<NameParams, VmInfo> SHOW = RpcMethod.untracked(Methods.VM_SHOW, NameParams.SHAPE, VM);
     public static final RpcMethod<LogsParams, Logs> LOGS = RpcMethod.untracked(Methods.VM_LOGS, LOGS_PARAMS, LOGS_RESULT);
     public static final RpcMethod<SetParams, VmInfo> SET = RpcMethod.tracked(Methods.VM_SET, SET_PARAMS, VM);

@@ -85,6 +85,7 @@ public final class ConfigLoader {
         Integer jailerUid = fd.jailerUid(), jailerGid = fd.jailerGid();
         String dnsListen = VmSettings.DEFAULT_DNS_LISTEN;
         String vmmUser = vd.vmmUser();
+        boolean warmStart = vd.warmStart();
         long maxUnpackedBytes = UnpackLimits.DEFAULT_MAX_BYTES;
         long maxUnpackedEntries = UnpackLimits.DEFAULT_MAX_ENTRIES;
         List<RegistryMirror> mirrors = List.of();
@@ -118,6 +119,7 @@ public final class ConfigLoader {
                 case "jailer_gid" -> jailerGid = integer(key, value);
                 case "dns_listen" -> dnsListen = string(key, value);
                 case "vmm_user" -> vmmUser = string(key, value);
+                case "warm_start" -> warmStart = bool(key, value);
                 case "max_unpacked_image_size" -> maxUnpackedBytes = size(key, value);
                 case "max_unpacked_image_entries" -> maxUnpackedEntries = longInteger(key, value);
                 case "registry" -> mirrors = registryTable(value);
@@ -144,7 +146,7 @@ public final class ConfigLoader {
                     authFile, insecure, kernelCatalog, new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr,
                     defaultImage, vcpu, memoryMib, diskBytes, bootTimeout, new FirecrackerSettings(firecrackerBin, jailerBin,
                     jailerEnabled, jailerUid, jailerGid),
-                    VmSettings.parseDnsListen(dnsListen), vmmUser),
+                    VmSettings.parseDnsListen(dnsListen), vmmUser, warmStart),
                     new DebianSources(debianMirror, debianKeyring, kernelAptSources),
                     new UnpackLimits(maxUnpackedBytes, maxUnpackedEntries), mirrors);
         } catch (ConfigException e) {

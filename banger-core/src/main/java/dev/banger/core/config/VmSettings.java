@@ -26,10 +26,12 @@ import java.util.Set;
  * @param dnsListen    where the {@code .vm} DNS server listens (UDP and TCP); null: no DNS server ({@code dns_listen = "off"})
  * @param vmmUser      the unprivileged system account VMMs run as (QEMU's {@code -runas}, the jailer's uid/gid);
  *                     {@code root} runs them as root, an explicit opt-out that {@code banger doctor} warns about
+ * @param warmStart    {@code vm create} restores a clone of the image's template snapshot instead of booting, where one
+ *                     fits (and builds that template in the background after a cold boot); false: every VM boots
  */
 public record VmSettings(String hypervisor, String qemuBin, String bridgeName, String bridgeIp, int cidr,
                          String defaultImage, int vcpu, int memoryMib, long diskBytes, Duration bootTimeout,
-                         FirecrackerSettings firecracker, DnsListen dnsListen, String vmmUser) {
+                         FirecrackerSettings firecracker, DnsListen dnsListen, String vmmUser, boolean warmStart) {
 
     public static final Set<String> HYPERVISORS = Set.of("auto", "qemu", "firecracker");
     public static final int MAX_VCPU = 32;
@@ -73,6 +75,14 @@ public record VmSettings(String hypervisor, String qemuBin, String bridgeName, S
         }
     }
 
+    /** The settings with warm start on (the default). */
+    public VmSettings(String hypervisor, String qemuBin, String bridgeName, String bridgeIp, int cidr,
+                      String defaultImage, int vcpu, int memoryMib, long diskBytes, Duration bootTimeout,
+                      FirecrackerSettings firecracker, DnsListen dnsListen, String vmmUser) {
+        this(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout, firecracker,
+                dnsListen, vmmUser, true);
+    }
+
     /** The settings with Firecracker's defaults and the default {@code dns_listen}. */
     public VmSettings(String hypervisor, String qemuBin, String bridgeName, String bridgeIp, int cidr,
                       String defaultImage, int vcpu, int memoryMib, long diskBytes, Duration bootTimeout) {
@@ -87,27 +97,33 @@ public record VmSettings(String hypervisor, String qemuBin, String bridgeName, S
 
     public VmSettings withBridge(String name, String ip, int prefix) {
         return new VmSettings(hypervisor, qemuBin, name, ip, prefix, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout,
-                firecracker, dnsListen, vmmUser);
+                firecracker, dnsListen, vmmUser, warmStart);
     }
 
     public VmSettings withBootTimeout(Duration timeout) {
         return new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, timeout,
-                firecracker, dnsListen, vmmUser);
+                firecracker, dnsListen, vmmUser, warmStart);
     }
 
     public VmSettings withHypervisor(String name, String qemu) {
         return new VmSettings(name, qemu, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout,
-                firecracker, dnsListen, vmmUser);
+                firecracker, dnsListen, vmmUser, warmStart);
     }
 
     public VmSettings withFirecracker(FirecrackerSettings settings) {
         return new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout,
-                settings, dnsListen, vmmUser);
+                settings, dnsListen, vmmUser, warmStart);
     }
 
     public VmSettings withVmmUser(String user) {
         return new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout,
-                firecracker, dnsListen, user);
+                firecracker, dnsListen, user, warmStart);
+    }
+
+    /** {@code warm_start}: false makes every VM boot (tests not about warm start use it: a template build is a second boot). */
+    public VmSettings withWarmStart(boolean on) {
+        return new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout,
+                firecracker, dnsListen, vmmUser, on);
     }
 
     /** True when VMMs run as root by the config's choice ({@code vmm_user = "root"}). */
@@ -126,7 +142,7 @@ public record VmSettings(String hypervisor, String qemuBin, String bridgeName, S
     /** {@code dns_listen} as the config file writes it ({@code IPv4:port}, or {@code off}). */
     public VmSettings withDnsListen(String listen) {
         return new VmSettings(hypervisor, qemuBin, bridgeName, bridgeIp, cidr, defaultImage, vcpu, memoryMib, diskBytes, bootTimeout,
-                firecracker, parseDnsListen(listen), vmmUser);
+                firecracker, parseDnsListen(listen), vmmUser, warmStart);
     }
 
     /**

@@ -8,10 +8,20 @@ import java.time.Instant;
  * {@code isolate}: the guest neither reaches nor is reached by other guests (default).
  * {@code fromSnapshot}: the snapshot a clone was made from ({@code vm create --from-snapshot}), else null;
  * the clone's disks are copy-on-write over that snapshot's, which therefore outlives its own VM.
+ * {@code templateId}: when that snapshot is a warm-start template, its id (the VM started warm); null: it booted,
+ * or is a clone of a user's snapshot.
  */
 public record VmInfo(String id, String name, String state, String imageId, String imageName, int vcpu, int memoryMib,
                      long diskBytes, String guestIp, String mac, boolean nat, boolean isolate, String lastError, Instant createdAt,
-                     Instant updatedAt, Runtime runtime, String fromSnapshot) {
+                     Instant updatedAt, Runtime runtime, String fromSnapshot, String templateId) {
+
+    /** A VM that may be a clone, but not of a template. */
+    public VmInfo(String id, String name, String state, String imageId, String imageName, int vcpu, int memoryMib,
+                  long diskBytes, String guestIp, String mac, boolean nat, boolean isolate, String lastError, Instant createdAt,
+                  Instant updatedAt, Runtime runtime, String fromSnapshot) {
+        this(id, name, state, imageId, imageName, vcpu, memoryMib, diskBytes, guestIp, mac, nat, isolate, lastError, createdAt,
+                updatedAt, runtime, fromSnapshot, null);
+    }
 
     /** A VM that is no clone. */
     public VmInfo(String id, String name, String state, String imageId, String imageName, int vcpu, int memoryMib,
@@ -35,12 +45,12 @@ public record VmInfo(String id, String name, String state, String imageId, Strin
 
     public VmInfo withRuntime(Runtime r) {
         return new VmInfo(id, name, state, imageId, imageName, vcpu, memoryMib, diskBytes, guestIp, mac, nat, isolate, lastError,
-                createdAt, updatedAt, r, fromSnapshot);
+                createdAt, updatedAt, r, fromSnapshot, templateId);
     }
 
     public VmInfo withState(String s) {
         return new VmInfo(id, name, s, imageId, imageName, vcpu, memoryMib, diskBytes, guestIp, mac, nat, isolate, lastError,
-                createdAt, updatedAt, runtime, fromSnapshot);
+                createdAt, updatedAt, runtime, fromSnapshot, templateId);
     }
 
     public boolean running() {

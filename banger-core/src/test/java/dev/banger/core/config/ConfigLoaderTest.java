@@ -464,4 +464,13 @@ class ConfigLoaderTest {
                     .hasMessageContaining(f.toString()).hasMessageContaining("'dns_listen' must be");
         }
     }
+
+    @Test
+    void warmStartIsOnUnlessTurnedOffAndMustBeABoolean() throws IOException {
+        assertThat(load(file("")).vm().warmStart()).as("the default").isTrue();
+        assertThat(load(file("warm_start = false\n")).vm().warmStart()).isFalse();
+        Path f = file("warm_start = \"no\"\n");
+        assertThatThrownBy(() -> load(f)).isInstanceOf(ConfigException.class).hasMessageContaining(f.toString())
+                .hasMessageContaining("'warm_start' must be true or false, got string");
+    }
 }

@@ -39,6 +39,11 @@ public final class OperationContext {
         this.sink = sink;
     }
 
+    /** Work bangerd does for itself (a warm-start template build): no caller, no progress, no client to hang up. */
+    public static OperationContext background(String method) {
+        return new OperationContext(Operations.newOpId(), method, Client.inProcess(), false, ProgressSink.NONE);
+    }
+
     public String opId() {
         return opId;
     }

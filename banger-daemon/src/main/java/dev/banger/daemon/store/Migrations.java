@@ -136,7 +136,13 @@ final class Migrations {
                     "ALTER TABLE snapshots_v6 RENAME TO snapshots",
                     "CREATE INDEX snapshots_vm ON snapshots(vm_id)",
                     "ALTER TABLE vms ADD COLUMN from_snapshot TEXT",
-                    "CREATE INDEX vms_from_snapshot ON vms(from_snapshot)")));
+                    "CREATE INDEX vms_from_snapshot ON vms(from_snapshot)")),
+            // Warm start: a template is a snapshot with a key (one per key, hidden from vm snapshot list),
+            // taken of a hidden VM (no listing shows it) that lives only while the template is built.
+            new Migration(7, "warm-start templates", List.of(
+                    "ALTER TABLE vms ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0 CHECK (hidden IN (0, 1))",
+                    "ALTER TABLE snapshots ADD COLUMN template_key TEXT",
+                    "CREATE UNIQUE INDEX snapshots_template_key ON snapshots(template_key)")));
 
     private Migrations() {
     }

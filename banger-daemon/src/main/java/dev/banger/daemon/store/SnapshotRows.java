@@ -18,6 +18,9 @@ public final class SnapshotRows {
     private static final String SELECT = "SELECT s.*, coalesce(v.name, s.vm_name) AS vm_name_now, v.id IS NULL AS vm_deleted "
             + "FROM snapshots s LEFT JOIN vms v ON v.id = s.vm_id ";
 
+    /** A retired template's key: never a hex digest, so no create matches it. */
+    private static final String RETIRED = "retired:";
+
     private final Store store;
 
     SnapshotRows(Store store) {
@@ -26,25 +29,70 @@ public final class SnapshotRows {
 
     /** Inserts; a taken name is an SQLException (UNIQUE), which the caller checked for first. */
     public void insert(SnapshotInfo i) {
+        insert(i, null);
+    }
+
+    /** As above; {@code templateKey} non-null: a warm-start template, the one of that key (UNIQUE). */
+    public void insert(SnapshotInfo i, String templateKey) {
         store.write(c -> {
             try (PreparedStatement s = c.prepareStatement("INSERT INTO snapshots (id, name, vm_id, vm_name, image_id, vcpu, "
-                    + "memory_mib, disk_bytes, hypervisor, state_format, state_bytes, size_bytes, pause_millis, created_at) "
-                    + "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+                    + "memory_mib, disk_bytes, hypervisor, state_format, state_bytes, size_bytes, pause_millis, created_at, template_key) "
+                    + "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
                 Rows.bind(s, i.id(), i.name(), i.vmId(), i.vmName(), i.imageId(), i.vcpu(), i.memoryMib(), i.diskBytes(), i.hypervisor(),
-                        i.stateFormat(), i.stateBytes(), i.sizeBytes(), i.pauseMillis(), i.createdAt());
+                        i.stateFormat(), i.stateBytes(), i.sizeBytes(), i.pauseMillis(), i.createdAt(), templateKey);
                 return s.executeUpdate();
             }
         });
     }
 
-    /** Every snapshot, or those of one VM ({@code vmId} non-null), oldest first. */
-    public List<SnapshotInfo> list(String vmId) {
+    /** Every snapshot, or those of one VM ({@code vmId} non-null), oldest first; warm-start templates only when asked. */
+    public List<SnapshotInfo> list(String vmId, boolean templates) {
         return store.read(c -> {
-            try (PreparedStatement s = c.prepareStatement(SELECT + (vmId == null ? "" : "WHERE s.vm_id = ? ")
+            String where = templates ? "WHERE 1 = 1 " : "WHERE s.template_key IS NULL ";
+            try (PreparedStatement s = c.prepareStatement(SELECT + where + (vmId == null ? "" : "AND s.vm_id = ? ")
                     + "ORDER BY s.created_at, s.name")) {
                 if (vmId != null) {
                     s.setString(1, vmId);
                 }
+                return all(s);
+            }
+        });
+    }
+
+    /** Every snapshot of one VM, template or not (its delete removes them all). */
+    public List<SnapshotInfo> list(String vmId) {
+        return list(vmId, true);
+    }
+
+    /** The warm-start template of this key. */
+    public Optional<SnapshotInfo> template(String key) {
+        return store.read(c -> one(c, SELECT + "WHERE s.template_key = ?", key));
+    }
+
+    /**
+     * Marks a template retired: no key matches it any more (never restored again), and
+     * {@link #retired} finds it for deletion once no VM runs over its files.
+     */
+    public void retireTemplate(String id) {
+        store.write(c -> {
+            try (PreparedStatement s = c.prepareStatement("UPDATE snapshots SET template_key = ? WHERE id = ?")) {
+                Rows.bind(s, RETIRED + id, id);
+                return s.executeUpdate();
+            }
+        });
+    }
+
+    /** The snapshot of this id when it is a retired template. */
+    public Optional<SnapshotInfo> retired(String id) {
+        return store.read(c -> one(c, SELECT + "WHERE s.id = ? AND s.template_key = '" + RETIRED + "' || s.id", id));
+    }
+
+    /** The warm-start templates of an image, whatever their key. */
+    public List<SnapshotInfo> templatesOf(String imageId) {
+        return store.read(c -> {
+            try (PreparedStatement s = c.prepareStatement(SELECT + "WHERE s.template_key IS NOT NULL AND s.image_id = ? "
+                    + "ORDER BY s.created_at")) {
+                s.setString(1, imageId);
                 return all(s);
             }
         });

@@ -9,11 +9,15 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /** The {@code vms} table. Only what outlives a boot is here; a running VM's pid and tap live in handles.json. */
 public final class VmRows {
 
-    private static final String SELECT = "SELECT v.*, i.name AS image_name FROM vms v LEFT JOIN images i ON i.id = v.image_id ";
+    /** template_id: the snapshot a clone was made from when it is a warm-start template. */
+    private static final String SELECT = "SELECT v.*, i.name AS image_name, t.id AS template_id FROM vms v "
+            + "LEFT JOIN images i ON i.id = v.image_id "
+            + "LEFT JOIN snapshots t ON t.id = v.from_snapshot AND t.template_key IS NOT NULL ";
 
     private final Store store;
 
@@ -23,11 +27,19 @@ public final class VmRows {
 
     /** Inserts inside the caller's transaction, so the reservation's name and address checks share it. */
     public static void insert(Connection c, VmInfo v) throws SQLException {
+        insert(c, v, false);
+    }
+
+    /**
+     * As above; {@code hidden}: a warm-start template's VM, which no listing shows and no name or
+     * id prefix a user gives finds (its name and address still count as taken).
+     */
+    public static void insert(Connection c, VmInfo v, boolean hidden) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("INSERT INTO vms (id, name, image_id, state, vcpu, memory_mib, "
-                + "disk_bytes, guest_ip, mac, nat, isolate, last_error, created_at, updated_at, from_snapshot) "
-                + "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+                + "disk_bytes, guest_ip, mac, nat, isolate, last_error, created_at, updated_at, from_snapshot, hidden) "
+                + "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
             Rows.bind(s, v.id(), v.name(), v.imageId(), v.state(), v.vcpu(), v.memoryMib(), v.diskBytes(), v.guestIp(),
-                    v.mac(), v.nat(), v.isolate(), v.lastError(), v.createdAt(), v.updatedAt(), v.fromSnapshot());
+                    v.mac(), v.nat(), v.isolate(), v.lastError(), v.createdAt(), v.updatedAt(), v.fromSnapshot(), hidden);
             s.executeUpdate();
         }
     }
@@ -71,16 +83,32 @@ public final class VmRows {
             return List.of();
         }
         return store.read(c -> {
-            Optional<VmInfo> v = byName(c, ref);
+            Optional<VmInfo> v = one(c, SELECT + "WHERE v.name = ? AND v.hidden = 0", ref);
             if (v.isPresent()) {
                 return List.of(v.get());
             }
-            return all(c, SELECT + "WHERE substr(v.id, 1, length(?1)) = ?1 ORDER BY v.id", ref);
+            return all(c, SELECT + "WHERE substr(v.id, 1, length(?1)) = ?1 AND v.hidden = 0 ORDER BY v.id", ref);
         });
     }
 
+    /** The VMs users see: all but warm-start templates' hidden VMs. */
     public List<VmInfo> list() {
+        return store.read(c -> all(c, SELECT + "WHERE v.hidden = 0 ORDER BY v.created_at, v.name"));
+    }
+
+    /** Every VM row, hidden ones included (reconcile tears down what any of them left). */
+    public List<VmInfo> listAll() {
         return store.read(c -> all(c, SELECT + "ORDER BY v.created_at, v.name"));
+    }
+
+    /** The ids of the hidden VMs (warm-start templates' VMs). */
+    public Set<String> hiddenIds() {
+        return Set.copyOf(store.read(c -> Rows.firstColumn(c, "SELECT id FROM vms WHERE hidden = 1")));
+    }
+
+    /** Any row by exact id, hidden ones included. */
+    public Optional<VmInfo> byId(String id) {
+        return store.read(c -> one(c, SELECT + "WHERE v.id = ?", id));
     }
 
     public void setState(String id, String state, String lastError, Instant now) {
@@ -146,7 +174,8 @@ public final class VmRows {
                             r.getString("image_name"), r.getInt("vcpu"), r.getInt("memory_mib"), r.getLong("disk_bytes"),
                             r.getString("guest_ip"), r.getString("mac"), r.getInt("nat") == 1, r.getInt("isolate") == 1,
                             r.getString("last_error"),
-                            Rows.instant(r, "created_at"), Rows.instant(r, "updated_at"), null, r.getString("from_snapshot")));
+                            Rows.instant(r, "created_at"), Rows.instant(r, "updated_at"), null, r.getString("from_snapshot"),
+                            r.getString("template_id")));
                 }
             }
             return out;

@@ -31,6 +31,7 @@ import dev.banger.daemon.fs.NoSpaceException;
 import dev.banger.daemon.fs.FileTrees;
 import dev.banger.daemon.image.BootableImage;
 import dev.banger.daemon.image.ImageService;
+import dev.banger.daemon.image.rootfs.GuestInjector;
 import dev.banger.daemon.network.HostNetwork;
 import dev.banger.daemon.network.forward.PortForward;
 import dev.banger.daemon.ops.OperationContext;
@@ -70,6 +71,8 @@ import dev.banger.daemon.vm.snapshot.CloneOrigin;
 import dev.banger.daemon.vm.snapshot.SnapshotFiles;
 import dev.banger.daemon.vm.ssh.GuestSsh;
 import dev.banger.daemon.vm.ssh.SshKeys;
+import dev.banger.daemon.vm.warm.TemplateBuilds;
+import dev.banger.daemon.vm.warm.TemplateKey;
 import dev.banger.daemon.workspace.Guest;
 import dev.banger.daemon.workspace.WorkspaceService;
 import java.io.IOException;
@@ -107,6 +110,9 @@ public final class VMService {
             java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(java.time.ZoneOffset.UTC);
     static final Duration STOP_DIAL_TIMEOUT = Duration.ofSeconds(2);
     static final Duration STOP_GRACE = Duration.ofSeconds(15);
+    /** How a template guest waits for its init's start-up jobs; see {@link #settle}. */
+    static final String SETTLE = "if command -v systemctl >/dev/null 2>&1; then systemctl is-system-running --wait >/dev/null 2>&1; fi; true";
+    static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(120);
     /** The agent polls its port every half second; applying includes making a host key (seconds under TCG). */
     static final Duration IDENTITY_TIMEOUT = Duration.ofSeconds(60);
     /** sync first, so /root is on disk before the power goes; poweroff -f where no systemd would act on it. */
@@ -131,7 +137,8 @@ public final class VMService {
      * (a plan that holds a boot, a capability that records its hooks).
      */
     public record Parts(Supplier<HypervisorDriver> driver, Supplier<SshKeys> keys, RootDisks rootDisks, Capabilities capabilities,
-                        ImageResolver images, BootPlan bootPlan, Orphans orphans, VmForwards forwards, SnapshotFiles snapshots) {
+                        ImageResolver images, BootPlan bootPlan, Orphans orphans, VmForwards forwards, SnapshotFiles snapshots,
+                        TemplateBuilds templates) {
 
         /** The host's hypervisor and SSH key (each made at first use), its disks, its published ports, and every capability. */
         public static Parts forHost(Config config, Layout layout, Store store, CommandRunner runner, HostNetwork network,
@@ -146,23 +153,24 @@ public final class VMService {
                     new ForwardCapability(network.forwards(), forwards::of)));
             network.dns().ifPresent(dns -> all.add(new DnsCapability(dns)));
             return new Parts(driver, keys, new RootDisks(runner), new Capabilities(all), images::resolveOrPull, BootPlan.STANDARD,
-                    new Orphans(config.vm(), runner), forwards, new SnapshotFiles(layout.stateDir().resolve("snapshots"), runner));
+                    new Orphans(config.vm(), runner), forwards, new SnapshotFiles(layout.stateDir().resolve("snapshots"), runner),
+                    new TemplateBuilds(runner));
         }
 
         public Parts withCapabilities(Capabilities capabilities) {
-            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards, snapshots);
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards, snapshots, templates);
         }
 
         public Parts withImages(ImageResolver images) {
-            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards, snapshots);
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards, snapshots, templates);
         }
 
         public Parts withBootPlan(BootPlan bootPlan) {
-            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards, snapshots);
+            return new Parts(driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards, snapshots, templates);
         }
 
         public Parts withDriver(HypervisorDriver driver) {
-            return new Parts(() -> driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards, snapshots);
+            return new Parts(() -> driver, keys, rootDisks, capabilities, images, bootPlan, orphans, forwards, snapshots, templates);
         }
     }
 
@@ -190,6 +198,7 @@ public final class VMService {
     private final BootPlan bootPlan;
     private final VmStatsSampler statsSampler;
     private final Orphans orphans;
+    private final TemplateBuilds templates;
 
     public VMService(Store store, Layout layout, Config config, HostNetwork network, ImageService images, WorkspaceService workspaces,
                      Clock clock, Parts parts) {
@@ -211,6 +220,7 @@ public final class VMService {
         this.orphans = parts.orphans();
         this.forwards = parts.forwards();
         this.snapshots = parts.snapshots();
+        this.templates = parts.templates();
     }
 
     // ---- create: resolve (no lock), reserve (createVMMu), start (per-VM lock) ----
@@ -239,8 +249,12 @@ public final class VMService {
         BootableImage image = clone != null ? images.bootable(store.images().find(clone.manifest().imageId())
                 .orElseThrow(() -> BangerException.notFound("snapshot " + clone.snapshotName() + "'s image is gone")))
                 : imageResolver.resolve(p.image() != null ? p.image() : config.vm().defaultImage(), p.kernel(), ctx);
+        TemplateKey key = clone != null ? null : warmKey(p, image, vcpu, memory, disk);
+        Optional<SnapshotInfo> template = key == null ? Optional.empty() : usableTemplate(key);
+        // Warm start is a clone of the template: its disks over the template's, its own identity.
+        CloneOrigin origin = clone != null ? clone : template.map(this::originOf).orElse(null);
         VmInfo vm = reserveVM(name, image.image(), vcpu, memory, disk, nat, !Boolean.FALSE.equals(p.isolate()),
-                clone == null ? null : clone.snapshotId());
+                origin == null ? null : origin.snapshotId(), false);
         try {
             forwards.keep(vm, published);
         } catch (RuntimeException e) { // another create published the port in between
@@ -251,7 +265,13 @@ public final class VMService {
             return vm;
         }
         try {
-            return locks.with(vm.id(), () -> clone == null ? startVMLocked(vm, image, ctx) : startVMLocked(vm, image, ctx, clone));
+            VmInfo started = locks.with(vm.id(), () -> origin == null ? startVMLocked(vm, image, ctx) : startVMLocked(vm, image, ctx, origin));
+            if (template.isPresent()) {
+                LOG.info("VM {}: started from template {}", vm.name(), template.get().name());
+            } else if (key != null) {
+                queueTemplate(image, vcpu, memory, disk, key);
+            }
+            return started;
         } catch (RuntimeException e) {
             // A create its client cancelled, or whose disks found no room, leaves nothing once its
             // start was undone: the user never got this VM, and the same create must work again.
@@ -259,9 +279,16 @@ public final class VMService {
             // Other failures keep the row in `error`, with the reason and the console for diagnosis.
             // An undo that did not finish (handles in `failed`) keeps both for the next reconcile.
             boolean undone = HandlesFile.read(vmDir(vm.id())).isEmpty();
-            if ((ctx.isCancelled() || e instanceof NoSpaceException || clone != null) && undone) {
+            if ((ctx.isCancelled() || e instanceof NoSpaceException || origin != null) && undone) {
                 Uncancellable.run("removal of VM " + vm.name() + "'s files", () -> FileTrees.deleteQuietly(vmDir(vm.id())));
                 store.vms().delete(vm.id());
+                if (template.isPresent() && !ctx.isCancelled() && !(e instanceof NoSpaceException)) {
+                    // A template that fails to restore costs one slow create, never a failed one.
+                    LOG.warn("VM {}: warm start from template {} failed ({}); deleting the template and booting", vm.name(),
+                            template.get().name(), e.getMessage());
+                    deleteTemplate(template.get());
+                    return create(coldCopy(p), ctx);
+                }
             }
             throw e;
         }
@@ -283,9 +310,10 @@ public final class VMService {
     /**
      * Phase 2: milliseconds under createVMMu — name re-check, next free address, the {@code created}
      * row; a clone's snapshot must still be there (its delete checks for clones in one transaction too).
+     * {@code hidden}: a warm-start template's VM (see {@link VmRows#insert(java.sql.Connection, VmInfo, boolean)}).
      */
     VmInfo reserveVM(String name, ImageInfo image, int vcpu, int memoryMib, long diskBytes, boolean nat, boolean isolate,
-                     String fromSnapshot) {
+                     String fromSnapshot, boolean hidden) {
         long t0 = System.nanoTime();
         createVMMu.lock();
         try {
@@ -305,7 +333,7 @@ public final class VMService {
                 VmInfo row = new VmInfo(Ids.newId(), name, VmInfo.CREATED, image.id(), image.name(), vcpu, memoryMib, diskBytes,
                         ip.getHostAddress(), HostNetwork.macFor(ip), nat, isolate, null, now, now,
                         null, fromSnapshot);
-                VmRows.insert(c, row);
+                VmRows.insert(c, row, hidden);
                 return row;
             });
             LOG.info("reserveVM {} ({}): {} us", vm.name(), vm.guestIp(), (System.nanoTime() - t0) / 1000);
@@ -324,26 +352,34 @@ public final class VMService {
 
     /** As above, with the image a create resolved. */
     private VmInfo startVMLocked(VmInfo vm, BootableImage image, OperationContext ctx) {
-        return startVMLocked(vm, image, ctx, (Path) null);
+        return startVMLocked(vm, image, ctx, null, false);
     }
 
     /** A clone's first start, going on from the snapshot {@code clone}. */
     private VmInfo startVMLocked(VmInfo vm, BootableImage image, OperationContext ctx, CloneOrigin clone) {
         Path dir = FileModes.privateDir(vmDir(vm.id())); // its disks are the guest's: no one else reads them
-        return startVMLocked(new BootContext(vm, image.image(), image.kernel(), dir, ctx, clock.instant(), clone));
+        return startVMLocked(new BootContext(vm, image.image(), image.kernel(), dir, ctx, clock.instant(), clone), false);
     }
 
-    /** {@code restoreFrom}: a saved state the guest goes on from instead of booting, or null. */
-    private VmInfo startVMLocked(VmInfo vm, BootableImage image, OperationContext ctx, Path restoreFrom) {
+    /**
+     * {@code restoreFrom}: a saved state the guest goes on from instead of booting, or null;
+     * {@code template}: a warm-start template's hidden VM, whose VMM runs at a lower CPU priority.
+     */
+    private VmInfo startVMLocked(VmInfo vm, BootableImage image, OperationContext ctx, Path restoreFrom, boolean template) {
         Path dir = FileModes.privateDir(vmDir(vm.id())); // its disks are the guest's: no one else reads them
-        return startVMLocked(new BootContext(vm, image.image(), image.kernel(), dir, ctx, clock.instant(), restoreFrom));
+        return startVMLocked(new BootContext(vm, image.image(), image.kernel(), dir, ctx, clock.instant(), restoreFrom), template);
     }
 
-    private VmInfo startVMLocked(BootContext boot) {
+    private VmInfo startVMLocked(BootContext boot, boolean template) {
         VmInfo vm = boot.vm();
         Path dir = boot.vmDir();
         try {
-            StepRunner.run(bootPlan.steps(boot, standardSteps(boot)), boot);
+            List<BootStep> steps = standardSteps(boot);
+            if (template) {
+                steps.add(steps.indexOf(steps.stream().filter(LaunchStep.class::isInstance).findFirst().orElseThrow()) + 1,
+                        templates.lowPriority());
+            }
+            StepRunner.run(bootPlan.steps(boot, steps), boot);
         } catch (RuntimeException e) {
             removeIfEmpty(dir);
             store.vms().setState(vm.id(), VmInfo.ERROR, e.getMessage(), clock.instant());
@@ -353,7 +389,7 @@ public final class VMService {
         HandlesFile.write(dir, h);
         running.put(vm.id(), h);
         store.vms().setState(vm.id(), VmInfo.RUNNING, null, clock.instant());
-        return show(vm.id());
+        return withRuntime(byId(vm.id()));
     }
 
     /**
@@ -378,6 +414,174 @@ public final class VMService {
         steps.add(new ReadinessStep(ssh.get(), d, config.vm().bootTimeout()));
         steps.addAll(capabilities.afterStartSteps(boot.vm()));
         return steps;
+    }
+
+    // ---- warm start ----
+
+    /**
+     * The key of the template this create could start from, or null when it boots whatever
+     * templates exist: {@code warm_start = false}, {@code --cold}, {@code --no-start} (a later
+     * start boots), or a hypervisor that cannot give a clone its identity (Firecracker). Logged when a
+     * user's wish is not why.
+     */
+    private TemplateKey warmKey(CreateParams p, BootableImage image, int vcpu, int memoryMib, long diskBytes) {
+        if (!config.vm().warmStart() || Boolean.TRUE.equals(p.cold()) || Boolean.TRUE.equals(p.noStart())) {
+            return null;
+        }
+        HypervisorDriver d = driver.get();
+        if (!d.supportsIdentityChannel()) { // a warm start is a clone
+            LOG.info("warm start skipped: the {} driver cannot give a restored guest its own identity; booting", d.name());
+            return null;
+        }
+        return TemplateKey.of(image.image(), image.kernel(), GuestInjector.filesVersion(), vcpu, memoryMib, diskBytes, d.name(),
+                d.stateFormat(), SnapshotFiles.FORMAT);
+    }
+
+    /** The template of this key when its files are complete and this host loads its state; a broken one is deleted. */
+    private Optional<SnapshotInfo> usableTemplate(TemplateKey key) {
+        Optional<SnapshotInfo> template = store.snapshots().template(key.digest());
+        if (template.isEmpty()) {
+            return template;
+        }
+        try {
+            originOf(template.get());
+            return template;
+        } catch (BangerException e) {
+            LOG.warn("template {} is unusable ({}); deleting it, booting, and building it again", template.get().name(), e.getMessage());
+            deleteTemplate(template.get());
+            return Optional.empty();
+        }
+    }
+
+    /** What a clone of this snapshot starts from, checked (complete, loads on this host). */
+    private CloneOrigin originOf(SnapshotInfo snap) {
+        return snapshots.origin(snap.id(), snap.name(), driver.get().stateFormat());
+    }
+
+    /** The same create, booting: after a warm start that failed. */
+    private static CreateParams coldCopy(CreateParams p) {
+        return new CreateParams(p.name(), p.image(), p.kernel(), p.vcpu(), p.memory(), p.diskSize(), p.noStart(), p.nat(), p.isolate(),
+                p.ports(), null, true);
+    }
+
+    /** Queues a template build of this key unless one is queued or running; never delays the caller. */
+    private void queueTemplate(BootableImage image, int vcpu, int memoryMib, long diskBytes, TemplateKey key) {
+        String what = "image " + image.image().name() + " (" + vcpu + " vCPU, " + memoryMib + " MiB)";
+        if (!templates.submit(key, what, () -> buildTemplate(image, vcpu, memoryMib, diskBytes, key))) {
+            LOG.info("no warm-start template for {} yet: booted; its build is under way", what);
+        }
+    }
+
+    /**
+     * The template build, on the template thread: a hidden VM of the image and machine booted to
+     * SSH-ready at low priority, a live snapshot of it kept under the key, then the VM deleted (the
+     * snapshot outlives it, as every snapshot does). Then the image's stale templates of the same
+     * machine (other keys: another kernel, guest init, hypervisor) go. A failure removes everything
+     * this build made.
+     */
+    private void buildTemplate(BootableImage image, int vcpu, int memoryMib, long diskBytes, TemplateKey key) {
+        if (store.snapshots().template(key.digest()).isPresent()) {
+            return; // a build queued before the last one of this key finished
+        }
+        OperationContext ctx = OperationContext.background("vm.template.build");
+        VmInfo vm = reserveVM("tpl-" + Ids.newId().substring(0, 10), image.image(), vcpu, memoryMib, diskBytes, false, true, null, true);
+        String name = "template-" + image.image().name() + "-" + key.digest().substring(0, 12);
+        SnapshotInfo made;
+        try {
+            made = locks.with(vm.id(), () -> {
+                startVMLocked(vm, image, ctx, null, true);
+                settle(vm);
+                return takeSnapshot(vm, running.get(vm.id()), name, key.digest(), ctx);
+            });
+        } finally {
+            removeHiddenVm(vm);
+        }
+        for (SnapshotInfo old : store.snapshots().templatesOf(image.image().id())) {
+            if (!old.id().equals(made.id()) && old.vcpu() == vcpu && old.memoryMib() == memoryMib && old.diskBytes() == diskBytes) {
+                LOG.info("template {} replaced by {}: deleting it", old.name(), made.name());
+                deleteTemplate(old);
+            }
+        }
+    }
+
+    /**
+     * A template's snapshot and files; while VMs started from it run (their disks are backed by its
+     * files) it is retired instead: never restored again, deleted with the last of them.
+     */
+    private void deleteTemplate(SnapshotInfo template) {
+        locks.with(template.vmId(), () -> {
+            List<String> clones = store.snapshots().deleteUnlessCloned(template.id());
+            if (clones.isEmpty()) {
+                snapshots.delete(template.id());
+            } else {
+                store.snapshots().retireTemplate(template.id());
+                LOG.info("template {} retired: VMs {} run over its files; it goes with the last of them", template.name(), clones);
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Lets a template guest's own init finish starting its services before the snapshot (systemd:
+     * {@code is-system-running --wait}), so that clones do not each redo the tail of a boot while
+     * they apply their identity; a guest without systemd is ready at SSH. Best effort, bounded.
+     */
+    private void settle(VmInfo vm) {
+        long t0 = System.nanoTime();
+        try {
+            ssh.get().exec(vm.guestIp(), ReadinessStep.SSH_PORT, SETTLE, STOP_DIAL_TIMEOUT, SETTLE_TIMEOUT);
+            LOG.info("template VM {}: settled in {} ms", vm.name(), (System.nanoTime() - t0) / 1_000_000);
+        } catch (RuntimeException e) {
+            LOG.info("template VM {}: not settled ({}); snapshotting as it is", vm.name(), e.getMessage());
+        }
+    }
+
+    /** After a VM's delete: the retired template it was started from, once no other VM runs over it. */
+    private void deleteRetiredTemplate(String snapshotId) {
+        store.snapshots().retired(snapshotId).ifPresent(this::deleteTemplate);
+    }
+
+    /** A template build's hidden VM, whatever state it got to: process and host side, dir, row. */
+    private void removeHiddenVm(VmInfo vm) {
+        locks.with(vm.id(), () -> {
+            VmHandles h = Optional.ofNullable(running.get(vm.id())).or(() -> recordedHandles(vm)).orElse(null);
+            teardown(vm, h);
+            Uncancellable.run("removal of template VM " + vm.name() + "'s files", () -> FileTrees.deleteQuietly(vmDir(vm.id())));
+            store.vms().delete(vm.id());
+            return null;
+        });
+        locks.forget(vm.id());
+    }
+
+    /**
+     * Deletes the warm-start templates of an image before the image itself (they hold it). Only
+     * when no VM uses it: then the image delete is refused anyway, and its templates are kept.
+     */
+    public void deleteTemplatesOf(String imageRef) {
+        Optional<ImageInfo> image = store.images().find(imageRef);
+        if (image.isEmpty() || store.vms().list().stream().anyMatch(v -> v.imageId().equals(image.get().id()))) {
+            return;
+        }
+        for (SnapshotInfo template : store.snapshots().templatesOf(image.get().id())) {
+            LOG.info("image {} deleted: deleting its template {}", image.get().name(), template.name());
+            deleteTemplate(template);
+        }
+    }
+
+    /**
+     * Reconcile of a template build's hidden VM: never adopted (the build's daemon is gone), torn
+     * down and removed; a template it had already published stays (it is complete).
+     */
+    private void settleHiddenVm(VmInfo vm) {
+        teardown(vm, recordedHandles(vm).orElse(null));
+        FileTrees.deleteQuietly(vmDir(vm.id()));
+        store.vms().delete(vm.id());
+        LOG.warn("template VM {}: its build was cut short by the previous daemon's exit; removed", vm.name());
+    }
+
+    /** Daemon shutdown: no more template builds; one in progress is interrupted and undoes itself. */
+    public void close() {
+        templates.close();
     }
 
     // ---- lifecycle ----
@@ -473,11 +677,12 @@ public final class VMService {
             if (store.snapshots().find(name).isPresent()) {
                 throw new BangerException(ErrorCode.ALREADY_EXISTS, "a snapshot named " + name + " already exists");
             }
-            return takeSnapshot(now, running.get(now.id()), name, ctx);
+            return takeSnapshot(now, running.get(now.id()), name, null, ctx);
         });
     }
 
-    private SnapshotInfo takeSnapshot(VmInfo vm, VmHandles h, String name, OperationContext ctx) {
+    /** {@code templateKey}: non-null for a warm-start template (hidden from {@code vm snapshot list}). */
+    private SnapshotInfo takeSnapshot(VmInfo vm, VmHandles h, String name, String templateKey, OperationContext ctx) {
         HypervisorDriver d = driver.get();
         String id = Ids.newId();
         Path staging = snapshots.staging(id);
@@ -523,7 +728,7 @@ public final class VMService {
             SnapshotInfo info = new SnapshotInfo(id, name, vm.id(), vm.name(), vm.imageId(), vm.vcpu(), vm.memoryMib(), vm.diskBytes(),
                     d.name(), d.stateFormat(), save.bytes(), snapshots.sizeOnDisk(dir), pauseMillis, now, false);
             try {
-                store.snapshots().insert(info);
+                store.snapshots().insert(info, templateKey);
             } catch (RuntimeException e) {
                 snapshots.delete(id);
                 throw e;
@@ -543,10 +748,15 @@ public final class VMService {
 
     /** Every snapshot, or those of one VM. */
     public List<SnapshotInfo> snapshots(String vmRef) {
-        return store.snapshots().list(vmRef == null ? null : find(vmRef).id());
+        return snapshots(vmRef, false);
     }
 
-    /** Deletes a snapshot no VM was cloned from (a clone's disks are backed by its files). */
+    /** As above; {@code templates}: the warm-start templates too. */
+    public List<SnapshotInfo> snapshots(String vmRef, boolean templates) {
+        return store.snapshots().list(vmRef == null ? null : find(vmRef).id(), templates);
+    }
+
+    /** Deletes a snapshot no VM was cloned from (a clone's disks are backed by its files); a template too (it is built again). */
     public SnapshotInfo deleteSnapshot(String ref) {
         SnapshotInfo snap = findSnapshot(ref);
         return locks.with(snap.vmId(), () -> {
@@ -600,7 +810,8 @@ public final class VMService {
             }
             ctx.progress("restore disks");
             snapshots.restoreDisks(snap.id(), m, vmDir(now.id()));
-            return startVMLocked(find(now.id()), images.bootable(image), ctx, SnapshotFiles.stateFile(snapshots.dirOf(snap.id())));
+            return startVMLocked(find(now.id()), images.bootable(image), ctx, SnapshotFiles.stateFile(snapshots.dirOf(snap.id())),
+                    false);
         });
     }
 
@@ -652,6 +863,9 @@ public final class VMService {
             return now.withRuntime(null);
         });
         locks.forget(vm.id());
+        if (deleted.fromSnapshot() != null) {
+            deleteRetiredTemplate(deleted.fromSnapshot());
+        }
         return deleted;
     }
 
@@ -698,6 +912,11 @@ public final class VMService {
 
     public List<VmInfo> list() {
         return store.vms().list().stream().map(this::withRuntime).toList();
+    }
+
+    /** Every VM, the hidden VMs of warm-start templates too. */
+    public List<VmInfo> listWithTemplates() {
+        return store.vms().listAll().stream().map(this::withRuntime).toList();
     }
 
     public VmInfo show(String ref) {
@@ -790,9 +1009,14 @@ public final class VMService {
      * rows. Then the sweeps of what no row accounts for: VM dirs, taps, firewall rules.
      */
     public void reconcile() {
-        List<VmInfo> vms = store.vms().list();
+        List<VmInfo> vms = store.vms().listAll();
+        Set<String> hidden = store.vms().hiddenIds();
         for (VmInfo vm : vms) {
             try {
+                if (hidden.contains(vm.id())) {
+                    settleHiddenVm(vm);
+                    continue;
+                }
                 reconcile(vm);
             } catch (RuntimeException e) {
                 LOG.error("VM {}: reconcile failed: {}", vm.name(), e.getMessage(), e);
@@ -802,6 +1026,7 @@ public final class VMService {
         new OrphanTapSweep(network).run(running.values().stream().map(VmHandles::tap).filter(t -> t != null).collect(Collectors.toSet()));
         new FirewallRuleSweep(network).run(Set.copyOf(running.keySet()));
         snapshots.sweepStaging();
+        snapshots.sweepUnlisted(store.snapshots().list(null, true).stream().map(SnapshotInfo::id).collect(Collectors.toSet()));
     }
 
     private void reconcile(VmInfo vm) {
@@ -970,6 +1195,11 @@ public final class VMService {
                     + "; give more of the id, or the name");
         }
         return vms.stream().findFirst().orElseThrow(() -> BangerException.notFound("VM '" + ref + "' not found"));
+    }
+
+    /** A row by id, hidden ones included: what the service itself re-reads after a change. */
+    private VmInfo byId(String id) {
+        return store.vms().byId(id).orElseThrow(() -> BangerException.notFound("VM " + id + " is gone"));
     }
 
     private Path vmDir(String id) {

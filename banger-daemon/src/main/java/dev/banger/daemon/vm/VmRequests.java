@@ -58,6 +58,9 @@ final class VmRequests {
         if (Boolean.TRUE.equals(p.noStart())) {
             given.add("--no-start");
         }
+        if (Boolean.TRUE.equals(p.cold())) {
+            given.add("--cold");
+        }
         if (!given.isEmpty()) {
             throw BangerException.invalidArgument(String.join(", ", given) + (given.size() > 1 ? " do" : " does")
                     + " not go with --from-snapshot: a clone is the snapshot's machine (its vCPUs, memory, disk size and image,"

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.OperationInfo;
+import dev.banger.core.model.SnapshotInfo;
 import dev.banger.core.model.VmInfo;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -23,6 +24,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -475,7 +477,60 @@ class StoreTest {
         assertThat(addresses).as("no VM has an address yet").isEmpty();
     }
 
+    // ---- warm-start templates ----
+
+    @Test
+    void aTemplateBuildsHiddenVmIsInNoListingNorFoundByAUsersReferenceButHoldsItsName() {
+        Store store = open(db());
+        addVm(store, "user", "ab12cd34ef560001");
+        store.write(c -> {
+            VmRows.insert(c, new VmInfo("ab12cd34ef560002", "tpl-0123456789", VmInfo.CREATED, "img0000000000000", "img", 1, 256,
+                    1L << 30, null, null, false, true, null, T0, T0, null), true);
+            return null;
+        });
+
+        assertThat(store.vms().list()).extracting(VmInfo::name).containsExactly("user");
+        assertThat(store.vms().listAll()).extracting(VmInfo::name).containsExactlyInAnyOrder("user", "tpl-0123456789");
+        assertThat(store.vms().matching("tpl-0123456789")).as("by name").isEmpty();
+        assertThat(store.vms().matching("ab12")).as("by id prefix").extracting(VmInfo::name).containsExactly("user");
+        assertThat(store.vms().hiddenIds()).containsExactly("ab12cd34ef560002");
+        Optional<VmInfo> byName = store.read(c -> VmRows.byName(c, "tpl-0123456789"));
+        assertThat(byName).as("its name is taken").isPresent();
+    }
+
+    @Test
+    void aTemplateIsFoundByItsKeyHiddenFromTheSnapshotListAndNeverMatchedOnceRetired() {
+        Store store = open(db());
+        addVm(store, "user", "ab12cd34ef560001");
+        store.snapshots().insert(snapshot("s0000000000000001", "mine"));
+        store.snapshots().insert(snapshot("s0000000000000002", "template-img-abc"), "abc");
+        store.write(c -> {
+            VmRows.insert(c, new VmInfo("ab12cd34ef560003", "warm", VmInfo.CREATED, "img0000000000000", "img", 1, 256, 1L << 30,
+                    null, null, false, true, null, T0, T0, null, "s0000000000000002"));
+            return null;
+        });
+
+        assertThat(store.snapshots().list(null, false)).extracting(SnapshotInfo::name).containsExactly("mine");
+        assertThat(store.snapshots().list(null, true)).extracting(SnapshotInfo::name).containsExactly("mine", "template-img-abc");
+        assertThat(store.snapshots().template("abc")).map(SnapshotInfo::id).contains("s0000000000000002");
+        assertThat(store.snapshots().templatesOf("img0000000000000")).extracting(SnapshotInfo::id).containsExactly("s0000000000000002");
+        assertThat(store.vms().find("warm")).map(VmInfo::templateId).as("a clone of a template").contains("s0000000000000002");
+        assertThat(store.vms().find("user")).map(VmInfo::templateId).as("a booted VM").isEmpty();
+
+        assertThat(store.snapshots().deleteUnlessCloned("s0000000000000002")).as("a VM runs over it").containsExactly("warm");
+        store.snapshots().retireTemplate("s0000000000000002");
+        assertThat(store.snapshots().template("abc")).as("never matched again").isEmpty();
+        assertThat(store.snapshots().retired("s0000000000000002")).isPresent();
+        assertThat(store.snapshots().retired("s0000000000000001")).as("a user's snapshot is never retired").isEmpty();
+        assertThat(store.snapshots().list(null, false)).extracting(SnapshotInfo::name).containsExactly("mine");
+    }
+
     // ---- helpers ----
+
+    private static SnapshotInfo snapshot(String id, String name) {
+        return new SnapshotInfo(id, name, "ab12cd34ef560001", "user", "img0000000000000", 1, 256, 1L << 30, "qemu", "qemu 7.2.0", 10, 10,
+                5, T0, false);
+    }
 
     private static void addVm(Store store, String name, String id) {
         store.write(c -> {

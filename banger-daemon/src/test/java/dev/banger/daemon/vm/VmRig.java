@@ -64,7 +64,8 @@ final class VmRig implements AutoCloseable {
         this.root = root;
         Config base = Config.under(root);
         java.net.InetSocketAddress dns = dev.banger.daemon.network.dns.DnsClient.freeLoopbackPort();
-        this.config = configure.apply(base.withVm(vmSettings.apply(base.vm().withBootTimeout(bootTimeout)
+        // Warm start off unless the test turns it on: a template build is a second boot in the background.
+        this.config = configure.apply(base.withVm(vmSettings.apply(base.vm().withBootTimeout(bootTimeout).withWarmStart(false)
                 .withDnsListen(dns.getAddress().getHostAddress() + ":" + dns.getPort()))));
         this.layout = Layout.of(config);
         this.store = Store.open(mkdirs(layout).database());
@@ -185,6 +186,7 @@ final class VmRig implements AutoCloseable {
 
     @Override
     public void close() {
+        vms.close(); // a template build in progress undoes itself first
         for (var vm : store.vms().list()) {
             try {
                 vms.delete(vm.id(), ctx("vm.delete"));

@@ -27,12 +27,17 @@ public final class StepRunner {
     public static void run(List<BootStep> steps, BootContext boot) {
         boot.persist(); // from here on, a daemon that dies leaves a record that this start began
         List<BootStep> begun = new ArrayList<>();
+        StringBuilder timings = new StringBuilder();
+        long start = System.nanoTime();
         for (BootStep step : steps) {
             begun.add(step);
             try {
                 boot.progress(step.name());
+                long t0 = System.nanoTime();
                 step.run(boot);
                 boot.persist();
+                timings.append(timings.isEmpty() ? "" : ", ").append(step.name()).append(' ').append((System.nanoTime() - t0) / 1_000_000)
+                        .append(" ms");
             } catch (Exception e) {
                 RuntimeException failure = failure(step, e);
                 undo(begun, boot, failure);
@@ -42,6 +47,8 @@ public final class StepRunner {
                 throw failure;
             }
         }
+        // One line per start with each step's time: where a boot or a warm start spends it (bench/warm-start.sh reads it).
+        LOG.info("VM {} started in {} ms: {}", boot.vm().name(), (System.nanoTime() - start) / 1_000_000, timings);
     }
 
     /**

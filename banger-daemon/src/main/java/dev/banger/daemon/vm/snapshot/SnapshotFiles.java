@@ -194,6 +194,25 @@ public final class SnapshotFiles {
     }
 
     /** Staging dirs of snapshots a killed daemon never finished. */
+    /**
+     * Removes published snapshot dirs no row names: a daemon killed between the rename into place
+     * and the row's insert (more likely since warm-start templates are taken in the background).
+     */
+    public void sweepUnlisted(java.util.Set<String> listed) {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (var entries = Files.list(dir)) {
+            entries.filter(p -> p.getFileName().toString().matches("[0-9a-f]{16}") && !listed.contains(p.getFileName().toString()))
+                    .forEach(p -> {
+                        FileTrees.deleteQuietly(p);
+                        LOG.warn("removed {}: a snapshot no row lists (bangerd stopped before recording it)", p);
+                    });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public void sweepStaging() {
         if (!Files.isDirectory(dir)) {
             return;
