@@ -55,7 +55,6 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/vm-create-bench.XXXXXX")
 BASE_TAP=tap-bench0   # not tap-fc-*: the daemon would take it for one of its own (orphan taps)
 BASE_PID=
 
-spread() { local s; mapfile -t s < <(printf '%s\n' "$@" | sort -n); printf '%s-%s' "$(secs "${s[0]}")" "$(secs "${s[-1]}")"; }
 json_field() { sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p" | head -n 1; }   # FIELD < one-object JSON
 
 banger() { timeout --foreground "$CREATE_TIMEOUT" build/bin/banger --socket "$TEMP_DAEMON_SOCKET" "$@"; }

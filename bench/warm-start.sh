@@ -6,7 +6,7 @@
 # load) .., identity .., wait for ssh ..`). Then a live snapshot of a 512 MiB and a 2 GiB guest: its
 # time, its pause, the state's length and its size on disk against the guest's memory.
 #
-# Same preamble as the other benchmarks: a private network namespace with only `lo` up, a temporary
+# The frame of the other VM benchmarks (scripts/lib/vm-bench.sh): a private network namespace with only `lo` up, a temporary
 # bangerd (warm_start = true), the busybox + dropbear guest pushed to a docker-registry on loopback,
 # Debian's cloud kernel. Cleaned up on exit, however it ends.
 #
@@ -26,29 +26,9 @@ say() { printf 'warm-start: %s\n' "$*"; }
 RUNS=${1:-5}
 case $RUNS in '' | *[!0-9]* | 0) die "RUNS must be a positive number, got '$RUNS'" ;; esac
 
-if [ -z "${WARM_START_BENCH_NETNS:-}" ]; then
-    [ "$(id -u)" -eq 0 ] || die "run as root (bridge, taps, QEMU on them): sudo $0"
-    for tool in unshare ip qemu-system-x86_64 docker-registry skopeo umoci busybox dropbear dropbearkey ssh jq curl ss ldd tar; do
-        command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed (sudo scripts/host-setup.sh installs what this needs)"
-    done
-    if [ ! -x build/bin/banger ] || [ ! -x build/bin/bangerd ]; then
-        ./scripts/build.sh || die "scripts/build.sh"
-    fi
-    . scripts/lib/private-netns.sh
-    NETNS_FILE=$(mktemp)
-    set +e
-    unshare --net -- env WARM_START_BENCH_NETNS="$NETNS_FILE" \
-        timeout --kill-after=60 "${WARM_START_BENCH_LIMIT:-1800}" bash "$0" "$@"
-    rc=$?
-    set -e
-    ns=$(cat "$NETNS_FILE")
-    rm -f "$NETNS_FILE"
-    if [ -n "$ns" ]; then
-        left=$(netns_holders "$ns")
-        [ -z "$left" ] || die "processes still hold the benchmark's network namespace $ns: $left"
-    fi
-    exit "$rc"
-fi
+. scripts/lib/vm-bench.sh
+vm_bench_enter warm-start "${WARM_START_BENCH_LIMIT:-1800}" "qemu-system-x86_64 docker-registry skopeo umoci busybox dropbear \
+    dropbearkey ssh jq curl ss ldd tar" "$@"
 
 # ---- inside the private network namespace ---------------------------------------------------
 
@@ -56,44 +36,15 @@ fi
 . scripts/lib/temp-registry.sh
 . scripts/lib/busybox-guest.sh
 
-readlink /proc/self/ns/net >"$WARM_START_BENCH_NETNS"
-ip link set lo up
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-
 RATIO_TARGET=0.15
 CMD_TIMEOUT=300
 KERNEL_DEB=$(compgen -G '/var/cache/banger-test/kernel/linux-image-*.deb' | head -n 1) \
     || die "no Debian kernel package in /var/cache/banger-test/kernel (sudo scripts/host-setup.sh downloads it)"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/warm-start-bench.XXXXXX")
 
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
-secs() { printf '%d.%02d' $(($1 / 1000)) $(($1 % 1000 / 10)); }
-median() {
-    local sorted n
-    mapfile -t sorted < <(printf '%s\n' "$@" | sort -n)
-    n=${#sorted[@]}
-    if ((n % 2)); then echo "${sorted[n / 2]}"; else echo $(((sorted[n / 2 - 1] + sorted[n / 2]) / 2)); fi
-}
-spread() { local s; mapfile -t s < <(printf '%s\n' "$@" | sort -n); printf '%s-%s' "$(secs "${s[0]}")" "$(secs "${s[-1]}")"; }
 banger() { timeout --foreground "$CMD_TIMEOUT" build/bin/banger --socket "$TEMP_DAEMON_SOCKET" "$@"; }
-qemu_pids_under() {
-    local p
-    for p in /proc/[0-9]*; do
-        { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q "^[^ ]*qemu-system[^ ]* .*$1/" && echo "${p#/proc/}"
-    done
-    return 0
-}
-
 cleanup() {
-    local p
-    if [ -n "$TEMP_DAEMON_PID" ]; then
-        mapfile -t vms < <(build/bin/banger --socket "$TEMP_DAEMON_SOCKET" vm list 2>/dev/null | awk 'NR > 1 { print $1 }')
-        [ ${#vms[@]} -eq 0 ] || timeout 120 build/bin/banger --socket "$TEMP_DAEMON_SOCKET" vm delete -f "${vms[@]}" >/dev/null 2>&1 || :
-        for p in $(qemu_pids_under "$TEMP_DAEMON_DIR"); do kill -KILL "$p" 2>/dev/null || :; done
-    fi
-    temp_daemon_stop
-    temp_registry_stop
+    vm_bench_stop_daemon
     rm -rf -- "$WORK"
 }
 trap cleanup EXIT

@@ -9,7 +9,8 @@
 #       other VM-booting runs), checks that no process holds that namespace afterwards (a QEMU left
 #       running would), and exits with the inner run's status. Inside it: records the namespace for
 #       that check, brings `lo` up, drops proxy settings, and returns.
-#   now_ms; secs MS (seconds, 2 decimals); median N...; ratio A B (A/B, 2 decimals)
+#   now_ms; secs MS (seconds, 2 decimals); median N...; spread MS... (min-max in seconds);
+#   ratio A B (A/B, 2 decimals)
 #   qemu_pids_under DIR      QEMU processes whose command line names a path under DIR
 #   vm_bench_stop_daemon     deletes the temporary daemon's VMs, kills any QEMU a failed delete
 #                            left, stops the daemon and the registry (temp-daemon.sh, temp-registry.sh)
@@ -61,6 +62,8 @@ median() {
     n=${#sorted[@]}
     if ((n % 2)); then echo "${sorted[n / 2]}"; else echo $(((sorted[n / 2 - 1] + sorted[n / 2]) / 2)); fi
 }
+
+spread() { local s; mapfile -t s < <(printf '%s\n' "$@" | sort -n); printf '%s-%s' "$(secs "${s[0]}")" "$(secs "${s[-1]}")"; }
 
 qemu_pids_under() {
     local p
