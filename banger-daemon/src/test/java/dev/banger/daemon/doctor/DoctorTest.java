@@ -246,7 +246,8 @@ class DoctorTest {
         List<DoctorCheck> rows = Doctor.forHost(c, RUNNER, dir, java.util.Optional.empty()).run();
 
         assertThat(row(rows, "state store").status()).isEqualTo(DoctorCheck.PASS);
-        assertThat(row(rows, "state store").details().getFirst()).contains("opened read-only, schema version 5, this build's 5");
+        assertThat(row(rows, "state store").details().getFirst()).as("the store a fresh open made is at this build's version")
+                .matches(".*opened read-only, schema version (\\d+), this build's \\1");
         DoctorCheck work = row(rows, "/root work disk");
         assertThat(work.status()).isEqualTo(DoctorCheck.WARN);
         assertThat(work.details()).contains("image no-seed has no work-seed: guest /root will be empty");
