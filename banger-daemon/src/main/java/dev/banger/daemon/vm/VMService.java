@@ -55,6 +55,7 @@ import dev.banger.daemon.vm.hypervisor.Hypervisors;
 import dev.banger.daemon.vm.machine.Orphans;
 import dev.banger.daemon.vm.machine.VmMachines;
 import dev.banger.daemon.vm.ports.GuestPorts;
+import dev.banger.daemon.vm.reconcile.Reconciler;
 import dev.banger.daemon.vm.snapshot.Snapshots;
 import dev.banger.daemon.vm.snapshot.files.CloneOrigin;
 import dev.banger.daemon.vm.snapshot.files.SnapshotFiles;
@@ -71,9 +72,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.Supplier;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -153,7 +152,6 @@ public final class VMService {
     }
 
     private final Store store;
-    private final Layout layout;
     private final Config config;
     private final HostNetwork network;
     private final ImageService images;
@@ -163,16 +161,14 @@ public final class VMService {
     private final VmForwards forwards;
     private final ImageResolver imageResolver;
     private final VmStatsSampler statsSampler;
-    private final Orphans orphans;
-    private final SnapshotFiles snapshotFiles;
     private final VmMachines machines;
     private final Snapshots snapshots;
     private final WarmStart warm;
+    private final Reconciler reconciler;
 
     public VMService(Store store, Layout layout, Config config, HostNetwork network, ImageService images, WorkspaceService workspaces,
                      Clock clock, Parts parts) {
         this.store = store;
-        this.layout = layout;
         this.config = config;
         this.network = network;
         this.images = images;
@@ -181,14 +177,14 @@ public final class VMService {
         this.keys = parts.keys();
         this.imageResolver = parts.images();
         this.statsSampler = new VmStatsSampler(parts.driver(), clock);
-        this.orphans = parts.orphans();
         this.forwards = parts.forwards();
-        this.snapshotFiles = parts.snapshots();
+        SnapshotFiles snapshotFiles = parts.snapshots();
         Supplier<GuestSsh> ssh = memoize(() -> new GuestSsh(keys.get()));
         this.machines = new VmMachines(store, layout, network, images, clock, config.vm().bootTimeout(), parts.driver(), ssh,
-                parts.rootDisks(), snapshotFiles, parts.capabilities(), parts.bootPlan()::steps, orphans);
+                parts.rootDisks(), snapshotFiles, parts.capabilities(), parts.bootPlan()::steps, parts.orphans());
         this.snapshots = new Snapshots(machines, store, images, snapshotFiles, clock);
         this.warm = new WarmStart(machines, store, snapshots, snapshotFiles, parts.templates(), config.vm().warmStart());
+        this.reconciler = new Reconciler(machines, warm, store, network, parts.orphans(), snapshotFiles, layout.vmsDir(), clock);
     }
 
     // ---- create: resolve (no lock), reserve (createVMMu), start (per-VM lock) ----
@@ -561,79 +557,9 @@ public final class VMService {
 
     // ---- reconcile ----
 
-    /**
-     * After a daemon (re)start: adopt every VM whose recorded process still runs and is the right
-     * process; tear down what is left of the others (an interrupted start included) and settle their
-     * rows. Then the sweeps of what no row accounts for: VM dirs, taps, firewall rules.
-     */
+    /** After a daemon (re)start: adopt what still runs, settle the rest, sweep leftovers (see {@link Reconciler#run}). */
     public void reconcile() {
-        List<VmInfo> vms = store.vms().listAll();
-        Set<String> hidden = store.vms().hiddenIds();
-        for (VmInfo vm : vms) {
-            try {
-                if (hidden.contains(vm.id())) {
-                    warm.settleHiddenVm(vm);
-                    continue;
-                }
-                reconcile(vm);
-            } catch (RuntimeException e) {
-                LOG.error("VM {}: reconcile failed: {}", vm.name(), e.getMessage(), e);
-            }
-        }
-        new VmDirSweep(layout.vmsDir(), orphans::kill).run(vms.stream().map(VmInfo::id).collect(Collectors.toSet()));
-        new OrphanTapSweep(network).run(machines.runningHandles().values().stream().map(VmHandles::tap).filter(t -> t != null).collect(Collectors.toSet()));
-        new FirewallRuleSweep(network).run(Set.copyOf(machines.runningHandles().keySet()));
-        snapshotFiles.sweepStaging();
-        snapshotFiles.sweepUnlisted(store.snapshots().list(null, true).stream().map(SnapshotInfo::id).collect(Collectors.toSet()));
-    }
-
-    private void reconcile(VmInfo vm) {
-        {
-            Path dir = vmDir(vm.id());
-            Optional<VmHandles> h = machines.recordedHandles(vm);
-            if (h.isPresent() && VmHandles.RUNNING.equals(h.get().phase()) && vm.running() && h.get().machine() != null
-                    && machines.driver().adopt(h.get().machine()).isPresent()) {
-                machines.adopt(vm, h.get());
-                LOG.info("VM {} is still running (pid {}): adopted", vm.name(), h.get().machine().pid());
-                return;
-            }
-            if (h.isEmpty() && !vm.running()) {
-                return;
-            }
-            machines.teardown(vm, h.orElse(null));
-            if (h.isPresent() && VmHandles.FAILED.equals(h.get().phase())) {
-                h.get().made().forEach(f -> FileTrees.deleteQuietly(Path.of(f)));
-                VmMachines.removeIfEmpty(dir);
-                if (!VmInfo.ERROR.equals(vm.state())) { // the daemon died between the undo and the row's update
-                    store.vms().setState(vm.id(), VmInfo.ERROR, "its start failed as bangerd stopped; start it again", clock.instant());
-                }
-                LOG.warn("VM {}: finished the undo of its failed start, which the previous daemon left incomplete", vm.name());
-                return; // the row keeps the start's own reason
-            }
-            boolean interruptedStart = h.isPresent() && VmHandles.STARTING.equals(h.get().phase());
-            if (interruptedStart) {
-                if (VmInfo.CREATED.equals(vm.state())) {
-                    // Its first start: everything in the dir (disks, console log, QEMU's pid file and socket) is that start's.
-                    FileTrees.deleteQuietly(dir);
-                    if (vm.fromSnapshot() != null) { // a clone that never started is no VM (as when its create fails)
-                        store.vms().delete(vm.id());
-                        LOG.warn("VM {}: its clone from a snapshot was cut short by the previous daemon's exit; removed", vm.name());
-                        return;
-                    }
-                } else {
-                    h.get().made().forEach(f -> FileTrees.deleteQuietly(Path.of(f)));
-                    VmMachines.removeIfEmpty(dir);
-                }
-                store.vms().setState(vm.id(), VmInfo.ERROR, "bangerd stopped while this VM was starting; start it again",
-                        clock.instant());
-                LOG.warn("VM {}: its start was cut short by the previous daemon's exit; cleaned up", vm.name());
-            } else {
-                // The reason stays on the row: a VM that ran before the restart must say why it no longer does.
-                store.vms().setState(vm.id(), VmInfo.STOPPED, "its hypervisor process ended while bangerd was not running",
-                        clock.instant());
-                LOG.warn("VM {}: its process is gone; cleaned up and marked stopped", vm.name());
-            }
-        }
+        reconciler.run();
     }
 
     // ---- helpers ----
