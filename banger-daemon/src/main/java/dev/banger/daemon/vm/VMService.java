@@ -79,10 +79,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The vm service's front: what the RPC handlers call. Create (resolve, reserve, start) and the
  * lifecycle (start/stop/kill/pause/resume/restart/delete/set/prune), list/show/logs, SSH and
- * workspace access, published ports, stats and reconcile are here; the machines it shares with its
- * parts ({@link VmMachines}: rows, locks, boot, teardown), snapshots ({@link Snapshots}) and warm
- * start ({@link WarmStart}) are parts, made from {@link Parts} in the constructor. The parts never
- * call back into this class.
+ * workspace access, published ports and stats are here. Its parts, made from {@link Parts} in the
+ * constructor: the machines all of them share ({@link VmMachines}: rows, locks, boot, teardown),
+ * snapshots ({@link Snapshots}), warm start ({@link WarmStart}) and the daemon start's
+ * {@link Reconciler}. The parts never call back into this class.
  *
  * <p>Locks: {@code createVMMu} (in {@link VmMachines}) only around the reservation (name check,
  * address, row insert); a per-VM lock around every state change of that VM, boot included. Image
