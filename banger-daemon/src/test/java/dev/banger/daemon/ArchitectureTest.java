@@ -17,6 +17,7 @@ import com.tngtech.archunit.lang.ArchRule;
 import dev.banger.core.config.Config;
 import dev.banger.daemon.exec.CommandRunner;
 import dev.banger.daemon.image.ImageService;
+import dev.banger.daemon.vm.VMService;
 import java.net.URL;
 import java.util.List;
 import java.util.stream.Stream;
@@ -143,6 +144,15 @@ class ArchitectureTest {
                 .and(DescribedPredicate.not(classOrNested(ImageService.class)))
                 .should().dependOnClassesThat(classOrNested(ImageService.class))
                 .because("the parts get what they need through their constructors and return results; the front calls them")
+                .check(classes);
+    }
+
+    @Test
+    void thePartsOfVmDoNotKnowTheirFront() {
+        noClasses().that().resideInAPackage("dev.banger.daemon.vm..")
+                .and(DescribedPredicate.not(classOrNested(VMService.class)))
+                .should().dependOnClassesThat(classOrNested(VMService.class))
+                .because("the parts (machines, snapshots, warm start, ...) get what they need through their constructors; the front calls them")
                 .check(classes);
     }
 }

@@ -14,6 +14,10 @@ import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.boot.BootStep;
 import dev.banger.daemon.vm.boot.HandlesFile;
 import dev.banger.daemon.vm.boot.VmHandles;
+import dev.banger.daemon.vm.reconcile.FirewallRuleSweep;
+import dev.banger.daemon.vm.reconcile.OrphanTapSweep;
+import dev.banger.daemon.vm.reconcile.Reconciler;
+import dev.banger.daemon.vm.reconcile.VmDirSweep;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -80,7 +84,7 @@ class VmUndoTest extends BusyboxVmTest {
         assertThat(rig.network.bridgeTaps()).as("the tap whose delete was refused").contains(tap);
         assertThat(HandlesFile.read(vmDir).map(VmHandles::phase)).contains(VmHandles.FAILED);
 
-        try (LogCapture log = LogCapture.of(VMService.class)) {
+        try (LogCapture log = LogCapture.of(Reconciler.class)) {
             rig.restart();
             assertThat(log.messages()).anyMatch(m -> m.contains("VM half: finished the undo of its failed start"));
         }

@@ -6,7 +6,7 @@ import dev.banger.core.model.VmInfo;
 import dev.banger.daemon.ops.OperationContext;
 import dev.banger.daemon.vm.disk.RootDisk;
 import dev.banger.daemon.vm.hypervisor.MachineProcess;
-import dev.banger.daemon.vm.snapshot.CloneOrigin;
+import dev.banger.daemon.vm.snapshot.files.CloneOrigin;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;

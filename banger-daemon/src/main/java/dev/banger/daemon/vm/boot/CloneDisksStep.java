@@ -3,8 +3,8 @@ package dev.banger.daemon.vm.boot;
 import dev.banger.daemon.fs.FileTrees;
 import dev.banger.daemon.fs.NoSpaceException;
 import dev.banger.daemon.vm.disk.RootDisks;
-import dev.banger.daemon.vm.snapshot.CloneOrigin;
-import dev.banger.daemon.vm.snapshot.SnapshotFiles;
+import dev.banger.daemon.vm.snapshot.files.CloneOrigin;
+import dev.banger.daemon.vm.snapshot.files.SnapshotFiles;
 import java.nio.file.Path;
 
 /**

@@ -1,4 +1,4 @@
-package dev.banger.daemon.vm;
+package dev.banger.daemon.vm.reconcile;
 
 import dev.banger.daemon.network.HostNetwork;
 import java.util.Set;
@@ -9,7 +9,7 @@ import org.slf4j.LoggerFactory;
  * Startup sweep of banger's taps (on its bridge, named {@code tap-fc-...}) that no running VM
  * holds: left by a daemon that died mid-start, or an undo that never ran.
  */
-final class OrphanTapSweep {
+public final class OrphanTapSweep {
 
     private static final Logger LOG = LoggerFactory.getLogger(OrphanTapSweep.class);
 

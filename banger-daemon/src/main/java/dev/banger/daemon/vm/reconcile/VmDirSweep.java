@@ -1,4 +1,4 @@
-package dev.banger.daemon.vm;
+package dev.banger.daemon.vm.reconcile;
 
 import dev.banger.daemon.fs.FileTrees;
 import java.io.IOException;
@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * delete removed the row, or the store was restored from an older copy). Whatever VMM still uses
  * it is ended first; entries not named like an id are left alone.
  */
-final class VmDirSweep {
+public final class VmDirSweep {
 
     private static final Logger LOG = LoggerFactory.getLogger(VmDirSweep.class);
     private static final Pattern VM_DIR = Pattern.compile("[0-9a-f]{16}");

@@ -1,4 +1,4 @@
-package dev.banger.daemon.vm;
+package dev.banger.daemon.vm.machine;
 
 import dev.banger.core.config.VmSettings;
 import dev.banger.daemon.exec.CommandRunner;
@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * jailer's uid. Any other process naming the directory (a user's {@code tail -f} of the console
  * log, a backup) is left alone. Each kill is logged.
  */
-final class Orphans {
+public final class Orphans {
 
     private static final Logger LOG = LoggerFactory.getLogger(Orphans.class);
     private static final Path PROC = Path.of("/proc");
@@ -33,12 +33,12 @@ final class Orphans {
     private final VmSettings settings;
     private final CommandRunner runner;
 
-    Orphans(VmSettings settings, CommandRunner runner) {
+    public Orphans(VmSettings settings, CommandRunner runner) {
         this.settings = settings;
         this.runner = runner;
     }
 
-    void kill(Path vmDir) {
+    public void kill(Path vmDir) {
         String marker = vmDir.toAbsolutePath() + "/";
         Set<String> vmmNames = vmmNames();
         Set<Long> owners = null;

@@ -1,4 +1,4 @@
-package dev.banger.daemon.vm.snapshot;
+package dev.banger.daemon.vm.snapshot.files;
 
 import java.nio.file.Path;
 import java.util.Optional;

@@ -1,4 +1,4 @@
-package dev.banger.daemon.vm;
+package dev.banger.daemon.vm.reconcile;
 
 import dev.banger.daemon.network.HostNetwork;
 import java.util.List;
@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * while its cleanup could not run (the daemon was killed), or removed from the store by hand. Rules
  * without banger's tags are never touched.
  */
-final class FirewallRuleSweep {
+public final class FirewallRuleSweep {
 
     private static final Logger LOG = LoggerFactory.getLogger(FirewallRuleSweep.class);
 

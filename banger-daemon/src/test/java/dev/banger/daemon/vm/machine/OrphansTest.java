@@ -1,4 +1,4 @@
-package dev.banger.daemon.vm;
+package dev.banger.daemon.vm.machine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

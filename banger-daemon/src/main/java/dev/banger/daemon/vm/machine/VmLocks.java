@@ -1,4 +1,4 @@
-package dev.banger.daemon.vm;
+package dev.banger.daemon.vm.machine;
 
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
@@ -8,11 +8,11 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 /** One lock per VM id: every state change of a VM happens under its lock, and only its own. */
-final class VmLocks {
+public final class VmLocks {
 
     private final ConcurrentMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
-    <T> T with(String vmId, Supplier<T> work) {
+    public <T> T with(String vmId, Supplier<T> work) {
         ReentrantLock lock = locks.computeIfAbsent(vmId, id -> new ReentrantLock());
         try {
             lock.lockInterruptibly();
@@ -27,7 +27,7 @@ final class VmLocks {
         }
     }
 
-    void forget(String vmId) {
+    public void forget(String vmId) {
         locks.remove(vmId);
     }
 }

@@ -1,4 +1,4 @@
-package dev.banger.daemon.vm.snapshot;
+package dev.banger.daemon.vm.snapshot.files;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
