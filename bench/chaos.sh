@@ -45,8 +45,7 @@ VM_BENCH_LOCK=${CHAOS_LOCK:-} vm_bench_enter chaos "${CHAOS_LIMIT:-3600}" "nft j
 OP_TIMEOUT=240    # seconds, any single CLI call
 MAX_VMS=3         # at most this many VMs at once: this runs on small CI machines
 KILL_PERCENT=40
-KERNEL_DEB=$(compgen -G '/var/cache/banger-test/kernel/linux-image-*.deb' | head -n 1) \
-    || die "no Debian kernel package in /var/cache/banger-test/kernel (sudo scripts/host-setup.sh downloads it)"
+KERNEL_DEB=$(guest_kernel_deb) || exit 1
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/chaos.XXXXXX")   # short: the socket path must stay under 108 bytes
 STATE=$WORK/state

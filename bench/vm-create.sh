@@ -48,8 +48,7 @@ RATIO_TARGET=1.15
 OVERHEAD_TARGET_MS=300
 RESERVE_TARGET_MS=50
 CREATE_TIMEOUT=300   # seconds, any single create or baseline boot
-KERNEL_DEB=$(compgen -G '/var/cache/banger-test/kernel/linux-image-*.deb' | head -n 1) \
-    || die "no Debian kernel package in /var/cache/banger-test/kernel (sudo scripts/host-setup.sh downloads it)"
+KERNEL_DEB=$(guest_kernel_deb) || exit 1
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/vm-create-bench.XXXXXX")
 BASE_TAP=tap-bench0   # not tap-fc-*: the daemon would take it for one of its own (orphan taps)

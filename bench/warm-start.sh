@@ -38,8 +38,7 @@ vm_bench_enter warm-start "${WARM_START_BENCH_LIMIT:-1800}" "qemu-system-x86_64 
 
 RATIO_TARGET=0.15
 CMD_TIMEOUT=300
-KERNEL_DEB=$(compgen -G '/var/cache/banger-test/kernel/linux-image-*.deb' | head -n 1) \
-    || die "no Debian kernel package in /var/cache/banger-test/kernel (sudo scripts/host-setup.sh downloads it)"
+KERNEL_DEB=$(guest_kernel_deb) || exit 1
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/warm-start-bench.XXXXXX")
 
 banger() { timeout --foreground "$CMD_TIMEOUT" build/bin/banger --socket "$TEMP_DAEMON_SOCKET" "$@"; }

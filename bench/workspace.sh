@@ -38,8 +38,7 @@ vm_bench_enter workspace "${WORKSPACE_BENCH_LIMIT:-2400}" "qemu-system-x86_64 do
 . scripts/lib/busybox-guest.sh
 
 TIMEOUT=1200
-KERNEL_DEB=$(compgen -G '/var/cache/banger-test/kernel/linux-image-*.deb' | head -n 1) \
-    || die "no Debian kernel package in /var/cache/banger-test/kernel (sudo scripts/host-setup.sh downloads it)"
+KERNEL_DEB=$(guest_kernel_deb) || exit 1
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/workspace-bench.XXXXXX")
 
 banger() { timeout --foreground "$TIMEOUT" build/bin/banger --socket "$TEMP_DAEMON_SOCKET" "$@"; }

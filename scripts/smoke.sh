@@ -143,8 +143,7 @@ ip link set lo up
 export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
-KERNEL_DEB=$(compgen -G '/var/cache/banger-test/kernel/linux-image-*.deb' | head -n 1) \
-    || die "no Debian kernel package in /var/cache/banger-test/kernel (sudo scripts/host-setup.sh downloads it)"
+KERNEL_DEB=$(guest_kernel_deb) || exit 1
 # Other users (banger-test) read the repository and files the scenarios hand them.
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/smoke.XXXXXX")
 chmod 755 "$WORK"

@@ -8,6 +8,15 @@
 #                                          pushes it to REF (docker://REF, plain HTTP); returns 1
 #                                          when the push fails. Leaves the tree as WORK/guest.tar
 #                                          (e.g. for a bundle made from it).
+#   guest_kernel_deb                       prints the Debian kernel package the guests boot (the
+#                                          one scripts/host-setup.sh downloads); returns 1, saying
+#                                          so, when there is none.
+
+guest_kernel_deb() {
+    compgen -G '/var/cache/banger-test/kernel/linux-image-*.deb' | head -n 1 | grep . && return 0
+    echo "no Debian kernel package in /var/cache/banger-test/kernel (sudo scripts/host-setup.sh downloads it)" >&2
+    return 1
+}
 
 busybox_guest_push() {
     local work=$1 ref=$2 t bin lib applet
