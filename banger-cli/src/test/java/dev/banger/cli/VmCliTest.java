@@ -2,17 +2,13 @@ package dev.banger.cli;
 
 import dev.banger.cli.commands.RootCommand;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.banger.core.config.Config;
-import dev.banger.core.config.VmSettings;
 import dev.banger.core.rpc.Json;
 import dev.banger.daemon.exec.BackgroundProcess;
 import dev.banger.daemon.exec.CommandResult;
 import dev.banger.daemon.image.testing.LogCapture;
-import dev.banger.daemon.image.testing.TestGuestImages;
 import dev.banger.daemon.image.testing.TestKernelDeb;
-import dev.banger.daemon.image.testing.TestRegistry;
 import dev.banger.daemon.vm.boot.HandlesFile;
 import dev.banger.daemon.vm.boot.StepRunner;
 import java.io.IOException;
@@ -35,43 +31,26 @@ import org.junit.jupiter.api.Test;
  */
 class VmCliTest {
 
-    private static final String USER = "banger-test";
+    private static final String USER = GuestFixture.USER;
 
+    static GuestFixture guests;
     static Path dir;
-    static TestRegistry registry;
     static RunningDaemon d;
     static String kernelVersion;
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(Launchers.runningAsRoot(), "needs root to run the CLI as another user");
-        assumeTrue(Launchers.userExists(USER), "scripts/host-setup.sh creates user banger-test in group banger");
-        Launchers.assumeBuilt();
-        TestKernelDeb.requireTools();
-        Path deb = TestKernelDeb.require();
-        String file = deb.getFileName().toString();
+        guests = GuestFixture.start("banger-vm", false, "bb");
+        dir = guests.dir;
+        d = guests.d;
+        String file = TestKernelDeb.require().getFileName().toString();
         kernelVersion = file.substring("linux-image-".length(), file.indexOf('_'));
-
-        dir = Launchers.openDirectory("banger-vm"); // banger-test reads the group key under the state dir
-        registry = TestRegistry.start(Files.createDirectories(dir.resolve("registry")));
-        registry.push("bb", "v1", TestGuestImages.busyboxImage());
-        d = RunningDaemon.start(withDefaultImage(Config.under(dir.resolve("banger")), "bb"));
-        assertThat(d.cli("kernel", "import", "cloud", "--deb", deb.toString()).exit()).isZero();
-        CliRun pull = d.cli("image", "pull", registry.host() + "/bb:v1", "--name", "bb", "--kernel-ref", "cloud");
-        assertThat(pull.exit()).as(pull.err()).isZero();
     }
 
     @AfterAll
     static void stop() {
-        if (d != null) {
-            vmNames().forEach(name -> d.cli("vm", "delete", "--force", name));
-            d.close();
-        }
-        if (registry != null) {
-            registry.close();
-        }
-        if (dir != null) {
-            Launchers.deleteTree(dir);
+        if (guests != null) {
+            guests.close();
         }
     }
 
@@ -500,12 +479,11 @@ class VmCliTest {
     }
 
     private static CommandResult banger(String... args) {
-        String[] argv = Stream.concat(Stream.of("--socket", d.socket.toString()), Stream.of(args)).toArray(String[]::new);
-        return Launchers.banger(USER, argv);
+        return guests.banger(args);
     }
 
     private static List<String> vmNames() {
-        return ((List<?>) json("vm", "list").get("vms")).stream().map(v -> (String) ((Map<?, ?>) v).get("name")).toList();
+        return guests.vmNames();
     }
 
     private static List<Map<?, ?>> operations(String method) {
@@ -541,9 +519,4 @@ class VmCliTest {
         return files;
     }
 
-    private static Config withDefaultImage(Config c, String image) {
-        VmSettings v = c.vm();
-        return c.withVm(new VmSettings(v.hypervisor(), v.qemuBin(), v.bridgeName(), v.bridgeIp(), v.cidr(), image, v.vcpu(),
-                256, 256L << 20, v.bootTimeout()));
-    }
 }

@@ -1,24 +1,14 @@
 package dev.banger.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.banger.core.config.Config;
-import dev.banger.core.config.VmSettings;
 import dev.banger.core.rpc.Json;
-import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandResult;
-import dev.banger.daemon.exec.CommandRunner;
-import dev.banger.daemon.image.testing.TestGuestImages;
-import dev.banger.daemon.image.testing.TestKernelDeb;
-import dev.banger.daemon.image.testing.TestRegistry;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,53 +21,22 @@ import org.junit.jupiter.api.Test;
  */
 class WarmWorkspaceCliTest {
 
-    private static final String USER = "banger-test";
-    private static final CommandRunner RUNNER = new CommandRunner();
-
-    static Path dir;
-    static Path repo;
-    static TestRegistry registry;
+    static GuestFixture guests;
     static RunningDaemon d;
+    static Path repo;
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(Launchers.runningAsRoot(), "needs root to run the CLI as another user");
-        assumeTrue(Launchers.userExists(USER), "scripts/host-setup.sh creates user banger-test in group banger");
-        Launchers.assumeBuilt();
-        TestKernelDeb.requireTools();
-        Path deb = TestKernelDeb.require();
-
-        dir = Launchers.openDirectory("banger-warm");
-        registry = TestRegistry.start(Files.createDirectories(dir.resolve("registry")));
-        registry.push("bbgit", "v1", TestGuestImages.busyboxGitImage());
-        Config base = Config.under(dir.resolve("banger"));
-        VmSettings v = base.vm();
-        d = RunningDaemon.startAsConfigured(base.withVm(new VmSettings(v.hypervisor(), v.qemuBin(), v.bridgeName(), v.bridgeIp(),
-                v.cidr(), "bbgit", v.vcpu(), 256, 256L << 20, v.bootTimeout()).withWarmStart(true)));
-        assertThat(d.cli("kernel", "import", "cloud", "--deb", deb.toString()).exit()).isZero();
-        CliRun pull = d.cli("image", "pull", registry.host() + "/bbgit:v1", "--name", "bbgit", "--kernel-ref", "cloud");
-        assertThat(pull.exit()).as(pull.err()).isZero();
-        repo = Files.createDirectory(dir.resolve("repo"));
-        RUNNER.run("chown", USER, repo.toString());
-        CommandResult init = RUNNER.runAllowingFailure(new Command(List.of("setpriv", "--reuid=" + USER, "--regid=" + USER,
-                "--init-groups", "--", "env", "HOME=" + repo, "GIT_CONFIG_GLOBAL=/dev/null", "sh", "-c",
-                "git init -q -b main && git config user.name Ada && git config user.email ada@example.org"
-                        + " && printf 'warm\\n' > a.txt && git add -A && git commit -q -m first && printf 'edited\\n' > a.txt"),
-                Duration.ofMinutes(1), repo, Map.of(), null));
-        assertThat(init.exitCode()).as(init.stderr()).isZero();
+        guests = GuestFixture.start("banger-warm", true, "bbgit");
+        d = guests.d;
+        repo = guests.userRepo("repo", "git init -q -b main", "git config user.name Ada", "git config user.email ada@example.org",
+                "printf 'warm\\n' > a.txt", "git add -A", "git commit -q -m first", "printf 'edited\\n' > a.txt");
     }
 
     @AfterAll
     static void stop() {
-        if (d != null) {
-            d.cli("vm", "delete", "--force", "warm");
-            d.close();
-        }
-        if (registry != null) {
-            registry.close();
-        }
-        if (dir != null) {
-            Launchers.deleteTree(dir);
+        if (guests != null) {
+            guests.close();
         }
     }
 
@@ -117,7 +76,6 @@ class WarmWorkspaceCliTest {
     }
 
     private static CommandResult banger(String... args) {
-        String[] argv = Stream.concat(Stream.of("--socket", d.socket.toString()), Stream.of(args)).toArray(String[]::new);
-        return Launchers.banger(USER, argv);
+        return guests.banger(args);
     }
 }

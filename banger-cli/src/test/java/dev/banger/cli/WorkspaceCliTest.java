@@ -1,26 +1,16 @@
 package dev.banger.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.banger.core.config.Config;
-import dev.banger.core.config.VmSettings;
-import dev.banger.core.rpc.Json;
-import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandResult;
 import dev.banger.daemon.exec.CommandRunner;
-import dev.banger.daemon.image.testing.TestGuestImages;
-import dev.banger.daemon.image.testing.TestKernelDeb;
-import dev.banger.daemon.image.testing.TestRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -37,49 +27,26 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class WorkspaceCliTest {
 
-    private static final String USER = "banger-test";
+    private static final String USER = GuestFixture.USER;
     private static final CommandRunner RUNNER = new CommandRunner();
 
+    static GuestFixture guests;
     static Path dir;
-    static Path repo;
-    static TestRegistry registry;
     static RunningDaemon d;
+    static Path repo;
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(Launchers.runningAsRoot(), "needs root to run the CLI as another user");
-        assumeTrue(Launchers.userExists(USER), "scripts/host-setup.sh creates user banger-test in group banger");
-        Launchers.assumeBuilt();
-        TestKernelDeb.requireTools();
-        Path deb = TestKernelDeb.require();
-
-        dir = Launchers.openDirectory("banger-ws");
-        registry = TestRegistry.start(Files.createDirectories(dir.resolve("registry")));
-        registry.push("bbgit", "v1", TestGuestImages.busyboxGitImage());
-        registry.push("bb", "v1", TestGuestImages.busyboxImage());
-        Config base = Config.under(dir.resolve("banger"));
-        VmSettings v = base.vm();
-        d = RunningDaemon.start(base.withVm(new VmSettings(v.hypervisor(), v.qemuBin(), v.bridgeName(), v.bridgeIp(), v.cidr(),
-                "bbgit", v.vcpu(), 256, 256L << 20, v.bootTimeout())));
-        assertThat(d.cli("kernel", "import", "cloud", "--deb", deb.toString()).exit()).isZero();
-        for (String image : List.of("bbgit", "bb")) {
-            CliRun pull = d.cli("image", "pull", registry.host() + "/" + image + ":v1", "--name", image, "--kernel-ref", "cloud");
-            assertThat(pull.exit()).as(pull.err()).isZero();
-        }
+        guests = GuestFixture.start("banger-ws", false, "bbgit", "bb");
+        dir = guests.dir;
+        d = guests.d;
         repo = userRepo();
     }
 
     @AfterAll
     static void stop() {
-        if (d != null) {
-            vmNames().forEach(name -> d.cli("vm", "delete", "--force", name));
-            d.close();
-        }
-        if (registry != null) {
-            registry.close();
-        }
-        if (dir != null) {
-            Launchers.deleteTree(dir);
+        if (guests != null) {
+            guests.close();
         }
     }
 
@@ -240,16 +207,12 @@ class WorkspaceCliTest {
 
     /** A repository banger-test owns: committed files, an uncommitted edit, a deletion, an untracked and an ignored file. */
     private static Path userRepo() throws IOException {
-        Path r = Files.createDirectory(dir.resolve("repo"));
-        RUNNER.run("chown", USER, r.toString());
-        asUserIn(r, "sh", "-c", String.join(" && ", List.of(
-                "git init -q -b main", "git config user.name 'Ada Lovelace'", "git config user.email ada@example.org",
+        return guests.userRepo("repo", "git init -q -b main", "git config user.name 'Ada Lovelace'", "git config user.email ada@example.org",
                 "mkdir -p src keep", "printf 'one\\n' > src/a.txt", "printf 'two\\n' > b.txt", "printf 'bye\\n' > gone.txt",
                 "printf 'deep\\n' > keep/deep.txt", "printf '#!/bin/sh\\n' > src/tool.sh", "chmod 755 src/tool.sh",
                 "ln -s src/tool.sh tool", "printf '*.log\\n' > .gitignore", "git add -A", "git commit -q -m first",
                 "printf 'edited on the host\\n' > src/a.txt", "rm gone.txt", "printf 'u\\n' > untracked.txt",
-                "printf 'ignored\\n' > build.log")));
-        return r;
+                "printf 'ignored\\n' > build.log");
     }
 
     private static String exec(String... cmd) {
@@ -261,33 +224,18 @@ class WorkspaceCliTest {
     }
 
     private static String host(String... cmd) {
-        return asUserIn(repo, cmd);
+        return GuestFixture.asUserIn(repo, cmd);
     }
 
     private static String asUser(String... cmd) {
-        return asUserIn(repo, cmd);
-    }
-
-    private static String asUserIn(Path where, String... cmd) {
-        List<String> argv = new ArrayList<>(List.of("setpriv", "--reuid=" + USER, "--regid=" + USER, "--init-groups", "--",
-                "env", "HOME=" + where, "GIT_CONFIG_GLOBAL=/dev/null"));
-        argv.addAll(List.of(cmd));
-        CommandResult r = RUNNER.runAllowingFailure(new Command(argv, Duration.ofMinutes(1), where, Map.of(), null));
-        assertThat(r.exitCode()).as(String.join(" ", cmd) + ": " + r.stderr()).isZero();
-        return r.stdout();
+        return GuestFixture.asUserIn(repo, cmd);
     }
 
     private static CommandResult banger(String... args) {
-        String[] argv = Stream.concat(Stream.of("--socket", d.socket.toString()), Stream.of(args)).toArray(String[]::new);
-        return Launchers.banger(USER, argv);
+        return guests.banger(args);
     }
 
     private static List<String> vmNames() {
-        try {
-            Map<?, ?> list = (Map<?, ?>) Json.parse(d.cli("--json", "vm", "list").out());
-            return ((List<?>) list.get("vms")).stream().map(v -> (String) ((Map<?, ?>) v).get("name")).toList();
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
+        return guests.vmNames();
     }
 }
