@@ -3,7 +3,8 @@
 # template snapshot), in the same run, alternating, RUNS of each (default 5); prints the medians, the
 # ratio warm/cold (target <= 0.15 on this TCG host) and where a warm start spends its time, from the
 # daemon's own per-step log line (`VM NAME started in N ms: clone disks .., launch (QEMU start + state
-# load) .., identity .., wait for ssh ..`). Then a live snapshot of a 512 MiB and a 2 GiB guest: its
+# load) .., identity .., wait for ssh ..`), and outside it: the CLI's time to "ready" and after it (the SSH
+# session for `true` and the --rm delete), then those taken apart once. Then a live snapshot of a 512 MiB and a 2 GiB guest: its
 # time, its pause, the state's length and its size on disk against the guest's memory.
 #
 # Same preamble as the other benchmarks: a private network namespace with only `lo` up, a temporary
