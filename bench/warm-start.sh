@@ -3,7 +3,8 @@
 # template snapshot), in the same run, alternating, RUNS of each (default 5); prints the medians, the
 # ratio warm/cold (target <= 0.15 on this TCG host) and where a warm start spends its time, from the
 # daemon's own per-step log line (`VM NAME started in N ms: clone disks .., launch (QEMU start + state
-# load) .., identity .., wait for ssh ..`). Then a live snapshot of a 512 MiB and a 2 GiB guest: its
+# load) .., identity .., wait for ssh ..`), and outside it: the CLI's time to "ready" and after it (the SSH
+# session for `true` and the --rm delete), then those taken apart once. Then a live snapshot of a 512 MiB and a 2 GiB guest: its
 # time, its pause, the state's length and its size on disk against the guest's memory.
 #
 # The frame of the other VM benchmarks (scripts/lib/vm-bench.sh): a private network namespace with only `lo` up, a temporary
@@ -50,14 +51,19 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# timed_run NAME [ARGS...]: `vm run --rm --name NAME ARGS -- true`; sets RUN_MS.
+# stamped: each line of stdin with the time it came (ms).
+stamped() { local l; while IFS= read -r l; do printf '%s %s\n' "$(now_ms)" "$l"; done; }
+
+# timed_run NAME [ARGS...]: `vm run --rm --name NAME ARGS -- true`; sets RUN_MS, and READY_MS: when the CLI
+# said the VM was ready (its hint "NAME ready in"), from the start; the rest is the SSH session and the delete.
 timed_run() {
     local name=$1 t0
     shift
     t0=$(now_ms)
-    banger vm run --rm --name "$name" "$@" -- true >"$WORK/run.out" 2>&1 \
+    banger vm run --rm --name "$name" "$@" -- true 2>&1 | stamped >"$WORK/run.out" \
         || { tail -n 30 "$TEMP_DAEMON_LOG" >&2; die "vm run $name failed: $(cat "$WORK/run.out")"; }
     RUN_MS=$(($(now_ms) - t0))
+    READY_MS=$(($(sed -n "s/^\([0-9]*\) *$name ready in .*/\1/p" "$WORK/run.out" | head -n 1) - t0))
 }
 
 # step_ms NAME STEP: STEP's time in the daemon's "VM NAME started in N ms: ..." line ("total" for N).
@@ -125,12 +131,22 @@ for ((r = 1; r <= RUNS; r++)); do
     [ -n "$(step_ms "cold$r" 'wait for ssh')" ] || die "cold$r: no wait-for-ssh timing"
     timed_run "warm$r" --image bb
     WARM+=("$RUN_MS")
+    SPLIT[ready]+="$READY_MS "
+    SPLIT[after]+="$((RUN_MS - READY_MS)) "
     grep -q "VM warm$r: started from template" "$TEMP_DAEMON_LOG" || die "warm$r did not start from the template: $(tail -n 20 "$TEMP_DAEMON_LOG")"
     for s in total 'clone disks' launch 'identity link' identity 'wait for ssh'; do
         SPLIT[$s]+="$(step_ms "warm$r" "$s") "
     done
     say "run $r: cold $(secs "${COLD[-1]}") s (daemon $(secs "$(step_ms "cold$r" total)") s), warm $(secs "$RUN_MS") s (daemon $(secs "$(step_ms "warm$r" total)") s)"
 done
+
+# What `vm run` does after the daemon's create, taken apart once: the CLI alone (ping), the SSH session
+# for `true` (vm ssh), the delete.
+timed() { local t0; t0=$(now_ms); banger "$@" >"$WORK/step.out" 2>&1 || die "$*: $(cat "$WORK/step.out")"; echo $(($(now_ms) - t0)); }
+banger vm create --name apart --image bb >"$WORK/create.out" 2>&1 || die "vm create apart: $(cat "$WORK/create.out")"
+APART_PING=$(timed ping)
+APART_SSH=$(timed vm ssh apart -- true)
+APART_DELETE=$(timed vm delete -f apart)
 
 # Live snapshots of a 512 MiB and a 2 GiB guest, each freshly booted.
 SNAP_LINES=()
@@ -158,6 +174,10 @@ printf '      %-42s %6s s\n' "total (create to SSH-ready)" "$(split_median total
     "$(split_median 'clone disks')" "identity link (host end of the port)" "$(split_median 'identity link')" \
     "launch (QEMU start + state load)" "$(split_median launch)" \
     "identity (address, name, keys applied)" "$(split_median identity)" "wait for ssh" "$(split_median 'wait for ssh')"
+echo "  a warm vm run as the CLI sees it (medians):"
+printf '      %-42s %6s s\n' "start to \"ready\" (CLI start, create RPC)" "$(split_median ready)" \
+    "\"ready\" to exit (SSH session for true, delete)" "$(split_median after)"
+echo "  taken apart once (each a CLI of its own): banger ping $(secs "$APART_PING") s, vm ssh -- true $(secs "$APART_SSH") s, vm delete -f $(secs "$APART_DELETE") s"
 echo "  live snapshots (freshly booted $GUEST guests; state = QEMU's migration stream, written sparse):"
 printf '%s\n' "${SNAP_LINES[@]}"
 echo "  first run of the image (booted): $(secs "$FIRST_MS") s; its template was built in $(secs "${BUILD_MS:-0}") s in the background."

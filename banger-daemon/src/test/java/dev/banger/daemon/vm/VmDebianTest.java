@@ -9,6 +9,9 @@ import dev.banger.daemon.image.testing.TestGuestImages;
 import dev.banger.daemon.image.testing.TestImage;
 import dev.banger.daemon.image.testing.TestKernelDeb;
 import dev.banger.daemon.image.testing.TestRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -20,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A real distribution guest: Debian bookworm with systemd and OpenSSH, pulled from a registry.
  * It must reach a settled systemd, keep /root across a stop that powers it off cleanly (well
  * within the stop's 15 s grace), and boot again; a clone of a snapshot of it gets its own hostname,
- * machine-id and SSH host key from systemd's OpenSSH.
+ * machine-id and SSH host key (bangerd's, served by the running sshd) from systemd's OpenSSH.
  */
 class VmDebianTest {
 
@@ -60,9 +63,12 @@ class VmDebianTest {
             timed("systemd settled after start", () -> rig.ssh(started, "systemctl is-system-running --wait",
                     Duration.ofSeconds(120)).stdout().strip());
 
-            // A clone of it under systemd and OpenSSH: its own hostname, machine-id and host key (sshd
-            // restarted by systemd on the new key, which bangerd pinned), the template's files.
-            String identity = "hostname; cat /etc/machine-id; cut -d' ' -f2 /etc/ssh/ssh_host_ed25519_key.pub";
+            // A clone of it under systemd and OpenSSH: its own hostname, machine-id and host key (made and
+            // pinned by bangerd, served by the template's sshd without a restart: each connection's
+            // re-executed sshd reads the key file), the template's files.
+            String identity = "hostname; cat /etc/machine-id; cut -d' ' -f2 /etc/ssh/ssh_host_ed25519_key.pub;"
+                    + " systemctl show -p MainPID --value ssh; stat -c %a /etc/ssh/ssh_host_ed25519_key;"
+                    + " ls /etc/ssh | grep -c '^ssh_host_.*_key$'; ssh-keygen -y -f /etc/ssh/ssh_host_ed25519_key | cut -d' ' -f2";
             List<String> template = List.of(rig.ssh(started, identity, Duration.ofSeconds(30)).stdout().strip().split("\n"));
             timed("snapshot", () -> rig.vms.snapshot(new SnapshotParams("deb", "deb-s"), rig.ctx("vm.snapshot.create")));
             VmInfo clone = timed("clone create (to SSH)", () -> rig.vms.create(new VmApi.CreateParams("debc", null, null, null, null,
@@ -71,6 +77,12 @@ class VmDebianTest {
             assertThat(own.get(0)).isEqualTo("debc");
             assertThat(own.get(1)).as("machine-id").matches("[0-9a-f]{32}").isNotEqualTo(template.get(1));
             assertThat(own.get(2)).as("host key").isNotEqualTo(template.get(2));
+            assertThat(own.get(6)).as("the private key file holds the public key's pair").isEqualTo(own.get(2));
+            assertThat(pinnedKey(rig, clone)).as("the key bangerd pinned, which the SSH session above was checked against")
+                    .isEqualTo(own.get(2));
+            assertThat(own.get(3)).as("sshd's pid: the template's sshd, not restarted").isEqualTo(template.get(3));
+            assertThat(own.get(4)).as("the private key's mode").isEqualTo("600");
+            assertThat(own.get(5)).as("host keys in /etc/ssh: the template's RSA and ECDSA keys gone").isEqualTo("1");
             assertThat(rig.ssh(clone, "cat /root/note", Duration.ofSeconds(30)).stdout().strip()).isEqualTo("kept");
             assertThat(rig.ssh(started, "hostname", Duration.ofSeconds(30)).stdout().strip()).as("the template runs on").isEqualTo("deb");
             rig.vms.delete("debc", rig.ctx("vm.delete"));
@@ -79,6 +91,16 @@ class VmDebianTest {
             assertThat(rig.store.vms().list()).isEmpty();
             assertThat(rig.taps()).isEmpty();
             assertThat(rig.hypervisorProcesses()).isEmpty();
+        }
+    }
+
+    private static String pinnedKey(VmRig rig, VmInfo vm) {
+        try {
+            return Files.readAllLines(rig.layout.stateDir().resolve("ssh/known_hosts")).stream()
+                    .filter(l -> List.of(l.split(" ")[0].split(",")).contains(vm.guestIp()))
+                    .map(l -> l.split(" ")[2]).findFirst().orElse("none");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

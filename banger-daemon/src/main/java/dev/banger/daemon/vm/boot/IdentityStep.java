@@ -3,6 +3,7 @@ package dev.banger.daemon.vm.boot;
 import dev.banger.core.model.VmInfo;
 import dev.banger.daemon.network.GuestNet;
 import dev.banger.daemon.network.HostNetwork;
+import dev.banger.daemon.vm.identity.GuestHostKey;
 import dev.banger.daemon.vm.identity.GuestIdentity;
 import dev.banger.daemon.vm.identity.IdentityChannel;
 import dev.banger.daemon.vm.ssh.GuestSsh;
@@ -12,8 +13,9 @@ import java.util.List;
 
 /**
  * A clone's own identity, right after its memory was restored: sent over the identity port
- * (address, gateway, MAC, hostname, resolver, machine-id, the host's clock, fresh entropy); the
- * guest answers with the SSH host key it made, which is pinned as this VM's. Only then does its tap
+ * (address, gateway, MAC, hostname, resolver, machine-id, the host's clock, fresh entropy, a new SSH
+ * host key made here); the guest answers with the host key it now serves (that one, or under dropbear
+ * one it made), which is pinned as this VM's. Only then does its tap
  * come up, so the template's address and MAC never reach the bridge.
  */
 public final class IdentityStep implements BootStep {
@@ -47,7 +49,7 @@ public final class IdentityStep implements BootStep {
         String gateway = net.gateway().getHostAddress();
         GuestIdentity identity = new GuestIdentity(net.cidrAddress(), gateway, vm.mac(), vm.name(),
                 network.dns().isPresent() ? gateway : null, IdentityChannel.randomHex(16), clock.instant(),
-                IdentityChannel.randomHex(ENTROPY_BYTES));
+                IdentityChannel.randomHex(ENTROPY_BYTES), GuestHostKey.generate());
         IdentityChannel.HostKey key;
         try {
             key = IdentityChannel.apply(link.link(), identity, vm.name(), timeout);

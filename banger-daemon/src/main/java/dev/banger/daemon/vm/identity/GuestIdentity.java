@@ -10,14 +10,17 @@ import java.time.Instant;
  * @param dns         the resolver the guest uses, or null to keep the template's
  * @param machineId   a fresh /etc/machine-id (32 hex digits)
  * @param entropyHex  random bytes for the guest's pool, hex: clones must not share RNG state
+ * @param hostKey     the SSH host key an OpenSSH guest serves from now on (a dropbear guest makes its own:
+ *                    dropbear reads only its own key format)
  */
 public record GuestIdentity(String cidrAddress, String gateway, String mac, String hostname, String dns, String machineId,
-                            Instant clock, String entropyHex) {
+                            Instant clock, String entropyHex, GuestHostKey hostKey) {
 
     /** One line of {@code key=value} words, as banger-init's agent reads it; no value holds a space. */
     String line(String nonce) {
         return "nonce=" + nonce + " ip=" + cidrAddress + " gw=" + gateway + " mac=" + mac + " hostname=" + hostname
                 + (dns == null ? "" : " dns=" + dns) + " machine_id=" + machineId + " time=" + clock.getEpochSecond()
-                + " entropy=" + entropyHex + "\n";
+                + " entropy=" + entropyHex + " host_key=" + hostKey.privateKeyBody() + " host_pub=" + hostKey.publicKey().base64()
+                + "\n";
     }
 }
