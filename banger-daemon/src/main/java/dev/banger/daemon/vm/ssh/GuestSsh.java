@@ -83,6 +83,58 @@ public final class GuestSsh {
     }
 
     /**
+     * Polls until host:port accepts TCP and sends an {@code SSH-2.0-} banner: enough for a clone, whose
+     * host key bangerd pinned from its identity answer and whose authorized keys are the template's.
+     * Aborts and times out as {@link #awaitReady} does.
+     */
+    public void awaitBanner(String host, int port, Duration timeout, Supplier<Optional<String>> abort) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String lastAttempt = NO_ATTEMPT;
+        while (true) {
+            Optional<String> reason = abort.get();
+            if (reason.isPresent()) {
+                throw new SshNotReadyException(reason.get());
+            }
+            Duration left = Duration.ofNanos(deadline - System.nanoTime());
+            if (left.isNegative() || left.isZero()) {
+                throw new SshNotReadyException("SSH on " + host + ":" + port + " sent no SSH-2.0 banner within "
+                        + timeout.toMillis() + " ms; the last attempt: " + lastAttempt);
+            }
+            boolean cutShort = left.compareTo(HANDSHAKE_TIMEOUT) < 0;
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress(host, port), millis(min(DIAL_TIMEOUT, left)));
+                socket.setSoTimeout(millis(min(HANDSHAKE_TIMEOUT, Duration.ofNanos(deadline - System.nanoTime()))));
+                String banner = firstLine(socket.getInputStream());
+                if (banner.startsWith("SSH-2.0-")) {
+                    return;
+                }
+                lastAttempt = "no SSH-2.0 banner: the server sent \"" + banner + "\"";
+            } catch (ConnectException e) {
+                lastAttempt = "connection refused";
+            } catch (SocketTimeoutException e) {
+                // An attempt the deadline cut short says less than the full one before it did.
+                if (!cutShort || lastAttempt.equals(NO_ATTEMPT)) {
+                    lastAttempt = "timed out";
+                }
+            } catch (IOException e) {
+                lastAttempt = "cannot connect: " + e.getMessage();
+            }
+            sleep(min(POLL_INTERVAL, Duration.ofNanos(deadline - System.nanoTime())), "waiting for SSH on " + host + ":" + port);
+        }
+    }
+
+    /** The first line a server sends (at most 255 bytes, as RFC 4253 bounds the banner), without its line end. */
+    private static String firstLine(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        for (int b = in.read(); b != -1 && b != '\n' && line.size() < 255; b = in.read()) {
+            if (b != '\r') {
+                line.write(b);
+            }
+        }
+        return line.toString(StandardCharsets.US_ASCII);
+    }
+
+    /**
      * Runs one command as root and returns its exit status and output. {@code connectTimeout}
      * bounds the dial and the handshake, {@code timeout} the whole call.
      */

@@ -149,6 +149,42 @@ class GuestSshTest {
     }
 
     @Test
+    void awaitBannerReturnsOnceTheServerGreets() throws Exception {
+        server.start();
+
+        ssh.awaitBanner(LOCALHOST, server.port(), Duration.ofSeconds(20), Optional::empty);
+
+        assertThat(Files.exists(keys.knownHosts()) ? Files.readAllLines(keys.knownHosts()) : List.of())
+                .as("no handshake, so nothing learnt").isEmpty();
+    }
+
+    @Test
+    void awaitBannerTimesOutOnAClosedPortAndOnAServerThatIsNotSsh() throws Exception {
+        int closed = Dropbear.freePort();
+        assertThatThrownBy(() -> ssh.awaitBanner(LOCALHOST, closed, Duration.ofMillis(1000), Optional::empty))
+                .isInstanceOf(SshNotReadyException.class)
+                .hasMessageContaining("SSH on 127.0.0.1:" + closed + " sent no SSH-2.0 banner within 1000 ms")
+                .hasMessageContaining("connection refused");
+
+        try (java.net.ServerSocket notSsh = new java.net.ServerSocket(0, 5, java.net.InetAddress.getByName(LOCALHOST))) {
+            CompletableFuture<Void> greeter = CompletableFuture.runAsync(() -> {
+                while (!notSsh.isClosed()) {
+                    try (java.net.Socket s = notSsh.accept()) {
+                        s.getOutputStream().write("HTTP/1.0 400 Bad Request\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    } catch (java.io.IOException e) {
+                        return;
+                    }
+                }
+            });
+            assertThatThrownBy(() -> ssh.awaitBanner(LOCALHOST, notSsh.getLocalPort(), Duration.ofMillis(1000), Optional::empty))
+                    .isInstanceOf(SshNotReadyException.class)
+                    .hasMessageContaining("no SSH-2.0 banner: the server sent \"HTTP/1.0 400 Bad Request\"");
+            notSsh.close();
+            greeter.join();
+        }
+    }
+
+    @Test
     void aServerThatRefusesTheKeyTimesOutWithAuthFailed() throws Exception {
         server.close();
         server = Dropbear.forKey(runner, dir.resolve("other-dropbear"), "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJfQLNCl7g6ddM/zUMmNw09jKoYMHrr/VphfG6LAjS3t someone-else").start();
