@@ -70,8 +70,13 @@ class VmWarmStartTest {
         assertThat(warm.templateId()).as("started from the template").isEqualTo(template.id());
         assertThat(rig.vms.show("second").templateId()).isEqualTo(template.id());
         assertThat(warm.guestIp()).isNotEqualTo(booted.guestIp());
+        // Ready meant only sshd's banner at the new address: this first command right after create is the clone's first
+        // handshake, and it must pass against the host key bangerd pinned from the identity answer, which it leaves as it was.
+        List<String> pinned = knownHostsOf(warm);
+        assertThat(pinned).as("the clone's host key is pinned before any SSH").hasSize(1);
         String[] who = ssh(warm, "hostname; ip -4 -o addr show eth0 | awk '{print $4}'; cat /etc/machine-id 2>/dev/null || echo none")
                 .split("\n");
+        assertThat(knownHostsOf(warm)).as("the pinned key was the one the clone showed").isEqualTo(pinned);
         assertThat(who[0]).as("its own hostname, not the template's").isEqualTo("second");
         assertThat(who[1]).as("its own address").startsWith(warm.guestIp() + "/");
         String[] firstWho = ssh(booted, "hostname; cat /etc/machine-id 2>/dev/null || echo none").split("\n");
@@ -124,6 +129,13 @@ class VmWarmStartTest {
             Thread.sleep(500);
         }
         throw new AssertionError("no template within " + TEMPLATE_WAIT.toSeconds() + " s");
+    }
+
+    /** banger's known_hosts lines for the VM's address. */
+    private List<String> knownHostsOf(VmInfo vm) throws java.io.IOException {
+        Path knownHosts = dev.banger.daemon.vm.ssh.SshKeys.ensure(rig.layout.stateDir().resolve("ssh"), rig.runner).knownHosts();
+        return Files.readAllLines(knownHosts).stream()
+                .filter(l -> List.of(l.split(" ")[0].split(",")).contains(vm.guestIp())).toList();
     }
 
     private String ssh(VmInfo vm, String command) {
