@@ -8,6 +8,8 @@ import dev.banger.core.model.SnapshotInfo;
 import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
+import dev.banger.daemon.vm.ssh.SshKeys;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -132,8 +134,8 @@ class VmWarmStartTest {
     }
 
     /** banger's known_hosts lines for the VM's address. */
-    private List<String> knownHostsOf(VmInfo vm) throws java.io.IOException {
-        Path knownHosts = dev.banger.daemon.vm.ssh.SshKeys.ensure(rig.layout.stateDir().resolve("ssh"), rig.runner).knownHosts();
+    private List<String> knownHostsOf(VmInfo vm) throws IOException {
+        Path knownHosts = SshKeys.ensure(rig.layout.stateDir().resolve("ssh"), rig.runner).knownHosts();
         return Files.readAllLines(knownHosts).stream()
                 .filter(l -> List.of(l.split(" ")[0].split(",")).contains(vm.guestIp())).toList();
     }

@@ -5,6 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.exec.CommandRunner;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -166,12 +171,12 @@ class GuestSshTest {
                 .hasMessageContaining("SSH on 127.0.0.1:" + closed + " sent no SSH-2.0 banner within 1000 ms")
                 .hasMessageContaining("connection refused");
 
-        try (java.net.ServerSocket notSsh = new java.net.ServerSocket(0, 5, java.net.InetAddress.getByName(LOCALHOST))) {
+        try (ServerSocket notSsh = new ServerSocket(0, 5, InetAddress.getByName(LOCALHOST))) {
             CompletableFuture<Void> greeter = CompletableFuture.runAsync(() -> {
                 while (!notSsh.isClosed()) {
-                    try (java.net.Socket s = notSsh.accept()) {
-                        s.getOutputStream().write("HTTP/1.0 400 Bad Request\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-                    } catch (java.io.IOException e) {
+                    try (Socket s = notSsh.accept()) {
+                        s.getOutputStream().write("HTTP/1.0 400 Bad Request\r\n".getBytes(StandardCharsets.US_ASCII));
+                    } catch (IOException e) {
                         return;
                     }
                 }
