@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -56,30 +57,15 @@ public final class GuestSsh {
      * host key changed (waiting longer would not help).
      */
     public void awaitReady(String host, int port, List<String> aliases, Duration timeout, Supplier<Optional<String>> abort) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        String lastAttempt = NO_ATTEMPT;
-        while (true) {
-            Optional<String> reason = abort.get();
-            if (reason.isPresent()) {
-                throw new SshNotReadyException(reason.get());
-            }
-            Duration left = Duration.ofNanos(deadline - System.nanoTime());
-            if (left.isNegative() || left.isZero()) {
-                throw new SshNotReadyException("SSH on " + USER + "@" + host + ":" + port + " was not ready within "
-                        + timeout.toMillis() + " ms; the last attempt: " + lastAttempt);
-            }
+        poll("SSH on " + USER + "@" + host + ":" + port + " was not ready", host, port, timeout, abort, left -> {
             Attempt attempt = new Attempt(host, port, aliases, min(DIAL_TIMEOUT, left), min(HANDSHAKE_TIMEOUT, left));
             try {
                 attempt.connect().disconnect();
-                return;
+                return Outcome.READY;
             } catch (JSchException e) {
-                // An attempt the deadline cut short says less than the full one before it did.
-                if (!attempt.cutShort(e) || lastAttempt.equals(NO_ATTEMPT)) {
-                    lastAttempt = attempt.describe(e);
-                }
+                return new Outcome(false, attempt.describe(e), attempt.cutShort(e));
             }
-            sleep(min(POLL_INTERVAL, Duration.ofNanos(deadline - System.nanoTime())), "waiting for SSH on " + host + ":" + port);
-        }
+        });
     }
 
     /**
@@ -88,6 +74,35 @@ public final class GuestSsh {
      * Aborts and times out as {@link #awaitReady} does.
      */
     public void awaitBanner(String host, int port, Duration timeout, Supplier<Optional<String>> abort) {
+        poll("SSH on " + host + ":" + port + " sent no SSH-2.0 banner", host, port, timeout, abort, left -> {
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress(host, port), millis(min(DIAL_TIMEOUT, left)));
+                socket.setSoTimeout(millis(min(HANDSHAKE_TIMEOUT, left)));
+                String banner = firstLine(socket.getInputStream());
+                return banner.startsWith("SSH-2.0-") ? Outcome.READY
+                        : new Outcome(false, "no SSH-2.0 banner: the server sent \"" + banner + "\"", false);
+            } catch (ConnectException e) {
+                return new Outcome(false, "connection refused", false);
+            } catch (SocketTimeoutException e) {
+                return new Outcome(false, "timed out", left.compareTo(HANDSHAKE_TIMEOUT) < 0);
+            } catch (IOException e) {
+                return new Outcome(false, "cannot connect: " + e.getMessage(), false);
+            }
+        });
+    }
+
+    /** One try of a readiness probe: ready, or what it saw and whether the deadline cut it short. */
+    private record Outcome(boolean ready, String seen, boolean cutShort) {
+        static final Outcome READY = new Outcome(true, null, false);
+    }
+
+    /**
+     * Tries {@code attempt} (given the time left) every {@link #POLL_INTERVAL} until it is ready;
+     * throws {@link SshNotReadyException} when {@code abort} gives a reason or the time is up, the
+     * message {@code failure} and what the last try saw.
+     */
+    private void poll(String failure, String host, int port, Duration timeout, Supplier<Optional<String>> abort,
+                      Function<Duration, Outcome> attempt) {
         long deadline = System.nanoTime() + timeout.toNanos();
         String lastAttempt = NO_ATTEMPT;
         while (true) {
@@ -97,27 +112,15 @@ public final class GuestSsh {
             }
             Duration left = Duration.ofNanos(deadline - System.nanoTime());
             if (left.isNegative() || left.isZero()) {
-                throw new SshNotReadyException("SSH on " + host + ":" + port + " sent no SSH-2.0 banner within "
-                        + timeout.toMillis() + " ms; the last attempt: " + lastAttempt);
+                throw new SshNotReadyException(failure + " within " + timeout.toMillis() + " ms; the last attempt: " + lastAttempt);
             }
-            boolean cutShort = left.compareTo(HANDSHAKE_TIMEOUT) < 0;
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(host, port), millis(min(DIAL_TIMEOUT, left)));
-                socket.setSoTimeout(millis(min(HANDSHAKE_TIMEOUT, Duration.ofNanos(deadline - System.nanoTime()))));
-                String banner = firstLine(socket.getInputStream());
-                if (banner.startsWith("SSH-2.0-")) {
-                    return;
-                }
-                lastAttempt = "no SSH-2.0 banner: the server sent \"" + banner + "\"";
-            } catch (ConnectException e) {
-                lastAttempt = "connection refused";
-            } catch (SocketTimeoutException e) {
-                // An attempt the deadline cut short says less than the full one before it did.
-                if (!cutShort || lastAttempt.equals(NO_ATTEMPT)) {
-                    lastAttempt = "timed out";
-                }
-            } catch (IOException e) {
-                lastAttempt = "cannot connect: " + e.getMessage();
+            Outcome o = attempt.apply(left);
+            if (o.ready()) {
+                return;
+            }
+            // An attempt the deadline cut short says less than the full one before it did.
+            if (!o.cutShort() || lastAttempt.equals(NO_ATTEMPT)) {
+                lastAttempt = o.seen();
             }
             sleep(min(POLL_INTERVAL, Duration.ofNanos(deadline - System.nanoTime())), "waiting for SSH on " + host + ":" + port);
         }
