@@ -109,6 +109,23 @@ class DaemonTest {
     }
 
     @Test
+    void theSocketAppearsListeningWithItsFinalModeAndNothingBesideIt() throws Exception {
+        Config config = Config.under(root);
+        daemon = Daemon.open(config);
+        daemon.serve();
+
+        Path socket = config.socketPath();
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket))).isEqualTo("rw-rw----");
+        try (var client = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket))) {
+            assertThat(client.isConnected()).as("bound under another name, renamed into place: it listens").isTrue();
+        }
+        try (var names = Files.list(socket.getParent())) {
+            assertThat(names.map(p -> p.getFileName().toString())).as("the bind's temporary name is gone")
+                    .noneMatch(n -> n.endsWith(".new"));
+        }
+    }
+
+    @Test
     void wireServicesTwiceChangesNothing() {
         daemon = Daemon.open(Config.under(root));
         var before = List.of(daemon.net, daemon.img, daemon.ws, daemon.vm, daemon.ops, daemon.clock, daemon.log);

@@ -8,6 +8,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipalNotFoundException;
@@ -122,13 +123,20 @@ public final class RpcServer implements AutoCloseable {
         this.limits = limits;
     }
 
-    /** Binds the socket (0660, group banger when it exists) and starts accepting. */
+    /**
+     * Binds the socket (0660, group banger when it exists) and starts accepting. It is bound and
+     * given its mode and group under a temporary name, then renamed into place: whoever sees the
+     * path (a client, a script waiting for it) finds it listening, with its final rights.
+     */
     public void start() throws IOException {
         removeStaleSocket();
+        Path binding = socketPath.resolveSibling(socketPath.getFileName() + ".new");
+        Files.deleteIfExists(binding); // a daemon killed between its bind and its rename
         server = UnixServerSocketChannel.open();
-        server.socket().bind(new UnixSocketAddress(socketPath.toFile()));
-        Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-rw----"));
-        setGroupIfPresent();
+        server.socket().bind(new UnixSocketAddress(binding.toFile()));
+        Files.setPosixFilePermissions(binding, PosixFilePermissions.fromString("rw-rw----"));
+        setGroupIfPresent(binding);
+        Files.move(binding, socketPath, StandardCopyOption.ATOMIC_MOVE);
         acceptor = Thread.ofPlatform().name("rpc-accept").daemon().start(this::acceptLoop);
         reaper = Thread.ofPlatform().name("rpc-idle-reaper").daemon().start(this::reap);
         log.info("listening on {}", socketPath);
@@ -282,11 +290,11 @@ public final class RpcServer implements AutoCloseable {
         }
     }
 
-    private void setGroupIfPresent() throws IOException {
+    private void setGroupIfPresent(Path socket) throws IOException {
         try {
-            GroupPrincipal group = socketPath.getFileSystem().getUserPrincipalLookupService()
+            GroupPrincipal group = socket.getFileSystem().getUserPrincipalLookupService()
                     .lookupPrincipalByGroupName(PeerPolicy.GROUP);
-            Files.setAttribute(socketPath, "posix:group", group);
+            Files.setAttribute(socket, "posix:group", group);
         } catch (UserPrincipalNotFoundException e) {
             log.info("group '{}' does not exist: only root and the daemon's user can use {}", PeerPolicy.GROUP, socketPath);
         } catch (IOException e) {
