@@ -5,12 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.banger.core.api.SnapshotApi.SnapshotParams;
 import dev.banger.core.api.VmApi;
 import dev.banger.core.model.VmInfo;
+import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.image.testing.TestGuestImages;
 import dev.banger.daemon.image.testing.TestImage;
 import dev.banger.daemon.image.testing.TestKernelDeb;
 import dev.banger.daemon.image.testing.TestRegistry;
+import dev.banger.daemon.vm.ssh.SshKeys;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,6 +52,10 @@ class VmDebianTest {
                     Duration.ofSeconds(120)).stdout().strip());
             System.out.println("debian systemd state: " + system);
             assertThat(system).as("systemctl is-system-running --wait").isIn("running", "degraded");
+            // No message of the day is made for a command (sshd would throw it away); a terminal login still shows it.
+            assertThat(rig.ssh(vm, "test -e /run/motd.dynamic && echo made || echo none", Duration.ofSeconds(30)).stdout().strip())
+                    .as("pam_motd after command sessions only").isEqualTo("none");
+            assertThat(terminalLogin(rig, vm)).as("a terminal login's message of the day").contains("Debian GNU/Linux");
             assertThat(rig.ssh(vm, "echo kept > /root/note && sync", Duration.ofSeconds(30)).exitCode()).isZero();
 
             long t0 = System.nanoTime();
@@ -92,6 +99,15 @@ class VmDebianTest {
             assertThat(rig.taps()).isEmpty();
             assertThat(rig.hypervisorProcesses()).isEmpty();
         }
+    }
+
+    /** An interactive login through the system ssh with a terminal, which reads "exit" from it. */
+    private static String terminalLogin(VmRig rig, VmInfo vm) {
+        SshKeys keys = SshKeys.ensure(rig.layout.stateDir().resolve("ssh"), rig.runner);
+        return rig.runner.runAllowingFailure(Command.of("ssh", "-tt", "-F", "none", "-i", keys.privateKey().toString(),
+                        "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + keys.knownHosts(),
+                        "root@" + vm.guestIp())
+                .withStdin("exit\n".getBytes(StandardCharsets.UTF_8)).withTimeout(Duration.ofSeconds(60))).stdout();
     }
 
     private static String pinnedKey(VmRig rig, VmInfo vm) {
