@@ -74,9 +74,11 @@ class VmDebianTest {
             // re-executed sshd reads the key file), the template's files.
             String identity = "hostname; cat /etc/machine-id; cut -d' ' -f2 /etc/ssh/ssh_host_ed25519_key.pub;"
                     + " systemctl show -p MainPID --value ssh; stat -c %a /etc/ssh/ssh_host_ed25519_key;"
-                    + " ls /etc/ssh | grep -c '^ssh_host_.*_key$'; ssh-keygen -y -f /etc/ssh/ssh_host_ed25519_key | cut -d' ' -f2";
+                    + " ls /etc/ssh | grep -c '^ssh_host_.*_key$'; ssh-keygen -y -f /etc/ssh/ssh_host_ed25519_key | cut -d' ' -f2;"
+                    + " date +%s";
             List<String> template = List.of(rig.ssh(started, identity, Duration.ofSeconds(30)).stdout().strip().split("\n"));
             timed("snapshot", () -> rig.vms.snapshot(new SnapshotParams("deb", "deb-s"), rig.ctx("vm.snapshot.create")));
+            sleep(Duration.ofSeconds(8)); // a clone whose clock were not set would be at least this far behind
             VmInfo clone = timed("clone create (to SSH)", () -> rig.vms.create(new VmApi.CreateParams("debc", null, null, null, null,
                     null, null, null, null, null, "deb-s"), rig.ctx("vm.create")));
             List<String> own = List.of(rig.ssh(clone, identity, Duration.ofSeconds(30)).stdout().strip().split("\n"));
@@ -89,6 +91,8 @@ class VmDebianTest {
             assertThat(own.get(3)).as("sshd's pid: the template's sshd, not restarted").isEqualTo(template.get(3));
             assertThat(own.get(4)).as("the private key's mode").isEqualTo("600");
             assertThat(own.get(5)).as("host keys in /etc/ssh: the template's RSA and ECDSA keys gone").isEqualTo("1");
+            assertThat(Math.abs(Long.parseLong(own.get(7)) - System.currentTimeMillis() / 1000))
+                    .as("the clone's clock against the host's (set by banger-init's identity helper)").isLessThan(4);
             assertThat(rig.ssh(clone, "cat /root/note", Duration.ofSeconds(30)).stdout().strip()).isEqualTo("kept");
             assertThat(rig.ssh(started, "hostname", Duration.ofSeconds(30)).stdout().strip()).as("the template runs on").isEqualTo("deb");
             rig.vms.delete("debc", rig.ctx("vm.delete"));
@@ -116,6 +120,15 @@ class VmDebianTest {
                     .map(l -> l.split(" ")[2]).findFirst().orElse("none");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
         }
     }
 
