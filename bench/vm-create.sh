@@ -123,7 +123,7 @@ baseline_argv() {
         -daemonize -pidfile "$run/qemu.pid"
         -chardev "file,id=console,append=on,path=$run/console.log" -serial chardev:console
         -qmp "unix:$run/qmp.sock,server=on,wait=off"
-        -accel tcg,tb-size=64 -cpu qemu64,+rdrand
+        -accel tcg,tb-size=128 -cpu qemu64,+rdrand
         -kernel "$VMLINUZ" -initrd "$INITRD"
         -append "console=ttyS0 reboot=k panic=-1 init=/usr/local/sbin/banger-init banger.ip=$6/24 banger.gw=172.16.0.1 banger.hostname=$7 banger.dns=172.16.0.1 tsc_early_khz=$TSC_KHZ"
         -drive "id=root,file=$2,format=qcow2,if=none,auto-read-only=off" -device virtio-blk-device,drive=root

@@ -85,6 +85,12 @@ class SshConfigCliTest {
                 "    StrictHostKeyChecking yes\n",
                 "    ProxyCommand " + Launchers.BANGER.toRealPath() + " --socket " + d.socket + " ssh-proxy %h %p\n");
         assertThat(ownersUnder(home)).as("everything it made belongs to the user").containsOnly(USER);
+        // The user's own ssh reads the block through the Include: X25519 first (the guest link never leaves the
+        // host), OpenSSH's default set after it. (-F: ssh finds ~/.ssh/config by the passwd entry, not $HOME.)
+        CommandResult resolved = Launchers.run(USER, Map.of("HOME", home.toString()), "ssh", "-G", "-F",
+                home.resolve(".ssh/config").toString(), "dev.vm");
+        assertThat(resolved.exitCode()).as(resolved.stderr()).isZero();
+        assertThat(resolved.stdout()).containsPattern("(?m)^kexalgorithms curve25519-sha256,curve25519-sha256@libssh.org,\\S*sntrup761x25519");
 
         Map<String, String> before = snapshot(home);
         CommandResult again = sshConfig("--install");

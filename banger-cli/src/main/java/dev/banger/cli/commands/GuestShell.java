@@ -1,9 +1,10 @@
 package dev.banger.cli.commands;
 
 import dev.banger.cli.exec.ProcessLauncher;
+import dev.banger.core.GuestSshKex;
 import dev.banger.core.api.NameParams;
-import dev.banger.core.api.VmApi;
 import dev.banger.core.api.VmApi.SshInfo;
+import dev.banger.core.api.VmApi;
 import dev.banger.core.rpc.BangerException;
 import dev.banger.core.rpc.ErrorCode;
 import java.io.IOException;
@@ -75,7 +76,8 @@ final class GuestShell {
     static List<String> argv(SshInfo info, List<String> flags, String remote) {
         List<String> argv = new ArrayList<>(List.of("ssh", "-i", identity(info.identityFile(), info.groupIdentityFile()),
                 "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=" + info.knownHostsFile(),
-                "-o", "StrictHostKeyChecking=yes", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
+                "-o", "StrictHostKeyChecking=yes", "-o", "KexAlgorithms=" + GuestSshKex.ALGORITHMS, "-o", "LogLevel=ERROR",
+                "-o", "ConnectTimeout=10",
                 "-p", String.valueOf(info.port())));
         argv.addAll(flags);
         argv.add(info.user() + "@" + info.ip());

@@ -1,5 +1,6 @@
 package dev.banger.cli.sshconfig;
 
+import dev.banger.core.GuestSshKex;
 import dev.banger.core.rpc.BangerException;
 
 /**
@@ -32,6 +33,7 @@ public final class HostBlock {
                 + "    UserKnownHostsFile " + configWord(knownHosts) + "\n"
                 + "    StrictHostKeyChecking yes\n"
                 + "    UpdateHostKeys no\n"
+                + "    KexAlgorithms " + GuestSshKex.ALGORITHMS + "\n"
                 + "    ProxyCommand " + banger.replace("%", "%%") + " ssh-proxy %h %p\n";
     }
 

@@ -1,5 +1,6 @@
 package dev.banger.daemon.workspace;
 
+import dev.banger.core.GuestSshKex;
 import dev.banger.core.api.WorkspaceApi.ExportInfo;
 import dev.banger.core.api.WorkspaceApi.ExportParams;
 import dev.banger.core.api.WorkspaceApi.ManifestInfo;
@@ -183,7 +184,8 @@ public final class WorkspaceService {
     private CommandResult run(Guest guest, String script, InputStream in, OutputStream out, OperationContext ctx) {
         List<String> argv = List.of("ssh", "-F", "/dev/null", "-i", guest.identity().toString(), "-o", "IdentitiesOnly=yes",
                 "-o", "UserKnownHostsFile=" + guest.knownHosts(), "-o", "GlobalKnownHostsFile=/dev/null",
-                "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
+                "-o", "StrictHostKeyChecking=yes", "-o", "KexAlgorithms=" + GuestSshKex.ALGORITHMS, "-o", "BatchMode=yes",
+                "-o", "LogLevel=ERROR",
                 "-o", "ConnectTimeout=" + CONNECT_TIMEOUT.toSeconds(), "-o", "ServerAliveInterval=30",
                 "-p", Integer.toString(guest.port()), "-l", "root", guest.ip(), "--", script);
         try {

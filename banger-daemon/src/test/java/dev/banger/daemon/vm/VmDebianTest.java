@@ -5,12 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.banger.core.api.SnapshotApi.SnapshotParams;
 import dev.banger.core.api.VmApi;
 import dev.banger.core.model.VmInfo;
+import dev.banger.daemon.exec.Command;
 import dev.banger.daemon.image.testing.TestGuestImages;
 import dev.banger.daemon.image.testing.TestImage;
 import dev.banger.daemon.image.testing.TestKernelDeb;
 import dev.banger.daemon.image.testing.TestRegistry;
+import dev.banger.daemon.vm.ssh.SshKeys;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,6 +52,9 @@ class VmDebianTest {
                     Duration.ofSeconds(120)).stdout().strip());
             System.out.println("debian systemd state: " + system);
             assertThat(system).as("systemctl is-system-running --wait").isIn("running", "degraded");
+            // The image's message of the day is its own: a guard that skipped pam_motd for commands emptied
+            // interactive logins' too (sshd opens the PAM session before any terminal is asked for).
+            assertThat(terminalLogin(rig, vm)).as("a terminal login's message of the day").contains("Debian GNU/Linux");
             assertThat(rig.ssh(vm, "echo kept > /root/note && sync", Duration.ofSeconds(30)).exitCode()).isZero();
 
             long t0 = System.nanoTime();
@@ -68,9 +74,11 @@ class VmDebianTest {
             // re-executed sshd reads the key file), the template's files.
             String identity = "hostname; cat /etc/machine-id; cut -d' ' -f2 /etc/ssh/ssh_host_ed25519_key.pub;"
                     + " systemctl show -p MainPID --value ssh; stat -c %a /etc/ssh/ssh_host_ed25519_key;"
-                    + " ls /etc/ssh | grep -c '^ssh_host_.*_key$'; ssh-keygen -y -f /etc/ssh/ssh_host_ed25519_key | cut -d' ' -f2";
+                    + " ls /etc/ssh | grep -c '^ssh_host_.*_key$'; ssh-keygen -y -f /etc/ssh/ssh_host_ed25519_key | cut -d' ' -f2;"
+                    + " date +%s";
             List<String> template = List.of(rig.ssh(started, identity, Duration.ofSeconds(30)).stdout().strip().split("\n"));
             timed("snapshot", () -> rig.vms.snapshot(new SnapshotParams("deb", "deb-s"), rig.ctx("vm.snapshot.create")));
+            sleep(Duration.ofSeconds(8)); // a clone whose clock were not set would be at least this far behind
             VmInfo clone = timed("clone create (to SSH)", () -> rig.vms.create(new VmApi.CreateParams("debc", null, null, null, null,
                     null, null, null, null, null, "deb-s"), rig.ctx("vm.create")));
             List<String> own = List.of(rig.ssh(clone, identity, Duration.ofSeconds(30)).stdout().strip().split("\n"));
@@ -83,6 +91,8 @@ class VmDebianTest {
             assertThat(own.get(3)).as("sshd's pid: the template's sshd, not restarted").isEqualTo(template.get(3));
             assertThat(own.get(4)).as("the private key's mode").isEqualTo("600");
             assertThat(own.get(5)).as("host keys in /etc/ssh: the template's RSA and ECDSA keys gone").isEqualTo("1");
+            assertThat(Math.abs(Long.parseLong(own.get(7)) - System.currentTimeMillis() / 1000))
+                    .as("the clone's clock against the host's (set by banger-init's identity helper)").isLessThan(4);
             assertThat(rig.ssh(clone, "cat /root/note", Duration.ofSeconds(30)).stdout().strip()).isEqualTo("kept");
             assertThat(rig.ssh(started, "hostname", Duration.ofSeconds(30)).stdout().strip()).as("the template runs on").isEqualTo("deb");
             rig.vms.delete("debc", rig.ctx("vm.delete"));
@@ -94,6 +104,15 @@ class VmDebianTest {
         }
     }
 
+    /** An interactive login through the system ssh with a terminal, which reads "exit" from it. */
+    private static String terminalLogin(VmRig rig, VmInfo vm) {
+        SshKeys keys = SshKeys.ensure(rig.layout.stateDir().resolve("ssh"), rig.runner);
+        return rig.runner.runAllowingFailure(Command.of("ssh", "-tt", "-F", "none", "-i", keys.privateKey().toString(),
+                        "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + keys.knownHosts(),
+                        "root@" + vm.guestIp())
+                .withStdin("exit\n".getBytes(StandardCharsets.UTF_8)).withTimeout(Duration.ofSeconds(60))).stdout();
+    }
+
     private static String pinnedKey(VmRig rig, VmInfo vm) {
         try {
             return Files.readAllLines(rig.layout.stateDir().resolve("ssh/known_hosts")).stream()
@@ -101,6 +120,15 @@ class VmDebianTest {
                     .map(l -> l.split(" ")[2]).findFirst().orElse("none");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
         }
     }
 

@@ -12,7 +12,7 @@ import java.util.Optional;
  */
 final class VmmProcesses {
 
-    private static final long POLL_MILLIS = 50;
+    private static final long POLL_MILLIS = 10;
     private static final Duration KILL_WAIT = Duration.ofSeconds(10);
 
     private VmmProcesses() {
