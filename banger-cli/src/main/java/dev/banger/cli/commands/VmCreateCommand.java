@@ -15,9 +15,9 @@ public final class VmCreateCommand implements Callable<Integer>, DeclaredCommand
 
     private final Invocation inv;
 
-    private final VmSpecOptions spec = new VmSpecOptions();
-    private boolean noStart;
-    private String fromSnapshot;
+    final VmSpecOptions spec = new VmSpecOptions();
+    boolean noStart;
+    String fromSnapshot;
 
     VmCreateCommand(RootCommand root) {
         this.inv = new Invocation(root);

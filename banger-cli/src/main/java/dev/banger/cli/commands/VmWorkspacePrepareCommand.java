@@ -16,10 +16,10 @@ public final class VmWorkspacePrepareCommand implements Callable<Integer>, Decla
 
     private final Invocation inv;
 
-    private String vm;
-    private Path path;
-    private final WorkspaceOptions ws = new WorkspaceOptions();
-    private boolean force;
+    String vm;
+    Path path;
+    final WorkspaceOptions ws = new WorkspaceOptions();
+    boolean force;
 
     VmWorkspacePrepareCommand(RootCommand root) {
         this.inv = new Invocation(root);
