@@ -7,7 +7,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * A command whose picocli model is declared in code instead of by annotations. Reading a class's
  * annotations makes the JVM spin a dynamic proxy class per annotation type (and, for
  * {@code @Command}, for its meta-annotations), ~20 ms that no AOT cache in JDK 25 keeps; the root
- * and the commands scripts call most ({@code ping}, {@code version}) avoid that. The spec is the
+ * and the commands scripts call most ({@code ping}, {@code version}) avoid that, and so does the
+ * path of banger's main job ({@code vm run}, with the commands that share its options). The spec is the
  * command's one description: help, completion and man pages are made from it like from an
  * annotated command's. {@link RootCommand} finds these commands by name without reading any
  * annotation ({@code RootCommand.DECLARED}). A group of declared commands is declared too: picocli
