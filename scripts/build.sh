@@ -258,16 +258,17 @@ if [ -n "$ARCHIVE_FILE" ]; then
     # One JVM runs several everyday commands (AotTraining; `---` separates them), so the archive
     # holds what each loads. Every class in it is loaded at every start, so this is a trade: a
     # training set with `--help` (the whole command tree) made `vm list` and `--help` cheaper but
-    # `ping` dearer (ARCHITECTURE.md, CLI start-up).
+    # `ping` dearer (ARCHITECTURE.md, CLI start-up). `vm run --help` builds banger's main command's
+    # model, whose option bindings are lambdas: archived, they are not spun at each start.
     s=$TEMP_DAEMON_SOCKET
     # The CLI has no read timeout of its own: bound the run.
     # shellcheck disable=SC2086 # CLI_FLAGS and ARCHIVE_MAKE_FLAGS are lists of options
     if ! train_out=$(timeout 120 "$JAVA" $CLI_FLAGS $ARCHIVE_MAKE_FLAGS "$ARCHIVE_MAKE" -Dbanger.home="$HOME_DIR" \
             -Dbanger.tty.out=false -Dbanger.tty.err=false -cp "$CLI_CP" dev.banger.cli.AotTraining \
             --socket "$s" ping --- --socket "$s" version --- --socket "$s" vm list --- --socket "$s" ps \
-            --- --socket "$s" image list 2>&1); then
+            --- --socket "$s" image list --- --socket "$s" vm run --help 2>&1); then
         printf '%s\n' "$train_out" >&2
-        die "the training run (banger ping, version, vm list, ps, image list) failed"
+        die "the training run (banger ping, version, vm list, ps, image list, vm run --help) failed"
     fi
     [ -s "build/lib/$ARCHIVE_FILE" ] || { printf '%s\n' "$train_out" >&2; die "the JVM wrote no build/lib/$ARCHIVE_FILE"; }
 

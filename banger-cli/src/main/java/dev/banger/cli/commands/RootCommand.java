@@ -36,8 +36,10 @@ public final class RootCommand implements Runnable, DeclaredCommand {
             KernelCommand.class, DaemonCommand.class, DoctorCommand.class, SystemCommand.class, UpdateCommand.class, CompletionCommand.class,
             InternalCommand.class, SshConfigCommand.class, SshProxyCommand.class, CompleteCommand.class);
 
-    /** The top-level commands among {@link #COMMANDS} that are {@link DeclaredCommand}s, by name. */
-    private static final Map<String, Class<?>> DECLARED = Map.of(PingCommand.NAME, PingCommand.class, VersionCommand.NAME, VersionCommand.class);
+    /** The {@link DeclaredCommand}s, by name (a word names one only where its group lists it). */
+    private static final Map<String, Class<?>> DECLARED = Map.of(PingCommand.NAME, PingCommand.class, VersionCommand.NAME, VersionCommand.class,
+            VmCommand.NAME, VmCommand.class, VmRunCommand.NAME, VmRunCommand.class, VmCreateCommand.NAME, VmCreateCommand.class,
+            VmWorkspaceCommand.NAME, VmWorkspaceCommand.class, VmWorkspacePrepareCommand.NAME, VmWorkspacePrepareCommand.class);
 
     Path socket;
     boolean json;
@@ -74,16 +76,7 @@ public final class RootCommand implements Runnable, DeclaredCommand {
     /** The tree for {@code args}: only the commands they name get a model (all top-level ones for none or an unknown word). */
     static CommandLine commandLine(RootCommand root, String[] args) {
         CommandFactory factory = new CommandFactory(root);
-        CommandLine cl = new CommandLine(root.spec(), factory);
-        int at = nextWord(args, 0);
-        Class<?> named = at < 0 ? null : named(COMMANDS, args[at]);
-        if (named != null) {
-            cl.addSubcommand(model(named, args, at + 1, factory));
-        } else { // no or unknown word: all, for help and suggestions
-            for (Class<?> c : COMMANDS) {
-                cl.addSubcommand(model(c, args, args.length, factory)); // no words left: the whole command
-            }
-        }
+        CommandLine cl = withSubcommands(new CommandLine(root.spec(), factory), COMMANDS, args, 0, factory);
         withHelpOptions(cl);
         // picocli's own Path converter calls Paths.get by reflection, whose first use spins
         // method-handle classes (~5 ms of `banger --socket S ping`).
@@ -94,26 +87,41 @@ public final class RootCommand implements Runnable, DeclaredCommand {
     /**
      * The model of {@code command} whose arguments start at {@code args[from]}: a group (vm, image,
      * ...) gets only the subcommand the next word names, recursively. Every subcommand's model
-     * costs class loading and annotation reading at start-up, a whole group's tens of ms. A group
-     * whose next word names none of its subcommands (none given, --help, a typo) gets all of them,
-     * for its help and picocli's suggestions.
+     * costs class loading and annotation reading at start-up, a whole group's tens of ms.
      */
     private static CommandLine model(Class<?> command, String[] args, int from, CommandFactory factory) {
         if (DeclaredCommand.class.isAssignableFrom(command)) {
-            return new CommandLine(((DeclaredCommand) create(factory, command)).spec(), factory);
+            DeclaredCommand declared = (DeclaredCommand) create(factory, command);
+            return withSubcommands(new CommandLine(declared.spec(), factory), declared.subcommands(), args, from, factory);
         }
         Command annotation = command.getAnnotation(Command.class);
+        List<Class<?>> subcommands = List.of(annotation.subcommands());
         int at = nextWord(args, from);
-        Class<?> named = at < 0 ? null : named(List.of(annotation.subcommands()), args[at]);
-        if (named == null) {
+        if (at < 0 || named(subcommands, args[at]) == null) {
             return new CommandLine(command, factory);
         }
         // The group as picocli would make it from its annotation, minus the other subcommands.
         CommandSpec spec = CommandSpec.wrapWithoutInspection(create(factory, command), factory);
         spec.name(annotation.name()).aliases(annotation.aliases());
         spec.usageMessage().description(annotation.description()).hidden(annotation.hidden());
-        CommandLine group = new CommandLine(spec, factory);
-        group.addSubcommand(model(named, args, at + 1, factory));
+        return withSubcommands(new CommandLine(spec, factory), subcommands, args, from, factory);
+    }
+
+    /**
+     * Adds to {@code group} the subcommand the next word from {@code args[from]} names; when it
+     * names none (none given, --help, a typo), all of them, for the group's help and picocli's
+     * suggestions.
+     */
+    private static CommandLine withSubcommands(CommandLine group, List<Class<?>> subcommands, String[] args, int from, CommandFactory factory) {
+        int at = nextWord(args, from);
+        Class<?> named = at < 0 ? null : named(subcommands, args[at]);
+        if (named != null) {
+            group.addSubcommand(model(named, args, at + 1, factory));
+        } else {
+            for (Class<?> c : subcommands) {
+                group.addSubcommand(model(c, args, args.length, factory)); // no words left: the whole command
+            }
+        }
         return group;
     }
 
@@ -147,29 +155,17 @@ public final class RootCommand implements Runnable, DeclaredCommand {
                 .exitCodeList(UsageMessageSpec.keyValuesMap("0:ok", "1:the operation failed", "2:usage error", "3:bangerd unreachable"));
         spec.addOption(helpOption());
         spec.addOption(OptionSpec.builder("-V", "--version").versionHelp(true).description("Print version information and exit.").build());
-        spec.addOption(OptionSpec.builder("--socket").paramLabel("PATH").type(Path.class).scopeType(ScopeType.INHERIT)
+        spec.addOption(Binding.bind(OptionSpec.builder("--socket"), () -> socket, v -> socket = v).paramLabel("PATH").type(Path.class).scopeType(ScopeType.INHERIT)
                 .description("The socket bangerd listens on (default: $BANGER_SOCKET, else /run/banger/bangerd.sock).")
-                .setter(new Setter<Path>(v -> socket = v)).build());
-        spec.addOption(OptionSpec.builder("--json").type(boolean.class).arity("0").scopeType(ScopeType.INHERIT)
+                .build());
+        spec.addOption(Binding.bind(OptionSpec.builder("--json"), () -> json, v -> json = v).type(boolean.class).arity("0").scopeType(ScopeType.INHERIT)
                 .description("Print machine-readable JSON.")
-                .setter(new Setter<Boolean>(v -> json = v)).build());
+                .build());
         return spec;
     }
 
     private static OptionSpec helpOption() {
         return OptionSpec.builder("-h", "--help").usageHelp(true).description("Show this help message and exit.").build();
-    }
-
-    /** A picocli setter writing into a field of the root. */
-    private record Setter<T>(java.util.function.Consumer<T> write) implements CommandLine.Model.ISetter {
-        @Override
-        @SuppressWarnings("unchecked")
-        public <V> V set(V value) {
-            if (value != null) { // picocli also "sets" the initial value, which is null here
-                write.accept((T) value);
-            }
-            return null;
-        }
     }
 
     /** -h/--help on every command, set once here rather than on each command class. */

@@ -1,30 +1,41 @@
 package dev.banger.cli.commands;
 
+import static dev.banger.cli.commands.Binding.bind;
+
 import dev.banger.core.api.VmApi;
 import dev.banger.core.model.VmInfo;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
-@Command(name = "create", description = "Create a VM and boot it until SSH answers.")
-public final class VmCreateCommand implements Callable<Integer> {
+/** {@code banger vm create}, declared in code because it shares {@code vm run}'s options ({@link VmSpecOptions}). */
+public final class VmCreateCommand implements Callable<Integer>, DeclaredCommand {
+
+    static final String NAME = "create";
 
     private final Invocation inv;
 
-    @Mixin
-    VmSpecOptions spec;
-
-    @Option(names = "--no-start", description = "Only reserve the VM (name, address); `banger vm start` boots it.")
+    final VmSpecOptions spec = new VmSpecOptions();
     boolean noStart;
-
-    @Option(names = "--from-snapshot", paramLabel = "SNAPSHOT",
-            description = "Make the VM a clone of a snapshot: it goes on from the snapshot's memory on copy-on-write copies of its "
-                    + "disks, with its own address, MAC, hostname, machine-id and SSH host key. Its size and image are the snapshot's.")
     String fromSnapshot;
 
     VmCreateCommand(RootCommand root) {
         this.inv = new Invocation(root);
+    }
+
+    @Override
+    public CommandSpec spec() {
+        CommandSpec command = CommandSpec.wrapWithoutInspection(this).name(NAME);
+        command.usageMessage().description("Create a VM and boot it until SSH answers.");
+        command.addMixin(VmSpecOptions.MIXIN, spec.mixin());
+        command.addOption(bind(OptionSpec.builder("--no-start").type(boolean.class).paramLabel("<noStart>"), () -> noStart, v -> noStart = v)
+                .description("Only reserve the VM (name, address); `banger vm start` boots it.").build());
+        command.addOption(bind(OptionSpec.builder("--from-snapshot").type(String.class).paramLabel("SNAPSHOT"),
+                () -> fromSnapshot, v -> fromSnapshot = v)
+                .description("Make the VM a clone of a snapshot: it goes on from the snapshot's memory on copy-on-write copies of its "
+                        + "disks, with its own address, MAC, hostname, machine-id and SSH host key. Its size and image are the snapshot's.")
+                .build());
+        return command;
     }
 
     @Override

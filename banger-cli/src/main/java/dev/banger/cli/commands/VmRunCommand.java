@@ -1,5 +1,7 @@
 package dev.banger.cli.commands;
 
+import static dev.banger.cli.commands.Binding.bind;
+
 import dev.banger.cli.workspace.Shipment;
 import dev.banger.core.api.VmApi;
 import dev.banger.core.model.VmInfo;
@@ -7,47 +9,51 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
-@Command(name = "run", description = {"Create a VM, wait for SSH, then open a shell in it or run a command.",
-        "  banger vm run . -- make test   ships the git work tree at . to /root/repo and runs make test there",
-        "  banger vm run -- uname -a      no PATH: runs in /root",
-        "Exits with the command's status. What is shipped: tracked files as they are on disk (see",
-        "`banger vm workspace prepare --help`); one word after -- is a command line for the guest's shell."})
-public final class VmRunCommand implements Callable<Integer> {
+/** {@code banger vm run}, declared in code: it is banger's main job, and reading annotations costs its start-up ({@link DeclaredCommand}). */
+public final class VmRunCommand implements Callable<Integer>, DeclaredCommand {
+
+    static final String NAME = "run";
 
     private final Invocation inv;
+    private CommandSpec commandSpec;
 
-    @Spec
-    CommandSpec commandSpec;
-
-    @Mixin
-    VmSpecOptions spec;
-
-    @Option(names = "--rm", description = "Delete the VM when the shell or command ends.")
+    final VmSpecOptions spec = new VmSpecOptions();
+    final WorkspaceOptions ws = new WorkspaceOptions();
     boolean rm;
-
-    @Option(names = {"-d", "--detach"}, description = "Create and boot, then exit (no shell).")
     boolean detach;
-
-    @Mixin
-    WorkspaceOptions ws;
-
-    @Parameters(paramLabel = "[PATH] [-- CMD]", arity = "0..*",
-            description = "A directory in a git work tree to ship to /root/repo, then the command to run there, after --.")
     List<String> words = List.of();
 
-    private Path path;
-    private List<String> command = List.of();
+    /** After {@link #validate}: the PATH to ship (null: none), and the command after -- (empty: a shell). */
+    Path path;
+    List<String> command = List.of();
 
     VmRunCommand(RootCommand root) {
         this.inv = new Invocation(root);
+    }
+
+    @Override
+    public CommandSpec spec() {
+        commandSpec = CommandSpec.wrapWithoutInspection(this).name(NAME);
+        commandSpec.usageMessage().description("Create a VM, wait for SSH, then open a shell in it or run a command.",
+                "  banger vm run . -- make test   ships the git work tree at . to /root/repo and runs make test there",
+                "  banger vm run -- uname -a      no PATH: runs in /root",
+                "Exits with the command's status. What is shipped: tracked files as they are on disk (see",
+                "`banger vm workspace prepare --help`); one word after -- is a command line for the guest's shell.");
+        commandSpec.addMixin(VmSpecOptions.MIXIN, spec.mixin());
+        commandSpec.addOption(bind(OptionSpec.builder("--rm").type(boolean.class).paramLabel("<rm>"), () -> rm, v -> rm = v)
+                .description("Delete the VM when the shell or command ends.").build());
+        commandSpec.addOption(bind(OptionSpec.builder("-d", "--detach").type(boolean.class).paramLabel("<detach>"), () -> detach, v -> detach = v)
+                .description("Create and boot, then exit (no shell).").build());
+        commandSpec.addMixin(WorkspaceOptions.MIXIN, ws.mixin());
+        commandSpec.addPositional(bind(PositionalParamSpec.builder().index("0..*").arity("0..*").type(List.class).auxiliaryTypes(String.class)
+                .paramLabel("[PATH] [-- CMD]"), () -> words, v -> words = v)
+                .description("A directory in a git work tree to ship to /root/repo, then the command to run there, after --.").build());
+        return commandSpec;
     }
 
     @Override
@@ -155,7 +161,7 @@ public final class VmRunCommand implements Callable<Integer> {
     }
 
     /** Every contradiction is refused before a VM exists. */
-    private void validate() {
+    void validate() {
         splitWords();
         var cl = commandSpec.commandLine();
         if (detach && rm) {

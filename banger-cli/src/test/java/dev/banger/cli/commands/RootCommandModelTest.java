@@ -69,6 +69,24 @@ class RootCommandModelTest {
         assertThat(model("ping").getUsageMessage()).contains("Exit codes:", "3   bangerd unreachable", "-V, --version");
     }
 
+    @Test
+    void theVmCommandsDeclaredInCodeHaveAloneTheHelpTheyHaveInTheWholeTree() {
+        CommandLine whole = model("--help");
+        for (List<String> path : List.of(List.of("vm"), List.of("vm", "run"), List.of("vm", "create"), List.of("vm", "workspace"),
+                List.of("vm", "workspace", "prepare"), List.of("vm", "workspace", "export"), List.of("vm", "snapshot", "list"))) {
+            CommandLine alone = model(path.toArray(String[]::new));
+            CommandLine full = whole;
+            for (String word : path) {
+                alone = alone.getSubcommands().get(word);
+                full = full.getSubcommands().get(word);
+            }
+            assertThat(alone.getUsageMessage()).as(String.join(" ", path)).isEqualTo(full.getUsageMessage());
+        }
+        assertThat(model("vm", "run").getSubcommands().get("vm").getSubcommands().get("run").getUsageMessage())
+                .contains("Usage: banger vm run [-dh] [--cold] [--include-untracked] [--[no-]isolate]",
+                        "[--sync=HOST_PATH:GUEST_PATH]... [[PATH]", "  -d, --detach               Create and boot, then exit (no shell).");
+    }
+
     /** The launcher turns picocli's converters for these packages off (scripts/build.sh, CLI_FLAGS). */
     @Test
     void noOptionOrParameterHasAJavaTimeOrJavaSqlType() {
