@@ -124,12 +124,12 @@ class NatRulesTest {
     @Test
     void nftablesForwardChainAcceptsEachVmsTrafficAndThenDropsAnythingElseBetweenTheBridgeAndElsewhereOnce() throws Exception {
         NatRules nat = new NatRules(RUNNER, BRIDGE, NatRules.Programs.DEFAULT);
-        nat.confine(); // a start of a VM without NAT: the drops alone
+        nat.confine(null, ""); // a start of a VM without NAT: the drops alone
         assertThat(nft("list", "chain", "ip", "banger", "forward"))
                 .contains("iifname \"br-fc\" oifname != \"br-fc\" drop comment \"banger:confine\"")
                 .contains("iifname != \"br-fc\" oifname \"br-fc\" drop comment \"banger:confine\"");
         nat.enable("aaaa", ip("172.16.0.2"));
-        nat.confine();
+        nat.confine(null, "");
         nat.enable("bbbb", ip("172.16.0.3"));
         nat.enable("aaaa", ip("172.16.0.2"));
 
@@ -150,7 +150,7 @@ class NatRulesTest {
     void iptablesForwardChainAcceptsEachVmsTrafficAndThenDropsAnythingElseBetweenTheBridgeAndElsewhereOnce() throws Exception {
         NatRules nat = new NatRules(RUNNER, BRIDGE, NO_NFT);
         nat.enable("aaaa", ip("172.16.0.2"));
-        nat.confine();
+        nat.confine(null, "");
         nat.enable("bbbb", ip("172.16.0.3"));
 
         List<String> forward = RUNNER.run("iptables", "-w", "-S", IptablesNat.FORWARD).stdout().lines()
