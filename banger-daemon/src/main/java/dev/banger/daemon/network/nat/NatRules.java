@@ -92,7 +92,7 @@ public final class NatRules {
             throw new BangerException(ErrorCode.OPERATION_FAILED, "`" + programs.nft() + "` is not installed: apt-get install nftables");
         }
         if (nft.isPresent() && chosen == nft.get()) {
-            installed.stream().filter(b -> b != chosen).forEach(other -> other.remove(CONFINE_TAG));
+            installed.stream().filter(b -> b != chosen).forEach(other -> other.unconfine(CONFINE_TAG));
         }
         // The drops leave the other tool before the chosen one gets them (a drop in both would drop what it accepts).
         nft.ifPresent(n -> n.confine(alongside, chosen == n, CONFINE_TAG, refused == null ? null : tag(refused.vmId()),
@@ -110,7 +110,7 @@ public final class NatRules {
     private void confine(List<NatBackend> installed, NatBackend chosen) {
         for (NatBackend other : installed) {
             if (other != chosen) {
-                other.remove(CONFINE_TAG);
+                other.unconfine(CONFINE_TAG);
             }
         }
         chosen.confine(CONFINE_TAG, bridge);

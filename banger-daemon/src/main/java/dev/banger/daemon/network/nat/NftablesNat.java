@@ -68,6 +68,11 @@ final class NftablesNat implements NatBackend {
     }
 
     @Override
+    public void unconfine(String tag) {
+        remove(tag);
+    }
+
+    @Override
     public Set<String> tags() {
         return table.tags();
     }
