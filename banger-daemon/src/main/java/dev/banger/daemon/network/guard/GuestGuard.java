@@ -53,7 +53,7 @@ public final class GuestGuard {
 
     /** The VM's guard on {@code tap}; running it again leaves exactly one set of rules. */
     public synchronized void apply(String vmId, String tap, String mac, Inet4Address guest, boolean isolate) {
-        table(required()).apply(rules(vmId, tap, mac, guest, isolate));
+        table(required()).apply(installation(vmId, tap, mac, guest, isolate));
     }
 
     /**
@@ -61,7 +61,7 @@ public final class GuestGuard {
      * once), for {@link #apply} or a batch that also changes the NAT table (a start's, see
      * NatRules.confine): the guard is never half made.
      */
-    public synchronized String rules(String vmId, String tap, String mac, Inet4Address guest, boolean isolate) {
+    public synchronized String installation(String vmId, String tap, String mac, Inet4Address guest, boolean isolate) {
         String lines = chains() + table(required()).deletions(tag(vmId))
                 + rules(new Vm(tag(vmId), tap, mac, guest.getHostAddress()), isolate);
         LOG.info("VM {}: guard on {} for {} {}{}", vmId, tap, mac, guest.getHostAddress(), isolate ? ", isolated" : "");

@@ -57,7 +57,7 @@ public final class GuardCapability implements Capability {
 
     private void apply(VmInfo vm, String tap) {
         Inet4Address guest = HostNetwork.storedAddress(vm.guestIp());
-        String guardRules = guard.rules(vm.id(), tap, vm.mac(), guest, vm.isolate());
+        String guardRules = guard.installation(vm.id(), tap, vm.mac(), guest, vm.isolate());
         nat.confine(vm.nat() ? null : new NatRules.Refused(vm.id(), guest), guardRules); // one nft batch for both tables
     }
 }
