@@ -53,14 +53,29 @@ public final class GuestGuard {
 
     /** The VM's guard on {@code tap}; running it again leaves exactly one set of rules. */
     public synchronized void apply(String vmId, String tap, String mac, Inet4Address guest, boolean isolate) {
-        NftTable table = table(required());
-        table.apply(chains() + table.deletions(tag(vmId)) + rules(new Vm(tag(vmId), tap, mac, guest.getHostAddress()), isolate));
+        table(required()).apply(installation(vmId, tap, mac, guest, isolate));
+    }
+
+    /**
+     * The batch lines that make the VM's guard on {@code tap} in place of any it had (the table listed
+     * once), for {@link #apply} or a batch that also changes the NAT table (a start's, see
+     * NatRules.confine): the guard is never half made.
+     */
+    public synchronized String installation(String vmId, String tap, String mac, Inet4Address guest, boolean isolate) {
+        String lines = chains() + table(required()).deletions(tag(vmId))
+                + rules(new Vm(tag(vmId), tap, mac, guest.getHostAddress()), isolate);
         LOG.info("VM {}: guard on {} for {} {}{}", vmId, tap, mac, guest.getHostAddress(), isolate ? ", isolated" : "");
+        return lines;
     }
 
     /** Removes {@code vmId}'s rules; none there is fine, and so is no nft at all (then there never were any). */
     public synchronized void remove(String vmId) {
         HostPrograms.locate(nft).ifPresent(program -> table(program).removeTagged(tag(vmId)));
+    }
+
+    /** The batch lines that remove {@code vmId}'s rules, for a batch with the NAT table's (a delete's); empty when there are none or no nft. */
+    public synchronized String removal(String vmId) {
+        return HostPrograms.locate(nft).map(program -> table(program).deletions(tag(vmId))).orElse("");
     }
 
     /** The VMs that have guard rules (by id); none with no nft. */

@@ -27,6 +27,13 @@ final class IptablesNat implements NatBackend {
     private record Rule(String table, String chain, List<String> spec, boolean first) {
     }
 
+    /** One of banger's chains, in its table. */
+    private record Place(String table, String chain) {
+    }
+
+    private static final Place FORWARD_CHAIN = new Place("filter", FORWARD);
+    private static final List<Place> BANGERS_CHAINS = List.of(new Place("nat", POSTROUTING), FORWARD_CHAIN);
+
     private final CommandRunner runner;
     private final Path iptables;
 
@@ -83,7 +90,18 @@ final class IptablesNat implements NatBackend {
 
     @Override
     public void remove(String tag) {
-        for (Rule r : tagged(tag)) {
+        delete(tag, BANGERS_CHAINS);
+    }
+
+    /** Only {@code BANGER-FORWARD} is listed: the drops are there alone. */
+    @Override
+    public void unconfine(String tag) {
+        delete(tag, List.of(FORWARD_CHAIN));
+    }
+
+    /** Deletes the rules carrying {@code tag} in {@code places}. */
+    private void delete(String tag, List<Place> places) {
+        for (Rule r : tagged(tag, places)) {
             run(r.table(), "-D", r.chain(), r.spec());
         }
     }
@@ -97,14 +115,14 @@ final class IptablesNat implements NatBackend {
     @Override
     public Set<String> tags() {
         Set<String> tags = new TreeSet<>();
-        listed((tag, rule) -> tags.add(tag));
+        listed(BANGERS_CHAINS, (tag, rule) -> tags.add(tag));
         return tags;
     }
 
     /** Banger's rules carrying {@code tag}, read back from {@code -S} (a chain that does not exist has none). */
-    private List<Rule> tagged(String tag) {
+    private List<Rule> tagged(String tag, List<Place> places) {
         List<Rule> found = new ArrayList<>();
-        listed((t, rule) -> {
+        listed(places, (t, rule) -> {
             if (t.equals(tag)) {
                 found.add(rule);
             }
@@ -112,10 +130,10 @@ final class IptablesNat implements NatBackend {
         return found;
     }
 
-    /** Every tagged rule in banger's chains, with its tag. */
-    private void listed(BiConsumer<String, Rule> each) {
-        for (String[] place : new String[][] {{"nat", POSTROUTING}, {"filter", FORWARD}}) {
-            var listed = runner.runAllowingFailure(Command.of(iptables.toString(), "-w", "-t", place[0], "-S", place[1]));
+    /** Every tagged rule in {@code places} (banger's chains), with its tag. */
+    private void listed(List<Place> places, BiConsumer<String, Rule> each) {
+        for (Place place : places) {
+            var listed = runner.runAllowingFailure(Command.of(iptables.toString(), "-w", "-t", place.table(), "-S", place.chain()));
             if (!listed.ok()) {
                 continue;
             }
@@ -124,7 +142,7 @@ final class IptablesNat implements NatBackend {
                 List<String> words = Stream.of(line.strip().split("\\s+")).map(w -> w.replace("\"", "")).toList();
                 int at = words.indexOf("--comment");
                 if (words.size() > 2 && words.getFirst().equals("-A") && at > 0 && at + 1 < words.size()) {
-                    each.accept(words.get(at + 1), new Rule(place[0], place[1], words.subList(2, words.size()), false));
+                    each.accept(words.get(at + 1), new Rule(place.table(), place.chain(), words.subList(2, words.size()), false));
                 }
             }
         }

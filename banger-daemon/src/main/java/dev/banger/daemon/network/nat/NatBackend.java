@@ -25,6 +25,9 @@ interface NatBackend {
      */
     void confine(String tag, String bridge);
 
+    /** Removes the confining drops {@link #confine} made with {@code tag}; none is fine. */
+    void unconfine(String tag);
+
     /** The tags banger's rules in this tool carry. */
     Set<String> tags();
 

@@ -73,17 +73,44 @@ public final class NatRules {
      * between the bridge and elsewhere that no NAT VM's rules accept: a guest without NAT (its
      * packets would leave unmasqueraded), anything routed in to a guest from another interface.
      * Every VM start asks for it, NAT or not; made once, it stays, like the chains.
+     *
+     * <p>{@code refused}: a VM without NAT, whose traffic beyond the host (not to one of the host's own
+     * addresses) is then rejected with ICMP "administratively prohibited" (TCP: a reset) as it arrives,
+     * so a connect fails at once instead of timing out, whether or not the host forwards at all; in
+     * nftables, tagged like the VM's NAT rules: {@link #disable} and a later {@link #enable} take it
+     * away. Null for a VM with NAT. {@code alongside}: nft lines for banger's other tables (the VM's
+     * guard) that go in the same batch as the NAT table's, so a start changes both at once. Both need nft.
      */
-    public synchronized void confine() {
+    public synchronized void confine(Refused refused, String alongside) {
+        if (refused != null) {
+            natGuests.remove(refused.vmId());
+        }
         List<NatBackend> installed = installed();
-        confine(installed, choose(installed).backend());
+        NatBackend chosen = choose(installed).backend();
+        Optional<NftablesNat> nft = nftables(installed);
+        if (nft.isEmpty() && (refused != null || !alongside.isEmpty())) {
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "`" + programs.nft() + "` is not installed: apt-get install nftables");
+        }
+        if (nft.isPresent() && chosen == nft.get()) {
+            installed.stream().filter(b -> b != chosen).forEach(other -> other.unconfine(CONFINE_TAG));
+        }
+        // The drops leave the other tool before the chosen one gets them (a drop in both would drop what it accepts).
+        nft.ifPresent(n -> n.confine(alongside, chosen == n, CONFINE_TAG, refused == null ? null : tag(refused.vmId()),
+                refused == null ? null : refused.guest().getHostAddress(), bridge));
+        if (nft.isEmpty() || chosen != nft.get()) {
+            chosen.confine(CONFINE_TAG, bridge);
+        }
+    }
+
+    /** A VM without NAT, whose traffic beyond the host {@link #confine} rejects. */
+    public record Refused(String vmId, Inet4Address guest) {
     }
 
     /** The drops only in the chosen tool: in the other one, they would drop what the chosen one accepts. */
     private void confine(List<NatBackend> installed, NatBackend chosen) {
         for (NatBackend other : installed) {
             if (other != chosen) {
-                other.remove(CONFINE_TAG);
+                other.unconfine(CONFINE_TAG);
             }
         }
         chosen.confine(CONFINE_TAG, bridge);
@@ -91,9 +118,26 @@ public final class NatRules {
 
     /** Removes {@code vmId}'s rules from every installed backend; none there is fine, and so is no firewall tool at all. */
     public synchronized void disable(String vmId) {
+        disable(vmId, "");
+    }
+
+    /**
+     * As {@link #disable(String)}, with {@code alongside} (nft deletions in banger's other tables: the
+     * VM's guard) in the same batch as the NAT table's, so a delete changes both at once. Lines
+     * alongside need nft, which made them.
+     */
+    public synchronized void disable(String vmId, String alongside) {
+        List<NatBackend> installed = installed();
+        if (!alongside.isEmpty() && nftables(installed).isEmpty()) {
+            throw new IllegalStateException("nft lines to apply with NAT's, and no `" + programs.nft() + "`");
+        }
         natGuests.remove(vmId);
-        for (NatBackend b : installed()) {
-            b.remove(tag(vmId));
+        for (NatBackend b : installed) {
+            if (b instanceof NftablesNat nft) {
+                nft.remove(tag(vmId), alongside);
+            } else {
+                b.remove(tag(vmId));
+            }
         }
     }
 
@@ -110,20 +154,6 @@ public final class NatRules {
     /** Whether {@code guest} is the address of a VM this daemon gave NAT. */
     public boolean natOn(java.net.InetAddress guest) {
         return natGuests.containsValue(guest);
-    }
-
-    /**
-     * For a guest without NAT: what it sends beyond the host (not to one of the host's own
-     * addresses) is rejected with ICMP "administratively prohibited" as it arrives, so a connect
-     * fails at once instead of timing out, whether or not the host forwards at all. In nftables
-     * (the guard needs nft, so it is there), tagged like the VM's NAT rules: {@link #disable} and a
-     * later {@link #enable} take it away.
-     */
-    public synchronized void refuseOutbound(String vmId, Inet4Address guest) {
-        natGuests.remove(vmId);
-        Path nft = HostPrograms.locate(programs.nft()).orElseThrow(() -> new BangerException(ErrorCode.OPERATION_FAILED,
-                "`" + programs.nft() + "` is not installed: apt-get install nftables"));
-        new NftablesNat(runner, nft).refuse(tag(vmId), guest.getHostAddress(), bridge);
     }
 
     /** Which backend {@link #enable} would use; a clear error naming the package to install when there is none. */
@@ -151,6 +181,10 @@ public final class NatRules {
         }
         NatBackend first = installed.getFirst();
         return new Chosen(first, first instanceof IptablesNat ? "nft is not installed" : "banger's own table, ip " + NftablesNat.TABLE);
+    }
+
+    private static Optional<NftablesNat> nftables(List<NatBackend> installed) {
+        return installed.stream().filter(NftablesNat.class::isInstance).map(NftablesNat.class::cast).findFirst();
     }
 
     /** The installed backends, nftables first. */

@@ -46,9 +46,30 @@ final class NftablesNat implements NatBackend {
         }
     }
 
-    /** A NAT-off guest's traffic beyond the host, rejected as it arrives from the bridge (see NatRules.refuseOutbound). */
-    void refuse(String tag, String guest, String bridge) {
-        table.apply(chains() + table.deletions(tag) + refuseRule(tag, guest, bridge));
+    /**
+     * One batch, from one listing: {@code alongside} (another table's lines: the VM's guard), the
+     * confining drops when {@code confine} (made once) or else their removal (another tool has them),
+     * and, for a guest without NAT, its refusal (see NatRules.confine) in place of its earlier rules.
+     * {@code refusedTag}/{@code refused}: that guest's tag and address, or null.
+     */
+    void confine(String alongside, boolean confine, String confineTag, String refusedTag, String refused, String bridge) {
+        NftTable.Listing listed = table.list();
+        StringBuilder own = new StringBuilder();
+        if (confine && !listed.has(confineTag)) {
+            own.append(confineRules(confineTag, bridge));
+        }
+        if (refusedTag != null) {
+            own.append(listed.deletions(refusedTag)).append(refuseRule(refusedTag, refused, bridge));
+        }
+        String script = alongside + (own.isEmpty() ? "" : chains() + own) + (confine ? "" : listed.deletions(confineTag));
+        if (!script.isEmpty()) {
+            table.apply(script);
+        }
+    }
+
+    @Override
+    public void unconfine(String tag) {
+        remove(tag);
     }
 
     @Override
@@ -58,7 +79,15 @@ final class NftablesNat implements NatBackend {
 
     @Override
     public void remove(String tag) {
-        table.removeTagged(tag);
+        remove(tag, "");
+    }
+
+    /** Removes every rule carrying {@code tag} in one batch with {@code alongside} (another table's deletions: the VM's guard). */
+    void remove(String tag, String alongside) {
+        String script = alongside + table.deletions(tag);
+        if (!script.isEmpty()) {
+            table.apply(script);
+        }
     }
 
     private static String chains() {

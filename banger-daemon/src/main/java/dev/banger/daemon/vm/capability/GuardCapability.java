@@ -6,14 +6,15 @@ import dev.banger.daemon.network.guard.GuestGuard;
 import dev.banger.daemon.network.nat.NatRules;
 import dev.banger.daemon.vm.boot.BootContext;
 import dev.banger.daemon.vm.boot.VmHandles;
+import java.net.Inet4Address;
 
 /**
  * Every VM's network guard: its tap accepts only frames with the VM's MAC and IPv4 address, and an
  * isolated VM neither reaches nor is reached by other guests. Made after the tap exists and before
  * the hypervisor starts, with the NAT forward chain's confining drops (so nothing but what a NAT
  * VM's rules accept is forwarded between the bridge and elsewhere) and, for a VM without NAT, the
- * rejection of its traffic beyond the host (so it fails at once); rebuilt on adopt; removed
- * whenever the run ends.
+ * rejection of its traffic beyond the host (so it fails at once), all in one nft batch; rebuilt on
+ * adopt; removed whenever the run ends (a VM without NAT's guard and refusal in one batch).
  */
 public final class GuardCapability implements Capability {
 
@@ -47,17 +48,16 @@ public final class GuardCapability implements Capability {
 
     @Override
     public void cleanup(VmInfo vm, VmHandles handles) {
-        guard.remove(vm.id());
-        if (!vm.nat()) {
-            nat.disable(vm.id()); // the refusal of its outbound traffic
+        if (vm.nat()) {
+            guard.remove(vm.id()); // its NAT rules are NatCapability's
+        } else {
+            nat.disable(vm.id(), guard.removal(vm.id())); // with the refusal of its outbound traffic, in one batch
         }
     }
 
     private void apply(VmInfo vm, String tap) {
-        guard.apply(vm.id(), tap, vm.mac(), HostNetwork.storedAddress(vm.guestIp()), vm.isolate());
-        nat.confine();
-        if (!vm.nat()) {
-            nat.refuseOutbound(vm.id(), HostNetwork.storedAddress(vm.guestIp()));
-        }
+        Inet4Address guest = HostNetwork.storedAddress(vm.guestIp());
+        String guardRules = guard.installation(vm.id(), tap, vm.mac(), guest, vm.isolate());
+        nat.confine(vm.nat() ? null : new NatRules.Refused(vm.id(), guest), guardRules); // one nft batch for both tables
     }
 }

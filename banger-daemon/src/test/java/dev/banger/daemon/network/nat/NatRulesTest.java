@@ -124,12 +124,12 @@ class NatRulesTest {
     @Test
     void nftablesForwardChainAcceptsEachVmsTrafficAndThenDropsAnythingElseBetweenTheBridgeAndElsewhereOnce() throws Exception {
         NatRules nat = new NatRules(RUNNER, BRIDGE, NatRules.Programs.DEFAULT);
-        nat.confine(); // a start of a VM without NAT: the drops alone
+        nat.confine(null, ""); // a start of a VM without NAT: the drops alone
         assertThat(nft("list", "chain", "ip", "banger", "forward"))
                 .contains("iifname \"br-fc\" oifname != \"br-fc\" drop comment \"banger:confine\"")
                 .contains("iifname != \"br-fc\" oifname \"br-fc\" drop comment \"banger:confine\"");
         nat.enable("aaaa", ip("172.16.0.2"));
-        nat.confine();
+        nat.confine(null, "");
         nat.enable("bbbb", ip("172.16.0.3"));
         nat.enable("aaaa", ip("172.16.0.2"));
 
@@ -150,7 +150,7 @@ class NatRulesTest {
     void iptablesForwardChainAcceptsEachVmsTrafficAndThenDropsAnythingElseBetweenTheBridgeAndElsewhereOnce() throws Exception {
         NatRules nat = new NatRules(RUNNER, BRIDGE, NO_NFT);
         nat.enable("aaaa", ip("172.16.0.2"));
-        nat.confine();
+        nat.confine(null, "");
         nat.enable("bbbb", ip("172.16.0.3"));
 
         List<String> forward = RUNNER.run("iptables", "-w", "-S", IptablesNat.FORWARD).stdout().lines()
@@ -159,6 +159,34 @@ class NatRulesTest {
         assertThat(forward.subList(0, 4)).allMatch(l -> l.endsWith("-j ACCEPT"));
         assertThat(forward.get(4)).isEqualTo("-A BANGER-FORWARD -i br-fc ! -o br-fc -m comment --comment \"banger:confine\" -j DROP");
         assertThat(forward.get(5)).isEqualTo("-A BANGER-FORWARD ! -i br-fc -o br-fc -m comment --comment \"banger:confine\" -j DROP");
+    }
+
+    @Test
+    void aStartsConfineAppliesTheGuardsLinesAndTheRefusalTogetherAndMovesTheDropsToTheChosenTool() throws Exception {
+        NatRules nat = new NatRules(RUNNER, BRIDGE, NatRules.Programs.DEFAULT);
+        String guardTable = "add table bridge banger\nadd chain bridge banger output { type filter hook output priority filter; }\n";
+        nat.confine(new NatRules.Refused("aaaa", ip("172.16.0.2")), guardTable
+                + "add rule bridge banger output oifname \"tap-fc-aaaa\" drop comment \"banger:aaaa\"\n");
+        nat.confine(new NatRules.Refused("aaaa", ip("172.16.0.2")), guardTable);
+        assertThat(nft("list", "table", "bridge", "banger")).as("the guard's lines went in with NAT's").contains("banger:aaaa");
+        String table = nft("list", "table", "ip", "banger");
+        assertThat(count(table, "\"banger:aaaa\"")).as("one refusal however often started\n" + table).isEqualTo(2);
+        assertThat(count(table, NatRules.CONFINE_TAG)).isEqualTo(2);
+
+        RUNNER.run("iptables", "-w", "-P", "FORWARD", "DROP"); // docker came
+        nat.confine(null, guardTable);
+        assertThat(nft("list", "table", "ip", "banger")).as("nftables' drops would drop what iptables accepts")
+                .doesNotContain(NatRules.CONFINE_TAG).contains("banger:aaaa");
+        assertThat(count(iptablesSave(), NatRules.CONFINE_TAG)).isEqualTo(2);
+
+        RUNNER.run("iptables", "-w", "-P", "FORWARD", "ACCEPT"); // docker went
+        nat.confine(null, "");
+        assertThat(iptablesSave()).doesNotContain(NatRules.CONFINE_TAG);
+        assertThat(count(nft("list", "table", "ip", "banger"), NatRules.CONFINE_TAG)).isEqualTo(2);
+
+        nat.disable("aaaa", "delete table bridge banger\n");
+        assertThat(nft("list", "ruleset")).as("the refusal and the other table's lines went together").doesNotContain("banger:aaaa")
+                .doesNotContain("table bridge banger");
     }
 
     @Test
