@@ -50,7 +50,6 @@ RESERVE_TARGET_MS=50
 CREATE_TIMEOUT=300   # seconds, any single create or baseline boot
 KERNEL_DEB=$(guest_kernel_deb) || exit 1
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/vm-create-bench.XXXXXX")
 BASE_TAP=tap-bench0   # not tap-fc-*: the daemon would take it for one of its own (orphan taps)
 BASE_PID=
 
@@ -58,14 +57,7 @@ json_field() { sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p" | head -n 1; }  
 
 banger() { timeout --foreground "$CREATE_TIMEOUT" build/bin/banger --socket "$TEMP_DAEMON_SOCKET" "$@"; }
 
-cleanup() {
-    baseline_stop
-    vm_bench_stop_daemon
-    rm -rf -- "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+vm_bench_workdir vm-create-bench baseline_stop
 
 # ---- the guest image: busybox-static and dropbear, as the VM tests' TestGuestImages.busyboxImage --
 

@@ -40,16 +40,9 @@ vm_bench_enter warm-start "${WARM_START_BENCH_LIMIT:-1800}" "qemu-system-x86_64 
 RATIO_TARGET=0.15
 CMD_TIMEOUT=300
 KERNEL_DEB=$(guest_kernel_deb) || exit 1
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/warm-start-bench.XXXXXX")
 
 banger() { timeout --foreground "$CMD_TIMEOUT" build/bin/banger --socket "$TEMP_DAEMON_SOCKET" "$@"; }
-cleanup() {
-    vm_bench_stop_daemon
-    rm -rf -- "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+vm_bench_workdir warm-start-bench
 
 # stamped: each line of stdin with the time it came (ms).
 stamped() { local l; while IFS= read -r l; do printf '%s %s\n' "$(now_ms)" "$l"; done; }

@@ -39,17 +39,10 @@ vm_bench_enter workspace "${WORKSPACE_BENCH_LIMIT:-2400}" "qemu-system-x86_64 do
 
 TIMEOUT=1200
 KERNEL_DEB=$(guest_kernel_deb) || exit 1
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/workspace-bench.XXXXXX")
 
 banger() { timeout --foreground "$TIMEOUT" build/bin/banger --socket "$TEMP_DAEMON_SOCKET" "$@"; }
 
-cleanup() {
-    vm_bench_stop_daemon
-    rm -rf -- "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+vm_bench_workdir workspace-bench
 
 # ---- the guest image: busybox-static, dropbear and git with what they link against -------------
 

@@ -14,6 +14,10 @@
 #   qemu_pids_under DIR      QEMU processes whose command line names a path under DIR
 #   vm_bench_stop_daemon     deletes the temporary daemon's VMs, kills any QEMU a failed delete
 #                            left, stops the daemon and the registry (temp-daemon.sh, temp-registry.sh)
+#   vm_bench_workdir PREFIX [FIRST]
+#                            sets WORK to a new directory under $TMPDIR and, however the run ends
+#                            (exit, INT as 130, TERM as 143), runs FIRST (a function) when given, then
+#                            vm_bench_stop_daemon, then removes WORK
 
 _vm_bench_die() { printf '%s: FAILED: %s\n' "$1" "$2" >&2; exit 1; }
 
@@ -83,4 +87,12 @@ vm_bench_stop_daemon() {
     fi
     temp_daemon_stop
     temp_registry_stop
+}
+
+vm_bench_workdir() {
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+    _vm_bench_first=${2:-}
+    trap '[ -z "$_vm_bench_first" ] || "$_vm_bench_first"; vm_bench_stop_daemon; rm -rf -- "$WORK"' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
 }
