@@ -21,6 +21,12 @@ public final class GuestInjector {
 
     public static final String INIT_PATH = "usr/local/sbin/banger-init";
     static final String SSHD_DROP_IN = "etc/ssh/sshd_config.d/banger.conf";
+    /**
+     * A guest command that succeeds when the image's guest init has the identity agent, which looks
+     * for the virtio-serial port named banger.identity (vm.hypervisor.QemuCommandLine names it so);
+     * images made before it have an init without.
+     */
+    public static final String IDENTITY_AGENT_CHECK = "grep -qF banger.identity /" + INIT_PATH;
     static final List<String> SSH_SERVERS = List.of("usr/sbin/sshd", "sbin/sshd", "usr/sbin/dropbear", "usr/bin/dropbear");
 
     private GuestInjector() {

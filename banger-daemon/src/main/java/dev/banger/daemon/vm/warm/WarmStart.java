@@ -4,6 +4,7 @@ import dev.banger.core.model.ImageInfo;
 import dev.banger.core.model.SnapshotInfo;
 import dev.banger.core.model.VmInfo;
 import dev.banger.core.rpc.BangerException;
+import dev.banger.core.rpc.ErrorCode;
 import dev.banger.daemon.fs.FileTrees;
 import dev.banger.daemon.image.BootableImage;
 import dev.banger.daemon.image.rootfs.GuestInjector;
@@ -20,6 +21,8 @@ import dev.banger.daemon.vm.snapshot.files.SnapshotFiles;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +44,8 @@ public final class WarmStart implements AutoCloseable {
     private final SnapshotFiles files;
     private final TemplateBuilds builds;
     private final boolean enabled;
+    /** Images (by id) whose guest init has no identity agent: found at a template build, never built again. */
+    private final Set<String> withoutAgent = ConcurrentHashMap.newKeySet();
 
     /** {@code enabled}: the host's {@code warm_start} setting. */
     public WarmStart(VmMachines machines, Store store, Snapshots snapshots, SnapshotFiles files, TemplateBuilds builds, boolean enabled) {
@@ -66,6 +71,9 @@ public final class WarmStart implements AutoCloseable {
         if (!d.supportsIdentityChannel()) { // a warm start is a clone
             LOG.info("warm start skipped: the {} driver cannot give a restored guest its own identity; booting", d.name());
             return null;
+        }
+        if (withoutAgent.contains(image.image().id())) {
+            return null; // said once, when its template build found out
         }
         return TemplateKey.of(image.image(), image.kernel(), GuestInjector.filesVersion(), vcpu, memoryMib, diskBytes, d.name(),
                 d.stateFormat(), SnapshotFiles.FORMAT);
@@ -115,6 +123,7 @@ public final class WarmStart implements AutoCloseable {
             made = machines.locks().with(vm.id(), () -> {
                 machines.startVMLocked(vm, image, ctx, null, builds.lowPriority());
                 settle(vm);
+                requireIdentityAgent(vm, image.image());
                 return snapshots.take(vm, machines.handles(vm.id()), name, key.digest(), ctx);
             });
         } finally {
@@ -157,6 +166,22 @@ public final class WarmStart implements AutoCloseable {
             LOG.info("template VM {}: settled in {} ms", vm.name(), (System.nanoTime() - t0) / 1_000_000);
         } catch (RuntimeException e) {
             LOG.info("template VM {}: not settled ({}); snapshotting as it is", vm.name(), e.getMessage());
+        }
+    }
+
+    /**
+     * Refuses to keep a template of an image whose guest init has no identity agent (made by a
+     * banger from before clones): each clone of it would wait the identity step's 60 s in vain
+     * before booting. The image is remembered, so its creates boot without queuing another build.
+     */
+    private void requireIdentityAgent(VmInfo vm, ImageInfo image) {
+        int exit = machines.ssh().exec(vm.guestIp(), ReadinessStep.SSH_PORT, GuestInjector.IDENTITY_AGENT_CHECK,
+                VmMachines.DIAL_TIMEOUT, SETTLE_TIMEOUT).exitCode();
+        if (exit != 0) {
+            withoutAgent.add(image.id());
+            throw new BangerException(ErrorCode.OPERATION_FAILED, "image " + image.name() + "'s guest init has no identity agent"
+                    + " (the image was made by an older banger), so a clone of it could not take its own address and keys: its VMs"
+                    + " boot instead of starting warm; pull or build it again for warm starts");
         }
     }
 
