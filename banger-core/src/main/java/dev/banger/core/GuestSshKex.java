@@ -8,7 +8,7 @@ package dev.banger.core;
  * computer; traffic to a guest never leaves the host (a tap on a host-local bridge), and whoever
  * could record it there is root on the host and can read the guest's memory anyway. Under an
  * emulated CPU the hybrid costs the guest ~0.13 s per connection (measured: bench/warm-start.sh),
- * one tenth of a warm {@code vm run}. The default set still follows ({@code ^}: put at its head),
+ * about 7 % of a warm {@code vm run}. The default set still follows ({@code ^}: put at its head),
  * so a server without X25519 is still reached.
  */
 public final class GuestSshKex {
